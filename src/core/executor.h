@@ -1,0 +1,85 @@
+// The interface between the scenario engine and a system's scheduler (Slurm, standalone).
+//
+// The engine decides what runs when (dependencies, iterations, sweep points, in-flight
+// limits); an Executor starts jobs, watches them with as few scheduler calls as possible, and
+// cancels them. All calls come from one thread.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/system.h"
+#include "core/workload.h"
+
+namespace bp {
+
+// One job to start.
+struct JobRequest {
+  std::string name;                  // for the scheduler: "<case>_<iteration>[_<step>]"
+  std::filesystem::path run_dir;     // absolute; holds the generated files
+  RunSpec spec;                      // from Workload::prepare
+  int num_nodes = 1;
+  std::vector<std::string> nodes;    // explicit node list (may be empty)
+  std::vector<std::string> exclude_nodes;
+  std::optional<std::string> time_limit;  // normalized HH:MM:SS / D-HH:MM:SS
+  std::string extra_srun_args;       // the case's
+};
+
+enum class JobState {
+  kPending,
+  kRunning,
+  kCompleting,
+  kCompleted,
+  kFailed,
+  kCancelled,
+  kTimeout,
+  kOutOfMemory,
+  kNodeFail,
+  kPreempted,
+  kBootFail,
+  kDeadline,
+  kUnknown,  // the scheduler no longer knows the job and no record says how it ended
+};
+
+bool is_terminal(JobState s);
+std::string_view to_string(JobState s);
+
+// A job that was started.
+struct Job {
+  int handle = 0;          // engine-side identity, unique per executor
+  std::string id;          // scheduler id (Slurm job id, or pid for standalone)
+  JobState state = JobState::kPending;
+  std::string reason;      // scheduler's explanation for failures ("CANCELLED by 0", "exit 1")
+  std::filesystem::path run_dir;
+};
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+
+  // Starts a job. Must not block for the job's duration (Megatron-Bridge wrappers block until
+  // training ends: run them in the background). Returns the handle; on a submission failure
+  // the job is returned already in kFailed with the reason.
+  virtual Job submit(const JobRequest& req) = 0;
+
+  // One monitoring round over all active jobs; updates their states in place. Implementations
+  // issue a bounded number of scheduler calls per round, independent of the job count.
+  virtual void poll(std::vector<Job*>& active) = 0;
+
+  // Cancels a job (scancel / kill). Safe to call on finished jobs.
+  virtual void cancel(Job& job) = 0;
+
+  // Writes per-run scheduler metadata (slurm-job.toml) into the job's run dir after it ended.
+  virtual void write_job_metadata(const Job& job) { (void)job; }
+
+  // How long to wait before the next poll, given how long the jobs have been quiet.
+  virtual std::chrono::milliseconds next_poll_interval(int quiet_rounds) const = 0;
+};
+
+std::unique_ptr<Executor> make_executor(const System& system);
+
+}  // namespace bp

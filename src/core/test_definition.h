@@ -1,0 +1,52 @@
+// A test: one workload with its arguments, as described by a test TOML (CloudAI format).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/value.h"
+#include "core/system.h"
+
+namespace bp {
+
+struct GitRepo {
+  std::string url;
+  std::string commit;
+  bool init_submodules = false;
+  std::string mount_as;  // empty = not mounted
+  SourceLoc loc;
+
+  // "Megatron-Bridge" for ".../Megatron-Bridge.git".
+  std::string repo_name() const;
+  // Clone folder name under install_path: "<repo>__<commit>".
+  std::string dir_name() const { return repo_name() + "__" + commit; }
+};
+
+struct TestDefinition {
+  std::string name;
+  std::string description;
+  std::string test_template_name;
+  // The workload's arguments exactly as written: a key is present only when a user wrote it
+  // (in the test file or a scenario override). Defaults live in the workload's schema.
+  Value cmd_args = Value::table();
+  std::vector<std::string> dse_excluded_args;
+  // Values are strings or lists of strings (lists make a sweep).
+  Value extra_env_vars = Value::table();
+  std::vector<std::pair<std::string, std::string>> extra_cmd_args;
+  std::vector<std::string> extra_container_mounts;
+  std::vector<GitRepo> git_repos;
+  std::string agent = "grid_search";
+  std::optional<int64_t> agent_steps;  // unset = agent's own default
+  std::vector<std::string> agent_metrics = {"default"};
+  std::string agent_reward_function = "inverse";
+  Value agent_config = Value::table();
+
+  // The merged source table, for test-run.toml and best-config dumps.
+  Value raw = Value::table();
+  SourceLoc loc;
+};
+
+}  // namespace bp

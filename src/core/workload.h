@@ -1,0 +1,99 @@
+// The interface every workload implements (Megatron-Bridge, Sleep, ...), and the registry.
+//
+// A workload is one folder under src/workloads/ plus one line in src/workloads/registry.cc.
+// It mirrors CloudAI's split: definition (schema + validation), command generation for a
+// system, and report/metrics.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/install.h"
+#include "core/scenario.h"
+#include "core/system.h"
+
+namespace bp {
+
+// Everything a workload needs to generate the files of one run.
+struct RunContext {
+  const System& system;
+  const TestRun& run;                // parameters of this point already applied
+  std::filesystem::path run_dir;     // absolute; exists
+  int num_nodes = 1;                 // resolved for this point
+  bool dry_run = false;
+};
+
+// What the system's runner executes for one run.
+struct RunSpec {
+  // Shell command line (run with /bin/bash). For self-submitting workloads this is run on the
+  // submit node and must print "Submitted batch job <id>"; otherwise it is the body of the job.
+  std::string command;
+  // True when `command` submits its own Slurm job (Megatron-Bridge's launcher does), so the
+  // Slurm runner executes it directly instead of wrapping it in an sbatch script.
+  bool self_submitting = false;
+  // Secrets and other variables given to the process that runs `command`. Never written to a
+  // file: the generated scripts reference them as "$NAME".
+  EnvVars process_env;
+};
+
+// The verdict on a finished run, from its files.
+struct RunVerdict {
+  bool ok = false;
+  std::string message;  // why it failed (e.g. the log's last lines); empty on success
+};
+
+class Workload {
+ public:
+  virtual ~Workload() = default;
+
+  // The test_template_name this workload answers to ("MegatronBridge", "Sleep").
+  virtual std::string_view name() const = 0;
+
+  // cmd_args field names in schema order; sweeps enumerate list-valued fields in this order.
+  virtual std::vector<std::string> cmd_args_fields() const = 0;
+
+  // Checks a (merged) test definition: cmd_args types, required values, git repos. Throws
+  // ConfigError naming the file, line and key. Emits warnings through the log.
+  // `env` lets validation read variables such as HF_TOKEN (passed in for testability).
+  virtual void validate(const TestDefinition& test) const = 0;
+
+  // Secret cmd_args keys: masked in test-run.toml, passed through the process environment.
+  virtual std::vector<std::string> secret_fields() const { return {}; }
+
+  // What `install` must provide for this test on this system.
+  virtual std::vector<Installable> installables(const TestDefinition&, const System&) const {
+    return {};
+  }
+
+  // Writes the run's generated files into ctx.run_dir and returns what to execute.
+  virtual RunSpec prepare(const RunContext& ctx) const = 0;
+
+  // Judges a finished run from its files.
+  virtual RunVerdict verdict(const std::filesystem::path& run_dir) const = 0;
+
+  // Writes per-run reports (report.txt, ...) into run_dir. Must tolerate missing logs.
+  virtual void write_report(const std::filesystem::path& run_dir) const { (void)run_dir; }
+
+  // Metric names this workload provides ("default" first).
+  virtual std::vector<std::string> metric_names() const { return {"default"}; }
+  // The value of a metric for a finished run; nullopt when it cannot be computed.
+  virtual std::optional<double> metric(const std::filesystem::path& run_dir,
+                                       std::string_view name) const {
+    (void)run_dir;
+    (void)name;
+    return std::nullopt;
+  }
+
+  // Whether run_dir holds a run of this workload (for generate-report on old results).
+  virtual bool can_handle(const std::filesystem::path& run_dir) const = 0;
+};
+
+// Registry (src/workloads/registry.cc).
+const Workload* find_workload(std::string_view test_template_name);
+std::vector<std::string> workload_names();
+
+}  // namespace bp

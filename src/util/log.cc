@@ -1,0 +1,71 @@
+#include "util/log.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+
+#include "util/strings.h"
+
+namespace bp::log {
+namespace {
+
+std::atomic<int> g_warnings{0};
+
+spdlog::logger& logger() {
+  static std::shared_ptr<spdlog::logger> l = [] {
+    auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    sink->set_pattern("[%l] %v");
+    sink->set_level(spdlog::level::info);
+    auto lg = std::make_shared<spdlog::logger>("benchpilot", sink);
+    lg->set_level(spdlog::level::debug);
+    return lg;
+  }();
+  return *l;
+}
+
+spdlog::level::level_enum to_spd(Level l) {
+  switch (l) {
+    case Level::kDebug: return spdlog::level::debug;
+    case Level::kInfo: return spdlog::level::info;
+    case Level::kWarning: return spdlog::level::warn;
+    case Level::kError: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+}  // namespace
+
+void init(Level console_level, const std::string& file) {
+  auto& lg = logger();
+  lg.sinks().front()->set_level(to_spd(console_level));
+  if (!file.empty()) {
+    auto fsink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, /*truncate=*/true);
+    fsink->set_pattern("%Y-%m-%d %H:%M:%S.%e [%l] %v");
+    fsink->set_level(spdlog::level::debug);
+    lg.sinks().push_back(fsink);
+  }
+  lg.flush_on(spdlog::level::debug);
+}
+
+bool parse_level(std::string_view name, Level& out) {
+  std::string n = to_lower(name);
+  if (n == "debug") out = Level::kDebug;
+  else if (n == "info") out = Level::kInfo;
+  else if (n == "warning" || n == "warn") out = Level::kWarning;
+  else if (n == "error" || n == "critical") out = Level::kError;
+  else return false;
+  return true;
+}
+
+void debug(std::string_view msg) { logger().debug("{}", msg); }
+void info(std::string_view msg) { logger().info("{}", msg); }
+void warn(std::string_view msg) {
+  ++g_warnings;
+  logger().warn("{}", msg);
+}
+void error(std::string_view msg) { logger().error("{}", msg); }
+int warning_count() { return g_warnings.load(); }
+
+}  // namespace bp::log

@@ -1,0 +1,24 @@
+// Logging front end. spdlog stays in log.cc so this header is cheap to include.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace bp::log {
+
+enum class Level { kDebug, kInfo, kWarning, kError };
+
+// Console gets `console_level` and above ("[INFO] message"); the file, when given, gets
+// everything from debug up. Parses CloudAI's names: DEBUG, INFO, WARNING, ERROR.
+void init(Level console_level, const std::string& file = "");
+bool parse_level(std::string_view name, Level& out);
+
+void debug(std::string_view msg);
+void info(std::string_view msg);
+void warn(std::string_view msg);
+void error(std::string_view msg);
+
+// Number of warnings logged since start (verify-configs and tests use it).
+int warning_count();
+
+}  // namespace bp::log
