@@ -24,6 +24,10 @@ struct RunContext {
   const TestRun& run;                // parameters of this point already applied
   std::filesystem::path run_dir;     // absolute; exists
   int num_nodes = 1;                 // resolved for this point
+  // Explicit nodes for this run, resolved from the case's `nodes` (sorted; may be empty).
+  std::vector<std::string> resolved_nodes;
+  // Whether the cluster accepts --gpus-per-node/--gres (probed once by the engine).
+  bool gpu_directives_supported = true;
   bool dry_run = false;
 };
 
@@ -58,8 +62,13 @@ class Workload {
 
   // Checks a (merged) test definition: cmd_args types, required values, git repos. Throws
   // ConfigError naming the file, line and key. Emits warnings through the log.
-  // `env` lets validation read variables such as HF_TOKEN (passed in for testability).
   virtual void validate(const TestDefinition& test) const = 0;
+
+  // Checks what must hold before anything is generated or submitted for a run, beyond the
+  // schema: e.g. Megatron-Bridge needs an HF token from cmd_args or the HF_TOKEN variable.
+  // Throws ConfigError with a message that says how to fix it. Called before any file is
+  // written. verify-configs does not call it.
+  virtual void preflight(const TestDefinition& test) const { (void)test; }
 
   // Secret cmd_args keys: masked in test-run.toml, passed through the process environment.
   virtual std::vector<std::string> secret_fields() const { return {}; }
