@@ -1,0 +1,99 @@
+#include "core/install.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+namespace bp {
+namespace {
+namespace fs = std::filesystem;
+
+// Makes a throw-away git repository with one commit tagged v1.
+fs::path make_repo(const fs::path& dir) {
+  fs::create_directories(dir);
+  std::ofstream(dir / "README") << "hello\n";
+  std::string cmd = "cd '" + dir.string() +
+                    "' && git init -q && git add README && "
+                    "git -c user.email=t@t -c user.name=t commit -qm init && git tag v1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+  return dir;
+}
+
+class InstallTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("bp-install-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    system_.install_path = root_ / "install";
+    repo_dir_ = make_repo(root_ / "src" / "Megatron-Bridge");
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  fs::path root_, repo_dir_;
+  System system_;
+};
+
+TEST_F(InstallTest, ClonesFileUrlAtTagAndUninstalls) {
+  Installable repo;
+  repo.repo.url = "file://" + repo_dir_.string();
+  repo.repo.commit = "v1";
+  EXPECT_EQ(installed_path(repo, system_), system_.install_path / "Megatron-Bridge__v1");
+  EXPECT_FALSE(is_installed(repo, system_));
+  ASSERT_TRUE(install_all({repo}, system_));
+  EXPECT_TRUE(fs::exists(system_.install_path / "Megatron-Bridge__v1" / "README"));
+  EXPECT_TRUE(is_installed(repo, system_));
+  ASSERT_TRUE(install_all({repo}, system_));  // idempotent
+  ASSERT_TRUE(uninstall_all({repo}, system_));
+  EXPECT_FALSE(fs::exists(system_.install_path / "Megatron-Bridge__v1"));
+  EXPECT_TRUE(fs::exists(repo_dir_ / "README"));  // the source is untouched
+}
+
+TEST_F(InstallTest, UnknownCommitFailsAndLeavesNothing) {
+  Installable repo;
+  repo.repo.url = repo_dir_.string();  // a plain local path works too
+  repo.repo.commit = "no-such-tag";
+  EXPECT_FALSE(install_all({repo}, system_));
+  EXPECT_FALSE(fs::exists(system_.install_path / "Megatron-Bridge__no-such-tag"));
+  EXPECT_FALSE(fs::exists(system_.install_path / "Megatron-Bridge__no-such-tag.partial"));
+}
+
+TEST_F(InstallTest, PythonOverrideIsUsedAndNeverRemoved) {
+  Installable py;
+  py.kind = Installable::Kind::kPythonEnv;
+  py.repo.url = "https://github.com/NVIDIA-NeMo/Run.git";
+  py.repo.commit = "main";
+  EXPECT_EQ(python_of(py, system_), system_.install_path / "Run__main-venv" / "bin" / "python");
+  py.python = "/usr/bin/python3";
+  EXPECT_EQ(python_of(py, system_), fs::path("/usr/bin/python3"));
+  EXPECT_TRUE(install_all({py}, system_));
+  EXPECT_TRUE(uninstall_all({py}, system_));
+  EXPECT_TRUE(fs::exists("/usr/bin/python3"));
+}
+
+TEST(ImageTest, CacheNamesAndLocalImages) {
+  EXPECT_EQ(image_cache_filename("nvcr.io#nvidia/nemo:26.02.00"), "nvcr.io_nvidia__nemo__26.02.00.sqsh");
+  EXPECT_EQ(image_cache_filename("docker://ubuntu"), "ubuntu__notag.sqsh");
+  System s;
+  s.install_path = "/opt/inst";
+  Installable img;
+  img.kind = Installable::Kind::kContainerImage;
+  img.image = "nvcr.io#nvidia/nemo:26.02.00";
+  EXPECT_EQ(installed_path(img, s), fs::path("nvcr.io#nvidia/nemo:26.02.00"));
+  s.cache_docker_images_locally = true;
+  EXPECT_EQ(installed_path(img, s), fs::path("/opt/inst/nvcr.io_nvidia__nemo__26.02.00.sqsh"));
+  img.image = "/images/nemo.sqsh";
+  EXPECT_EQ(installed_path(img, s), fs::path("/images/nemo.sqsh"));
+}
+
+TEST(DedupTest, KeepsFirstOfSameUrlAndCommit) {
+  Installable a, b, c;
+  a.repo = {"u", "c1"};
+  b.repo = {"u", "c1"};
+  c.repo = {"u", "c2"};
+  EXPECT_EQ(dedup({a, b, c}).size(), 2u);
+}
+
+}  // namespace
+}  // namespace bp
