@@ -1,0 +1,54 @@
+// The scenario engine: turns a scenario into run directories and jobs, in dry-run or for real.
+//
+// It owns the order of things (dependencies, iterations, sweeps, in-flight limits, Ctrl-C);
+// the workload generates each run's files and the executor talks to the scheduler.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/run_record.h"
+#include "core/scenario.h"
+#include "core/system.h"
+
+namespace bp {
+
+class Executor;
+
+struct EngineOptions {
+  bool dry_run = true;
+  // <output_path>/<scenario>_<timestamp>/ is created inside this folder.
+  std::filesystem::path output_path;
+  // Overrides the results folder name's timestamp (tests); empty = now.
+  std::string timestamp;
+  // Whether --gpus-per-node/--gres may be passed to Slurm (probed by the caller).
+  bool gpu_directives_supported = true;
+  // Default most sweep points in flight at once (agent_config.max_in_flight wins).
+  int max_in_flight = 8;
+};
+
+struct EngineResult {
+  int exit_code = 0;
+  std::filesystem::path results_root;
+  std::vector<RunRecord> records;
+  bool interrupted = false;
+};
+
+// Runs (or dry-runs) every case of the scenario. `executor` may be null in dry-run mode.
+// Before anything is written, every case's workload preflight runs (e.g. the HF token check),
+// so a bad setup fails with nothing on disk.
+EngineResult run_scenario(const System& system, const Scenario& scenario,
+                          const EngineOptions& options, Executor* executor);
+
+// Asks the running engine to stop: cancels submitted jobs, writes reports, returns 130.
+// Safe to call from a signal handler.
+void request_engine_stop();
+bool engine_stop_requested();
+
+// Writes <run_dir>/test-run.toml: the resolved test with secrets masked.
+void write_test_run_toml(const TestRun& run, const std::filesystem::path& run_dir, int iteration,
+                         int step, const std::string& command);
+
+}  // namespace bp
