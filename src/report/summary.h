@@ -1,0 +1,25 @@
+// Scenario-level results: the table printed at the end of a run, summary.json (one stable,
+// machine-readable file per results folder) and summary.txt.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/run_record.h"
+
+namespace bp {
+
+// A fixed-width table: run, parameters, status, step time, TFLOP/s/GPU, job id; the best
+// passing run of each case (lowest step time) is marked with '*'.
+std::string format_results_table(const std::vector<RunRecord>& records);
+
+// Writes summary.json and summary.txt into the results root.
+void write_summary(const std::filesystem::path& root, const std::string& scenario_name,
+                   const std::vector<RunRecord>& records);
+
+// Rebuilds records from an existing results folder (benchpilot's or CloudAI's): every folder
+// holding a test-run.toml or a Megatron-Bridge launcher log. Writes per-run reports.
+std::vector<RunRecord> collect_results(const std::filesystem::path& root);
+
+}  // namespace bp
