@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -25,7 +26,18 @@ Value convert(const toml::node& node, const std::string& file) {
   switch (node.type()) {
     case toml::node_type::table: {
       Value out = Value::table(loc);
-      for (const auto& [key, child] : *node.as_table()) {
+      // toml++ keeps keys sorted by name; CloudAI (Python) keeps file order, which decides the
+      // order of env vars and arguments in generated commands. Restore it from key positions.
+      std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+      for (const auto& [key, child] : *node.as_table()) entries.emplace_back(&key, &child);
+      std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+        const auto& pa = a.first->source().begin;
+        const auto& pb = b.first->source().begin;
+        return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
+      });
+      for (const auto& [key_ptr, child_ptr] : entries) {
+        const toml::key& key = *key_ptr;
+        const toml::node& child = *child_ptr;
         Value v = convert(child, file);
         // Keys carry the more useful line: where the key was written.
         if (key.source().begin.line > 0) v.set_loc(SourceLoc{file, static_cast<int>(key.source().begin.line)});
