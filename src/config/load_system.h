@@ -1,0 +1,23 @@
+// Loads a system TOML (CloudAI format) into a System.
+#pragma once
+
+#include <filesystem>
+
+#include "config/value.h"
+#include "core/system.h"
+
+namespace bp {
+
+// Dispatches on `scheduler` ("slurm" or "standalone"). Unknown keys are errors, as in CloudAI.
+// Defaults follow CloudAI: monitor_interval 60 (slurm) / 1 (standalone), mpi "pmix",
+// hf_home_path install_path/huggingface, status_retry_pause_seconds 10.
+// install_path, output_path and hf_home_path are made absolute against the current directory.
+// global_env_vars values must be strings; integers, floats and booleans are converted the way
+// CloudAI's Python str() prints them ("8", "1.5", "True") with a warning; lists and tables are
+// errors. Throws ConfigError naming file, line and key.
+System load_system(const std::filesystem::path& file);
+
+// The same from an already-read table (its loc names the file).
+System parse_system_table(const Value& table);
+
+}  // namespace bp

@@ -1,0 +1,28 @@
+// Slurm time limits as CloudAI accepts them in scenario cases.
+//
+// Accepted forms (N is a non-negative integer, units are case-insensitive):
+//   Ns, Nm, Nh, Nd, Nw   seconds, minutes, hours, days, weeks ("90m", "2d", "1w")
+//   D-HH:MM:SS           days-hours:minutes:seconds ("1-12:00:00")
+//   HH:MM:SS             hours:minutes:seconds ("00:20:00")
+//   HH:MM                hours:minutes, as CloudAI reads it ("12:30" is 12.5 hours)
+//   N                    minutes, as Slurm reads a bare number (a benchpilot extension)
+// Field values are not range-checked ("00:90:00" is 1.5 hours), as in CloudAI.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace bp {
+
+// Returns "HH:MM:SS", or "D-HH:MM:SS" when the limit is a day or more ("2d" -> "2-00:00:00").
+// Throws std::invalid_argument listing the accepted forms.
+std::string normalize_time_limit(std::string_view limit);
+
+// Seconds in a limit (any accepted form, normalized or not). Throws std::invalid_argument.
+int64_t time_limit_seconds(std::string_view limit);
+
+// Formats seconds as normalize_time_limit does.
+std::string format_time_limit(int64_t seconds);
+
+}  // namespace bp
