@@ -1,0 +1,139 @@
+#include "util/subprocess.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+namespace bp {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path fresh_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() /
+               ("bp_subprocess_" + name + "_" + std::to_string(getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+ExitStatus wait_until_exit(pid_t pid) {
+  for (int i = 0; i < 1000; ++i) {
+    if (auto st = try_wait(pid)) return *st;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ADD_FAILURE() << "process " << pid << " did not end";
+  return terminate_group(pid, std::chrono::milliseconds(100));
+}
+
+TEST(RunCommand, CapturesStdoutStderrAndExitCode) {
+  CommandResult r = run_command({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
+  EXPECT_TRUE(r.started);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_EQ(r.err, "err\n");
+  EXPECT_EQ(r.status.code, 3);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.status.describe(), "exit 3");
+}
+
+TEST(RunCommand, LooksUpPathAndPassesArgumentsWithoutAShell) {
+  CommandResult r = run_command({"printf", "%s|", "a b", "$HOME", "'q'"});
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.out, "a b|$HOME|'q'|");
+}
+
+TEST(RunCommand, AddsEnvironmentAndWorkingDirectory) {
+  fs::path dir = fresh_dir("cwd");
+  CommandOptions opts;
+  opts.env = {{"BP_TEST_VAR", "hello"}, {"HOME", "/nowhere"}};
+  opts.cwd = dir;
+  CommandResult r = run_command({"/bin/sh", "-c", "echo $BP_TEST_VAR $HOME; pwd"}, opts);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.out, "hello /nowhere\n" + fs::canonical(dir).string() + "\n");
+  fs::remove_all(dir);
+}
+
+TEST(RunCommand, MissingProgramIsReportedNotThrown) {
+  CommandResult r = run_command({"bp-no-such-program-xyz"});
+  EXPECT_FALSE(r.started);
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.err.find("bp-no-such-program-xyz"), std::string::npos);
+}
+
+TEST(RunCommand, TimeoutKillsTheProcessGroup) {
+  CommandOptions opts;
+  opts.timeout = std::chrono::milliseconds(200);
+  CommandResult r = run_command({"/bin/sh", "-c", "sleep 30 & sleep 30; echo never"}, opts);
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.status.signal, SIGKILL);
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(RunCommand, LargeOutputOnBothStreamsDoesNotDeadlock) {
+  CommandResult r = run_command(
+      {"/bin/sh", "-c", "head -c 300000 /dev/zero; head -c 200000 /dev/zero >&2"});
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.out.size(), 300000u);
+  EXPECT_EQ(r.err.size(), 200000u);
+}
+
+TEST(Background, WritesOutputFilesAndReportsExit) {
+  fs::path dir = fresh_dir("bg");
+  BackgroundOptions opts;
+  opts.stdout_path = dir / "out.txt";
+  opts.stderr_path = dir / "err.txt";
+  opts.env = {{"BP_BG", "value"}};
+  pid_t pid = start_background({"/bin/bash", "-c", "echo $BP_BG; echo oops >&2; exit 4"}, opts);
+  ExitStatus st = wait_until_exit(pid);
+  EXPECT_EQ(st.code, 4);
+  EXPECT_EQ(read_file(dir / "out.txt"), "value\n");
+  EXPECT_EQ(read_file(dir / "err.txt"), "oops\n");
+  fs::remove_all(dir);
+}
+
+TEST(Background, RunsInItsOwnProcessGroup) {
+  pid_t pid = start_background({"/bin/sleep", "5"}, {});
+  EXPECT_EQ(getpgid(pid), pid);
+  EXPECT_FALSE(try_wait(pid).has_value());
+  ExitStatus st = terminate_group(pid, std::chrono::milliseconds(1000));
+  EXPECT_EQ(st.signal, SIGTERM);
+}
+
+TEST(Background, TerminateGroupEscalatesToSigkill) {
+  fs::path dir = fresh_dir("kill");
+  BackgroundOptions opts;
+  opts.stdout_path = dir / "out.txt";
+  pid_t pid = start_background(
+      {"/bin/bash", "-c", "trap '' TERM; echo ready; while true; do sleep 0.05; done"}, opts);
+  for (int i = 0; i < 200 && read_file(dir / "out.txt").empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ExitStatus st = terminate_group(pid, std::chrono::milliseconds(200));
+  EXPECT_EQ(st.signal, SIGKILL);
+  fs::remove_all(dir);
+}
+
+TEST(Background, StartFailureThrows) {
+  EXPECT_THROW(start_background({"bp-no-such-program-xyz"}, {}), std::runtime_error);
+}
+
+TEST(FileTail, ReturnsLastLines) {
+  fs::path dir = fresh_dir("tail");
+  std::ofstream(dir / "f") << "one\ntwo\nthree\nfour\n";
+  EXPECT_EQ(file_tail(dir / "f", 2), "three\nfour");
+  EXPECT_EQ(file_tail(dir / "f", 10), "one\ntwo\nthree\nfour");
+  EXPECT_EQ(file_tail(dir / "missing", 2), "");
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace bp
