@@ -1,0 +1,165 @@
+#include "workloads/megatron_bridge/report.h"
+
+#include <algorithm>
+#include <fstream>
+#include <system_error>
+
+#include "util/exact_stats.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace bp::mbridge {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Lines of a text as Python's universal newlines see them (\n, \r\n, \r); no empty last line
+// for a trailing terminator.
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\n' && text[i] != '\r') continue;
+    lines.push_back(text.substr(start, i - start));
+    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+    start = i + 1;
+  }
+  if (start < text.size()) lines.push_back(text.substr(start));
+  return lines;
+}
+
+void append_stats(std::string& out, std::string_view title, const std::vector<double>& values) {
+  out += title;
+  out += '\n';
+  const bool any = !values.empty();
+  const double min = any ? *std::min_element(values.begin(), values.end()) : 0.0;
+  const double max = any ? *std::max_element(values.begin(), values.end()) : 0.0;
+  out += "  avg: " + python_float(exact_mean(values)) + "\n";
+  out += "  median: " + python_float(python_median(values)) + "\n";
+  out += "  min: " + python_float(min) + "\n";
+  out += "  max: " + python_float(max) + "\n";
+  out += "  std: " + python_float(exact_pstdev(values)) + "\n";
+}
+
+}  // namespace
+
+std::optional<fs::path> find_launcher_log(const fs::path& run_dir) {
+  for (std::string_view name : kReportLogNames) {
+    fs::path candidate = run_dir / name;
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec)) return candidate;
+  }
+  return std::nullopt;
+}
+
+bool mbridge_can_handle(const fs::path& run_dir) {
+  return find_launcher_log(run_dir).has_value();
+}
+
+std::string read_last_lines(const fs::path& file, int count) {
+  if (count <= 0) return {};
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
+  if (!in) return {};
+  const std::streamoff size = in.tellg();
+  // Read backwards block by block until the buffer holds `count` whole lines. A cap keeps a
+  // log made of one giant line from being read whole; its start is then cut.
+  constexpr std::streamoff kBlock = 64 * 1024;
+  constexpr std::streamoff kMaxRead = 16 * 1024 * 1024;
+  std::string buf;
+  std::streamoff start = size;
+  std::vector<std::string_view> lines;
+  while (true) {
+    std::streamoff block = std::min(kBlock, start);
+    start -= block;
+    std::string piece(static_cast<size_t>(block), '\0');
+    in.seekg(start);
+    in.read(piece.data(), block);
+    if (in.gcount() != block) return {};
+    buf.insert(0, piece);
+    lines = split_lines(buf);
+    // The first line is partial unless the buffer starts at the file start.
+    size_t whole = lines.size() - (start > 0 && !lines.empty() ? 1 : 0);
+    if (start == 0 || whole >= static_cast<size_t>(count) || size - start >= kMaxRead) break;
+  }
+  size_t first = lines.size() > static_cast<size_t>(count) ? lines.size() - count : 0;
+  std::string out;
+  for (size_t i = first; i < lines.size(); ++i) {
+    if (i > first) out += '\n';
+    out.append(lines[i]);
+  }
+  return out;
+}
+
+RunVerdict mbridge_verdict(const fs::path& run_dir) {
+  auto log = find_launcher_log(run_dir);
+  if (!log) return {false, "Megatron-Bridge launcher log not found in " + run_dir.string() + "."};
+  auto samples = read_last_steps(*log, 1);
+  if (!samples) return {false, "Megatron-Bridge launcher log " + log->string() + " is unreadable."};
+  if (!samples->empty()) return {true, ""};
+  std::string tail = read_last_lines(*log, kVerdictTailLines);
+  // CloudAI's message is the tail alone; an empty log would leave no reason at all.
+  if (trim(tail).empty()) tail = "Megatron-Bridge launcher log " + log->string() + " is empty.";
+  return {false, tail};
+}
+
+std::string format_mbridge_report(const fs::path& log, const std::vector<StepSample>& samples) {
+  if (samples.empty()) {
+    return "MegatronBridge report\nNo 'Step Time' / 'GPU utilization' lines were found.\n\n"
+           "Searched file:\n  - " +
+           log.string() + "\n";
+  }
+  std::vector<double> step_times, tflops;
+  for (const StepSample& s : samples) {
+    step_times.push_back(s.step_time_s);
+    tflops.push_back(s.tflops_per_gpu);
+  }
+  std::string out = "Source log: " + log.string() + "\n\n";
+  append_stats(out, "Step Time (s)", step_times);
+  out += '\n';
+  append_stats(out, "TFLOP/s per GPU", tflops);
+  return out;
+}
+
+void write_mbridge_report(const fs::path& run_dir) {
+  auto log = find_launcher_log(run_dir);
+  if (!log) {
+    log::error("No Megatron-Bridge launcher log file found: " +
+               (run_dir / kReportLogNames[0]).string());
+    return;
+  }
+  auto samples = read_last_steps(*log);
+  if (!samples) {
+    log::error("Cannot read Megatron-Bridge launcher log " + log->string());
+    return;
+  }
+  const fs::path report = run_dir / "report.txt";
+  std::ofstream out(report, std::ios::binary | std::ios::trunc);
+  out << format_mbridge_report(*log, *samples);
+  out.close();
+  if (!out) {
+    log::error("Cannot write " + report.string());
+    return;
+  }
+  if (samples->empty())
+    log::warn("No step metrics found under " + run_dir.string() + " (wrote " + report.string() +
+              ")");
+}
+
+std::vector<std::string> mbridge_metric_names() {
+  return {"default", "step-time", "tflops-per-gpu"};
+}
+
+std::optional<double> mbridge_metric(const fs::path& run_dir, std::string_view name) {
+  const bool step_time = name == "default" || name == "step-time";
+  if (!step_time && name != "tflops-per-gpu") return std::nullopt;
+  auto log = find_launcher_log(run_dir);
+  if (!log) return std::nullopt;
+  auto samples = read_last_steps(*log);
+  if (!samples || samples->empty()) return std::nullopt;
+  std::vector<double> values;
+  for (const StepSample& s : *samples)
+    values.push_back(step_time ? s.step_time_s : s.tflops_per_gpu);
+  return exact_mean(values);
+}
+
+}  // namespace bp::mbridge
