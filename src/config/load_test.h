@@ -1,4 +1,6 @@
 // Loads test TOMLs (CloudAI format) into TestDefinitions.
+// Implemented in load_test_impl.cc: a file named load_test.cc would match the build's *_test.cc
+// glob and be compiled as a test instead of into the library.
 #pragma once
 
 #include <filesystem>
