@@ -12,7 +12,7 @@ const Workload& sleep_workload();
 namespace {
 std::vector<const Workload*> all_workloads() {
   return {
-      // &megatron_bridge_workload(),
+      &megatron_bridge_workload(),
       // &sleep_workload(),
   };
 }

@@ -1,0 +1,49 @@
+// The cmd_args schema of the MegatronBridge workload (CloudAI's MegatronBridgeCmdArgs): every
+// field in declaration order, its type, default, whether a list makes a sweep, and the
+// setup_experiment.py flag it becomes.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/value.h"
+
+namespace bp::mbridge {
+
+enum class ArgType {
+  kString,
+  kInt,
+  kFloat,  // an integer is accepted too
+  kBool,
+  kRanks,  // profiling_ranks: an integer, a comma string ("0,1") or a list of integers
+};
+
+struct ArgSpec {
+  std::string name;
+  ArgType type = ArgType::kString;
+  // `X | list[X]` in CloudAI: a list of X is a sweep over its items.
+  bool sweepable = false;
+  // CloudAI's default; none when the field defaults to None. Only forced fields (num_gpus,
+  // save_config_filepath) ever use it: other fields are emitted only when written.
+  Value default_value;
+  // The launcher flag ("-tp", "--lr"); empty when the field is not passed to the launcher.
+  std::string flag;
+  // Booleans given as a bare flag when true (`-d`, `--use_recipes`), instead of `flag true|false`.
+  bool bare_flag = false;
+};
+
+// All fields, in CloudAI's declaration order.
+const std::vector<ArgSpec>& arg_specs();
+
+// Field names in declaration order (Workload::cmd_args_fields).
+std::vector<std::string> arg_names();
+
+// The field's spec, or nullptr for a key the schema does not know.
+const ArgSpec* find_arg(std::string_view name);
+
+// "an integer", "a string", ... and the list form "a list of integers", for messages.
+std::string_view type_description(ArgType type);
+std::string_view list_description(ArgType type);
+
+}  // namespace bp::mbridge

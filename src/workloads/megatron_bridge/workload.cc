@@ -1,0 +1,163 @@
+#include "workloads/megatron_bridge/workload.h"
+
+#include <cstdlib>
+
+#include "config/toml_reader.h"
+#include "util/strings.h"
+#include "workloads/megatron_bridge/args.h"
+#include "workloads/megatron_bridge/launcher_command.h"
+#include "workloads/megatron_bridge/validate.h"
+#include "workloads/megatron_bridge/wrapper.h"
+
+namespace bp::mbridge {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Installable python_installable(const System& system) {
+  Installable item;
+  item.kind = Installable::Kind::kPythonEnv;
+  item.repo.url = kNemoRunUrl;
+  item.repo.commit = kNemoRunCommit;
+  item.python = launcher_python_override(system);
+  return item;
+}
+
+Installable repo_installable(const TestDefinition& test) {
+  const GitRepo* repo = find_mbridge_repo(test);
+  if (!repo)
+    throw ConfigError(test.loc, "git_repos",
+                      "MegatronBridge needs the Megatron-Bridge repository in [[git_repos]]");
+  Installable item;
+  item.kind = Installable::Kind::kGitRepo;
+  item.repo = *repo;
+  return item;
+}
+
+// Relative paths (e.g. install_path = "./install") become absolute: the wrapper may run
+// elsewhere. A bare interpreter name ("python3") is left to PATH.
+fs::path absolute_if_path(const fs::path& p) {
+  if (p.string().find('/') == std::string::npos) return p;
+  return fs::absolute(p).lexically_normal();
+}
+
+std::string written_string(const TestDefinition& test, std::string_view key) {
+  const Value* v = test.cmd_args.find(key);
+  return v && v->is_string() ? std::string(trim(v->as_string())) : std::string();
+}
+
+// Guards the rule that no secret lands in a generated file (e.g. a token pasted into
+// extra_env_vars would otherwise end up in a -cb export).
+void refuse_secret(const std::string& text, const std::string& secret, const TestDefinition& test,
+                   std::string_view what) {
+  if (secret.empty() || text.find(secret) == std::string::npos) return;
+  throw ConfigError(test.loc, "extra_env_vars",
+                    "the " + std::string(what) +
+                        " would be written into the generated launcher script; pass it only "
+                        "through cmd_args or the environment");
+}
+
+}  // namespace
+
+std::string launcher_python_override(const System& system) {
+  if (!system.launcher_python.empty()) return system.launcher_python;
+  const char* env = std::getenv("BENCHPILOT_LAUNCHER_PYTHON");
+  return env ? std::string(trim(env)) : std::string();
+}
+
+std::vector<Installable> mbridge_installables(const TestDefinition& test, const System& system) {
+  std::vector<Installable> items;
+  if (std::string image = written_string(test, "container_image"); !image.empty()) {
+    Installable item;
+    item.kind = Installable::Kind::kContainerImage;
+    item.image = image;
+    items.push_back(item);
+  }
+  items.push_back(python_installable(system));
+  items.push_back(repo_installable(test));
+  return items;
+}
+
+std::vector<std::string> MegatronBridgeWorkload::cmd_args_fields() const {
+  return arg_names();
+}
+
+void MegatronBridgeWorkload::validate(const TestDefinition& test) const {
+  mbridge::validate(test);
+}
+
+void MegatronBridgeWorkload::preflight(const TestDefinition& test) const {
+  mbridge::preflight(test);
+}
+
+std::vector<Installable> MegatronBridgeWorkload::installables(const TestDefinition& test,
+                                                              const System& system) const {
+  return mbridge_installables(test, system);
+}
+
+RunSpec MegatronBridgeWorkload::prepare(const RunContext& ctx) const {
+  const TestDefinition& test = ctx.run.test;
+  Installable python = python_installable(ctx.system);
+  LauncherInputs in;
+  in.run_dir = fs::absolute(ctx.run_dir).lexically_normal();
+  in.python = absolute_if_path(python_of(python, ctx.system));
+  in.mbridge_dir =
+      fs::absolute(installed_path(repo_installable(test), ctx.system)).lexically_normal();
+  in.resolved_nodes = ctx.resolved_nodes;
+  in.gpu_directives_supported = ctx.gpu_directives_supported;
+
+  WrapperInputs w;
+  w.run_dir = in.run_dir;
+  w.launcher_command = launcher_command(ctx.run, ctx.system, in);
+  if (python.python.empty()) w.pip_python = in.python.string();
+  for (const auto& [key, value] : final_env_vars(test, ctx.system))
+    if (is_container_runtime_var(key)) w.runtime_exports.emplace_back(key, value);
+
+  std::string hf_token = resolve_hf_token(test);
+  std::string wandb_key = written_string(test, "wandb_key");
+  std::string script = wrapper_script(w);
+  refuse_secret(script, hf_token, test, "HF token");
+  refuse_secret(script, wandb_key, test, "W&B key");
+
+  RunSpec spec;
+  spec.command = write_wrapper_files(w);
+  spec.self_submitting = true;
+  if (!hf_token.empty()) spec.process_env.emplace_back("HF_TOKEN", hf_token);
+  if (!wandb_key.empty()) spec.process_env.emplace_back("WANDB_API_KEY", wandb_key);
+  return spec;
+}
+
+// TODO(metrics): wire mbridge_verdict / write_mbridge_report / mbridge_metric /
+// mbridge_can_handle from report.h.
+RunVerdict MegatronBridgeWorkload::verdict(const fs::path& run_dir) const {
+  (void)run_dir;
+  return RunVerdict{false, "Megatron-Bridge run verdict is not implemented yet"};
+}
+
+void MegatronBridgeWorkload::write_report(const fs::path& run_dir) const {
+  (void)run_dir;
+}
+
+std::optional<double> MegatronBridgeWorkload::metric(const fs::path& run_dir,
+                                                     std::string_view name) const {
+  (void)run_dir;
+  (void)name;
+  return std::nullopt;
+}
+
+bool MegatronBridgeWorkload::can_handle(const fs::path& run_dir) const {
+  (void)run_dir;
+  return false;
+}
+
+}  // namespace bp::mbridge
+
+namespace bp {
+
+const Workload& megatron_bridge_workload() {
+  static const mbridge::MegatronBridgeWorkload workload;
+  return workload;
+}
+
+}  // namespace bp

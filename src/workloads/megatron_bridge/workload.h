@@ -1,0 +1,43 @@
+// The MegatronBridge workload: CloudAI's Megatron-Bridge test template. benchpilot runs
+// Megatron-Bridge's own launcher (scripts/performance/setup_experiment.py) on the submit node
+// through a wrapper script; the launcher submits the training job to Slurm itself.
+#pragma once
+
+#include <string>
+
+#include "core/workload.h"
+
+namespace bp::mbridge {
+
+inline constexpr const char* kNemoRunUrl = "https://github.com/NVIDIA-NeMo/Run.git";
+inline constexpr const char* kNemoRunCommit = "main";
+
+// The interpreter that replaces the NeMo-Run venv: system.launcher_python, else
+// $BENCHPILOT_LAUNCHER_PYTHON (read now); empty when neither is set.
+std::string launcher_python_override(const System& system);
+
+// Image (when cmd_args.container_image is set), launcher Python, Megatron-Bridge clone.
+std::vector<Installable> mbridge_installables(const TestDefinition& test, const System& system);
+
+class MegatronBridgeWorkload : public Workload {
+ public:
+  std::string_view name() const override { return "MegatronBridge"; }
+  std::vector<std::string> cmd_args_fields() const override;
+  void validate(const TestDefinition& test) const override;
+  void preflight(const TestDefinition& test) const override;
+  std::vector<std::string> secret_fields() const override { return {"hf_token", "wandb_key"}; }
+  std::vector<Installable> installables(const TestDefinition& test,
+                                        const System& system) const override;
+  RunSpec prepare(const RunContext& ctx) const override;
+  RunVerdict verdict(const std::filesystem::path& run_dir) const override;
+  void write_report(const std::filesystem::path& run_dir) const override;
+  std::optional<double> metric(const std::filesystem::path& run_dir,
+                               std::string_view name) const override;
+  bool can_handle(const std::filesystem::path& run_dir) const override;
+};
+
+}  // namespace bp::mbridge
+
+namespace bp {
+const Workload& megatron_bridge_workload();
+}  // namespace bp
