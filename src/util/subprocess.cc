@@ -211,6 +211,19 @@ std::optional<ExitStatus> try_wait(pid_t pid) {
   return from_wait_status(st);
 }
 
+std::optional<ExitStatus> try_wait_group(pid_t pid) {
+  siginfo_t info{};
+  int rc;
+  do {
+    rc = waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) return ExitStatus{-1, 0};
+  if (info.si_pid == 0) return std::nullopt;
+  // The unreaped leader keeps its pid (and so the group id) from being reused.
+  signal_group(pid, SIGKILL);
+  return try_wait(pid);
+}
+
 void signal_group(pid_t pgid, int sig) {
   if (pgid > 0) kill(-pgid, sig);
 }

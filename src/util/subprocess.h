@@ -61,6 +61,10 @@ pid_t start_background(const std::vector<std::string>& argv, const BackgroundOpt
 // A pid that is not our child reads as ended with exit code -1.
 std::optional<ExitStatus> try_wait(pid_t pid);
 
+// Like try_wait, but once the leader has ended, SIGKILLs whatever it left running in its process
+// group (background children) before reaping it, so nothing it started outlives it.
+std::optional<ExitStatus> try_wait_group(pid_t pid);
+
 // Sends sig to every process of the group led by pgid (missing groups are ignored).
 void signal_group(pid_t pgid, int sig);
 

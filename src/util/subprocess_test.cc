@@ -13,8 +13,8 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path fresh_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() /
-               ("bp_subprocess_" + name + "_" + std::to_string(getpid()));
+  fs::path d =
+      fs::temp_directory_path() / ("bp_subprocess_" + name + "_" + std::to_string(getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
@@ -80,8 +80,8 @@ TEST(RunCommand, TimeoutKillsTheProcessGroup) {
 }
 
 TEST(RunCommand, LargeOutputOnBothStreamsDoesNotDeadlock) {
-  CommandResult r = run_command(
-      {"/bin/sh", "-c", "head -c 300000 /dev/zero; head -c 200000 /dev/zero >&2"});
+  CommandResult r =
+      run_command({"/bin/sh", "-c", "head -c 300000 /dev/zero; head -c 200000 /dev/zero >&2"});
   EXPECT_TRUE(r.ok());
   EXPECT_EQ(r.out.size(), 300000u);
   EXPECT_EQ(r.err.size(), 200000u);
@@ -119,6 +119,37 @@ TEST(Background, TerminateGroupEscalatesToSigkill) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ExitStatus st = terminate_group(pid, std::chrono::milliseconds(200));
   EXPECT_EQ(st.signal, SIGKILL);
+  fs::remove_all(dir);
+}
+
+// True while pid exists and is not a zombie.
+bool alive(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  if (stat.empty()) return false;
+  size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+}
+
+TEST(Background, TryWaitGroupKillsLeftoverChildren) {
+  fs::path dir = fresh_dir("group");
+  BackgroundOptions opts;
+  opts.stdout_path = dir / "out.txt";
+  pid_t pid = start_background({"/bin/bash", "-c", "sleep 30 & echo $!; exit 2"}, opts);
+  std::optional<ExitStatus> st;
+  for (int i = 0; i < 500 && !st; ++i) {
+    st = try_wait_group(pid);
+    if (!st) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->code, 2);
+  pid_t child = std::stoi(read_file(dir / "out.txt"));
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    gone = !alive(child);
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(gone) << "background child " << child << " survived its leader";
   fs::remove_all(dir);
 }
 
