@@ -36,7 +36,7 @@ inline bool is_anchor(const char* p) {
   uint64_t word;
   std::memcpy(&word, p, 8);
   // Fold the letters (all but byte 4, the space) to lowercase; little-endian byte order.
-  constexpr uint64_t kFold = 0x2020202000202020ull;
+  constexpr uint64_t kFold = 0x2020200020202020ull;
   constexpr uint64_t kWant = 0x6d69742070657473ull;  // "step tim"
   return (word | kFold) == kWant && (static_cast<unsigned char>(p[8]) | 0x20) == 'e';
 }

@@ -33,6 +33,12 @@ TEST(ParseStepLine, CaseInsensitive) {
       parse_step_line("ain_fp8_mx/0 step time : 9.09S gpu UTILIZATION: 663.5model_tflop/S/gpu");
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(*s, (StepSample{9.09, 663.5}));
+  auto upper = parse_step_line("STEP TIME : 1.5S GPU UTILIZATION: 2.5TFLOP/S/GPU");
+  ASSERT_TRUE(upper.has_value());
+  EXPECT_EQ(*upper, (StepSample{1.5, 2.5}));
+  // Only letters fold: the space must be a space.
+  EXPECT_FALSE(
+      parse_step_line(std::string_view("Step\0Time : 1s GPU utilization: 2TFLOP/s/GPU", 44)));
 }
 
 TEST(ParseStepLine, WithoutModelPrefix) {
