@@ -1,0 +1,30 @@
+// The core of `verify-configs`: checks every TOML under a folder.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/load_test.h"
+
+namespace bp {
+
+struct VerifyResult {
+  int passed = 0;
+  int failed = 0;
+  // One line per file ("OK   <path> (system)" / "FAIL <path>: <error>"), then a summary line.
+  std::vector<std::string> lines;
+};
+
+// Classifies every **/*.toml under `dir` (sorted by path): a system has `scheduler`, a scenario
+// has `Tests`, a test has `test_template_name`; anything else fails as unknown. Systems and
+// tests are loaded; scenarios are loaded against the tests in `tests_dir` when given, else
+// against every test file found under `dir` that loads. Never throws for a bad file.
+VerifyResult verify_configs(const std::filesystem::path& dir,
+                            const std::optional<std::filesystem::path>& tests_dir,
+                            const WorkloadLookup& workloads);
+VerifyResult verify_configs(const std::filesystem::path& dir,
+                            const std::optional<std::filesystem::path>& tests_dir);
+
+}  // namespace bp

@@ -1,0 +1,127 @@
+#include "config/verify.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "config/toml_reader.h"
+#include "core/workload.h"
+
+namespace bp {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+const fs::path kGood = fs::path(BENCHPILOT_SOURCE_DIR) / "tests/data/config/good";
+
+class FakeSleep : public Workload {
+ public:
+  std::string_view name() const override { return "Sleep"; }
+  std::vector<std::string> cmd_args_fields() const override { return {"seconds"}; }
+  void validate(const TestDefinition& test) const override {
+    const Value* s = test.cmd_args.find("seconds");
+    if (s && !s->is_int()) throw ConfigError(s->loc(), "cmd_args.seconds", "expected an integer");
+  }
+  RunSpec prepare(const RunContext&) const override { return {}; }
+  RunVerdict verdict(const fs::path&) const override { return {}; }
+  bool can_handle(const fs::path&) const override { return false; }
+};
+
+class VerifyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("bp-verify-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    lookup_.find = [this](std::string_view n) -> const Workload* {
+      return n == "Sleep" ? &fake_ : nullptr;
+    };
+    lookup_.names = [] { return std::vector<std::string>{"Sleep"}; };
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void write(const std::string& rel, const std::string& text) {
+    fs::create_directories((dir_ / rel).parent_path());
+    std::ofstream(dir_ / rel) << text;
+  }
+  std::string p(const std::string& rel) const { return (dir_ / rel).string(); }
+
+  fs::path dir_;
+  FakeSleep fake_;
+  WorkloadLookup lookup_;
+};
+
+TEST_F(VerifyTest, GoodFixturesPass) {
+  VerifyResult r = verify_configs(kGood, std::nullopt, lookup_);
+  EXPECT_EQ(r.failed, 0);
+  EXPECT_EQ(r.passed, 5);
+  ASSERT_EQ(r.lines.size(), 6u);
+  EXPECT_EQ(r.lines[0], "OK   " + (kGood / "scenario/sleep.toml").string() + " (scenario)");
+  EXPECT_EQ(r.lines[1], "OK   " + (kGood / "system/slurm.toml").string() + " (system)");
+  EXPECT_EQ(r.lines[3], "OK   " + (kGood / "test/megatron_like.toml").string() + " (test)");
+  EXPECT_EQ(r.lines[5], "verified 5 files: 5 passed, 0 failed");
+}
+
+TEST_F(VerifyTest, MixedFolderReportsEachFile) {
+  fs::copy(kGood, dir_, fs::copy_options::recursive);
+  write("system/bad.toml", "name = 'x'\nscheduler = 'lsf'\n");
+  write("test/bad.toml", "name = 'b'\ndescription = 'd'\ntest_template_name = 'Nope'\n");
+  write("test/zdup.toml", "name = 'sleep'\ndescription = 'd'\ntest_template_name = 'Sleep'\n");
+  write("scenario/bad.toml", "name = 's'\n[[Tests]]\nid = 'a'\ntest_name = 'missing'\n");
+  write("notes.toml", "title = 'what am I'\n");
+  write("syntax.toml", "name = \n");
+  write("readme.txt", "not toml, ignored");
+
+  VerifyResult r = verify_configs(dir_, std::nullopt, lookup_);
+  EXPECT_EQ(r.passed, 5);
+  EXPECT_EQ(r.failed, 6);
+  ASSERT_EQ(r.lines.size(), 12u);
+  EXPECT_EQ(r.lines[0], "FAIL " + p("notes.toml") +
+                            ": cannot tell what this file is: expected a system (scheduler = "
+                            "...), a test (test_template_name = ...) or a scenario ([[Tests]])");
+  EXPECT_THAT(r.lines[1], StartsWith("FAIL " + p("scenario/bad.toml") +
+                                     ":4: Tests[0].test_name: "
+                                     "unknown test \"missing\""));
+  EXPECT_EQ(r.lines[2], "OK   " + p("scenario/sleep.toml") + " (scenario)");
+  EXPECT_THAT(r.lines[3], StartsWith("FAIL " + p("syntax.toml") + ":1: invalid TOML"));
+  EXPECT_THAT(r.lines[4], StartsWith("FAIL " + p("system/bad.toml") +
+                                     ":2: scheduler: unsupported scheduler \"lsf\""));
+  EXPECT_THAT(r.lines[7], StartsWith("FAIL " + p("test/bad.toml") +
+                                     ":3: test_template_name: unknown test_template_name"));
+  EXPECT_THAT(r.lines[10], StartsWith("FAIL " + p("test/zdup.toml") +
+                                      ":1: name: duplicate test name \"sleep\""));
+  EXPECT_EQ(r.lines[11], "verified 11 files: 5 passed, 6 failed");
+}
+
+TEST_F(VerifyTest, ScenariosUseTestsDirWhenGiven) {
+  write("tests/only.toml", "name = 'only'\ndescription = 'd'\ntest_template_name = 'Sleep'\n");
+  write("conf/scenario.toml", "name = 's'\n[[Tests]]\nid = 'a'\ntest_name = 'only'\n");
+  write("conf/scenario2.toml", "name = 's'\n[[Tests]]\nid = 'a'\ntest_name = 'sleep'\n");
+  VerifyResult r = verify_configs(dir_ / "conf", dir_ / "tests", lookup_);
+  EXPECT_EQ(r.passed, 1);
+  EXPECT_EQ(r.failed, 1);
+  EXPECT_THAT(r.lines[1], HasSubstr("unknown test \"sleep\""));
+
+  r = verify_configs(dir_ / "conf", dir_ / "no-such-dir", lookup_);
+  EXPECT_EQ(r.failed, 2);
+  EXPECT_THAT(r.lines[0], HasSubstr("cannot load the tests in " + p("no-such-dir")));
+}
+
+TEST_F(VerifyTest, MissingOrEmptyFolder) {
+  VerifyResult r = verify_configs(dir_ / "absent", std::nullopt, lookup_);
+  EXPECT_EQ(r.failed, 1);
+  EXPECT_THAT(r.lines, ElementsAre("FAIL " + p("absent") + ": not a directory"));
+  r = verify_configs(dir_, std::nullopt, lookup_);
+  EXPECT_EQ(r.passed + r.failed, 0);
+  EXPECT_THAT(r.lines, ElementsAre("no .toml files under " + dir_.string(),
+                                   "verified 0 files: 0 passed, 0 failed"));
+}
+
+}  // namespace
+}  // namespace bp
