@@ -14,6 +14,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+std::string shell_word(std::string_view s);
+
 // Collects launcher words following CloudAI's add_field/add rules: a field is emitted only when
 // the user wrote it (present in cmd_args), except forced fields, which fall back to defaults.
 class ArgList {
@@ -46,22 +48,21 @@ class ArgList {
   }
 
   // CloudAI's add(): booleans as true/false, lists comma-joined (or as separate words), empty
-  // strings and empty lists skipped. Values are shell-quoted, which leaves ordinary values as
-  // they are and keeps unusual ones (e.g. a pipeline layout with '|') in one word.
+  // strings and empty lists skipped.
   void add(std::string_view flag, const Value& v, bool list_as_words = false) {
     if (v.is_bool()) return flag_value(flag, v.as_bool() ? "true" : "false");
     if (v.is_array()) {
       if (v.size() == 0) return;
       if (list_as_words) {
         word(std::string(flag));
-        for (const Value& item : v.items()) word(shell_quote(item.to_plain_string()));
+        for (const Value& item : v.items()) word(shell_word(item.to_plain_string()));
         return;
       }
-      return flag_value(flag, shell_quote(v.to_plain_string()));
+      return flag_value(flag, shell_word(v.to_plain_string()));
     }
     std::string text = v.to_plain_string();
     if (text.empty()) return;
-    flag_value(flag, shell_quote(text));
+    flag_value(flag, shell_word(text));
   }
 
   std::vector<std::string> take() { return std::move(words_); }
@@ -70,6 +71,15 @@ class ArgList {
   const Value& args_;
   std::vector<std::string> words_;
 };
+
+// Values are passed as CloudAI passes them (unquoted) unless the shell would change them: then
+// they are quoted so they stay one word. `nvcr.io#nvidia/nemo:26.02` needs no quotes.
+std::string shell_word(std::string_view s) {
+  if (s.empty() || s.front() == '#' || s.front() == '~' ||
+      s.find_first_of(" \t\n'\"\\$`|&;<>()*?[]{}!") != std::string_view::npos)
+    return shell_quote(s);
+  return std::string(s);
+}
 
 bool truthy(const Value& v) {
   if (v.is_string()) return !v.as_string().empty();
@@ -218,14 +228,14 @@ std::vector<std::string> launcher_arguments(const TestRun& run, const System& sy
   std::string recipe = required_name(run, "model_recipe_name");
 
   ArgList a(test.cmd_args);
-  if (!system.account.empty()) a.flag_value("-a", shell_quote(system.account));
-  if (!system.default_partition.empty()) a.flag_value("-p", shell_quote(system.default_partition));
+  if (!system.account.empty()) a.flag_value("-a", shell_word(system.account));
+  if (!system.default_partition.empty()) a.flag_value("-p", shell_word(system.default_partition));
   a.field("gpu_type");
   a.field("log_dir");
-  if (run.time_limit && !run.time_limit->empty()) a.flag_value("-t", *run.time_limit);
+  if (run.time_limit && !run.time_limit->empty()) a.flag_value("-t", shell_word(*run.time_limit));
   if (const Value* image = a.written("container_image");
       image && image->is_string() && !image->as_string().empty())
-    a.flag_value("-i", shell_quote(container_image_path(*image, system)));
+    a.flag_value("-i", shell_word(container_image_path(*image, system)));
   a.fields({"compute_dtype", "task"});
   a.flag_value("-hf", "\"$HF_TOKEN\"");  // the value comes from the process environment
   a.field("nemo_home");
@@ -236,17 +246,17 @@ std::vector<std::string> launcher_arguments(const TestRun& run, const System& sy
   a.field("num_gpus", /*forced=*/true);
   if (system.gpus_per_node) a.flag_value("-gn", std::to_string(*system.gpus_per_node));
   if (std::vector<std::string> mounts = container_mounts(run, in); !mounts.empty())
-    a.flag_value("-cm", shell_quote(join(mounts, ",")));
+    a.flag_value("-cm", shell_word(join(mounts, ",")));
   for (const auto& [key, value] : final_env_vars(test, system))
     a.flag_value("-cb", shell_quote("export " + key + "=" + value));
   a.fields({"domain", "use_recipes", "enable_vboost"});
-  a.flag_value("-m", shell_quote(family));
-  a.flag_value("-mr", shell_quote(recipe));
+  a.flag_value("-m", shell_word(family));
+  a.flag_value("-mr", shell_word(recipe));
   a.fields({"hidden_size", "num_layers", "pipeline_model_parallel_layout", "first_k_dense_replace",
             "enable_nsys", "use_tokendrop", "use_megatron_fsdp", "nccl_ub", "cuda_graph_impl"});
   if (const Value* scope = a.written("cuda_graph_scope"); scope && truthy(*scope)) {
     std::string scopes = cuda_graph_scopes(*scope);
-    if (!scopes.empty()) a.flag_value("--cuda_graph_scope", shell_quote(scopes));
+    if (!scopes.empty()) a.flag_value("--cuda_graph_scope", shell_word(scopes));
   }
   a.fields({"tp", "pp", "cp"});
   if (const Value* vp = a.written("vp")) {
@@ -278,7 +288,7 @@ std::vector<std::string> launcher_arguments(const TestRun& run, const System& sy
 std::string launcher_command(const TestRun& run, const System& system, const LauncherInputs& in) {
   fs::path script = in.mbridge_dir / "scripts" / "performance" / "setup_experiment.py";
   std::string line = "NEMORUN_HOME=\"" + in.run_dir.string() + "\" " +
-                     shell_quote(in.python.string()) + " " + shell_quote(script.string());
+                     shell_word(in.python.string()) + " " + shell_word(script.string());
   for (const std::string& w : launcher_arguments(run, system, in)) line += " " + w;
   return line;
 }
