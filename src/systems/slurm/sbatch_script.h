@@ -1,0 +1,27 @@
+// The batch script benchpilot submits for workloads that do not submit themselves.
+#pragma once
+
+#include <string>
+
+#include "core/executor.h"
+#include "core/system.h"
+
+namespace bp {
+
+// The srun line that runs req.spec.command on the allocation:
+// srun --export=ALL --mpi=<mpi> [-N<n>] <system extra_srun_args> <case extra_srun_args>
+//   bash -c '<command>'
+// (-N is left out when explicit nodes are given: the allocation is exactly those nodes.)
+std::string make_srun_line(const System& system, const JobRequest& req);
+
+// The whole script: #SBATCH directives (job name, output/error files in the run dir,
+// partition, account, reservation, distribution, node list or count + exclusions, GPU
+// directives when `gpu_directives` and the system has gpus_per_node, tasks per node, time
+// limit, each extra_sbatch_args entry), then the srun line. Secrets never appear: the job
+// inherits them from sbatch's environment.
+std::string make_sbatch_script(const System& system, const JobRequest& req, bool gpu_directives);
+
+// The reservation named in extra_srun_args ("--reservation X" or "--reservation=X"), or "".
+std::string reservation_from_srun_args(const std::string& extra_srun_args);
+
+}  // namespace bp
