@@ -10,13 +10,14 @@
 
 #include "core/workload.h"
 #include "workloads/megatron_bridge/metrics.h"
+#include "workloads/megatron_bridge/wrapper.h"
 
 namespace bp::mbridge {
 
 // Launcher log names in the run dir, in order of preference: the one benchpilot writes, then
 // the one CloudAI writes (so results produced by CloudAI can be re-reported).
-inline constexpr std::string_view kReportLogNames[] = {"launcher.log",
-                                                       "cloudai_megatron_bridge_launcher.log"};
+inline constexpr std::string_view kCloudaiLauncherLog = "cloudai_megatron_bridge_launcher.log";
+inline constexpr std::string_view kReportLogNames[] = {kLauncherLog, kCloudaiLauncherLog};
 // How many of the log's last lines a failed verdict quotes (CloudAI's choice).
 inline constexpr int kVerdictTailLines = 40;
 

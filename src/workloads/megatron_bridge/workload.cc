@@ -6,6 +6,7 @@
 #include "util/strings.h"
 #include "workloads/megatron_bridge/args.h"
 #include "workloads/megatron_bridge/launcher_command.h"
+#include "workloads/megatron_bridge/report.h"
 #include "workloads/megatron_bridge/validate.h"
 #include "workloads/megatron_bridge/wrapper.h"
 
@@ -128,27 +129,25 @@ RunSpec MegatronBridgeWorkload::prepare(const RunContext& ctx) const {
   return spec;
 }
 
-// TODO(metrics): wire mbridge_verdict / write_mbridge_report / mbridge_metric /
-// mbridge_can_handle from report.h.
 RunVerdict MegatronBridgeWorkload::verdict(const fs::path& run_dir) const {
-  (void)run_dir;
-  return RunVerdict{false, "Megatron-Bridge run verdict is not implemented yet"};
+  return mbridge_verdict(run_dir);
 }
 
 void MegatronBridgeWorkload::write_report(const fs::path& run_dir) const {
-  (void)run_dir;
+  write_mbridge_report(run_dir);
+}
+
+std::vector<std::string> MegatronBridgeWorkload::metric_names() const {
+  return mbridge_metric_names();
 }
 
 std::optional<double> MegatronBridgeWorkload::metric(const fs::path& run_dir,
                                                      std::string_view name) const {
-  (void)run_dir;
-  (void)name;
-  return std::nullopt;
+  return mbridge_metric(run_dir, name);
 }
 
 bool MegatronBridgeWorkload::can_handle(const fs::path& run_dir) const {
-  (void)run_dir;
-  return false;
+  return mbridge_can_handle(run_dir);
 }
 
 }  // namespace bp::mbridge

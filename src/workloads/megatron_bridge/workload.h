@@ -31,6 +31,7 @@ class MegatronBridgeWorkload : public Workload {
   RunSpec prepare(const RunContext& ctx) const override;
   RunVerdict verdict(const std::filesystem::path& run_dir) const override;
   void write_report(const std::filesystem::path& run_dir) const override;
+  std::vector<std::string> metric_names() const override;
   std::optional<double> metric(const std::filesystem::path& run_dir,
                                std::string_view name) const override;
   bool can_handle(const std::filesystem::path& run_dir) const override;
