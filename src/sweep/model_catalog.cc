@@ -1,0 +1,228 @@
+#include "sweep/model_catalog.h"
+
+#include <cstdlib>
+#include <mutex>
+#include <set>
+
+#include "config/toml_reader.h"
+#include "util/strings.h"
+
+namespace bp {
+
+extern const char kBuiltinModelCatalog[];
+
+namespace {
+
+const std::set<std::string>& known_keys() {
+  static const std::set<std::string> keys = {
+      "family",
+      "aliases",
+      "kind",
+      "num_layers",
+      "hidden_size",
+      "num_attention_heads",
+      "num_query_groups",
+      "multi_latent_attention",
+      "num_moe_experts",
+      "moe_router_topk",
+      "moe_shared_experts",
+      "first_k_dense_replace",
+      "hybrid_layer_pattern",
+      "mtp_num_layers",
+      "seq_length",
+      "vocab_size",
+      "expert_tensor_parallel_size",
+      "account_for_embedding_in_pipeline_split",
+      "account_for_loss_in_pipeline_split",
+      "auto_layout_pairs",
+  };
+  return keys;
+}
+
+class EntryReader {
+ public:
+  EntryReader(const Value& table, const std::string& name) : t_(table), name_(name) {}
+
+  int64_t positive(const char* key, bool required, int64_t dflt = 0) const {
+    const Value* v = t_.find(key);
+    if (!v) {
+      if (required) throw ConfigError(t_.loc(), name_ + "." + key, "is required (an integer)");
+      return dflt;
+    }
+    if (!v->is_int() || v->as_int() < 0)
+      throw ConfigError(v->loc(), name_ + "." + key,
+                        "expected a non-negative integer, got " + v->to_toml_inline());
+    return v->as_int();
+  }
+  bool boolean(const char* key) const {
+    const Value* v = t_.find(key);
+    if (!v) return false;
+    if (!v->is_bool())
+      throw ConfigError(v->loc(), name_ + "." + key,
+                        "expected true or false, got " + v->to_toml_inline());
+    return v->as_bool();
+  }
+  std::string string(const char* key) const {
+    const Value* v = t_.find(key);
+    if (!v) return "";
+    if (!v->is_string())
+      throw ConfigError(v->loc(), name_ + "." + key,
+                        "expected a string, got " + v->to_toml_inline());
+    return v->as_string();
+  }
+  const Value* find(const char* key) const { return t_.find(key); }
+
+ private:
+  const Value& t_;
+  const std::string& name_;
+};
+
+ModelShape parse_entry(const std::string& name, const Value& t) {
+  if (!t.is_table())
+    throw ConfigError(t.loc(), name, "expected a table describing the recipe's model shape");
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (!known_keys().count(t.keys()[i])) {
+      throw ConfigError(
+          t.items()[i].loc(), name + "." + t.keys()[i],
+          "unknown key; expected one of: " +
+              join(std::vector<std::string>(known_keys().begin(), known_keys().end()), ", "));
+    }
+  }
+  EntryReader r(t, name);
+  ModelShape m;
+  m.name = name;
+  m.loc = t.loc();
+  m.family = r.string("family");
+  m.kind = r.string("kind");
+  if (m.kind.empty()) m.kind = "dense";
+  if (m.kind != "dense" && m.kind != "moe" && m.kind != "hybrid")
+    throw ConfigError(r.find("kind")->loc(), name + ".kind",
+                      "expected \"dense\", \"moe\" or \"hybrid\", got \"" + m.kind + "\"");
+  if (const Value* a = r.find("aliases")) {
+    if (!a->is_array()) throw ConfigError(a->loc(), name + ".aliases", "expected a list of names");
+    for (const Value& x : a->items()) {
+      if (!x.is_string())
+        throw ConfigError(x.loc(), name + ".aliases",
+                          "expected strings, got " + x.to_toml_inline());
+      m.aliases.push_back(x.as_string());
+    }
+  }
+  m.num_layers = r.positive("num_layers", true);
+  m.hidden_size = r.positive("hidden_size", false);
+  m.num_attention_heads = r.positive("num_attention_heads", true);
+  m.num_query_groups = r.positive("num_query_groups", false);
+  m.multi_latent_attention = r.boolean("multi_latent_attention");
+  m.num_moe_experts = r.positive("num_moe_experts", false);
+  m.moe_router_topk = r.positive("moe_router_topk", false);
+  m.moe_shared_experts = r.boolean("moe_shared_experts");
+  m.first_k_dense_replace = r.positive("first_k_dense_replace", false);
+  m.hybrid_layer_pattern = r.string("hybrid_layer_pattern");
+  m.mtp_num_layers = r.positive("mtp_num_layers", false);
+  m.seq_length = r.positive("seq_length", false);
+  m.vocab_size = r.positive("vocab_size", false);
+  if (r.find("expert_tensor_parallel_size"))
+    m.expert_tensor_parallel_size = r.positive("expert_tensor_parallel_size", true);
+  m.account_for_embedding_in_pipeline_split = r.boolean("account_for_embedding_in_pipeline_split");
+  m.account_for_loss_in_pipeline_split = r.boolean("account_for_loss_in_pipeline_split");
+
+  if (m.num_layers == 0)
+    throw ConfigError(r.find("num_layers")->loc(), name + ".num_layers", "must be at least 1");
+  if (m.kind == "moe" && m.num_moe_experts == 0)
+    throw ConfigError(t.loc(), name + ".num_moe_experts", "is required for kind = \"moe\"");
+  if (!m.hybrid_layer_pattern.empty()) {
+    const Value* p = r.find("hybrid_layer_pattern");
+    if (m.hybrid_layer_pattern.find_first_not_of("M*-E") != std::string::npos)
+      throw ConfigError(p->loc(), name + ".hybrid_layer_pattern",
+                        "may only hold M (Mamba), * (attention), - (MLP) and E (MoE)");
+    if (static_cast<int64_t>(m.hybrid_layer_pattern.size()) != m.num_layers)
+      throw ConfigError(p->loc(), name + ".hybrid_layer_pattern",
+                        "has " + std::to_string(m.hybrid_layer_pattern.size()) +
+                            " layers but num_layers = " + std::to_string(m.num_layers));
+  }
+  if (const Value* pairs = r.find("auto_layout_pairs")) {
+    const std::string key = name + ".auto_layout_pairs";
+    if (!pairs->is_array()) throw ConfigError(pairs->loc(), key, "expected a list of [pp, vp]");
+    for (const Value& pr : pairs->items()) {
+      if (!pr.is_array() || pr.size() != 2 || !pr.items()[0].is_int() || !pr.items()[1].is_int() ||
+          pr.items()[0].as_int() < 1 || pr.items()[1].as_int() < 1 ||
+          pr.items()[0].as_int() > 255 || pr.items()[1].as_int() > 255)
+        throw ConfigError(
+            pr.loc(), key,
+            "expected [pp, vp] with integers from 1 to 255, got " + pr.to_toml_inline());
+      m.auto_layout_pairs.emplace_back(pr.items()[0].as_int(), pr.items()[1].as_int());
+    }
+    if (m.auto_layout_pairs.size() > 16)
+      throw ConfigError(pairs->loc(), key, "at most 16 pairs are supported");
+  }
+  return m;
+}
+
+bool same_name(std::string_view a, std::string_view b) {
+  return to_lower(a) == to_lower(b);
+}
+
+}  // namespace
+
+bool ModelShape::has_dense_mlp() const {
+  if (is_hybrid()) return hybrid_layer_pattern.empty() || contains(hybrid_layer_pattern, "-");
+  return !is_moe() || first_k_dense_replace > 0;
+}
+
+ModelCatalog ModelCatalog::parse(const Value& doc) {
+  ModelCatalog c;
+  for (size_t i = 0; i < doc.size(); ++i)
+    c.models_.push_back(parse_entry(doc.keys()[i], doc.items()[i]));
+  return c;
+}
+
+ModelCatalog ModelCatalog::load(std::string_view paths) {
+  ModelCatalog c = parse(read_toml_string(kBuiltinModelCatalog, "<built-in model catalog>"));
+  for (const std::string& path : split(paths, ':')) {
+    if (trim(path).empty()) continue;
+    c.merge(parse(read_toml_file(std::string(trim(path)))));
+  }
+  return c;
+}
+
+const ModelCatalog& ModelCatalog::global() {
+  static std::once_flag once;
+  static ModelCatalog catalog;
+  std::call_once(once, [] {
+    const char* env = std::getenv("BENCHPILOT_MODEL_CATALOG");
+    catalog = load(env ? env : "");
+  });
+  return catalog;
+}
+
+void ModelCatalog::merge(const ModelCatalog& other) {
+  for (const ModelShape& m : other.models_) {
+    bool replaced = false;
+    for (ModelShape& mine : models_) {
+      if (same_name(mine.name, m.name)) {
+        mine = m;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) models_.push_back(m);
+  }
+}
+
+const ModelShape* ModelCatalog::find(std::string_view recipe, std::string_view family) const {
+  std::string_view r = trim(recipe);
+  if (r.empty()) return nullptr;
+  // Later entries (user files) win over aliases of earlier ones.
+  for (auto it = models_.rbegin(); it != models_.rend(); ++it)
+    if (same_name(it->name, r)) return &*it;
+  for (auto it = models_.rbegin(); it != models_.rend(); ++it)
+    for (const std::string& a : it->aliases)
+      if (same_name(a, r)) return &*it;
+  std::string_view f = trim(family);
+  if (!f.empty()) {
+    std::string joined = std::string(f) + "_" + std::string(r);
+    if (!same_name(joined, r)) return find(joined, "");
+  }
+  return nullptr;
+}
+
+}  // namespace bp

@@ -1,0 +1,67 @@
+// Shapes of Megatron-Bridge recipes (layers, heads, experts, ...) that the model-aware sweep
+// rules need. The built-in catalog is src/sweep/model_catalog.toml, compiled in; users add or
+// override entries with files listed in BENCHPILOT_MODEL_CATALOG (colon-separated).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config/value.h"
+
+namespace bp {
+
+struct ModelShape {
+  std::string name;  // recipe name (the table name)
+  std::string family;
+  std::vector<std::string> aliases;
+  std::string kind;  // "dense", "moe", "hybrid"
+  int64_t num_layers = 0;
+  int64_t hidden_size = 0;
+  int64_t num_attention_heads = 0;
+  int64_t num_query_groups = 0;  // 0: not grouped (MLA)
+  bool multi_latent_attention = false;
+  int64_t num_moe_experts = 0;
+  int64_t moe_router_topk = 0;
+  bool moe_shared_experts = false;
+  int64_t first_k_dense_replace = 0;
+  std::string hybrid_layer_pattern;
+  int64_t mtp_num_layers = 0;
+  int64_t seq_length = 0;
+  int64_t vocab_size = 0;
+  std::optional<int64_t> expert_tensor_parallel_size;
+  bool account_for_embedding_in_pipeline_split = false;
+  bool account_for_loss_in_pipeline_split = false;
+  std::vector<std::pair<int64_t, int64_t>> auto_layout_pairs;  // (pp, vp)
+  SourceLoc loc;
+
+  bool is_moe() const { return num_moe_experts > 0; }
+  bool is_hybrid() const { return kind == "hybrid"; }
+  // Whether some layers have a dense MLP (a CUDA-graph "mlp" scope needs one).
+  bool has_dense_mlp() const;
+  bool has_mamba() const { return is_hybrid(); }
+};
+
+class ModelCatalog {
+ public:
+  // Parses a catalog document; throws ConfigError (file, line, key) on bad entries.
+  static ModelCatalog parse(const Value& doc);
+  // Built-in catalog, then each file of `paths` (colon-separated; empty parts are skipped).
+  static ModelCatalog load(std::string_view paths);
+  // The process-wide catalog: built-in + $BENCHPILOT_MODEL_CATALOG, loaded on first use.
+  static const ModelCatalog& global();
+
+  // Adds entries, replacing those with the same name.
+  void merge(const ModelCatalog& other);
+  // By recipe name or alias (case-insensitive); then "<family>_<recipe>" when family is given.
+  const ModelShape* find(std::string_view recipe, std::string_view family = "") const;
+  const std::vector<ModelShape>& models() const { return models_; }
+
+ private:
+  std::vector<ModelShape> models_;
+};
+
+}  // namespace bp

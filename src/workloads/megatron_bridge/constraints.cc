@@ -1,0 +1,785 @@
+#include "workloads/megatron_bridge/constraints.h"
+
+#include <fmt/format.h>
+
+#include <mutex>
+#include <set>
+
+#include "config/toml_reader.h"
+#include "sweep/field_decode.h"
+#include "sweep/pipeline_layout.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace bp {
+
+namespace {
+
+// ---- Slots: the integers the rules read -------------------------------------------------------
+
+enum Slot : int {
+  // CloudAI's view (tp/pp/cp already "or 1", offload "or 0", unset = kUnsetSlot where CloudAI
+  // distinguishes None).
+  kNumGpus,
+  kTp,
+  kPp,
+  kCp,
+  kVp,
+  kMb,  // 0 when unset (CloudAI: "if mbs and gbs")
+  kGb,
+  kEt,
+  kEp,
+  kFsdp,
+  kNdo,
+  kOffload,
+  kA2a,
+  kImpl,          // ImplCode
+  kScopeMask,     // ScopeBit
+  kScopeCount,    // len(normalized scopes)
+  kScopeLocalOk,  // empty, or exactly ["full_iteration"]
+  kRecMask,       // RecBit
+  kRecCount,      // len(set(normalized recompute modules))
+  kRecLayers,     // recompute_num_layers, 0 when unset
+  kDeepseekName,  // recipe name mentions deepseek_v3
+  // Model shape from the catalog (kModelKnown = 0: unknown recipe, model rules accept).
+  kModelKnown,
+  kModelLayers,
+  kHeads,
+  kGroups,
+  kExperts,
+  kMla,
+  kHybrid,
+  kDenseMlp,
+  kMoeKind,  // MoE transformer (not hybrid): first_k_dense_replace decides dense MLP layers
+  kShared,
+  kAccount,  // layers added to the pipeline split for the embedding and the loss
+  kDefaultEt,
+  kModelSeq,
+  kMtp,
+  kHasPairs,
+  kPairs0,  // four (pp << 8 | vp) pairs per slot
+  kPairs1,
+  kPairs2,
+  kPairs3,
+  // User overrides of the shape.
+  kUserLayers,  // 0 unset
+  kUserSeq,     // 0 unset
+  kUserFirstK,  // kUnsetSlot unset
+  // Custom pipeline layout.
+  kLayoutSet,
+  kLayoutOk,
+  kLayoutStages,
+  kLayoutT,
+  kLayoutM,
+  kLayoutL,
+  kLayoutE,
+  kLayoutPlacementOk,
+  kSlotCount
+};
+static_assert(kSlotCount <= static_cast<int>(kMaxSlots));
+
+// Codes from kImplInvalid up name an unknown impl string (see invalid_impl_name).
+enum ImplCode : int64_t { kImplOff = 0, kImplLocal = 1, kImplTe = 2, kImplInvalid = 3 };
+
+// Unknown cuda_graph_impl strings, so messages can name them; only grows while compiling.
+std::mutex g_impl_mu;
+std::vector<std::string> g_invalid_impls;
+
+int64_t intern_invalid_impl(const std::string& name) {
+  std::lock_guard<std::mutex> lock(g_impl_mu);
+  for (size_t i = 0; i < g_invalid_impls.size(); ++i)
+    if (g_invalid_impls[i] == name) return kImplInvalid + static_cast<int64_t>(i);
+  g_invalid_impls.push_back(name);
+  return kImplInvalid + static_cast<int64_t>(g_invalid_impls.size() - 1);
+}
+std::string invalid_impl_name(int64_t code) {
+  std::lock_guard<std::mutex> lock(g_impl_mu);
+  size_t i = static_cast<size_t>(code - kImplInvalid);
+  return i < g_invalid_impls.size() ? g_invalid_impls[i] : "?";
+}
+
+enum ScopeBit : int64_t {
+  kSFull = 1 << 0,
+  kSAttn = 1 << 1,
+  kSMlp = 1 << 2,
+  kSMoe = 1 << 3,
+  kSMoeRouter = 1 << 4,
+  kSMoePre = 1 << 5,
+  kSMamba = 1 << 6,
+  kSOther = 1 << 7,
+};
+constexpr const char* kScopeNames[] = {"full_iteration", "attn",           "mlp",   "moe",
+                                       "moe_router",     "moe_preprocess", "mamba", "<other>"};
+
+enum RecBit : int64_t {
+  kRCoreAttn = 1 << 0,
+  kRMlaUp = 1 << 1,
+  kRMlp = 1 << 2,
+  kRMoeAct = 1 << 3,
+  kRMoe = 1 << 4,
+  kRShared = 1 << 5,
+  kRLayernorm = 1 << 6,
+  kROther = 1 << 7,
+};
+constexpr const char* kRecNames[] = {"core_attn", "mla_up_proj",    "mlp",       "moe_act",
+                                     "moe",       "shared_experts", "layernorm", "<other>"};
+
+// ---- Python integer semantics (CloudAI's rules are Python) -------------------------------------
+
+inline int64_t py_mod(int64_t a, int64_t b) {
+  int64_t r = a % b;
+  if (r != 0 && ((r < 0) != (b < 0))) r += b;
+  return r;
+}
+inline int64_t py_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+inline bool is_set(int64_t v) {
+  return v != kUnsetSlot;
+}
+inline int64_t or_one(int64_t v) {
+  return is_set(v) && v != 0 ? v : 1;
+}
+
+inline int64_t dp_of(const int64_t* s) {
+  int64_t denom = s[kTp] * s[kPp] * s[kCp];
+  return denom > 0 ? py_div(s[kNumGpus], denom) : 0;
+}
+inline bool graphs_on(const int64_t* s) {
+  return s[kImpl] != kImplOff && s[kScopeCount] > 0;
+}
+
+std::string opt(int64_t v) {
+  return is_set(v) ? std::to_string(v) : "None";
+}
+std::string yes_no(int64_t v) {
+  return v ? "true" : "false";
+}
+
+std::string mask_names(int64_t mask, const char* const* names) {
+  std::vector<std::string> out;
+  for (int b = 0; b < 8; ++b)
+    if (mask >> b & 1) out.emplace_back(names[b]);
+  return "[" + join(out, ", ") + "]";
+}
+std::string scopes(const int64_t* s) {
+  return mask_names(s[kScopeMask], kScopeNames);
+}
+std::string recs(const int64_t* s) {
+  return mask_names(s[kRecMask], kRecNames);
+}
+std::string impl_name(int64_t code) {
+  if (code >= kImplInvalid) return invalid_impl_name(code);
+  if (code == kImplLocal) return "local";
+  if (code == kImplTe) return "transformer_engine";
+  return "none";
+}
+
+// ---- CloudAI's constraint_check ----------------------------------------------------------------
+
+const std::vector<Rule>& cloudai_rules() {
+  static const std::vector<Rule> rules = {
+      {"C1", "tp*pp*cp divides num_gpus",
+       [](const int64_t* s) {
+         int64_t d = s[kTp] * s[kPp] * s[kCp];
+         return d != 0 && py_mod(s[kNumGpus], d) == 0;
+       },
+       [](const int64_t* s) {
+         return fmt::format("num_gpus={} is not divisible by tp*pp*cp={} (tp={} pp={} cp={})",
+                            s[kNumGpus], s[kTp] * s[kPp] * s[kCp], s[kTp], s[kPp], s[kCp]);
+       }},
+      {"C3", "data parallel size > 0", [](const int64_t* s) { return dp_of(s) != 0; },
+       [](const int64_t* s) {
+         return fmt::format("dp = num_gpus // (tp*pp*cp) = 0 (num_gpus={} tp={} pp={} cp={})",
+                            s[kNumGpus], s[kTp], s[kPp], s[kCp]);
+       }},
+      {"C4", "gb divisible by mb*dp",
+       [](const int64_t* s) {
+         if (!s[kMb] || !s[kGb]) return true;
+         int64_t dp = dp_of(s);
+         int64_t extra = s[kFsdp] ? or_one(s[kNdo]) : 1;
+         int64_t div = dp != 0 ? s[kMb] * dp * extra : 0;
+         return div != 0 && py_mod(s[kGb], div) == 0;
+       },
+       [](const int64_t* s) {
+         int64_t dp = dp_of(s);
+         if (s[kFsdp])
+           return fmt::format("gb={} is not divisible by mb*dp*ndo={} (mb={} dp={} ndo={})", s[kGb],
+                              s[kMb] * dp * or_one(s[kNdo]), s[kMb], dp, or_one(s[kNdo]));
+         return fmt::format("gb={} is not divisible by mb*dp={} (mb={} dp={})", s[kGb], s[kMb] * dp,
+                            s[kMb], dp);
+       }},
+      {"C5", "FSDP without CUDA graphs",
+       [](const int64_t* s) { return !(s[kFsdp] && graphs_on(s)); },
+       [](const int64_t* s) {
+         return fmt::format(
+             "use_megatron_fsdp=true with CUDA graphs on (cuda_graph_impl={} "
+             "cuda_graph_scope={})",
+             impl_name(s[kImpl]), scopes(s));
+       }},
+      {"C6", "FSDP needs pp=cp=vp=1",
+       [](const int64_t* s) {
+         if (!s[kFsdp]) return true;
+         return s[kPp] == 1 && s[kCp] == 1 && (!is_set(s[kVp]) || s[kVp] == 1);
+       },
+       [](const int64_t* s) {
+         return fmt::format("use_megatron_fsdp=true needs pp=1, cp=1, vp=1 (pp={} cp={} vp={})",
+                            s[kPp], s[kCp], opt(s[kVp]));
+       }},
+      {"C7", "et*ep*pp divides num_gpus",
+       [](const int64_t* s) {
+         if (!is_set(s[kEt]) || !is_set(s[kEp])) return true;
+         int64_t d = s[kEt] * s[kEp] * s[kPp];
+         return d != 0 && py_mod(s[kNumGpus], d) == 0;
+       },
+       [](const int64_t* s) {
+         return fmt::format("num_gpus={} is not divisible by et*ep*pp={} (et={} ep={} pp={})",
+                            s[kNumGpus], s[kEt] * s[kEp] * s[kPp], s[kEt], s[kEp], s[kPp]);
+       }},
+      {"C9", "optimizer instances need FSDP",
+       [](const int64_t* s) { return !(is_set(s[kNdo]) && s[kNdo] > 1 && !s[kFsdp]); },
+       [](const int64_t* s) {
+         return fmt::format("num_distributed_optimizer_instances={} needs use_megatron_fsdp=true",
+                            s[kNdo]);
+       }},
+      {"C10", "no CPU offload with pp>1",
+       [](const int64_t* s) { return !(s[kPp] > 1 && s[kOffload] > 0); },
+       [](const int64_t* s) {
+         return fmt::format("activation_offload_layers={} cannot be combined with pp={}",
+                            s[kOffload], s[kPp]);
+       }},
+      // As in the snapshot the notes describe: any enabled impl conflicts with a2a overlap, even
+      // with an empty scope list (which Megatron reads as "whole layer").
+      {"C11", "no a2a overlap with CUDA graphs",
+       [](const int64_t* s) { return !(s[kImpl] != kImplOff && s[kA2a]); },
+       [](const int64_t* s) {
+         return fmt::format("moe_a2a_overlap=true with cuda_graph_impl={}", impl_name(s[kImpl]));
+       }},
+      {"C12", "no CPU offload with CUDA graphs",
+       [](const int64_t* s) { return !(graphs_on(s) && s[kOffload] > 0); },
+       [](const int64_t* s) {
+         return fmt::format(
+             "activation_offload_layers={} with CUDA graphs on (cuda_graph_impl={} "
+             "cuda_graph_scope={})",
+             s[kOffload], impl_name(s[kImpl]), scopes(s));
+       }},
+      {"C13", "known cuda_graph_impl", [](const int64_t* s) { return s[kImpl] < kImplInvalid; },
+       [](const int64_t* s) {
+         return fmt::format("cuda_graph_impl={} is not one of none, transformer_engine, local",
+                            impl_name(s[kImpl]));
+       }},
+      {"C14", "graph impl/scope compatible",
+       [](const int64_t* s) {
+         if (s[kImpl] == kImplLocal) return s[kScopeLocalOk] != 0;
+         if (s[kImpl] == kImplTe) return !(s[kScopeMask] & (kSFull | kSOther));
+         return true;
+       },
+       [](const int64_t* s) {
+         if (s[kImpl] == kImplLocal)
+           return fmt::format(
+               "cuda_graph_impl=local only allows cuda_graph_scope=[full_iteration] "
+               "(got {})",
+               scopes(s));
+         return fmt::format(
+             "cuda_graph_impl=transformer_engine does not allow full_iteration or "
+             "unknown scopes (got {})",
+             scopes(s));
+       }},
+      {"C15", "not both moe and moe_router scopes",
+       [](const int64_t* s) {
+         return (s[kScopeMask] & (kSMoe | kSMoeRouter)) != (kSMoe | kSMoeRouter);
+       },
+       [](const int64_t* s) {
+         return fmt::format("cuda_graph_scope={} holds both moe and moe_router", scopes(s));
+       }},
+      {"C16", "moe_preprocess needs moe_router",
+       [](const int64_t* s) {
+         return !(s[kScopeMask] & kSMoePre) || (s[kScopeMask] & kSMoeRouter);
+       },
+       [](const int64_t* s) {
+         return fmt::format("cuda_graph_scope={} has moe_preprocess without moe_router", scopes(s));
+       }},
+      {"C17", "recompute vs graph scopes",
+       [](const int64_t* s) {
+         if (s[kScopeCount] == 0 || s[kRecCount] == 0) return true;
+         int64_t sc = s[kScopeMask], rc = s[kRecMask];
+         if ((sc & kSAttn) && (rc & (kRCoreAttn | kRMlaUp))) return false;
+         if ((sc & kSMlp) && (rc & kRMlp)) return false;
+         if ((sc & kSMoe) && (rc & (kRMoeAct | kRMoe | kRShared))) return false;
+         if ((sc & kSMoeRouter) && (rc & (kRMoe | kRShared))) return false;
+         if ((rc & kRLayernorm) && (sc & kSAttn) && (sc & kSMlp) && (sc & (kSMoe | kSMoeRouter)))
+           return false;
+         return true;
+       },
+       [](const int64_t* s) {
+         return fmt::format("cuda_graph_scope={} conflicts with recompute_modules={}", scopes(s),
+                            recs(s));
+       }},
+      {"C18", "DeepSeek-V3 (pp, vp) pairs",
+       [](const int64_t* s) {
+         if (!s[kDeepseekName]) return true;
+         int64_t pp = s[kPp], vp = or_one(s[kVp]);
+         return (pp == 1 && vp == 1) || (pp == 4 && vp == 1) || (pp == 8 && vp == 1) ||
+                (pp == 4 && vp == 2) || (pp == 16 && vp == 1) || (pp == 8 && vp == 2) ||
+                (pp == 4 && vp == 4);
+       },
+       [](const int64_t* s) {
+         return fmt::format(
+             "DeepSeek-V3 supports (pp, vp) in (1,1) (4,1) (8,1) (4,2) (16,1) (8,2) "
+             "(4,4); got ({},{})",
+             s[kPp], or_one(s[kVp]));
+       }},
+  };
+  return rules;
+}
+
+// ---- Megatron's start-up checks for a known model ----------------------------------------------
+
+inline int64_t layers_of(const int64_t* s) {
+  return s[kUserLayers] ? s[kUserLayers] : s[kModelLayers];
+}
+inline int64_t seq_of(const int64_t* s) {
+  return s[kUserSeq] ? s[kUserSeq] : s[kModelSeq];
+}
+inline bool even_split(const int64_t* s) {
+  return !s[kLayoutSet] && !s[kHasPairs];
+}
+inline int64_t et_of(const int64_t* s) {
+  if (is_set(s[kEt])) return s[kEt];
+  if (is_set(s[kDefaultEt])) return s[kDefaultEt];
+  return s[kTp];
+}
+inline int64_t ep_of(const int64_t* s) {
+  return is_set(s[kEp]) ? s[kEp] : 1;
+}
+inline bool dense_mlp(const int64_t* s) {
+  if (s[kMoeKind] && is_set(s[kUserFirstK])) return s[kUserFirstK] > 0;
+  return s[kDenseMlp] != 0;
+}
+inline bool pair_allowed(const int64_t* s, int64_t pp, int64_t vp) {
+  int64_t want = pp << 8 | vp;
+  for (int k = kPairs0; k <= kPairs3; ++k)
+    for (int j = 0; j < 4; ++j)
+      if (((s[k] >> (16 * j)) & 0xffff) == want) return true;
+  return false;
+}
+std::string pairs_text(const int64_t* s) {
+  std::vector<std::string> out;
+  for (int k = kPairs0; k <= kPairs3; ++k)
+    for (int j = 0; j < 4; ++j) {
+      int64_t p = (s[k] >> (16 * j)) & 0xffff;
+      if (p) out.push_back(fmt::format("({},{})", p >> 8, p & 0xff));
+    }
+  return join(out, " ");
+}
+inline bool interleaved(const int64_t* s) {
+  if (s[kPp] <= 1) return false;
+  if (s[kLayoutSet]) return s[kLayoutOk] && s[kLayoutStages] > s[kPp];
+  return is_set(s[kVp]) && s[kVp] > 1;
+}
+
+const std::vector<Rule>& model_rules() {
+  static const std::vector<Rule> rules = {
+      {"M1", "heads divisible by tp",
+       [](const int64_t* s) {
+         return !s[kModelKnown] || s[kHeads] == 0 || s[kTp] <= 0 || s[kHeads] % s[kTp] == 0;
+       },
+       [](const int64_t* s) {
+         return fmt::format("num_attention_heads={} is not divisible by tp={}", s[kHeads], s[kTp]);
+       }},
+      {"M2", "query groups vs tp",
+       [](const int64_t* s) {
+         if (!s[kModelKnown] || s[kGroups] == 0 || s[kTp] <= 0) return true;
+         return s[kGroups] % s[kTp] == 0 || s[kTp] % s[kGroups] == 0;
+       },
+       [](const int64_t* s) {
+         return fmt::format("num_query_groups={} and tp={}: neither divides the other", s[kGroups],
+                            s[kTp]);
+       }},
+      {"M3", "experts divisible by ep",
+       [](const int64_t* s) {
+         if (!s[kModelKnown]) return true;
+         int64_t ep = ep_of(s);
+         if (ep <= 1) return true;
+         return s[kExperts] > 0 && s[kExperts] % ep == 0;
+       },
+       [](const int64_t* s) {
+         if (s[kExperts] == 0) return fmt::format("ep={} but the model has no experts", ep_of(s));
+         return fmt::format("num_moe_experts={} is not divisible by ep={}", s[kExperts], ep_of(s));
+       }},
+      {"M4", "layers divisible by pp",
+       [](const int64_t* s) {
+         if (!s[kModelKnown] || !even_split(s) || s[kPp] <= 1) return true;
+         return (layers_of(s) + s[kAccount]) % s[kPp] == 0;
+       },
+       [](const int64_t* s) {
+         if (s[kAccount])
+           return fmt::format("num_layers={} plus {} (embedding/loss) is not divisible by pp={}",
+                              layers_of(s), s[kAccount], s[kPp]);
+         return fmt::format("num_layers={} is not divisible by pp={}", layers_of(s), s[kPp]);
+       }},
+      {"M5", "stage layers divisible by vp",
+       [](const int64_t* s) {
+         if (!s[kModelKnown] || !even_split(s) || s[kPp] <= 1 || !is_set(s[kVp]) || s[kVp] <= 1)
+           return true;
+         int64_t total = layers_of(s) + s[kAccount];
+         if (total % s[kPp] != 0) return true;  // M4 reports it
+         return (total / s[kPp]) % s[kVp] == 0;
+       },
+       [](const int64_t* s) {
+         int64_t per = (layers_of(s) + s[kAccount]) / s[kPp];
+         return fmt::format(
+             "{} layers per pipeline stage (num_layers={}, pp={}) are not divisible "
+             "by vp={}",
+             per, layers_of(s), s[kPp], s[kVp]);
+       }},
+      {"M6", "recipe (pp, vp) layouts",
+       [](const int64_t* s) {
+         if (!s[kModelKnown] || s[kLayoutSet] || !s[kHasPairs]) return true;
+         return pair_allowed(s, s[kPp], or_one(s[kVp]));
+       },
+       [](const int64_t* s) {
+         return fmt::format(
+             "the recipe builds pipeline layouts only for (pp,vp) in {}; got ({},{}) "
+             "(set pipeline_model_parallel_layout for other splits)",
+             pairs_text(s), s[kPp], or_one(s[kVp]));
+       }},
+      {"M7", "layout stages vs pp/vp",
+       [](const int64_t* s) {
+         if (!s[kLayoutSet]) return true;
+         if (!s[kLayoutOk] || s[kPp] <= 0) return false;
+         if (s[kLayoutStages] % s[kPp] != 0) return false;
+         if (is_set(s[kVp]) && s[kVp] > 1) return s[kLayoutStages] / s[kPp] == s[kVp];
+         return true;
+       },
+       [](const int64_t* s) {
+         if (!s[kLayoutOk]) return std::string("pipeline_model_parallel_layout cannot be parsed");
+         if (s[kLayoutStages] % s[kPp] != 0)
+           return fmt::format(
+               "pipeline_model_parallel_layout has {} stages, not divisible by pp={}",
+               s[kLayoutStages], s[kPp]);
+         return fmt::format(
+             "pipeline_model_parallel_layout has {} stages = pp={} x {} virtual "
+             "stages, but vp={}",
+             s[kLayoutStages], s[kPp], s[kLayoutStages] / s[kPp], s[kVp]);
+       }},
+      {"M8", "layout layer counts",
+       [](const int64_t* s) {
+         if (!s[kModelKnown] || !s[kLayoutSet] || !s[kLayoutOk]) return true;
+         return s[kLayoutT] == layers_of(s) && s[kLayoutM] == s[kMtp] && s[kLayoutL] == 1 &&
+                s[kLayoutE] == 1 && s[kLayoutPlacementOk];
+       },
+       [](const int64_t* s) {
+         return fmt::format(
+             "pipeline_model_parallel_layout has {} decoder (t), {} MTP (m), {} loss "
+             "(L), {} embedding (E){}; the model needs {} t, {} m, one L in the last "
+             "stage and one E in the first",
+             s[kLayoutT], s[kLayoutM], s[kLayoutL], s[kLayoutE],
+             s[kLayoutPlacementOk] ? "" : " (misplaced E or L)", layers_of(s), s[kMtp]);
+       }},
+      {"M9", "seq divisible by 2*cp",
+       [](const int64_t* s) {
+         if (!s[kModelKnown] || s[kCp] <= 1 || seq_of(s) <= 0) return true;
+         return seq_of(s) % (2 * s[kCp]) == 0;
+       },
+       [](const int64_t* s) {
+         return fmt::format("seq_length={} is not divisible by 2*cp={}", seq_of(s), 2 * s[kCp]);
+       }},
+      {"M10", "et*ep*pp divides world",
+       [](const int64_t* s) {
+         if (!s[kModelKnown]) return true;
+         int64_t d = et_of(s) * ep_of(s) * s[kPp];
+         return d <= 0 || py_mod(s[kNumGpus], d) == 0;
+       },
+       [](const int64_t* s) {
+         return fmt::format("num_gpus={} is not divisible by et*ep*pp={} (et={}{} ep={} pp={})",
+                            s[kNumGpus], et_of(s) * ep_of(s) * s[kPp], et_of(s),
+                            is_set(s[kEt]) ? "" : " by default", ep_of(s), s[kPp]);
+       }},
+      {"M11", "microbatches >= pp (interleaved)",
+       [](const int64_t* s) {
+         if (!s[kModelKnown] || s[kMb] <= 0 || s[kGb] <= 0 || !interleaved(s)) return true;
+         int64_t dp = dp_of(s);
+         if (dp <= 0) return true;
+         return s[kGb] / (s[kMb] * dp) >= s[kPp];
+       },
+       [](const int64_t* s) {
+         int64_t dp = dp_of(s);
+         return fmt::format(
+             "interleaved pipeline needs at least pp={} microbatches; gb/(mb*dp) = "
+             "{}/({}*{}) = {}",
+             s[kPp], s[kGb], s[kMb], dp, s[kGb] / (s[kMb] * dp));
+       }},
+      {"M12", "recompute modules supported",
+       [](const int64_t* s) {
+         if (!s[kModelKnown] || s[kRecCount] == 0) return true;
+         int64_t rc = s[kRecMask];
+         if (rc & kROther) return false;
+         if ((rc & kRMlaUp) && !s[kMla]) return false;
+         if ((rc & (kRMoe | kRMoeAct)) && s[kExperts] == 0) return false;
+         if ((rc & kRShared) && !s[kShared]) return false;
+         return true;
+       },
+       [](const int64_t* s) {
+         return fmt::format(
+             "recompute_modules={} is not supported for this model (allowed: "
+             "core_attn, layernorm, mlp{}{}{})",
+             recs(s), s[kMla] ? ", mla_up_proj" : "", s[kExperts] ? ", moe, moe_act" : "",
+             s[kShared] ? ", shared_experts" : "");
+       }},
+      {"M13", "CUDA-graph scopes supported",
+       [](const int64_t* s) {
+         if (!s[kModelKnown] || s[kImpl] == kImplOff || s[kScopeCount] == 0) return true;
+         int64_t sc = s[kScopeMask];
+         if (sc & kSOther) return false;
+         if ((sc & (kSMoe | kSMoeRouter | kSMoePre)) && s[kExperts] == 0) return false;
+         if ((sc & kSMamba) && !s[kHybrid]) return false;
+         if ((sc & kSMlp) && !dense_mlp(s)) return false;
+         return true;
+       },
+       [](const int64_t* s) {
+         std::vector<std::string> ok = {"full_iteration", "attn"};
+         if (dense_mlp(s)) ok.emplace_back("mlp");
+         if (s[kExperts]) ok.insert(ok.end(), {"moe", "moe_router", "moe_preprocess"});
+         if (s[kHybrid]) ok.emplace_back("mamba");
+         return fmt::format("cuda_graph_scope={} is not supported for this model (allowed: {})",
+                            scopes(s), join(ok, ", "));
+       }},
+      {"M14", "vp needs pp>1",
+       [](const int64_t* s) {
+         return !s[kModelKnown] || s[kLayoutSet] || !is_set(s[kVp]) || s[kVp] <= 1 || s[kPp] > 1;
+       },
+       [](const int64_t* s) {
+         return fmt::format("vp={} needs pipeline parallelism (pp={})", s[kVp], s[kPp]);
+       }},
+      {"M15", "CPU offload limits",
+       [](const int64_t* s) {
+         if (!s[kModelKnown] || s[kOffload] <= 0) return true;
+         return s[kOffload] < layers_of(s) && s[kRecCount] == 0 && s[kRecLayers] == 0;
+       },
+       [](const int64_t* s) {
+         if (s[kOffload] >= layers_of(s))
+           return fmt::format("activation_offload_layers={} must be below num_layers={}",
+                              s[kOffload], layers_of(s));
+         return fmt::format(
+             "activation_offload_layers={} cannot be combined with recompute "
+             "(recompute_modules={} recompute_num_layers={})",
+             s[kOffload], recs(s), s[kRecLayers]);
+       }},
+  };
+  return rules;
+}
+
+// ---- Decoders: cmd_args values -> slots ---------------------------------------------------------
+
+using DecodeFn = std::function<void(const Value*, int64_t*, const std::string&)>;
+
+FieldDecoder int_field(std::string field, Slot slot, int64_t unset, bool or_one_semantics) {
+  return {std::move(field),
+          {slot},
+          [slot, unset, or_one_semantics](const Value* v, int64_t* s, const std::string& key) {
+            if (!v) {
+              s[slot] = unset;
+              return;
+            }
+            int64_t x = decode_int(*v, key);
+            s[slot] = (or_one_semantics && x == 0) ? unset : x;
+          }};
+}
+
+FieldDecoder bool_field(std::string field, Slot slot) {
+  return {std::move(field), {slot}, [slot](const Value* v, int64_t* s, const std::string& key) {
+            s[slot] = v ? decode_bool(*v, key) : 0;
+          }};
+}
+
+int64_t scope_bit(const std::string& item) {
+  for (int b = 0; b < 7; ++b)
+    if (item == kScopeNames[b]) return int64_t{1} << b;
+  return kSOther;
+}
+int64_t rec_bit(const std::string& item) {
+  for (int b = 0; b < 7; ++b)
+    if (item == kRecNames[b]) return int64_t{1} << b;
+  return kROther;
+}
+
+void warn_unknown_recipe(const std::string& recipe) {
+  static std::mutex mu;
+  static std::set<std::string> warned;
+  std::lock_guard<std::mutex> lock(mu);
+  if (!warned.insert(recipe).second) return;
+  log::warn("model_recipe_name '" + recipe +
+            "' is not in the model catalog, so only CloudAI's generic sweep rules (C1-C18) "
+            "apply; add its shape to a file listed in BENCHPILOT_MODEL_CATALOG (format of "
+            "src/sweep/model_catalog.toml) to prune what Megatron would reject");
+}
+
+void write_model(const ModelShape* m, int64_t* s) {
+  for (int k = kModelKnown; k <= kPairs3; ++k) s[k] = 0;
+  s[kDefaultEt] = kUnsetSlot;
+  if (!m) return;
+  s[kModelKnown] = 1;
+  s[kModelLayers] = m->num_layers;
+  s[kHeads] = m->num_attention_heads;
+  s[kGroups] = m->num_query_groups;
+  s[kExperts] = m->num_moe_experts;
+  s[kMla] = m->multi_latent_attention;
+  s[kHybrid] = m->is_hybrid();
+  s[kDenseMlp] = m->has_dense_mlp();
+  s[kMoeKind] = m->is_moe() && !m->is_hybrid();
+  s[kShared] = m->moe_shared_experts;
+  s[kAccount] = m->account_for_embedding_in_pipeline_split + m->account_for_loss_in_pipeline_split;
+  if (m->expert_tensor_parallel_size) s[kDefaultEt] = *m->expert_tensor_parallel_size;
+  s[kModelSeq] = m->seq_length;
+  s[kMtp] = m->mtp_num_layers;
+  s[kHasPairs] = !m->auto_layout_pairs.empty();
+  for (size_t i = 0; i < m->auto_layout_pairs.size(); ++i) {
+    auto [pp, vp] = m->auto_layout_pairs[i];
+    s[kPairs0 + i / 4] |= (pp << 8 | vp) << (16 * (i % 4));
+  }
+}
+
+std::vector<FieldDecoder> decoders(const ModelCatalog& catalog, const std::string& family) {
+  std::vector<FieldDecoder> d;
+  d.push_back({"num_gpus", {kNumGpus}, [](const Value* v, int64_t* s, const std::string& key) {
+                 s[kNumGpus] = v ? decode_int(*v, key) : 8;
+               }});
+  d.push_back(int_field("tp", kTp, 1, true));
+  d.push_back(int_field("pp", kPp, 1, true));
+  d.push_back(int_field("cp", kCp, 1, true));
+  d.push_back(int_field("vp", kVp, kUnsetSlot, false));
+  d.push_back(int_field("mb", kMb, 0, false));
+  d.push_back(int_field("gb", kGb, 0, false));
+  d.push_back(int_field("et", kEt, kUnsetSlot, false));
+  d.push_back(int_field("ep", kEp, kUnsetSlot, false));
+  d.push_back(bool_field("use_megatron_fsdp", kFsdp));
+  d.push_back(int_field("num_distributed_optimizer_instances", kNdo, kUnsetSlot, false));
+  d.push_back(int_field("activation_offload_layers", kOffload, 0, true));
+  d.push_back(bool_field("moe_a2a_overlap", kA2a));
+  d.push_back(int_field("recompute_num_layers", kRecLayers, 0, false));
+  d.push_back({"cuda_graph_impl", {kImpl}, [](const Value* v, int64_t* s, const std::string& key) {
+                 std::string impl = v ? to_lower(trim(decode_string(*v, key))) : "";
+                 if (impl.empty() || impl == "none" || impl == "null")
+                   s[kImpl] = kImplOff;
+                 else if (impl == "local")
+                   s[kImpl] = kImplLocal;
+                 else if (impl == "transformer_engine")
+                   s[kImpl] = kImplTe;
+                 else
+                   s[kImpl] = intern_invalid_impl(impl);
+               }});
+  d.push_back({"cuda_graph_scope",
+               {kScopeMask, kScopeCount, kScopeLocalOk},
+               [](const Value* v, int64_t* s, const std::string& key) {
+                 std::vector<std::string> items;
+                 if (v) items = normalize_str_list(*v, key);
+                 int64_t mask = 0;
+                 for (const std::string& it : items) mask |= scope_bit(it);
+                 s[kScopeMask] = mask;
+                 s[kScopeCount] = static_cast<int64_t>(items.size());
+                 s[kScopeLocalOk] =
+                     items.empty() || (items.size() == 1 && items[0] == "full_iteration");
+               }});
+  d.push_back({"recompute_modules",
+               {kRecMask, kRecCount},
+               [](const Value* v, int64_t* s, const std::string& key) {
+                 std::set<std::string> items;
+                 if (v)
+                   for (std::string& it : normalize_str_list(*v, key)) items.insert(std::move(it));
+                 int64_t mask = 0;
+                 for (const std::string& it : items) mask |= rec_bit(it);
+                 s[kRecMask] = mask;
+                 s[kRecCount] = static_cast<int64_t>(items.size());
+               }});
+  std::vector<int> model_slots;
+  for (int k = kModelKnown; k <= kPairs3; ++k) model_slots.push_back(k);
+  model_slots.push_back(kDeepseekName);
+  d.push_back({"model_recipe_name", model_slots,
+               [&catalog, family](const Value* v, int64_t* s, const std::string& key) {
+                 std::string recipe = v ? decode_string(*v, key) : "";
+                 std::string lower = to_lower(recipe);
+                 s[kDeepseekName] = contains(lower, "deepseek_v3") || contains(lower, "deepseekv3");
+                 write_model(catalog.find(recipe, family), s);
+               }});
+  d.push_back(int_field("num_layers", kUserLayers, 0, false));
+  d.push_back(int_field("seq_length", kUserSeq, 0, false));
+  d.push_back(int_field("first_k_dense_replace", kUserFirstK, kUnsetSlot, false));
+  d.push_back({"pipeline_model_parallel_layout",
+               {kLayoutSet, kLayoutOk, kLayoutStages, kLayoutT, kLayoutM, kLayoutL, kLayoutE,
+                kLayoutPlacementOk},
+               [](const Value* v, int64_t* s, const std::string& key) {
+                 for (int k = kLayoutSet; k <= kLayoutPlacementOk; ++k) s[k] = 0;
+                 if (!v) return;
+                 std::string text = decode_string(*v, key);
+                 if (trim(text).empty() || to_lower(trim(text)) == "none") return;
+                 PipelineLayout l = parse_pipeline_layout(text);
+                 s[kLayoutSet] = 1;
+                 s[kLayoutOk] = l.ok;
+                 s[kLayoutStages] = l.stages;
+                 s[kLayoutT] = l.decoders;
+                 s[kLayoutM] = l.mtp;
+                 s[kLayoutL] = l.losses;
+                 s[kLayoutE] = l.embeddings;
+                 s[kLayoutPlacementOk] = l.embedding_in_first_stage && l.loss_in_last_stage;
+               }});
+  return d;
+}
+
+class MegatronBridgeConstraints : public ConstraintSet {
+ public:
+  std::string_view workload() const override { return "MegatronBridge"; }
+  std::vector<Rule> all_rules() const override {
+    std::vector<Rule> all = cloudai_rules();
+    all.insert(all.end(), model_rules().begin(), model_rules().end());
+    return all;
+  }
+  CompiledConstraints compile(const TestRun& run, const ParamSpace& space) const override {
+    return compile_megatron_bridge(run, space, ModelCatalog::global());
+  }
+};
+
+}  // namespace
+
+const std::vector<Rule>& megatron_bridge_cloudai_rules() {
+  return cloudai_rules();
+}
+const std::vector<Rule>& megatron_bridge_model_rules() {
+  return model_rules();
+}
+
+const ConstraintSet& megatron_bridge_constraints() {
+  static const MegatronBridgeConstraints set;
+  return set;
+}
+
+CompiledConstraints compile_megatron_bridge(const TestRun& run, const ParamSpace& space,
+                                            const ModelCatalog& catalog) {
+  const Value& args = run.test.cmd_args;
+  std::string family;
+  if (const Value* f = args.find("model_family_name"); f && f->is_string()) family = f->as_string();
+  // Model rules apply when some recipe of the case is known; each unknown one is reported once.
+  std::vector<std::string> recipes;
+  int axis = space.find_axis("model_recipe_name");
+  if (axis >= 0) {
+    for (const Value& v : space.axes()[axis].values)
+      recipes.push_back(decode_string(v, "cmd_args.model_recipe_name"));
+  } else if (const Value* r = args.find("model_recipe_name")) {
+    recipes.push_back(decode_string(*r, "cmd_args.model_recipe_name"));
+  }
+  bool any_known = false;
+  for (const std::string& r : recipes) {
+    if (catalog.find(r, family))
+      any_known = true;
+    else if (!trim(r).empty())
+      warn_unknown_recipe(r);
+  }
+  std::vector<Rule> rules = cloudai_rules();
+  if (any_known) rules.insert(rules.end(), model_rules().begin(), model_rules().end());
+  return compile_constraints(decoders(catalog, family), std::move(rules), run, space);
+}
+
+}  // namespace bp
