@@ -155,9 +155,6 @@ inline bool graphs_on(const int64_t* s) {
 std::string opt(int64_t v) {
   return is_set(v) ? std::to_string(v) : "None";
 }
-std::string yes_no(int64_t v) {
-  return v ? "true" : "false";
-}
 
 std::string mask_names(int64_t mask, const char* const* names) {
   std::vector<std::string> out;
