@@ -13,7 +13,7 @@ namespace {
 std::vector<const Workload*> all_workloads() {
   return {
       &megatron_bridge_workload(),
-      // &sleep_workload(),
+      &sleep_workload(),
   };
 }
 }  // namespace

@@ -1,0 +1,35 @@
+// The Sleep workload: CloudAI's "Sleep" test template. It runs `sleep <seconds>` as the job
+// body, which makes it the cheapest way to exercise a system, a scenario's dependencies or a
+// sweep end to end.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/workload.h"
+
+namespace bp {
+
+inline constexpr int64_t kSleepDefaultSeconds = 5;  // CloudAI's SleepCmdArgs default
+
+class SleepWorkload : public Workload {
+ public:
+  std::string_view name() const override { return "Sleep"; }
+  std::vector<std::string> cmd_args_fields() const override { return {"seconds"}; }
+  // cmd_args.seconds: a non-negative integer, or a non-empty list of them (a sweep). Other
+  // keys are warned about and ignored.
+  void validate(const TestDefinition& test) const override;
+  // RunSpec{"sleep <seconds>"}; the Slurm runner wraps it in an sbatch script, standalone runs
+  // it directly. Writes no file.
+  RunSpec prepare(const RunContext& ctx) const override;
+  // Success, as CloudAI's default was_run_successful: the job state says the rest.
+  RunVerdict verdict(const std::filesystem::path& run_dir) const override;
+  // A test-run.toml whose test_definition.test_template_name is "Sleep".
+  bool can_handle(const std::filesystem::path& run_dir) const override;
+};
+
+const Workload& sleep_workload();
+
+}  // namespace bp
