@@ -2,6 +2,7 @@
 #include <stdexcept>
 
 #include "core/executor.h"
+#include "systems/slurm/slurm_executor.h"
 #include "systems/standalone/standalone_executor.h"
 
 namespace bp {
@@ -51,7 +52,9 @@ std::string_view to_string(JobState s) {
 
 std::unique_ptr<Executor> make_executor(const System& system) {
   if (system.scheduler == "standalone") return std::make_unique<StandaloneExecutor>(system);
-  throw std::runtime_error("no executor for scheduler '" + system.scheduler + "' yet");
+  if (system.scheduler == "slurm") return std::make_unique<SlurmExecutor>(system);
+  throw std::invalid_argument("no executor for scheduler '" + system.scheduler +
+                              "' (supported: slurm, standalone)");
 }
 
 }  // namespace bp

@@ -180,6 +180,25 @@ std::vector<SacctRow> parse_sacct_metadata(std::string_view out) {
   return rows;
 }
 
+std::optional<long long> parse_slurm_duration(std::string_view text) {
+  text = trim(text);
+  long long days = 0;
+  size_t dash = text.find('-');
+  if (dash != std::string_view::npos) {
+    if (!all_digits(text.substr(0, dash))) return std::nullopt;
+    days = std::stoll(std::string(text.substr(0, dash)));
+    text = text.substr(dash + 1);
+  }
+  auto parts = split(text, ':');
+  if (parts.empty() || parts.size() > 3) return std::nullopt;
+  long long secs = 0;
+  for (const std::string& p : parts) {
+    if (!all_digits(p) || p.size() > 6) return std::nullopt;
+    secs = secs * 60 + std::stoll(p);
+  }
+  return days * 86400 + secs;
+}
+
 std::optional<std::string> config_value(std::string_view scontrol_config, std::string_view key) {
   std::optional<std::string> value;
   for_each_line(scontrol_config, [&](std::string_view line) {

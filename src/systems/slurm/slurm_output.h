@@ -57,6 +57,10 @@ struct SacctRow {
 };
 std::vector<SacctRow> parse_sacct_metadata(std::string_view out);
 
+// Seconds in a Slurm duration: "D-HH:MM:SS", "HH:MM:SS", "MM:SS" or "SS". nullopt for
+// anything else ("UNLIMITED", "Unknown", "").
+std::optional<long long> parse_slurm_duration(std::string_view text);
+
 // "key = value" lines of `scontrol show config`; the value for `key`, or nullopt.
 std::optional<std::string> config_value(std::string_view scontrol_config, std::string_view key);
 

@@ -129,6 +129,16 @@ TEST(SlurmOutput, SacctMetadataRows) {
   EXPECT_EQ(rows[2].step, "extern");
 }
 
+TEST(SlurmOutput, Durations) {
+  EXPECT_EQ(parse_slurm_duration("00:00:01"), 1);
+  EXPECT_EQ(parse_slurm_duration("1-02:03:04"), 93784);
+  EXPECT_EQ(parse_slurm_duration("05:30"), 330);
+  EXPECT_EQ(parse_slurm_duration("42"), 42);
+  EXPECT_FALSE(parse_slurm_duration("UNLIMITED"));
+  EXPECT_FALSE(parse_slurm_duration(""));
+  EXPECT_FALSE(parse_slurm_duration("1:2:3:4"));
+}
+
 TEST(SlurmOutput, ScontrolConfigValue) {
   const char* text =
       "Configuration data as of 2026-11-24T19:40:00\n"

@@ -1,0 +1,447 @@
+#include "systems/slurm/slurm_executor.h"
+
+#include <fstream>
+
+#include "systems/slurm/cluster_probe.h"
+#include "systems/slurm/job_metadata.h"
+#include "systems/slurm/sbatch_script.h"
+#include "systems/slurm/slurm_output.h"
+#include "util/backoff.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace bp {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+RetryPolicy retry_policy(const System& system, const SlurmExecutorOptions& o) {
+  RetryPolicy p;
+  p.first_pause =
+      o.retry_pause.value_or(std::chrono::seconds(std::max(system.status_retry_pause_seconds, 0)));
+  p.max_pause = o.max_retry_pause;
+  p.max_attempts = std::max(o.retry_attempts, 1);
+  for (const std::string& e : system.extra_transient_status_errors)
+    if (!trim(e).empty()) p.transient_patterns.push_back(e);
+  return p;
+}
+
+std::string first_line(std::string_view text) {
+  std::string_view t = trim(text);
+  return std::string(t.substr(0, t.find('\n')));
+}
+
+std::string error_text(const CommandResult& r) {
+  if (r.timed_out) return "timed out";
+  std::string err(trim(r.err));
+  return err.empty() ? r.status.describe() : err;
+}
+
+}  // namespace
+
+SlurmExecutor::SlurmExecutor(const System& system, SlurmExecutorOptions options,
+                             std::shared_ptr<CommandRunner> runner)
+    : system_(system),
+      options_(options),
+      runner_(runner ? std::move(runner) : std::make_shared<SystemCommandRunner>()),
+      commands_(*runner_, retry_policy(system, options)) {}
+
+SlurmExecutor::~SlurmExecutor() {
+  for (auto& [handle, t] : tracked_) {
+    if (t.wrapper > 0 && !t.wrapper_status) {
+      log::warn("stopping the submission wrapper of " + t.name + " (pid " +
+                std::to_string(t.wrapper) + ")");
+      stop_wrapper(t);
+    }
+  }
+}
+
+CommandOptions SlurmExecutor::command_options(const fs::path& cwd, const EnvVars& env) const {
+  CommandOptions o;
+  o.timeout = options_.command_timeout;
+  o.cwd = cwd;
+  o.env.assign(env.begin(), env.end());
+  return o;
+}
+
+const std::string& SlurmExecutor::scontrol_config() {
+  if (!scontrol_config_) {
+    CommandResult r = commands_.call({"scontrol", "show", "config"}, true, command_options());
+    scontrol_config_ = r.ok() ? r.out : std::string();
+    if (!r.ok()) log::warn("scontrol show config failed: " + error_text(r));
+  }
+  return *scontrol_config_;
+}
+
+bool SlurmExecutor::gpu_directives() {
+  if (!gpu_directives_) {
+    if (system_.supports_gpu_directives) {
+      gpu_directives_ = *system_.supports_gpu_directives;
+    } else {
+      CommandResult r;
+      r.out = scontrol_config();
+      if (r.out.empty()) r.status.code = 1;  // unknown: assume supported
+      gpu_directives_ = gpu_directives_from_config(r);
+    }
+  }
+  return *gpu_directives_;
+}
+
+// ---------------------------------------------------------------------------- submission
+
+Job SlurmExecutor::submit(const JobRequest& req) {
+  Job job;
+  job.handle = next_handle_++;
+  job.run_dir = req.run_dir;
+  Tracked& t = tracked_[job.handle];
+  t.name = req.name;
+  t.run_dir = req.run_dir;
+  t.self_submitting = req.spec.self_submitting;
+  t.command = req.spec.command;
+  job = t.self_submitting ? submit_wrapper(req, job, t) : submit_batch(req, job, t);
+  if (is_terminal(job.state)) t.finished = true;
+  if (!job.id.empty()) our_ids_.insert(job.id);
+  return job;
+}
+
+Job SlurmExecutor::submit_batch(const JobRequest& req, Job job, Tracked& t) {
+  bool gpus = system_.gpus_per_node && gpu_directives();
+  fs::path script = req.run_dir / "sbatch.sh";
+  {
+    std::ofstream out(script);
+    out << make_sbatch_script(system_, req, gpus);
+    if (!out) {
+      job.state = JobState::kFailed;
+      job.reason = "cannot write " + script.string();
+      return job;
+    }
+  }
+  std::vector<std::string> argv = {"sbatch", "--parsable", script.string()};
+  t.submit_line = join(argv, " ");
+  // Not retried: a timed-out sbatch may still have queued the job.
+  CommandResult r = commands_.call(argv, false, command_options(req.run_dir, req.spec.process_env));
+  std::optional<std::string> id = r.ok() ? parse_sbatch_job_id(r.out) : std::nullopt;
+  if (!id) {
+    job.state = JobState::kFailed;
+    job.reason =
+        "sbatch failed: " + (r.ok() ? "no job id in \"" + first_line(r.out) + "\"" : error_text(r));
+    log::error(req.name + ": " + job.reason);
+    return job;
+  }
+  job.id = *id;
+  job.state = JobState::kPending;
+  log::info("submitted " + req.name + " as Slurm job " + job.id);
+  return job;
+}
+
+Job SlurmExecutor::submit_wrapper(const JobRequest& req, Job job, Tracked& t) {
+  BackgroundOptions opts;
+  opts.cwd = req.run_dir;
+  opts.stdout_path = req.run_dir / "submit.stdout";
+  opts.stderr_path = req.run_dir / "submit.stderr";
+  opts.env.assign(req.spec.process_env.begin(), req.spec.process_env.end());
+  t.submit_line = req.spec.command;
+  try {
+    t.wrapper = start_background({"/bin/bash", "-c", req.spec.command}, opts);
+  } catch (const std::exception& e) {
+    job.state = JobState::kFailed;
+    job.reason = e.what();
+    return job;
+  }
+  log::info("started the submission wrapper of " + req.name + " (pid " + std::to_string(t.wrapper) +
+            ")");
+  job.state = JobState::kPending;  // no id until the wrapper prints it
+  return job;
+}
+
+// ---------------------------------------------------------------------------- wrappers
+
+std::optional<std::string> SlurmExecutor::scan_wrapper_output(Tracked& t, bool final) {
+  std::ifstream in(t.run_dir / "submit.stdout", std::ios::binary);
+  if (in) {
+    in.seekg(static_cast<std::streamoff>(t.stdout_offset));
+    std::string chunk((std::istreambuf_iterator<char>(in)), {});
+    t.stdout_offset += chunk.size();
+    t.stdout_partial += chunk;
+  }
+  // Only whole lines: "Submitted batch job 1" may be the first half of "...job 12".
+  size_t end = final ? t.stdout_partial.size() : t.stdout_partial.rfind('\n');
+  if (end == std::string::npos) return std::nullopt;
+  std::string complete = t.stdout_partial.substr(0, end);
+  t.stdout_partial.erase(0, final ? end : end + 1);
+  return find_submitted_job_id(complete);
+}
+
+void SlurmExecutor::check_wrapper(Job& job, Tracked& t) {
+  if (t.wrapper > 0 && !t.wrapper_status) t.wrapper_status = try_wait_group(t.wrapper);
+  if (!job.id.empty()) return;
+  std::optional<std::string> id = scan_wrapper_output(t, t.wrapper_status.has_value());
+  if (id) {
+    job.id = *id;
+    our_ids_.insert(job.id);
+    log::info(t.name + " submitted Slurm job " + job.id);
+    return;
+  }
+  if (t.wrapper_status) {
+    job.state = JobState::kFailed;
+    job.reason = "the submission wrapper ended (" + t.wrapper_status->describe() +
+                 ") without printing a job id";
+    std::string tail = file_tail(t.run_dir / "submit.stderr", 10);
+    if (!tail.empty()) job.reason += ": " + tail;
+    t.finished = true;
+    log::error(t.name + ": " + job.reason);
+  }
+}
+
+void SlurmExecutor::stop_wrapper(Tracked& t) {
+  if (t.wrapper > 0 && !t.wrapper_status)
+    t.wrapper_status = terminate_group(t.wrapper, options_.cancel_grace);
+}
+
+// ---------------------------------------------------------------------------- monitoring
+
+void SlurmExecutor::poll(std::vector<Job*>& active) {
+  commands_.begin_round();
+  std::vector<Job*> query;
+  for (Job* job : active) {
+    auto it = tracked_.find(job->handle);
+    if (it == tracked_.end() || it->second.finished) continue;
+    Tracked& t = it->second;
+    if (t.self_submitting) {
+      check_wrapper(*job, t);
+      if (t.finished || job->id.empty()) continue;
+    }
+    if (t.slurm_done)
+      maybe_finish(*job, t);
+    else
+      query.push_back(job);
+  }
+  if (!query.empty()) query_slurm(query);
+  commands_.end_round();
+}
+
+void SlurmExecutor::query_slurm(const std::vector<Job*>& jobs) {
+  std::vector<std::string> ids;
+  for (Job* j : jobs) ids.push_back(j->id);
+  const std::string id_list = join(ids, ",");
+  CommandResult r = commands_.call(
+      {"squeue", "-h", "-j", id_list, "--states=all", "-o", std::string(kSqueueFormat)}, true,
+      command_options());
+  // With a single id Slurm no longer knows, squeue fails with "Invalid job id specified"; with
+  // several it prints nothing for the unknown ones. Both mean "look elsewhere".
+  const bool all_unknown = !r.ok() && contains(r.err, "Invalid job id");
+  if (!r.ok() && !all_unknown) {
+    const std::string why = "squeue: " + error_text(r);
+    log::warn(why);
+    for (Job* job : jobs) {
+      Tracked& t = tracked_.at(job->handle);
+      if (++t.failed_rounds >= options_.max_failed_rounds)
+        give_up(*job, t, "cannot get the job state from Slurm (" + why + ")");
+    }
+    return;
+  }
+  std::map<std::string, SlurmJobStatus> in_queue;
+  if (!all_unknown)
+    for (SlurmJobStatus& s : parse_squeue_output(r.out)) in_queue[s.id] = std::move(s);
+
+  // Finished or vanished jobs: ask accounting (or the completion log) once for all of them.
+  std::vector<std::string> need_records;
+  for (Job* job : jobs) {
+    auto q = in_queue.find(job->id);
+    if (q == in_queue.end() || is_terminal(q->second.state)) need_records.push_back(job->id);
+  }
+  std::map<std::string, SlurmJobStatus> records;
+  if (!need_records.empty()) records = finished_job_records(need_records);
+
+  const auto now = runner_->now();
+  for (Job* job : jobs) {
+    Tracked& t = tracked_.at(job->handle);
+    t.failed_rounds = 0;
+    auto q = in_queue.find(job->id);
+    auto rec = records.find(job->id);
+    const bool has_record = rec != records.end() && is_terminal(rec->second.state);
+    if (q != in_queue.end()) {
+      t.missing_since.reset();
+      SlurmJobStatus& s = q->second;
+      bool known = true;
+      job_state_from_slurm(s.state_text, &known);
+      if (!known && warned_states_.insert(s.state_text).second)
+        log::warn("Slurm reports state '" + s.state_text + "', which benchpilot does not know; " +
+                  "treating it as running");
+      if (!is_terminal(s.state)) {
+        job->state = s.state;
+        continue;
+      }
+      if (has_record) {
+        t.final_status = rec->second;
+      } else {
+        // Accounting usually records the job a fraction of a second after squeue shows it
+        // finished; wait a little for its exit code and "CANCELLED by N".
+        const bool record_expected = accounting_.value_or(false) || jobcomp_path_.has_value();
+        if (record_expected) {
+          if (!t.awaiting_accounting_since) t.awaiting_accounting_since = now;
+          if (now - *t.awaiting_accounting_since < options_.accounting_lag) {
+            job->state = JobState::kCompleting;
+            continue;
+          }
+        }
+        t.final_status = s;
+      }
+    } else if (has_record) {
+      t.final_status = rec->second;
+    } else {
+      if (rec != records.end()) {  // accounting knows it, still running (squeue lagging)
+        job->state = rec->second.state;
+        continue;
+      }
+      if (!t.missing_since) t.missing_since = now;
+      if (now - *t.missing_since >= options_.unknown_grace)
+        give_up(*job, t,
+                "Slurm no longer knows job " + job->id +
+                    " (not in squeue, accounting or the job-completion log)");
+      continue;
+    }
+    t.slurm_done = true;
+    t.slurm_done_at = now;
+    maybe_finish(*job, t);
+  }
+}
+
+std::map<std::string, SlurmJobStatus> SlurmExecutor::finished_job_records(
+    const std::vector<std::string>& ids) {
+  std::map<std::string, SlurmJobStatus> out;
+  if (accounting_.value_or(true)) {
+    CommandResult r = commands_.call(
+        {"sacct", "-j", join(ids, ","), "-X", "-n", "-P", "-o", std::string(kSacctStateFields)},
+        true, command_options());
+    if (r.ok()) {
+      if (!accounting_) log::debug("Slurm accounting works: sacct is used for finished jobs");
+      accounting_ = true;
+      for (SlurmJobStatus& s : parse_sacct_states(r.out)) out[s.id] = std::move(s);
+      return out;
+    }
+    if (!r.started || contains(r.err, "accounting storage is disabled")) {
+      accounting_ = false;
+      log::info("Slurm accounting is not available (" + first_line(error_text(r)) +
+                "); using squeue and the job-completion log");
+    } else {
+      log::warn("sacct: " + error_text(r));
+      return out;
+    }
+  }
+  read_job_completion_log();
+  for (const std::string& id : ids) {
+    auto it = jobcomp_records_.find(id);
+    if (it != jobcomp_records_.end()) out[id] = it->second;
+  }
+  return out;
+}
+
+void SlurmExecutor::read_job_completion_log() {
+  if (!jobcomp_checked_) {
+    jobcomp_checked_ = true;
+    jobcomp_path_ = job_completion_log(scontrol_config());
+    if (jobcomp_path_) log::debug("reading finished jobs from " + jobcomp_path_->string());
+  }
+  if (!jobcomp_path_) return;
+  std::ifstream in(*jobcomp_path_, std::ios::binary);
+  if (!in) return;
+  in.seekg(static_cast<std::streamoff>(jobcomp_offset_));
+  std::string chunk((std::istreambuf_iterator<char>(in)), {});
+  size_t end = chunk.rfind('\n');
+  if (end == std::string::npos) return;  // no complete line yet
+  jobcomp_offset_ += end + 1;
+  for (const std::string& line : split(std::string_view(chunk).substr(0, end), '\n')) {
+    auto status = status_from_key_values(parse_key_values(line));
+    if (status && our_ids_.count(status->id)) jobcomp_records_[status->id] = std::move(*status);
+  }
+}
+
+void SlurmExecutor::give_up(Job& job, Tracked& t, const std::string& why) {
+  job.state = JobState::kUnknown;
+  job.reason = why;
+  t.finished = true;
+  log::error(t.name + ": " + why);
+  stop_wrapper(t);
+}
+
+void SlurmExecutor::maybe_finish(Job& job, Tracked& t) {
+  if (t.self_submitting && t.wrapper > 0 && !t.wrapper_status) {
+    t.wrapper_status = try_wait_group(t.wrapper);
+    if (!t.wrapper_status) {
+      if (runner_->now() - t.slurm_done_at < options_.wrapper_grace) {
+        job.state = JobState::kCompleting;  // the wrapper is still relaying the log
+        return;
+      }
+      log::warn(t.name + ": the submission wrapper is still running after Slurm job " + job.id +
+                " ended; stopping it");
+      stop_wrapper(t);
+    }
+  }
+  job.state = t.final_status.state;
+  job.reason = describe_outcome(t.final_status);
+  t.finished = true;
+}
+
+// ---------------------------------------------------------------------------- cancel
+
+void SlurmExecutor::cancel(Job& job) {
+  auto it = tracked_.find(job.handle);
+  if (it == tracked_.end() || it->second.finished) return;
+  Tracked& t = it->second;
+  if (t.self_submitting) {
+    stop_wrapper(t);
+    // The wrapper may have printed an id we had not read yet: read its output once more.
+    if (job.id.empty())
+      if (auto id = scan_wrapper_output(t, true)) job.id = *id;
+  }
+  if (!job.id.empty() && !t.slurm_done) {
+    CommandResult r = commands_.call({"scancel", job.id}, true, command_options());
+    if (!r.ok()) log::warn("scancel " + job.id + ": " + error_text(r));
+  }
+  job.state = JobState::kCancelled;
+  job.reason = "cancelled by benchpilot";
+  t.finished = true;
+}
+
+// ---------------------------------------------------------------------------- metadata
+
+void SlurmExecutor::write_job_metadata(const Job& job) {
+  auto it = tracked_.find(job.handle);
+  if (it == tracked_.end() || job.id.empty()) return;
+  const Tracked& t = it->second;
+  JobFacts facts{job.id,     t.name,      std::string(to_string(job.state)),
+                 job.reason, job.run_dir, t.submit_line,
+                 t.command};
+  Value doc;
+  if (accounting_.value_or(true)) {
+    CommandResult r = commands_.call(
+        {"sacct", "-j", job.id, "--format=" + std::string(kSacctMetadataFields), "-P", "-n"}, true,
+        command_options());
+    if (r.ok()) {
+      accounting_ = true;
+      auto rows = parse_sacct_metadata(r.out);
+      if (!rows.empty()) doc = job_metadata_from_sacct(rows, facts);
+    } else if (!r.started || contains(r.err, "accounting storage is disabled")) {
+      accounting_ = false;
+    }
+  }
+  if (doc.is_none()) {
+    CommandResult r = commands_.call({"scontrol", "show", "job", job.id}, true, command_options());
+    if (r.ok()) doc = job_metadata_from_scontrol(parse_key_values(r.out), facts);
+  }
+  if (doc.is_none()) doc = job_metadata_from_facts(facts);
+  fs::path path = job.run_dir / "slurm-job.toml";
+  std::ofstream out(path);
+  out << to_toml_document(doc);
+  if (!out) log::warn("cannot write " + path.string());
+}
+
+std::chrono::milliseconds SlurmExecutor::next_poll_interval(int quiet_rounds) const {
+  auto cap = std::max<std::chrono::milliseconds>(
+      std::chrono::seconds(std::max(system_.monitor_interval, 0)), options_.first_poll_interval);
+  return backoff_delay(quiet_rounds, options_.first_poll_interval, cap);
+}
+
+}  // namespace bp

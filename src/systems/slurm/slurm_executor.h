@@ -1,0 +1,134 @@
+// Runs jobs on a Slurm cluster.
+//
+// Submission: workloads that submit themselves (Megatron-Bridge's launcher wrapper) run as
+// `/bin/bash -c <command>` in the background, leader of their own process group, with
+// stdout/stderr in submit.stdout/submit.stderr of the run dir; the job id is read from the
+// "Submitted batch job N" line the wrapper prints. Other workloads get sbatch.sh in the run
+// dir, submitted with `sbatch --parsable`. Either way the spec's process_env reaches the job
+// through the environment, never a file or a command line.
+//
+// Monitoring costs at most two scheduler calls per round whatever the number of jobs: one
+// `squeue` for every watched job, and, for jobs that finished or left squeue, one `sacct` when
+// accounting works (else the job-completion log file, read without any scheduler call).
+// Transient errors are retried with exponential backoff; a job whose state cannot be learned
+// for several rounds, or that no source knows any more, ends as UNKNOWN instead of being
+// polled forever or aborting the run.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/executor.h"
+#include "systems/slurm/command_runner.h"
+#include "systems/slurm/slurm_commands.h"
+#include "systems/slurm/slurm_state.h"
+
+namespace bp {
+
+struct SlurmExecutorOptions {
+  // First pause after a transient error; unset = system.status_retry_pause_seconds.
+  std::optional<std::chrono::milliseconds> retry_pause;
+  std::chrono::milliseconds max_retry_pause{60000};
+  int retry_attempts = 3;  // per scheduler call, first try included
+  // Consecutive rounds whose status query failed before a job becomes UNKNOWN.
+  int max_failed_rounds = 3;
+  // How long a job may be unknown to squeue, sacct and the completion log before it is UNKNOWN.
+  std::chrono::milliseconds unknown_grace{60000};
+  // How long to wait for accounting to record a job squeue already shows finished (for its exit
+  // code and "CANCELLED by N"); after that squeue's word is taken.
+  std::chrono::milliseconds accounting_lag{5000};
+  // After Slurm says a self-submitted job ended, how long its wrapper may keep running (it
+  // relays the training log) before it is killed.
+  std::chrono::milliseconds wrapper_grace{120000};
+  std::chrono::milliseconds cancel_grace{2000};  // SIGTERM to SIGKILL for wrappers
+  std::chrono::milliseconds command_timeout{60000};
+  std::chrono::milliseconds first_poll_interval{500};
+};
+
+class SlurmExecutor : public Executor {
+ public:
+  // `runner` defaults to the real one; tests pass a FakeCommandRunner.
+  explicit SlurmExecutor(const System& system, SlurmExecutorOptions options = {},
+                         std::shared_ptr<CommandRunner> runner = nullptr);
+  // Stops wrappers that still run (their Slurm jobs are left to the engine's cancel()).
+  ~SlurmExecutor() override;
+
+  Job submit(const JobRequest& req) override;
+  void poll(std::vector<Job*>& active) override;
+  // scancel, and for self-submitting jobs kill the wrapper's process group first (then look
+  // once more for an id it printed, so no job is left behind).
+  void cancel(Job& job) override;
+  // slurm-job.toml from sacct, else `scontrol show job`, else what benchpilot saw.
+  void write_job_metadata(const Job& job) override;
+  // first_poll_interval, doubling while nothing changes, up to system.monitor_interval.
+  std::chrono::milliseconds next_poll_interval(int quiet_rounds) const override;
+
+  const SchedulerCallStats& call_stats() const { return commands_.stats(); }
+  // Whether sacct works; nullopt until it was first needed.
+  std::optional<bool> accounting() const { return accounting_; }
+  // Whether GPU directives go into sbatch scripts (probed once, on first need).
+  bool gpu_directives();
+
+ private:
+  struct Tracked {
+    std::string name;
+    std::filesystem::path run_dir;
+    bool self_submitting = false;
+    std::string submit_line;
+    std::string command;
+    // Self-submitting: the wrapper process, and how far its stdout was read.
+    pid_t wrapper = -1;
+    std::optional<ExitStatus> wrapper_status;
+    uint64_t stdout_offset = 0;
+    std::string stdout_partial;
+    // Monitoring.
+    bool slurm_done = false;
+    SlurmJobStatus final_status;
+    std::chrono::steady_clock::time_point slurm_done_at{};
+    std::optional<std::chrono::steady_clock::time_point> missing_since;
+    std::optional<std::chrono::steady_clock::time_point> awaiting_accounting_since;
+    int failed_rounds = 0;
+    bool finished = false;  // the Job was given its terminal state
+  };
+
+  Job submit_batch(const JobRequest& req, Job job, Tracked& t);
+  Job submit_wrapper(const JobRequest& req, Job job, Tracked& t);
+  void check_wrapper(Job& job, Tracked& t);
+  std::optional<std::string> scan_wrapper_output(Tracked& t, bool final);
+  void query_slurm(const std::vector<Job*>& jobs);
+  std::map<std::string, SlurmJobStatus> finished_job_records(const std::vector<std::string>& ids);
+  void read_job_completion_log();
+  void give_up(Job& job, Tracked& t, const std::string& why);
+  void maybe_finish(Job& job, Tracked& t);
+  void stop_wrapper(Tracked& t);
+  const std::string& scontrol_config();
+  CommandOptions command_options(const std::filesystem::path& cwd = {},
+                                 const EnvVars& env = {}) const;
+
+  System system_;
+  SlurmExecutorOptions options_;
+  std::shared_ptr<CommandRunner> runner_;
+  SlurmCommands commands_;
+  std::map<int, Tracked> tracked_;  // by job handle
+  int next_handle_ = 1;
+  std::optional<bool> accounting_;
+  std::optional<bool> gpu_directives_;
+  std::optional<std::string> scontrol_config_;
+  // Job-completion log (clusters without accounting): read incrementally.
+  std::optional<std::filesystem::path> jobcomp_path_;
+  bool jobcomp_checked_ = false;
+  uint64_t jobcomp_offset_ = 0;
+  std::map<std::string, SlurmJobStatus> jobcomp_records_;  // only ids we submitted
+  std::set<std::string> our_ids_;
+  std::set<std::string> warned_states_;
+};
+
+}  // namespace bp
