@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -65,7 +66,7 @@ size_t index_of(const std::vector<std::string>& words, std::string_view w) {
 }
 
 TEST(MbridgeLauncher, MatchesCloudaiReferenceLine) {
-  fs::path dir = fs::temp_directory_path() / "mbridge_ref_test";
+  fs::path dir = fs::temp_directory_path() / ("mbridge_ref_test_" + std::to_string(getpid()));
   fs::create_directories(dir);
   fs::path image = dir / "megatron_bridge_image.sqsh";
   std::ofstream(image) << "x";
@@ -432,7 +433,7 @@ TEST(MbridgeLauncher, HydraDefaultsThenOverrides) {
 }
 
 TEST(MbridgeLauncher, ContainerImagePaths) {
-  fs::path dir = fs::temp_directory_path() / "mbridge_image_test";
+  fs::path dir = fs::temp_directory_path() / ("mbridge_image_test_" + std::to_string(getpid()));
   fs::create_directories(dir);
   std::ofstream(dir / "img.sqsh") << "x";
   fs::path old = fs::current_path();
