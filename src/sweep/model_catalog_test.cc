@@ -1,0 +1,86 @@
+#include "sweep/model_catalog.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "config/toml_reader.h"
+
+namespace bp {
+namespace {
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() / ("bp_catalog_" + name);
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+TEST(ModelCatalog, BuiltinHasShapes) {
+  ModelCatalog c = ModelCatalog::load("");
+  const ModelShape* m = c.find("llama3_8b");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->num_layers, 32);
+  EXPECT_EQ(m->num_attention_heads, 32);
+  EXPECT_EQ(m->num_query_groups, 8);
+  EXPECT_FALSE(m->is_moe());
+  const ModelShape* ds = c.find("DeepSeekV3");  // alias, case-insensitive
+  ASSERT_NE(ds, nullptr);
+  EXPECT_EQ(ds->name, "deepseek_v3");
+  EXPECT_EQ(ds->auto_layout_pairs.size(), 7u);
+  EXPECT_TRUE(ds->multi_latent_attention);
+  EXPECT_TRUE(ds->has_dense_mlp());
+  EXPECT_FALSE(c.find("qwen3_30b_a3b")->has_dense_mlp());
+  EXPECT_TRUE(c.find("nemotronh_56b")->has_dense_mlp());
+  EXPECT_EQ(c.find("nope"), nullptr);
+}
+
+TEST(ModelCatalog, UserFilesAddAndOverride) {
+  std::string a = write_temp("a.toml",
+                             "[llama3_8b]\nnum_layers = 30\nnum_attention_heads = 30\n"
+                             "[mine]\nkind = 'moe'\nnum_layers = 4\nnum_attention_heads = 8\n"
+                             "num_moe_experts = 4\n");
+  std::string b = write_temp("b.toml", "[mine]\nnum_layers = 6\nnum_attention_heads = 8\n");
+  ModelCatalog c = ModelCatalog::load(a + "::" + b);
+  EXPECT_EQ(c.find("llama3_8b")->num_layers, 30);  // replaced as a whole
+  EXPECT_EQ(c.find("llama3_8b")->num_query_groups, 0);
+  EXPECT_EQ(c.find("mine")->num_layers, 6);  // later file wins
+  EXPECT_FALSE(c.find("mine")->is_moe());
+  EXPECT_NE(c.find("qwen3_30b_a3b"), nullptr);  // built-ins stay
+}
+
+TEST(ModelCatalog, BadEntriesNameFileLineAndKey) {
+  auto error_of = [](const std::string& text) {
+    try {
+      ModelCatalog::parse(read_toml_string(text, "cat.toml"));
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of("[m]\nnum_layers = 4\nnum_attention_heads = 8\nheads = 3\n")
+                .rfind("cat.toml:4: m.heads: unknown key; expected one of:", 0),
+            0u);
+  EXPECT_EQ(error_of("[m]\nnum_layers = 'x'\nnum_attention_heads = 8\n"),
+            "cat.toml:2: m.num_layers: expected a non-negative integer, got \"x\"");
+  EXPECT_NE(error_of("[m]\nnum_attention_heads = 8\n").find("m.num_layers: is required"),
+            std::string::npos);
+  EXPECT_NE(error_of("[m]\nkind = 'moe'\nnum_layers = 2\nnum_attention_heads = 8\n")
+                .find("m.num_moe_experts"),
+            std::string::npos);
+  EXPECT_NE(error_of("[m]\nkind = 'hybrid'\nnum_layers = 3\nnum_attention_heads = 8\n"
+                     "hybrid_layer_pattern = 'M*'\n")
+                .find("has 2 layers but num_layers = 3"),
+            std::string::npos);
+  EXPECT_NE(error_of("[m]\nnum_layers = 2\nnum_attention_heads = 8\nauto_layout_pairs = [[1]]\n")
+                .find("expected [pp, vp]"),
+            std::string::npos);
+}
+
+TEST(ModelCatalog, MissingUserFileIsAnError) {
+  EXPECT_THROW(ModelCatalog::load("/nonexistent/catalog.toml"), ConfigError);
+}
+
+}  // namespace
+}  // namespace bp
