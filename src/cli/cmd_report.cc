@@ -1,0 +1,43 @@
+// generate-report, verify-configs and list.
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/load.h"
+#include "config/verify.h"
+#include "core/workload.h"
+#include "report/summary.h"
+#include "util/log.h"
+
+namespace bp {
+
+int cmd_generate_report(const CommonOptions& opts, const std::string& result_dir) {
+  LoadedConfig c = load_config(opts);
+  auto records = collect_results(result_dir);
+  write_summary(std::filesystem::absolute(result_dir), c.scenario.name, records);
+  std::cout << format_results_table(records);
+  log::info("reports written under " + result_dir);
+  return 0;
+}
+
+int cmd_verify_configs(const std::string& dir, const std::string& tests_dir) {
+  std::optional<std::filesystem::path> tests;
+  if (!tests_dir.empty()) tests = tests_dir;
+  VerifyResult r = verify_configs(dir, tests);
+  for (const std::string& line : r.lines) std::cout << line << "\n";
+  std::cout << r.passed << " passed, " << r.failed << " failed\n";
+  return r.failed > 0 ? 1 : 0;
+}
+
+int cmd_list(const std::string& what, bool verbose) {
+  (void)verbose;
+  if (what == "workloads") {
+    for (const std::string& n : workload_names()) std::cout << n << "\n";
+  } else if (what == "agents") {
+    std::cout << "grid_search\nrandom_search\n";
+  } else {
+    std::cout << "per_test\nsummary\n";
+  }
+  return 0;
+}
+
+}  // namespace bp

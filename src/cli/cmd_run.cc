@@ -1,0 +1,68 @@
+// run and dry-run.
+#include <csignal>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/load.h"
+#include "core/engine.h"
+#include "core/executor.h"
+#include "core/install.h"
+#include "core/workload.h"
+#include "report/summary.h"
+#include "util/log.h"
+
+namespace bp {
+namespace {
+
+void on_signal(int) {
+  request_engine_stop();
+}
+
+std::vector<Installable> installables_of(const LoadedConfig& c) {
+  std::vector<Installable> items;
+  for (const TestRun& run : c.scenario.runs)
+    if (const Workload* w = find_workload(run.test.test_template_name))
+      for (Installable& i : w->installables(run.test, c.system)) items.push_back(std::move(i));
+  return dedup(std::move(items));
+}
+
+}  // namespace
+
+int cmd_run(const CommonOptions& opts, bool dry_run) {
+  LoadedConfig c = load_config(opts);
+  if (opts.single_sbatch) {
+    log::error(
+        "--single-sbatch is not supported: Megatron-Bridge's launcher submits its own "
+        "jobs, and benchpilot runs sweep points in parallel instead");
+    return 1;
+  }
+  // The HF token and similar checks come first: nothing is installed or written before them.
+  for (const TestRun& run : c.scenario.runs)
+    if (const Workload* w = find_workload(run.test.test_template_name)) w->preflight(run.test);
+
+  std::unique_ptr<Executor> executor;
+  EngineOptions eo;
+  eo.dry_run = dry_run;
+  eo.output_path = c.system.output_path;
+  if (c.system.supports_gpu_directives)
+    eo.gpu_directives_supported = *c.system.supports_gpu_directives;
+  if (!dry_run) {
+    auto items = installables_of(c);
+    if (!opts.enable_cache_without_check && !install_all(items, c.system)) {
+      log::error("installation failed; nothing was submitted");
+      return 1;
+    }
+    executor = make_executor(c.system);
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+  }
+
+  EngineResult result = run_scenario(c.system, c.scenario, eo, executor.get());
+  write_summary(result.results_root, c.scenario.name, result.records);
+  std::cout << "\n" << format_results_table(result.records);
+  std::cout << "\nResults: " << result.results_root.string() << "\n";
+  if (result.interrupted) log::warn("interrupted: submitted jobs were cancelled");
+  return result.exit_code;
+}
+
+}  // namespace bp

@@ -1,0 +1,21 @@
+#include "cli/load.h"
+
+#include "config/load_scenario.h"
+#include "config/load_system.h"
+#include "config/load_test.h"
+#include "util/log.h"
+
+namespace bp {
+
+LoadedConfig load_config(const CommonOptions& opts) {
+  LoadedConfig c;
+  c.system = load_system(opts.system_config);
+  if (!opts.tests_dir.empty()) c.tests = load_tests_dir(opts.tests_dir);
+  c.scenario = load_scenario(opts.test_scenario, c.tests);
+  if (!opts.output_dir.empty()) c.system.output_path = std::filesystem::absolute(opts.output_dir);
+  if (!opts.hook_dir.empty())
+    log::warn("--hook-dir: pre/post test hooks are not supported yet; ignored");
+  return c;
+}
+
+}  // namespace bp
