@@ -1,25 +1,319 @@
 #include "sweep/dse_driver.h"
 
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <unordered_map>
+
+#include "config/toml_reader.h"
+#include "core/workload.h"
+#include "sweep/agent.h"
 #include "sweep/constraints.h"
 #include "sweep/param_space.h"
+#include "sweep/prune_log.h"
+#include "sweep/trajectory.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace fs = std::filesystem;
 
 namespace bp {
 
-bool is_sweep(const TestRun& run) { return ParamSpace::of(run).is_sweep(); }
+namespace {
+
+SourceLoc loc_of(const TestRun& run, std::string_view key) {
+  if (const Value* v = run.test.raw.find(key)) return v->loc();
+  if (!run.test.loc.file.empty()) return run.test.loc;
+  return run.loc;
+}
+
+double number(const Value& v, const std::string& key) {
+  if (!v.is_number())
+    throw ConfigError(v.loc(), key, "expected a number, got " + v.to_toml_inline());
+  return v.as_double();
+}
+
+void read_agent_config(const TestRun& run, SweepSettings& s) {
+  const Value& cfg = run.test.agent_config;
+  if (cfg.is_none()) return;
+  if (!cfg.is_table())
+    throw ConfigError(loc_of(run, "agent_config"), "agent_config", "expected a table");
+  for (size_t i = 0; i < cfg.size(); ++i) {
+    const std::string& k = cfg.keys()[i];
+    const Value& v = cfg.items()[i];
+    const std::string key = "agent_config." + k;
+    if (k == "random_seed") {
+      if (!v.is_int() || v.as_int() < 0)
+        throw ConfigError(v.loc(), key,
+                          "expected a non-negative integer, got " + v.to_toml_inline());
+      s.seed = static_cast<uint64_t>(v.as_int());
+    } else if (k == "max_in_flight") {
+      if (!v.is_int() || v.as_int() < 1)
+        throw ConfigError(v.loc(), key, "expected an integer >= 1, got " + v.to_toml_inline());
+      s.max_in_flight = v.as_int();
+    } else if (k == "start_action") {
+      // CloudAI's BaseAgentConfig field; benchpilot's agents choose their own start.
+      if (!v.is_string() || (v.as_string() != "random" && v.as_string() != "first"))
+        throw ConfigError(v.loc(), key, "expected \"random\" or \"first\"");
+    } else if (k == "rewards") {
+      if (!v.is_table()) throw ConfigError(v.loc(), key, "expected a table");
+      for (size_t j = 0; j < v.size(); ++j) {
+        const std::string& rk = v.keys()[j];
+        if (rk == "constraint_failure")
+          s.constraint_failure = number(v.items()[j], key + "." + rk);
+        else if (rk == "metric_failure")
+          s.metric_failure = number(v.items()[j], key + "." + rk);
+        else
+          throw ConfigError(v.items()[j].loc(), key + "." + rk,
+                            "unknown key; expected constraint_failure or metric_failure");
+      }
+    } else {
+      throw ConfigError(v.loc(), key,
+                        "unknown key; expected one of: random_seed, max_in_flight, rewards, "
+                        "start_action");
+    }
+  }
+}
+
+// A point's outcome, shared by identical points (the run cache).
+struct Outcome {
+  bool done = false;
+  double reward = 0;
+  std::vector<double> observation;
+  Feedback::Kind kind = Feedback::Kind::kFailed;
+};
+
+class SweepDriver {
+ public:
+  SweepDriver(const TestRun& run, PointRunner& runner)
+      : run_(run),
+        runner_(runner),
+        settings_(read_sweep_settings(run)),
+        space_(ParamSpace::of(run)),
+        constraints_(compile_case_constraints(run, space_)),
+        ev_(constraints_) {}
+
+  int run() {
+    const fs::path dir = runner_.case_dir();
+    fs::create_directories(dir);
+    AgentOptions options;
+    options.seed = settings_.seed;
+    options.budget = settings_.budget.value_or(space_.size());
+    agent_ = make_agent(settings_.agent, space_, options);
+    trajectory_ = std::make_unique<TrajectoryWriter>(dir / "trajectory.csv");
+    pruned_ = std::make_unique<PruneLog>(space_, constraints_, dir / "pruned.csv");
+
+    const bool grid = settings_.agent == "grid_search";
+    const uint64_t budget = settings_.budget.value_or(UINT64_MAX);
+    const uint64_t max_proposals =
+        grid ? UINT64_MAX
+             : std::max<uint64_t>(100000, std::min<uint64_t>(budget, UINT64_MAX / 2000) *
+                                              kProposalsPerBudgetedPoint);
+    bool agent_done = false;
+    uint64_t proposals = 0;
+    for (;;) {
+      while (!agent_done && started_ < budget && runner_.in_flight() < runner_.max_in_flight()) {
+        if (proposals++ >= max_proposals) {
+          log::warn(run_.id + ": stopping after " + std::to_string(max_proposals) +
+                    " proposals; most of the space is pruned or already seen");
+          agent_done = true;
+          break;
+        }
+        uint64_t p = agent_->propose();
+        if (p == 0) {
+          agent_done = true;
+          break;
+        }
+        propose(p);
+      }
+      std::vector<PointResult> results = runner_.wait_any();
+      for (const PointResult& r : results) finish(r);
+      if (results.empty() && runner_.in_flight() == 0) {
+        if (agent_done || started_ >= budget) break;
+        if (runner_.max_in_flight() <= 0) break;  // nothing can ever start
+      }
+    }
+    pruned_->flush();
+    write_best();
+    log::info(summary());
+    return started_ > 0 || cache_hits_ > 0 ? 0 : 1;
+  }
+
+ private:
+  void propose(uint64_t p) {
+    space_.decode(p, idx_);
+    ev_.load(idx_);
+    if (uint64_t mask = ev_.violations()) {
+      pruned_->add(p, idx_, mask, ev_);
+      agent_->update({p, settings_.constraint_failure, Feedback::Kind::kPruned});
+      return;
+    }
+    const uint64_t key = space_.canonical_key(idx_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) {
+      ++cache_hits_;
+      if (it->second.done)
+        record(p, it->second);
+      else
+        waiting_[key].push_back(p);  // identical point still running: reuse its result
+      return;
+    }
+    cache_[key] = Outcome{};
+    step_key_[p] = key;
+    ++started_;
+    runner_.start(static_cast<int>(p), apply_indices(run_, space_, idx_));
+  }
+
+  void finish(const PointResult& r) {
+    const uint64_t p = static_cast<uint64_t>(r.step);
+    auto sk = step_key_.find(p);
+    if (sk == step_key_.end()) return;  // not ours
+    Outcome& o = cache_[sk->second];
+    o.done = true;
+    o.observation.clear();
+    bool complete = r.ok;
+    for (const std::string& m : settings_.metrics) {
+      auto it = r.metrics.find(m);
+      if (r.ok && it != r.metrics.end() && std::isfinite(it->second)) {
+        o.observation.push_back(it->second);
+      } else {
+        o.observation.push_back(settings_.metric_failure);
+        complete = false;
+      }
+    }
+    // A failed point gets metric_failure directly: with "negative" a reward computed from the
+    // placeholder would rank failures above real results.
+    o.kind = complete ? Feedback::Kind::kOk : Feedback::Kind::kFailed;
+    o.reward = complete ? settings_.reward(o.observation) : settings_.metric_failure;
+    if (!r.ok && !runner_.dry_run() && !r.message.empty())
+      log::warn(run_.id + " step " + std::to_string(p) + " failed: " + r.message);
+    record(p, o);
+    auto w = waiting_.find(sk->second);
+    if (w != waiting_.end()) {
+      std::vector<uint64_t> dups = std::move(w->second);
+      waiting_.erase(w);
+      for (uint64_t d : dups) record(d, o);
+    }
+  }
+
+  void record(uint64_t p, const Outcome& o) {
+    trajectory_->add(p, space_.action(p), o.reward, o.observation);
+    agent_->update({p, o.reward, o.kind});
+    if (o.kind == Feedback::Kind::kOk && (!best_ || o.reward > best_reward_)) {
+      best_ = p;
+      best_reward_ = o.reward;
+      best_observation_ = o.observation;
+    }
+  }
+
+  void write_best() {
+    if (!best_) return;
+    TestRun best = apply_point(run_, space_, *best_);
+    Value doc = best.test.raw.is_table() && best.test.raw.size() ? best.test.raw : Value::table();
+    if (!doc.size()) {
+      doc.set("name", Value::string(best.test.name));
+      doc.set("description", Value::string(best.test.description));
+      doc.set("test_template_name", Value::string(best.test.test_template_name));
+      doc.set("cmd_args", best.test.cmd_args);
+      if (best.test.extra_env_vars.size()) doc.set("extra_env_vars", best.test.extra_env_vars);
+    }
+    std::vector<std::string> secrets = {"hf_token", "wandb_key"};
+    if (const Workload* w = find_workload(run_.test.test_template_name))
+      for (const std::string& s : w->secret_fields()) secrets.push_back(s);
+    if (Value* args = doc.find("cmd_args"); args && args->is_table())
+      for (const std::string& s : secrets)
+        if (Value* v = args->find(s); v && !(v->is_string() && v->as_string().empty()))
+          *v = Value::string("***", v->loc());
+    fs::path file = runner_.case_dir() / (run_.id + ".toml");
+    std::ofstream out(file);
+    out << to_toml_document(doc);
+    if (!out) log::warn("cannot write " + file.string());
+  }
+
+  std::string summary() const {
+    std::string s = run_.id + ": " + std::to_string(space_.size()) + " points, " + settings_.agent +
+                    " ran " + std::to_string(started_);
+    if (cache_hits_) s += " (+" + std::to_string(cache_hits_) + " cached)";
+    s += "; " + pruned_->summary(space_.size());
+    if (best_) {
+      std::vector<std::string> metrics;
+      for (size_t i = 0; i < settings_.metrics.size(); ++i)
+        metrics.push_back(settings_.metrics[i] + "=" + python_float(best_observation_[i]));
+      s += "\n  best: step " + std::to_string(*best_) + " (" +
+           describe_action(space_.action(*best_)) + "): " + join(metrics, " ") + ", reward " +
+           python_float(best_reward_) + " -> " + run_.id + ".toml";
+    } else if (!runner_.dry_run()) {
+      s += "\n  no point produced the metrics " + join(settings_.metrics, ", ");
+    }
+    return s;
+  }
+
+  const TestRun& run_;
+  PointRunner& runner_;
+  SweepSettings settings_;
+  ParamSpace space_;
+  CompiledConstraints constraints_;
+  CompiledConstraints::Evaluator ev_;
+  std::unique_ptr<Agent> agent_;
+  std::unique_ptr<TrajectoryWriter> trajectory_;
+  std::unique_ptr<PruneLog> pruned_;
+  std::vector<uint32_t> idx_;
+  std::unordered_map<uint64_t, Outcome> cache_;                  // canonical key -> outcome
+  std::unordered_map<uint64_t, uint64_t> step_key_;              // started step -> key
+  std::unordered_map<uint64_t, std::vector<uint64_t>> waiting_;  // key -> duplicate steps
+  uint64_t started_ = 0;
+  uint64_t cache_hits_ = 0;
+  std::optional<uint64_t> best_;
+  double best_reward_ = 0;
+  std::vector<double> best_observation_;
+};
+
+}  // namespace
+
+SweepSettings read_sweep_settings(const TestRun& run) {
+  const TestDefinition& t = run.test;
+  SweepSettings s;
+  s.agent = t.agent.empty() ? "grid_search" : t.agent;
+  std::vector<std::string> agents = agent_names();
+  if (std::find(agents.begin(), agents.end(), s.agent) == agents.end())
+    throw ConfigError(loc_of(run, "agent"), "agent",
+                      "unknown agent \"" + s.agent + "\"; expected one of: " + join(agents, ", "));
+  if (t.agent_steps) {
+    if (*t.agent_steps < 1)
+      throw ConfigError(loc_of(run, "agent_steps"), "agent_steps",
+                        "expected an integer >= 1, got " + std::to_string(*t.agent_steps));
+    s.budget = static_cast<uint64_t>(*t.agent_steps);
+  } else if (s.agent != "grid_search") {
+    s.budget = kDefaultAgentBudget;
+  }
+  read_agent_config(run, s);
+  s.reward_function = t.agent_reward_function.empty() ? "inverse" : t.agent_reward_function;
+  s.reward = find_reward_function(s.reward_function);
+  if (!s.reward)
+    throw ConfigError(loc_of(run, "agent_reward_function"), "agent_reward_function",
+                      "unknown reward function \"" + s.reward_function +
+                          "\"; expected one of: " + join(reward_function_names(), ", "));
+  if (!t.agent_metrics.empty()) s.metrics = t.agent_metrics;
+  if (const Workload* w = find_workload(t.test_template_name)) {
+    std::vector<std::string> known = w->metric_names();
+    for (const std::string& m : s.metrics)
+      if (std::find(known.begin(), known.end(), m) == known.end())
+        throw ConfigError(loc_of(run, "agent_metrics"), "agent_metrics",
+                          "\"" + m + "\" is not a metric of " + t.test_template_name +
+                              "; expected some of: " + join(known, ", "));
+  }
+  return s;
+}
+
+bool is_sweep(const TestRun& run) {
+  return ParamSpace::of(run).is_sweep();
+}
 
 int run_sweep(const TestRun& run, const System& system, PointRunner& runner) {
   (void)system;
-  ParamSpace space = ParamSpace::of(run);
-  CompiledConstraints cc = compile_case_constraints(run, space);
-  std::vector<uint32_t> idx;
-  for (uint64_t p = 1; p <= space.size(); ++p) {
-    space.decode(p, idx);
-    if (cc.check(idx)) continue;
-    while (runner.in_flight() >= runner.max_in_flight()) runner.wait_any();
-    runner.start(static_cast<int>(p), apply_indices(run, space, idx));
-  }
-  while (runner.in_flight() > 0) runner.wait_any();
-  return 0;
+  SweepDriver driver(run, runner);
+  return driver.run();
 }
 
 }  // namespace bp

@@ -488,6 +488,8 @@ const std::vector<Rule>& model_rules() {
       {"M10", "et*ep*pp divides world",
        [](const int64_t* s) {
          if (!s[kModelKnown]) return true;
+         int64_t dense = s[kTp] * s[kPp] * s[kCp];
+         if (dense == 0 || py_mod(s[kNumGpus], dense) != 0) return true;  // C1 reports it
          int64_t d = et_of(s) * ep_of(s) * s[kPp];
          return d <= 0 || py_mod(s[kNumGpus], d) == 0;
        },

@@ -1,0 +1,56 @@
+// What the constraints pruned: pruned.csv (one row per pruned point: step, its values, the
+// rules and their messages) and per-rule counts with a few examples for the summary and plan.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sweep/constraints.h"
+#include "sweep/param_space.h"
+
+namespace bp {
+
+struct RuleTally {
+  std::string id;
+  std::string name;
+  uint64_t count = 0;                 // points this rule rejected (a point may count for several)
+  std::vector<std::string> examples;  // "step 7: tp=3 pp=1: <message>"
+};
+
+class PruneLog {
+ public:
+  static constexpr size_t kExamples = 3;
+
+  // With a csv path, every added point is also written there (header: step, axis names,
+  // rule_ids, messages).
+  PruneLog(const ParamSpace& space, const CompiledConstraints& constraints,
+           const std::filesystem::path& csv = {});
+
+  // `ev` holds the point (loaded from `indices`), `mask` its violations (non-zero).
+  void add(uint64_t point, const std::vector<uint32_t>& indices, uint64_t mask,
+           const CompiledConstraints::Evaluator& ev);
+  void flush();
+
+  uint64_t pruned() const { return pruned_; }
+  // Rules that rejected something, in rule order.
+  std::vector<RuleTally> tallies() const;
+  // "pruned 72 of 120 points: C1 tp*pp*cp divides num_gpus: 40 (e.g. ...)" over several lines.
+  std::string summary(uint64_t points) const;
+
+ private:
+  std::string values_text(const std::vector<uint32_t>& indices) const;
+
+  const ParamSpace& space_;
+  std::vector<RuleTally> rules_;
+  uint64_t pruned_ = 0;
+  std::unique_ptr<std::ofstream> csv_;
+};
+
+// Short "tp=3 pp=1" text of a point's values.
+std::string describe_action(const Action& action);
+
+}  // namespace bp

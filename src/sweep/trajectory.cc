@@ -1,0 +1,40 @@
+#include "sweep/trajectory.h"
+
+#include <stdexcept>
+
+#include "util/python_repr.h"
+#include "util/strings.h"
+
+namespace bp {
+
+std::string action_repr(const Action& action) {
+  std::string out = "{";
+  for (size_t i = 0; i < action.size(); ++i) {
+    if (i) out += ", ";
+    out += python_str_repr(action[i].first) + ": " + python_repr(action[i].second);
+  }
+  return out + "}";
+}
+
+std::string observation_repr(const std::vector<double>& observation) {
+  std::string out = "[";
+  for (size_t i = 0; i < observation.size(); ++i) {
+    if (i) out += ", ";
+    out += python_float(observation[i]);
+  }
+  return out + "]";
+}
+
+TrajectoryWriter::TrajectoryWriter(const std::filesystem::path& file) : out_(file) {
+  if (!out_) throw std::runtime_error("cannot write " + file.string());
+  out_ << "step,action,reward,observation\n" << std::flush;
+}
+
+void TrajectoryWriter::add(uint64_t step, const Action& action, double reward,
+                           const std::vector<double>& observation) {
+  out_ << step << ',' << csv_field(action_repr(action)) << ',' << python_float(reward) << ','
+       << csv_field(observation_repr(observation)) << '\n'
+       << std::flush;
+}
+
+}  // namespace bp
