@@ -19,7 +19,8 @@ TEST(PythonRepr, Scalars) {
   EXPECT_EQ(python_repr(v("'attn'")), "'attn'");
   EXPECT_EQ(python_repr(v("\"it's\"")), "\"it's\"");
   EXPECT_EQ(python_repr(v("'''a\"b'c'''")), "'a\"b\\'c'");
-  EXPECT_EQ(python_repr(v("'tab\\there'")), "'tab\\there'");
+  EXPECT_EQ(python_repr(v("\"tab\\there\"")), "'tab\\there'");
+  EXPECT_EQ(python_repr(v("'back\\slash'")), "'back\\\\slash'");
   EXPECT_EQ(python_repr(Value()), "None");
 }
 
