@@ -422,6 +422,15 @@ void SlurmExecutor::write_job_metadata(const Job& job) {
     if (r.ok()) {
       accounting_ = true;
       auto rows = parse_sacct_metadata(r.out);
+      // Right after a short job ends slurmdbd may hold only a placeholder record (name
+      // "allocation", no submit line) for about a second; slurmctld still has the real name.
+      if (!rows.empty() && rows[0].step.empty() && rows[0].name == "allocation" &&
+          rows[0].submit_line.empty()) {
+        CommandResult sc =
+            commands_.call({"scontrol", "show", "job", job.id}, true, command_options());
+        auto kv = parse_key_values(sc.ok() ? sc.out : std::string());
+        if (!kv["JobName"].empty()) rows[0].name = kv["JobName"];
+      }
       if (!rows.empty()) doc = job_metadata_from_sacct(rows, facts);
     } else if (!r.started || contains(r.err, "accounting storage is disabled")) {
       accounting_ = false;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "config/toml_reader.h"
@@ -22,6 +23,7 @@ struct FakeSlurm {
   std::map<std::string, std::string> queue;  // id -> "STATE|reason"
   std::map<std::string, std::string> acct;   // id -> "STATE|exit|reason"
   bool accounting = true;
+  std::set<std::string> placeholder;  // ids whose accounting record is still the placeholder
   std::string jobcomp_path;
   int next_id = 100;
   std::vector<std::string> cancelled;
@@ -60,8 +62,10 @@ struct FakeSlurm {
         if (!acct.count(id)) continue;
         auto f = split(acct[id], '|');
         if (metadata) {
-          out += id + "|job_" + id + "|" + f[0] + "|" + f[1] +
-                 "|2026-01-01T00:00:00|2026-01-01T00:00:05|5|node1|sbatch --parsable x\n";
+          bool ph = placeholder.count(id) > 0;
+          out += id + "|" + (ph ? "allocation" : "job_" + id) + "|" + f[0] + "|" + f[1] +
+                 "|2026-01-01T00:00:00|2026-01-01T00:00:05|5|node1|" +
+                 (ph ? "" : "sbatch --parsable x") + "\n";
           out += id + ".batch|batch|" + f[0] + "|" + f[1] +
                  "|2026-01-01T00:00:00|2026-01-01T00:00:05|5|node1|\n";
         } else {
@@ -416,6 +420,20 @@ TEST_F(SlurmExecutorTest, MetadataFromSacct) {
   EXPECT_EQ(doc.find("source")->as_string(), "sacct");
   ASSERT_EQ(doc.find("job_steps")->size(), 1u);
   EXPECT_EQ(doc.find("job_steps")->items()[0].find("step_id")->as_string(), "batch");
+}
+
+TEST_F(SlurmExecutorTest, MetadataNameFromSlurmctldWhileAccountingHasAPlaceholder) {
+  auto ex = make();
+  Job job = ex->submit(request("a", "true"));
+  slurm_.queue["100"] = "COMPLETED|None";
+  slurm_.acct["100"] = "COMPLETED|0:0|None";
+  slurm_.placeholder.insert("100");
+  ex->write_job_metadata(job);
+  Value doc = read_toml_file(root_ / "a" / "slurm-job.toml");
+  EXPECT_EQ(doc.find("source")->as_string(), "sacct");
+  EXPECT_EQ(doc.find("name")->as_string(), "j100");
+  EXPECT_EQ(doc.find("submit_line")->as_string(),
+            "sbatch --parsable " + (root_ / "a" / "sbatch.sh").string());
 }
 
 TEST_F(SlurmExecutorTest, MetadataFromScontrolWithoutAccounting) {
