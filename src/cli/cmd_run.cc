@@ -9,6 +9,7 @@
 #include "core/install.h"
 #include "core/workload.h"
 #include "report/summary.h"
+#include "sweep/plan.h"
 #include "util/log.h"
 
 namespace bp {
@@ -39,6 +40,12 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
   // The HF token and similar checks come first: nothing is installed or written before them.
   for (const TestRun& run : c.scenario.runs)
     if (const Workload* w = find_workload(run.test.test_template_name)) w->preflight(run.test);
+
+  if (dry_run) {  // the same cost summary as `benchpilot plan`
+    std::vector<Plan> plans;
+    for (const TestRun& run : c.scenario.runs) plans.push_back(make_plan(run, c.system));
+    std::cout << format_plan(plans) << "\n";
+  }
 
   std::unique_ptr<Executor> executor;
   EngineOptions eo;
