@@ -313,12 +313,21 @@ std::map<std::string, SlurmJobStatus> SlurmExecutor::finished_job_records(
   std::map<std::string, SlurmJobStatus> out;
   if (accounting_.value_or(true)) {
     CommandResult r = commands_.call(
-        {"sacct", "-j", join(ids, ","), "-X", "-n", "-P", "-o", std::string(kSacctStateFields)},
-        true, command_options());
+        {"sacct", "-j", join(ids, ","), "--format=" + std::string(kSacctFields), "-P", "-n"}, true,
+        command_options());
     if (r.ok()) {
       if (!accounting_) log::debug("Slurm accounting works: sacct is used for finished jobs");
       accounting_ = true;
-      for (SlurmJobStatus& s : parse_sacct_states(r.out)) out[s.id] = std::move(s);
+      std::vector<SacctRow> rows = parse_sacct_rows(r.out);
+      for (SlurmJobStatus& s : job_statuses(rows)) {
+        if (is_terminal(s.state)) {  // keep the rows for slurm-job.toml: no second sacct call
+          std::vector<SacctRow>& kept = sacct_rows_[s.id];
+          kept.clear();
+          for (const SacctRow& row : rows)
+            if (row.job_id == s.id) kept.push_back(row);
+        }
+        out[s.id] = std::move(s);
+      }
       return out;
     }
     if (!r.started || contains(r.err, "accounting storage is disabled")) {
@@ -415,26 +424,37 @@ void SlurmExecutor::write_job_metadata(const Job& job) {
                  job.reason, job.run_dir, t.submit_line,
                  t.command};
   Value doc;
-  if (accounting_.value_or(true)) {
-    CommandResult r = commands_.call(
-        {"sacct", "-j", job.id, "--format=" + std::string(kSacctMetadataFields), "-P", "-n"}, true,
-        command_options());
+  std::vector<SacctRow> rows;
+  if (auto kept = sacct_rows_.find(job.id); kept != sacct_rows_.end()) {
+    rows = std::move(kept->second);
+    sacct_rows_.erase(kept);
+  } else if (accounting_.value_or(true)) {
+    CommandResult r =
+        commands_.call({"sacct", "-j", job.id, "--format=" + std::string(kSacctFields), "-P", "-n"},
+                       true, command_options());
     if (r.ok()) {
       accounting_ = true;
-      auto rows = parse_sacct_metadata(r.out);
-      // Right after a short job ends slurmdbd may hold only a placeholder record (name
-      // "allocation", no submit line) for about a second; slurmctld still has the real name.
-      if (!rows.empty() && rows[0].step.empty() && rows[0].name == "allocation" &&
-          rows[0].submit_line.empty()) {
-        CommandResult sc =
-            commands_.call({"scontrol", "show", "job", job.id}, true, command_options());
-        auto kv = parse_key_values(sc.ok() ? sc.out : std::string());
-        if (!kv["JobName"].empty()) rows[0].name = kv["JobName"];
-      }
-      if (!rows.empty()) doc = job_metadata_from_sacct(rows, facts);
+      rows = parse_sacct_rows(r.out);
     } else if (!r.started || contains(r.err, "accounting storage is disabled")) {
       accounting_ = false;
     }
+  }
+  if (!rows.empty()) {
+    // Right after a short job ends slurmdbd may hold only a placeholder record (name
+    // "allocation", no submit line) for about a second. Our batch jobs carry the name we gave;
+    // a self-submitted job's name is asked from slurmctld.
+    SacctRow& head = rows[0];
+    if (head.step.empty() && head.name == "allocation" && head.submit_line.empty()) {
+      if (!t.self_submitting) {
+        head.name = t.name;
+      } else {
+        CommandResult sc =
+            commands_.call({"scontrol", "show", "job", job.id}, true, command_options());
+        auto kv = parse_key_values(sc.ok() ? sc.out : std::string());
+        if (!kv["JobName"].empty()) head.name = kv["JobName"];
+      }
+    }
+    doc = job_metadata_from_sacct(rows, facts);
   }
   if (doc.is_none()) {
     CommandResult r = commands_.call({"scontrol", "show", "job", job.id}, true, command_options());

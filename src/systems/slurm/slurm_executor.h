@@ -29,6 +29,7 @@
 #include "core/executor.h"
 #include "systems/slurm/command_runner.h"
 #include "systems/slurm/slurm_commands.h"
+#include "systems/slurm/slurm_output.h"
 #include "systems/slurm/slurm_state.h"
 
 namespace bp {
@@ -128,6 +129,8 @@ class SlurmExecutor : public Executor {
   uint64_t jobcomp_offset_ = 0;
   std::map<std::string, SlurmJobStatus> jobcomp_records_;  // only ids we submitted
   std::set<std::string> our_ids_;
+  // sacct rows of finished jobs, kept from the poll for write_job_metadata.
+  std::map<std::string, std::vector<SacctRow>> sacct_rows_;
   std::set<std::string> warned_states_;
 };
 

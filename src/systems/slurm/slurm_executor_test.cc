@@ -57,20 +57,15 @@ struct FakeSlurm {
       if (!accounting)
         return FakeCommandRunner::fail("sacct: error: Slurm accounting storage is disabled");
       std::string out;
-      bool metadata = argv.size() > 3 && argv[3].rfind("--format=", 0) == 0;
       for (const std::string& id : split(arg_after(argv, "-j"), ',')) {
         if (!acct.count(id)) continue;
-        auto f = split(acct[id], '|');
-        if (metadata) {
-          bool ph = placeholder.count(id) > 0;
-          out += id + "|" + (ph ? "allocation" : "job_" + id) + "|" + f[0] + "|" + f[1] +
-                 "|2026-01-01T00:00:00|2026-01-01T00:00:05|5|node1|" +
-                 (ph ? "" : "sbatch --parsable x") + "\n";
-          out += id + ".batch|batch|" + f[0] + "|" + f[1] +
-                 "|2026-01-01T00:00:00|2026-01-01T00:00:05|5|node1|\n";
-        } else {
-          out += id + "|" + acct[id] + "\n";
-        }
+        auto f = split(acct[id], '|');  // state, exit, reason
+        bool ph = placeholder.count(id) > 0;
+        out += id + "|" + (ph ? "allocation" : "job_" + id) + "|" + f[0] + "|" + f[1] + "|" + f[2] +
+               "|2026-01-01T00:00:00|2026-01-01T00:00:05|5|node1|" +
+               (ph ? "" : "sbatch --parsable x") + "\n";
+        out += id + ".batch|batch|" + f[0] + "|" + f[1] +
+               "||2026-01-01T00:00:00|2026-01-01T00:00:05|5|node1|\n";
       }
       return FakeCommandRunner::ok(out);
     }
@@ -215,7 +210,9 @@ TEST_F(SlurmExecutorTest, PollMapsStatesAndReasons) {
   ex->poll(active);
   EXPECT_EQ(runner_->calls.size(), 2u);
   EXPECT_EQ(runner_->calls[0], "squeue -h -j 100,101,102,103,104,105 --states=all -o %i|%T|%r");
-  EXPECT_EQ(runner_->calls[1], "sacct -j 100,101,102,103 -X -n -P -o JobID,State,ExitCode,Reason");
+  EXPECT_EQ(runner_->calls[1],
+            "sacct -j 100,101,102,103 --format=JobID,JobName,State,ExitCode,Reason,Start,End,"
+            "ElapsedRAW,NodeList,SubmitLine -P -n");
   EXPECT_EQ(jobs[0].state, JobState::kCompleted);
   EXPECT_EQ(jobs[0].reason, "");
   EXPECT_EQ(jobs[1].state, JobState::kFailed);
@@ -406,7 +403,9 @@ TEST_F(SlurmExecutorTest, MetadataFromSacct) {
   slurm_.acct["100"] = "COMPLETED|0:0|None";
   auto active = pointers(jobs);
   ex->poll(active);
+  int sacct_calls = runner_->count("sacct");
   ex->write_job_metadata(jobs[0]);
+  EXPECT_EQ(runner_->count("sacct"), sacct_calls) << "the poll's sacct rows are reused";
   Value doc = read_toml_file(root_ / "a" / "slurm-job.toml");
   EXPECT_EQ(doc.find("job_id")->as_int(), 100);
   EXPECT_EQ(doc.find("name")->as_string(), "job_100");
@@ -422,7 +421,7 @@ TEST_F(SlurmExecutorTest, MetadataFromSacct) {
   EXPECT_EQ(doc.find("job_steps")->items()[0].find("step_id")->as_string(), "batch");
 }
 
-TEST_F(SlurmExecutorTest, MetadataNameFromSlurmctldWhileAccountingHasAPlaceholder) {
+TEST_F(SlurmExecutorTest, MetadataWhileAccountingHoldsAPlaceholder) {
   auto ex = make();
   Job job = ex->submit(request("a", "true"));
   slurm_.queue["100"] = "COMPLETED|None";
@@ -431,9 +430,24 @@ TEST_F(SlurmExecutorTest, MetadataNameFromSlurmctldWhileAccountingHasAPlaceholde
   ex->write_job_metadata(job);
   Value doc = read_toml_file(root_ / "a" / "slurm-job.toml");
   EXPECT_EQ(doc.find("source")->as_string(), "sacct");
-  EXPECT_EQ(doc.find("name")->as_string(), "j100");
+  EXPECT_EQ(doc.find("name")->as_string(), "a") << "the name benchpilot gave the job";
   EXPECT_EQ(doc.find("submit_line")->as_string(),
             "sbatch --parsable " + (root_ / "a" / "sbatch.sh").string());
+  EXPECT_EQ(runner_->count("scontrol show job"), 0);
+
+  // A self-submitted job's name is only known to Slurm.
+  Job wrapped = ex->submit(request("w", "echo 'Submitted batch job 300'", true));
+  slurm_.queue["300"] = "COMPLETED|None";
+  slurm_.acct["300"] = "COMPLETED|0:0|None";
+  slurm_.placeholder.insert("300");
+  std::vector<Job*> active{&wrapped};
+  for (int i = 0; i < 500 && !is_terminal(wrapped.state); ++i) {
+    ex->poll(active);
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_EQ(wrapped.state, JobState::kCompleted);
+  ex->write_job_metadata(wrapped);
+  EXPECT_EQ(read_toml_file(root_ / "w" / "slurm-job.toml").find("name")->as_string(), "j300");
 }
 
 TEST_F(SlurmExecutorTest, MetadataFromScontrolWithoutAccounting) {

@@ -115,16 +115,6 @@ std::vector<SlurmJobStatus> parse_squeue_output(std::string_view out) {
   return statuses;
 }
 
-std::vector<SlurmJobStatus> parse_sacct_states(std::string_view out) {
-  std::vector<SlurmJobStatus> statuses;
-  for_each_line(out, [&](std::string_view line) {
-    auto f = split_fields(line, 4);
-    if (f.size() < 2 || trim(f[0]).empty()) return;
-    statuses.push_back(make_status(f[0], f[1], f.size() > 2 ? f[2] : "", f.size() > 3 ? f[3] : ""));
-  });
-  return statuses;
-}
-
 std::map<std::string, std::string> parse_key_values(std::string_view text) {
   std::map<std::string, std::string> kv;
   std::string* last = nullptr;
@@ -157,11 +147,11 @@ std::optional<SlurmJobStatus> status_from_key_values(const std::map<std::string,
   return make_status(id, get("JobState"), get("ExitCode"), get("Reason"));
 }
 
-std::vector<SacctRow> parse_sacct_metadata(std::string_view out) {
+std::vector<SacctRow> parse_sacct_rows(std::string_view out) {
   std::vector<SacctRow> rows;
   for_each_line(out, [&](std::string_view line) {
-    auto f = split_fields(line, 9);
-    if (f.size() < 9) return;  // not a full row
+    auto f = split_fields(line, 10);
+    if (f.size() < 10) return;  // not a full row
     SacctRow row;
     std::string_view id = f[0];
     size_t dot = id.find('.');
@@ -170,14 +160,22 @@ std::vector<SacctRow> parse_sacct_metadata(std::string_view out) {
     row.name = f[1];
     row.state = f[2];
     row.exit_code = f[3];
-    row.start = f[4];
-    row.end = f[5];
-    if (all_digits(f[6])) row.elapsed_sec = std::stoll(f[6]);
-    row.node_list = f[7];
-    row.submit_line = f[8];
+    row.reason = f[4];
+    row.start = f[5];
+    row.end = f[6];
+    if (all_digits(f[7])) row.elapsed_sec = std::stoll(f[7]);
+    row.node_list = f[8];
+    row.submit_line = f[9];
     rows.push_back(std::move(row));
   });
   return rows;
+}
+
+std::vector<SlurmJobStatus> job_statuses(const std::vector<SacctRow>& rows) {
+  std::vector<SlurmJobStatus> out;
+  for (const SacctRow& r : rows)
+    if (r.step.empty()) out.push_back(make_status(r.job_id, r.state, r.exit_code, r.reason));
+  return out;
 }
 
 std::optional<long long> parse_slurm_duration(std::string_view text) {

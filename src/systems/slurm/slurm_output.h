@@ -27,10 +27,6 @@ std::optional<std::string> parse_sbatch_job_id(std::string_view out);
 inline constexpr std::string_view kSqueueFormat = "%i|%T|%r";
 std::vector<SlurmJobStatus> parse_squeue_output(std::string_view out);
 
-// The sacct fields benchpilot polls with (-X -n -P), and their lines "ID|STATE|EXIT|REASON".
-inline constexpr std::string_view kSacctStateFields = "JobID,State,ExitCode,Reason";
-std::vector<SlurmJobStatus> parse_sacct_states(std::string_view out);
-
 // Space-separated Key=Value pairs, as `scontrol show job` (one line with -o, or several) and
 // the job-completion log (jobcomp/filetxt) print them. A word without '=' continues the
 // previous value ("Reason=ReqNodeNotAvail, UnavailableNodes" keeps its space).
@@ -40,22 +36,27 @@ std::map<std::string, std::string> parse_key_values(std::string_view text);
 // Reason). nullopt when there is no JobId.
 std::optional<SlurmJobStatus> status_from_key_values(const std::map<std::string, std::string>& kv);
 
-// One row of `sacct -P -n --format=<kSacctMetadataFields>`.
-inline constexpr std::string_view kSacctMetadataFields =
-    "JobID,JobName,State,ExitCode,Start,End,ElapsedRAW,NodeList,SubmitLine";
+// The sacct fields benchpilot asks for (`sacct -j IDS --format=<kSacctFields> -P -n`): one
+// call gives finished jobs' states and their slurm-job.toml data, steps included.
+inline constexpr std::string_view kSacctFields =
+    "JobID,JobName,State,ExitCode,Reason,Start,End,ElapsedRAW,NodeList,SubmitLine";
 struct SacctRow {
   std::string job_id;  // "12"
   std::string step;    // "" for the job itself, "batch", "extern", "0", ...
   std::string name;
   std::string state;
   std::string exit_code;  // "code:signal"
+  std::string reason;
   std::string start;
   std::string end;
   long long elapsed_sec = 0;
   std::string node_list;
   std::string submit_line;  // last field: may itself contain '|'
 };
-std::vector<SacctRow> parse_sacct_metadata(std::string_view out);
+std::vector<SacctRow> parse_sacct_rows(std::string_view out);
+
+// The status of each job row (steps skipped), in order.
+std::vector<SlurmJobStatus> job_statuses(const std::vector<SacctRow>& rows);
 
 // Seconds in a Slurm duration: "D-HH:MM:SS", "HH:MM:SS", "MM:SS" or "SS". nullopt for
 // anything else ("UNLIMITED", "Unknown", "").

@@ -44,15 +44,19 @@ TEST(SlurmOutput, SqueueLines) {
   EXPECT_TRUE(parse_squeue_output("").empty());
 }
 
-TEST(SlurmOutput, SacctStateLines) {
-  // Captured: sacct -j 1,2,3,999 -X -n -P -o JobID,State,ExitCode,Reason
-  auto s = parse_sacct_states(
-      "1|COMPLETED|0:0|None\n"
-      "2|FAILED|3:0|None\n"
-      "3|CANCELLED by 0|0:0|None\n"
-      "5|TIMEOUT|0:15|TimeLimit\n"
-      "6|OUT_OF_MEMORY|0:125|None\n");
-  ASSERT_EQ(s.size(), 5u);
+TEST(SlurmOutput, SacctStates) {
+  // Captured (Slurm 22.05): sacct -j 1,2,3 --format=<kSacctFields> -P -n
+  auto rows = parse_sacct_rows(
+      "1|wrap|COMPLETED|0:0|None|2026-11-24T19:44:55|2026-11-24T19:44:59|4|node1|sbatch x\n"
+      "1.batch|batch|COMPLETED|0:0||2026-11-24T19:44:55|2026-11-24T19:44:59|4|node1|\n"
+      "2|wrap|FAILED|3:0|None|2026-11-24T19:44:55|2026-11-24T19:44:56|1|node1|sbatch y\n"
+      "3|wrap|CANCELLED by 0|0:0|None|2026-11-24T19:44:55|2026-11-24T19:44:56|1|node1|s\n"
+      "5|wrap|TIMEOUT|0:15|TimeLimit|2026-11-24T19:44:55|2026-11-24T19:46:26|91|node1|s\n"
+      "6|wrap|OUT_OF_MEMORY|0:125|None|2026-11-24T19:44:55|2026-11-24T19:44:56|1|node1|s\n"
+      "7|wrap|PENDING|0:0|Priority|Unknown|Unknown|0|None assigned|s\n");
+  auto s = job_statuses(rows);
+  ASSERT_EQ(s.size(), 6u);
+  EXPECT_EQ(s[0].id, "1");
   EXPECT_EQ(s[0].state, JobState::kCompleted);
   EXPECT_EQ(s[1].state, JobState::kFailed);
   EXPECT_EQ(s[1].exit_code, "3:0");
@@ -63,6 +67,8 @@ TEST(SlurmOutput, SacctStateLines) {
   EXPECT_EQ(s[3].state, JobState::kTimeout);
   EXPECT_EQ(s[3].reason, "TimeLimit");
   EXPECT_EQ(s[4].state, JobState::kOutOfMemory);
+  EXPECT_EQ(s[5].state, JobState::kPending);
+  EXPECT_EQ(s[5].reason, "Priority");
 }
 
 TEST(SlurmOutput, ScontrolShowJob) {
@@ -109,18 +115,18 @@ TEST(SlurmOutput, JobCompletionLogLine) {
   EXPECT_EQ(s->exit_code, "0:0");
 }
 
-TEST(SlurmOutput, SacctMetadataRows) {
-  // Captured: sacct -j 2,3 --format=JobID,JobName,State,ExitCode,Start,End,ElapsedRAW,NodeList,
-  // SubmitLine -P -n (the submit line itself holds a '|').
-  auto rows = parse_sacct_metadata(
-      "2|wrap|FAILED|3:0|2026-11-24T19:44:55|2026-11-24T19:44:56|1|node1|sbatch --wrap a|b\n"
-      "2.batch|batch|FAILED|3:0|2026-11-24T19:44:55|2026-11-24T19:44:56|1|node1|\n"
-      "2.extern|extern|COMPLETED|0:0|2026-11-24T19:44:55|2026-11-24T19:44:56|1|node1|\n"
+TEST(SlurmOutput, SacctRows) {
+  // The submit line (last field) itself holds a '|'.
+  auto rows = parse_sacct_rows(
+      "2|wrap|FAILED|3:0|None|2026-11-24T19:44:55|2026-11-24T19:44:56|1|node1|sbatch --wrap a|b\n"
+      "2.batch|batch|FAILED|3:0||2026-11-24T19:44:55|2026-11-24T19:44:56|1|node1|\n"
+      "2.extern|extern|COMPLETED|0:0||2026-11-24T19:44:55|2026-11-24T19:44:56|1|node1|\n"
       "short|row\n");
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].job_id, "2");
   EXPECT_EQ(rows[0].step, "");
   EXPECT_EQ(rows[0].name, "wrap");
+  EXPECT_EQ(rows[0].reason, "None");
   EXPECT_EQ(rows[0].elapsed_sec, 1);
   EXPECT_EQ(rows[0].node_list, "node1");
   EXPECT_EQ(rows[0].submit_line, "sbatch --wrap a|b");
