@@ -10,6 +10,9 @@
 // Monitoring costs at most two scheduler calls per round whatever the number of jobs: one
 // `squeue` for every watched job, and, for jobs that finished or left squeue, one `sacct` when
 // accounting works (else the job-completion log file, read without any scheduler call).
+// `scontrol show job` is not polled: while slurmctld still knows a finished job (MinJobAge),
+// `squeue --states=all` returns the same record; scontrol serves slurm-job.toml when sacct
+// has nothing.
 // Transient errors are retried with exponential backoff; a job whose state cannot be learned
 // for several rounds, or that no source knows any more, ends as UNKNOWN instead of being
 // polled forever or aborting the run.
