@@ -26,6 +26,7 @@ CompiledConstraints compile_constraints(const std::vector<FieldDecoder>& decoder
   if (rules.size() > kMaxRules) throw std::logic_error("too many constraint rules");
   CompiledConstraints c;
   c.rules_ = std::move(rules);
+  for (const Rule& r : c.rules_) c.oks_.push_back(r.ok);
   c.axes_.resize(space.axes().size());
   for (const FieldDecoder& d : decoders) {
     for (int slot : d.slots)
@@ -65,6 +66,12 @@ CompiledConstraints compile_constraints(const std::vector<FieldDecoder>& decoder
     p.values = std::move(values);
     p.width = width;
   }
+  for (auto& p : c.axes_) {
+    uint64_t slots = 0;
+    for (uint16_t slot : p.slots) slots |= uint64_t{1} << slot;
+    for (size_t i = 0; i < c.rules_.size(); ++i)
+      if (c.rules_[i].reads & slots) p.rules |= uint64_t{1} << i;
+  }
   return c;
 }
 
@@ -80,7 +87,10 @@ std::vector<Violation> CompiledConstraints::explain(const std::vector<uint32_t>&
   return e.explain(e.violations());
 }
 
-CompiledConstraints::Evaluator::Evaluator(const CompiledConstraints& c) : c_(c), s_(c.base_) {}
+CompiledConstraints::Evaluator::Evaluator(const CompiledConstraints& c)
+    : c_(c),
+      s_(c.base_),
+      dirty_(c.rules_.size() >= 64 ? ~uint64_t{0} : (uint64_t{1} << c.rules_.size()) - 1) {}
 
 void CompiledConstraints::Evaluator::apply(size_t axis, uint32_t index) {
   const AxisPatches& p = c_.axes_[axis];
@@ -93,17 +103,25 @@ void CompiledConstraints::Evaluator::load(const std::vector<uint32_t>& indices) 
 }
 
 void CompiledConstraints::Evaluator::update(const std::vector<uint32_t>& indices, size_t first) {
-  for (size_t a = first; a < c_.axes_.size(); ++a)
-    if (c_.axes_[a].width) apply(a, indices[a]);
+  for (size_t a = first; a < c_.axes_.size(); ++a) {
+    if (!c_.axes_[a].width) continue;
+    apply(a, indices[a]);
+    dirty_ |= c_.axes_[a].rules;
+  }
 }
 
-uint64_t CompiledConstraints::Evaluator::violations() const {
-  uint64_t mask = 0;
+uint64_t CompiledConstraints::Evaluator::violations() {
   const int64_t* s = s_.data();
-  const size_t n = c_.rules_.size();
-  for (size_t i = 0; i < n; ++i)
-    if (!c_.rules_[i].ok(s)) mask |= uint64_t{1} << i;
-  return mask;
+  for (uint64_t d = dirty_; d; d &= d - 1) {
+    const int i = __builtin_ctzll(d);
+    const uint64_t bit = uint64_t{1} << i;
+    if (c_.oks_[i](s))
+      fails_ &= ~bit;
+    else
+      fails_ |= bit;
+  }
+  dirty_ = 0;
+  return fails_;
 }
 
 std::vector<Violation> CompiledConstraints::Evaluator::explain(uint64_t mask) const {

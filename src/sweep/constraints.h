@@ -30,7 +30,16 @@ struct Rule {
   bool (*ok)(const int64_t* slots);
   // One sentence naming the offending values; only called when ok() is false.
   std::string (*explain)(const int64_t* slots);
+  // Bit k set = ok() reads slot k. Walks over a space re-check a rule only when an axis that
+  // writes one of these slots changed; the default (all) is always correct.
+  uint64_t reads = ~uint64_t{0};
 };
+
+// Slot bit mask for Rule::reads.
+template <typename... S>
+constexpr uint64_t slot_bits(S... slots) {
+  return ((uint64_t{1} << static_cast<int>(slots)) | ... | uint64_t{0});
+}
 
 struct Violation {
   std::string rule_id;
@@ -60,20 +69,23 @@ class CompiledConstraints {
   uint64_t check(const std::vector<uint32_t>& indices) const;
   std::vector<Violation> explain(const std::vector<uint32_t>& indices) const;
 
-  // Incremental evaluation for walks that change few axes per step (PointCursor).
+  // Incremental evaluation for walks that change few axes per step (PointCursor): after
+  // update(), violations() re-checks only the rules that read a slot of a changed axis.
   class Evaluator {
    public:
     explicit Evaluator(const CompiledConstraints& c);
     void load(const std::vector<uint32_t>& indices);
     // Re-applies axes first..end from `indices` (what PointCursor::next reports as changed).
     void update(const std::vector<uint32_t>& indices, size_t first);
-    uint64_t violations() const;
+    uint64_t violations();
     std::vector<Violation> explain(uint64_t mask) const;
 
    private:
     void apply(size_t axis, uint32_t index);
     const CompiledConstraints& c_;
     std::array<int64_t, kMaxSlots> s_;
+    uint64_t dirty_;      // rules to re-check
+    uint64_t fails_ = 0;  // last result of every rule
   };
 
  private:
@@ -84,8 +96,10 @@ class CompiledConstraints {
     uint32_t width = 0;           // slots written per value (0: no rule reads this axis)
     std::vector<uint16_t> slots;  // width entries
     std::vector<int64_t> values;  // width entries per axis value
+    uint64_t rules = 0;           // rules that read one of `slots`
   };
   std::vector<Rule> rules_;
+  std::vector<bool (*)(const int64_t*)> oks_;  // rules_[i].ok, packed for the hot loop
   std::array<int64_t, kMaxSlots> base_;
   std::vector<AxisPatches> axes_;
 };

@@ -39,7 +39,7 @@ enum Slot : int {
   kScopeLocalOk,  // empty, or exactly ["full_iteration"]
   kRecMask,       // RecBit
   kRecCount,      // len(set(normalized recompute modules))
-  kRecLayers,     // recompute_num_layers, 0 when unset
+  kRecLayers,     // recompute_num_layers, kUnsetSlot when unset
   kDeepseekName,  // recipe name mentions deepseek_v3
   // Model shape from the catalog (kModelKnown = 0: unknown recipe, model rules accept).
   kModelKnown,
@@ -175,10 +175,61 @@ std::string impl_name(int64_t code) {
   return "none";
 }
 
+// Slots each rule's check reads (Rule::reads), so walks re-check only what an axis touches.
+// constraints_test checks incremental walks against full evaluation.
+constexpr uint64_t kDp = slot_bits(kNumGpus, kTp, kPp, kCp);
+constexpr uint64_t kLayers = slot_bits(kUserLayers, kModelLayers);
+uint64_t reads_of(std::string_view id) {
+  static const std::pair<std::string_view, uint64_t> kReads[] = {
+      {"C1", kDp},
+      {"C3", kDp},
+      {"C4", kDp | slot_bits(kMb, kGb, kFsdp, kNdo)},
+      {"C5", slot_bits(kFsdp, kImpl, kScopeCount)},
+      {"C6", slot_bits(kFsdp, kPp, kCp, kVp)},
+      {"C7", slot_bits(kNumGpus, kEt, kEp, kPp)},
+      {"C9", slot_bits(kNdo, kFsdp)},
+      {"C10", slot_bits(kPp, kOffload)},
+      {"C11", slot_bits(kImpl, kA2a)},
+      {"C12", slot_bits(kImpl, kScopeCount, kOffload)},
+      {"C13", slot_bits(kImpl)},
+      {"C14", slot_bits(kImpl, kScopeLocalOk, kScopeMask)},
+      {"C15", slot_bits(kScopeMask)},
+      {"C16", slot_bits(kScopeMask)},
+      {"C17", slot_bits(kScopeCount, kScopeMask, kRecCount, kRecMask)},
+      {"C18", slot_bits(kDeepseekName, kPp, kVp)},
+      {"M1", slot_bits(kModelKnown, kHeads, kTp)},
+      {"M2", slot_bits(kModelKnown, kGroups, kTp)},
+      {"M3", slot_bits(kModelKnown, kExperts, kEp)},
+      {"M4", kLayers | slot_bits(kModelKnown, kLayoutSet, kHasPairs, kPp, kAccount)},
+      {"M5", kLayers | slot_bits(kModelKnown, kLayoutSet, kHasPairs, kPp, kAccount, kVp)},
+      {"M6",
+       slot_bits(kModelKnown, kLayoutSet, kHasPairs, kPairs0, kPairs1, kPairs2, kPairs3, kPp, kVp)},
+      {"M7", slot_bits(kLayoutSet, kLayoutOk, kLayoutStages, kPp, kVp)},
+      {"M8", kLayers | slot_bits(kModelKnown, kLayoutSet, kLayoutOk, kLayoutT, kLayoutM, kMtp,
+                                 kLayoutL, kLayoutE, kLayoutPlacementOk)},
+      {"M9", slot_bits(kModelKnown, kCp, kUserSeq, kModelSeq)},
+      {"M10", kDp | slot_bits(kModelKnown, kEt, kDefaultEt, kEp)},
+      {"M11", kDp | slot_bits(kModelKnown, kMb, kGb, kVp, kLayoutSet, kLayoutOk, kLayoutStages)},
+      {"M12", slot_bits(kModelKnown, kRecCount, kRecMask, kMla, kExperts, kShared)},
+      {"M13", slot_bits(kModelKnown, kImpl, kScopeCount, kScopeMask, kExperts, kHybrid, kMoeKind,
+                        kUserFirstK, kDenseMlp)},
+      {"M14", slot_bits(kModelKnown, kLayoutSet, kVp, kPp)},
+      {"M15", kLayers | slot_bits(kModelKnown, kOffload, kRecCount, kRecLayers)},
+  };
+  for (const auto& [rule, reads] : kReads)
+    if (rule == id) return reads;
+  return ~uint64_t{0};
+}
+
+std::vector<Rule> with_reads(std::vector<Rule> rules) {
+  for (Rule& r : rules) r.reads = reads_of(r.id);
+  return rules;
+}
+
 // ---- CloudAI's constraint_check ----------------------------------------------------------------
 
 const std::vector<Rule>& cloudai_rules() {
-  static const std::vector<Rule> rules = {
+  static const std::vector<Rule> rules = with_reads({
       {"C1", "tp*pp*cp divides num_gpus",
        [](const int64_t* s) {
          int64_t d = s[kTp] * s[kPp] * s[kCp];
@@ -329,7 +380,7 @@ const std::vector<Rule>& cloudai_rules() {
              "(4,4); got ({},{})",
              s[kPp], or_one(s[kVp]));
        }},
-  };
+  });
   return rules;
 }
 
@@ -379,7 +430,7 @@ inline bool interleaved(const int64_t* s) {
 }
 
 const std::vector<Rule>& model_rules() {
-  static const std::vector<Rule> rules = {
+  static const std::vector<Rule> rules = with_reads({
       {"M1", "heads divisible by tp",
        [](const int64_t* s) {
          return !s[kModelKnown] || s[kHeads] == 0 || s[kTp] <= 0 || s[kHeads] % s[kTp] == 0;
@@ -557,7 +608,7 @@ const std::vector<Rule>& model_rules() {
       {"M15", "CPU offload limits",
        [](const int64_t* s) {
          if (!s[kModelKnown] || s[kOffload] <= 0) return true;
-         return s[kOffload] < layers_of(s) && s[kRecCount] == 0 && s[kRecLayers] == 0;
+         return s[kOffload] < layers_of(s) && s[kRecCount] == 0 && !is_set(s[kRecLayers]);
        },
        [](const int64_t* s) {
          if (s[kOffload] >= layers_of(s))
@@ -566,9 +617,9 @@ const std::vector<Rule>& model_rules() {
          return fmt::format(
              "activation_offload_layers={} cannot be combined with recompute "
              "(recompute_modules={} recompute_num_layers={})",
-             s[kOffload], recs(s), s[kRecLayers]);
+             s[kOffload], recs(s), opt(s[kRecLayers]));
        }},
-  };
+  });
   return rules;
 }
 
@@ -659,7 +710,7 @@ std::vector<FieldDecoder> decoders(const ModelCatalog& catalog, const std::strin
   d.push_back(int_field("num_distributed_optimizer_instances", kNdo, kUnsetSlot, false));
   d.push_back(int_field("activation_offload_layers", kOffload, 0, true));
   d.push_back(bool_field("moe_a2a_overlap", kA2a));
-  d.push_back(int_field("recompute_num_layers", kRecLayers, 0, false));
+  d.push_back(int_field("recompute_num_layers", kRecLayers, kUnsetSlot, false));
   d.push_back({"cuda_graph_impl", {kImpl}, [](const Value* v, int64_t* s, const std::string& key) {
                  std::string impl = v ? to_lower(trim(decode_string(*v, key))) : "";
                  if (impl.empty() || impl == "none" || impl == "null")
