@@ -137,7 +137,12 @@ class SweepDriver {
     pruned_->flush();
     write_best();
     log::info(summary());
-    return started_ > 0 || cache_hits_ > 0 ? 0 : 1;
+    if (started_ == 0 && cache_hits_ == 0) {
+      log::error(run_.id + ": no point could run: every proposed point was pruned (see " +
+                 (dir / "pruned.csv").string() + ")");
+      return 1;
+    }
+    return 0;
   }
 
  private:

@@ -239,6 +239,19 @@ TEST(Driver, PrunedPointsGetNoJobAndAreRecorded) {
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
 }
 
+TEST(Driver, EverythingPrunedIsAnError) {
+  fs::path dir = fresh_dir("allpruned");
+  TestRun run;
+  run.id = "mb";
+  run.test.test_template_name = "MegatronBridge";
+  run.test.cmd_args =
+      read_toml_string("model_recipe_name = 'llama3_8b'\nnum_gpus = 8\ntp = [3, 5]\n", "mb.toml");
+  FakeRunner runner(dir, [](const TestRun&) { return 1.0; });
+  EXPECT_EQ(run_sweep(run, System{}, runner), 1);
+  EXPECT_TRUE(runner.steps.empty());
+  EXPECT_EQ(read(dir / "trajectory.csv"), "step,action,reward,observation\n");
+}
+
 TEST(Driver, BestConfigMasksSecrets) {
   fs::path dir = fresh_dir("secrets");
   TestRun run = synthetic("hf_token = 'hf_secret_value'\nwandb_key = 'wk'\nx = [1, 2]\n");
