@@ -10,6 +10,8 @@
 #include "core/workload.h"
 #include "report/summary.h"
 #include "sweep/plan.h"
+#include "systems/slurm/cluster_probe.h"
+#include "systems/slurm/node_list.h"
 #include "util/log.h"
 
 namespace bp {
@@ -41,7 +43,7 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
   for (const TestRun& run : c.scenario.runs)
     if (const Workload* w = find_workload(run.test.test_template_name)) w->preflight(run.test);
 
-  if (dry_run) {  // the same cost summary as `benchpilot plan`
+  {  // the same cost summary as `benchpilot plan`, before anything is spent
     std::vector<Plan> plans;
     for (const TestRun& run : c.scenario.runs) plans.push_back(make_plan(run, c.system));
     std::cout << format_plan(plans) << "\n";
@@ -53,6 +55,15 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
   eo.output_path = c.system.output_path;
   if (c.system.supports_gpu_directives)
     eo.gpu_directives_supported = *c.system.supports_gpu_directives;
+  if (c.system.scheduler == "slurm") {
+    const System& system = c.system;
+    eo.resolve_nodes = [&system](const std::vector<std::string>& specs) {
+      return resolve_nodes(system, specs);
+    };
+    // Dry-run talks to no scheduler: it assumes GPU directives work unless the system says no.
+    if (!dry_run && !c.system.supports_gpu_directives)
+      eo.gpu_directives_supported = probe_gpu_directives(c.system);
+  }
   if (!dry_run) {
     auto items = installables_of(c);
     if (!opts.enable_cache_without_check && !install_all(items, c.system)) {

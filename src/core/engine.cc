@@ -12,6 +12,7 @@
 #include "config/toml_reader.h"
 #include "core/executor.h"
 #include "core/workload.h"
+#include "sweep/param_space.h"
 #include "sweep/point_runner.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -42,8 +43,9 @@ std::string now_stamp() {
 
 const Workload& workload_of(const TestRun& run) {
   const Workload* w = find_workload(run.test.test_template_name);
-  if (!w) throw ConfigError(run.test.loc, "test_template_name",
-                            "unknown workload '" + run.test.test_template_name + "'");
+  if (!w)
+    throw ConfigError(run.test.loc, "test_template_name",
+                      "unknown workload '" + run.test.test_template_name + "'");
   return *w;
 }
 
@@ -61,6 +63,7 @@ struct Active {
   int step = 0;
   std::vector<std::pair<std::string, Value>> params;
   bool reported_running = false;
+  bool stopped_by_dependency = false;  // cancelled on purpose (end_post_comp): not a failure
 };
 
 class Engine {
@@ -86,8 +89,11 @@ class Engine {
   const System& system() const { return system_; }
   int max_in_flight() const { return options_.max_in_flight; }
   std::vector<RunRecord>& records() { return result_.records; }
+  // The case's node specs resolved to names, once per case.
+  const std::vector<std::string>& resolved_nodes(const TestRun& run);
 
  private:
+  std::map<std::string, std::vector<std::string>> nodes_cache_;
   void run_plain_cases(const std::vector<const TestRun*>& cases);
   void run_sweep_case(const TestRun& run);
 
@@ -169,28 +175,31 @@ class EnginePointRunner : public PointRunner {
   fs::path case_dir() const override { return case_dir_; }
 
  private:
-  // The values this point took for the base case's swept keys.
+  // The values this point took for the base case's swept keys (trajectory/summary names).
   std::vector<std::pair<std::string, Value>> swept_params(const TestRun& point) const {
     std::vector<std::pair<std::string, Value>> out;
-    const Value& base_args = base_.test.cmd_args;
-    for (size_t i = 0; i < base_args.keys().size(); ++i) {
-      if (!base_args.items()[i].is_array()) continue;
-      if (const Value* v = point.test.cmd_args.find(base_args.keys()[i]))
-        out.emplace_back(base_args.keys()[i], *v);
+    for (const Axis& axis : space_.axes()) {
+      const Value* v = nullptr;
+      switch (axis.target) {
+        case Axis::Target::kCmdArg:
+          v = point.test.cmd_args.find_path(axis.key);
+          break;
+        case Axis::Target::kEnvVar:
+          v = point.test.extra_env_vars.find(axis.key);
+          break;
+        case Axis::Target::kNumNodes:
+          if (!point.num_nodes.empty())
+            out.emplace_back(axis.name, Value::integer(point.num_nodes[0]));
+          continue;
+      }
+      if (v) out.emplace_back(axis.name, *v);
     }
-    const Value& base_env = base_.test.extra_env_vars;
-    for (size_t i = 0; i < base_env.keys().size(); ++i) {
-      if (!base_env.items()[i].is_array()) continue;
-      if (const Value* v = point.test.extra_env_vars.find(base_env.keys()[i]))
-        out.emplace_back("extra_env_vars." + base_env.keys()[i], *v);
-    }
-    if (base_.num_nodes_is_list && !point.num_nodes.empty())
-      out.emplace_back("NUM_NODES", Value::integer(point.num_nodes.front()));
     return out;
   }
 
   Engine& engine_;
   const TestRun& base_;
+  ParamSpace space_ = ParamSpace::of(base_);
   int iteration_;
   int max_in_flight_;
   fs::path case_dir_;
@@ -198,13 +207,27 @@ class EnginePointRunner : public PointRunner {
   std::vector<PointResult> done_;
 };
 
+const std::vector<std::string>& Engine::resolved_nodes(const TestRun& run) {
+  auto it = nodes_cache_.find(run.id);
+  if (it != nodes_cache_.end()) return it->second;
+  std::vector<std::string> nodes = run.nodes;
+  if (options_.resolve_nodes && !nodes.empty()) {
+    try {
+      nodes = options_.resolve_nodes(run.nodes);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(run.loc, "Tests." + run.id + ".nodes", e.what());
+    }
+  }
+  return nodes_cache_[run.id] = std::move(nodes);
+}
+
 RunSpec Engine::prepare(const TestRun& run, const fs::path& dir, int iteration, int step) {
   fs::create_directories(dir);
   const Workload& w = workload_of(run);
-  RunContext ctx{system_, run, fs::absolute(dir), 1, {}, options_.gpu_directives_supported,
+  RunContext ctx{system_,         run, fs::absolute(dir), 1, {}, options_.gpu_directives_supported,
                  options_.dry_run};
   ctx.num_nodes = run.num_nodes.empty() ? 1 : static_cast<int>(run.num_nodes.front());
-  ctx.resolved_nodes = run.nodes;
+  ctx.resolved_nodes = resolved_nodes(run);
   RunSpec spec = w.prepare(ctx);
   write_test_run_toml(run, dir, iteration, step, spec.command);
   return spec;
@@ -216,7 +239,7 @@ Job Engine::submit(const TestRun& run, const fs::path& dir, const RunSpec& spec)
   req.run_dir = fs::absolute(dir);
   req.spec = spec;
   req.num_nodes = run.num_nodes.empty() ? 1 : static_cast<int>(run.num_nodes.front());
-  req.nodes = run.nodes;
+  req.nodes = resolved_nodes(run);
   req.exclude_nodes = run.exclude_nodes;
   req.time_limit = run.time_limit;
   req.extra_srun_args = run.extra_srun_args;
@@ -277,7 +300,8 @@ RunRecord Engine::finish(Active& a) {
   rec.job_id = a.job.id;
   rec.state = std::string(to_string(a.job.state));
   RunVerdict v = w.verdict(dir);
-  bool job_ok = a.job.state == JobState::kCompleted;
+  bool job_ok = a.job.state == JobState::kCompleted ||
+                (a.stopped_by_dependency && a.job.state == JobState::kCancelled);
   rec.passed = job_ok && v.ok;
   if (!job_ok) {
     rec.message = "job " + (a.job.id.empty() ? std::string("(no id)") : a.job.id) + " ended " +
@@ -352,8 +376,8 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases) {
   auto start_dependents = [&](const std::string& parent, DependencyType type) {
     for (auto& [t, child] : dependents[parent])
       if (t == type && !started.count(child->id)) {
-        log::info("starting " + child->id + " (" + std::string(to_string(type)) + " of " +
-                  parent + ")");
+        log::info("starting " + child->id + " (" + std::string(to_string(type)) + " of " + parent +
+                  ")");
         for (int it = 0; it < (dry_run() ? child->iterations : 1); ++it) start(*child, it);
       }
   };
@@ -378,12 +402,16 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases) {
     }
     std::vector<std::unique_ptr<Active>> finished;
     poll_round(active, finished);
+    // Collect first: starting dependents appends to `active`.
+    std::vector<std::string> now_running;
     for (auto& a : active) {
-      if (!a->reported_running && (a->job.state == JobState::kRunning || a->job.state == JobState::kCompleting)) {
+      bool running = a->job.state == JobState::kRunning || a->job.state == JobState::kCompleting;
+      if (!a->reported_running && running) {
         a->reported_running = true;
-        if (a->iteration == 0) start_dependents(a->run.id, DependencyType::kStartPostInit);
+        if (a->iteration == 0) now_running.push_back(a->run.id);
       }
     }
+    for (const std::string& id : now_running) start_dependents(id, DependencyType::kStartPostInit);
     for (auto& a : finished) {
       RunRecord rec = finish(*a);
       bool passed = rec.passed;
@@ -406,6 +434,7 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases) {
           if (d.type == DependencyType::kEndPostComp && d.id == a->run.id &&
               !is_terminal(other->job.state)) {
             log::info("stopping " + other->run.id + " (end_post_comp of " + a->run.id + ")");
+            other->stopped_by_dependency = true;
             executor_->cancel(other->job);
           }
       }
@@ -433,6 +462,7 @@ EngineResult Engine::run() {
                         "remove the dependencies or the list values");
   }
   if (!dry_run() && !executor_) throw std::logic_error("run mode needs an executor");
+  for (const TestRun& run : scenario_.runs) resolved_nodes(run);  // bad node specs fail early
 
   std::string stamp = options_.timestamp.empty() ? now_stamp() : options_.timestamp;
   result_.results_root = fs::absolute(options_.output_path / (scenario_.name + "_" + stamp));
@@ -463,8 +493,15 @@ EngineResult Engine::run() {
 
 }  // namespace
 
-void request_engine_stop() { g_stop = 1; }
-bool engine_stop_requested() { return g_stop != 0; }
+void request_engine_stop() {
+  g_stop = 1;
+}
+bool engine_stop_requested() {
+  return g_stop != 0;
+}
+void clear_engine_stop() {
+  g_stop = 0;
+}
 
 void write_test_run_toml(const TestRun& run, const fs::path& run_dir, int iteration, int step,
                          const std::string& command) {

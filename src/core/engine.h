@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ struct EngineOptions {
   bool gpu_directives_supported = true;
   // Default most sweep points in flight at once (agent_config.max_in_flight wins).
   int max_in_flight = 8;
+  // Turns a case's `nodes` specs (names, ranges, PARTITION:GROUP:N) into node names; throws
+  // std::invalid_argument naming a bad spec. Unset: the specs are used as written.
+  std::function<std::vector<std::string>(const std::vector<std::string>&)> resolve_nodes;
 };
 
 struct EngineResult {
@@ -46,6 +50,8 @@ EngineResult run_scenario(const System& system, const Scenario& scenario,
 // Safe to call from a signal handler.
 void request_engine_stop();
 bool engine_stop_requested();
+// Forgets a stop request (before a new run in the same process, e.g. in tests).
+void clear_engine_stop();
 
 // Writes <run_dir>/test-run.toml: the resolved test with secrets masked.
 void write_test_run_toml(const TestRun& run, const std::filesystem::path& run_dir, int iteration,

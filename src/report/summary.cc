@@ -65,7 +65,8 @@ std::string format_results_table(const std::vector<RunRecord>& records) {
   std::vector<const RunRecord*> sorted;
   for (const RunRecord& r : records) sorted.push_back(&r);
   std::stable_sort(sorted.begin(), sorted.end(), [](const RunRecord* a, const RunRecord* b) {
-    return std::tie(a->case_id, a->iteration, a->step) < std::tie(b->case_id, b->iteration, b->step);
+    return std::tie(a->case_id, a->iteration, a->step) <
+           std::tie(b->case_id, b->iteration, b->step);
   });
   for (const RunRecord* r : sorted) {
     bool is_best = false;
@@ -101,10 +102,14 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
   for (const RunRecord& r : records) {
     nlohmann::json params = nlohmann::json::object();
     for (const auto& [k, v] : r.params) {
-      if (v.is_int()) params[k] = v.as_int();
-      else if (v.is_float()) params[k] = v.as_double();
-      else if (v.is_bool()) params[k] = v.as_bool();
-      else params[k] = v.to_plain_string();
+      if (v.is_int())
+        params[k] = v.as_int();
+      else if (v.is_float())
+        params[k] = v.as_double();
+      else if (v.is_bool())
+        params[k] = v.as_bool();
+      else
+        params[k] = v.to_plain_string();
     }
     nlohmann::json metrics = nlohmann::json::object();
     for (const auto& [k, v] : r.metrics) metrics[k] = v;
@@ -148,8 +153,10 @@ std::vector<RunRecord> collect_results(const fs::path& root) {
         if (const Value* v = doc.find("name"); v && v->is_string()) rec.case_id = v->as_string();
         if (const Value* v = doc.find("current_iteration"); v && v->is_int())
           rec.iteration = static_cast<int>(v->as_int());
-        if (const Value* v = doc.find("step"); v && v->is_int()) rec.step = static_cast<int>(v->as_int());
-        if (const Value* v = doc.find_path("test_definition.test_template_name"); v && v->is_string())
+        if (const Value* v = doc.find("step"); v && v->is_int())
+          rec.step = static_cast<int>(v->as_int());
+        if (const Value* v = doc.find_path("test_definition.test_template_name");
+            v && v->is_string())
           w = find_workload(v->as_string());
       } catch (const std::exception& e) {
         log::warn("skipping " + trt.string() + ": " + e.what());

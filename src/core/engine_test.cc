@@ -1,0 +1,246 @@
+#include "core/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "config/toml_reader.h"
+#include "core/executor.h"
+
+namespace bp {
+namespace {
+namespace fs = std::filesystem;
+
+// A scheduler stand-in: jobs go PENDING -> RUNNING -> final state, one step per poll round.
+// The final state per case id is configurable. Records the order of events.
+class FakeExecutor : public Executor {
+ public:
+  std::map<std::string, JobState> outcome;  // by case id; default COMPLETED
+  std::vector<std::string> events;          // "submit <case>", "end <case>", "cancel <case>"
+  int polls = 0;
+
+  Job submit(const JobRequest& req) override {
+    Job j;
+    j.handle = ++next_;
+    j.id = std::to_string(1000 + next_);
+    j.run_dir = req.run_dir;
+    names_[j.id] = req.name;
+    events.push_back("submit " + req.name);
+    return j;
+  }
+  void poll(std::vector<Job*>& active) override {
+    ++polls;
+    for (Job* j : active) {
+      if (j->state == JobState::kPending) {
+        j->state = JobState::kRunning;
+      } else if (j->state == JobState::kRunning) {
+        if (cancelled_.count(j->id)) {
+          j->state = JobState::kCancelled;
+          continue;
+        }
+        auto it = outcome.find(names_[j->id]);
+        j->state = it == outcome.end() ? JobState::kCompleted : it->second;
+        if (j->state == JobState::kRunning) continue;  // never ends by itself
+        events.push_back("end " + names_[j->id]);
+      }
+    }
+  }
+  void cancel(Job& j) override {
+    events.push_back("cancel " + names_[j.id]);
+    cancelled_.insert(j.id);
+  }
+  std::chrono::milliseconds next_poll_interval(int) const override {
+    return std::chrono::milliseconds(1);
+  }
+
+ private:
+  int next_ = 0;
+  std::map<std::string, std::string> names_;
+  std::set<std::string> cancelled_;
+};
+
+TestRun sleep_case(const std::string& id, int iterations = 1) {
+  TestRun r;
+  r.id = id;
+  r.iterations = iterations;
+  r.test.name = "sleep";
+  r.test.test_template_name = "Sleep";
+  r.test.cmd_args = read_toml_string("seconds = 1", "t.toml");
+  return r;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    clear_engine_stop();
+    dir_ = fs::temp_directory_path() /
+           ("bp-engine-" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    system_.name = "local";
+    system_.scheduler = "standalone";
+    system_.install_path = dir_ / "install";
+    options_.output_path = dir_ / "results";
+    options_.timestamp = "T";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  EngineResult run(Scenario& s, bool dry_run) {
+    options_.dry_run = dry_run;
+    return run_scenario(system_, s, options_, dry_run ? nullptr : &exec_);
+  }
+  size_t index_of(const std::string& event) {
+    for (size_t i = 0; i < exec_.events.size(); ++i)
+      if (exec_.events[i] == event) return i;
+    ADD_FAILURE() << "no event '" << event << "'";
+    return 0;
+  }
+
+  fs::path dir_;
+  System system_;
+  EngineOptions options_;
+  FakeExecutor exec_;
+};
+
+TEST_F(EngineTest, DryRunWritesEveryIterationAndSubmitsNothing) {
+  Scenario s;
+  s.name = "sc";
+  s.runs = {sleep_case("a", 2), sleep_case("b")};
+  s.runs[1].dependencies = {{DependencyType::kStartPostComp, "a"}};
+  EngineResult r = run(s, true);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.results_root, dir_ / "results" / "sc_T");
+  EXPECT_TRUE(fs::exists(r.results_root / "a" / "0" / "test-run.toml"));
+  EXPECT_TRUE(fs::exists(r.results_root / "a" / "1" / "test-run.toml"));
+  EXPECT_TRUE(fs::exists(r.results_root / "b" / "0" / "test-run.toml"));
+  EXPECT_EQ(r.records.size(), 3u);
+  EXPECT_TRUE(exec_.events.empty());
+  Value trt = read_toml_file(r.results_root / "a" / "1" / "test-run.toml");
+  EXPECT_EQ(trt.find("current_iteration")->as_int(), 1);
+  EXPECT_EQ(trt.find("test_cmd")->as_string(), "sleep 1");
+}
+
+TEST_F(EngineTest, DependenciesAndIterationsRunInOrder) {
+  Scenario s;
+  s.name = "sc";
+  s.runs = {sleep_case("first", 2), sleep_case("after_comp"), sleep_case("after_init"),
+            sleep_case("watcher")};
+  s.runs[1].dependencies = {{DependencyType::kStartPostComp, "first"}};
+  s.runs[2].dependencies = {{DependencyType::kStartPostInit, "first"}};
+  s.runs[3].dependencies = {{DependencyType::kEndPostComp, "after_comp"}};
+  exec_.outcome["watcher"] = JobState::kRunning;  // runs until stopped
+  EngineResult r = run(s, false);
+  EXPECT_EQ(index_of("submit first"), 0u);
+  EXPECT_LT(index_of("end first"), index_of("submit after_comp"));
+  // Iterations follow each other: the second starts after the first ended.
+  size_t second = 0;
+  for (size_t i = index_of("end first") + 1; i < exec_.events.size(); ++i)
+    if (exec_.events[i] == "submit first") second = i;
+  EXPECT_GT(second, index_of("end first"));
+  // start_post_init: started once the parent runs, before it ends.
+  EXPECT_LT(index_of("submit after_init"), index_of("end first"));
+  // end_post_comp: the watcher is stopped when its parent completes.
+  EXPECT_LT(index_of("end after_comp"), index_of("cancel watcher"));
+  EXPECT_TRUE(fs::exists(r.results_root / "first" / "1"));
+  // Stopping the watcher on purpose is not a failure.
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.records.size(), 5u);
+}
+
+TEST_F(EngineTest, JobStatusCheckCancelsTheRestAndFails) {
+  Scenario s;
+  s.name = "sc";
+  s.runs = {sleep_case("bad"), sleep_case("slow")};
+  exec_.outcome["bad"] = JobState::kFailed;
+  exec_.outcome["slow"] = JobState::kRunning;
+  EngineResult r = run(s, false);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_LT(index_of("end bad"), index_of("cancel slow"));
+  ASSERT_EQ(r.records.size(), 2u);
+  for (const RunRecord& rec : r.records) {
+    EXPECT_FALSE(rec.passed);
+    if (rec.case_id == "bad") EXPECT_NE(rec.message.find("FAILED"), std::string::npos);
+    if (rec.case_id == "slow") EXPECT_EQ(rec.state, "CANCELLED");
+  }
+}
+
+TEST_F(EngineTest, WithoutJobStatusCheckOthersStillFinish) {
+  Scenario s;
+  s.name = "sc";
+  s.job_status_check = false;
+  s.runs = {sleep_case("bad"), sleep_case("good")};
+  exec_.outcome["bad"] = JobState::kTimeout;
+  EngineResult r = run(s, false);
+  EXPECT_EQ(r.exit_code, 1);
+  ASSERT_EQ(r.records.size(), 2u);
+  int passed = 0;
+  for (const RunRecord& rec : r.records) passed += rec.passed;
+  EXPECT_EQ(passed, 1);
+}
+
+TEST_F(EngineTest, StopRequestCancelsSubmittedJobs) {
+  Scenario s;
+  s.name = "sc";
+  s.runs = {sleep_case("forever")};
+  exec_.outcome["forever"] = JobState::kRunning;
+  request_engine_stop();
+  EngineResult r = run(s, false);
+  clear_engine_stop();
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_EQ(r.exit_code, 130);
+  EXPECT_EQ(index_of("submit forever"), 0u);
+  index_of("cancel forever");
+  ASSERT_EQ(r.records.size(), 1u);
+  EXPECT_EQ(r.records[0].state, "CANCELLED");
+}
+
+TEST_F(EngineTest, SweepPointsGetStepDirectories) {
+  Scenario s;
+  s.name = "sc";
+  s.runs = {sleep_case("sw")};
+  s.runs[0].test.cmd_args = read_toml_string("seconds = [1, 2, 3]", "t.toml");
+  EngineResult r = run(s, false);
+  EXPECT_EQ(r.exit_code, 0);
+  for (int step = 1; step <= 3; ++step)
+    EXPECT_TRUE(fs::exists(r.results_root / "sw" / "0" / std::to_string(step) / "test-run.toml"));
+  ASSERT_EQ(r.records.size(), 3u);
+  EXPECT_EQ(r.records[0].params.size(), 1u);
+  EXPECT_TRUE(fs::exists(r.results_root / "sw" / "0" / "trajectory.csv"));
+}
+
+TEST_F(EngineTest, SecretsAreMaskedInTestRunToml) {
+  Scenario s;
+  s.name = "sc";
+  TestRun run;
+  run.id = "mb";
+  run.test.name = "mb";
+  run.test.test_template_name = "MegatronBridge";
+  run.test.cmd_args = read_toml_string(
+      "model_family_name = \"llama\"\nmodel_recipe_name = \"llama3_8b\"\n"
+      "hf_token = \"hf_SECRET42\"\nwandb_key = \"wb_SECRET43\"\n",
+      "t.toml");
+  GitRepo repo;
+  repo.url = "https://example.com/Megatron-Bridge.git";
+  repo.commit = "v0.3.0";
+  run.test.git_repos = {repo};
+  s.runs = {run};
+  system_.launcher_python = "/usr/bin/python3";
+  EngineResult r = run_scenario(system_, s, options_, nullptr);
+  ASSERT_EQ(r.exit_code, 0);
+  for (const auto& e : fs::recursive_directory_iterator(r.results_root)) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    EXPECT_EQ(ss.str().find("hf_SECRET42"), std::string::npos) << e.path();
+    EXPECT_EQ(ss.str().find("wb_SECRET43"), std::string::npos) << e.path();
+  }
+  Value trt = read_toml_file(r.results_root / "mb" / "0" / "test-run.toml");
+  EXPECT_EQ(trt.find_path("test_definition.cmd_args.hf_token")->as_string(), "***");
+}
+
+}  // namespace
+}  // namespace bp

@@ -1,0 +1,127 @@
+"""Fixtures for end-to-end runs on the real local Slurm cluster with the Megatron-Bridge
+emulator (a test double: GPUs and the real Megatron-Bridge cannot run here)."""
+import csv
+import json
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+from helpers import CONF, SOURCE_DIR, BINARY
+
+TOKEN = "hf_e2eSLURMsecret987"
+
+
+def slurm_conf():
+    conf = os.environ.get("BENCHPILOT_TEST_SLURM_CONF", "")
+    return conf if conf and pathlib.Path(conf).is_file() else ""
+
+
+def needs_slurm(cls):
+    if not slurm_conf():
+        return unittest.skip("no local Slurm cluster: BENCHPILOT_TEST_SLURM_CONF is not set "
+                             "(ctest starts one through the slurm fixture)")(cls)
+    return cls
+
+
+def make_emulator_repo(dest):
+    """Copies tools/mbridge-emulator into a git repo tagged like a Megatron-Bridge release."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(SOURCE_DIR / "tools" / "mbridge-emulator", dest,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    git = ["git", "-C", str(dest), "-c", "user.email=e2e@bp", "-c", "user.name=e2e"]
+    subprocess.run(git + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "-A"], check=True)
+    subprocess.run(git + ["commit", "-qm", "emulated Megatron-Bridge"], check=True)
+    subprocess.run(git + ["tag", "v0.3.0-emulated"], check=True)
+    return dest
+
+
+class SlurmWorkspace:
+    """A system TOML for the local cluster, an emulator repo and helpers to run scenarios."""
+
+    def __init__(self, root):
+        self.root = pathlib.Path(root)
+        self.repo = make_emulator_repo(self.root / "Megatron-Bridge")
+        self.image = self.root / "nemo.sqsh"
+        self.image.write_text("stand-in image\n")
+        self.system = self.root / "system.toml"
+        self.system.write_text(f'''
+name = "local-slurm"
+scheduler = "slurm"
+install_path = "{self.root / 'install'}"
+output_path = "{self.root / 'results'}"
+default_partition = "main"
+mpi = "none"
+gpus_per_node = 8
+monitor_interval = 1
+launcher_python = "{sys.executable}"
+''')
+
+    def env(self):
+        e = dict(os.environ)
+        e["SLURM_CONF"] = slurm_conf()
+        e["HF_TOKEN"] = TOKEN
+        e["MBRIDGE_EMULATOR_STEP_SLEEP"] = "0.02"
+        return e
+
+    def mb_case(self, case_id, cmd_args="", extra="", env_vars=""):
+        """A [[Tests]] entry on the conf llama3_8b H100 test, pointed at the emulator."""
+        return f'''
+[[Tests]]
+id = "{case_id}"
+test_name = "megatron_bridge_llama3_8b_h100"
+num_nodes = 1
+time_limit = "00:05:00"
+{extra}
+  [Tests.cmd_args]
+  container_image = "{self.image}"
+  num_gpus = 8
+  max_steps = 6
+{cmd_args}
+  [Tests.extra_env_vars]
+  MBRIDGE_EMULATOR_STEP_SLEEP = "0.02"
+{env_vars}
+  [[Tests.git_repos]]
+  url = "file://{self.repo}"
+  commit = "v0.3.0-emulated"
+  mount_as = "/opt/Megatron-Bridge"
+'''
+
+    def scenario(self, name, body):
+        path = self.root / f"{name}.toml"
+        path.write_text(f'name = "{name}"\n' + body)
+        return path
+
+    def command(self, scenario, tests_dir=CONF / "test" / "h100"):
+        return [BINARY, "--log-file", str(self.root / "debug.log"), "run", "--system-config",
+                str(self.system), "--tests-dir", str(tests_dir), "--test-scenario", str(scenario)]
+
+    def run(self, scenario, tests_dir=CONF / "test" / "h100", timeout=400):
+        return subprocess.run(self.command(scenario, tests_dir), capture_output=True, text=True,
+                              env=self.env(), timeout=timeout)
+
+    def results(self, name):
+        roots = sorted((self.root / "results").glob(f"{name}_*"))
+        assert roots, f"no results for {name}"
+        return roots[-1]
+
+
+def summary(root):
+    return json.loads((root / "summary.json").read_text())
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def squeue_ids():
+    out = subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True,
+                         env={**os.environ, "SLURM_CONF": slurm_conf()})
+    return set(out.stdout.split())

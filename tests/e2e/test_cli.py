@@ -1,0 +1,91 @@
+"""End-to-end checks of the CLI without a scheduler: verify-configs, dry-run, secrets."""
+import pathlib
+import unittest
+
+from helpers import CONF, all_files, results_root, run_bp, tempdir
+
+TOKEN = "hf_e2eSECRETtoken123"
+
+
+class VerifyConfigs(unittest.TestCase):
+    def test_shipped_configs_pass(self):
+        proc = run_bp("verify-configs", CONF)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertRegex(proc.stdout, r"\d+ passed, 0 failed")
+
+    def test_broken_file_fails_with_file_line_and_key(self):
+        d = tempdir(self)
+        (d / "bad_test.toml").write_text(
+            'name = "x"\ndescription = "d"\ntest_template_name = "Sleep"\n'
+            '[cmd_args]\nseconds = "five"\n')
+        (d / "typo_system.toml").write_text(
+            'name = "s"\nscheduler = "standalone"\ninstall_path = "i"\noutput_path = "o"\n'
+            'monitor_intervall = 3\n')
+        proc = run_bp("verify-configs", d)
+        self.assertNotEqual(proc.returncode, 0)
+        out = proc.stdout + proc.stderr
+        self.assertIn("bad_test.toml:5", out)
+        self.assertIn("cmd_args.seconds", out)
+        self.assertIn("typo_system.toml:5", out)
+        self.assertIn("monitor_intervall", out)
+
+
+class DryRun(unittest.TestCase):
+    def dry_run(self, scenario, out, tests="h100", system="example_slurm_cluster.toml", env=None):
+        return run_bp("dry-run", "--system-config", CONF / "system" / system,
+                      "--tests-dir", CONF / "test" / tests, "--test-scenario",
+                      CONF / "test_scenario" / scenario, "--output-dir", out, env=env)
+
+    def test_missing_hf_token_stops_before_anything_is_written(self):
+        out = tempdir(self) / "results"
+        proc = self.dry_run("megatron_bridge_qwen_30b.toml", out)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("HF_TOKEN", proc.stdout + proc.stderr)
+        self.assertFalse(out.exists() and any(out.iterdir()), "nothing may be written")
+
+    def test_single_run_generates_wrapper_without_the_token(self):
+        out = tempdir(self) / "results"
+        proc = self.dry_run("megatron_bridge_qwen_30b.toml", out, env={"HF_TOKEN": TOKEN})
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        root = results_root(out)
+        self.assertTrue(root.name.startswith("megatron_bridge_qwen_30b_"))
+        run_dir = root / "megatron_bridge_qwen_30b" / "0"
+        for name in ("mbridge-launcher.sh", "command.sh", "test-run.toml"):
+            self.assertTrue((run_dir / name).is_file(), name)
+        wrapper = (run_dir / "mbridge-launcher.sh").read_text()
+        self.assertIn("setup_experiment.py", wrapper)
+        self.assertIn("-mr qwen3_30b_a3b", wrapper)
+        self.assertIn("--detach false", wrapper)
+        self.assertIn('-hf "$HF_TOKEN"', wrapper)
+        for f in all_files(out):
+            self.assertNotIn(TOKEN, f.read_text(errors="replace"), f"token leaked into {f}")
+        self.assertIn("megatron_bridge_qwen_30b", proc.stdout)  # the table of what would run
+
+    def test_sweep_creates_only_valid_step_dirs_and_pruned_csv(self):
+        out = tempdir(self) / "results"
+        proc = self.dry_run("megatron_bridge_llama3_8b_sweep.toml", out, env={"HF_TOKEN": TOKEN})
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        case_dir = results_root(out) / "llama3_8b_sweep" / "0"
+        pruned = (case_dir / "pruned.csv").read_text().splitlines()
+        pruned_steps = {int(line.split(",")[0]) for line in pruned[1:]}
+        step_dirs = {int(p.name) for p in case_dir.iterdir() if p.is_dir()}
+        # tp [1,2,4] x pp [1,2,3] x cp [1,2] x mb [1,2] = 36 points.
+        self.assertEqual(step_dirs | pruned_steps, set(range(1, 37)))
+        self.assertFalse(step_dirs & pruned_steps)
+        self.assertTrue(step_dirs)
+        for step in step_dirs:
+            self.assertTrue((case_dir / str(step) / "mbridge-launcher.sh").is_file())
+        self.assertIn("pruned", proc.stdout)
+
+    def test_dependency_scenario_generates_every_case(self):
+        out = tempdir(self) / "results"
+        proc = self.dry_run("sleep.toml", out, tests=".", system="standalone.toml")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        root = results_root(out)
+        for case in ("Tests.sleep1", "Tests.sleep2", "Tests.sleep_watch", "Tests.sleep_side"):
+            self.assertTrue((root / case / "0" / "test-run.toml").is_file(), case)
+        self.assertTrue((root / "Tests.sleep_side" / "1" / "test-run.toml").is_file())
+
+
+if __name__ == "__main__":
+    unittest.main()
