@@ -62,6 +62,12 @@ mpi = "none"
 gpus_per_node = 8
 monitor_interval = 2
 launcher_python = "$(command -v python3)"
+
+[[partitions]]
+name = "main"
+  [[partitions.groups]]
+  name = "all"
+  nodes = ["node[1-4]"]
 TOML
 
 cat >"$WORK/scenario.toml" <<TOML

@@ -61,6 +61,12 @@ mpi = "none"
 gpus_per_node = 8
 monitor_interval = 1
 launcher_python = "{sys.executable}"
+
+[[partitions]]
+name = "main"
+  [[partitions.groups]]
+  name = "all"
+  nodes = ["node[1-4]"]
 ''')
 
     def env(self):

@@ -237,6 +237,21 @@ TEST_F(MbridgeWrapperTest, SecretsNeverReachRunDirFiles) {
   EXPECT_THAT(all, Not(HasSubstr(kWandbKey)));
 }
 
+TEST_F(MbridgeWrapperTest, LauncherWrittenScriptsAreScrubbed) {
+  // NeMo-Run writes `export HF_TOKEN=...` into the sbatch script it submits under NEMORUN_HOME.
+  set_launcher(
+      "mkdir -p \"$NEMORUN_HOME/experiments/x\"\n"
+      "printf 'export HF_TOKEN=%s\\nexport K=1\\n' \"$HF_TOKEN\" >"
+      " \"$NEMORUN_HOME/experiments/x/x_sbatch.sh\"\n"
+      "echo 'Submitted batch job 31'\n");
+  RunSpec spec = prepare("");
+  Outcome o = run(spec.command);
+  EXPECT_EQ(o.rc, 0) << o.output;
+  std::string script = read_file(run_dir_ / "experiments/x/x_sbatch.sh");
+  EXPECT_EQ(script, "export HF_TOKEN=[hidden]\nexport K=1\n");
+  EXPECT_THAT(all_run_files(), Not(HasSubstr(kToken)));
+}
+
 TEST_F(MbridgeWrapperTest, SecretInEnvVarsIsRefused) {
   set_launcher("exit 0\n");
   EXPECT_THROW(prepare("", "[extra_env_vars]\nMY_TOKEN = \"" + std::string(kToken) + "\"\n"),

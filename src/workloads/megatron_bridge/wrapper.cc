@@ -51,8 +51,26 @@ find_job_id() {
 report_job_id() {
   if [ -z "$JOB_ID" ]; then
     JOB_ID=$(find_job_id)
-    if [ -n "$JOB_ID" ]; then echo "Submitted batch job $JOB_ID"; fi
+    if [ -n "$JOB_ID" ]; then
+      echo "Submitted batch job $JOB_ID"
+      scrub_run_dir &  # in the background: a trapped TERM must not wait for it
+      SCRUB_PID=$!
+    fi
   fi
+}
+
+# The launcher writes the token into the batch script it submits (NeMo-Run exports HF_TOKEN
+# there). Slurm keeps its own copy of a submitted script, so the copies left in the run
+# directory are masked once the job is in, and again when the launcher is done.
+scrub_run_dir() {
+  local s f
+  for s in "${HF_TOKEN:-}" "${WANDB_API_KEY:-}"; do
+    [ -n "$s" ] || continue
+    grep -rlIF -e "$s" "$NEMORUN_HOME" 2>/dev/null | while IFS= read -r f; do
+      mask_secrets <"$f" >"$f.masked" && cat "$f.masked" >"$f"
+      rm -f "$f.masked"
+    done
+  done
 }
 
 # Background commands ignore SIGINT in a non-interactive shell, so both become SIGTERM.
@@ -89,6 +107,8 @@ wait "$LAUNCH_PID" || LAUNCH_RC=$?
 wait "$MASK_PID"
 rm -rf "$PIPE_DIR"
 report_job_id
+if [ -n "${SCRUB_PID:-}" ]; then wait "$SCRUB_PID"; fi
+scrub_run_dir
 
 if [ -n "$JOB_ID" ]; then
   if [ "$LAUNCH_RC" -ne 0 ]; then
