@@ -46,7 +46,7 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
   {  // the same cost summary as `benchpilot plan`, before anything is spent
     std::vector<Plan> plans;
     for (const TestRun& run : c.scenario.runs) plans.push_back(make_plan(run, c.system));
-    std::cout << format_plan(plans) << "\n";
+    std::cout << format_plan(plans) << std::endl;  // flushed: the log (stderr) follows
   }
 
   std::unique_ptr<Executor> executor;

@@ -137,6 +137,7 @@ class SweepDriver {
     pruned_->flush();
     write_best();
     log::info(summary());
+    log::debug(pruned_->summary(space_.size()));
     if (started_ == 0 && cache_hits_ == 0) {
       log::error(run_.id + ": no point could run: every proposed point was pruned (see " +
                  (dir / "pruned.csv").string() + ")");
@@ -240,7 +241,8 @@ class SweepDriver {
     std::string s = run_.id + ": " + std::to_string(space_.size()) + " points, " + settings_.agent +
                     " ran " + std::to_string(started_);
     if (cache_hits_) s += " (+" + std::to_string(cache_hits_) + " cached)";
-    s += "; " + pruned_->summary(space_.size());
+    // The per-rule breakdown is in the plan printed before the run and in pruned.csv.
+    s += "; pruned " + std::to_string(pruned_->pruned()) + " (pruned.csv)";
     if (best_) {
       std::vector<std::string> metrics;
       for (size_t i = 0; i < settings_.metrics.size(); ++i)

@@ -76,7 +76,7 @@ name = "main"
         e["MBRIDGE_EMULATOR_STEP_SLEEP"] = "0.02"
         return e
 
-    def mb_case(self, case_id, cmd_args="", extra="", env_vars=""):
+    def mb_case(self, case_id, cmd_args="", extra="", env_vars="", step_sleep="0.02"):
         """A [[Tests]] entry on the conf llama3_8b H100 test, pointed at the emulator."""
         return f'''
 [[Tests]]
@@ -91,7 +91,7 @@ time_limit = "00:05:00"
   max_steps = 6
 {cmd_args}
   [Tests.extra_env_vars]
-  MBRIDGE_EMULATOR_STEP_SLEEP = "0.02"
+  MBRIDGE_EMULATOR_STEP_SLEEP = "{step_sleep}"
 {env_vars}
   [[Tests.git_repos]]
   url = "file://{self.repo}"

@@ -45,7 +45,8 @@ class MegatronBridgeOnSlurm(unittest.TestCase):
         body = self.ws.mb_case("sweep", extra='agent_metrics = ["step-time"]\n'
                                '  [Tests.agent_config]\n  max_in_flight = 8\n',
                                cmd_args="  tp = [1, 2, 4]\n  pp = [1, 2]\n  mb = [1, 2]\n"
-                                        "  gb = 64\n")
+                                        "  gb = 64\n",
+                               step_sleep="0.5")  # ~3 s jobs: overlaps are measurable
         sc = self.ws.scenario("sweep", body)
         proc = self.ws.run(sc)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
