@@ -6,7 +6,10 @@
 #include "config/verify.h"
 #include "core/workload.h"
 #include "report/summary.h"
+#include "sweep/agent.h"
+#include "sweep/reward.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace bp {
 
@@ -29,13 +32,20 @@ int cmd_verify_configs(const std::string& dir, const std::string& tests_dir) {
 }
 
 int cmd_list(const std::string& what, bool verbose) {
-  (void)verbose;
   if (what == "workloads") {
-    for (const std::string& n : workload_names()) std::cout << n << "\n";
+    for (const std::string& n : workload_names()) {
+      std::cout << n;
+      if (verbose) std::cout << "  metrics: " << join(find_workload(n)->metric_names(), ", ");
+      std::cout << "\n";
+    }
   } else if (what == "agents") {
-    std::cout << "grid_search\nrandom_search\n";
+    for (const std::string& n : agent_names()) std::cout << n << "\n";
+    if (verbose) std::cout << "reward functions: " << join(reward_function_names(), ", ") << "\n";
   } else {
-    std::cout << "per_test\nsummary\n";
+    // Per-run reports come from each workload; every results folder gets the summary.
+    std::cout << "per_test   report.txt per run (Megatron-Bridge: step time and TFLOP/s/GPU)\n"
+                 "summary    summary.json and summary.txt in the results folder\n"
+                 "dse        trajectory.csv, pruned.csv and <case>.toml (best point) per sweep\n";
   }
   return 0;
 }

@@ -89,3 +89,99 @@ class DryRun(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class InstallAndStandaloneRun(unittest.TestCase):
+    def make_repo(self, root):
+        import subprocess
+        repo = root / "Megatron-Bridge"
+        (repo / "scripts" / "performance").mkdir(parents=True)
+        (repo / "scripts" / "performance" / "setup_experiment.py").write_text("print('hi')\n")
+        git = ["git", "-C", str(repo), "-c", "user.email=t@t", "-c", "user.name=t"]
+        subprocess.run(git + ["init", "-q"], check=True)
+        subprocess.run(git + ["add", "-A"], check=True)
+        subprocess.run(git + ["commit", "-qm", "init"], check=True)
+        subprocess.run(git + ["tag", "r1"], check=True)
+        return repo
+
+    def test_install_clones_file_url_and_uninstall_removes_it(self):
+        d = tempdir(self)
+        repo = self.make_repo(d)
+        (d / "system.toml").write_text(
+            f'name = "s"\nscheduler = "standalone"\ninstall_path = "{d}/install"\n'
+            f'output_path = "{d}/results"\nlauncher_python = "/usr/bin/python3"\n')
+        (d / "scenario.toml").write_text(f'''name = "inst"
+[[Tests]]
+id = "mb"
+test_name = "megatron_bridge_llama3_8b_h100"
+  [[Tests.git_repos]]
+  url = "file://{repo}"
+  commit = "r1"
+''')
+        args = ["--system-config", d / "system.toml", "--tests-dir", CONF / "test" / "h100",
+                "--test-scenario", d / "scenario.toml"]
+        run_bp("install", *args, check=True)
+        clone = d / "install" / "Megatron-Bridge__r1"
+        self.assertTrue((clone / "scripts" / "performance" / "setup_experiment.py").is_file())
+        run_bp("install", *args, check=True)  # idempotent
+        run_bp("uninstall", *args, check=True)
+        self.assertFalse(clone.exists())
+        self.assertTrue(repo.exists(), "the source repository is never touched")
+
+    def test_run_on_standalone_executes_locally(self):
+        d = tempdir(self)
+        (d / "system.toml").write_text(
+            f'name = "s"\nscheduler = "standalone"\ninstall_path = "{d}/install"\n'
+            f'output_path = "{d}/results"\n')
+        (d / "scenario.toml").write_text('''name = "local"
+[[Tests]]
+id = "nap"
+test_name = "sleep"
+iterations = 2
+  [Tests.cmd_args]
+  seconds = 0
+''')
+        proc = run_bp("run", "--system-config", d / "system.toml", "--tests-dir", CONF / "test",
+                      "--test-scenario", d / "scenario.toml", check=True)
+        root = results_root(d / "results")
+        self.assertIn("PASSED", proc.stdout)
+        import json
+        s = json.loads((root / "summary.json").read_text())
+        self.assertEqual((s["passed"], s["failed"]), (2, 0))
+        self.assertTrue((root / "nap" / "1" / "test-run.toml").is_file())
+
+
+class GenerateReport(unittest.TestCase):
+    def test_reads_cloudai_results_directory(self):
+        d = tempdir(self)
+        run = d / "results" / "megatron_bridge_qwen_30b_2026-01-01_00-00-00" / "qwen" / "0"
+        run.mkdir(parents=True)
+        lines = []
+        for i, (t, f) in enumerate([(9.0, 660.0), (9.5, 650.0), (10.0, 640.0)]):
+            lines.append(f"ain_fp8_mx/0 Step Time : {t}s GPU utilization: {f}MODEL_TFLOP/s/GPU")
+            lines.append(f"ain_fp8_mx/0  [2025-12-22 15:18:33] iteration {i + 1:8d}/      50 | "
+                         f"elapsed time per iteration (ms): 1.0 | throughput per GPU "
+                         f"(TFLOP/s/GPU): 1.0 |")
+        (run / "cloudai_megatron_bridge_launcher.log").write_text("\n".join(lines) + "\n")
+        proc = run_bp("generate-report", "--system-config", CONF / "system" / "standalone.toml",
+                      "--test-scenario", CONF / "test_scenario" / "sleep.toml", "--tests-dir",
+                      CONF / "test", "--result-dir", d / "results", check=True)
+        report = (run / "report.txt").read_text()
+        self.assertIn("Step Time (s)\n  avg: 9.5\n  median: 9.5\n  min: 9.0\n  max: 10.0", report)
+        self.assertIn("TFLOP/s per GPU\n  avg: 650.0", report)
+        self.assertIn("9.500", proc.stdout)
+
+
+class Help(unittest.TestCase):
+    def test_help_lists_cloudai_subcommands(self):
+        proc = run_bp("--help")
+        for sub in ("run", "dry-run", "install", "uninstall", "generate-report", "verify-configs",
+                    "list", "plan"):
+            self.assertIn(sub, proc.stdout)
+
+    def test_system_config_from_cloudai_environment_variable(self):
+        out = tempdir(self) / "results"
+        proc = run_bp("dry-run", "--tests-dir", CONF / "test", "--test-scenario",
+                      CONF / "test_scenario" / "sleep.toml", "--output-dir", out,
+                      env={"CLOUDAI_SYSTEM_CONFIG": str(CONF / "system" / "standalone.toml")})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
