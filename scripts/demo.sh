@@ -39,7 +39,8 @@ BANNER
 SLURM_DIR=/tmp/bp-demo-slurm
 cleanup() { bash scripts/local-slurm/stop.sh "$SLURM_DIR" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
-bash scripts/local-slurm/start.sh "$SLURM_DIR" --nodes 4 --accounting
+# 4 nodes with 32 fake GPUs each, so several 3-node (24-GPU) sweep points run at once.
+bash scripts/local-slurm/start.sh "$SLURM_DIR" --nodes 4 --gpus 32 --accounting
 # shellcheck disable=SC1091
 source "$SLURM_DIR/env.sh"
 
@@ -78,7 +79,7 @@ name = "llama3_8b_sweep_demo"
 [[Tests]]
 id = "llama3_8b_sweep"
 test_name = "megatron_bridge_llama3_8b_h100"
-num_nodes = 2
+num_nodes = 3
 time_limit = "00:05:00"
 agent = "grid_search"
 agent_metrics = ["step-time"]
@@ -86,12 +87,12 @@ agent_metrics = ["step-time"]
   max_in_flight = 8
   [Tests.cmd_args]
   container_image = "$WORK/nemo.sqsh"
-  num_gpus = 16
+  num_gpus = 24
   tp = [1, 2, 4]
   pp = [1, 2, 3]
   cp = [1, 2]
   mb = [1, 2]
-  gb = 128
+  gb = 192
   max_steps = 10
   [[Tests.git_repos]]
   url = "file://$REPO"
