@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "config/fake_sleep_for_tests.h"
 #include "config/toml_reader.h"
 #include "core/workload.h"
 
@@ -16,19 +17,6 @@ using ::testing::HasSubstr;
 
 const fs::path kData = fs::path(BENCHPILOT_SOURCE_DIR) / "tests/data/config/good";
 
-class FakeSleep : public Workload {
- public:
-  std::string_view name() const override { return "Sleep"; }
-  std::vector<std::string> cmd_args_fields() const override { return {"seconds"}; }
-  void validate(const TestDefinition& test) const override {
-    const Value* s = test.cmd_args.find("seconds");
-    if (s && !s->is_int()) throw ConfigError(s->loc(), "cmd_args.seconds", "expected an integer");
-  }
-  RunSpec prepare(const RunContext&) const override { return {}; }
-  RunVerdict verdict(const fs::path&) const override { return {}; }
-  bool can_handle(const fs::path&) const override { return false; }
-};
-
 class LoadScenarioTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -36,10 +24,7 @@ class LoadScenarioTest : public ::testing::Test {
            ("bp-load-scenario-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
-    lookup_.find = [this](std::string_view n) -> const Workload* {
-      return n == "Sleep" ? &fake_ : nullptr;
-    };
-    lookup_.names = [] { return std::vector<std::string>{"Sleep"}; };
+    lookup_ = fake_lookup(fake_);
     tests_ = load_tests_dir(kData / "test", lookup_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -59,7 +44,7 @@ class LoadScenarioTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  FakeSleep fake_;
+  FakeSleepForTests fake_;
   WorkloadLookup lookup_;
   std::vector<TestDefinition> tests_;
 };

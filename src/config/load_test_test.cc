@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "config/fake_sleep_for_tests.h"
 #include "config/toml_reader.h"
 #include "core/workload.h"
 
@@ -16,22 +17,6 @@ using ::testing::HasSubstr;
 
 const fs::path kData = fs::path(BENCHPILOT_SOURCE_DIR) / "tests/data/config/good/test";
 
-// A workload whose validate() rejects a non-integer cmd_args.seconds and counts its calls.
-class FakeSleep : public Workload {
- public:
-  std::string_view name() const override { return "Sleep"; }
-  std::vector<std::string> cmd_args_fields() const override { return {"seconds"}; }
-  void validate(const TestDefinition& test) const override {
-    ++validated;
-    const Value* s = test.cmd_args.find("seconds");
-    if (s && !s->is_int()) throw ConfigError(s->loc(), "cmd_args.seconds", "expected an integer");
-  }
-  RunSpec prepare(const RunContext&) const override { return {}; }
-  RunVerdict verdict(const fs::path&) const override { return {}; }
-  bool can_handle(const fs::path&) const override { return false; }
-  mutable int validated = 0;
-};
-
 class LoadTestTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -39,10 +24,7 @@ class LoadTestTest : public ::testing::Test {
            ("bp-load-test-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
-    lookup_.find = [this](std::string_view n) -> const Workload* {
-      return n == "Sleep" ? &fake_ : nullptr;
-    };
-    lookup_.names = [] { return std::vector<std::string>{"MegatronBridge", "Sleep"}; };
+    lookup_ = fake_lookup(fake_, {"MegatronBridge", "Sleep"});
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -61,7 +43,7 @@ class LoadTestTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  FakeSleep fake_;
+  FakeSleepForTests fake_;
   WorkloadLookup lookup_;
 };
 

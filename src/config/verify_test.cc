@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "config/fake_sleep_for_tests.h"
 #include "config/toml_reader.h"
 #include "core/workload.h"
 
@@ -18,19 +19,6 @@ using ::testing::StartsWith;
 
 const fs::path kGood = fs::path(BENCHPILOT_SOURCE_DIR) / "tests/data/config/good";
 
-class FakeSleep : public Workload {
- public:
-  std::string_view name() const override { return "Sleep"; }
-  std::vector<std::string> cmd_args_fields() const override { return {"seconds"}; }
-  void validate(const TestDefinition& test) const override {
-    const Value* s = test.cmd_args.find("seconds");
-    if (s && !s->is_int()) throw ConfigError(s->loc(), "cmd_args.seconds", "expected an integer");
-  }
-  RunSpec prepare(const RunContext&) const override { return {}; }
-  RunVerdict verdict(const fs::path&) const override { return {}; }
-  bool can_handle(const fs::path&) const override { return false; }
-};
-
 class VerifyTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -39,10 +27,7 @@ class VerifyTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    lookup_.find = [this](std::string_view n) -> const Workload* {
-      return n == "Sleep" ? &fake_ : nullptr;
-    };
-    lookup_.names = [] { return std::vector<std::string>{"Sleep"}; };
+    lookup_ = fake_lookup(fake_);
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -53,7 +38,7 @@ class VerifyTest : public ::testing::Test {
   std::string p(const std::string& rel) const { return (dir_ / rel).string(); }
 
   fs::path dir_;
-  FakeSleep fake_;
+  FakeSleepForTests fake_;
   WorkloadLookup lookup_;
 };
 

@@ -24,6 +24,16 @@ def run_bp(*args, env=None, cwd=None, timeout=300, check=False):
     return proc
 
 
+def commit_and_tag(repo, tag):
+    """Turns a folder into a git repository with one commit, tagged `tag`."""
+    git = ["git", "-C", str(repo), "-c", "user.email=e2e@bp", "-c", "user.name=e2e"]
+    subprocess.run(git + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "-A"], check=True)
+    subprocess.run(git + ["commit", "-qm", "test repository"], check=True)
+    subprocess.run(git + ["tag", tag], check=True)
+    return repo
+
+
 def tempdir(test):
     d = tempfile.TemporaryDirectory(prefix="bp-e2e-")
     test.addCleanup(d.cleanup)

@@ -11,7 +11,7 @@ import sys
 import time
 import unittest
 
-from helpers import CONF, SOURCE_DIR, BINARY
+from helpers import BINARY, CONF, SOURCE_DIR, commit_and_tag
 
 TOKEN = "hf_e2eSLURMsecret987"
 
@@ -34,12 +34,7 @@ def make_emulator_repo(dest):
         shutil.rmtree(dest)
     shutil.copytree(SOURCE_DIR / "tools" / "mbridge-emulator", dest,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    git = ["git", "-C", str(dest), "-c", "user.email=e2e@bp", "-c", "user.name=e2e"]
-    subprocess.run(git + ["init", "-q"], check=True)
-    subprocess.run(git + ["add", "-A"], check=True)
-    subprocess.run(git + ["commit", "-qm", "emulated Megatron-Bridge"], check=True)
-    subprocess.run(git + ["tag", "v0.3.0-emulated"], check=True)
-    return dest
+    return commit_and_tag(dest, "v0.3.0-emulated")
 
 
 class SlurmWorkspace:

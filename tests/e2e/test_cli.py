@@ -2,7 +2,7 @@
 import pathlib
 import unittest
 
-from helpers import CONF, all_files, results_root, run_bp, tempdir
+from helpers import CONF, all_files, commit_and_tag, results_root, run_bp, tempdir
 
 TOKEN = "hf_e2eSECRETtoken123"
 
@@ -93,16 +93,10 @@ if __name__ == "__main__":
 
 class InstallAndStandaloneRun(unittest.TestCase):
     def make_repo(self, root):
-        import subprocess
         repo = root / "Megatron-Bridge"
         (repo / "scripts" / "performance").mkdir(parents=True)
         (repo / "scripts" / "performance" / "setup_experiment.py").write_text("print('hi')\n")
-        git = ["git", "-C", str(repo), "-c", "user.email=t@t", "-c", "user.name=t"]
-        subprocess.run(git + ["init", "-q"], check=True)
-        subprocess.run(git + ["add", "-A"], check=True)
-        subprocess.run(git + ["commit", "-qm", "init"], check=True)
-        subprocess.run(git + ["tag", "r1"], check=True)
-        return repo
+        return commit_and_tag(repo, "r1")
 
     def test_install_clones_file_url_and_uninstall_removes_it(self):
         d = tempdir(self)

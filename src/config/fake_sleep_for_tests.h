@@ -1,0 +1,43 @@
+// Test double for the config tests: a workload named "Sleep" whose validate() rejects a
+// non-integer cmd_args.seconds and counts its calls, and a WorkloadLookup that knows only it.
+// The loaders are tested against this instead of the registry, so they do not depend on the
+// real workloads.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/load_test.h"
+#include "config/toml_reader.h"
+#include "core/workload.h"
+
+namespace bp {
+
+class FakeSleepForTests : public Workload {
+ public:
+  mutable int validated = 0;
+
+  std::string_view name() const override { return "Sleep"; }
+  std::vector<std::string> cmd_args_fields() const override { return {"seconds"}; }
+  void validate(const TestDefinition& test) const override {
+    ++validated;
+    const Value* s = test.cmd_args.find("seconds");
+    if (s && !s->is_int()) throw ConfigError(s->loc(), "cmd_args.seconds", "expected an integer");
+  }
+  RunSpec prepare(const RunContext&) const override { return {}; }
+  RunVerdict verdict(const std::filesystem::path&) const override { return {}; }
+  bool can_handle(const std::filesystem::path&) const override { return false; }
+};
+
+// A lookup that finds `fake` under "Sleep" and lists `names` as the known workloads.
+inline WorkloadLookup fake_lookup(const FakeSleepForTests& fake,
+                                  std::vector<std::string> names = {"Sleep"}) {
+  WorkloadLookup lookup;
+  lookup.find = [&fake](std::string_view n) -> const Workload* {
+    return n == "Sleep" ? &fake : nullptr;
+  };
+  lookup.names = [names] { return names; };
+  return lookup;
+}
+
+}  // namespace bp
