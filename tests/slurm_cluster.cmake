@@ -18,8 +18,11 @@ set(BP_TEST_SLURM_PORT_BASE "${_bp_slurm_port}" CACHE STRING
     "First TCP port of the local Slurm cluster (uses base .. base+10+nodes)")
 set(BP_TEST_SLURM_CONF "${BP_TEST_SLURM_DIR}/etc/slurm.conf")
 
+# With cgroup v1 memory control available (as on this project's machines), memory limits are
+# enforced too, so an OOM-killed job ends OUT_OF_MEMORY for real; elsewhere the OOM test skips.
 add_test(NAME slurm_cluster_start
-         COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/local-slurm/start.sh ${BP_TEST_SLURM_DIR}
+         COMMAND bash -c "cgroup=; [ -d /sys/fs/cgroup/memory ] && cgroup=--cgroup; exec bash \"$0\" \"$@\" $cgroup"
+                 ${PROJECT_SOURCE_DIR}/scripts/local-slurm/start.sh ${BP_TEST_SLURM_DIR}
                  --accounting --nodes 4 --port-base ${BP_TEST_SLURM_PORT_BASE})
 set_tests_properties(slurm_cluster_start PROPERTIES FIXTURES_SETUP slurm TIMEOUT 300)
 add_test(NAME slurm_cluster_stop

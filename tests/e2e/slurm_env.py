@@ -21,6 +21,12 @@ def slurm_conf():
     return conf if conf and pathlib.Path(conf).is_file() else ""
 
 
+def cluster_enforces_memory():
+    """start.sh records --cgroup in <cluster dir>/env.sh as LOCAL_SLURM_CGROUP=1."""
+    env_sh = pathlib.Path(slurm_conf()).parent.parent / "env.sh"
+    return env_sh.is_file() and "LOCAL_SLURM_CGROUP=1" in env_sh.read_text()
+
+
 def needs_slurm(cls):
     if not slurm_conf():
         return unittest.skip("no local Slurm cluster: BENCHPILOT_TEST_SLURM_CONF is not set "

@@ -9,7 +9,7 @@ import time
 import unittest
 
 from helpers import CONF, all_files, tempdir
-from slurm_env import (TOKEN, SlurmWorkspace, needs_slurm, read_csv, slurm_conf, squeue_ids,
+from slurm_env import (TOKEN, SlurmWorkspace, cluster_enforces_memory, needs_slurm, read_csv, slurm_conf, squeue_ids,
                        summary)
 
 
@@ -89,13 +89,15 @@ class MegatronBridgeOnSlurm(unittest.TestCase):
         self.assertEqual(r["job_state"], "TIMEOUT", proc.stdout + proc.stderr)
         self.assertEqual(r["status"], "FAILED")
 
-    @unittest.skipUnless(os.environ.get("LOCAL_SLURM_CGROUP") == "1",
-                         "the cluster enforces no memory limits (start.sh --cgroup)")
+    @unittest.skipUnless(cluster_enforces_memory(),
+                         "the cluster enforces no memory limits (start.sh --cgroup needs cgroup v1)")
     def test_oom_killed_job_ends_out_of_memory(self):
         body = self.ws.mb_case("oom", env_vars='  MBRIDGE_EMULATOR_FAULT = "oom@2"\n')
         self.ws.run(self.ws.scenario("oom", body))
         r = summary(self.ws.results("oom"))["runs"][0]
         self.assertEqual(r["job_state"], "OUT_OF_MEMORY")
+        self.assertEqual(r["status"], "FAILED")
+        self.assertIn("OUT_OF_MEMORY", r["message"])
 
     def test_ctrl_c_cancels_everything_submitted(self):
         body = self.ws.mb_case("stuck", cmd_args="  tp = [1, 2, 4]\n",
