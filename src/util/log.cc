@@ -16,7 +16,7 @@ std::atomic<int> g_warnings{0};
 spdlog::logger& logger() {
   static std::shared_ptr<spdlog::logger> l = [] {
     auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-    sink->set_pattern("[%l] %v");
+    sink->set_pattern("%v");  // the level tag is ours: CloudAI's "[INFO] message"
     sink->set_level(spdlog::level::info);
     auto lg = std::make_shared<spdlog::logger>("benchpilot", sink);
     lg->set_level(spdlog::level::debug);
@@ -27,10 +27,14 @@ spdlog::logger& logger() {
 
 spdlog::level::level_enum to_spd(Level l) {
   switch (l) {
-    case Level::kDebug: return spdlog::level::debug;
-    case Level::kInfo: return spdlog::level::info;
-    case Level::kWarning: return spdlog::level::warn;
-    case Level::kError: return spdlog::level::err;
+    case Level::kDebug:
+      return spdlog::level::debug;
+    case Level::kInfo:
+      return spdlog::level::info;
+    case Level::kWarning:
+      return spdlog::level::warn;
+    case Level::kError:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
@@ -42,7 +46,7 @@ void init(Level console_level, const std::string& file) {
   lg.sinks().front()->set_level(to_spd(console_level));
   if (!file.empty()) {
     auto fsink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, /*truncate=*/true);
-    fsink->set_pattern("%Y-%m-%d %H:%M:%S.%e [%l] %v");
+    fsink->set_pattern("%Y-%m-%d %H:%M:%S.%e %v");
     fsink->set_level(spdlog::level::debug);
     lg.sinks().push_back(fsink);
   }
@@ -51,21 +55,34 @@ void init(Level console_level, const std::string& file) {
 
 bool parse_level(std::string_view name, Level& out) {
   std::string n = to_lower(name);
-  if (n == "debug") out = Level::kDebug;
-  else if (n == "info") out = Level::kInfo;
-  else if (n == "warning" || n == "warn") out = Level::kWarning;
-  else if (n == "error" || n == "critical") out = Level::kError;
-  else return false;
+  if (n == "debug")
+    out = Level::kDebug;
+  else if (n == "info")
+    out = Level::kInfo;
+  else if (n == "warning" || n == "warn")
+    out = Level::kWarning;
+  else if (n == "error" || n == "critical")
+    out = Level::kError;
+  else
+    return false;
   return true;
 }
 
-void debug(std::string_view msg) { logger().debug("{}", msg); }
-void info(std::string_view msg) { logger().info("{}", msg); }
+void debug(std::string_view msg) {
+  logger().debug("[DEBUG] {}", msg);
+}
+void info(std::string_view msg) {
+  logger().info("[INFO] {}", msg);
+}
 void warn(std::string_view msg) {
   ++g_warnings;
-  logger().warn("{}", msg);
+  logger().warn("[WARNING] {}", msg);
 }
-void error(std::string_view msg) { logger().error("{}", msg); }
-int warning_count() { return g_warnings.load(); }
+void error(std::string_view msg) {
+  logger().error("[ERROR] {}", msg);
+}
+int warning_count() {
+  return g_warnings.load();
+}
 
 }  // namespace bp::log

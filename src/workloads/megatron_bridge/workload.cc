@@ -48,15 +48,33 @@ std::string written_string(const TestDefinition& test, std::string_view key) {
   return v && v->is_string() ? std::string(trim(v->as_string())) : std::string();
 }
 
+// Everything a user wrote that ends up in the generated launcher script, except the secret
+// fields themselves (which the script only references as "$HF_TOKEN" / "$WANDB_API_KEY").
+std::string user_text_in_script(const TestDefinition& test, const System& system) {
+  std::string text;
+  for (const auto& [key, value] : final_env_vars(test, system)) text += key + "=" + value + "\n";
+  for (const auto& [key, value] : test.extra_cmd_args) text += key + "=" + value + "\n";
+  for (const std::string& m : test.extra_container_mounts) text += m + "\n";
+  for (size_t i = 0; i < test.cmd_args.keys().size(); ++i) {
+    const std::string& key = test.cmd_args.keys()[i];
+    if (key != "hf_token" && key != "wandb_key")
+      text += key + "=" + test.cmd_args.items()[i].to_plain_string() + "\n";
+  }
+  text += system.account + "\n" + system.default_partition + "\n" + system.extra_srun_args + "\n";
+  return text;
+}
+
 // Guards the rule that no secret lands in a generated file (e.g. a token pasted into
-// extra_env_vars would otherwise end up in a -cb export).
-void refuse_secret(const std::string& text, const std::string& secret, const TestDefinition& test,
-                   std::string_view what) {
-  if (secret.empty() || text.find(secret) == std::string::npos) return;
+// extra_env_vars would otherwise end up in a -cb export). Only user-written values are
+// searched, so a short token cannot match the script's own text.
+void refuse_secret(const std::string& user_text, const std::string& secret,
+                   const TestDefinition& test, std::string_view what) {
+  if (secret.empty() || user_text.find(secret) == std::string::npos) return;
   throw ConfigError(test.loc, "extra_env_vars",
                     "the " + std::string(what) +
-                        " would be written into the generated launcher script; pass it only "
-                        "through cmd_args or the environment");
+                        " appears in a value that would be written into the generated launcher "
+                        "script (extra_env_vars, extra_cmd_args, container mounts or cmd_args); "
+                        "pass it only through cmd_args or the environment");
 }
 
 }  // namespace
@@ -117,9 +135,9 @@ RunSpec MegatronBridgeWorkload::prepare(const RunContext& ctx) const {
 
   std::string hf_token = resolve_hf_token(test);
   std::string wandb_key = written_string(test, "wandb_key");
-  std::string script = wrapper_script(w);
-  refuse_secret(script, hf_token, test, "HF token");
-  refuse_secret(script, wandb_key, test, "W&B key");
+  std::string user_text = user_text_in_script(test, ctx.system);
+  refuse_secret(user_text, hf_token, test, "HF token");
+  refuse_secret(user_text, wandb_key, test, "W&B key");
 
   RunSpec spec;
   spec.command = write_wrapper_files(w);

@@ -252,6 +252,14 @@ TEST_F(MbridgeWrapperTest, LauncherWrittenScriptsAreScrubbed) {
   EXPECT_THAT(all_run_files(), Not(HasSubstr(kToken)));
 }
 
+TEST_F(MbridgeWrapperTest, ShortTokenDoesNotMatchTheScriptsOwnText) {
+  // "x" occurs in "export" and "experiments": only user-written values are checked.
+  setenv("HF_TOKEN", "x", 1);
+  set_launcher("exit 0\n");
+  EXPECT_NO_THROW(prepare(""));
+  EXPECT_TRUE(fs::exists(run_dir_ / kWrapperFile));
+}
+
 TEST_F(MbridgeWrapperTest, SecretInEnvVarsIsRefused) {
   set_launcher("exit 0\n");
   EXPECT_THROW(prepare("", "[extra_env_vars]\nMY_TOKEN = \"" + std::string(kToken) + "\"\n"),
