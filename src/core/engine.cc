@@ -6,22 +6,18 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <set>
 #include <thread>
 
 #include "config/toml_reader.h"
 #include "core/executor.h"
 #include "core/workload.h"
+#include "sweep/dse_driver.h"
 #include "sweep/param_space.h"
 #include "sweep/point_runner.h"
 #include "util/log.h"
 #include "util/strings.h"
 
 namespace bp {
-
-// Provided by src/sweep/: the agent loop of one swept case, and whether a case is a sweep.
-int run_sweep(const TestRun& run, const System& system, PointRunner& runner);
-bool is_sweep(const TestRun& run);
 
 namespace fs = std::filesystem;
 
