@@ -462,8 +462,12 @@ EngineResult Engine::run() {
   for (const TestRun& run : scenario_.runs) resolved_nodes(run);  // bad node specs fail early
 
   std::string stamp = options_.timestamp.empty() ? now_stamp() : options_.timestamp;
-  result_.results_root = fs::absolute(options_.output_path / (scenario_.name + "_" + stamp));
-  fs::create_directories(result_.results_root);
+  // Never reuse a folder: two runs started within the same second get "_2", "_3", ...
+  fs::path base = fs::absolute(options_.output_path / (scenario_.name + "_" + stamp));
+  fs::create_directories(options_.output_path);
+  result_.results_root = base;
+  for (int n = 2; !fs::create_directory(result_.results_root); ++n)
+    result_.results_root = base.string() + "_" + std::to_string(n);
   log::info("results: " + result_.results_root.string());
 
   std::vector<const TestRun*> plain;

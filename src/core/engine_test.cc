@@ -123,6 +123,18 @@ TEST_F(EngineTest, DryRunWritesEveryIterationAndSubmitsNothing) {
   EXPECT_EQ(trt.find("test_cmd")->as_string(), "sleep 1");
 }
 
+TEST_F(EngineTest, ExistingResultsFolderIsNeverReused) {
+  Scenario s;
+  s.name = "sc";
+  s.runs = {sleep_case("a")};
+  fs::create_directories(dir_ / "results" / "sc_T");
+  std::ofstream(dir_ / "results" / "sc_T" / "keep.txt") << "earlier results";
+  EngineResult r = run(s, true);
+  EXPECT_EQ(r.results_root, dir_ / "results" / "sc_T_2");
+  EXPECT_TRUE(fs::exists(dir_ / "results" / "sc_T" / "keep.txt"));
+  EXPECT_FALSE(fs::exists(dir_ / "results" / "sc_T" / "a"));
+}
+
 TEST_F(EngineTest, DependenciesAndIterationsRunInOrder) {
   Scenario s;
   s.name = "sc";
