@@ -26,8 +26,7 @@ int cmd_verify_configs(const std::string& dir, const std::string& tests_dir) {
   std::optional<std::filesystem::path> tests;
   if (!tests_dir.empty()) tests = tests_dir;
   VerifyResult r = verify_configs(dir, tests);
-  for (const std::string& line : r.lines) std::cout << line << "\n";
-  std::cout << r.passed << " passed, " << r.failed << " failed\n";
+  for (const std::string& line : r.lines) std::cout << line << "\n";  // ends with the summary
   return r.failed > 0 ? 1 : 0;
 }
 
