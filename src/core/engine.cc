@@ -1,5 +1,6 @@
 #include "core/engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <ctime>
@@ -452,7 +453,15 @@ void Engine::run_sweep_case(const TestRun& run) {
 EngineResult Engine::run() {
   // Everything that can be checked is checked before the first file is written.
   for (const TestRun& run : scenario_.runs) {
-    workload_of(run).preflight(run.test);
+    const Workload& w = workload_of(run);
+    std::vector<std::string> schedulers = w.schedulers();
+    if (std::find(schedulers.begin(), schedulers.end(), system_.scheduler) == schedulers.end()) {
+      std::string msg = std::string(w.name()) + " runs only on " + join(schedulers, " or ") +
+                        " systems, not on '" + system_.scheduler + "' (" + system_.name + ")";
+      if (!dry_run()) throw ConfigError(run.loc, "Tests." + run.id, msg);
+      log::warn(msg + "; generating the files anyway (dry-run)");
+    }
+    w.preflight(run.test);
     if (is_sweep(run) && !run.dependencies.empty())
       throw ConfigError(run.loc, "Tests." + run.id + ".dependencies",
                         "a swept case cannot have dependencies (its points run in parallel); "

@@ -123,6 +123,31 @@ TEST_F(EngineTest, DryRunWritesEveryIterationAndSubmitsNothing) {
   EXPECT_EQ(trt.find("test_cmd")->as_string(), "sleep 1");
 }
 
+TEST_F(EngineTest, WorkloadOnAnUnsupportedSchedulerFailsBeforeWritingAnything) {
+  Scenario s;
+  s.name = "sc";
+  TestRun run;
+  run.id = "mb";
+  run.test.test_template_name = "MegatronBridge";
+  s.runs = {run};
+  // system_ is standalone: Megatron-Bridge's launcher needs Slurm.
+  try {
+    run_scenario(
+        system_, s,
+        [&] {
+          EngineOptions o = options_;
+          o.dry_run = false;
+          return o;
+        }(),
+        &exec_);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("runs only on slurm"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "results"));
+  EXPECT_TRUE(exec_.events.empty());
+}
+
 TEST_F(EngineTest, ExistingResultsFolderIsNeverReused) {
   Scenario s;
   s.name = "sc";

@@ -21,9 +21,9 @@ namespace bp {
 // Everything a workload needs to generate the files of one run.
 struct RunContext {
   const System& system;
-  const TestRun& run;                // parameters of this point already applied
-  std::filesystem::path run_dir;     // absolute; exists
-  int num_nodes = 1;                 // resolved for this point
+  const TestRun& run;             // parameters of this point already applied
+  std::filesystem::path run_dir;  // absolute; exists
+  int num_nodes = 1;              // resolved for this point
   // Explicit nodes for this run, resolved from the case's `nodes` (sorted; may be empty).
   std::vector<std::string> resolved_nodes;
   // Whether the cluster accepts --gpus-per-node/--gres (probed once by the engine).
@@ -69,6 +69,10 @@ class Workload {
   // Throws ConfigError with a message that says how to fix it. Called before any file is
   // written. verify-configs does not call it.
   virtual void preflight(const TestDefinition& test) const { (void)test; }
+
+  // Schedulers this workload can run on ("slurm", "standalone"). Megatron-Bridge's launcher
+  // submits Slurm jobs itself, so it needs a Slurm system.
+  virtual std::vector<std::string> schedulers() const { return {"slurm", "standalone"}; }
 
   // Secret cmd_args keys: masked in test-run.toml, passed through the process environment.
   virtual std::vector<std::string> secret_fields() const { return {}; }

@@ -26,6 +26,7 @@ class MegatronBridgeWorkload : public Workload {
   void validate(const TestDefinition& test) const override;
   void preflight(const TestDefinition& test) const override;
   std::vector<std::string> secret_fields() const override { return {"hf_token", "wandb_key"}; }
+  std::vector<std::string> schedulers() const override { return {"slurm"}; }
   std::vector<Installable> installables(const TestDefinition& test,
                                         const System& system) const override;
   RunSpec prepare(const RunContext& ctx) const override;
