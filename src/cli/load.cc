@@ -15,6 +15,9 @@ LoadedConfig load_config(const CommonOptions& opts) {
   if (!opts.output_dir.empty()) c.system.output_path = std::filesystem::absolute(opts.output_dir);
   if (!opts.hook_dir.empty())
     log::warn("--hook-dir: pre/post test hooks are not supported yet; ignored");
+  if (!c.scenario.pre_test.empty() || !c.scenario.post_test.empty())
+    log::warn(c.scenario.loc.str() +
+              ": pre_test/post_test: hooks are not supported yet; the cases run without them");
   return c;
 }
 

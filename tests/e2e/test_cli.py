@@ -87,9 +87,6 @@ class DryRun(unittest.TestCase):
         self.assertTrue((root / "Tests.sleep_side" / "1" / "test-run.toml").is_file())
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 class InstallAndStandaloneRun(unittest.TestCase):
     def make_repo(self, root):
@@ -179,3 +176,18 @@ class Help(unittest.TestCase):
                       CONF / "test_scenario" / "sleep.toml", "--output-dir", out,
                       env={"CLOUDAI_SYSTEM_CONFIG": str(CONF / "system" / "standalone.toml")})
         self.assertEqual(proc.returncode, 0, proc.stderr)
+
+
+class Hooks(unittest.TestCase):
+    def test_pre_test_hooks_are_reported_as_unsupported(self):
+        d = tempdir(self)
+        (d / "scenario.toml").write_text(
+            'name = "s"\npre_test = "nccl"\n[[Tests]]\nid = "a"\ntest_name = "sleep"\n')
+        proc = run_bp("dry-run", "--system-config", CONF / "system" / "standalone.toml",
+                      "--tests-dir", CONF / "test", "--test-scenario", d / "scenario.toml",
+                      "--output-dir", d / "results", check=True)
+        self.assertIn("hooks are not supported yet", proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
