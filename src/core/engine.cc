@@ -304,7 +304,8 @@ RunRecord Engine::finish(Active& a) {
   if (!job_ok) {
     rec.message = "job " + (a.job.id.empty() ? std::string("(no id)") : a.job.id) + " ended " +
                   rec.state + (a.job.reason.empty() ? "" : " (" + a.job.reason + ")");
-    if (!v.ok && !v.message.empty()) rec.message += "\n" + v.message;
+    std::string details = !v.ok && !v.message.empty() ? v.message : w.failure_details(dir);
+    if (!details.empty()) rec.message += "\n" + details;
   } else if (!v.ok) {
     rec.message = v.message;
   }

@@ -45,6 +45,9 @@ class FakeExecutor : public Executor {
         j->state = it == outcome.end() ? JobState::kCompleted : it->second;
         if (j->state == JobState::kRunning) continue;  // never ends by itself
         events.push_back("end " + names_[j->id]);
+        // A failed batch job leaves its error in stderr.txt, as under Slurm.
+        if (j->state != JobState::kCompleted)
+          std::ofstream(j->run_dir / "stderr.txt") << "line 1\nboom: " << names_[j->id] << "\n";
       }
     }
   }
@@ -199,7 +202,10 @@ TEST_F(EngineTest, JobStatusCheckCancelsTheRestAndFails) {
   ASSERT_EQ(r.records.size(), 2u);
   for (const RunRecord& rec : r.records) {
     EXPECT_FALSE(rec.passed);
-    if (rec.case_id == "bad") EXPECT_NE(rec.message.find("FAILED"), std::string::npos);
+    if (rec.case_id == "bad") {
+      EXPECT_NE(rec.message.find("FAILED"), std::string::npos);
+      EXPECT_NE(rec.message.find("boom: bad"), std::string::npos) << rec.message;
+    }
     if (rec.case_id == "slow") EXPECT_EQ(rec.state, "CANCELLED");
   }
 }

@@ -19,14 +19,14 @@ namespace bp {
 
 // One job to start.
 struct JobRequest {
-  std::string name;                  // for the scheduler: "<case>_<iteration>[_<step>]"
-  std::filesystem::path run_dir;     // absolute; holds the generated files
-  RunSpec spec;                      // from Workload::prepare
+  std::string name;               // for the scheduler: "<case>_<iteration>[_<step>]"
+  std::filesystem::path run_dir;  // absolute; holds the generated files
+  RunSpec spec;                   // from Workload::prepare
   int num_nodes = 1;
-  std::vector<std::string> nodes;    // explicit node list (may be empty)
+  std::vector<std::string> nodes;  // explicit node list (may be empty)
   std::vector<std::string> exclude_nodes;
   std::optional<std::string> time_limit;  // normalized HH:MM:SS / D-HH:MM:SS
-  std::string extra_srun_args;       // the case's
+  std::string extra_srun_args;            // the case's
 };
 
 enum class JobState {
@@ -50,10 +50,10 @@ std::string_view to_string(JobState s);
 
 // A job that was started.
 struct Job {
-  int handle = 0;          // engine-side identity, unique per executor
-  std::string id;          // scheduler id (Slurm job id, or pid for standalone)
+  int handle = 0;  // engine-side identity, unique per executor
+  std::string id;  // scheduler id (Slurm job id, or pid for standalone)
   JobState state = JobState::kPending;
-  std::string reason;      // scheduler's explanation for failures ("CANCELLED by 0", "exit 1")
+  std::string reason;  // scheduler's explanation for failures ("CANCELLED by 0", "exit 1")
   std::filesystem::path run_dir;
 };
 

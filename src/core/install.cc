@@ -14,7 +14,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 // Runs a shell command, returning its exit code and combined output.
 int run_shell(const std::string& cmd, std::string& output) {
   output.clear();
@@ -38,7 +37,8 @@ bool clone_matches(const fs::path& dir, const std::string& commit) {
   if (run_shell(git(dir, "rev-parse --abbrev-ref HEAD"), branch) == 0 &&
       std::string(trim(branch)) == commit)
     return true;
-  if (run_shell(git(dir, "rev-parse " + shell_quote(commit + "^{commit}")), want) != 0) return false;
+  if (run_shell(git(dir, "rev-parse " + shell_quote(commit + "^{commit}")), want) != 0)
+    return false;
   return trim(head) == trim(want);
 }
 
@@ -57,8 +57,8 @@ bool install_repo(const GitRepo& repo, const fs::path& dest) {
   fs::create_directories(dest.parent_path());
   std::string out;
   log::info("install: cloning " + repo.url + " @ " + repo.commit + " into " + dest.string());
-  if (run_shell("git clone --quiet " + shell_quote(repo.url) + " " + shell_quote(tmp.string()), out) !=
-      0) {
+  if (run_shell("git clone --quiet " + shell_quote(repo.url) + " " + shell_quote(tmp.string()),
+                out) != 0) {
     log::error("install: git clone of " + repo.url + " failed:\n" + out);
     fs::remove_all(tmp, ec);
     return false;
@@ -103,7 +103,8 @@ bool install_python(const Installable& item, const System& system) {
   if (!install_repo(item.repo, clone)) return false;
   fs::path venv = venv_dir(item, system);
   std::string out;
-  log::info("install: creating venv " + venv.string() + " (needs access to the Python package index;"
+  log::info("install: creating venv " + venv.string() +
+            " (needs access to the Python package index;"
             " set launcher_python in the system TOML to use an existing Python instead)");
   if (run_shell("python3 -m venv " + shell_quote(venv.string()), out) != 0 ||
       run_shell(shell_quote((venv / "bin/python").string()) + " -m pip install --quiet " +
@@ -142,17 +143,22 @@ bool install_image(const Installable& item, const System& system) {
 
 std::string Installable::key() const {
   switch (kind) {
-    case Kind::kGitRepo: return "git:" + repo.url + "@" + repo.commit;
-    case Kind::kContainerImage: return "image:" + image;
-    case Kind::kPythonEnv: return "python:" + (python.empty() ? repo.url + "@" + repo.commit : python);
+    case Kind::kGitRepo:
+      return "git:" + repo.url + "@" + repo.commit;
+    case Kind::kContainerImage:
+      return "image:" + image;
+    case Kind::kPythonEnv:
+      return "python:" + (python.empty() ? repo.url + "@" + repo.commit : python);
   }
   return "";
 }
 
 std::string Installable::describe() const {
   switch (kind) {
-    case Kind::kGitRepo: return "git repo " + repo.url + " @ " + repo.commit;
-    case Kind::kContainerImage: return "container image " + image;
+    case Kind::kGitRepo:
+      return "git repo " + repo.url + " @ " + repo.commit;
+    case Kind::kContainerImage:
+      return "container image " + image;
     case Kind::kPythonEnv:
       return python.empty() ? "NeMo-Run venv (" + repo.url + " @ " + repo.commit + ")"
                             : "launcher python " + python;
@@ -164,22 +170,27 @@ std::string image_cache_filename(const std::string& image) {
   std::string name = image;
   if (size_t p = name.find("://"); p != std::string::npos) name = name.substr(p + 3);
   std::string tag = "notag";
-  if (size_t c = name.rfind(':'); c != std::string::npos && name.find('/', c) == std::string::npos) {
+  if (size_t c = name.rfind(':');
+      c != std::string::npos && name.find('/', c) == std::string::npos) {
     tag = name.substr(c + 1);
     name = name.substr(0, c);
   }
   std::string out;
   for (char ch : name) {
-    if (ch == '#') out += '_';
-    else if (ch == '/') out += "__";
-    else out += ch;
+    if (ch == '#')
+      out += '_';
+    else if (ch == '/')
+      out += "__";
+    else
+      out += ch;
   }
   return out + "__" + tag + ".sqsh";
 }
 
 fs::path installed_path(const Installable& item, const System& system) {
   switch (item.kind) {
-    case Installable::Kind::kGitRepo: return system.install_path / item.repo.dir_name();
+    case Installable::Kind::kGitRepo:
+      return system.install_path / item.repo.dir_name();
     case Installable::Kind::kContainerImage:
       if (is_local_image(item.image)) return fs::absolute(item.image).lexically_normal();
       if (system.cache_docker_images_locally)
@@ -227,9 +238,15 @@ bool install_all(const std::vector<Installable>& items, const System& system) {
     }
     bool ok = false;
     switch (item.kind) {
-      case Installable::Kind::kGitRepo: ok = install_repo(item.repo, installed_path(item, system)); break;
-      case Installable::Kind::kContainerImage: ok = install_image(item, system); break;
-      case Installable::Kind::kPythonEnv: ok = install_python(item, system); break;
+      case Installable::Kind::kGitRepo:
+        ok = install_repo(item.repo, installed_path(item, system));
+        break;
+      case Installable::Kind::kContainerImage:
+        ok = install_image(item, system);
+        break;
+      case Installable::Kind::kPythonEnv:
+        ok = install_python(item, system);
+        break;
     }
     if (!ok) return false;
     log::info("install: ready: " + item.describe());
@@ -257,7 +274,9 @@ bool uninstall_all(const std::vector<Installable>& items, const System& system) 
   };
   for (const Installable& item : dedup(items)) {
     switch (item.kind) {
-      case Installable::Kind::kGitRepo: remove_inside(installed_path(item, system)); break;
+      case Installable::Kind::kGitRepo:
+        remove_inside(installed_path(item, system));
+        break;
       case Installable::Kind::kContainerImage:
         if (!is_local_image(item.image) && system.cache_docker_images_locally)
           remove_inside(installed_path(item, system));

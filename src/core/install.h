@@ -14,9 +14,9 @@ namespace bp {
 struct Installable {
   enum class Kind { kGitRepo, kContainerImage, kPythonEnv };
   Kind kind = Kind::kGitRepo;
-  GitRepo repo;            // kGitRepo; for kPythonEnv the repo pip-installed into the venv
-  std::string image;       // kContainerImage: registry URL or local .sqsh path
-  std::string python;      // kPythonEnv: an existing interpreter to use instead of a venv
+  GitRepo repo;        // kGitRepo; for kPythonEnv the repo pip-installed into the venv
+  std::string image;   // kContainerImage: registry URL or local .sqsh path
+  std::string python;  // kPythonEnv: an existing interpreter to use instead of a venv
 
   // Identity for de-duplication: kind + url + commit (or image / venv path).
   std::string key() const;

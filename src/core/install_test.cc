@@ -23,8 +23,9 @@ fs::path make_repo(const fs::path& dir) {
 class InstallTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("bp-install-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ = fs::temp_directory_path() /
+            ("bp-install-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
     system_.install_path = root_ / "install";
     repo_dir_ = make_repo(root_ / "src" / "Megatron-Bridge");
@@ -73,7 +74,8 @@ TEST_F(InstallTest, PythonOverrideIsUsedAndNeverRemoved) {
 }
 
 TEST(ImageTest, CacheNamesAndLocalImages) {
-  EXPECT_EQ(image_cache_filename("nvcr.io#nvidia/nemo:26.02.00"), "nvcr.io_nvidia__nemo__26.02.00.sqsh");
+  EXPECT_EQ(image_cache_filename("nvcr.io#nvidia/nemo:26.02.00"),
+            "nvcr.io_nvidia__nemo__26.02.00.sqsh");
   EXPECT_EQ(image_cache_filename("docker://ubuntu"), "ubuntu__notag.sqsh");
   System s;
   s.install_path = "/opt/inst";

@@ -88,6 +88,10 @@ class Workload {
   // Judges a finished run from its files.
   virtual RunVerdict verdict(const std::filesystem::path& run_dir) const = 0;
 
+  // A few lines that explain why a run whose job failed went wrong (the end of its log), for
+  // the failure message. Default: the end of stderr.txt, where batch jobs write their errors.
+  virtual std::string failure_details(const std::filesystem::path& run_dir) const;
+
   // Writes per-run reports (report.txt, ...) into run_dir. Must tolerate missing logs.
   virtual void write_report(const std::filesystem::path& run_dir) const { (void)run_dir; }
 

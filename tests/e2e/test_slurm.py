@@ -79,6 +79,8 @@ class MegatronBridgeOnSlurm(unittest.TestCase):
             self.assertEqual(r["status"], "FAILED")
             self.assertEqual(r["job_state"], "FAILED")
             self.assertIn("FAILED", r["message"])
+            # The reason includes the end of the training log: the injected crash.
+            self.assertIn("injected crash at iteration 2", r["message"])
 
     def test_hung_job_ends_in_timeout(self):
         body = self.ws.mb_case("hang", env_vars='  MBRIDGE_EMULATOR_FAULT = "hang@2"\n')

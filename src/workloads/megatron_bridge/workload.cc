@@ -164,6 +164,11 @@ std::optional<double> MegatronBridgeWorkload::metric(const fs::path& run_dir,
   return mbridge_metric(run_dir, name);
 }
 
+std::string MegatronBridgeWorkload::failure_details(const fs::path& run_dir) const {
+  auto log = find_launcher_log(run_dir);
+  return log ? read_last_lines(*log, 20) : std::string();
+}
+
 bool MegatronBridgeWorkload::can_handle(const fs::path& run_dir) const {
   return mbridge_can_handle(run_dir);
 }

@@ -36,6 +36,8 @@ class MegatronBridgeWorkload : public Workload {
   std::optional<double> metric(const std::filesystem::path& run_dir,
                                std::string_view name) const override;
   bool can_handle(const std::filesystem::path& run_dir) const override;
+  // The end of the launcher log (tracebacks, CUDA errors) when the training job failed.
+  std::string failure_details(const std::filesystem::path& run_dir) const override;
 };
 
 }  // namespace bp::mbridge
