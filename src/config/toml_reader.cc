@@ -40,7 +40,8 @@ Value convert(const toml::node& node, const std::string& file) {
         const toml::node& child = *child_ptr;
         Value v = convert(child, file);
         // Keys carry the more useful line: where the key was written.
-        if (key.source().begin.line > 0) v.set_loc(SourceLoc{file, static_cast<int>(key.source().begin.line)});
+        if (key.source().begin.line > 0)
+          v.set_loc(SourceLoc{file, static_cast<int>(key.source().begin.line)});
         out.set(std::string(key.str()), std::move(v));
       }
       return out;
@@ -50,21 +51,29 @@ Value convert(const toml::node& node, const std::string& file) {
       for (const auto& child : *node.as_array()) out.push_back(convert(child, file));
       return out;
     }
-    case toml::node_type::string: return Value::string(std::string(*node.value<std::string_view>()), loc);
-    case toml::node_type::integer: return Value::integer(*node.value<int64_t>(), loc);
-    case toml::node_type::floating_point: return Value::floating(*node.value<double>(), loc);
-    case toml::node_type::boolean: return Value::boolean(*node.value<bool>(), loc);
+    case toml::node_type::string:
+      return Value::string(std::string(*node.value<std::string_view>()), loc);
+    case toml::node_type::integer:
+      return Value::integer(*node.value<int64_t>(), loc);
+    case toml::node_type::floating_point:
+      return Value::floating(*node.value<double>(), loc);
+    case toml::node_type::boolean:
+      return Value::boolean(*node.value<bool>(), loc);
     case toml::node_type::date:
     case toml::node_type::time:
     case toml::node_type::date_time: {
       // Dates are not used by any schema; keep them as text for error messages.
       std::ostringstream os;
-      if (auto d = node.as_date()) os << *d;
-      else if (auto t = node.as_time()) os << *t;
-      else if (auto dt = node.as_date_time()) os << *dt;
+      if (auto d = node.as_date())
+        os << *d;
+      else if (auto t = node.as_time())
+        os << *t;
+      else if (auto dt = node.as_date_time())
+        os << *dt;
       return Value::string(os.str(), loc);
     }
-    default: return Value();
+    default:
+      return Value();
   }
 }
 

@@ -52,13 +52,20 @@ Value Value::table(SourceLoc loc) {
 
 std::string_view Value::type_name() const {
   switch (type_) {
-    case Type::kNone: return "nothing";
-    case Type::kBool: return "boolean";
-    case Type::kInt: return "integer";
-    case Type::kFloat: return "float";
-    case Type::kString: return "string";
-    case Type::kArray: return "array";
-    case Type::kTable: return "table";
+    case Type::kNone:
+      return "nothing";
+    case Type::kBool:
+      return "boolean";
+    case Type::kInt:
+      return "integer";
+    case Type::kFloat:
+      return "float";
+    case Type::kString:
+      return "string";
+    case Type::kArray:
+      return "array";
+    case Type::kTable:
+      return "table";
   }
   return "?";
 }
@@ -110,17 +117,23 @@ bool Value::erase(std::string_view key) {
 
 std::string Value::to_plain_string() const {
   switch (type_) {
-    case Type::kNone: return "";
-    case Type::kBool: return b_ ? "true" : "false";
-    case Type::kInt: return std::to_string(i_);
-    case Type::kFloat: return python_float(f_);
-    case Type::kString: return s_;
+    case Type::kNone:
+      return "";
+    case Type::kBool:
+      return b_ ? "true" : "false";
+    case Type::kInt:
+      return std::to_string(i_);
+    case Type::kFloat:
+      return python_float(f_);
+    case Type::kString:
+      return s_;
     case Type::kArray: {
       std::vector<std::string> parts;
       for (const Value& v : items_) parts.push_back(v.to_plain_string());
       return join(parts, ",");
     }
-    case Type::kTable: return to_toml_inline();
+    case Type::kTable:
+      return to_toml_inline();
   }
   return "";
 }
@@ -129,11 +142,21 @@ std::string toml_string(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -156,8 +179,10 @@ std::string toml_key(std::string_view key) {
 
 std::string Value::to_toml_inline() const {
   switch (type_) {
-    case Type::kNone: return "\"\"";
-    case Type::kString: return toml_string(s_);
+    case Type::kNone:
+      return "\"\"";
+    case Type::kString:
+      return toml_string(s_);
     case Type::kArray: {
       std::string out = "[";
       for (size_t i = 0; i < items_.size(); ++i) {
@@ -175,7 +200,8 @@ std::string Value::to_toml_inline() const {
       }
       return out + " }";
     }
-    default: return to_plain_string();
+    default:
+      return to_plain_string();
   }
 }
 
@@ -185,13 +211,20 @@ bool Value::operator==(const Value& o) const {
     return false;
   }
   switch (type_) {
-    case Type::kNone: return true;
-    case Type::kBool: return b_ == o.b_;
-    case Type::kInt: return i_ == o.i_;
-    case Type::kFloat: return f_ == o.f_;
-    case Type::kString: return s_ == o.s_;
-    case Type::kArray: return items_ == o.items_;
-    case Type::kTable: return keys_ == o.keys_ && items_ == o.items_;
+    case Type::kNone:
+      return true;
+    case Type::kBool:
+      return b_ == o.b_;
+    case Type::kInt:
+      return i_ == o.i_;
+    case Type::kFloat:
+      return f_ == o.f_;
+    case Type::kString:
+      return s_ == o.s_;
+    case Type::kArray:
+      return items_ == o.items_;
+    case Type::kTable:
+      return keys_ == o.keys_ && items_ == o.items_;
   }
   return false;
 }
@@ -231,8 +264,8 @@ void write_table(const Value& table, const std::string& prefix, std::string& out
   }
   for (size_t i = 0; i < table.keys().size(); ++i) {
     const Value& v = table.items()[i];
-    std::string name = prefix.empty() ? toml_key(table.keys()[i])
-                                      : prefix + "." + toml_key(table.keys()[i]);
+    std::string name =
+        prefix.empty() ? toml_key(table.keys()[i]) : prefix + "." + toml_key(table.keys()[i]);
     if (v.is_table()) {
       out += "\n[" + name + "]\n";
       write_table(v, name, out);

@@ -49,8 +49,8 @@ std::string shell_quote(std::string_view s) {
   if (s.empty()) return "''";
   bool safe = true;
   for (char c : s) {
-    bool ok = std::isalnum(static_cast<unsigned char>(c)) || std::string_view("@%+=:,./-_").find(c) !=
-                                                                 std::string_view::npos;
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) ||
+              std::string_view("@%+=:,./-_").find(c) != std::string_view::npos;
     if (!ok) {
       safe = false;
       break;
