@@ -9,11 +9,7 @@ namespace bp {
 
 int cmd_install(const CommonOptions& opts, bool uninstall) {
   LoadedConfig c = load_config(opts);
-  std::vector<Installable> items;
-  for (const TestRun& run : c.scenario.runs)
-    if (const Workload* w = find_workload(run.test.test_template_name))
-      for (Installable& i : w->installables(run.test, c.system)) items.push_back(std::move(i));
-  items = dedup(std::move(items));
+  std::vector<Installable> items = scenario_installables(c);
   if (uninstall) return uninstall_all(items, c.system) ? 0 : 1;
   if (!install_all(items, c.system)) return 1;
   log::info("install: " + std::to_string(items.size()) + " item(s) ready under " +

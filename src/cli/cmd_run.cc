@@ -21,14 +21,6 @@ void on_signal(int) {
   request_engine_stop();
 }
 
-std::vector<Installable> installables_of(const LoadedConfig& c) {
-  std::vector<Installable> items;
-  for (const TestRun& run : c.scenario.runs)
-    if (const Workload* w = find_workload(run.test.test_template_name))
-      for (Installable& i : w->installables(run.test, c.system)) items.push_back(std::move(i));
-  return dedup(std::move(items));
-}
-
 }  // namespace
 
 int cmd_run(const CommonOptions& opts, bool dry_run) {
@@ -65,7 +57,7 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
       eo.gpu_directives_supported = probe_gpu_directives(c.system);
   }
   if (!dry_run) {
-    auto items = installables_of(c);
+    auto items = scenario_installables(c);
     if (!opts.enable_cache_without_check && !install_all(items, c.system)) {
       log::error("installation failed; nothing was submitted");
       return 1;

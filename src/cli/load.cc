@@ -3,6 +3,7 @@
 #include "config/load_scenario.h"
 #include "config/load_system.h"
 #include "config/load_test.h"
+#include "core/workload.h"
 #include "util/log.h"
 
 namespace bp {
@@ -19,6 +20,14 @@ LoadedConfig load_config(const CommonOptions& opts) {
     log::warn(c.scenario.loc.str() +
               ": pre_test/post_test: hooks are not supported yet; the cases run without them");
   return c;
+}
+
+std::vector<Installable> scenario_installables(const LoadedConfig& c) {
+  std::vector<Installable> items;
+  for (const TestRun& run : c.scenario.runs)
+    if (const Workload* w = find_workload(run.test.test_template_name))
+      for (Installable& i : w->installables(run.test, c.system)) items.push_back(std::move(i));
+  return dedup(std::move(items));
 }
 
 }  // namespace bp

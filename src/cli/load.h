@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "core/install.h"
 #include "core/scenario.h"
 #include "core/system.h"
 
@@ -17,5 +18,8 @@ struct LoadedConfig {
 
 // Loads system, tests and scenario; applies --output-dir. Throws ConfigError.
 LoadedConfig load_config(const CommonOptions& opts);
+
+// Everything the scenario's tests need installed, without duplicates.
+std::vector<Installable> scenario_installables(const LoadedConfig& c);
 
 }  // namespace bp

@@ -309,9 +309,10 @@ RunRecord Engine::finish(Active& a) {
   } else if (!v.ok) {
     rec.message = v.message;
   }
+  std::vector<std::string> names = w.metric_names();
   for (const std::string& m : a.run.test.agent_metrics)
-    if (auto val = w.metric(dir, m)) rec.metrics[m] = *val;
-  for (const std::string& m : w.metric_names())
+    if (std::find(names.begin(), names.end(), m) == names.end()) names.push_back(m);
+  for (const std::string& m : names)
     if (auto val = w.metric(dir, m)) rec.metrics[m] = *val;
   std::string label = run_label(a.run.id, a.iteration, a.step);
   if (rec.passed)
