@@ -22,8 +22,8 @@ void add_common(CLI::App* cmd, CommonOptions& o, bool with_run_flags) {
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--hook-dir", o.hook_dir,
-                  "Accepted for CloudAI compatibility; hooks are not "
-                  "supported yet");
+                  "Folder of pre_test/post_test hook scenarios (*.toml) and their tests (test/); "
+                  "default conf/hook");
   if (with_run_flags) {
     cmd->add_option("--output-dir", o.output_dir,
                     "Where the results folder is created (default: the system's output_path)");

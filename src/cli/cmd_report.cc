@@ -42,7 +42,13 @@ int cmd_list(const std::string& what, bool verbose) {
     if (verbose) std::cout << "reward functions: " << join(reward_function_names(), ", ") << "\n";
   } else {
     // Per-run reports come from each workload; every results folder gets the summary.
-    std::cout << "per_test   report.txt per run (Megatron-Bridge: step time and TFLOP/s/GPU)\n"
+    std::cout << "per_test   report.txt per run, from each workload:";
+    for (const std::string& n : workload_names()) {
+      std::vector<std::string> headers;
+      for (const ResultColumn& c : find_workload(n)->result_columns()) headers.push_back(c.header);
+      if (!headers.empty()) std::cout << " " << n << " (" << join(headers, ", ") << ")";
+    }
+    std::cout << "\n"
                  "summary    summary.json and summary.txt in the results folder\n"
                  "dse        trajectory.csv, pruned.csv and <case>.toml (best point) per sweep\n";
   }

@@ -238,4 +238,61 @@ Scenario load_scenario(const std::filesystem::path& file,
   return load_scenario(file, tests, registry_workloads());
 }
 
+HookMap load_hooks(const std::filesystem::path& dir, const WorkloadLookup& workloads) {
+  HookMap hooks;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return hooks;
+  std::vector<TestDefinition> tests;
+  if (std::filesystem::is_directory(dir / "test", ec))
+    tests = load_tests_dir(dir / "test", workloads);
+  for (const std::filesystem::path& file : toml_files_in(dir)) {
+    Scenario s = load_scenario(file, tests, workloads);
+    auto hook = std::make_shared<Hook>();
+    hook->name = s.name;
+    hook->runs = std::move(s.runs);
+    hook->loc = s.loc;
+    auto [it, inserted] = hooks.emplace(hook->name, hook);
+    if (!inserted)
+      throw ConfigError(s.loc, "name",
+                        "hook \"" + s.name + "\" is also defined in " + it->second->loc.file);
+  }
+  return hooks;
+}
+
+HookMap load_hooks(const std::filesystem::path& dir) {
+  return load_hooks(dir, registry_workloads());
+}
+
+void attach_hooks(Scenario& scenario, const HookMap& hooks, const std::filesystem::path& hook_dir) {
+  auto find = [&](const std::string& name, const char* key) -> std::shared_ptr<const Hook> {
+    if (name.empty()) return nullptr;
+    auto it = hooks.find(name);
+    if (it == hooks.end()) {
+      std::vector<std::string> names;
+      for (const auto& [n, h] : hooks) names.push_back(n);
+      throw ConfigError(
+          scenario.loc, key,
+          std::string(key == std::string("pre_test") ? "Pre" : "Post") + "-test hook '" + name +
+              "' not found in hook mapping. A corresponding "
+              "hook should exist under '" +
+              hook_dir.string() +
+              "' (hooks found: " + (names.empty() ? std::string("none") : join(names, ", ")) + ")");
+    }
+    return it->second;
+  };
+  std::shared_ptr<const Hook> pre = find(scenario.pre_test, "pre_test");
+  std::shared_ptr<const Hook> post = find(scenario.post_test, "post_test");
+  int64_t hook_seconds = 0;
+  for (const auto& hook : {pre, post})
+    if (hook)
+      for (const TestRun& r : hook->runs)
+        if (r.time_limit) hook_seconds += time_limit_seconds(*r.time_limit);
+  for (TestRun& run : scenario.runs) {
+    run.pre_test = pre;
+    run.post_test = post;
+    if (run.time_limit && hook_seconds > 0)
+      run.time_limit = format_time_limit(time_limit_seconds(*run.time_limit) + hook_seconds);
+  }
+}
+
 }  // namespace bp

@@ -257,3 +257,47 @@ TEST_F(LoadScenarioTest, ManyKnownTestsAreAbbreviated) {
 
 }  // namespace
 }  // namespace bp
+
+namespace bp {
+namespace {
+
+TEST_F(LoadScenarioTest, HooksComeFromTheHookFolderAndExtendTimeLimits) {
+  fs::path hooks = dir_ / "hooks";
+  fs::create_directories(hooks / "test");
+  std::ofstream(hooks / "test" / "nap.toml")
+      << "name = 'nap'\ndescription = 'd'\ntest_template_name = 'Sleep'\n[cmd_args]\nseconds = 1\n";
+  std::ofstream(hooks / "gate.toml")
+      << "name = 'gate'\n[[Tests]]\nid = 'g1'\ntest_name = 'nap'\ntime_limit = '00:10:00'\n"
+         "[[Tests]]\nid = 'g2'\ntest_name = 'nap'\ntime_limit = '5m'\n";
+  std::ofstream(hooks / "after.toml")
+      << "name = 'after'\n[[Tests]]\nid = 'a1'\ntest_name = 'nap'\n";
+  HookMap map = load_hooks(hooks, lookup_);
+  ASSERT_EQ(map.size(), 2u);
+  EXPECT_EQ(map.at("gate")->runs.size(), 2u);
+
+  Scenario s = load(
+      "name = 's'\npre_test = 'gate'\npost_test = 'after'\n"
+      "[[Tests]]\nid = 'a'\ntest_name = 'sleep'\ntime_limit = '01:00:00'\n"
+      "[[Tests]]\nid = 'b'\ntest_name = 'sleep'\n");
+  attach_hooks(s, map, hooks);
+  ASSERT_NE(s.runs[0].pre_test, nullptr);
+  EXPECT_EQ(s.runs[0].pre_test->name, "gate");
+  EXPECT_EQ(s.runs[1].post_test->runs[0].id, "a1");
+  EXPECT_EQ(s.runs[0].time_limit, "01:15:00");     // + both hook cases (CloudAI)
+  EXPECT_FALSE(s.runs[1].time_limit.has_value());  // no limit stays none
+
+  Scenario unknown =
+      load("name = 's'\npost_test = 'nope'\n[[Tests]]\nid = 'a'\ntest_name = 'sleep'\n");
+  try {
+    attach_hooks(unknown, map, hooks);
+    FAIL() << "expected an error";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("Post-test hook 'nope' not found in hook mapping"));
+    EXPECT_THAT(e.what(), HasSubstr(hooks.string()));
+    EXPECT_THAT(e.what(), HasSubstr("after, gate"));
+  }
+  EXPECT_TRUE(load_hooks(dir_ / "missing", lookup_).empty());
+}
+
+}  // namespace
+}  // namespace bp

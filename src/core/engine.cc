@@ -12,6 +12,7 @@
 
 #include "config/toml_reader.h"
 #include "core/executor.h"
+#include "core/judge.h"
 #include "core/workload.h"
 #include "sweep/dse_driver.h"
 #include "sweep/param_space.h"
@@ -82,6 +83,13 @@ class Engine {
   RunRecord dry_record(const TestRun& run, const fs::path& dir, int iteration, int step,
                        std::vector<std::pair<std::string, Value>> params);
   void cancel_all(std::vector<std::unique_ptr<Active>>& active);
+  // Scenario hooks. Runs the case's pre-tests (unless its workload runs them itself, as
+  // Megatron-Bridge's gate does) under <dir>/pre_test/ and waits for them; when one fails the
+  // case is recorded SKIPPED with the reason and false is returned.
+  bool pre_tests_pass(const TestRun& run, const fs::path& dir, int iteration, int step,
+                      const std::vector<std::pair<std::string, Value>>& params);
+  // Runs the case's post-tests under <dir>/post_test/ and waits for them.
+  void run_post_tests(const TestRun& run, const fs::path& dir);
   bool dry_run() const { return options_.dry_run; }
   const fs::path& root() const { return result_.results_root; }
   const System& system() const { return system_; }
@@ -89,8 +97,13 @@ class Engine {
   std::vector<RunRecord>& records() { return result_.records; }
   // The case's node specs resolved to names, once per case.
   const std::vector<std::string>& resolved_nodes(const TestRun& run);
+  bool failed_fast() const { return failed_fast_; }
 
  private:
+  // Runs a hook's cases as jobs under <dir>/<kind>/<hook case> and waits; "" when all passed,
+  // else which failed and why.
+  std::string run_hook(const Hook& hook, const TestRun& owner, const fs::path& dir,
+                       const std::string& kind);
   std::map<std::string, std::vector<std::string>> nodes_cache_;
   void run_plain_cases(const std::vector<const TestRun*>& cases);
   void run_sweep_case(const TestRun& run);
@@ -118,6 +131,15 @@ class EnginePointRunner : public PointRunner {
     fs::path dir = case_dir_ / std::to_string(step);
     RunSpec spec = engine_.prepare(point, dir, iteration_, step);
     auto params = swept_params(point);
+    if (!engine_.pre_tests_pass(point, dir, iteration_, step, params)) {
+      PointResult r;
+      r.step = step;
+      r.ok = false;
+      r.message = engine_.records().back().message;
+      r.run_dir = dir;
+      done_.push_back(r);
+      return;
+    }
     if (engine_.dry_run()) {
       RunRecord rec = engine_.dry_record(point, dir, iteration_, step, params);
       PointResult r;
@@ -127,6 +149,7 @@ class EnginePointRunner : public PointRunner {
       r.run_dir = dir;
       done_.push_back(r);
       engine_.records().push_back(std::move(rec));
+      engine_.run_post_tests(point, dir);
       return;
     }
     auto a = std::make_unique<Active>();
@@ -150,6 +173,7 @@ class EnginePointRunner : public PointRunner {
       engine_.poll_round(active_, finished);
       for (auto& a : finished) {
         RunRecord rec = engine_.finish(*a);
+        engine_.run_post_tests(a->run, rec.run_dir);
         PointResult r;
         r.step = a->step;
         r.ok = rec.passed;
@@ -296,27 +320,20 @@ RunRecord Engine::finish(Active& a) {
   rec.run_dir = dir;
   rec.params = a.params;
   rec.job_id = a.job.id;
+  rec.workload = a.run.test.test_template_name;
   rec.state = std::string(to_string(a.job.state));
-  RunVerdict v = w.verdict(dir);
-  bool job_ok = a.job.state == JobState::kCompleted ||
-                (a.stopped_by_dependency && a.job.state == JobState::kCancelled);
-  rec.passed = job_ok && v.ok;
-  if (!job_ok) {
-    rec.message = "job " + (a.job.id.empty() ? std::string("(no id)") : a.job.id) + " ended " +
-                  rec.state + (a.job.reason.empty() ? "" : " (" + a.job.reason + ")");
-    std::string details = !v.ok && !v.message.empty() ? v.message : w.failure_details(dir);
-    if (!details.empty()) rec.message += "\n" + details;
-  } else if (!v.ok) {
-    rec.message = v.message;
-  }
-  std::vector<std::string> names = w.metric_names();
-  for (const std::string& m : a.run.test.agent_metrics)
-    if (std::find(names.begin(), names.end(), m) == names.end()) names.push_back(m);
-  for (const std::string& m : names)
-    if (auto val = w.metric(dir, m)) rec.metrics[m] = *val;
+  JobOutcome job{a.job.id, rec.state, a.job.reason, a.stopped_by_dependency};
+  write_job_outcome(dir, job);
+  Judgement j = judge(w, dir, job);
+  rec.passed = j.passed;
+  rec.skipped = j.skipped;
+  rec.message = j.message;
+  collect_run_results(w, dir, a.run.test.agent_metrics, a.run.test.agent_reward_function, rec);
   std::string label = run_label(a.run.id, a.iteration, a.step);
   if (rec.passed)
     log::info(label + ": PASSED (" + rec.state + ")");
+  else if (rec.skipped)
+    log::error(label + ": SKIPPED: " + rec.message);
   else
     log::error(label + ": FAILED: " + rec.message);
   return rec;
@@ -330,6 +347,7 @@ RunRecord Engine::dry_record(const TestRun& run, const fs::path& dir, int iterat
   rec.step = step;
   rec.run_dir = fs::absolute(dir);
   rec.params = std::move(params);
+  rec.workload = run.test.test_template_name;
   rec.state = "DRY-RUN";
   return rec;
 }
@@ -345,6 +363,67 @@ void Engine::cancel_all(std::vector<std::unique_ptr<Active>>& active) {
     records().push_back(finish(*a));
   }
   active.clear();
+}
+
+std::string Engine::run_hook(const Hook& hook, const TestRun& owner, const fs::path& dir,
+                             const std::string& kind) {
+  std::vector<std::unique_ptr<Active>> active;
+  std::vector<std::string> failures;
+  for (const TestRun& h : hook.runs) {
+    TestRun hr = h;
+    hr.id = owner.id + "." + kind + "." + h.id;  // its name in the results
+    fs::path hdir = dir / kind / h.id;
+    log::info("running " + kind + " '" + hook.name + "' case " + h.id + " for " + owner.id);
+    RunSpec spec = prepare(hr, hdir, 0, 0);
+    if (dry_run()) {
+      records().push_back(dry_record(hr, hdir, 0, 0, {}));
+      continue;
+    }
+    auto a = std::make_unique<Active>();
+    a->run = std::move(hr);
+    a->job = submit(a->run, hdir, spec);
+    active.push_back(std::move(a));
+  }
+  while (!active.empty()) {
+    if (engine_stop_requested()) {
+      cancel_all(active);
+      throw Interrupted{};
+    }
+    std::vector<std::unique_ptr<Active>> finished;
+    poll_round(active, finished);
+    for (auto& a : finished) {
+      RunRecord rec = finish(*a);
+      if (!rec.passed) {
+        std::string why = rec.message.substr(0, rec.message.find('\n'));
+        failures.push_back(a->run.id + ": " + why);
+      }
+      records().push_back(std::move(rec));
+    }
+  }
+  return join(failures, "; ");
+}
+
+bool Engine::pre_tests_pass(const TestRun& run, const fs::path& dir, int iteration, int step,
+                            const std::vector<std::pair<std::string, Value>>& params) {
+  if (!run.pre_test || workload_of(run).runs_own_pre_tests()) return true;
+  std::string failed = run_hook(*run.pre_test, run, dir, "pre_test");
+  if (failed.empty()) return true;
+  RunRecord rec = dry_record(run, dir, iteration, step, params);
+  rec.state = "SKIPPED";
+  rec.skipped = true;
+  rec.message =
+      "pre-test '" + run.pre_test->name + "' failed, so " + run.id + " was not started: " + failed;
+  write_job_outcome(dir, JobOutcome{"", "SKIPPED", rec.message, false});
+  log::error(run_label(run.id, iteration, step) + ": SKIPPED: " + rec.message);
+  records().push_back(std::move(rec));
+  return false;
+}
+
+void Engine::run_post_tests(const TestRun& run, const fs::path& dir) {
+  if (!run.post_test) return;
+  std::string failed = run_hook(*run.post_test, run, dir, "post_test");
+  if (!failed.empty())
+    log::warn("post-test '" + run.post_test->name + "' of " + run.id + " failed: " + failed);
 }
 
 void Engine::run_plain_cases(const std::vector<const TestRun*>& cases) {
@@ -363,8 +442,13 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases) {
     fs::path dir = root() / run.id / std::to_string(iteration);
     RunSpec spec = prepare(run, dir, iteration, 0);
     started.insert(run.id);
+    if (!pre_tests_pass(run, dir, iteration, 0, {})) {
+      if (scenario_.job_status_check) failed_fast_ = true;
+      return;
+    }
     if (dry_run()) {
       records().push_back(dry_record(run, dir, iteration, 0, {}));
+      run_post_tests(run, dir);
       return;
     }
     auto a = std::make_unique<Active>();
@@ -400,6 +484,11 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases) {
       cancel_all(active);
       throw Interrupted{};
     }
+    if (failed_fast_) {  // a case was skipped by its pre-test under job_status_check
+      log::error("job_status_check: a pre-test failed; cancelling everything else");
+      cancel_all(active);
+      return;
+    }
     std::vector<std::unique_ptr<Active>> finished;
     poll_round(active, finished);
     // Collect first: starting dependents appends to `active`.
@@ -415,7 +504,9 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases) {
     for (auto& a : finished) {
       RunRecord rec = finish(*a);
       bool passed = rec.passed;
+      fs::path run_dir = rec.run_dir;
       records().push_back(std::move(rec));
+      run_post_tests(a->run, run_dir);
       if (!a->reported_running && a->iteration == 0)
         start_dependents(a->run.id, DependencyType::kStartPostInit);
       if (!passed && scenario_.job_status_check) {
@@ -464,6 +555,9 @@ EngineResult Engine::run() {
       log::warn(msg + "; generating the files anyway (dry-run)");
     }
     w.preflight(run.test);
+    for (const auto& hook : {run.pre_test, run.post_test})
+      if (hook)
+        for (const TestRun& h : hook->runs) workload_of(h).preflight(h.test);
     if (is_sweep(run) && !run.dependencies.empty())
       throw ConfigError(run.loc, "Tests." + run.id + ".dependencies",
                         "a swept case cannot have dependencies (its points run in parallel); "

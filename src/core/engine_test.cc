@@ -287,3 +287,59 @@ TEST_F(EngineTest, SecretsAreMaskedInTestRunToml) {
 
 }  // namespace
 }  // namespace bp
+
+namespace bp {
+namespace {
+
+std::shared_ptr<const Hook> sleep_hook(const std::string& name, std::vector<std::string> ids) {
+  auto hook = std::make_shared<Hook>();
+  hook->name = name;
+  for (const std::string& id : ids) hook->runs.push_back(sleep_case(id));
+  return hook;
+}
+
+TEST_F(EngineTest, PreTestRunsBeforeItsCaseAndPostTestAfter) {
+  Scenario s;
+  s.name = "sc";
+  s.runs = {sleep_case("a")};
+  s.runs[0].pre_test = sleep_hook("gate", {"check"});
+  s.runs[0].post_test = sleep_hook("after", {"cleanup"});
+  EngineResult r = run(s, false);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_LT(index_of("end a.pre_test.check"), index_of("submit a"));
+  EXPECT_LT(index_of("end a"), index_of("submit a.post_test.cleanup"));
+  EXPECT_TRUE(fs::exists(r.results_root / "a" / "0" / "pre_test" / "check" / "test-run.toml"));
+  EXPECT_TRUE(fs::exists(r.results_root / "a" / "0" / "post_test" / "cleanup" / "test-run.toml"));
+  ASSERT_EQ(r.records.size(), 3u);
+  for (const RunRecord& rec : r.records) EXPECT_TRUE(rec.passed) << rec.case_id;
+}
+
+TEST_F(EngineTest, FailedPreTestSkipsItsCaseWithTheReason) {
+  Scenario s;
+  s.name = "sc";
+  s.runs = {sleep_case("a"), sleep_case("b")};
+  s.job_status_check = false;
+  s.runs[0].pre_test = sleep_hook("gate", {"check"});
+  exec_.outcome["a.pre_test.check"] = JobState::kFailed;
+  EngineResult r = run(s, false);
+  EXPECT_EQ(r.exit_code, 1);
+  for (const std::string& e : exec_.events) {
+    EXPECT_NE(e, "submit a");
+  }
+  const RunRecord* skipped = nullptr;
+  for (const RunRecord& rec : r.records)
+    if (rec.case_id == "a") skipped = &rec;
+  ASSERT_NE(skipped, nullptr);
+  EXPECT_TRUE(skipped->skipped);
+  EXPECT_FALSE(skipped->passed);
+  EXPECT_NE(skipped->message.find("pre-test 'gate' failed"), std::string::npos) << skipped->message;
+  EXPECT_NE(skipped->message.find("a.pre_test.check"), std::string::npos) << skipped->message;
+  // The same judgement from the files alone (generate-report).
+  Value job = read_toml_file(r.results_root / "a" / "0" / "job-state.toml");
+  EXPECT_EQ(job.find("state")->as_string(), "SKIPPED");
+  // b has no hook and still ran.
+  EXPECT_GT(index_of("submit b"), 0u);
+}
+
+}  // namespace
+}  // namespace bp

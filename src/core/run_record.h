@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,10 +19,15 @@ struct RunRecord {
   std::filesystem::path run_dir;
   std::vector<std::pair<std::string, Value>> params;  // swept values of this point
   std::string job_id;
-  std::string state;    // scheduler's final state, or "DRY-RUN"
-  bool passed = false;  // job ended well and the workload's verdict passed
-  std::string message;  // why it failed
+  std::string workload;  // test_template_name
+  std::string state;     // scheduler's final state, or "DRY-RUN"
+  bool passed = false;   // job ended well and the workload's verdict passed (core/judge.h)
+  bool skipped = false;  // never ran on purpose (a failed pre-test); `message` says why
+  std::string message;   // why it failed
   std::map<std::string, double> metrics;
+  // The case's reward for these metrics (sweep/reward.h run_reward); decides the best run.
+  std::optional<double> reward;
+  Value details;  // the workload's report_details (none when it has none)
 };
 
 }  // namespace bp

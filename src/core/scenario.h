@@ -1,6 +1,7 @@
 // A scenario: the list of test runs ("cases") to execute, from a scenario TOML (CloudAI format).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,8 @@
 namespace bp {
 
 enum class DependencyType { kStartPostInit, kStartPostComp, kEndPostComp };
+
+struct Hook;
 
 struct Dependency {
   DependencyType type;
@@ -32,6 +35,17 @@ struct TestRun {
   double weight = 0;
   double ideal_perf = 1.0;
   std::optional<double> sol;
+  // The scenario's pre_test/post_test hooks (CloudAI: one setting for every case); null = none.
+  // A failed pre-test skips the case; post-tests run after it.
+  std::shared_ptr<const Hook> pre_test;
+  std::shared_ptr<const Hook> post_test;
+  SourceLoc loc;
+};
+
+// A hook: a scenario of its own from --hook-dir, whose cases run before or after a test.
+struct Hook {
+  std::string name;
+  std::vector<TestRun> runs;
   SourceLoc loc;
 };
 
@@ -40,7 +54,7 @@ struct Scenario {
   bool job_status_check = true;
   std::vector<TestRun> runs;
   Value reports = Value::table();
-  std::string pre_test;
+  std::string pre_test;  // hook names as written; resolved into every case by attach_hooks()
   std::string post_test;
   SourceLoc loc;
 };

@@ -18,6 +18,8 @@
 
 namespace bp {
 
+class ConstraintSet;  // sweep/constraints.h
+
 // Everything a workload needs to generate the files of one run.
 struct RunContext {
   const System& system;
@@ -42,12 +44,43 @@ struct RunSpec {
   // Secrets and other variables given to the process that runs `command`. Never written to a
   // file: the generated scripts reference them as "$NAME".
   EnvVars process_env;
+  // Extra arguments for the srun line that starts a batch command (container image and mounts,
+  // "--ntasks=1" for single-process programs); ignored where there is no srun.
+  std::vector<std::string> srun_args;
+  // False for single-process programs: the srun line gets no --mpi flag.
+  bool use_mpi = true;
 };
 
 // The verdict on a finished run, from its files.
 struct RunVerdict {
   bool ok = false;
   std::string message;  // why it failed (e.g. the log's last lines); empty on success
+  // The run never started on purpose (a pre-test gate stopped it); `message` says why.
+  bool skipped = false;
+};
+
+// One column of the results table: a metric of this workload and how to print it.
+struct ResultColumn {
+  std::string metric;  // a name from metric_names()
+  std::string header;  // "busbw peak (GB/s)"
+  int decimals = 2;
+};
+
+// A shell test over one output file of this workload (CloudAI's gen_srun_success_check), for
+// gates that run the test inside another job: `condition` succeeds when the file shows a pass,
+// `figure` prints the number the gate reports, `requirement` says in words what must hold.
+struct OutputCheck {
+  std::string condition;
+  std::string figure;
+  std::string figure_name;  // "bus bandwidth (GB/s)"
+  std::string requirement;  // "Avg bus bandwidth >= 40 GB/s"
+};
+
+// Where a run's GPU count comes from, for plan's GPU-hours: a cmd_args field (with its default)
+// or, when `field` is empty, num_nodes x the system's gpus_per_node.
+struct GpuCountRule {
+  std::string field;
+  int64_t default_value = 0;
 };
 
 class Workload {
@@ -107,6 +140,39 @@ class Workload {
 
   // Whether run_dir holds a run of this workload (for generate-report on old results).
   virtual bool can_handle(const std::filesystem::path& run_dir) const = 0;
+
+  // --- What the generic parts (plan, sweep, report, hooks) ask of a workload. ---
+
+  // The rules that prune sweep points (sweep/constraints.h); nullptr when there are none.
+  virtual const ConstraintSet* constraints() const { return nullptr; }
+
+  // How plan counts the GPUs of one run.
+  virtual GpuCountRule gpu_count() const { return {}; }
+
+  // Metric columns of the results table, in order. The best point of a case is the passing run
+  // with the highest reward (agent_metrics through the reward function), as in sweeps.
+  virtual std::vector<ResultColumn> result_columns() const { return {}; }
+
+  // Structured results beyond single numbers (e.g. bus bandwidth per message size) for
+  // summary.json; none when there is nothing to add.
+  virtual Value report_details(const std::filesystem::path& run_dir) const {
+    (void)run_dir;
+    return Value();
+  }
+
+  // A shell check over `output_file` when this workload can serve as a gate inside another
+  // job; nullopt when it cannot. `output_file` is a shell word the caller quoted (it may expand
+  // variables, e.g. "<dir>/stdout_${_node}.txt").
+  virtual std::optional<OutputCheck> output_check(const TestRun& run,
+                                                  const std::string& output_file) const {
+    (void)run;
+    (void)output_file;
+    return std::nullopt;
+  }
+
+  // True when prepare() runs the scenario's pre-tests itself (Megatron-Bridge chains its
+  // training job after a gate job); otherwise the engine runs them before the test.
+  virtual bool runs_own_pre_tests() const { return false; }
 };
 
 // Registry (src/workloads/registry.cc).

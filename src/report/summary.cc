@@ -8,6 +8,7 @@
 #include <map>
 
 #include "config/toml_reader.h"
+#include "core/judge.h"
 #include "core/workload.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -25,6 +26,7 @@ std::string label(const RunRecord& r) {
 
 std::string status(const RunRecord& r) {
   if (r.state == "DRY-RUN") return "DRY-RUN";
+  if (r.skipped) return "SKIPPED";
   return r.passed ? "PASSED" : "FAILED";
 }
 
@@ -42,25 +44,62 @@ std::string metric_text(const RunRecord& r, const std::string& name, int decimal
   return buf;
 }
 
-// Index of the best passing run per case: the lowest mean step time.
+// Index of the best passing run per case: the highest reward (sweep/reward.h run_reward).
 std::map<std::string, size_t> best_per_case(const std::vector<RunRecord>& records) {
   std::map<std::string, size_t> best;
   for (size_t i = 0; i < records.size(); ++i) {
     const RunRecord& r = records[i];
-    auto it = r.metrics.find("step-time");
-    if (!r.passed || it == r.metrics.end()) continue;
+    if (!r.passed || !r.reward) continue;
     auto b = best.find(r.case_id);
-    if (b == best.end() || it->second < records[b->second].metrics.at("step-time"))
-      best[r.case_id] = i;
+    if (b == best.end() || *r.reward > *records[b->second].reward) best[r.case_id] = i;
   }
   return best;
+}
+
+// The metric columns of the workloads in the table, in order of first appearance.
+std::vector<ResultColumn> table_columns(const std::vector<RunRecord>& records) {
+  std::vector<ResultColumn> columns;
+  std::vector<std::string> seen;
+  for (const RunRecord& r : records) {
+    if (std::find(seen.begin(), seen.end(), r.workload) != seen.end()) continue;
+    seen.push_back(r.workload);
+    const Workload* w = find_workload(r.workload);
+    if (!w) continue;
+    for (const ResultColumn& c : w->result_columns())
+      if (std::none_of(columns.begin(), columns.end(),
+                       [&](const ResultColumn& o) { return o.metric == c.metric; }))
+        columns.push_back(c);
+  }
+  return columns;
+}
+
+nlohmann::json to_json(const Value& v) {
+  if (v.is_int()) return v.as_int();
+  if (v.is_float()) return v.as_double();
+  if (v.is_bool()) return v.as_bool();
+  if (v.is_array()) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const Value& item : v.items()) a.push_back(to_json(item));
+    return a;
+  }
+  if (v.is_table()) {
+    nlohmann::json t = nlohmann::json::object();
+    for (size_t i = 0; i < v.size(); ++i) t[v.keys()[i]] = to_json(v.items()[i]);
+    return t;
+  }
+  if (v.is_none()) return nullptr;
+  return v.to_plain_string();
 }
 
 }  // namespace
 
 std::string format_results_table(const std::vector<RunRecord>& records) {
   std::vector<std::vector<std::string>> rows;
-  rows.push_back({"run", "parameters", "status", "step time (s)", "TFLOP/s/GPU", "job"});
+  std::vector<ResultColumn> columns = table_columns(records);
+  std::vector<std::string> header = {"run", "parameters", "status"};
+  for (const ResultColumn& c : columns) header.push_back(c.header);
+  header.push_back("job");
+  rows.push_back(header);
   auto best = best_per_case(records);
   std::vector<const RunRecord*> sorted;
   for (const RunRecord& r : records) sorted.push_back(&r);
@@ -71,9 +110,10 @@ std::string format_results_table(const std::vector<RunRecord>& records) {
   for (const RunRecord* r : sorted) {
     bool is_best = false;
     if (auto it = best.find(r->case_id); it != best.end()) is_best = &records[it->second] == r;
-    rows.push_back({label(*r) + (is_best ? " *" : ""), params_text(*r), status(*r),
-                    metric_text(*r, "step-time", 3), metric_text(*r, "tflops-per-gpu", 1),
-                    r->job_id.empty() ? "-" : r->job_id});
+    std::vector<std::string> row = {label(*r) + (is_best ? " *" : ""), params_text(*r), status(*r)};
+    for (const ResultColumn& c : columns) row.push_back(metric_text(*r, c.metric, c.decimals));
+    row.push_back(r->job_id.empty() ? "-" : r->job_id);
+    rows.push_back(std::move(row));
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& row : rows)
@@ -91,7 +131,10 @@ std::string format_results_table(const std::vector<RunRecord>& records) {
       out += std::string(total - 2, '-') + "\n";
     }
   }
-  if (!best.empty()) out += "* best passing run of its case (lowest step time)\n";
+  if (!best.empty())
+    out +=
+        "* best passing run of its case (highest reward: agent_metrics through "
+        "agent_reward_function)\n";
   return out;
 }
 
@@ -115,7 +158,7 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
     for (const auto& [k, v] : r.metrics) metrics[k] = v;
     std::string st = status(r);
     passed += st == "PASSED";
-    failed += st == "FAILED";
+    failed += st == "FAILED" || st == "SKIPPED";
     runs.push_back({{"case", r.case_id},
                     {"iteration", r.iteration},
                     {"step", r.step},
@@ -126,6 +169,8 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
                     {"message", r.message},
                     {"parameters", params},
                     {"metrics", metrics}});
+    if (r.reward) runs.back()["reward"] = *r.reward;
+    if (!r.details.is_none()) runs.back()["details"] = to_json(r.details);
   }
   nlohmann::json doc = {{"scenario", scenario_name},
                         {"results_dir", root.string()},
@@ -146,6 +191,8 @@ std::vector<RunRecord> collect_results(const fs::path& root) {
     const Workload* w = nullptr;
     RunRecord rec;
     rec.run_dir = dir;
+    std::vector<std::string> agent_metrics = {"default"};
+    std::string reward_function = "inverse";
     fs::path trt = dir / "test-run.toml";
     if (fs::exists(trt)) {
       try {
@@ -158,6 +205,13 @@ std::vector<RunRecord> collect_results(const fs::path& root) {
         if (const Value* v = doc.find_path("test_definition.test_template_name");
             v && v->is_string())
           w = find_workload(v->as_string());
+        if (const Value* v = doc.find_path("test_definition.agent_metrics"); v && v->is_array()) {
+          agent_metrics.clear();
+          for (const Value& m : v->items()) agent_metrics.push_back(m.to_plain_string());
+        }
+        if (const Value* v = doc.find_path("test_definition.agent_reward_function");
+            v && v->is_string())
+          reward_function = v->as_string();
       } catch (const std::exception& e) {
         log::warn("skipping " + trt.string() + ": " + e.what());
         continue;
@@ -175,21 +229,15 @@ std::vector<RunRecord> collect_results(const fs::path& root) {
       if (rec.case_id.empty()) rec.case_id = fs::relative(dir, root).string();
     }
     w->write_report(dir);
-    RunVerdict v = w->verdict(dir);
-    rec.passed = v.ok;
-    rec.message = v.message;
-    rec.state = "?";
-    if (fs::exists(dir / "slurm-job.toml")) {
-      try {
-        Value job = read_toml_file(dir / "slurm-job.toml");
-        if (const Value* s = job.find("state"); s && s->is_string()) rec.state = s->as_string();
-        if (const Value* id = job.find("job_id"); id) rec.job_id = id->to_plain_string();
-        if (rec.state != "COMPLETED" && rec.state != "?") rec.passed = false;
-      } catch (const std::exception&) {
-      }
-    }
-    for (const std::string& m : w->metric_names())
-      if (auto val = w->metric(dir, m)) rec.metrics[m] = *val;
+    rec.workload = std::string(w->name());
+    JobOutcome job = read_job_outcome(dir).value_or(JobOutcome{});
+    rec.job_id = job.id;
+    rec.state = job.state.empty() ? "?" : job.state;
+    Judgement j = judge(*w, dir, job);
+    rec.passed = j.passed;
+    rec.skipped = j.skipped;
+    rec.message = j.message;
+    collect_run_results(*w, dir, agent_metrics, reward_function, rec);
     out.push_back(std::move(rec));
   }
   return out;

@@ -10,8 +10,9 @@
 
 namespace bp {
 
-// A fixed-width table: run, parameters, status, step time, TFLOP/s/GPU, job id; the best
-// passing run of each case (lowest step time) is marked with '*'.
+// A fixed-width table: run, parameters, status, the result columns of the workloads present
+// (Workload::result_columns), job id; the best passing run of each case (highest reward) is
+// marked with '*'.
 std::string format_results_table(const std::vector<RunRecord>& records);
 
 // Writes summary.json and summary.txt into the results root.

@@ -2,16 +2,13 @@
 
 #include <stdexcept>
 
+#include "core/workload.h"
+
 namespace bp {
 
-// Defined in src/workloads/<name>/constraints.cc.
-const ConstraintSet& megatron_bridge_constraints();
-
 const ConstraintSet* constraints_for(std::string_view test_template_name) {
-  const ConstraintSet* all[] = {&megatron_bridge_constraints()};
-  for (const ConstraintSet* set : all)
-    if (set->workload() == test_template_name) return set;
-  return nullptr;
+  const Workload* w = find_workload(test_template_name);
+  return w ? w->constraints() : nullptr;
 }
 
 CompiledConstraints compile_case_constraints(const TestRun& run, const ParamSpace& space) {

@@ -120,7 +120,7 @@ class ConstraintSet {
   virtual CompiledConstraints compile(const TestRun& run, const ParamSpace& space) const = 0;
 };
 
-// The constraint set for a workload, or nullptr when it has none (Sleep).
+// The constraint set a workload declares (Workload::constraints), or nullptr when it has none.
 const ConstraintSet* constraints_for(std::string_view test_template_name);
 // The case's compiled constraints (none when its workload has no constraint set).
 CompiledConstraints compile_case_constraints(const TestRun& run, const ParamSpace& space);

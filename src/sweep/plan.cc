@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "core/workload.h"
 #include "sweep/constraints.h"
 #include "sweep/dse_driver.h"
 #include "sweep/field_decode.h"
@@ -28,15 +29,18 @@ struct GpuCounter {
 
 GpuCounter gpu_counter(const TestRun& run, const System& system, const ParamSpace& space) {
   GpuCounter g;
-  if (run.test.test_template_name == "MegatronBridge") {
-    g.axis = space.find_axis("num_gpus");
+  const Workload* w = find_workload(run.test.test_template_name);
+  GpuCountRule rule = w ? w->gpu_count() : GpuCountRule{};
+  if (!rule.field.empty()) {
+    const std::string key_path = "cmd_args." + rule.field;
+    g.axis = space.find_axis(rule.field);
     if (g.axis >= 0) {
       for (const Value& v : space.axes()[g.axis].values)
-        g.per_value.push_back(decode_int(v, "cmd_args.num_gpus"));
-    } else if (const Value* v = run.test.cmd_args.find("num_gpus")) {
-      g.base = decode_int(*v, "cmd_args.num_gpus");
+        g.per_value.push_back(decode_int(v, key_path));
+    } else if (const Value* v = run.test.cmd_args.find_path(rule.field)) {
+      g.base = decode_int(*v, key_path);
     } else {
-      g.base = 8;
+      g.base = rule.default_value;
     }
     return g;
   }

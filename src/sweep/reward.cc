@@ -36,4 +36,19 @@ std::vector<std::string> reward_function_names() {
   return out;
 }
 
+std::optional<double> run_reward(const std::vector<std::string>& agent_metrics,
+                                 std::string_view reward_function,
+                                 const std::map<std::string, double>& metrics) {
+  RewardFunction fn = find_reward_function(reward_function.empty() ? "inverse" : reward_function);
+  if (!fn) return std::nullopt;
+  std::vector<double> observation;
+  for (const std::string& m :
+       agent_metrics.empty() ? std::vector<std::string>{"default"} : agent_metrics) {
+    auto it = metrics.find(m);
+    if (it == metrics.end()) return std::nullopt;
+    observation.push_back(it->second);
+  }
+  return fn(observation);
+}
+
 }  // namespace bp

@@ -178,16 +178,5 @@ class Help(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
 
 
-class Hooks(unittest.TestCase):
-    def test_pre_test_hooks_are_reported_as_unsupported(self):
-        d = tempdir(self)
-        (d / "scenario.toml").write_text(
-            'name = "s"\npre_test = "nccl"\n[[Tests]]\nid = "a"\ntest_name = "sleep"\n')
-        proc = run_bp("dry-run", "--system-config", CONF / "system" / "standalone.toml",
-                      "--tests-dir", CONF / "test", "--test-scenario", d / "scenario.toml",
-                      "--output-dir", d / "results", check=True)
-        self.assertIn("hooks are not supported yet", proc.stderr)
-
-
 if __name__ == "__main__":
     unittest.main()

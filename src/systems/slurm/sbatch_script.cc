@@ -28,8 +28,10 @@ std::string reservation_from_srun_args(const std::string& extra_srun_args) {
 }
 
 std::string make_srun_line(const System& system, const JobRequest& req) {
-  std::string line = "srun --export=ALL --mpi=" + (system.mpi.empty() ? "pmix" : system.mpi);
+  std::string line = "srun --export=ALL";
+  if (req.spec.use_mpi) line += " --mpi=" + (system.mpi.empty() ? "pmix" : system.mpi);
   if (req.nodes.empty()) line += " -N" + std::to_string(req.num_nodes);
+  for (const std::string& arg : req.spec.srun_args) line += " " + arg;
   if (!trim(system.extra_srun_args).empty())
     line += " " + std::string(trim(system.extra_srun_args));
   if (!trim(req.extra_srun_args).empty()) line += " " + std::string(trim(req.extra_srun_args));

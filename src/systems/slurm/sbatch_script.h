@@ -9,9 +9,10 @@
 namespace bp {
 
 // The srun line that runs req.spec.command on the allocation:
-// srun --export=ALL --mpi=<mpi> [-N<n>] <system extra_srun_args> <case extra_srun_args>
-//   bash -c '<command>'
-// (-N is left out when explicit nodes are given: the allocation is exactly those nodes.)
+// srun --export=ALL --mpi=<mpi> [-N<n>] <spec.srun_args> <system extra_srun_args>
+//   <case extra_srun_args> bash -c '<command>'
+// (-N is left out when explicit nodes are given: the allocation is exactly those nodes; --mpi
+// when the spec runs a single-process program; spec.srun_args carry the workload's container.)
 std::string make_srun_line(const System& system, const JobRequest& req);
 
 // The whole script: #SBATCH directives (job name, output/error files in the run dir,

@@ -278,8 +278,18 @@ std::vector<std::string> launcher_arguments(const TestRun& run, const System& sy
             "pytorch_profiler", "profiling_start_step", "profiling_stop_step",
             "record_memory_history", "profiling_gpu_metrics", "profiling_ranks", "nsys_trace",
             "nsys_extra_args"});
-  if (std::vector<std::string> params = additional_slurm_params(run, system, in); !params.empty())
+  if (std::vector<std::string> params = additional_slurm_params(run, system, in);
+      in.after_pre_hook) {
+    // The gate's job id and nodes are known only when the wrapper runs: expanded there, after
+    // the quoted user values.
+    std::string chained = "\"dependency=afterok:${PRE_HOOK_JOB_ID}";
+    if (in.resolved_nodes.empty()) chained += ";nodelist=${PRE_HOOK_NODES}";
+    chained += "\"";
+    a.flag_value("--additional_slurm_params",
+                 params.empty() ? chained : shell_quote(join(params, ";") + ";") + chained);
+  } else if (!params.empty()) {
     a.flag_value("--additional_slurm_params", shell_quote(join(params, ";")));
+  }
   a.fields({"config_variant", "list_config_variants"});
   for (const std::string& o : hydra_overrides(test)) a.word(shell_quote(o));
   return a.take();

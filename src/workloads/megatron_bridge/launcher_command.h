@@ -20,6 +20,9 @@ struct LauncherInputs {
   std::filesystem::path mbridge_dir;        // absolute Megatron-Bridge clone
   std::vector<std::string> resolved_nodes;  // explicit nodes of this run (may be empty)
   bool gpu_directives_supported = true;
+  // Chain the training job after the pre-test gate (nccl_gate.h): --additional_slurm_params
+  // gets dependency=afterok:$PRE_HOOK_JOB_ID and, without explicit nodes, nodelist=$PRE_HOOK_NODES.
+  bool after_pre_hook = false;
 };
 
 // The launcher's arguments (after setup_experiment.py), each already a shell word: quoted where

@@ -5,7 +5,9 @@
 #include "config/toml_reader.h"
 #include "util/strings.h"
 #include "workloads/megatron_bridge/args.h"
+#include "workloads/megatron_bridge/constraints.h"
 #include "workloads/megatron_bridge/launcher_command.h"
+#include "workloads/megatron_bridge/nccl_gate.h"
 #include "workloads/megatron_bridge/report.h"
 #include "workloads/megatron_bridge/validate.h"
 #include "workloads/megatron_bridge/wrapper.h"
@@ -125,10 +127,12 @@ RunSpec MegatronBridgeWorkload::prepare(const RunContext& ctx) const {
       fs::absolute(installed_path(repo_installable(test), ctx.system)).lexically_normal();
   in.resolved_nodes = ctx.resolved_nodes;
   in.gpu_directives_supported = ctx.gpu_directives_supported;
+  in.after_pre_hook = ctx.run.pre_test != nullptr;
 
   WrapperInputs w;
   w.run_dir = in.run_dir;
   w.launcher_command = launcher_command(ctx.run, ctx.system, in);
+  if (ctx.run.pre_test) w.pre_launch = write_gate(ctx, *ctx.run.pre_test);
   if (python.python.empty()) w.pip_python = in.python.string();
   for (const auto& [key, value] : final_env_vars(test, ctx.system))
     if (is_container_runtime_var(key)) w.runtime_exports.emplace_back(key, value);
@@ -148,6 +152,7 @@ RunSpec MegatronBridgeWorkload::prepare(const RunContext& ctx) const {
 }
 
 RunVerdict MegatronBridgeWorkload::verdict(const fs::path& run_dir) const {
+  if (auto gate = gate_verdict(run_dir)) return *gate;
   return mbridge_verdict(run_dir);
 }
 
@@ -167,6 +172,18 @@ std::optional<double> MegatronBridgeWorkload::metric(const fs::path& run_dir,
 std::string MegatronBridgeWorkload::failure_details(const fs::path& run_dir) const {
   auto log = find_launcher_log(run_dir);
   return log ? read_last_lines(*log, 20) : std::string();
+}
+
+const ConstraintSet* MegatronBridgeWorkload::constraints() const {
+  return &megatron_bridge_constraints();
+}
+
+GpuCountRule MegatronBridgeWorkload::gpu_count() const {
+  return {"num_gpus", find_arg("num_gpus")->default_value.as_int()};
+}
+
+std::vector<ResultColumn> MegatronBridgeWorkload::result_columns() const {
+  return {{"step-time", "step time (s)", 3}, {"tflops-per-gpu", "TFLOP/s/GPU", 1}};
 }
 
 bool MegatronBridgeWorkload::can_handle(const fs::path& run_dir) const {

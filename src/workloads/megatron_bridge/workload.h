@@ -38,6 +38,12 @@ class MegatronBridgeWorkload : public Workload {
   bool can_handle(const std::filesystem::path& run_dir) const override;
   // The end of the launcher log (tracebacks, CUDA errors) when the training job failed.
   std::string failure_details(const std::filesystem::path& run_dir) const override;
+  const ConstraintSet* constraints() const override;
+  // cmd_args.num_gpus (the launcher's -ng), default from the schema.
+  GpuCountRule gpu_count() const override;
+  std::vector<ResultColumn> result_columns() const override;
+  // The scenario's pre_test runs as a gate job the training job is chained after (nccl_gate.h).
+  bool runs_own_pre_tests() const override { return true; }
 };
 
 }  // namespace bp::mbridge

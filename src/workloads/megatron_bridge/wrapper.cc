@@ -161,6 +161,7 @@ std::string wrapper_script(const WrapperInputs& in) {
   s += kFunctions;
   s += kTokenCheck;
   s += "\n: >\"$LOG\"\n";
+  s += in.pre_launch;
   if (!in.pip_python.empty()) s += pip_step(in.pip_python);
   s += kLaunch;
   s += in.launcher_command;

@@ -26,6 +26,8 @@ struct WrapperInputs {
   // Container-runtime variables (MELLANOX_/NVIDIA_VISIBLE_DEVICES, NVIDIA_DRIVER_CAPABILITIES)
   // exported before the launcher so the sbatch it runs inherits them.
   EnvVars runtime_exports;
+  // Lines run before the launcher (after the log is started): the pre-test gate (nccl_gate.h).
+  std::string pre_launch;
 };
 
 // The variables runtime_exports takes from the final env, in this order when present.

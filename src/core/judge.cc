@@ -1,0 +1,85 @@
+#include "core/judge.h"
+
+#include <algorithm>
+#include <fstream>
+
+#include "config/toml_reader.h"
+#include "sweep/reward.h"
+
+namespace bp {
+
+namespace fs = std::filesystem;
+
+Judgement judge(const Workload& workload, const fs::path& run_dir, const JobOutcome& job) {
+  Judgement j;
+  if (job.state == "SKIPPED") {  // the engine did not start it (a pre-test failed)
+    j.skipped = true;
+    j.message = job.reason;
+    return j;
+  }
+  RunVerdict v = workload.verdict(run_dir);
+  if (v.skipped) {
+    j.skipped = true;
+    j.message = v.message;
+    return j;
+  }
+  bool job_ok = job.state.empty() || job.state == "COMPLETED" ||
+                (job.stopped_by_dependency && job.state == "CANCELLED");
+  j.passed = job_ok && v.ok;
+  if (!job_ok) {
+    j.message = "job " + (job.id.empty() ? std::string("(no id)") : job.id) + " ended " +
+                job.state + (job.reason.empty() ? "" : " (" + job.reason + ")");
+    std::string details =
+        !v.ok && !v.message.empty() ? v.message : workload.failure_details(run_dir);
+    if (!details.empty()) j.message += "\n" + details;
+  } else if (!v.ok) {
+    j.message = v.message;
+  }
+  return j;
+}
+
+void collect_run_results(const Workload& workload, const fs::path& run_dir,
+                         const std::vector<std::string>& agent_metrics,
+                         std::string_view reward_function, RunRecord& rec) {
+  std::vector<std::string> names = workload.metric_names();
+  for (const std::string& m : agent_metrics)
+    if (std::find(names.begin(), names.end(), m) == names.end()) names.push_back(m);
+  for (const std::string& m : names)
+    if (auto val = workload.metric(run_dir, m)) rec.metrics[m] = *val;
+  rec.reward = run_reward(agent_metrics, reward_function, rec.metrics);
+  rec.details = workload.report_details(run_dir);
+}
+
+void write_job_outcome(const fs::path& run_dir, const JobOutcome& job) {
+  Value doc = Value::table();
+  doc.set("job_id", Value::string(job.id));
+  doc.set("state", Value::string(job.state));
+  doc.set("reason", Value::string(job.reason));
+  doc.set("stopped_by_dependency", Value::boolean(job.stopped_by_dependency));
+  std::ofstream(run_dir / kJobOutcomeFile) << to_toml_document(doc);
+}
+
+std::optional<JobOutcome> read_job_outcome(const fs::path& run_dir) {
+  auto text = [](const Value& doc, const char* key) {
+    const Value* v = doc.find(key);
+    return v ? v->to_plain_string() : std::string();
+  };
+  std::error_code ec;
+  try {
+    if (fs::is_regular_file(run_dir / kJobOutcomeFile, ec)) {
+      Value doc = read_toml_file(run_dir / kJobOutcomeFile);
+      JobOutcome job{text(doc, "job_id"), text(doc, "state"), text(doc, "reason"), false};
+      if (const Value* v = doc.find("stopped_by_dependency"); v && v->is_bool())
+        job.stopped_by_dependency = v->as_bool();
+      return job;
+    }
+    if (fs::is_regular_file(run_dir / "slurm-job.toml", ec)) {
+      Value doc = read_toml_file(run_dir / "slurm-job.toml");
+      return JobOutcome{text(doc, "job_id"), text(doc, "state"), "", false};
+    }
+  } catch (const ConfigError&) {
+  }
+  return std::nullopt;
+}
+
+}  // namespace bp

@@ -1,0 +1,47 @@
+// The one verdict on a finished run, shared by `run` (the engine) and `generate-report`.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "core/run_record.h"
+#include "core/workload.h"
+
+namespace bp {
+
+// How the run's job ended, as the engine saw it (or as a results folder records it).
+struct JobOutcome {
+  std::string id;
+  std::string state;  // "COMPLETED", "FAILED", ...; empty when nothing recorded it
+  std::string reason;
+  // Cancelled on purpose because the case it served ended (end_post_comp): not a failure.
+  bool stopped_by_dependency = false;
+};
+
+struct Judgement {
+  bool passed = false;
+  bool skipped = false;  // never started on purpose (a failed pre-test); `message` says why
+  std::string message;   // why it did not pass
+};
+
+// Passed = the job COMPLETED (or was stopped by its dependency, or no job state is known, as
+// for results from elsewhere) and the workload's verdict passes. A run the engine never started
+// (state "SKIPPED", the reason in `reason`) or whose verdict says it was skipped is skipped.
+Judgement judge(const Workload& workload, const std::filesystem::path& run_dir,
+                const JobOutcome& job);
+
+// Fills rec.metrics (the workload's metrics and the case's agent_metrics), rec.reward and
+// rec.details from a finished run's files.
+void collect_run_results(const Workload& workload, const std::filesystem::path& run_dir,
+                         const std::vector<std::string>& agent_metrics,
+                         std::string_view reward_function, RunRecord& rec);
+
+// <run_dir>/job-state.toml: what judge() was given, so generate-report judges alike.
+inline constexpr const char* kJobOutcomeFile = "job-state.toml";
+void write_job_outcome(const std::filesystem::path& run_dir, const JobOutcome& job);
+// job-state.toml, else the state and id of slurm-job.toml (older and CloudAI folders), else
+// nullopt.
+std::optional<JobOutcome> read_job_outcome(const std::filesystem::path& run_dir);
+
+}  // namespace bp
