@@ -8,12 +8,14 @@ namespace bp {
 // Each workload folder defines its accessor.
 const Workload& megatron_bridge_workload();
 const Workload& sleep_workload();
+const Workload& nccl_test_workload();
 
 namespace {
 std::vector<const Workload*> all_workloads() {
   return {
       &megatron_bridge_workload(),
       &sleep_workload(),
+      &nccl_test_workload(),
   };
 }
 }  // namespace

@@ -1,0 +1,50 @@
+// The cmd_args schema of the NcclTest workload (CloudAI's NCCLCmdArgs) and the nccl-tests
+// command line it becomes.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/value.h"
+#include "core/test_definition.h"
+
+namespace bp::nccl {
+
+enum class ArgKind { kString, kInt, kNumber, kBool, kSize, kChoice };
+
+struct ArgSpec {
+  std::string name;
+  ArgKind kind = ArgKind::kString;
+  Value default_value;  // none: not emitted unless written
+  bool sweepable = true;
+  // False for fields that configure benchpilot/CloudAI rather than the program
+  // (docker_image_url, subtest_name, min_busbw, ...): never a flag.
+  bool emitted = true;
+  std::vector<std::string> choices;  // kChoice
+};
+
+// Every field in CloudAI's declaration order.
+const std::vector<ArgSpec>& arg_specs();
+std::vector<std::string> arg_names();
+const ArgSpec* find_arg(std::string_view name);
+
+// Checks cmd_args: types, choices, sizes ("32M", "1G", 128), extra keys (any name made of
+// letters, digits and '_', emitted as -X/--key); throws ConfigError at the value.
+void validate_args(const TestDefinition& test);
+
+// The value of a field for one run: written, else the default (none when neither).
+Value arg_value(const TestDefinition& test, std::string_view name);
+
+std::string subtest_name(const TestDefinition& test);
+// Programs without the "_mpi" suffix run as one process driving all local GPUs.
+bool is_single_process(std::string_view subtest);
+std::optional<double> min_busbw(const TestDefinition& test);
+std::string docker_image(const TestDefinition& test);  // empty: run without a container
+
+// "<subtest> --nthreads 1 --ngpus 1 --minbytes 32M ..." as CloudAI writes it (every emitted
+// field with its default, extra keys, then extra_cmd_args); user values are shell-quoted.
+std::string test_command(const TestDefinition& test);
+
+}  // namespace bp::nccl

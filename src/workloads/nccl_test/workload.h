@@ -1,0 +1,60 @@
+// The NcclTest workload: CloudAI's NCCL test template. It runs one nccl-tests program
+// (all_reduce_perf_mpi, alltoall_perf, ...) as a batch job, inside the test's container when
+// docker_image_url is set, and reports bus bandwidth per message size.
+//
+// Run directory: env_vars.sh (sourced before the program), stdout.txt (the nccl-tests output),
+// report.txt and nccl_test_report.csv (written after the run).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/workload.h"
+#include "workloads/nccl_test/output.h"
+
+namespace bp::nccl {
+
+inline constexpr const char* kOutputFile = "stdout.txt";
+inline constexpr const char* kEnvFile = "env_vars.sh";
+inline constexpr const char* kCsvReport = "nccl_test_report.csv";
+
+// The verdict on an nccl-tests output. In order: CloudAI's rules (failure lines, then both
+// footer lines present), then benchpilot's: no wrong elements ("Out of bounds values" 0), and
+// the average bus bandwidth at least `min_busbw` when one is given.
+RunVerdict judge_output(const Output& out, std::optional<double> min_busbw,
+                        const std::string& where);
+
+// report.txt's text.
+std::string format_report(const Output& out);
+
+class NcclTestWorkload : public Workload {
+ public:
+  std::string_view name() const override { return "NcclTest"; }
+  std::vector<std::string> cmd_args_fields() const override;
+  void validate(const TestDefinition& test) const override;
+  std::vector<Installable> installables(const TestDefinition& test,
+                                        const System& system) const override;
+  RunSpec prepare(const RunContext& ctx) const override;
+  RunVerdict verdict(const std::filesystem::path& run_dir) const override;
+  std::string failure_details(const std::filesystem::path& run_dir) const override;
+  void write_report(const std::filesystem::path& run_dir) const override;
+  // "default" and "latency-in-place": mean in-place time (us), "latency-out-of-place" (as
+  // CloudAI); "busbw-avg": the footer's average bus bandwidth; "busbw-peak": the highest bus
+  // bandwidth of any size and placement (GB/s).
+  std::vector<std::string> metric_names() const override;
+  std::optional<double> metric(const std::filesystem::path& run_dir,
+                               std::string_view name) const override;
+  bool can_handle(const std::filesystem::path& run_dir) const override;
+  std::vector<ResultColumn> result_columns() const override;
+  Value report_details(const std::filesystem::path& run_dir) const override;
+  std::optional<OutputCheck> output_check(const TestRun& run,
+                                          const std::string& output_file) const override;
+};
+
+}  // namespace bp::nccl
+
+namespace bp {
+const Workload& nccl_test_workload();
+}  // namespace bp

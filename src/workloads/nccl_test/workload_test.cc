@@ -1,0 +1,200 @@
+#include "workloads/nccl_test/workload.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "config/load_test.h"
+#include "config/toml_reader.h"
+#include "util/strings.h"
+#include "workloads/nccl_test/args.h"
+
+namespace bp::nccl {
+namespace {
+
+namespace fs = std::filesystem;
+
+TestDefinition nccl_test(std::string_view cmd_args, std::string_view rest = "") {
+  std::string text = "name = \"nccl\"\ndescription = \"d\"\ntest_template_name = \"NcclTest\"\n" +
+                     std::string(rest) + "\n[cmd_args]\n" + std::string(cmd_args) + "\n";
+  return parse_test_table(read_toml_string(text, "nccl.toml"));
+}
+
+std::string error_of(std::string_view cmd_args) {
+  try {
+    nccl_test(cmd_args);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+class NcclDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        fs::temp_directory_path() /
+        ("bp-nccl-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void write_output(const std::string& text) { std::ofstream(dir_ / kOutputFile) << text; }
+  fs::path dir_;
+};
+
+const char* kGood =
+    "# Collective test starting: alltoall_perf\n"
+    "#  Rank  0 Group  0 Pid  55120 on      node1 device  0 [0000:18:00] NVIDIA H100 80GB HBM3\n"
+    "#       size         count      type   redop    root     time   algbw   busbw  #wrong     "
+    "time   algbw   busbw  #wrong \n"
+    "     1048576         32768     float    none      -1    20.00   52.43   45.88       0    "
+    "30.00   34.95   30.58       0\n"
+    "     2097152         65536     float    none      -1    40.00   52.43   45.88       0    "
+    "50.00   41.94   60.50       0\n"
+    "# Out of bounds values : 0 OK\n"
+    "# Avg bus bandwidth    : 45.71 \n#\n";
+
+TEST(NcclArgs, DefaultsGiveCloudAisCommandLine) {
+  EXPECT_EQ(test_command(nccl_test("docker_image_url = \"nvcr.io#nvidia/pytorch:24.02-py3\"")),
+            "all_reduce_perf_mpi --nthreads 1 --ngpus 1 --minbytes 32M --maxbytes 32M "
+            "--stepbytes 1M --op sum --datatype float --root 0 --iters 20 --warmup_iters 5 "
+            "--agg_iters 1 --average 1 --parallel_init 0 --check 1 --blocking 0 --cudagraph 0");
+}
+
+TEST(NcclArgs, SingleProcessExtraKeysAndExtraCmdArgs) {
+  TestDefinition t = nccl_test(
+      "subtest_name = \"alltoall_perf\"\nngpus = 8\nmaxbytes = \"4G\"\nstepfactor = 2\nR = 1\n"
+      "min_busbw = 100.0\nblocking = \"1\"",
+      "[extra_cmd_args]\n\"--run_cycles\" = \"2\"");
+  std::string cmd = test_command(t);
+  EXPECT_TRUE(cmd.starts_with("alltoall_perf --nthreads 1 -g 8 --minbytes 32M --maxbytes 4G"))
+      << cmd;
+  EXPECT_NE(cmd.find("--blocking 1"), std::string::npos) << cmd;
+  EXPECT_NE(cmd.find("--cudagraph 0 --stepfactor 2 -R 1 --run_cycles 2"), std::string::npos) << cmd;
+  EXPECT_EQ(cmd.find("min_busbw"), std::string::npos) << cmd;
+  EXPECT_TRUE(is_single_process(subtest_name(t)));
+  EXPECT_EQ(min_busbw(t), 100.0);
+}
+
+TEST(NcclArgs, UserTextIsQuoted) {
+  TestDefinition t = nccl_test("X = \"1; touch /tmp/pwned\"");
+  EXPECT_NE(test_command(t).find("-X '1; touch /tmp/pwned'"), std::string::npos);
+}
+
+TEST(NcclArgs, BadValuesNameTheKeyAndWhatWasExpected) {
+  EXPECT_NE(error_of("subtest_name = \"all_reduce_perf_mp\"")
+                .find("did you mean \"all_reduce_perf_mpi\""),
+            std::string::npos);
+  EXPECT_NE(error_of("minbytes = \"32Q\"").find("cmd_args.minbytes: expected a size"),
+            std::string::npos)
+      << error_of("minbytes = \"32Q\"");
+  EXPECT_NE(error_of("iters = [10, \"x\"]").find("cmd_args.iters[1]"), std::string::npos);
+  EXPECT_NE(error_of("min_busbw = [1.0, 2.0]").find("cannot be swept"), std::string::npos);
+  EXPECT_NE(error_of("\"a b\" = 1").find("letters, digits"), std::string::npos);
+  EXPECT_EQ(error_of("iters = [10, 20]\nmaxbytes = [\"1G\", 128]"), "");
+}
+
+TEST_F(NcclDir, VerdictFollowsCloudAisRulesThenWrongResultsAndMinBusbw) {
+  Output good = parse_output(kGood);
+  EXPECT_TRUE(judge_output(good, std::nullopt, "f").ok);
+  EXPECT_TRUE(judge_output(good, 45.0, "f").ok);
+  RunVerdict low = judge_output(good, 50.0, "f");
+  EXPECT_FALSE(low.ok);
+  EXPECT_NE(low.message.find("45.71 GB/s is below min_busbw 50.00"), std::string::npos)
+      << low.message;
+  RunVerdict missing = judge_output(parse_output("# Out of bounds values : 0 OK\n"), {}, "f");
+  EXPECT_NE(missing.message.find("Missing success indicators in f: '# Avg bus bandwidth'"),
+            std::string::npos);
+  std::string wrong = kGood;
+  wrong.replace(wrong.find("# Out of bounds values : 0 OK"), 29,
+                "# Out of bounds values : 1 FAILED");
+  EXPECT_NE(judge_output(parse_output(wrong), {}, "f").message.find("wrong results"),
+            std::string::npos);
+  EXPECT_NE(judge_output(parse_output("x: Test NCCL failure a.cu:1 'boom'\n"), {}, "f")
+                .message.find("NCCL test failure detected in f"),
+            std::string::npos);
+  EXPECT_NE(nccl_test_workload().verdict(dir_).message.find("stdout.txt file not found"),
+            std::string::npos);
+}
+
+TEST_F(NcclDir, MetricsReportAndDetails) {
+  write_output(kGood);
+  const Workload& w = nccl_test_workload();
+  EXPECT_TRUE(w.can_handle(dir_));
+  EXPECT_DOUBLE_EQ(*w.metric(dir_, "default"), 40.0);  // mean in-place time, as CloudAI
+  EXPECT_DOUBLE_EQ(*w.metric(dir_, "latency-out-of-place"), 30.0);
+  EXPECT_DOUBLE_EQ(*w.metric(dir_, "busbw-avg"), 45.71);
+  EXPECT_DOUBLE_EQ(*w.metric(dir_, "busbw-peak"), 60.50);
+  EXPECT_FALSE(w.metric(dir_, "nope"));
+  w.write_report(dir_);
+  std::ifstream in(dir_ / "report.txt");
+  std::string report((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(report.find("Peak bus bandwidth: 60.50 GB/s at 2097152 B (2MB, in-place)"),
+            std::string::npos)
+      << report;
+  EXPECT_NE(report.find("1 ranks on 1 node(s) (node1)"), std::string::npos) << report;
+  EXPECT_TRUE(fs::exists(dir_ / kCsvReport));
+  Value details = w.report_details(dir_);
+  ASSERT_TRUE(details.is_table());
+  EXPECT_EQ(details.find("busbw_per_size")->size(), 2u);
+  EXPECT_DOUBLE_EQ(details.find("busbw_per_size")->items()[1].find("busbw_in_place")->as_double(),
+                   60.50);
+}
+
+int run_check(const std::string& condition) {
+  return std::system(("bash -c " + shell_quote(condition) + " >/dev/null 2>&1").c_str());
+}
+
+TEST_F(NcclDir, OutputCheckIsAShellTestOfTheAverageBusBandwidth) {
+  write_output(kGood);
+  const std::string file = "\"" + (dir_ / kOutputFile).string() + "\"";
+  TestRun run;
+  run.test = nccl_test("min_busbw = 40");
+  auto pass = nccl_test_workload().output_check(run, file);
+  ASSERT_TRUE(pass);
+  EXPECT_EQ(run_check(pass->condition), 0);
+  EXPECT_EQ(pass->requirement, "Avg bus bandwidth >= 40.0 GB/s");
+  run.test = nccl_test("min_busbw = 46");
+  EXPECT_NE(run_check(nccl_test_workload().output_check(run, file)->condition), 0);
+  std::string printed;
+  FILE* p = popen(("bash -c " + shell_quote(pass->figure)).c_str(), "r");
+  char buf[64];
+  while (fgets(buf, sizeof buf, p)) printed += buf;
+  pclose(p);
+  EXPECT_EQ(printed, "45.71\n");
+  std::ofstream(dir_ / kOutputFile) << kGood << " .. node1 pid 1: Test failure common.cu:1\n";
+  EXPECT_NE(run_check(pass->condition), 0);  // a failure line fails the gate
+}
+
+TEST_F(NcclDir, PrepareRunsInTheContainerOnlyWhenAnImageIsGiven) {
+  System system;
+  system.name = "s";
+  system.scheduler = "slurm";
+  system.install_path = dir_ / "install";
+  system.global_env_vars = {{"NCCL_DEBUG", "INFO"}};
+  TestRun run;
+  run.id = "nccl";
+  run.test = nccl_test("subtest_name = \"alltoall_perf\"", "[extra_env_vars]\nA = \"x y\"");
+  RunContext ctx{system, run, dir_, 1, {}};
+  RunSpec bare = nccl_test_workload().prepare(ctx);
+  EXPECT_EQ(bare.srun_args, std::vector<std::string>{"--ntasks=1"});
+  EXPECT_FALSE(bare.use_mpi);
+  EXPECT_TRUE(bare.command.starts_with("source " + (dir_ / kEnvFile).string() + "; alltoall_perf "))
+      << bare.command;
+  std::ifstream env(dir_ / kEnvFile);
+  std::string env_text((std::istreambuf_iterator<char>(env)), {});
+  EXPECT_NE(env_text.find("export NCCL_DEBUG=INFO\nexport A='x y'\n"), std::string::npos);
+
+  run.test = nccl_test("docker_image_url = \"nvcr.io#nvidia/pytorch:24.02-py3\"");
+  RunSpec boxed = nccl_test_workload().prepare(ctx);
+  ASSERT_EQ(boxed.srun_args.size(), 3u);
+  EXPECT_EQ(boxed.srun_args[0], "--container-image='nvcr.io#nvidia/pytorch:24.02-py3'");
+  EXPECT_TRUE(boxed.srun_args[1].starts_with("--container-mounts=")) << boxed.srun_args[1];
+  EXPECT_EQ(boxed.srun_args[2], "--no-container-mount-home");
+  EXPECT_TRUE(boxed.use_mpi);
+}
+
+}  // namespace
+}  // namespace bp::nccl
