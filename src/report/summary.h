@@ -20,7 +20,8 @@ void write_summary(const std::filesystem::path& root, const std::string& scenari
                    const std::vector<RunRecord>& records);
 
 // Rebuilds records from an existing results folder (benchpilot's or CloudAI's): every folder
-// holding a test-run.toml or a Megatron-Bridge launcher log. Writes per-run reports.
+// holding a test-run.toml or files a workload recognizes (Workload::can_handle). Writes per-run
+// reports and judges each run as the engine did (core/judge.h, from job-state.toml).
 std::vector<RunRecord> collect_results(const std::filesystem::path& root);
 
 }  // namespace bp

@@ -33,8 +33,9 @@ struct Plan {
   bool gpu_hours_estimated = false;  // agent picks an unknown subset: mean GPUs x jobs
 };
 
-// Walks the case's whole space once (no Value per point). GPUs per job: Megatron-Bridge's
-// cmd_args.num_gpus (default 8); other workloads num_nodes x system.gpus_per_node (1 if unset).
+// Walks the case's whole space once (no Value per point). GPUs per job as the workload's
+// gpu_count() says: a cmd_args field with its default, else num_nodes x system.gpus_per_node
+// (1 if unset).
 // Throws ConfigError for bad sweep settings or values.
 Plan make_plan(const TestRun& run, const System& system);
 
