@@ -141,7 +141,7 @@ std::string format_results_table(const std::vector<RunRecord>& records) {
 void write_summary(const fs::path& root, const std::string& scenario_name,
                    const std::vector<RunRecord>& records) {
   nlohmann::json runs = nlohmann::json::array();
-  int passed = 0, failed = 0;
+  int passed = 0, failed = 0, skipped = 0;
   for (const RunRecord& r : records) {
     nlohmann::json params = nlohmann::json::object();
     for (const auto& [k, v] : r.params) {
@@ -159,6 +159,7 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
     std::string st = status(r);
     passed += st == "PASSED";
     failed += st == "FAILED" || st == "SKIPPED";
+    skipped += st == "SKIPPED";
     runs.push_back({{"case", r.case_id},
                     {"iteration", r.iteration},
                     {"step", r.step},
@@ -176,6 +177,7 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
                         {"results_dir", root.string()},
                         {"passed", passed},
                         {"failed", failed},
+                        {"skipped", skipped},  // also counted in "failed"
                         {"runs", runs}};
   std::ofstream(root / "summary.json") << doc.dump(2) << "\n";
   std::ofstream(root / "summary.txt") << format_results_table(records);
