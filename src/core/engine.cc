@@ -106,6 +106,8 @@ class Engine {
                        const std::string& kind);
   std::map<std::string, std::vector<std::string>> nodes_cache_;
   void run_plain_cases(const std::vector<const TestRun*>& cases);
+  void run_plain_cases(const std::vector<const TestRun*>& cases,
+                       std::vector<std::unique_ptr<Active>>& active);
   void run_sweep_case(const TestRun& run);
 
   const System& system_;
@@ -427,6 +429,17 @@ void Engine::run_post_tests(const TestRun& run, const fs::path& dir) {
 }
 
 void Engine::run_plain_cases(const std::vector<const TestRun*>& cases) {
+  std::vector<std::unique_ptr<Active>> active;
+  try {
+    run_plain_cases(cases, active);
+  } catch (const Interrupted&) {  // e.g. Ctrl-C while waiting for a pre-test
+    cancel_all(active);
+    throw;
+  }
+}
+
+void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
+                             std::vector<std::unique_ptr<Active>>& active) {
   // Which cases wait for which: start_post_* dependents are started by their parent.
   std::map<std::string, std::vector<std::pair<DependencyType, const TestRun*>>> dependents;
   std::set<std::string> deferred;
@@ -436,7 +449,6 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases) {
       if (d.type != DependencyType::kEndPostComp) deferred.insert(c->id);
     }
   }
-  std::vector<std::unique_ptr<Active>> active;
   std::set<std::string> started;
   auto start = [&](const TestRun& run, int iteration) {
     fs::path dir = root() / run.id / std::to_string(iteration);

@@ -31,8 +31,11 @@ class FakeExecutor : public Executor {
     events.push_back("submit " + req.name);
     return j;
   }
+  int stop_after_polls = -1;  // asks the engine to stop (as Ctrl-C does) at this poll
+
   void poll(std::vector<Job*>& active) override {
     ++polls;
+    if (polls == stop_after_polls) request_engine_stop();
     for (Job* j : active) {
       if (j->state == JobState::kPending) {
         j->state = JobState::kRunning;
@@ -339,6 +342,24 @@ TEST_F(EngineTest, FailedPreTestSkipsItsCaseWithTheReason) {
   EXPECT_EQ(job.find("state")->as_string(), "SKIPPED");
   // b has no hook and still ran.
   EXPECT_GT(index_of("submit b"), 0u);
+}
+
+TEST_F(EngineTest, StopWhileWaitingForAPreTestCancelsEverySubmittedJob) {
+  Scenario s;
+  s.name = "sc";
+  s.runs = {sleep_case("busy"), sleep_case("a")};
+  s.runs[1].pre_test = sleep_hook("gate", {"check"});
+  exec_.outcome["busy"] = JobState::kRunning;  // never ends by itself
+  exec_.outcome["a.pre_test.check"] = JobState::kRunning;
+  exec_.stop_after_polls = 3;
+  EngineResult r = run(s, false);
+  EXPECT_EQ(r.exit_code, 130);
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_GT(index_of("cancel a.pre_test.check"), 0u);
+  EXPECT_GT(index_of("cancel busy"), 0u);
+  for (const std::string& e : exec_.events) {
+    EXPECT_NE(e, "submit a");
+  }
 }
 
 }  // namespace
