@@ -97,7 +97,6 @@ class Engine {
   std::vector<RunRecord>& records() { return result_.records; }
   // The case's node specs resolved to names, once per case.
   const std::vector<std::string>& resolved_nodes(const TestRun& run);
-  bool failed_fast() const { return failed_fast_; }
 
  private:
   // Runs a hook's cases as jobs under <dir>/<kind>/<hook case> and waits; "" when all passed,
@@ -451,11 +450,17 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
   }
   std::set<std::string> started;
   auto start = [&](const TestRun& run, int iteration) {
+    if (failed_fast_) return;  // a pre-test failed under job_status_check: start nothing more
     fs::path dir = root() / run.id / std::to_string(iteration);
     RunSpec spec = prepare(run, dir, iteration, 0);
     started.insert(run.id);
     if (!pre_tests_pass(run, dir, iteration, 0, {})) {
-      if (scenario_.job_status_check) failed_fast_ = true;
+      if (scenario_.job_status_check)
+        failed_fast_ = true;
+      else if (iteration + 1 < run.iterations || dependents.count(run.id))
+        log::warn(run.id +
+                  " was skipped: its later iterations and the cases that depend on it "
+                  "are not started");
       return;
     }
     if (dry_run()) {

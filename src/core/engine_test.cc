@@ -362,5 +362,18 @@ TEST_F(EngineTest, StopWhileWaitingForAPreTestCancelsEverySubmittedJob) {
   }
 }
 
+TEST_F(EngineTest, FailedPreTestUnderJobStatusCheckStartsNothingMore) {
+  Scenario s;
+  s.name = "sc";
+  s.runs = {sleep_case("a"), sleep_case("b")};
+  s.runs[0].pre_test = sleep_hook("gate", {"check"});
+  s.runs[1].pre_test = s.runs[0].pre_test;
+  exec_.outcome["a.pre_test.check"] = JobState::kFailed;
+  EngineResult r = run(s, false);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(exec_.events,
+            (std::vector<std::string>{"submit a.pre_test.check", "end a.pre_test.check"}));
+}
+
 }  // namespace
 }  // namespace bp
