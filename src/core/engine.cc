@@ -297,6 +297,9 @@ RunRecord Engine::finish(Active& a) {
   rec.params = a.params;
   rec.job_id = a.job.id;
   rec.state = std::string(to_string(a.job.state));
+  for (const JobAttempt& attempt : all_attempts(a.job))
+    rec.attempts.push_back(
+        {attempt.id, std::string(to_string(attempt.state)), attempt.exit_code, attempt.signal});
   RunVerdict v = w.verdict(dir);
   bool job_ok = a.job.state == JobState::kCompleted ||
                 (a.stopped_by_dependency && a.job.state == JobState::kCancelled);

@@ -113,6 +113,13 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
     }
     nlohmann::json metrics = nlohmann::json::object();
     for (const auto& [k, v] : r.metrics) metrics[k] = v;
+    nlohmann::json attempts = nlohmann::json::array();
+    for (const AttemptRecord& a : r.attempts) {
+      nlohmann::json item = {{"job_id", a.job_id}, {"state", a.state}};
+      item["exit_code"] = a.exit_code ? nlohmann::json(*a.exit_code) : nlohmann::json(nullptr);
+      if (a.signal != 0) item["signal"] = a.signal;
+      attempts.push_back(std::move(item));
+    }
     std::string st = status(r);
     passed += st == "PASSED";
     failed += st == "FAILED";
@@ -123,6 +130,7 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
                     {"status", st},
                     {"job_state", r.state},
                     {"job_id", r.job_id},
+                    {"attempts", attempts},
                     {"message", r.message},
                     {"parameters", params},
                     {"metrics", metrics}});

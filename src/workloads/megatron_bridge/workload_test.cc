@@ -371,11 +371,15 @@ TEST_F(MbridgeWrapperTest, SecretsReachTheLauncherButNoCommandLine) {
   set_launcher_python(
       "import sys\n"
       "cmdline = open('/proc/self/cmdline', 'rb').read().replace(b'\\0', b' ')\n"
-      "open('" + seen.string() + "', 'wb').write(cmdline)\n"
+      "open('" +
+      seen.string() +
+      "', 'wb').write(cmdline)\n"
       "args = sys.argv[1:]\n"
-      "print('hf ok' if args[args.index('-hf') + 1] == '" + std::string(kToken) +
+      "print('hf ok' if args[args.index('-hf') + 1] == '" +
+      std::string(kToken) +
       "' else 'hf missing')\n"
-      "print('wdk ok' if args[args.index('-wdk') + 1] == '" + std::string(kWandbKey) +
+      "print('wdk ok' if args[args.index('-wdk') + 1] == '" +
+      std::string(kWandbKey) +
       "' else 'wdk missing')\n"
       "print('script', sys.argv[0].endswith('setup_experiment.py'), __file__ == sys.argv[0])\n"
       "print('Submitted batch job 5')\n");
@@ -435,8 +439,8 @@ TEST_F(MbridgeWrapperTest, ShortTokenIsNeitherRefusedNorMasked) {
 TEST_F(MbridgeWrapperTest, SecretRefusalNamesTheKeyWithTheToken) {
   set_launcher("exit 0\n");
   try {
-    prepare("tp = 1\n", "[extra_env_vars]\nA = \"x\"\nMY_TOKEN = \"" + std::string(kToken) +
-                            "\"\n");
+    prepare("tp = 1\n",
+            "[extra_env_vars]\nA = \"x\"\nMY_TOKEN = \"" + std::string(kToken) + "\"\n");
     FAIL() << "no error";
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.key_path(), "extra_env_vars.MY_TOKEN");

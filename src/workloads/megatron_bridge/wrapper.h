@@ -39,8 +39,8 @@ inline constexpr SecretFlag kSecretFlags[] = {{"-hf", "HF_TOKEN"}, {"-wdk", "WAN
 std::string secret_reference(const SecretFlag& f);
 
 struct WrapperInputs {
-  std::filesystem::path run_dir;  // absolute
-  std::string python;             // the launcher's interpreter; also runs the helper
+  std::filesystem::path run_dir;                // absolute
+  std::string python;                           // the launcher's interpreter; also runs the helper
   std::filesystem::path launcher_script;        // setup_experiment.py
   std::vector<std::string> launcher_arguments;  // shell words, from launcher_arguments()
   // Interpreter of the NeMo-Run venv: `pip install wandb numpy==1.26.4` runs with it first.
