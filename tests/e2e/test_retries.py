@@ -8,7 +8,7 @@ import time
 import unittest
 import uuid
 
-from helpers import all_files, tempdir
+from helpers import CONF, all_files, tempdir
 from slurm_env import SlurmWorkspace, needs_slurm, summary
 
 
@@ -43,6 +43,14 @@ class LauncherRetries(unittest.TestCase):
         self.assertEqual(re.findall(r"Submitted batch job (\d+)", stdout),
                          [a["job_id"] for a in attempts])
         self.assertGreater(run["metrics"]["step-time"], 0)
+        # generate-report rebuilds summary.json from the folder: the attempts survive.
+        subprocess.run(ws.command(ws.root / "flaky.toml")[:3] +
+                       ["generate-report", "--system-config", str(ws.system), "--tests-dir",
+                        str(CONF / "test" / "h100"), "--test-scenario", str(ws.root / "flaky.toml"),
+                        "--result-dir", str(root)], check=True, capture_output=True, env=ws.env())
+        rebuilt = summary(root)["runs"][0]["attempts"]
+        self.assertEqual([(a["job_id"], a["state"], a["exit_code"]) for a in rebuilt],
+                         [(a["job_id"], a["state"], a["exit_code"]) for a in attempts])
 
     def test_non_flaky_failure_is_not_retried(self):
         ws = SlurmWorkspace(tempdir(self))

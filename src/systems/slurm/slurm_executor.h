@@ -73,7 +73,9 @@ class SlurmExecutor : public Executor {
   // scancel, and for self-submitting jobs kill the wrapper's process group first (then look
   // once more for an id it printed, so no job is left behind).
   void cancel(Job& job) override;
-  // slurm-job.toml from sacct, else `scontrol show job`, else what benchpilot saw.
+  // slurm-job.toml from sacct, else `scontrol show job`, else what benchpilot saw, about the
+  // last attempt; earlier attempts of a retrying launcher are listed in [[earlier_attempts]]
+  // (job_id, state, exit_code, signal).
   void write_job_metadata(const Job& job) override;
   // first_poll_interval, doubling while nothing changes, up to system.monitor_interval.
   std::chrono::milliseconds next_poll_interval(int quiet_rounds) const override;
