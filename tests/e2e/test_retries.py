@@ -3,13 +3,14 @@
 of every results file."""
 import os
 import re
+import signal
 import subprocess
 import time
 import unittest
 import uuid
 
 from helpers import CONF, all_files, tempdir
-from slurm_env import SlurmWorkspace, needs_slurm, summary
+from slurm_env import SlurmWorkspace, needs_slurm, squeue_ids, summary
 
 
 def unique_token():
@@ -51,6 +52,34 @@ class LauncherRetries(unittest.TestCase):
         rebuilt = summary(root)["runs"][0]["attempts"]
         self.assertEqual([(a["job_id"], a["state"], a["exit_code"]) for a in rebuilt],
                          [(a["job_id"], a["state"], a["exit_code"]) for a in attempts])
+
+    def test_ctrl_c_cancels_the_retry(self):
+        ws = SlurmWorkspace(tempdir(self))
+        # Attempt 1 fails flakily, attempt 2 hangs until it is cancelled.
+        body = ws.mb_case("retry", env_vars='  MBRIDGE_EMULATOR_FAULT = "flaky,hang@1:2"\n')
+        proc = subprocess.Popen(ws.command(ws.scenario("retry", body)), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, env=ws.env())
+        ids = []
+        deadline = time.time() + 120
+        while time.time() < deadline and len(ids) < 2:
+            time.sleep(0.3)
+            for f in (ws.root / "results").glob("retry_*/retry/0/submit.stdout"):
+                ids = re.findall(r"Submitted batch job (\d+)", f.read_text())
+        self.assertEqual(len(ids), 2, "the launcher should have retried")
+        deadline = time.time() + 60
+        while time.time() < deadline and ids[1] not in squeue_ids():
+            time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=120)
+        self.assertEqual(proc.returncode, 130, out)
+        deadline = time.time() + 30
+        while time.time() < deadline and set(ids) & squeue_ids():
+            time.sleep(0.5)
+        self.assertFalse(set(ids) & squeue_ids(), "an attempt was left behind")
+        run = summary(ws.results("retry"))["runs"][0]
+        self.assertEqual([a["job_id"] for a in run["attempts"]], ids)
+        self.assertEqual(run["attempts"][0]["state"], "FAILED")
+        self.assertEqual(run["job_state"], "CANCELLED")
 
     def test_non_flaky_failure_is_not_retried(self):
         ws = SlurmWorkspace(tempdir(self))

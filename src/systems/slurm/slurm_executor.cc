@@ -452,6 +452,11 @@ void SlurmExecutor::maybe_finish(Job& job, Tracked& t) {
       if (take_new_job_ids(job, t, true)) return;  // submitted just before it was stopped
     }
   }
+  // An earlier attempt whose end accounting has not recorded yet is asked again next round.
+  if (!t.unresolved_ids.empty() && runner_->now() - t.slurm_done_at < options_.unknown_grace) {
+    job.state = JobState::kCompleting;
+    return;
+  }
   JobAttempt outcome = attempt_of(t.final_status);
   job.state = t.final_status.state;
   job.reason = describe_outcome(t.final_status);
@@ -470,6 +475,12 @@ void SlurmExecutor::cancel(Job& job) {
     stop_wrapper(t);
     // The wrapper may have printed ids we had not read yet: read its output once more.
     take_new_job_ids(job, t, true);
+  }
+  // Earlier attempts ended before the launcher retried: one lookup says how, for the summary.
+  if (!t.unresolved_ids.empty()) {
+    std::vector<std::pair<Job*, std::string>> earlier;
+    for (const std::string& id : t.unresolved_ids) earlier.emplace_back(&job, id);
+    resolve_earlier(earlier, {}, finished_job_records(t.unresolved_ids));
   }
   // Every attempt that may still be queued or running, in one call.
   std::vector<std::string> ids = t.unresolved_ids;
