@@ -24,6 +24,13 @@ set_tests_properties(e2e_nccl PROPERTIES
                      ENVIRONMENT "${BP_E2E_ENV};BENCHPILOT_TEST_SLURM_CONF=${BP_TEST_SLURM_CONF}"
                      FIXTURES_REQUIRED slurm TIMEOUT 900)
 
+add_test(NAME e2e_retries
+         COMMAND ${Python3_EXECUTABLE} -m unittest -v test_retries
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/e2e)
+set_tests_properties(e2e_retries PROPERTIES
+                     ENVIRONMENT "${BP_E2E_ENV};BENCHPILOT_TEST_SLURM_CONF=${BP_TEST_SLURM_CONF}"
+                     FIXTURES_REQUIRED slurm TIMEOUT 900)
+
 add_test(NAME emulator_unit
          COMMAND ${Python3_EXECUTABLE} -m unittest -v emulator_test
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tools/mbridge-emulator)

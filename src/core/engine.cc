@@ -323,6 +323,9 @@ RunRecord Engine::finish(Active& a) {
   rec.job_id = a.job.id;
   rec.workload = a.run.test.test_template_name;
   rec.state = std::string(to_string(a.job.state));
+  for (const JobAttempt& attempt : all_attempts(a.job))
+    rec.attempts.push_back(
+        {attempt.id, std::string(to_string(attempt.state)), attempt.exit_code, attempt.signal});
   JobOutcome job{a.job.id, rec.state, a.job.reason, a.stopped_by_dependency};
   write_job_outcome(dir, job);
   Judgement j = judge(w, dir, job);

@@ -48,14 +48,29 @@ enum class JobState {
 bool is_terminal(JobState s);
 std::string_view to_string(JobState s);
 
+// One scheduler job of a run. A launcher that retries (Megatron-Bridge's --max_retries)
+// submits a new job per attempt.
+struct JobAttempt {
+  std::string id;
+  JobState state = JobState::kUnknown;
+  std::optional<int> exit_code;  // the job's exit code, when the scheduler reported one
+  int signal = 0;                // the signal that ended it, 0 if none
+};
+
 // A job that was started.
 struct Job {
   int handle = 0;  // engine-side identity, unique per executor
-  std::string id;  // scheduler id (Slurm job id, or pid for standalone)
-  JobState state = JobState::kPending;
+  std::string id;  // scheduler id of the current (last) attempt (Slurm job id, or pid)
+  JobState state = JobState::kPending;  // of the current attempt: the verdict's
   std::string reason;  // scheduler's explanation for failures ("CANCELLED by 0", "exit 1")
+  std::optional<int> exit_code;  // of the current attempt, when known
+  int signal = 0;
   std::filesystem::path run_dir;
+  std::vector<JobAttempt> earlier_attempts;  // attempts before the current one, oldest first
 };
+
+// Every attempt of a job, the current one last (none when no id was ever known).
+std::vector<JobAttempt> all_attempts(const Job& job);
 
 class Executor {
  public:

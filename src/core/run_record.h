@@ -12,15 +12,24 @@
 
 namespace bp {
 
+// One scheduler job of a run (a launcher that retries submits several).
+struct AttemptRecord {
+  std::string job_id;
+  std::string state;
+  std::optional<int> exit_code;
+  int signal = 0;
+};
+
 struct RunRecord {
   std::string case_id;
   int iteration = 0;
   int step = 0;  // sweep point number; 0 for a case that is not a sweep
   std::filesystem::path run_dir;
   std::vector<std::pair<std::string, Value>> params;  // swept values of this point
-  std::string job_id;
-  std::string workload;  // test_template_name
-  std::string state;     // scheduler's final state, or "DRY-RUN"
+  std::string job_id;                                 // of the last attempt
+  std::string workload;                               // test_template_name
+  std::string state;  // scheduler's final state (of the last attempt), or "DRY-RUN"
+  std::vector<AttemptRecord> attempts;  // every job submitted for this run, oldest first
   bool passed = false;   // job ended well and the workload's verdict passed (core/judge.h)
   bool skipped = false;  // never ran on purpose (a failed pre-test); `message` says why
   std::string message;   // why it failed

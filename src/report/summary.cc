@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 
@@ -17,6 +19,36 @@ namespace bp {
 namespace fs = std::filesystem;
 
 namespace {
+
+// slurm-job.toml's attempts: [[earlier_attempts]] (a launcher retry), then the job itself.
+std::vector<AttemptRecord> attempts_from_job_file(const Value& job) {
+  std::vector<AttemptRecord> out;
+  auto text = [](const Value& t, std::string_view key) {
+    const Value* v = t.find(key);
+    return v ? v->to_plain_string() : std::string();
+  };
+  if (const Value* earlier = job.find("earlier_attempts"); earlier && earlier->is_array()) {
+    for (const Value& a : earlier->items()) {
+      if (!a.is_table()) continue;
+      AttemptRecord r{text(a, "job_id"), text(a, "state"), std::nullopt, 0};
+      if (const Value* c = a.find("exit_code"); c && c->is_int())
+        r.exit_code = static_cast<int>(c->as_int());
+      if (const Value* s = a.find("signal"); s && s->is_int())
+        r.signal = static_cast<int>(s->as_int());
+      out.push_back(std::move(r));
+    }
+  }
+  AttemptRecord last{text(job, "job_id"), text(job, "state"), std::nullopt, 0};
+  if (last.job_id.empty()) return out;
+  std::string code = text(job, "exit_code");  // "code:signal"
+  if (!code.empty() && std::isdigit(static_cast<unsigned char>(code[0]))) {
+    size_t colon = code.find(':');
+    last.exit_code = std::atoi(code.substr(0, colon).c_str());
+    if (colon != std::string::npos) last.signal = std::atoi(code.c_str() + colon + 1);
+  }
+  out.push_back(std::move(last));
+  return out;
+}
 
 std::string label(const RunRecord& r) {
   std::string s = r.case_id + "/" + std::to_string(r.iteration);
@@ -156,6 +188,13 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
     }
     nlohmann::json metrics = nlohmann::json::object();
     for (const auto& [k, v] : r.metrics) metrics[k] = v;
+    nlohmann::json attempts = nlohmann::json::array();
+    for (const AttemptRecord& a : r.attempts) {
+      nlohmann::json item = {{"job_id", a.job_id}, {"state", a.state}};
+      item["exit_code"] = a.exit_code ? nlohmann::json(*a.exit_code) : nlohmann::json(nullptr);
+      if (a.signal != 0) item["signal"] = a.signal;
+      attempts.push_back(std::move(item));
+    }
     std::string st = status(r);
     passed += st == "PASSED";
     failed += st == "FAILED" || st == "SKIPPED";
@@ -167,6 +206,7 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
                     {"status", st},
                     {"job_state", r.state},
                     {"job_id", r.job_id},
+                    {"attempts", attempts},
                     {"message", r.message},
                     {"parameters", params},
                     {"metrics", metrics}});
@@ -240,6 +280,12 @@ std::vector<RunRecord> collect_results(const fs::path& root) {
     rec.skipped = j.skipped;
     rec.message = j.message;
     collect_run_results(*w, dir, agent_metrics, reward_function, rec);
+    if (fs::exists(dir / "slurm-job.toml")) {
+      try {
+        rec.attempts = attempts_from_job_file(read_toml_file(dir / "slurm-job.toml"));
+      } catch (const std::exception&) {
+      }
+    }
     out.push_back(std::move(rec));
   }
   return out;

@@ -50,6 +50,12 @@ std::string_view to_string(JobState s) {
   return "UNKNOWN";
 }
 
+std::vector<JobAttempt> all_attempts(const Job& job) {
+  std::vector<JobAttempt> out = job.earlier_attempts;
+  if (!job.id.empty()) out.push_back({job.id, job.state, job.exit_code, job.signal});
+  return out;
+}
+
 std::unique_ptr<Executor> make_executor(const System& system) {
   if (system.scheduler == "standalone") return std::make_unique<StandaloneExecutor>(system);
   if (system.scheduler == "slurm") return std::make_unique<SlurmExecutor>(system);

@@ -34,21 +34,23 @@ def needs_slurm(cls):
     return cls
 
 
-def make_emulator_repo(dest):
-    """Copies tools/mbridge-emulator into a git repo tagged like a Megatron-Bridge release."""
+def make_emulator_repo(dest, version="0.3.0"):
+    """The emulator laid out as Megatron-Bridge `version` (tools/mbridge-emulator/make_tree.py),
+    in a git repo tagged v<version>-emulated."""
     if dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(SOURCE_DIR / "tools" / "mbridge-emulator", dest,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    return commit_and_tag(dest, "v0.3.0-emulated")
+    subprocess.run([sys.executable, str(SOURCE_DIR / "tools" / "mbridge-emulator" / "make_tree.py"),
+                    "--version", version, str(dest)], check=True, capture_output=True)
+    return commit_and_tag(dest, f"v{version}-emulated")
 
 
 class SlurmWorkspace:
     """A system TOML for the local cluster, an emulator repo and helpers to run scenarios."""
 
-    def __init__(self, root):
+    def __init__(self, root, version="0.3.0"):
         self.root = pathlib.Path(root)
-        self.repo = make_emulator_repo(self.root / "Megatron-Bridge")
+        self.tag = f"v{version}-emulated"
+        self.repo = make_emulator_repo(self.root / "Megatron-Bridge", version)
         self.image = self.root / "nemo.sqsh"
         self.image.write_text("stand-in image\n")
         self.system = self.root / "system.toml"
@@ -96,7 +98,7 @@ time_limit = "00:05:00"
 {env_vars}
   [[Tests.git_repos]]
   url = "file://{self.repo}"
-  commit = "v0.3.0-emulated"
+  commit = "{self.tag}"
   mount_as = "/opt/Megatron-Bridge"
 '''
 

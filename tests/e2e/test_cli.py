@@ -56,7 +56,7 @@ class DryRun(unittest.TestCase):
         self.assertIn("setup_experiment.py", wrapper)
         self.assertIn("-mr qwen3_30b_a3b", wrapper)
         self.assertIn("--detach false", wrapper)
-        self.assertIn('-hf "$HF_TOKEN"', wrapper)
+        self.assertIn('launch -hf=HF_TOKEN -- ', wrapper)  # named, never expanded on a command line
         for f in all_files(out):
             self.assertNotIn(TOKEN, f.read_text(errors="replace"), f"token leaked into {f}")
         self.assertIn("megatron_bridge_qwen_30b", proc.stdout)  # the table of what would run

@@ -367,6 +367,118 @@ class TrainingProcess(unittest.TestCase):
 
 
 # =============================================================================== live Slurm
+
+
+# --------------------------------------------------------------------------- the two launcher versions
+import make_tree  # noqa: E402
+
+
+def run_tree(tree, script, args, env=None, timeout=60):
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "MBRIDGE_EMULATOR_"))}
+    e["MBRIDGE_EMULATOR_STEP_SLEEP"] = "0"
+    e.update(env or {})
+    return subprocess.run([sys.executable, os.path.join(tree, "scripts", "performance", script)] + args,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout, env=e)
+
+
+class Versions(unittest.TestCase):
+    """make_tree.py lays out v0.3.0 or v0.6.0; the tree's perf_recipes/ folder picks the behaviour."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.root = tempfile.mkdtemp(prefix="mbe-versions-")
+        cls.v03 = make_tree.make_tree(os.path.join(cls.root, "v03"), "0.3.0")
+        cls.v06 = make_tree.make_tree(os.path.join(cls.root, "v06"), "0.6.0")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.root, ignore_errors=True)
+
+    def dry(self, tree, args):
+        return run_tree(tree, "setup_experiment.py", args + ["-d"], env={"NEMORUN_HOME": self.root})
+
+    def test_layouts(self):
+        marker = os.path.join("src", "megatron", "bridge", "perf_recipes")
+        self.assertFalse(os.path.exists(os.path.join(self.v03, marker)))
+        self.assertTrue(os.path.isdir(os.path.join(self.v06, marker)))
+        self.assertFalse(os.path.exists(os.path.join(self.v03, "v0.6")), "overlay folder copied")
+        self.assertTrue(os.path.isfile(os.path.join(self.v06, "scripts", "performance", "bootstrap.py")))
+        with open(os.path.join(self.v03, "scripts", "performance", "argument_parser.py")) as f:
+            self.assertNotIn('"--offline"', f.read())
+        with open(os.path.join(self.v06, "scripts", "performance", "argument_parser.py")) as f:
+            text = f.read()
+        self.assertIn('add_argument("--offline"', text)
+        self.assertNotIn("dgxc_", text)
+
+    def test_each_version_rejects_what_it_lacks(self):
+        cases = [
+            (self.v03, BASE + ["--task", "peft"], "invalid choice: 'peft'"),
+            (self.v03, ["-m", "llama", "-mr", "llama3_8b", "-g", "vr200", "-ng", "8"], "invalid choice: 'vr200'"),
+            (self.v03, ["-m", "llama", "-mr", "llama3_8b", "-ng", "8"], "required: -g/--gpu"),
+            (self.v06, BASE + ["--task", "lora"], "invalid choice: 'lora'"),
+            (self.v06, ["-m", "llama", "-mr", "llama3_8b", "-ng", "8"], "required: -g/--gpu"),
+            (self.v06, BASE + ["--offline", "-hf", "hf_x"], "not allowed with argument"),
+            (self.v06, BASE + ["--dgxc_cluster", "c"], None),  # unknown: warned, then fails in the job
+        ]
+        for tree, args, message in cases:
+            p = self.dry(tree, args)
+            if message is None:
+                self.assertIn("unrecognized arguments", p.stderr, args)
+                continue
+            self.assertEqual(p.returncode, 2, (tree, args, p.stdout[-500:]))
+            self.assertIn(message, p.stderr, args)
+        for tree, args in ((self.v03, BASE + ["--task", "lora"]), (self.v06, BASE + ["--task", "peft"]),
+                           (self.v06, ["-m", "llama", "-mr", "llama3_8b", "-g", "vr200", "-ng", "8"]),
+                           (self.v06, ["-m", "llama", "-mr", "llama3_8b", "-g", "r100", "-ng", "8"]),
+                           (self.v06, BASE + ["--offline"])):
+            p = self.dry(tree, args)
+            self.assertEqual(p.returncode, 0, (args, p.stderr))
+
+    def test_flag_a_version_lacks_fails_the_job(self):
+        # v0.3.0 forwards the unknown --offline to the training script, where Hydra rejects it.
+        p = run_tree(self.v03, "run_script.py", BASE + ["-ms", "2", "--offline"])
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("OverrideParseException", p.stderr)
+        self.assertEqual(STEP_RE.findall(p.stdout), [])
+        p = run_tree(self.v06, "run_script.py", BASE + ["-ms", "2", "--offline", "--task", "peft"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(STEP_RE.findall(p.stdout)), 2)
+
+    def test_v06_names_nodes_and_forwarding(self):
+        p = self.dry(self.v06, ["-m", "qwen", "-mr", "qwen3_30b_a3b", "-g", "gb200", "-ng", "8", "-c", "fp8_mx",
+                                "-lgc", "1500", "-E", "A=1,2", "-ce", "A=0", "-hf", "hf_emuSecret",
+                                "-cv", "large_scale"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        name = "pretrain_qwen3_30b_a3b_fp8_mx_gpus8_gb200_large_scale"
+        self.assertIn(f"#SBATCH --job-name={name}", sbatch_lines(p.stdout))
+        self.assertIn("#SBATCH --nodes=2", sbatch_lines(p.stdout))  # gb200: 4 GPUs per node
+        exec_line = [ln for ln in p.stdout.splitlines() if ln.startswith("exec ")][0]
+        self.assertIn("bootstrap.py", exec_line)
+        self.assertNotIn("-lgc", exec_line)  # launcher-only flags are not forwarded
+        self.assertNotIn("hf_emuSecret", exec_line)  # the token goes by environment
+        self.assertIn("export A=1,2\n", p.stdout)  # -E wins over -ce
+        self.assertIn("export HF_TOKEN=hf_emuSecret", p.stdout)
+        p = self.dry(self.v03, ["-m", "llama", "-mr", "llama3_8b", "-g", "gb200", "-ng", "8"])
+        self.assertIn("#SBATCH --nodes=1", sbatch_lines(p.stdout))  # v0.3.0: 8 per node whatever -g
+        self.assertIn("run_script.py", [ln for ln in p.stdout.splitlines() if ln.startswith("exec ")][0])
+
+    def test_qwen3_needs_a_token_or_offline(self):
+        qwen = ["-m", "qwen3", "-mr", "qwen3_30b_a3b", "-g", "h100", "-ng", "8"]
+        self.assertIn("HF token is required", self.dry(self.v03, qwen).stderr)
+        self.assertIn("requires --hf_token (online) or --offline", self.dry(self.v06, qwen).stderr)
+        self.assertEqual(self.dry(self.v06, qwen + ["--offline"]).returncode, 0)
+        self.assertEqual(self.dry(self.v03, qwen + ["-hf", "hf_x"]).returncode, 0)
+
+    def test_flaky_fault_fails_only_the_first_attempt(self):
+        p = train(BASE + ["-ms", "2", "emulator.fault=flaky"])
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("Connection reset by peer", p.stderr)
+        self.assertEqual(STEP_RE.findall(p.stdout), [])
+        p = train(BASE + ["-ms", "2", "emulator.fault=flaky"], env={"MBRIDGE_EMULATOR_ATTEMPT": "2"})
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(STEP_RE.findall(p.stdout)), 2)
+
+
 def cluster_problem():
     if not os.environ.get("SLURM_CONF"):
         return "SLURM_CONF is not set (start one: bash scripts/local-slurm/start.sh DIR; source DIR/env.sh)"
@@ -455,6 +567,20 @@ class LiveSlurm(unittest.TestCase):
         _, text = self.log_file("pretrain_llama3_8b_bf16_gpus8_tp2_pp1_cp1_vpNone_ep1_etpNone_mbs1_gbs128")
         self.assertIn("Traceback (most recent call last)", text)
         self.assertIn("injected crash at iteration 2", text)
+
+    def test_flaky_first_attempt_is_retried_as_a_new_job(self):
+        p = self.launch(["-cb", "export MBRIDGE_EMULATOR_FAULT=flaky", "-tp", "2", "-cp", "1"], steps=2)
+        self.assertEqual(p.returncode, 0, p.stdout[-3000:] + p.stderr[-2000:])
+        exp = "pretrain_llama3_8b_bf16_gpus8_tp2_pp1_cp1_vpNone_ep1_etpNone_mbs1_gbs128"
+        launched = re.findall(r"Launched app: slurm_tunnel://nemo_run/(\d+)", p.stdout)
+        listed = re.findall(r"- Job id: (\d+)", p.stdout)
+        self.assertEqual(len(launched), 2, p.stdout[-3000:])
+        self.assertNotEqual(launched[0], launched[1])
+        self.assertEqual(listed, launched)
+        self.assertIn(f"Starting attempt 2 of 3 for {exp}", p.stdout)
+        self.assertLess(p.stdout.index("Connection reset by peer"), p.stdout.index("Starting attempt 2"))
+        self.assertEqual(len(os.listdir(os.path.join(self.home, "experiments", exp))), 2)
+        self.assertEqual(len([ln for ln in p.stdout.splitlines() if STEP_RE.search(ln)]), 2)
 
     def test_detach_returns_after_submission(self):
         p = launcher(["-p", self.part, "-t", "00:05:00", "-ng", "8", "--detach", "true", "-ms", "2", "-m", "llama",

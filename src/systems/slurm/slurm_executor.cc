@@ -1,5 +1,6 @@
 #include "systems/slurm/slurm_executor.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "systems/slurm/cluster_probe.h"
@@ -157,7 +158,7 @@ Job SlurmExecutor::submit_wrapper(const JobRequest& req, Job job, Tracked& t) {
 
 // ---------------------------------------------------------------------------- wrappers
 
-std::optional<std::string> SlurmExecutor::scan_wrapper_output(Tracked& t, bool final) {
+std::vector<std::string> SlurmExecutor::scan_wrapper_output(Tracked& t, bool final) {
   std::ifstream in(t.run_dir / "submit.stdout", std::ios::binary);
   if (in) {
     in.seekg(static_cast<std::streamoff>(t.stdout_offset));
@@ -167,22 +168,56 @@ std::optional<std::string> SlurmExecutor::scan_wrapper_output(Tracked& t, bool f
   }
   // Only whole lines: "Submitted batch job 1" may be the first half of "...job 12".
   size_t end = final ? t.stdout_partial.size() : t.stdout_partial.rfind('\n');
-  if (end == std::string::npos) return std::nullopt;
+  if (end == std::string::npos) return {};
   std::string complete = t.stdout_partial.substr(0, end);
   t.stdout_partial.erase(0, final ? end : end + 1);
-  return find_submitted_job_id(complete);
+  return find_submitted_job_ids(complete);
+}
+
+bool SlurmExecutor::take_new_job_ids(Job& job, Tracked& t, bool final) {
+  bool next_attempt = false;
+  for (const std::string& id : scan_wrapper_output(t, final)) {
+    if (!t.seen_ids.insert(id).second) continue;
+    our_ids_.insert(id);
+    if (job.id.empty()) {
+      job.id = id;
+      log::info(t.name + " submitted Slurm job " + job.id);
+    } else {
+      start_next_attempt(job, t, id);
+      next_attempt = true;
+    }
+  }
+  return next_attempt;
+}
+
+void SlurmExecutor::start_next_attempt(Job& job, Tracked& t, const std::string& id) {
+  JobAttempt previous{job.id, job.state, job.exit_code, job.signal};
+  if (t.slurm_done) {
+    previous = attempt_of(t.final_status);
+    previous.id = job.id;
+  } else {
+    t.unresolved_ids.push_back(job.id);  // it ended before the retry; the next query says how
+  }
+  job.earlier_attempts.push_back(previous);
+  log::info(t.name + ": the launcher submitted attempt " +
+            std::to_string(job.earlier_attempts.size() + 1) + " as Slurm job " + id + " (job " +
+            job.id + " ended " + std::string(to_string(previous.state)) + ")");
+  job.id = id;
+  job.state = JobState::kPending;
+  job.reason.clear();
+  job.exit_code.reset();
+  job.signal = 0;
+  t.slurm_done = false;
+  t.final_status = {};
+  t.missing_since.reset();
+  t.awaiting_accounting_since.reset();
+  t.failed_rounds = 0;
 }
 
 void SlurmExecutor::check_wrapper(Job& job, Tracked& t) {
   if (t.wrapper > 0 && !t.wrapper_status) t.wrapper_status = try_wait_group(t.wrapper);
+  take_new_job_ids(job, t, t.wrapper_status.has_value());
   if (!job.id.empty()) return;
-  std::optional<std::string> id = scan_wrapper_output(t, t.wrapper_status.has_value());
-  if (id) {
-    job.id = *id;
-    our_ids_.insert(job.id);
-    log::info(t.name + " submitted Slurm job " + job.id);
-    return;
-  }
   if (t.wrapper_status) {
     job.state = JobState::kFailed;
     job.reason = "the submission wrapper ended (" + t.wrapper_status->describe() +
@@ -204,6 +239,7 @@ void SlurmExecutor::stop_wrapper(Tracked& t) {
 void SlurmExecutor::poll(std::vector<Job*>& active) {
   commands_.begin_round();
   std::vector<Job*> query;
+  std::vector<std::pair<Job*, std::string>> earlier;
   for (Job* job : active) {
     auto it = tracked_.find(job->handle);
     if (it == tracked_.end() || it->second.finished) continue;
@@ -212,18 +248,38 @@ void SlurmExecutor::poll(std::vector<Job*>& active) {
       check_wrapper(*job, t);
       if (t.finished || job->id.empty()) continue;
     }
+    for (const std::string& id : t.unresolved_ids) earlier.emplace_back(job, id);
     if (t.slurm_done)
       maybe_finish(*job, t);
     else
       query.push_back(job);
   }
-  if (!query.empty()) query_slurm(query);
+  if (!query.empty() || !earlier.empty()) query_slurm(query, earlier);
   commands_.end_round();
 }
 
-void SlurmExecutor::query_slurm(const std::vector<Job*>& jobs) {
+void SlurmExecutor::resolve_earlier(const std::vector<std::pair<Job*, std::string>>& earlier,
+                                    const std::map<std::string, SlurmJobStatus>& in_queue,
+                                    const std::map<std::string, SlurmJobStatus>& records) {
+  for (const auto& [job, id] : earlier) {
+    const SlurmJobStatus* status = nullptr;
+    if (auto r = records.find(id); r != records.end() && is_terminal(r->second.state))
+      status = &r->second;
+    else if (auto q = in_queue.find(id); q != in_queue.end() && is_terminal(q->second.state))
+      status = &q->second;
+    if (!status) continue;  // asked again next round
+    for (JobAttempt& a : job->earlier_attempts)
+      if (a.id == id) a = attempt_of(*status);
+    std::vector<std::string>& pending = tracked_.at(job->handle).unresolved_ids;
+    pending.erase(std::remove(pending.begin(), pending.end(), id), pending.end());
+  }
+}
+
+void SlurmExecutor::query_slurm(const std::vector<Job*>& jobs,
+                                const std::vector<std::pair<Job*, std::string>>& earlier) {
   std::vector<std::string> ids;
   for (Job* j : jobs) ids.push_back(j->id);
+  for (const auto& e : earlier) ids.push_back(e.second);
   const std::string id_list = join(ids, ",");
   CommandResult r = commands_.call(
       {"squeue", "-h", "-j", id_list, "--states=all", "-o", std::string(kSqueueFormat)}, true,
@@ -251,8 +307,13 @@ void SlurmExecutor::query_slurm(const std::vector<Job*>& jobs) {
     auto q = in_queue.find(job->id);
     if (q == in_queue.end() || is_terminal(q->second.state)) need_records.push_back(job->id);
   }
+  for (const auto& e : earlier) {
+    auto q = in_queue.find(e.second);
+    if (q == in_queue.end() || is_terminal(q->second.state)) need_records.push_back(e.second);
+  }
   std::map<std::string, SlurmJobStatus> records;
   if (!need_records.empty()) records = finished_job_records(need_records);
+  resolve_earlier(earlier, in_queue, records);
 
   const auto now = runner_->now();
   for (Job* job : jobs) {
@@ -378,6 +439,8 @@ void SlurmExecutor::give_up(Job& job, Tracked& t, const std::string& why) {
 void SlurmExecutor::maybe_finish(Job& job, Tracked& t) {
   if (t.self_submitting && t.wrapper > 0 && !t.wrapper_status) {
     t.wrapper_status = try_wait_group(t.wrapper);
+    // The launcher may retry: the wrapper then reports the next attempt's job.
+    if (take_new_job_ids(job, t, t.wrapper_status.has_value())) return;
     if (!t.wrapper_status) {
       if (runner_->now() - t.slurm_done_at < options_.wrapper_grace) {
         job.state = JobState::kCompleting;  // the wrapper is still relaying the log
@@ -386,10 +449,19 @@ void SlurmExecutor::maybe_finish(Job& job, Tracked& t) {
       log::warn(t.name + ": the submission wrapper is still running after Slurm job " + job.id +
                 " ended; stopping it");
       stop_wrapper(t);
+      if (take_new_job_ids(job, t, true)) return;  // submitted just before it was stopped
     }
   }
+  // An earlier attempt whose end accounting has not recorded yet is asked again next round.
+  if (!t.unresolved_ids.empty() && runner_->now() - t.slurm_done_at < options_.unknown_grace) {
+    job.state = JobState::kCompleting;
+    return;
+  }
+  JobAttempt outcome = attempt_of(t.final_status);
   job.state = t.final_status.state;
   job.reason = describe_outcome(t.final_status);
+  job.exit_code = outcome.exit_code;
+  job.signal = outcome.signal;
   t.finished = true;
 }
 
@@ -401,13 +473,23 @@ void SlurmExecutor::cancel(Job& job) {
   Tracked& t = it->second;
   if (t.self_submitting) {
     stop_wrapper(t);
-    // The wrapper may have printed an id we had not read yet: read its output once more.
-    if (job.id.empty())
-      if (auto id = scan_wrapper_output(t, true)) job.id = *id;
+    // The wrapper may have printed ids we had not read yet: read its output once more.
+    take_new_job_ids(job, t, true);
   }
-  if (!job.id.empty() && !t.slurm_done) {
-    CommandResult r = commands_.call({"scancel", job.id}, true, command_options());
-    if (!r.ok()) log::warn("scancel " + job.id + ": " + error_text(r));
+  // Earlier attempts ended before the launcher retried: one lookup says how, for the summary.
+  if (!t.unresolved_ids.empty()) {
+    std::vector<std::pair<Job*, std::string>> earlier;
+    for (const std::string& id : t.unresolved_ids) earlier.emplace_back(&job, id);
+    resolve_earlier(earlier, {}, finished_job_records(t.unresolved_ids));
+  }
+  // Every attempt that may still be queued or running, in one call.
+  std::vector<std::string> ids = t.unresolved_ids;
+  if (!job.id.empty() && !t.slurm_done) ids.push_back(job.id);
+  if (!ids.empty()) {
+    std::vector<std::string> argv = {"scancel"};
+    argv.insert(argv.end(), ids.begin(), ids.end());
+    CommandResult r = commands_.call(argv, true, command_options());
+    if (!r.ok()) log::warn("scancel " + join(ids, " ") + ": " + error_text(r));
   }
   job.state = JobState::kCancelled;
   job.reason = "cancelled by benchpilot";
@@ -461,6 +543,18 @@ void SlurmExecutor::write_job_metadata(const Job& job) {
     if (r.ok()) doc = job_metadata_from_scontrol(parse_key_values(r.out), facts);
   }
   if (doc.is_none()) doc = job_metadata_from_facts(facts);
+  if (!job.earlier_attempts.empty()) {  // a launcher retry: the file describes the last attempt
+    Value earlier = Value::array();
+    for (const JobAttempt& a : job.earlier_attempts) {
+      Value item = Value::table();
+      item.set("job_id", Value::string(a.id));
+      item.set("state", Value::string(std::string(to_string(a.state))));
+      if (a.exit_code) item.set("exit_code", Value::integer(*a.exit_code));
+      if (a.signal != 0) item.set("signal", Value::integer(a.signal));
+      earlier.push_back(std::move(item));
+    }
+    doc.set("earlier_attempts", std::move(earlier));
+  }
   fs::path path = job.run_dir / "slurm-job.toml";
   std::ofstream out(path);
   out << to_toml_document(doc);

@@ -3,7 +3,10 @@
 // Submission: workloads that submit themselves (Megatron-Bridge's launcher wrapper) run as
 // `/bin/bash -c <command>` in the background, leader of their own process group, with
 // stdout/stderr in submit.stdout/submit.stderr of the run dir; the job id is read from the
-// "Submitted batch job N" line the wrapper prints. Other workloads get sbatch.sh in the run
+// "Submitted batch job N" lines the wrapper prints. A launcher that retries submits a new job
+// per attempt: each new id becomes the job's current attempt (the verdict's), the previous one
+// is kept in Job::earlier_attempts, and its final state is learned within the same per-round
+// scheduler calls. Other workloads get sbatch.sh in the run
 // dir, submitted with `sbatch --parsable`. Either way the spec's process_env reaches the job
 // through the environment, never a file or a command line.
 //
@@ -70,7 +73,9 @@ class SlurmExecutor : public Executor {
   // scancel, and for self-submitting jobs kill the wrapper's process group first (then look
   // once more for an id it printed, so no job is left behind).
   void cancel(Job& job) override;
-  // slurm-job.toml from sacct, else `scontrol show job`, else what benchpilot saw.
+  // slurm-job.toml from sacct, else `scontrol show job`, else what benchpilot saw, about the
+  // last attempt; earlier attempts of a retrying launcher are listed in [[earlier_attempts]]
+  // (job_id, state, exit_code, signal).
   void write_job_metadata(const Job& job) override;
   // first_poll_interval, doubling while nothing changes, up to system.monitor_interval.
   std::chrono::milliseconds next_poll_interval(int quiet_rounds) const override;
@@ -93,6 +98,9 @@ class SlurmExecutor : public Executor {
     std::optional<ExitStatus> wrapper_status;
     uint64_t stdout_offset = 0;
     std::string stdout_partial;
+    std::set<std::string> seen_ids;  // every job id the wrapper reported
+    // Earlier attempts whose end Slurm has not told yet (the launcher retried between polls).
+    std::vector<std::string> unresolved_ids;
     // Monitoring.
     bool slurm_done = false;
     SlurmJobStatus final_status;
@@ -106,8 +114,16 @@ class SlurmExecutor : public Executor {
   Job submit_batch(const JobRequest& req, Job job, Tracked& t);
   Job submit_wrapper(const JobRequest& req, Job job, Tracked& t);
   void check_wrapper(Job& job, Tracked& t);
-  std::optional<std::string> scan_wrapper_output(Tracked& t, bool final);
-  void query_slurm(const std::vector<Job*>& jobs);
+  std::vector<std::string> scan_wrapper_output(Tracked& t, bool final);
+  // Follows the ids the wrapper printed since the last look; true when a new attempt began.
+  bool take_new_job_ids(Job& job, Tracked& t, bool final);
+  void start_next_attempt(Job& job, Tracked& t, const std::string& id);
+  // `earlier`: unresolved earlier attempts (job, id), asked in the same calls.
+  void query_slurm(const std::vector<Job*>& jobs,
+                   const std::vector<std::pair<Job*, std::string>>& earlier);
+  void resolve_earlier(const std::vector<std::pair<Job*, std::string>>& earlier,
+                       const std::map<std::string, SlurmJobStatus>& in_queue,
+                       const std::map<std::string, SlurmJobStatus>& records);
   std::map<std::string, SlurmJobStatus> finished_job_records(const std::vector<std::string>& ids);
   void read_job_completion_log();
   void give_up(Job& job, Tracked& t, const std::string& why);

@@ -70,8 +70,10 @@ struct FakeSlurm {
       return FakeCommandRunner::ok(out);
     }
     if (cmd == "scancel") {
-      cancelled.push_back(argv[1]);
-      queue[argv[1]] = "CANCELLED|None";
+      for (size_t i = 1; i < argv.size(); ++i) {
+        cancelled.push_back(argv[i]);
+        queue[argv[i]] = "CANCELLED|None";
+      }
       return FakeCommandRunner::ok("");
     }
     if (cmd == "scontrol" && argv[1] == "show" && argv[2] == "config") {
@@ -570,6 +572,97 @@ TEST_F(SlurmExecutorTest, CancelBeforeAnyIdKillsTheWrapper) {
   ex->cancel(job);
   EXPECT_EQ(job.state, JobState::kCancelled);
   EXPECT_TRUE(slurm_.cancelled.empty());
+}
+
+// Megatron-Bridge's launcher retries a flaky failure with a new Slurm job (--max_retries): the
+// wrapper prints the new id after the first job ended; the run follows it, and the verdict is
+// the last attempt's.
+TEST_F(SlurmExecutorTest, LauncherRetryIsFollowedToTheLastAttempt) {
+  auto ex = make();
+  JobRequest req = request("mb",
+                           "echo 'Submitted batch job 201'; while [ ! -f retry ]; do sleep 0.02; "
+                           "done; echo 'Submitted batch job 202'; "
+                           "while [ ! -f release ]; do sleep 0.02; done",
+                           true);
+  Job job = ex->submit(req);
+  slurm_.queue["201"] = "FAILED|NonZeroExitCode";
+  slurm_.acct["201"] = "FAILED|1:0|None";
+  std::vector<Job*> active{&job};
+  for (int i = 0; i < 500 && job.state != JobState::kCompleting; ++i) {
+    ex->poll(active);
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_EQ(job.state, JobState::kCompleting) << "attempt 1 ended; the launcher decides";
+  slurm_.queue["202"] = "RUNNING|None";
+  std::ofstream(req.run_dir / "retry") << "";
+  for (int i = 0; i < 500 && job.id != "202"; ++i) {
+    ex->poll(active);
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_EQ(job.id, "202");
+  ASSERT_EQ(job.earlier_attempts.size(), 1u);
+  EXPECT_EQ(job.earlier_attempts[0].id, "201");
+  EXPECT_EQ(job.earlier_attempts[0].state, JobState::kFailed);
+  EXPECT_EQ(job.earlier_attempts[0].exit_code, 1);
+  ex->poll(active);
+  EXPECT_EQ(job.state, JobState::kRunning);
+  slurm_.queue["202"] = "COMPLETED|None";
+  slurm_.acct["202"] = "COMPLETED|0:0|None";
+  std::ofstream(req.run_dir / "release") << "";
+  poll_until_done(*ex, job);
+  EXPECT_EQ(job.state, JobState::kCompleted);
+  std::vector<JobAttempt> attempts = all_attempts(job);
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[1].id, "202");
+  EXPECT_EQ(attempts[1].state, JobState::kCompleted);
+  EXPECT_EQ(attempts[1].exit_code, 0);
+  EXPECT_LE(ex->call_stats().max_calls_per_round, 2);
+}
+
+// The retry happened between two polls: the first attempt was never seen ending. Its state is
+// asked in the same squeue/sacct calls as the current attempt's.
+TEST_F(SlurmExecutorTest, AttemptNeverSeenEndingIsResolvedWithinTheRoundsCalls) {
+  auto ex = make();
+  JobRequest req = request("mb",
+                           "echo 'Submitted batch job 301'; echo 'Submitted batch job 302'; "
+                           "while [ ! -f release ]; do sleep 0.02; done",
+                           true);
+  Job job = ex->submit(req);
+  slurm_.queue["301"] = "FAILED|NonZeroExitCode";
+  slurm_.acct["301"] = "FAILED|1:0|None";
+  slurm_.queue["302"] = "RUNNING|None";
+  std::vector<Job*> active{&job};
+  for (int i = 0; i < 500 && job.id != "302"; ++i) {
+    ex->poll(active);
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_EQ(job.id, "302");
+  for (int i = 0; i < 5; ++i) ex->poll(active);
+  ASSERT_EQ(job.earlier_attempts.size(), 1u);
+  EXPECT_EQ(job.earlier_attempts[0].id, "301");
+  EXPECT_EQ(job.earlier_attempts[0].state, JobState::kFailed);
+  EXPECT_EQ(job.earlier_attempts[0].exit_code, 1);
+  EXPECT_EQ(job.state, JobState::kRunning);
+  EXPECT_LE(ex->call_stats().max_calls_per_round, 2);
+  slurm_.queue["302"] = "COMPLETED|None";
+  slurm_.acct["302"] = "COMPLETED|0:0|None";
+  std::ofstream(req.run_dir / "release") << "";
+  poll_until_done(*ex, job);
+  EXPECT_EQ(job.state, JobState::kCompleted);
+}
+
+TEST_F(SlurmExecutorTest, CancelStopsEveryAttemptInOneCall) {
+  auto ex = make();
+  JobRequest req = request(
+      "mb", "echo 'Submitted batch job 401'; echo 'Submitted batch job 402'; sleep 60", true);
+  Job job = ex->submit(req);
+  for (int i = 0; i < 500 && read(req.run_dir / "submit.stdout").size() < 48; ++i)
+    std::this_thread::sleep_for(milliseconds(10));
+  ex->cancel(job);
+  EXPECT_EQ(job.state, JobState::kCancelled);
+  EXPECT_EQ(job.id, "402");
+  EXPECT_EQ(slurm_.cancelled, (std::vector<std::string>{"401", "402"}));
+  EXPECT_EQ(runner_->count("scancel"), 1);
 }
 
 TEST(SlurmExecutorFactory, MakesASlurmExecutor) {

@@ -100,6 +100,14 @@ std::optional<std::string> find_submitted_job_id(std::string_view text) {
   return number_after(text, "submitted with Job ID");
 }
 
+std::vector<std::string> find_submitted_job_ids(std::string_view text) {
+  std::vector<std::string> ids;
+  for_each_line(text, [&](std::string_view line) {
+    if (auto id = number_after(line, "Submitted batch job")) ids.push_back(*id);
+  });
+  return ids;
+}
+
 std::optional<std::string> parse_sbatch_job_id(std::string_view out) {
   if (auto id = find_submitted_job_id(out)) return id;
   return parse_parsable_job_id(out);

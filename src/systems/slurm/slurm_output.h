@@ -20,6 +20,10 @@ std::optional<std::string> parse_parsable_job_id(std::string_view out);
 // Megatron-Bridge wrapper), else NeMo-Launcher's "submitted with Job ID N".
 std::optional<std::string> find_submitted_job_id(std::string_view text);
 
+// Every "Submitted batch job N" line's id in a wrapper's output, in order (a launcher that
+// retries submits several jobs; the wrapper prints each once).
+std::vector<std::string> find_submitted_job_ids(std::string_view text);
+
 // Any of the above: --parsable output or a "Submitted ..." line.
 std::optional<std::string> parse_sbatch_job_id(std::string_view out);
 

@@ -25,6 +25,16 @@ TEST(SlurmOutput, SubmittedJobIdLines) {
   EXPECT_FALSE(parse_sbatch_job_id("error\n"));
 }
 
+TEST(SlurmOutput, EverySubmittedJobIdInOrder) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(find_submitted_job_ids(""), V{});
+  EXPECT_EQ(find_submitted_job_ids("Submitted batch job 7\nnoise\nSubmitted batch job 8\n"),
+            (V{"7", "8"}));
+  EXPECT_EQ(find_submitted_job_ids("Submitted batch job \nSubmitted batch job 9"), V{"9"});
+  EXPECT_EQ(find_submitted_job_ids("Submitted batch job 9\nSubmitted batch job 9\n"),
+            (V{"9", "9"}));  // deduplicating is the caller's business
+}
+
 TEST(SlurmOutput, SqueueLines) {
   // Captured from Slurm 22.05: squeue -h -j 3,2,1 --states=all -o '%i|%T|%r'
   auto s = parse_squeue_output(

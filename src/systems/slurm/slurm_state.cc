@@ -81,6 +81,18 @@ JobState job_state_from_slurm(std::string_view text, bool* known) {
   return JobState::kRunning;
 }
 
+JobAttempt attempt_of(const SlurmJobStatus& status) {
+  JobAttempt a;
+  a.id = status.id;
+  a.state = status.state;
+  if (!trim(status.exit_code).empty()) {
+    auto [code, signal] = split_exit_code(status.exit_code);
+    a.exit_code = code;
+    a.signal = signal;
+  }
+  return a;
+}
+
 std::string describe_outcome(const SlurmJobStatus& status) {
   if (status.state == JobState::kCompleted) return "";
   std::vector<std::string> parts;

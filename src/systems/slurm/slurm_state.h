@@ -28,4 +28,7 @@ struct SlurmJobStatus {
 // empty for a job that completed normally.
 std::string describe_outcome(const SlurmJobStatus& status);
 
+// The attempt record of a finished job: its id, state, exit code and signal.
+JobAttempt attempt_of(const SlurmJobStatus& status);
+
 }  // namespace bp

@@ -295,8 +295,12 @@ std::vector<std::string> launcher_arguments(const TestRun& run, const System& sy
   return a.take();
 }
 
+fs::path launcher_script(const LauncherInputs& in) {
+  return in.mbridge_dir / "scripts" / "performance" / "setup_experiment.py";
+}
+
 std::string launcher_command(const TestRun& run, const System& system, const LauncherInputs& in) {
-  fs::path script = in.mbridge_dir / "scripts" / "performance" / "setup_experiment.py";
+  fs::path script = launcher_script(in);
   std::string line = "NEMORUN_HOME=\"" + in.run_dir.string() + "\" " +
                      shell_word(in.python.string()) + " " + shell_word(script.string());
   for (const std::string& w : launcher_arguments(run, system, in)) line += " " + w;

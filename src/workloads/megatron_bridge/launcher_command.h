@@ -32,6 +32,9 @@ struct LauncherInputs {
 std::vector<std::string> launcher_arguments(const TestRun& run, const System& system,
                                             const LauncherInputs& in);
 
+// <clone>/scripts/performance/setup_experiment.py
+std::filesystem::path launcher_script(const LauncherInputs& in);
+
 // `NEMORUN_HOME="<run dir>" <python> <clone>/scripts/performance/setup_experiment.py <args>`.
 std::string launcher_command(const TestRun& run, const System& system, const LauncherInputs& in);
 

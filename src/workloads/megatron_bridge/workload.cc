@@ -50,33 +50,57 @@ std::string written_string(const TestDefinition& test, std::string_view key) {
   return v && v->is_string() ? std::string(trim(v->as_string())) : std::string();
 }
 
-// Everything a user wrote that ends up in the generated launcher script, except the secret
-// fields themselves (which the script only references as "$HF_TOKEN" / "$WANDB_API_KEY").
-std::string user_text_in_script(const TestDefinition& test, const System& system) {
+// A value somebody wrote that ends up in the generated launcher script, and where it was written.
+struct UserValue {
+  std::string key;
+  SourceLoc loc;
   std::string text;
-  for (const auto& [key, value] : final_env_vars(test, system)) text += key + "=" + value + "\n";
-  for (const auto& [key, value] : test.extra_cmd_args) text += key + "=" + value + "\n";
-  for (const std::string& m : test.extra_container_mounts) text += m + "\n";
+};
+
+// The strings a user wrote that reach the generated launcher script, except the secret fields
+// themselves (which the script only references as "$HF_TOKEN" / "$WANDB_API_KEY"). Numbers and
+// booleans cannot be secrets and are left out.
+std::vector<UserValue> user_values_in_script(const TestDefinition& test, const System& system) {
+  std::vector<UserValue> out;
+  auto add = [&](const std::string& key, const Value& v) {
+    if (v.is_string()) out.push_back({key, v.loc(), v.as_string()});
+    if (v.is_array())
+      for (const Value& item : v.items())
+        if (item.is_string()) out.push_back({key, item.loc(), item.as_string()});
+  };
+  const Value& env = test.extra_env_vars;
+  for (size_t i = 0; i < env.keys().size(); ++i)
+    add("extra_env_vars." + env.keys()[i], env.items()[i]);
+  for (const auto& [key, value] : system.global_env_vars)
+    out.push_back({"global_env_vars." + key, system.loc, value});
+  for (const auto& [key, value] : test.extra_cmd_args)
+    out.push_back({"extra_cmd_args." + key, test.loc, value});
+  for (const std::string& m : test.extra_container_mounts)
+    out.push_back({"extra_container_mounts", test.loc, m});
   for (size_t i = 0; i < test.cmd_args.keys().size(); ++i) {
     const std::string& key = test.cmd_args.keys()[i];
-    if (key != "hf_token" && key != "wandb_key")
-      text += key + "=" + test.cmd_args.items()[i].to_plain_string() + "\n";
+    if (key != "hf_token" && key != "wandb_key") add("cmd_args." + key, test.cmd_args.items()[i]);
   }
-  text += system.account + "\n" + system.default_partition + "\n" + system.extra_srun_args + "\n";
-  return text;
+  out.push_back({"account", system.loc, system.account});
+  out.push_back({"default_partition", system.loc, system.default_partition});
+  out.push_back({"extra_srun_args", system.loc, system.extra_srun_args});
+  return out;
 }
 
 // Guards the rule that no secret lands in a generated file (e.g. a token pasted into
-// extra_env_vars would otherwise end up in a -cb export). Only user-written values are
-// searched, so a short token cannot match the script's own text.
-void refuse_secret(const std::string& user_text, const std::string& secret,
-                   const TestDefinition& test, std::string_view what) {
-  if (secret.empty() || user_text.find(secret) == std::string::npos) return;
-  throw ConfigError(test.loc, "extra_env_vars",
-                    "the " + std::string(what) +
-                        " appears in a value that would be written into the generated launcher "
-                        "script (extra_env_vars, extra_cmd_args, container mounts or cmd_args); "
-                        "pass it only through cmd_args or the environment");
+// extra_env_vars would otherwise end up in a -cb export). A secret is compared with whole
+// user-written values, never with the script's own text, and values too short to be secrets
+// (HF_TOKEN=1) are not compared at all (see kMinSecretLength).
+void refuse_secret(const std::vector<UserValue>& values, const std::string& secret,
+                   std::string_view what) {
+  if (secret.size() < kMinSecretLength) return;
+  for (const UserValue& v : values) {
+    if (trim(v.text) != secret) continue;
+    throw ConfigError(v.loc, v.key,
+                      "this value is the " + std::string(what) +
+                          ", and it would be written into the generated launcher script; pass "
+                          "it only through cmd_args or the environment");
+  }
 }
 
 }  // namespace
@@ -131,7 +155,9 @@ RunSpec MegatronBridgeWorkload::prepare(const RunContext& ctx) const {
 
   WrapperInputs w;
   w.run_dir = in.run_dir;
-  w.launcher_command = launcher_command(ctx.run, ctx.system, in);
+  w.python = in.python.string();
+  w.launcher_script = launcher_script(in);
+  w.launcher_arguments = launcher_arguments(ctx.run, ctx.system, in);
   if (ctx.run.pre_test) w.pre_launch = write_gate(ctx, *ctx.run.pre_test);
   if (python.python.empty()) w.pip_python = in.python.string();
   for (const auto& [key, value] : final_env_vars(test, ctx.system))
@@ -139,9 +165,9 @@ RunSpec MegatronBridgeWorkload::prepare(const RunContext& ctx) const {
 
   std::string hf_token = resolve_hf_token(test);
   std::string wandb_key = written_string(test, "wandb_key");
-  std::string user_text = user_text_in_script(test, ctx.system);
-  refuse_secret(user_text, hf_token, test, "HF token");
-  refuse_secret(user_text, wandb_key, test, "W&B key");
+  std::vector<UserValue> user_values = user_values_in_script(test, ctx.system);
+  refuse_secret(user_values, hf_token, "HF token");
+  refuse_secret(user_values, wandb_key, "W&B key");
 
   RunSpec spec;
   spec.command = write_wrapper_files(w);

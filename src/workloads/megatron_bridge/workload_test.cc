@@ -86,17 +86,24 @@ class MbridgeWrapperTest : public ::testing::Test {
     fs::remove_all(root_);
   }
 
-  // The venv interpreter: answers `-m pip ...` with `rc`, runs anything else with bash.
+  // The venv interpreter: answers `-m pip ...` with `rc`, runs anything else with python3.
   void set_pip_exit(int rc) {
     write_script(system_.install_path / "Run__main-venv" / "bin" / "python",
                  "#!/bin/bash\nif [ \"$1\" = -m ]; then echo \"fake pip: $*\"; exit " +
-                     std::to_string(rc) + "; fi\nexec bash \"$@\"\n");
+                     std::to_string(rc) + "; fi\nexec python3 \"$@\"\n");
   }
 
-  void set_launcher(const std::string& body) {
+  void set_launcher_python(const std::string& code) {
     write_script(system_.install_path / "Megatron-Bridge__v0.3.0" / "scripts" / "performance" /
                      "setup_experiment.py",
-                 "#!/bin/bash\n" + body);
+                 code);
+  }
+
+  // A launcher written in bash: the Python launcher becomes bash running `body` with the
+  // launcher's arguments (exec, so signals reach it).
+  void set_launcher(const std::string& body) {
+    set_launcher_python("import os, sys\nos.execvp('bash', ['bash', '-c', r'''" + body +
+                        "''', 'setup_experiment.py'] + sys.argv[1:])\n");
   }
 
   RunSpec prepare(const TestDefinition& test) {
@@ -137,8 +144,11 @@ TEST_F(MbridgeWrapperTest, PrepareWritesWrapperAndCommand) {
   EXPECT_EQ(spec.process_env[1], (std::pair<std::string, std::string>{"WANDB_API_KEY", kWandbKey}));
   std::string script = read_file(wrapper);
   EXPECT_THAT(script, HasSubstr("set -o pipefail"));
-  EXPECT_THAT(script, HasSubstr("-hf \"$HF_TOKEN\""));
-  EXPECT_THAT(script, HasSubstr("-wdk \"$WANDB_API_KEY\""));
+  // The secrets are named, never expanded, on the launcher's command line.
+  EXPECT_THAT(script, HasSubstr("\"$HELPER\" launch -hf=HF_TOKEN -wdk=WANDB_API_KEY -- "));
+  EXPECT_THAT(script, Not(HasSubstr("\"$HF_TOKEN\"")));
+  EXPECT_THAT(script, Not(HasSubstr("\"$WANDB_API_KEY\"")));
+  EXPECT_EQ(read_file(run_dir_ / kHelperFile), helper_script());
   EXPECT_THAT(all_run_files(), Not(HasSubstr(kToken)));
   EXPECT_THAT(all_run_files(), Not(HasSubstr(kWandbKey)));
 }
@@ -157,7 +167,8 @@ TEST_F(MbridgeWrapperTest, PipInstallPrecedesLauncherOnlyWithTheVenv) {
   prepare();
   script = read_file(run_dir_ / kWrapperFile);
   EXPECT_THAT(script, Not(HasSubstr("pip install")));
-  EXPECT_THAT(script, HasSubstr("NEMORUN_HOME=\"" + run_dir_.string() + "\" /bin/bash "));
+  EXPECT_THAT(script, HasSubstr("export NEMORUN_HOME=" + run_dir_.string() + "\n"));
+  EXPECT_THAT(script, HasSubstr("PYTHON=/bin/bash\n"));
 }
 
 TEST_F(MbridgeWrapperTest, JobIdPrintedAndExitZeroEvenWhenLauncherFails) {
@@ -166,7 +177,7 @@ TEST_F(MbridgeWrapperTest, JobIdPrintedAndExitZeroEvenWhenLauncherFails) {
   Outcome o = run(spec.command);
   EXPECT_EQ(o.rc, 0) << o.output;
   EXPECT_THAT(o.output, HasSubstr("Submitted batch job 4242\n"));
-  EXPECT_THAT(o.output, HasSubstr("exited with 1 after submitting job 4242"));
+  EXPECT_THAT(o.output, HasSubstr("exited with 1 after submitting its job"));
   EXPECT_THAT(o.output, HasSubstr("late failure"));  // the log's tail
   EXPECT_THAT(read_file(run_dir_ / kWrapperStdout), HasSubstr("Submitted batch job 4242"));
   EXPECT_THAT(read_file(run_dir_ / kWrapperStderr), HasSubstr("late failure"));
@@ -177,7 +188,8 @@ TEST_F(MbridgeWrapperTest, JobIdPrintedAndExitZeroEvenWhenLauncherFails) {
 
 TEST_F(MbridgeWrapperTest, EveryJobIdPhrasingIsRecognised) {
   for (const char* line : {"Submitted batch job 11", "Job id: 12", "- Job id: 13", "Job ID: 14",
-                           "Experiment submitted with Job ID 15", "SUBMITTED BATCH JOB 16"}) {
+                           "Experiment submitted with Job ID 15", "SUBMITTED BATCH JOB 16",
+                           "[10:01:02] INFO Launched app: slurm_tunnel://nemo_run/17"}) {
     set_launcher(std::string("echo '") + line + "'\n");
     RunSpec spec = prepare();
     Outcome o = run(spec.command);
@@ -331,6 +343,125 @@ TEST_F(MbridgeWrapperTest, TermIsForwardedToTheLauncher) {
   std::string log = read_file(run_dir_ / kLauncherLog);
   EXPECT_THAT(log, HasSubstr("launcher got TERM"));
   EXPECT_THAT(log, Not(HasSubstr("launcher timed out")));
+}
+
+// A launcher that retries submits a new job per attempt (reference §9): each id is reported
+// once, in order, while the launcher still runs.
+TEST_F(MbridgeWrapperTest, EveryAttemptOfARetryingLauncherIsReported) {
+  set_launcher(
+      "echo 'Launched app: slurm_tunnel://nemo_run/101'\necho '- Job id: 101'\n"
+      "echo '[SLURM] Job 101 - State: PENDING'\n"
+      "echo 'Starting attempt 2 of 3 for pretrain_x'\n"
+      "echo 'Launched app: slurm_tunnel://nemo_run/102'\necho '- Job id: 102'\nexit 1\n");
+  RunSpec spec = prepare();
+  Outcome o = run(spec.command);
+  EXPECT_EQ(o.rc, 0) << o.output;
+  const std::string first = "Submitted batch job 101\n", second = "Submitted batch job 102\n";
+  ASSERT_THAT(o.output, HasSubstr(first));
+  ASSERT_THAT(o.output, HasSubstr(second));
+  EXPECT_LT(o.output.find(first), o.output.find(second));
+  EXPECT_EQ(o.output.find(first), o.output.rfind(first)) << "101 reported twice";
+  EXPECT_EQ(o.output.find(second), o.output.rfind(second)) << "102 reported twice";
+}
+
+// The launcher gets its -hf/-wdk values inside its own process: its command line (what `ps`
+// shows) never holds them, yet the parsed arguments do.
+TEST_F(MbridgeWrapperTest, SecretsReachTheLauncherButNoCommandLine) {
+  fs::path seen = root_ / "launcher_cmdline";
+  set_launcher_python(
+      "import sys\n"
+      "cmdline = open('/proc/self/cmdline', 'rb').read().replace(b'\\0', b' ')\n"
+      "open('" +
+      seen.string() +
+      "', 'wb').write(cmdline)\n"
+      "args = sys.argv[1:]\n"
+      "print('hf ok' if args[args.index('-hf') + 1] == '" +
+      std::string(kToken) +
+      "' else 'hf missing')\n"
+      "print('wdk ok' if args[args.index('-wdk') + 1] == '" +
+      std::string(kWandbKey) +
+      "' else 'wdk missing')\n"
+      "print('script', sys.argv[0].endswith('setup_experiment.py'), __file__ == sys.argv[0])\n"
+      "print('Submitted batch job 5')\n");
+  RunSpec spec = prepare("wandb_key = \"" + std::string(kWandbKey) + "\"\n");
+  setenv("WANDB_API_KEY", kWandbKey, 1);
+  Outcome o = run(spec.command);
+  unsetenv("WANDB_API_KEY");
+  EXPECT_EQ(o.rc, 0) << o.output;
+  std::string log = read_file(run_dir_ / kLauncherLog);
+  EXPECT_THAT(log, HasSubstr("hf ok\nwdk ok\nscript True True\n"));
+  std::string cmdline = read_file(seen);
+  EXPECT_THAT(cmdline, HasSubstr("setup_experiment.py"));
+  EXPECT_THAT(cmdline, HasSubstr(" -m qwen3 "));
+  EXPECT_THAT(cmdline, Not(HasSubstr(kToken)));
+  EXPECT_THAT(cmdline, Not(HasSubstr(kWandbKey)));
+  EXPECT_THAT(cmdline, Not(HasSubstr(" -hf ")));
+}
+
+// A token that is a common word (it occurs in the helper's own source) masks only what the
+// launcher wrote; the wrapper and helper stay byte for byte what benchpilot generated, and the
+// masked file is a new file (renamed over), so a reader of the old one is unaffected.
+TEST_F(MbridgeWrapperTest, CommonWordTokenMasksOnlyLauncherFiles) {
+  setenv("HF_TOKEN", "secret", 1);
+  set_launcher(
+      "mkdir -p \"$NEMORUN_HOME/experiments/x\"\n"
+      "printf 'export HF_TOKEN=%s\\n' \"$HF_TOKEN\" > \"$NEMORUN_HOME/experiments/x/x_sbatch.sh\"\n"
+      "ls -i \"$NEMORUN_HOME/experiments/x/x_sbatch.sh\" > \"$NEMORUN_HOME/inode_before\"\n"
+      "echo 'the secret word'\necho 'Submitted batch job 41'\n");
+  RunSpec spec = prepare();
+  const std::string wrapper = read_file(run_dir_ / kWrapperFile);
+  const std::string helper = read_file(run_dir_ / kHelperFile);
+  ASSERT_THAT(helper, HasSubstr("secret"));
+  Outcome o = run(spec.command);
+  EXPECT_EQ(o.rc, 0) << o.output;
+  EXPECT_EQ(read_file(run_dir_ / kWrapperFile), wrapper);
+  EXPECT_EQ(read_file(run_dir_ / kHelperFile), helper);
+  EXPECT_EQ(read_file(run_dir_ / "experiments/x/x_sbatch.sh"), "export HF_TOKEN=[hidden]\n");
+  EXPECT_THAT(read_file(run_dir_ / kLauncherLog), HasSubstr("the [hidden] word"));
+  std::string before = read_file(run_dir_ / "inode_before");
+  std::string after = run("ls -i " + (run_dir_ / "experiments/x/x_sbatch.sh").string()).output;
+  EXPECT_NE(before.substr(0, before.find(' ')), after.substr(0, after.find(' ')));
+  for (const auto& e : fs::directory_iterator(run_dir_ / "experiments/x"))
+    EXPECT_EQ(e.path().filename(), "x_sbatch.sh") << "temporary file left behind";
+}
+
+TEST_F(MbridgeWrapperTest, ShortTokenIsNeitherRefusedNorMasked) {
+  // "1" is no secret: `tp = 1` and an env var "1" are fine, and step times keep their digits.
+  setenv("HF_TOKEN", "1", 1);
+  set_launcher("echo 'Step Time : 1.25s'\necho 'Submitted batch job 1'\n");
+  RunSpec spec;
+  ASSERT_NO_THROW(spec = prepare("tp = 1\n", "[extra_env_vars]\nNCCL_X = \"1\"\n"));
+  Outcome o = run(spec.command);
+  EXPECT_EQ(o.rc, 0) << o.output;
+  EXPECT_THAT(read_file(run_dir_ / kLauncherLog), HasSubstr("Step Time : 1.25s"));
+}
+
+TEST_F(MbridgeWrapperTest, SecretRefusalNamesTheKeyWithTheToken) {
+  set_launcher("exit 0\n");
+  try {
+    prepare("tp = 1\n",
+            "[extra_env_vars]\nA = \"x\"\nMY_TOKEN = \"" + std::string(kToken) + "\"\n");
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "extra_env_vars.MY_TOKEN");
+    EXPECT_THAT(std::string(e.what()), Not(HasSubstr(kToken)));
+  }
+  // A longer value that merely contains the token is not the token.
+  EXPECT_NO_THROW(prepare("", "[extra_env_vars]\nA = \"x" + std::string(kToken) + "\"\n"));
+}
+
+TEST(MbridgeWrapperScript, SecretFlagWithALiteralValueIsRefused) {
+  WrapperInputs in;
+  in.run_dir = "/tmp/run";
+  in.python = "python3";
+  in.launcher_script = "/x/setup_experiment.py";
+  in.launcher_arguments = {"-g", "h100", "-hf", "hf_literal"};
+  EXPECT_THROW(wrapper_script(in), std::invalid_argument);
+  in.launcher_arguments = {"-g", "h100", "-hf", "\"$HF_TOKEN\""};
+  std::string s = wrapper_script(in);
+  EXPECT_THAT(s, HasSubstr("launch -hf=HF_TOKEN -- /x/setup_experiment.py -g h100 >"));
+  EXPECT_THAT(s, HasSubstr("HF_TOKEN is not set"));
+  EXPECT_THAT(s, Not(HasSubstr("WANDB_API_KEY is not set")));
 }
 
 TEST(MbridgeWorkload, RegisteredWithSchemaAndSecrets) {

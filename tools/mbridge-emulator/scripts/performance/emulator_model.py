@@ -339,11 +339,11 @@ def _pick(cli, table):
     return cli if cli is not None else table
 
 
-def resolve(args):
+def resolve(args, default_gpus_per_node=8):
     """Combine CLI arguments with the recipe table like Megatron-Bridge's run_script does."""
     table, table_name, found = lookup_workload(args.model_recipe_name, args.task, args.gpu, args.compute_dtype,
                                                args.config_variant)
-    gpn = args.gpus_per_node or 8
+    gpn = args.gpus_per_node or default_gpus_per_node
     nodes = max(1, -(-args.num_gpus // gpn))
     vp = table.vp if args.virtual_pipeline_model_parallel_size == -1 else args.virtual_pipeline_model_parallel_size
     gbs = args.global_batch_size
@@ -381,12 +381,18 @@ def resolve(args):
     return cfg
 
 
-def experiment_name(args):
-    """Experiment name as built by setup_experiment.py v0.3.0 (CLI value, else table value)."""
+def experiment_name(args, v06=False):
+    """Experiment name as built by setup_experiment.py: v0.3.0 with CLI values, else table
+    values; v0.6.0 `<task>_<recipe>_<dtype>_gpus<N>_<gpu>[_<variant>]` (no recipe lookup)."""
     if args.wandb_experiment_name:
         return args.wandb_experiment_name
     if args.use_recipes:
         return f"{args.model_recipe_name}_{args.task}_{args.num_gpus}gpu_{args.gpu}"
+    if v06:
+        parts = [args.task, args.model_recipe_name, args.compute_dtype, f"gpus{args.num_gpus}", args.gpu]
+        if args.config_variant and args.config_variant.lower() not in ("v1", "v2"):
+            parts.append(args.config_variant.lower())
+        return "_".join(parts)
     table, _, _ = lookup_workload(args.model_recipe_name, args.task, args.gpu, args.compute_dtype, args.config_variant)
     tp = _pick(args.tensor_model_parallel_size, table.tp)
     pp = _pick(args.pipeline_model_parallel_size, table.pp)
@@ -539,9 +545,11 @@ def validate(cfg):
 
 
 # =========================================================================== performance model
-PEAK_BF16_TFLOPS = {"h100": 989.0, "b200": 2250.0, "b300": 2250.0, "gb200": 2450.0, "gb300": 2450.0}
-GPU_MEMORY_GB = {"h100": 80.0, "b200": 180.0, "b300": 270.0, "gb200": 186.0, "gb300": 279.0}
-NVLINK_DOMAIN = {"h100": 8, "b200": 8, "b300": 8, "gb200": 72, "gb300": 72}
+PEAK_BF16_TFLOPS = {"h100": 989.0, "b200": 2250.0, "b300": 2250.0, "gb200": 2450.0, "gb300": 2450.0,
+                    "vr200": 4000.0, "r100": 4000.0}  # Rubin: a synthetic guess
+GPU_MEMORY_GB = {"h100": 80.0, "b200": 180.0, "b300": 270.0, "gb200": 186.0, "gb300": 279.0, "vr200": 288.0,
+                 "r100": 288.0}
+NVLINK_DOMAIN = {"h100": 8, "b200": 8, "b300": 8, "gb200": 72, "gb300": 72, "vr200": 72, "r100": 1}
 
 
 def dtype_speed(gpu, dtype):

@@ -11,7 +11,7 @@ come from a deterministic synthetic performance model (see emulator_model.py).
 Rank 0 (SLURM_PROCID 0) prints the training log; other ranks (one task per
 node) only keep step with it. Behaviour can be injected for tests:
 
-  MBRIDGE_EMULATOR_FAULT / emulator.fault=       crash@K, oom@K, hang@K, nccl@K (see README)
+  MBRIDGE_EMULATOR_FAULT / emulator.fault=       crash@K, oom@K, hang@K, nccl@K, flaky@K (see README)
   MBRIDGE_EMULATOR_STEP_SLEEP / emulator.step_sleep=          real seconds per step (0.05)
   MBRIDGE_EMULATOR_STEP_TIME_SCALE / emulator.step_time_scale= multiply reported step times
   MBRIDGE_EMULATOR_ENFORCE_MEMORY / emulator.enforce_memory=   fail with OOM when the memory
@@ -30,12 +30,13 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import argument_parser  # noqa: E402
 from argument_parser import parse_cli_args  # noqa: E402
 import emulator_model as em  # noqa: E402
 
 EMU = "[mbridge-emulator]"
-FAULT_RE = re.compile(r"^(crash|oom|hang|nccl)(?:@(\d+))?(?::(\d+(?:\+\d+)*))?$")
-FAULT_KINDS = ("crash", "oom", "hang", "nccl")
+FAULT_RE = re.compile(r"^(crash|oom|hang|nccl|flaky)(?:@(\d+))?(?::(\d+(?:\+\d+)*))?$")
+FAULT_KINDS = ("crash", "oom", "hang", "nccl", "flaky")
 
 
 # --------------------------------------------------------------------------- emulated exception types
@@ -51,6 +52,13 @@ class DistBackendError(RuntimeError):
 
 
 DistBackendError.__module__ = "torch.distributed"
+
+
+class DistNetworkError(RuntimeError):
+    """Stands in for torch.distributed.DistNetworkError."""
+
+
+DistNetworkError.__module__ = "torch.distributed"
 
 
 class EmulatedTrainingCrash(RuntimeError):
@@ -103,6 +111,8 @@ def parse_faults(spec):
             raise SystemExit(f"{EMU} invalid fault specification {item!r}: expected KIND[@STEP][:ATTEMPT[+ATTEMPT...]] "
                              f"with KIND one of {', '.join(FAULT_KINDS)}")
         attempts = {int(a) for a in m.group(3).split("+")} if m.group(3) else None
+        if m.group(1) == "flaky" and attempts is None:
+            attempts = {1}  # a flaky failure hits the first attempt only, so the retry passes
         faults.append((m.group(1), int(m.group(2)) if m.group(2) is not None else 1, attempts))
     return faults
 
@@ -220,6 +230,10 @@ def forward_backward_func(cfg, it, faults, attempt):
             err("[rank0]:[E] Some NCCL operations have failed or timed out. Due to the asynchronous nature of CUDA "
                 "kernels, subsequent GPU operations might run on corrupted/incomplete data.")
             raise DistBackendError("NCCL communicator was aborted on rank 0. (mbridge-emulator injected nccl fault)")
+        if kind == "flaky" and RANK == 0:
+            err("[rank0]: torch.distributed.DistNetworkError: Connection reset by peer "
+                f"(mbridge-emulator injected flaky fault at iteration {it}, attempt {attempt})")
+            raise DistNetworkError(f"Connection reset by peer (mbridge-emulator injected flaky fault, attempt {attempt})")
         if kind == "hang":
             hang_forever()
 
@@ -296,14 +310,18 @@ def main():
     out(f"{EMU} job {os.environ.get('SLURM_JOB_ID', '-')} rank {RANK}/{NTASKS} on "
         f"{os.environ.get('SLURMD_NODENAME', os.uname().nodename)}, attempt {attempt}")
     if ignored:
-        err(f"WARNING: ignoring unrecognized arguments: {' '.join(ignored)}")
+        # The real run_script hands leftovers to Hydra, which cannot parse a flag as an override:
+        # a flag this version lacks (e.g. --offline on v0.3.0) fails the job here.
+        err(f"hydra.errors.OverrideParseException: mismatched input '{ignored[0]}' expecting ID "
+            f"(unrecognized arguments: {' '.join(ignored)})")
+        return 1
     if overrides:
         out(f"Applying CLI overrides: {' '.join(overrides)}")
     if faults:
         out(f"{EMU} fault injection active: " + ", ".join(
             f"{k}@{s}" + (":" + "+".join(str(a) for a in sorted(at)) if at else "") for k, s, at in faults))
 
-    cfg = em.resolve(args)
+    cfg = em.resolve(args, getattr(argument_parser, "NUM_GPUS_PER_NODE_MAP", {}).get(args.gpu, 8))
     if cfg.table_found:
         out(f"Using workload base config {cfg.table_name}")
     else:

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Megatron-Bridge performance launcher -- EMULATED.
 
-PART OF mbridge-emulator, A TEST DOUBLE of Megatron-Bridge v0.3.0's
+PART OF mbridge-emulator, A TEST DOUBLE of Megatron-Bridge v0.3.0's and v0.6.0's
 ``scripts/performance/setup_experiment.py`` together with the NeMo-Run Slurm
-executor it drives. It accepts the same command line, writes an sbatch script
+executor it drives. The version is the tree's: v0.6.0 when
+``src/megatron/bridge/perf_recipes/`` exists (make_tree.py lays out either). It accepts the same command line, writes an sbatch script
 into a NeMo-Run-style experiment directory under $NEMORUN_HOME, submits it with
 ``sbatch --parsable``, prints the job id the way NeMo-Run does and, with
 ``--detach false``, follows the job: the job's log is relayed to stdout with
@@ -32,16 +33,33 @@ import time
 SCRIPT_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, SCRIPT_DIR)
 
+import argument_parser  # noqa: E402
 from argument_parser import parse_cli_args  # noqa: E402
 import emulator_model as em  # noqa: E402
+
+REPO_ROOT = os.path.dirname(os.path.dirname(SCRIPT_DIR))
+# The version marker of Megatron-Bridge v0.6.0: flat recipes live in the library.
+IS_V06 = os.path.isdir(os.path.join(REPO_ROOT, "src", "megatron", "bridge", "perf_recipes"))
+VERSION = "0.6.0" if IS_V06 else "0.3.0"
 
 EMU = "[mbridge-emulator]"
 ACTIVE_STATES = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_HOLD",
                  "REQUEUE_FED", "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED", "RESV_DEL_HOLD"}
-# Failure signatures that make the real launcher retry (subset of Megatron-Bridge's list)
-FLAKY_MARKERS = ("Some NCCL operations have failed or timed out.", "illegal memory access", "Segmentation fault",
-                 "found NaN in", "torch.distributed.DistNetworkError", "unspecified launch failure",
-                 "NCCL communicator was aborted")
+# Failure signatures that make the real launcher retry (is_flaky_failure, v0.3.0: 22 strings)
+FLAKY_MARKERS = (
+    "The server socket has failed to listen on any local network address.",
+    "Some NCCL operations have failed or timed out.", "uncorrectable ECC error encountered",
+    "illegal memory access", "illegal instruction", "torch.distributed.DistNetworkError", "Segmentation fault",
+    "found NaN in", "For debugging consider passing CUDA_LAUNCH_BLOCKING=1", "double free or corruption",
+    "Call to CUDA function failed.", "Connection reset by peer", "invalid pointer",
+    "malloc(): unaligned tcache chunk detected", "zmq.error.ZMQError: Address already in use",
+    "We couldn't connect to 'https://huggingface.co'", "Unpack failed: incomplete input", "unspecified launch failure",
+    "free(): corrupted unsorted chunks", "Segfault encountered", "Fatal glibc error", "EOFError: No data left in file",
+)
+if IS_V06:
+    FLAKY_MARKERS += ("torch.distributed.DistBackendError", "ncclRemoteError", "Watchdog caught collective operation timeout")
+# Values a job must not see on its command line (see training_argv).
+SECRET_FLAGS = ("-hf", "--hf_token", "-wdk", "--wandb_key")
 PERF_ENV_VARS = {
     "TORCH_NCCL_AVOID_RECORD_STREAMS": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "False",
     "NCCL_NVLS_ENABLE": "0", "NVTE_NORM_FWD_USE_CUDNN": "1", "NVTE_NORM_BWD_USE_CUDNN": "1",
@@ -86,9 +104,14 @@ def job_env(args, attempt):
         env.update({"NCCL_NVLS_ENABLE": "1", "NCCL_CTA_POLICY": "1"})
     if args.hf_token:
         env.update({"HF_TOKEN": args.hf_token, "TRANSFORMERS_OFFLINE": "0"})
+    if getattr(args, "offline", False):
+        env["HF_HUB_OFFLINE"] = "1"
+    if args.wandb_key:
+        env["WANDB_API_KEY"] = args.wandb_key
     if args.nemo_home and args.nemo_home != em_default_nemo_home():
         env["NEMO_HOME"] = args.nemo_home
     env.update(args.custom_env_vars or {})
+    env.update(dict(getattr(args, "env", None) or []))  # v0.6.0 -E KEY=VALUE wins over -ce
     env["PYTHONPATH"] = f"{SCRIPT_DIR}:${{PYTHONPATH:-}}"
     env["MBRIDGE_EMULATOR_ATTEMPT"] = str(attempt)
     return env
@@ -131,10 +154,35 @@ def sbatch_params(args, exp_name, job_dir, nodes):
     return lines
 
 
+def training_script():
+    """v0.6.0 runs bootstrap.py on every rank (it execs run_script.py); v0.3.0 runs run_script.py."""
+    return os.path.join(SCRIPT_DIR, "bootstrap.py" if IS_V06 else "run_script.py")
+
+
+def training_argv(argv):
+    """The arguments the job's training command gets. v0.6.0 drops the launcher-only flags.
+    Deliberate difference from the real launcher, which forwards -hf/-wdk with their values
+    (so the secrets show in `ps` on the compute nodes): the emulator drops them and hands the
+    values over in the job's environment (HF_TOKEN, WANDB_API_KEY), so that tests can check
+    that no process of a run shows a secret on its command line."""
+    if IS_V06:
+        argv = argument_parser.filter_run_script_args(argv)
+    out, skip = [], False
+    for tok in argv:
+        if skip:
+            skip = False
+            continue
+        if tok.split("=", 1)[0] in SECRET_FLAGS:
+            skip = "=" not in tok
+            continue
+        out.append(tok)
+    return out + ["train.manual_gc=true", "train.manual_gc_interval=100"]
+
+
 def task_script(args, exp_name, train_argv):
     cmds = custom_bash_cmds(args)
     python = shlex.quote(sys.executable or "python3")
-    run_script = shlex.quote(os.path.join(SCRIPT_DIR, "run_script.py"))
+    run_script = shlex.quote(training_script())
     lines = ["#!/usr/bin/bash",
              "# per-task command (mbridge-emulator): custom bash commands (-cb), then the emulated training",
              "# (real Megatron-Bridge: bash -c '<cb> ; ... ; numactl ... python run_script.py <args>')"]
@@ -319,6 +367,8 @@ def submit_and_follow(args, exp_name, train_argv, attempt, nodes):
     with open(os.path.join(exp_dir, "_EMULATOR"), "w") as f:
         f.write("created by mbridge-emulator (test double of Megatron-Bridge + NeMo-Run)\n")
 
+    log(f"Entering Experiment {exp_name} with id: {exp_id}")
+    log(f"Launching job {exp_name} for experiment {exp_name}")
     log(f"{EMU} Experiment {exp_id}: sbatch script {sbatch_path}")
     rc, so, se = run(["sbatch", "--parsable", sbatch_path], timeout=60)
     if rc != 0:
@@ -343,6 +393,7 @@ def submit_and_follow(args, exp_name, train_argv, attempt, nodes):
         log(f"{EMU} detached; job {job_id} keeps running. Log file: {log_path}")
         return "SUBMITTED", ""
 
+    log(f"Waiting for Experiment {exp_id} to finish")
     log(f"Waiting for job {job_id} to finish [log=True]...")
     relay = LogRelay(log_path, f"{exp_name[-10:]}/0 ")
     fixed = os.environ.get("MBRIDGE_EMULATOR_POLL_INTERVAL")
@@ -396,14 +447,23 @@ def main(argv=None):
         if not found and not args.use_recipes:
             raise ValueError(f"Workload base config {table_name} not found in configs.{args.model_family_name}")
 
-    exp_name = em.experiment_name(args)
-    gpn = args.gpus_per_node or 8
+    if (args.model_family_name == "qwen3" and args.task == "pretrain"
+            and args.model_recipe_name in ("qwen3_30b_a3b", "qwen3_235b_a22b")):
+        if IS_V06:
+            assert args.hf_token or args.offline, \
+                "Qwen3 tokenizer requires --hf_token (online) or --offline (with a pre-populated HF cache)"
+        else:
+            assert args.hf_token, "HF token is required for Qwen3 tokenizer. NullTokenizer to be used soon."
+
+    exp_name = em.experiment_name(args, IS_V06)
+    gpn = args.gpus_per_node or getattr(argument_parser, "NUM_GPUS_PER_NODE_MAP", {}).get(args.gpu, 8)
     nodes = -(-args.num_gpus // gpn)
     nodes = max(nodes, 1)
-    train_argv = argv + ["train.manual_gc=true", "train.manual_gc_interval=100"]
-    command = f"{sys.executable} {os.path.join(SCRIPT_DIR, 'run_script.py')} " + " ".join(train_argv)
+    train_argv = training_argv(argv)
+    # The real launcher prints its whole argv here (secrets included; benchpilot masks its log).
+    command = f"python {training_script()} " + " ".join(argv + ["train.manual_gc=true", "train.manual_gc_interval=100"])
     log(f"INFO:__main__:Will launch the following command with Nemo-Run: {command}")
-    log(f"{EMU} this is mbridge-emulator, a test double of the Megatron-Bridge launcher; "
+    log(f"{EMU} this is mbridge-emulator, a test double of the Megatron-Bridge v{VERSION} launcher; "
         f"experiment {exp_name}, {nodes} node(s) x {gpn} GPU(s)")
 
     if args.dryrun:
@@ -420,6 +480,10 @@ def main(argv=None):
         sys.stdout.flush()
         return 0
 
+    # Reference §9: a flaky failure (a marker in the job log) consumes one retry, anything else
+    # ends the loop; each attempt is a new experiment and a new Slurm job. (The real launcher
+    # raises on a FAILED status before the flaky check unless training finished; the emulator
+    # retries a flaky FAILED job so that callers' retry handling can be tested.)
     max_retries = max(args.max_retries if args.max_retries is not None else 2, 0)
     attempt = 1
     while True:
@@ -428,7 +492,8 @@ def main(argv=None):
             break
         flaky = [m for m in FLAKY_MARKERS if m in text]
         if flaky and attempt <= max_retries:
-            log(f"{EMU} flaky failure detected ({flaky[0]!r}); retrying ({attempt}/{max_retries})")
+            log(f"{EMU} flaky failure detected ({flaky[0]!r})")
+            log(f"Starting attempt {attempt + 1} of {max_retries + 1} for {exp_name}")
             attempt += 1
             continue
         break
