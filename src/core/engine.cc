@@ -463,7 +463,7 @@ EngineResult Engine::run() {
       if (!dry_run()) throw ConfigError(run.loc, "Tests." + run.id, msg);
       log::warn(msg + "; generating the files anyway (dry-run)");
     }
-    w.preflight(run.test);
+    w.preflight(run.test, system_);
     if (is_sweep(run) && !run.dependencies.empty())
       throw ConfigError(run.loc, "Tests." + run.id + ".dependencies",
                         "a swept case cannot have dependencies (its points run in parallel); "

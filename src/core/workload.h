@@ -65,10 +65,14 @@ class Workload {
   virtual void validate(const TestDefinition& test) const = 0;
 
   // Checks what must hold before anything is generated or submitted for a run, beyond the
-  // schema: e.g. Megatron-Bridge needs an HF token from cmd_args or the HF_TOKEN variable.
-  // Throws ConfigError with a message that says how to fix it. Called before any file is
-  // written. verify-configs does not call it.
-  virtual void preflight(const TestDefinition& test) const { (void)test; }
+  // schema: e.g. Megatron-Bridge needs an HF token from cmd_args or the HF_TOKEN variable, and
+  // its flags must exist in the pinned launcher once that is installed. Throws ConfigError with
+  // a message that says how to fix it. Called before any file is written (again after
+  // installation). verify-configs does not call it.
+  virtual void preflight(const TestDefinition& test, const System& system) const {
+    (void)test;
+    (void)system;
+  }
 
   // Schedulers this workload can run on ("slurm", "standalone"). Megatron-Bridge's launcher
   // submits Slurm jobs itself, so it needs a Slurm system.

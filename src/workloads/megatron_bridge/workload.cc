@@ -2,10 +2,15 @@
 
 #include <cstdlib>
 
+#include <mutex>
+#include <set>
+
 #include "config/toml_reader.h"
+#include "util/log.h"
 #include "util/strings.h"
 #include "workloads/megatron_bridge/args.h"
 #include "workloads/megatron_bridge/launcher_command.h"
+#include "workloads/megatron_bridge/launcher_flags.h"
 #include "workloads/megatron_bridge/report.h"
 #include "workloads/megatron_bridge/validate.h"
 #include "workloads/megatron_bridge/wrapper.h"
@@ -16,11 +21,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Installable python_installable(const System& system) {
+Installable python_installable(const TestDefinition& test, const System& system) {
   Installable item;
   item.kind = Installable::Kind::kPythonEnv;
   item.repo.url = kNemoRunUrl;
   item.repo.commit = kNemoRunCommit;
+  if (test.nemo_run_repo) item.repo = *test.nemo_run_repo;
   item.python = launcher_python_override(system);
   return item;
 }
@@ -79,6 +85,23 @@ void refuse_secret(const std::string& user_text, const std::string& secret,
 
 }  // namespace
 
+void check_pinned_launcher(const TestDefinition& test, const System& system) {
+  Installable repo = repo_installable(test);
+  fs::path clone = installed_path(repo, system);
+  std::optional<LauncherFlagSet> flags = read_launcher_flags(clone);
+  if (!flags) {
+    static std::mutex mu;
+    static std::set<std::string> told;
+    std::lock_guard<std::mutex> lock(mu);
+    if (told.insert(clone.string()).second)
+      log::info("Megatron-Bridge " + repo.repo.commit + " is not installed at " + clone.string() +
+                " yet: the flags sent to its launcher are checked once it is (benchpilot "
+                "install)");
+    return;
+  }
+  check_against_launcher(test, *flags, repo.repo.commit);
+}
+
 std::string launcher_python_override(const System& system) {
   if (!system.launcher_python.empty()) return system.launcher_python;
   const char* env = std::getenv("BENCHPILOT_LAUNCHER_PYTHON");
@@ -93,7 +116,7 @@ std::vector<Installable> mbridge_installables(const TestDefinition& test, const 
     item.image = image;
     items.push_back(item);
   }
-  items.push_back(python_installable(system));
+  items.push_back(python_installable(test, system));
   items.push_back(repo_installable(test));
   return items;
 }
@@ -106,8 +129,9 @@ void MegatronBridgeWorkload::validate(const TestDefinition& test) const {
   mbridge::validate(test);
 }
 
-void MegatronBridgeWorkload::preflight(const TestDefinition& test) const {
+void MegatronBridgeWorkload::preflight(const TestDefinition& test, const System& system) const {
   mbridge::preflight(test);
+  check_pinned_launcher(test, system);
 }
 
 std::vector<Installable> MegatronBridgeWorkload::installables(const TestDefinition& test,
@@ -117,7 +141,7 @@ std::vector<Installable> MegatronBridgeWorkload::installables(const TestDefiniti
 
 RunSpec MegatronBridgeWorkload::prepare(const RunContext& ctx) const {
   const TestDefinition& test = ctx.run.test;
-  Installable python = python_installable(ctx.system);
+  Installable python = python_installable(test, ctx.system);
   LauncherInputs in;
   in.run_dir = fs::absolute(ctx.run_dir).lexically_normal();
   in.python = absolute_if_path(python_of(python, ctx.system));
