@@ -241,6 +241,29 @@ TEST(ModelRules, CatalogCoversTheRequiredRecipes) {
   EXPECT_NE(builtin().find("30b_a3b", "qwen3"), nullptr);
 }
 
+TEST(ModelRules, V06FamiliesAreChecked) {
+  for (const char* r : {"kimi_k2", "qwen3_next_80b_a3b", "nemotron_3_5_lightning", "wan_14b",
+                        "nemotron_3_nano", "gpt_oss_20b"})
+    EXPECT_NE(builtin().find(r), nullptr) << r;
+  const std::string kimi = "model_recipe_name = 'kimi_k2'\nnum_gpus = 256\n";
+  EXPECT_TRUE(rejects("M3", kimi + "ep = 5\n"));  // 384 experts
+  EXPECT_FALSE(rejects("M3", kimi + "ep = 64\n"));
+  EXPECT_TRUE(rejects("M6", kimi + "pp = 2\nvp = 1\n"));  // no layout for (2, 1)
+  EXPECT_FALSE(rejects("M6", kimi + "pp = 4\nvp = 4\n"));
+  EXPECT_TRUE(rejects("M1", "model_recipe_name = 'qwen3_next_80b_a3b'\nnum_gpus = 32\ntp = 32\n"));
+  EXPECT_TRUE(rejects("M9", "model_recipe_name = 'wan_14b'\nnum_gpus = 24\ncp = 3\n"));
+  // Wan on H100 runs cp = 4 by itself: a 1020-token sequence cannot be split 8 ways.
+  EXPECT_TRUE(rejects(
+      "M9",
+      "model_recipe_name = 'wan_14b'\ngpu_type = 'h100'\nnum_gpus = 32\nseq_length = 1020\n"));
+  // Lightning has two MTP layers: a layout must place them.
+  const std::string layout =
+      "model_recipe_name = 'nemotron_3_5_lightning'\nnum_gpus = 16\npp = 2\n"
+      "pipeline_model_parallel_layout = ";
+  EXPECT_TRUE(rejects("M8", layout + "'E(t)*26|(t)*26mL'\n"));
+  EXPECT_FALSE(rejects("M8", layout + "'E(t)*26|(t)*26mmL'\n"));
+}
+
 TEST(ModelRules, M1HeadsDivisibleByTp) {
   EXPECT_TRUE(rejects("M1", kLlama8b + "num_gpus = 64\ntp = 64\n"));
   EXPECT_FALSE(rejects("M1", kLlama8b + "num_gpus = 64\ntp = 8\n"));
@@ -431,6 +454,14 @@ TEST(ModelRules, PerfRecipeConfigsPass) {
       "recompute_modules = 'layernorm,moe_act'\n",
       "model_recipe_name = 'nemotronh_56b'\nnum_gpus = 64\ntp = 8\nmb = 1\ngb = 192\n"
       "cuda_graph_impl = 'transformer_engine'\ncuda_graph_scope = 'mamba'\n",
+      // v0.6.0 recipes.
+      "model_recipe_name = 'kimi_k2'\nnum_gpus = 256\npp = 4\nvp = 4\nep = 64\n",
+      "model_recipe_name = 'kimi_k2'\ngpu_type = 'h100'\nnum_gpus = 1024\ntp = 8\npp = 16\nvp = "
+      "2\nep = 64\n",
+      "model_recipe_name = 'qwen3_next_80b_a3b'\ngpu_type = 'gb300'\nnum_gpus = 64\npp = 2\nvp = "
+      "4\nep = 32\n",
+      "model_recipe_name = 'wan_14b'\ngpu_type = 'h100'\nnum_gpus = 32\n",
+      "model_recipe_name = 'nemotron_3_nano'\ngpu_type = 'h100'\nnum_gpus = 16\n",
   };
   for (const char* c : configs) {
     std::set<std::string> bad = rejected_by(c);
