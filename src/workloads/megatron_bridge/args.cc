@@ -84,7 +84,8 @@ std::vector<ArgSpec> build_specs() {
       sweepable("activation_offload_layers", T::kInt, "-ol"),
       sweepable("recompute_modules", T::kString, "--recompute_modules"),
       sweepable("dataset_paths", T::kString, "--dataset_paths"),
-      // A list of ranks is one value (the ranks to profile), not a sweep.
+      // CloudAI's int | str | list[int]. As every list in cmd_args, a list makes a sweep (as in
+      // CloudAI, unless dse_excluded_args names it); "0,1" profiles ranks 0 and 1 in one run.
       field("profiling_ranks", T::kRanks, "--profiling_ranks"),
       sweepable("nsys_trace", T::kString, "--nsys_trace"),
       sweepable("nsys_extra_args", T::kString, "--nsys_extra_args"),
