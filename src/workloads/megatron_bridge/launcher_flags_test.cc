@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "config/toml_reader.h"
+#include "workloads/megatron_bridge/args.h"
 #include "workloads/megatron_bridge/test_helpers.h"
 #include "workloads/megatron_bridge/workload.h"
 
@@ -206,6 +207,20 @@ TEST(LauncherFlags, RefusesWhatThePinnedLauncherLacks) {
   EXPECT_EQ(error_of(test_with_args("domain = \"LLM\"\n"), kV03Parser, "v0.3.0"), "");
   EXPECT_THAT(error_of(test_with_args("domain = \"qwen3vl\"\n"), kV03Parser, "v0.3.0"),
               HasSubstr("cmd_args.domain"));
+}
+
+// The v0.3.0 test double under tools/mbridge-emulator declares every flag benchpilot can send
+// to a v0.3.0 launcher (offline is v0.6 only), so the e2e tests pass the pinned-launcher check.
+TEST(LauncherFlags, EmulatorV03ParserHasEveryFlagBenchpilotSends) {
+  fs::path file = fs::path(BENCHPILOT_SOURCE_DIR) / "tools" / "mbridge-emulator";
+  std::optional<LauncherFlagSet> flags = read_launcher_flags(file);
+  if (!flags) GTEST_SKIP() << "no emulator argument_parser.py at " << file;
+  for (const ArgSpec& spec : arg_specs()) {
+    if (spec.flag.empty() || spec.name == "offline") continue;
+    EXPECT_NE(flags->find(spec.flag), nullptr) << spec.flag;
+  }
+  EXPECT_THAT(flags->find("-g")->choices, ElementsAre("h100", "b200", "gb200", "gb300", "b300"));
+  EXPECT_EQ(flags->find("--offline"), nullptr);
 }
 
 struct FakeClone {
