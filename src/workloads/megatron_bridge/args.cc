@@ -142,6 +142,11 @@ const Value* emitted_value(const ArgSpec& spec, const Value& cmd_args) {
   return spec.default_value.is_none() ? nullptr : &spec.default_value;
 }
 
+bool offline_mode(const Value& cmd_args) {
+  const Value* v = emitted_value(*find_arg("offline"), cmd_args);
+  return v && v->is_bool() && v->as_bool();
+}
+
 std::string_view type_description(ArgType type) {
   switch (type) {
     case ArgType::kString:

@@ -48,6 +48,9 @@ const ArgSpec* find_arg(std::string_view name);
 // unwritten field means for the launcher.
 const Value* emitted_value(const ArgSpec& spec, const Value& cmd_args);
 
+// Whether the test runs with --offline (v0.6 launchers): no HF token, no -hf.
+bool offline_mode(const Value& cmd_args);
+
 // "an integer", "a string", ... and the list form "a list of integers", for messages.
 std::string_view type_description(ArgType type);
 std::string_view list_description(ArgType type);

@@ -271,8 +271,7 @@ std::vector<std::string> launcher_arguments(const TestRun& run, const System& sy
       image && image->is_string() && !image->as_string().empty())
     a.flag_value("-i", shell_word(container_image_path(*image, system)));
   a.fields({"compute_dtype", "task"});
-  if (const Value* offline = a.value("offline");
-      offline && offline->is_bool() && offline->as_bool())
+  if (offline_mode(test.cmd_args))
     a.word("--offline");  // v0.6: the launcher rejects -hf together with --offline
   else
     a.flag_value("-hf", "\"$HF_TOKEN\"");  // the value comes from the process environment

@@ -232,8 +232,7 @@ std::optional<LauncherFlagSet> read_launcher_flags(const fs::path& clone) {
 
 void check_against_launcher(const TestDefinition& test, const LauncherFlagSet& flags,
                             std::string_view commit) {
-  const Value* offline_value = emitted_value(*find_arg("offline"), test.cmd_args);
-  bool offline = offline_value && offline_value->is_bool() && offline_value->as_bool();
+  bool offline = offline_mode(test.cmd_args);
   for (const ArgSpec& spec : arg_specs()) {
     if (spec.flag.empty()) continue;
     const Value* v = emitted_value(spec, test.cmd_args);

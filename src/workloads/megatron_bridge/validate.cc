@@ -166,9 +166,7 @@ std::string resolve_hf_token(const TestDefinition& test) {
 
 void preflight(const TestDefinition& test) {
   // offline = true (v0.6 launchers): HF_HUB_OFFLINE=1 from a pre-filled cache, no token.
-  if (const Value* offline = test.cmd_args.find("offline");
-      offline && offline->is_bool() && offline->as_bool())
-    return;
+  if (offline_mode(test.cmd_args)) return;
   if (!resolve_hf_token(test).empty()) return;
   const Value* v = test.cmd_args.find("hf_token");
   SourceLoc loc = v ? v->loc() : test.loc;
