@@ -81,6 +81,14 @@ class Workload {
   // Secret cmd_args keys: masked in test-run.toml, passed through the process environment.
   virtual std::vector<std::string> secret_fields() const { return {}; }
 
+  // Checks the test against what is installed for it (e.g. the flags of the launcher version
+  // the test pins); does nothing for what is not installed yet. Throws ConfigError. Called by
+  // `install` after installing and by preflight.
+  virtual void check_installed(const TestDefinition& test, const System& system) const {
+    (void)test;
+    (void)system;
+  }
+
   // What `install` must provide for this test on this system.
   virtual std::vector<Installable> installables(const TestDefinition&, const System&) const {
     return {};

@@ -93,7 +93,13 @@ void check_pinned_launcher(const TestDefinition& test, const System& system) {
     static std::mutex mu;
     static std::set<std::string> told;
     std::lock_guard<std::mutex> lock(mu);
-    if (told.insert(clone.string()).second)
+    if (!told.insert(clone.string()).second) return;
+    std::error_code ec;
+    if (fs::is_directory(clone, ec))
+      log::warn(clone.string() +
+                " has no scripts/performance/argument_parser.py: the flags sent to its "
+                "launcher cannot be checked against it");
+    else
       log::info("Megatron-Bridge " + repo.repo.commit + " is not installed at " + clone.string() +
                 " yet: the flags sent to its launcher are checked once it is (benchpilot "
                 "install)");
@@ -131,6 +137,11 @@ void MegatronBridgeWorkload::validate(const TestDefinition& test) const {
 
 void MegatronBridgeWorkload::preflight(const TestDefinition& test, const System& system) const {
   mbridge::preflight(test);
+  check_pinned_launcher(test, system);
+}
+
+void MegatronBridgeWorkload::check_installed(const TestDefinition& test,
+                                             const System& system) const {
   check_pinned_launcher(test, system);
 }
 

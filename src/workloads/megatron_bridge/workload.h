@@ -29,6 +29,7 @@ class MegatronBridgeWorkload : public Workload {
   std::vector<std::string> cmd_args_fields() const override;
   void validate(const TestDefinition& test) const override;
   void preflight(const TestDefinition& test, const System& system) const override;
+  void check_installed(const TestDefinition& test, const System& system) const override;
   std::vector<std::string> secret_fields() const override { return {"hf_token", "wandb_key"}; }
   std::vector<std::string> schedulers() const override { return {"slurm"}; }
   std::vector<Installable> installables(const TestDefinition& test,
