@@ -29,7 +29,7 @@ from helpers import SOURCE_DIR, all_files, results_root, run_bp, tempdir
 
 GOLDEN = SOURCE_DIR / "tests" / "golden"
 HF_TOKEN = "hf_golden_secret_value"
-SECRETS = (HF_TOKEN, "wk_golden_secret_value")
+SECRETS = (HF_TOKEN, "wk_golden_secret_value", "hf_golden_toml_token_value")
 # The launcher line of the wrapper, without its NEMORUN_HOME prefix and output redirection.
 LAUNCH_LINE = re.compile(r'^NEMORUN_HOME=\S+ (\S+ \S*setup_experiment\.py.*?)'
                          r'(?:\s+\d?>{1,2}\s*"?\$.*)?$')
