@@ -10,6 +10,12 @@ add_test(NAME e2e_cli
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/e2e)
 set_tests_properties(e2e_cli PROPERTIES ENVIRONMENT "${BP_E2E_ENV}" TIMEOUT 300)
 
+# CloudAI-format folders of tests/golden through dry-run, compared with CloudAI's commands.
+add_test(NAME e2e_golden
+         COMMAND ${Python3_EXECUTABLE} -m unittest -v test_golden
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/e2e)
+set_tests_properties(e2e_golden PROPERTIES ENVIRONMENT "${BP_E2E_ENV}" TIMEOUT 120)
+
 add_test(NAME e2e_slurm
          COMMAND ${Python3_EXECUTABLE} -m unittest -v test_slurm
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/e2e)

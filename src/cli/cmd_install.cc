@@ -12,6 +12,10 @@ int cmd_install(const CommonOptions& opts, bool uninstall) {
   std::vector<Installable> items = scenario_installables(c);
   if (uninstall) return uninstall_all(items, c.system) ? 0 : 1;
   if (!install_all(items, c.system)) return 1;
+  // What was installed must fit the tests (e.g. the pinned launcher has every flag they use).
+  for (const TestRun& run : c.scenario.runs)
+    if (const Workload* w = find_workload(run.test.test_template_name))
+      w->check_installed(run.test, c.system);
   log::info("install: " + std::to_string(items.size()) + " item(s) ready under " +
             c.system.install_path.string());
   return 0;

@@ -33,7 +33,8 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
   }
   // The HF token and similar checks come first: nothing is installed or written before them.
   for (const TestRun& run : c.scenario.runs)
-    if (const Workload* w = find_workload(run.test.test_template_name)) w->preflight(run.test);
+    if (const Workload* w = find_workload(run.test.test_template_name))
+      w->preflight(run.test, c.system);
 
   {  // the same cost summary as `benchpilot plan`, before anything is spent
     std::vector<Plan> plans;

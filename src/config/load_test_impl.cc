@@ -20,6 +20,7 @@ const std::vector<std::string> kTestKeys = {"name",
                                             "extra_cmd_args",
                                             "extra_container_mounts",
                                             "git_repos",
+                                            "nemo_run_repo",
                                             "nsys",
                                             "predictor",
                                             "training_report",
@@ -61,22 +62,25 @@ std::vector<std::pair<std::string, std::string>> read_extra_cmd_args(const Table
   return out;
 }
 
+GitRepo read_git_repo(const Value& table, const std::string& path) {
+  TableFields rf(table, path, "git repo");
+  rf.check_keys(kGitRepoKeys);
+  GitRepo repo;
+  repo.url = rf.required_string("url");
+  repo.commit = rf.required_string("commit");
+  repo.init_submodules = rf.bool_or("init_submodules", false);
+  repo.mount_as = rf.string_or("mount_as", "");
+  // installed_path is CloudAI runtime state: tolerated in old dumps, never used.
+  repo.loc = table.loc();
+  return repo;
+}
+
 std::vector<GitRepo> read_git_repos(const TableFields& f) {
   std::vector<GitRepo> out;
   const Value* list = f.optional_array("git_repos");
   if (!list) return out;
-  for (size_t i = 0; i < list->items().size(); ++i) {
-    TableFields rf(list->items()[i], index_key_path(f.key_path("git_repos"), i), "git repo");
-    rf.check_keys(kGitRepoKeys);
-    GitRepo repo;
-    repo.url = rf.required_string("url");
-    repo.commit = rf.required_string("commit");
-    repo.init_submodules = rf.bool_or("init_submodules", false);
-    repo.mount_as = rf.string_or("mount_as", "");
-    // installed_path is CloudAI runtime state: tolerated in old dumps, never used.
-    repo.loc = list->items()[i].loc();
-    out.push_back(std::move(repo));
-  }
+  for (size_t i = 0; i < list->items().size(); ++i)
+    out.push_back(read_git_repo(list->items()[i], index_key_path(f.key_path("git_repos"), i)));
   return out;
 }
 
@@ -119,6 +123,12 @@ TestDefinition parse_test_table(const Value& table, const WorkloadLookup& worklo
   t.extra_cmd_args = read_extra_cmd_args(f);
   t.extra_container_mounts = f.string_list("extra_container_mounts");
   t.git_repos = read_git_repos(f);
+  if (const Value* repo = f.optional_table("nemo_run_repo")) {
+    // CloudAI's MegatronBridgeTestDefinition.nemo_run_repo: the NeMo-Run the launcher runs with.
+    if (t.test_template_name != "MegatronBridge")
+      f.fail("nemo_run_repo", "only MegatronBridge tests have a NeMo-Run repository");
+    t.nemo_run_repo = read_git_repo(*repo, f.key_path("nemo_run_repo"));
+  }
   for (const char* opaque : {"nsys", "predictor", "training_report", "env_params"})
     f.optional_table(opaque);  // kept in raw, not interpreted
   t.agent = f.string_or("agent", t.agent);

@@ -91,6 +91,31 @@ TEST_F(LoadTestTest, EveryTestFileField) {
   EXPECT_EQ(t.raw.find_path("cmd_args.nested.y")->size(), 2u);
 }
 
+TEST_F(LoadTestTest, NemoRunRepoOfMegatronBridgeTests) {
+  // The real MegatronBridge workload (registry), which needs its model names and repo.
+  const std::string mb =
+      "name = 't'\ndescription = 'd'\ntest_template_name = 'MegatronBridge'\n"
+      "[cmd_args]\nmodel_family_name = 'llama'\nmodel_recipe_name = 'llama3_8b'\n"
+      "[[git_repos]]\nurl = 'https://github.com/NVIDIA-NeMo/Megatron-Bridge.git'\n"
+      "commit = 'v0.3.0'\n";
+  TestDefinition t = load_test(
+      write("t.toml", mb + "[nemo_run_repo]\nurl = 'https://github.com/NVIDIA-NeMo/Run.git'\n"
+                           "commit = 'v0.10.0'\n"));
+  ASSERT_TRUE(t.nemo_run_repo.has_value());
+  EXPECT_EQ(t.nemo_run_repo->commit, "v0.10.0");
+  EXPECT_EQ(t.nemo_run_repo->url, "https://github.com/NVIDIA-NeMo/Run.git");
+  EXPECT_FALSE(load_test(write("u.toml", mb)).nemo_run_repo.has_value());
+  try {
+    load_test(write("v.toml", mb + "[nemo_run_repo]\nurl = 'u'\n"));
+    ADD_FAILURE() << "nemo_run_repo without commit accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("v.toml:10: nemo_run_repo.commit: missing required key"));
+  }
+  EXPECT_THAT(error_of(kHead + "[nemo_run_repo]\nurl = 'u'\ncommit = 'c'\n"),
+              HasSubstr("t.toml:4: nemo_run_repo: only MegatronBridge tests have a NeMo-Run "
+                        "repository"));
+}
+
 TEST_F(LoadTestTest, Errors) {
   EXPECT_THAT(error_of("description = 'd'\ntest_template_name = 'Sleep'\n"),
               HasSubstr("name: missing required key 'name' in test"));

@@ -574,10 +574,10 @@ EngineResult Engine::run() {
       if (!dry_run()) throw ConfigError(run.loc, "Tests." + run.id, msg);
       log::warn(msg + "; generating the files anyway (dry-run)");
     }
-    w.preflight(run.test);
+    w.preflight(run.test, system_);
     for (const auto& hook : {run.pre_test, run.post_test})
       if (hook)
-        for (const TestRun& h : hook->runs) workload_of(h).preflight(h.test);
+        for (const TestRun& h : hook->runs) workload_of(h).preflight(h.test, system_);
     if (is_sweep(run) && !run.dependencies.empty())
       throw ConfigError(run.loc, "Tests." + run.id + ".dependencies",
                         "a swept case cannot have dependencies (its points run in parallel); "

@@ -166,25 +166,35 @@ std::string Installable::describe() const {
   return "";
 }
 
+// CloudAI's DockerImage.cache_filename, step by step, so that an image CloudAI already cached
+// under install_path is found (its own test table is in install_test.cc).
 std::string image_cache_filename(const std::string& image) {
-  std::string name = image;
-  if (size_t p = name.find("://"); p != std::string::npos) name = name.substr(p + 3);
+  bool is_local = image.starts_with("/") || image.starts_with(".");
+  std::string rest = image;
+  if (size_t p = rest.find("://"); p != std::string::npos) rest = rest.substr(p + 3);
   std::string tag = "notag";
-  if (size_t c = name.rfind(':');
-      c != std::string::npos && name.find('/', c) == std::string::npos) {
-    tag = name.substr(c + 1);
-    name = name.substr(0, c);
+  std::string without_tag = rest;
+  if (size_t c = rest.rfind(':'); c != std::string::npos) {
+    tag = rest.substr(c + 1);
+    without_tag = rest.substr(0, c);
   }
-  std::string out;
-  for (char ch : name) {
-    if (ch == '#')
-      out += '_';
-    else if (ch == '/')
-      out += "__";
-    else
-      out += ch;
+  std::string name;
+  if (is_local) {
+    size_t slash = without_tag.rfind('/');
+    name = slash == std::string::npos ? without_tag : without_tag.substr(slash + 1);
+  } else {
+    // "a/b/c" -> "a_b__c": registry path parts joined by "_", the image name after "__".
+    std::vector<std::string> parts = split(without_tag, '/');
+    if (parts.empty()) parts.emplace_back();
+    std::vector<std::string> head(parts.begin(), parts.end() - 1);
+    name = join(head, "_") + "__" + parts.back();
   }
-  return out + "__" + tag + ".sqsh";
+  std::string path = name + "__" + tag + ".sqsh";
+  for (char& ch : path)
+    if (ch == '/' || ch == '#') ch = '_';
+  size_t first = path.find_first_not_of('_');
+  size_t last = path.find_last_not_of('_');
+  return first == std::string::npos ? std::string() : path.substr(first, last - first + 1);
 }
 
 fs::path installed_path(const Installable& item, const System& system) {

@@ -42,8 +42,9 @@ bool uninstall_all(const std::vector<Installable>& items, const System& system);
 // Removes duplicates (same key), keeping the first.
 std::vector<Installable> dedup(std::vector<Installable> items);
 
-// Cache file name for a registry image, as CloudAI names it:
-// "nvcr.io#nvidia/nemo:26.02.00" -> "nvcr.io_nvidia__nemo__26.02.00.sqsh".
+// Cache file name for a registry image, exactly as CloudAI's DockerImage.cache_filename:
+// "nvcr.io/nvidia/nemo:26.02.00" and "nvcr.io#nvidia/nemo:26.02.00" ->
+// "nvcr.io_nvidia__nemo__26.02.00.sqsh".
 std::string image_cache_filename(const std::string& image);
 
 }  // namespace bp

@@ -98,10 +98,14 @@ class Workload {
   virtual void validate(const TestDefinition& test) const = 0;
 
   // Checks what must hold before anything is generated or submitted for a run, beyond the
-  // schema: e.g. Megatron-Bridge needs an HF token from cmd_args or the HF_TOKEN variable.
-  // Throws ConfigError with a message that says how to fix it. Called before any file is
-  // written. verify-configs does not call it.
-  virtual void preflight(const TestDefinition& test) const { (void)test; }
+  // schema: e.g. Megatron-Bridge needs an HF token from cmd_args or the HF_TOKEN variable, and
+  // its flags must exist in the pinned launcher once that is installed. Throws ConfigError with
+  // a message that says how to fix it. Called before any file is written (again after
+  // installation). verify-configs does not call it.
+  virtual void preflight(const TestDefinition& test, const System& system) const {
+    (void)test;
+    (void)system;
+  }
 
   // Schedulers this workload can run on ("slurm", "standalone"). Megatron-Bridge's launcher
   // submits Slurm jobs itself, so it needs a Slurm system.
@@ -109,6 +113,14 @@ class Workload {
 
   // Secret cmd_args keys: masked in test-run.toml, passed through the process environment.
   virtual std::vector<std::string> secret_fields() const { return {}; }
+
+  // Checks the test against what is installed for it (e.g. the flags of the launcher version
+  // the test pins); does nothing for what is not installed yet. Throws ConfigError. Called by
+  // `install` after installing and by preflight.
+  virtual void check_installed(const TestDefinition& test, const System& system) const {
+    (void)test;
+    (void)system;
+  }
 
   // What `install` must provide for this test on this system.
   virtual std::vector<Installable> installables(const TestDefinition&, const System&) const {

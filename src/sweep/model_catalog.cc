@@ -1,5 +1,6 @@
 #include "sweep/model_catalog.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <set>
@@ -35,6 +36,7 @@ const std::set<std::string>& known_keys() {
       "account_for_embedding_in_pipeline_split",
       "account_for_loss_in_pipeline_split",
       "auto_layout_pairs",
+      "pretrain_defaults",
   };
   return keys;
 }
@@ -154,6 +156,35 @@ ModelShape parse_entry(const std::string& name, const Value& t) {
     if (m.auto_layout_pairs.size() > 16)
       throw ConfigError(pairs->loc(), key, "at most 16 pairs are supported");
   }
+  if (const Value* defaults = r.find("pretrain_defaults")) {
+    const std::string key = name + ".pretrain_defaults";
+    if (!defaults->is_table())
+      throw ConfigError(defaults->loc(), key,
+                        "expected a table of \"<gpu>_<dtype>\" = { tp, pp, cp, vp, ep }");
+    for (size_t i = 0; i < defaults->size(); ++i) {
+      const std::string& gpu_dtype = defaults->keys()[i];
+      const Value& t = defaults->items()[i];
+      const std::string entry_key = key + "." + gpu_dtype;
+      if (!t.is_table())
+        throw ConfigError(t.loc(), entry_key, "expected an inline table { tp, pp, cp, vp, ep }");
+      RecipeParallelism p;
+      std::pair<const char*, int64_t*> fields[] = {
+          {"tp", &p.tp}, {"pp", &p.pp}, {"cp", &p.cp}, {"vp", &p.vp}, {"ep", &p.ep}};
+      for (size_t k = 0; k < t.size(); ++k) {
+        auto it = std::find_if(std::begin(fields), std::end(fields),
+                               [&](const auto& f) { return t.keys()[k] == f.first; });
+        const Value& v = t.items()[k];
+        if (it == std::end(fields))
+          throw ConfigError(v.loc(), entry_key + "." + t.keys()[k],
+                            "unknown key; expected tp, pp, cp, vp or ep");
+        if (!v.is_int() || v.as_int() < 1 || v.as_int() > 4096)
+          throw ConfigError(v.loc(), entry_key + "." + t.keys()[k],
+                            "expected an integer from 1 to 4096, got " + v.to_toml_inline());
+        *it->second = v.as_int();
+      }
+      m.pretrain_defaults.emplace_back(to_lower(gpu_dtype), p);
+    }
+  }
   return m;
 }
 
@@ -162,6 +193,14 @@ bool same_name(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
+
+const RecipeParallelism* ModelShape::pretrain_defaults_for(std::string_view gpu_type,
+                                                           std::string_view compute_dtype) const {
+  std::string key = to_lower(trim(gpu_type)) + "_" + to_lower(trim(compute_dtype));
+  for (const auto& [name, p] : pretrain_defaults)
+    if (name == key) return &p;
+  return nullptr;
+}
 
 bool ModelShape::has_dense_mlp() const {
   if (is_hybrid()) return hybrid_layer_pattern.empty() || contains(hybrid_layer_pattern, "-");

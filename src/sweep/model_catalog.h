@@ -14,6 +14,16 @@
 
 namespace bp {
 
+// The parallelism a pretrain recipe uses for fields the user does not write (for one GPU type and
+// compute dtype). vp = 1: no virtual pipeline.
+struct RecipeParallelism {
+  int64_t tp = 1;
+  int64_t pp = 1;
+  int64_t cp = 1;
+  int64_t vp = 1;
+  int64_t ep = 1;
+};
+
 struct ModelShape {
   std::string name;  // recipe name (the table name)
   std::string family;
@@ -36,7 +46,13 @@ struct ModelShape {
   bool account_for_embedding_in_pipeline_split = false;
   bool account_for_loss_in_pipeline_split = false;
   std::vector<std::pair<int64_t, int64_t>> auto_layout_pairs;  // (pp, vp)
+  // "<gpu>_<dtype>" (lower case) -> the pretrain recipe's parallelism.
+  std::vector<std::pair<std::string, RecipeParallelism>> pretrain_defaults;
   SourceLoc loc;
+
+  // The pretrain recipe's parallelism for this GPU type and dtype, or nullptr when unknown.
+  const RecipeParallelism* pretrain_defaults_for(std::string_view gpu_type,
+                                                 std::string_view compute_dtype) const;
 
   bool is_moe() const { return num_moe_experts > 0; }
   bool is_hybrid() const { return kind == "hybrid"; }

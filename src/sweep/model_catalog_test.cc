@@ -36,6 +36,43 @@ TEST(ModelCatalog, BuiltinHasShapes) {
   EXPECT_EQ(c.find("nope"), nullptr);
 }
 
+TEST(ModelCatalog, PretrainDefaultsPerGpuAndDtype) {
+  ModelCatalog c = ModelCatalog::load("");
+  const RecipeParallelism* p = c.find("llama3_70b")->pretrain_defaults_for("H100", "bf16");
+  ASSERT_NE(p, nullptr);  // Megatron-Bridge's llama3_70b H100 bf16 recipe: tp4 pp4 cp2 vp5
+  EXPECT_EQ(p->tp, 4);
+  EXPECT_EQ(p->pp, 4);
+  EXPECT_EQ(p->cp, 2);
+  EXPECT_EQ(p->vp, 5);
+  EXPECT_EQ(p->ep, 1);
+  EXPECT_EQ(c.find("llama3_70b")->pretrain_defaults_for("h100", "fp8_cs")->pp, 8);
+  EXPECT_EQ(c.find("deepseek_v3")->pretrain_defaults_for("gb200", "bf16")->ep, 64);
+  // v0.3.0 and v0.6.0 disagree (or v0.6.0 builds it in a helper): no entry, no guess.
+  EXPECT_EQ(c.find("llama31_405b")->pretrain_defaults_for("b200", "bf16"), nullptr);
+  EXPECT_EQ(c.find("llama3_8b")->pretrain_defaults_for("gb200", "bf16"), nullptr);
+
+  ModelCatalog user = ModelCatalog::parse(
+      read_toml_string("[m]\nnum_layers = 4\nnum_attention_heads = 4\n"
+                       "[m.pretrain_defaults]\nh100_bf16 = { pp = 2, vp = 2 }\n",
+                       "u.toml"));
+  EXPECT_EQ(user.find("m")->pretrain_defaults_for("h100", "bf16")->vp, 2);
+  EXPECT_EQ(user.find("m")->pretrain_defaults_for("h100", "bf16")->tp, 1);
+  for (const char* bad : {"h100_bf16 = { pp = 0 }", "h100_bf16 = { dp = 2 }", "h100_bf16 = 3"}) {
+    try {
+      ModelCatalog::parse(read_toml_string(std::string("[m]\nnum_layers = 4\n"
+                                                       "num_attention_heads = 4\n"
+                                                       "[m.pretrain_defaults]\n") +
+                                               bad + "\n",
+                                           "u.toml"));
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("u.toml:5: m.pretrain_defaults.h100_bf16"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 TEST(ModelCatalog, UserFilesAddAndOverride) {
   std::string a = write_temp("a.toml",
                              "[llama3_8b]\nnum_layers = 30\nnum_attention_heads = 30\n"

@@ -1,8 +1,9 @@
 """End-to-end checks of the CLI without a scheduler: verify-configs, dry-run, secrets."""
 import pathlib
+import shutil
 import unittest
 
-from helpers import CONF, all_files, commit_and_tag, results_root, run_bp, tempdir
+from helpers import CONF, SOURCE_DIR, all_files, commit_and_tag, results_root, run_bp, tempdir
 
 TOKEN = "hf_e2eSECRETtoken123"
 
@@ -118,6 +119,33 @@ test_name = "megatron_bridge_llama3_8b_h100"
         run_bp("uninstall", *args, check=True)
         self.assertFalse(clone.exists())
         self.assertTrue(repo.exists(), "the source repository is never touched")
+
+    def test_install_refuses_a_flag_the_pinned_launcher_lacks(self):
+        d = tempdir(self)
+        repo = d / "Megatron-Bridge"
+        (repo / "scripts" / "performance").mkdir(parents=True)
+        # The emulator's v0.3.0 argument parser (a test double): it has no --offline.
+        shutil.copy(SOURCE_DIR / "tools" / "mbridge-emulator" / "scripts" / "performance" /
+                    "argument_parser.py", repo / "scripts" / "performance")
+        commit_and_tag(repo, "v0.3.0")
+        (d / "system.toml").write_text(
+            f'name = "s"\nscheduler = "standalone"\ninstall_path = "{d}/install"\n'
+            f'output_path = "{d}/results"\nlauncher_python = "/usr/bin/python3"\n')
+        (d / "scenario.toml").write_text(f'''name = "inst"
+[[Tests]]
+id = "mb"
+test_name = "megatron_bridge_llama3_8b_h100"
+  [Tests.cmd_args]
+  offline = true
+  [[Tests.git_repos]]
+  url = "file://{repo}"
+  commit = "v0.3.0"
+''')
+        proc = run_bp("install", "--system-config", d / "system.toml", "--tests-dir",
+                      CONF / "test" / "h100", "--test-scenario", d / "scenario.toml")
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn('cmd_args.offline: the Megatron-Bridge launcher pinned at commit "v0.3.0" '
+                      'has no --offline flag', proc.stderr)
 
     def test_run_on_standalone_executes_locally(self):
         d = tempdir(self)

@@ -13,8 +13,8 @@ ArgSpec field(std::string name, ArgType type, std::string flag, Value def = {}) 
   return s;
 }
 
-ArgSpec sweepable(std::string name, ArgType type, std::string flag) {
-  ArgSpec s = field(std::move(name), type, std::move(flag));
+ArgSpec sweepable(std::string name, ArgType type, std::string flag, Value def = {}) {
+  ArgSpec s = field(std::move(name), type, std::move(flag), std::move(def));
   s.sweepable = true;
   return s;
 }
@@ -50,6 +50,8 @@ std::vector<ArgSpec> build_specs() {
       field("compute_dtype", T::kString, "-c", Value::string("bf16")),
       field("fp8_recipe", T::kString, ""),  // accepted, never passed (CloudAI does the same)
       field("hf_token", T::kString, "-hf", Value::string("")),
+      // Not in CloudAI: v0.6 launchers' --offline (HF_HUB_OFFLINE=1, no token); replaces -hf.
+      bare("offline", "--offline"),
       field("nemo_home", T::kString, "-nh"),
       field("wandb_key", T::kString, "-wdk"),
       field("wandb_project_name", T::kString, "-wdp"),
@@ -75,12 +77,15 @@ std::vector<ArgSpec> build_specs() {
       sweepable("min_lr", T::kFloat, "--min_lr"),
       sweepable("warmup_iters", T::kInt, "--warmup_iters"),
       sweepable("nccl_ub", T::kBool, "--nccl_ub"),
-      sweepable("moe_a2a_overlap", T::kBool, "--moe_a2a_overlap"),
+      // CloudAI declares None but sends bool(None) = false for a test referenced by test_name;
+      // `false` changes CUDA_DEVICE_MAX_CONNECTIONS on H100 (v0.3 and v0.6), so it is sent too.
+      sweepable("moe_a2a_overlap", T::kBool, "--moe_a2a_overlap", no),
       sweepable("recompute_num_layers", T::kInt, "-rl"),
       sweepable("activation_offload_layers", T::kInt, "-ol"),
       sweepable("recompute_modules", T::kString, "--recompute_modules"),
       sweepable("dataset_paths", T::kString, "--dataset_paths"),
-      // A list of ranks is one value (the ranks to profile), not a sweep.
+      // CloudAI's int | str | list[int]. As every list in cmd_args, a list makes a sweep (as in
+      // CloudAI, unless dse_excluded_args names it); "0,1" profiles ranks 0 and 1 in one run.
       field("profiling_ranks", T::kRanks, "--profiling_ranks"),
       sweepable("nsys_trace", T::kString, "--nsys_trace"),
       sweepable("nsys_extra_args", T::kString, "--nsys_extra_args"),
@@ -130,6 +135,16 @@ const ArgSpec* find_arg(std::string_view name) {
   for (const ArgSpec& s : arg_specs())
     if (s.name == name) return &s;
   return nullptr;
+}
+
+const Value* emitted_value(const ArgSpec& spec, const Value& cmd_args) {
+  if (const Value* v = cmd_args.find(spec.name)) return v;
+  return spec.default_value.is_none() ? nullptr : &spec.default_value;
+}
+
+bool offline_mode(const Value& cmd_args) {
+  const Value* v = emitted_value(*find_arg("offline"), cmd_args);
+  return v && v->is_bool() && v->as_bool();
 }
 
 std::string_view type_description(ArgType type) {

@@ -24,8 +24,9 @@ struct ArgSpec {
   ArgType type = ArgType::kString;
   // `X | list[X]` in CloudAI: a list of X is a sweep over its items.
   bool sweepable = false;
-  // CloudAI's default; none when the field defaults to None. Only forced fields (num_gpus,
-  // save_config_filepath) ever use it: other fields are emitted only when written.
+  // CloudAI's default; none when the field defaults to None. A field nobody wrote is passed
+  // with this value (see emitted_value), as CloudAI passes every default of a test referenced
+  // by test_name, so the launcher runs CloudAI's configuration (docs/cloudai-compatibility.md).
   Value default_value;
   // The launcher flag ("-tp", "--lr"); empty when the field is not passed to the launcher.
   std::string flag;
@@ -33,7 +34,7 @@ struct ArgSpec {
   bool bare_flag = false;
 };
 
-// All fields, in CloudAI's declaration order.
+// All fields, in CloudAI's declaration order (plus benchpilot's `offline`, for v0.6 launchers).
 const std::vector<ArgSpec>& arg_specs();
 
 // Field names in declaration order (Workload::cmd_args_fields).
@@ -41,6 +42,14 @@ std::vector<std::string> arg_names();
 
 // The field's spec, or nullptr for a key the schema does not know.
 const ArgSpec* find_arg(std::string_view name);
+
+// The value the launcher receives for a field: the written value, else the default; nullptr
+// when neither exists (the flag is then not passed). The one place that decides what an
+// unwritten field means for the launcher.
+const Value* emitted_value(const ArgSpec& spec, const Value& cmd_args);
+
+// Whether the test runs with --offline (v0.6 launchers): no HF token, no -hf.
+bool offline_mode(const Value& cmd_args);
 
 // "an integer", "a string", ... and the list form "a list of integers", for messages.
 std::string_view type_description(ArgType type);

@@ -10,6 +10,7 @@
 #include "sweep/pipeline_layout.h"
 #include "util/log.h"
 #include "util/strings.h"
+#include "workloads/megatron_bridge/args.h"
 
 namespace bp {
 
@@ -74,6 +75,13 @@ enum Slot : int {
   kLayoutL,
   kLayoutE,
   kLayoutPlacementOk,
+  // What Megatron receives (model rules): the written value, else the recipe's own value from
+  // the catalog's pretrain_defaults, else kUnknown (a rule needing it then does not fire).
+  kMTp,
+  kMPp,
+  kMCp,
+  kMVp,  // 1 = no virtual pipeline
+  kMEp,
   kSlotCount
 };
 static_assert(kSlotCount <= static_cast<int>(kMaxSlots));
@@ -125,6 +133,12 @@ constexpr const char* kRecNames[] = {"core_attn", "mla_up_proj",    "mlp",      
                                      "moe",       "shared_experts", "layernorm", "<other>"};
 
 // ---- Python integer semantics (CloudAI's rules are Python) -------------------------------------
+
+// A model-view slot whose value neither the user nor the catalog provides.
+constexpr int64_t kUnknown = INT64_MIN + 1;
+inline bool known(int64_t v) {
+  return v != kUnknown;
+}
 
 inline int64_t py_mod(int64_t a, int64_t b) {
   int64_t r = a % b;
@@ -179,6 +193,7 @@ std::string impl_name(int64_t code) {
 // constraints_test checks incremental walks against full evaluation.
 constexpr uint64_t kDp = slot_bits(kNumGpus, kTp, kPp, kCp);
 constexpr uint64_t kLayers = slot_bits(kUserLayers, kModelLayers);
+constexpr uint64_t kModelDp = slot_bits(kNumGpus, kMTp, kMPp, kMCp);
 uint64_t reads_of(std::string_view id) {
   static const std::pair<std::string_view, uint64_t> kReads[] = {
       {"C1", kDp},
@@ -197,23 +212,24 @@ uint64_t reads_of(std::string_view id) {
       {"C16", slot_bits(kScopeMask)},
       {"C17", slot_bits(kScopeCount, kScopeMask, kRecCount, kRecMask)},
       {"C18", slot_bits(kDeepseekName, kPp, kVp)},
-      {"M1", slot_bits(kModelKnown, kHeads, kTp)},
-      {"M2", slot_bits(kModelKnown, kGroups, kTp)},
-      {"M3", slot_bits(kModelKnown, kExperts, kEp)},
-      {"M4", kLayers | slot_bits(kModelKnown, kLayoutSet, kHasPairs, kPp, kAccount)},
-      {"M5", kLayers | slot_bits(kModelKnown, kLayoutSet, kHasPairs, kPp, kAccount, kVp)},
-      {"M6",
-       slot_bits(kModelKnown, kLayoutSet, kHasPairs, kPairs0, kPairs1, kPairs2, kPairs3, kPp, kVp)},
-      {"M7", slot_bits(kLayoutSet, kLayoutOk, kLayoutStages, kPp, kVp)},
+      {"M1", slot_bits(kModelKnown, kHeads, kMTp)},
+      {"M2", slot_bits(kModelKnown, kGroups, kMTp)},
+      {"M3", slot_bits(kModelKnown, kExperts, kMEp)},
+      {"M4", kLayers | slot_bits(kModelKnown, kLayoutSet, kHasPairs, kMPp, kAccount)},
+      {"M5", kLayers | slot_bits(kModelKnown, kLayoutSet, kHasPairs, kMPp, kAccount, kMVp)},
+      {"M6", slot_bits(kModelKnown, kLayoutSet, kHasPairs, kPairs0, kPairs1, kPairs2, kPairs3, kMPp,
+                       kMVp)},
+      {"M7", slot_bits(kLayoutSet, kLayoutOk, kLayoutStages, kMPp, kVp)},
       {"M8", kLayers | slot_bits(kModelKnown, kLayoutSet, kLayoutOk, kLayoutT, kLayoutM, kMtp,
                                  kLayoutL, kLayoutE, kLayoutPlacementOk)},
-      {"M9", slot_bits(kModelKnown, kCp, kUserSeq, kModelSeq)},
-      {"M10", kDp | slot_bits(kModelKnown, kEt, kDefaultEt, kEp)},
-      {"M11", kDp | slot_bits(kModelKnown, kMb, kGb, kVp, kLayoutSet, kLayoutOk, kLayoutStages)},
+      {"M9", slot_bits(kModelKnown, kMCp, kUserSeq, kModelSeq)},
+      {"M10", kModelDp | slot_bits(kModelKnown, kEt, kDefaultEt, kMEp)},
+      {"M11",
+       kModelDp | slot_bits(kModelKnown, kMb, kGb, kMVp, kLayoutSet, kLayoutOk, kLayoutStages)},
       {"M12", slot_bits(kModelKnown, kRecCount, kRecMask, kMla, kExperts, kShared)},
       {"M13", slot_bits(kModelKnown, kImpl, kScopeCount, kScopeMask, kExperts, kHybrid, kMoeKind,
                         kUserFirstK, kDenseMlp)},
-      {"M14", slot_bits(kModelKnown, kLayoutSet, kVp, kPp)},
+      {"M14", slot_bits(kModelKnown, kLayoutSet, kMVp, kMPp)},
       {"M15", kLayers | slot_bits(kModelKnown, kOffload, kRecCount, kRecLayers)},
   };
   for (const auto& [rule, reads] : kReads)
@@ -395,13 +411,16 @@ inline int64_t seq_of(const int64_t* s) {
 inline bool even_split(const int64_t* s) {
   return !s[kLayoutSet] && !s[kHasPairs];
 }
+// Model-view data-parallel size; 0 when a factor is unknown or does not divide.
+inline int64_t model_dp(const int64_t* s) {
+  if (!known(s[kMTp]) || !known(s[kMPp]) || !known(s[kMCp])) return 0;
+  int64_t denom = s[kMTp] * s[kMPp] * s[kMCp];
+  return denom > 0 ? py_div(s[kNumGpus], denom) : 0;
+}
 inline int64_t et_of(const int64_t* s) {
   if (is_set(s[kEt])) return s[kEt];
   if (is_set(s[kDefaultEt])) return s[kDefaultEt];
-  return s[kTp];
-}
-inline int64_t ep_of(const int64_t* s) {
-  return is_set(s[kEp]) ? s[kEp] : 1;
+  return s[kMTp];
 }
 inline bool dense_mlp(const int64_t* s) {
   if (s[kMoeKind] && is_set(s[kUserFirstK])) return s[kUserFirstK] > 0;
@@ -424,95 +443,98 @@ std::string pairs_text(const int64_t* s) {
   return join(out, " ");
 }
 inline bool interleaved(const int64_t* s) {
-  if (s[kPp] <= 1) return false;
-  if (s[kLayoutSet]) return s[kLayoutOk] && s[kLayoutStages] > s[kPp];
-  return is_set(s[kVp]) && s[kVp] > 1;
+  if (!known(s[kMPp]) || s[kMPp] <= 1) return false;
+  if (s[kLayoutSet]) return s[kLayoutOk] && s[kLayoutStages] > s[kMPp];
+  return known(s[kMVp]) && s[kMVp] > 1;
 }
 
 const std::vector<Rule>& model_rules() {
   static const std::vector<Rule> rules = with_reads({
       {"M1", "heads divisible by tp",
        [](const int64_t* s) {
-         return !s[kModelKnown] || s[kHeads] == 0 || s[kTp] <= 0 || s[kHeads] % s[kTp] == 0;
+         return !s[kModelKnown] || s[kHeads] == 0 || !known(s[kMTp]) || s[kMTp] <= 0 ||
+                s[kHeads] % s[kMTp] == 0;
        },
        [](const int64_t* s) {
-         return fmt::format("num_attention_heads={} is not divisible by tp={}", s[kHeads], s[kTp]);
+         return fmt::format("num_attention_heads={} is not divisible by tp={}", s[kHeads], s[kMTp]);
        }},
       {"M2", "query groups vs tp",
        [](const int64_t* s) {
-         if (!s[kModelKnown] || s[kGroups] == 0 || s[kTp] <= 0) return true;
-         return s[kGroups] % s[kTp] == 0 || s[kTp] % s[kGroups] == 0;
+         if (!s[kModelKnown] || s[kGroups] == 0 || !known(s[kMTp]) || s[kMTp] <= 0) return true;
+         return s[kGroups] % s[kMTp] == 0 || s[kMTp] % s[kGroups] == 0;
        },
        [](const int64_t* s) {
          return fmt::format("num_query_groups={} and tp={}: neither divides the other", s[kGroups],
-                            s[kTp]);
+                            s[kMTp]);
        }},
       {"M3", "experts divisible by ep",
        [](const int64_t* s) {
-         if (!s[kModelKnown]) return true;
-         int64_t ep = ep_of(s);
-         if (ep <= 1) return true;
-         return s[kExperts] > 0 && s[kExperts] % ep == 0;
+         if (!s[kModelKnown] || !known(s[kMEp]) || s[kMEp] <= 1) return true;
+         return s[kExperts] > 0 && s[kExperts] % s[kMEp] == 0;
        },
        [](const int64_t* s) {
-         if (s[kExperts] == 0) return fmt::format("ep={} but the model has no experts", ep_of(s));
-         return fmt::format("num_moe_experts={} is not divisible by ep={}", s[kExperts], ep_of(s));
+         if (s[kExperts] == 0) return fmt::format("ep={} but the model has no experts", s[kMEp]);
+         return fmt::format("num_moe_experts={} is not divisible by ep={}", s[kExperts], s[kMEp]);
        }},
       {"M4", "layers divisible by pp",
        [](const int64_t* s) {
-         if (!s[kModelKnown] || !even_split(s) || s[kPp] <= 1) return true;
-         return (layers_of(s) + s[kAccount]) % s[kPp] == 0;
+         if (!s[kModelKnown] || !even_split(s) || !known(s[kMPp]) || s[kMPp] <= 1) return true;
+         return (layers_of(s) + s[kAccount]) % s[kMPp] == 0;
        },
        [](const int64_t* s) {
          if (s[kAccount])
            return fmt::format("num_layers={} plus {} (embedding/loss) is not divisible by pp={}",
-                              layers_of(s), s[kAccount], s[kPp]);
-         return fmt::format("num_layers={} is not divisible by pp={}", layers_of(s), s[kPp]);
+                              layers_of(s), s[kAccount], s[kMPp]);
+         return fmt::format("num_layers={} is not divisible by pp={}", layers_of(s), s[kMPp]);
        }},
       {"M5", "stage layers divisible by vp",
        [](const int64_t* s) {
-         if (!s[kModelKnown] || !even_split(s) || s[kPp] <= 1 || !is_set(s[kVp]) || s[kVp] <= 1)
+         if (!s[kModelKnown] || !even_split(s) || !known(s[kMPp]) || s[kMPp] <= 1 ||
+             !known(s[kMVp]) || s[kMVp] <= 1)
            return true;
          int64_t total = layers_of(s) + s[kAccount];
-         if (total % s[kPp] != 0) return true;  // M4 reports it
-         return (total / s[kPp]) % s[kVp] == 0;
+         if (total % s[kMPp] != 0) return true;  // M4 reports it
+         return (total / s[kMPp]) % s[kMVp] == 0;
        },
        [](const int64_t* s) {
-         int64_t per = (layers_of(s) + s[kAccount]) / s[kPp];
+         int64_t per = (layers_of(s) + s[kAccount]) / s[kMPp];
          return fmt::format(
              "{} layers per pipeline stage (num_layers={}, pp={}) are not divisible "
              "by vp={}",
-             per, layers_of(s), s[kPp], s[kVp]);
+             per, layers_of(s), s[kMPp], s[kMVp]);
        }},
       {"M6", "recipe (pp, vp) layouts",
        [](const int64_t* s) {
          if (!s[kModelKnown] || s[kLayoutSet] || !s[kHasPairs]) return true;
-         return pair_allowed(s, s[kPp], or_one(s[kVp]));
+         if (!known(s[kMPp]) || !known(s[kMVp])) return true;
+         return pair_allowed(s, s[kMPp], or_one(s[kMVp]));
        },
        [](const int64_t* s) {
          return fmt::format(
              "the recipe builds pipeline layouts only for (pp,vp) in {}; got ({},{}) "
              "(set pipeline_model_parallel_layout for other splits)",
-             pairs_text(s), s[kPp], or_one(s[kVp]));
+             pairs_text(s), s[kMPp], or_one(s[kMVp]));
        }},
       {"M7", "layout stages vs pp/vp",
        [](const int64_t* s) {
          if (!s[kLayoutSet]) return true;
-         if (!s[kLayoutOk] || s[kPp] <= 0) return false;
-         if (s[kLayoutStages] % s[kPp] != 0) return false;
-         if (is_set(s[kVp]) && s[kVp] > 1) return s[kLayoutStages] / s[kPp] == s[kVp];
+         if (!s[kLayoutOk]) return false;
+         if (!known(s[kMPp])) return true;
+         if (s[kMPp] <= 0 || s[kLayoutStages] % s[kMPp] != 0) return false;
+         // Only a written vp is compared: the launcher derives vp from the layout otherwise.
+         if (is_set(s[kVp]) && s[kVp] > 1) return s[kLayoutStages] / s[kMPp] == s[kVp];
          return true;
        },
        [](const int64_t* s) {
          if (!s[kLayoutOk]) return std::string("pipeline_model_parallel_layout cannot be parsed");
-         if (s[kLayoutStages] % s[kPp] != 0)
+         if (s[kMPp] <= 0 || s[kLayoutStages] % s[kMPp] != 0)
            return fmt::format(
                "pipeline_model_parallel_layout has {} stages, not divisible by pp={}",
-               s[kLayoutStages], s[kPp]);
+               s[kLayoutStages], s[kMPp]);
          return fmt::format(
              "pipeline_model_parallel_layout has {} stages = pp={} x {} virtual "
              "stages, but vp={}",
-             s[kLayoutStages], s[kPp], s[kLayoutStages] / s[kPp], s[kVp]);
+             s[kLayoutStages], s[kMPp], s[kLayoutStages] / s[kMPp], s[kVp]);
        }},
       {"M8", "layout layer counts",
        [](const int64_t* s) {
@@ -530,38 +552,40 @@ const std::vector<Rule>& model_rules() {
        }},
       {"M9", "seq divisible by 2*cp",
        [](const int64_t* s) {
-         if (!s[kModelKnown] || s[kCp] <= 1 || seq_of(s) <= 0) return true;
-         return seq_of(s) % (2 * s[kCp]) == 0;
+         if (!s[kModelKnown] || !known(s[kMCp]) || s[kMCp] <= 1 || seq_of(s) <= 0) return true;
+         return seq_of(s) % (2 * s[kMCp]) == 0;
        },
        [](const int64_t* s) {
-         return fmt::format("seq_length={} is not divisible by 2*cp={}", seq_of(s), 2 * s[kCp]);
+         return fmt::format("seq_length={} is not divisible by 2*cp={}", seq_of(s), 2 * s[kMCp]);
        }},
       {"M10", "et*ep*pp divides world",
        [](const int64_t* s) {
-         if (!s[kModelKnown]) return true;
-         int64_t dense = s[kTp] * s[kPp] * s[kCp];
-         if (dense == 0 || py_mod(s[kNumGpus], dense) != 0) return true;  // C1 reports it
-         int64_t d = et_of(s) * ep_of(s) * s[kPp];
+         if (!s[kModelKnown] || !known(s[kMEp]) || !known(s[kMTp]) || !known(s[kMPp]) ||
+             !known(s[kMCp]))
+           return true;
+         int64_t dense = s[kMTp] * s[kMPp] * s[kMCp];
+         if (dense == 0 || py_mod(s[kNumGpus], dense) != 0) return true;  // C1/M-rules report it
+         int64_t d = et_of(s) * s[kMEp] * s[kMPp];
          return d <= 0 || py_mod(s[kNumGpus], d) == 0;
        },
        [](const int64_t* s) {
          return fmt::format("num_gpus={} is not divisible by et*ep*pp={} (et={}{} ep={} pp={})",
-                            s[kNumGpus], et_of(s) * ep_of(s) * s[kPp], et_of(s),
-                            is_set(s[kEt]) ? "" : " by default", ep_of(s), s[kPp]);
+                            s[kNumGpus], et_of(s) * s[kMEp] * s[kMPp], et_of(s),
+                            is_set(s[kEt]) ? "" : " by default", s[kMEp], s[kMPp]);
        }},
       {"M11", "microbatches >= pp (interleaved)",
        [](const int64_t* s) {
          if (!s[kModelKnown] || s[kMb] <= 0 || s[kGb] <= 0 || !interleaved(s)) return true;
-         int64_t dp = dp_of(s);
+         int64_t dp = model_dp(s);
          if (dp <= 0) return true;
-         return s[kGb] / (s[kMb] * dp) >= s[kPp];
+         return s[kGb] / (s[kMb] * dp) >= s[kMPp];
        },
        [](const int64_t* s) {
-         int64_t dp = dp_of(s);
+         int64_t dp = model_dp(s);
          return fmt::format(
              "interleaved pipeline needs at least pp={} microbatches; gb/(mb*dp) = "
              "{}/({}*{}) = {}",
-             s[kPp], s[kGb], s[kMb], dp, s[kGb] / (s[kMb] * dp));
+             s[kMPp], s[kGb], s[kMb], dp, s[kGb] / (s[kMb] * dp));
        }},
       {"M12", "recompute modules supported",
        [](const int64_t* s) {
@@ -600,10 +624,11 @@ const std::vector<Rule>& model_rules() {
        }},
       {"M14", "vp needs pp>1",
        [](const int64_t* s) {
-         return !s[kModelKnown] || s[kLayoutSet] || !is_set(s[kVp]) || s[kVp] <= 1 || s[kPp] > 1;
+         if (!s[kModelKnown] || s[kLayoutSet] || !known(s[kMVp]) || !known(s[kMPp])) return true;
+         return s[kMVp] <= 1 || s[kMPp] > 1;
        },
        [](const int64_t* s) {
-         return fmt::format("vp={} needs pipeline parallelism (pp={})", s[kVp], s[kPp]);
+         return fmt::format("vp={} needs pipeline parallelism (pp={})", s[kMVp], s[kMPp]);
        }},
       {"M15", "CPU offload limits",
        [](const int64_t* s) {
@@ -637,6 +662,24 @@ FieldDecoder int_field(std::string field, Slot slot, int64_t unset, bool or_one_
             }
             int64_t x = decode_int(*v, key);
             s[slot] = (or_one_semantics && x == 0) ? unset : x;
+          }};
+}
+
+// A parallelism field read twice: CloudAI's view (`unset` when not written, 0 -> unset with
+// or_one semantics) and the model view (written value, else `recipe`, which may be kUnknown).
+FieldDecoder parallel_field(std::string field, Slot slot, int64_t unset, bool or_one_semantics,
+                            Slot model_slot, int64_t recipe) {
+  return {std::move(field),
+          {slot, model_slot},
+          [=](const Value* v, int64_t* s, const std::string& key) {
+            if (!v) {
+              s[slot] = unset;
+              s[model_slot] = recipe;
+              return;
+            }
+            int64_t x = decode_int(*v, key);
+            s[slot] = (or_one_semantics && x == 0) ? unset : x;
+            s[model_slot] = x;
           }};
 }
 
@@ -693,19 +736,31 @@ void write_model(const ModelShape* m, int64_t* s) {
   }
 }
 
-std::vector<FieldDecoder> decoders(const ModelCatalog& catalog, const std::string& family) {
+// What Megatron runs for fields nobody writes: the recipe's parallelism for this GPU and dtype
+// (catalog pretrain_defaults), when the case has one known recipe.
+struct RecipeView {
+  const RecipeParallelism* defaults = nullptr;
+  bool dense = false;  // a known model without experts: ep is 1 whatever the recipe
+};
+
+std::vector<FieldDecoder> decoders(const ModelCatalog& catalog, const std::string& family,
+                                   const RecipeView& recipe) {
+  const RecipeParallelism* r = recipe.defaults;
+  auto or_unknown = [r](int64_t RecipeParallelism::*field) { return r ? r->*field : kUnknown; };
   std::vector<FieldDecoder> d;
   d.push_back({"num_gpus", {kNumGpus}, [](const Value* v, int64_t* s, const std::string& key) {
                  s[kNumGpus] = v ? decode_int(*v, key) : 8;
                }});
-  d.push_back(int_field("tp", kTp, 1, true));
-  d.push_back(int_field("pp", kPp, 1, true));
-  d.push_back(int_field("cp", kCp, 1, true));
-  d.push_back(int_field("vp", kVp, kUnsetSlot, false));
+  d.push_back(parallel_field("tp", kTp, 1, true, kMTp, or_unknown(&RecipeParallelism::tp)));
+  d.push_back(parallel_field("pp", kPp, 1, true, kMPp, or_unknown(&RecipeParallelism::pp)));
+  d.push_back(parallel_field("cp", kCp, 1, true, kMCp, or_unknown(&RecipeParallelism::cp)));
+  d.push_back(
+      parallel_field("vp", kVp, kUnsetSlot, false, kMVp, or_unknown(&RecipeParallelism::vp)));
   d.push_back(int_field("mb", kMb, 0, false));
   d.push_back(int_field("gb", kGb, 0, false));
   d.push_back(int_field("et", kEt, kUnsetSlot, false));
-  d.push_back(int_field("ep", kEp, kUnsetSlot, false));
+  d.push_back(parallel_field("ep", kEp, kUnsetSlot, false, kMEp,
+                             recipe.dense ? 1 : or_unknown(&RecipeParallelism::ep)));
   d.push_back(bool_field("use_megatron_fsdp", kFsdp));
   d.push_back(int_field("num_distributed_optimizer_instances", kNdo, kUnsetSlot, false));
   d.push_back(int_field("activation_offload_layers", kOffload, 0, true));
@@ -779,6 +834,25 @@ std::vector<FieldDecoder> decoders(const ModelCatalog& catalog, const std::strin
   return d;
 }
 
+// The recipe defaults apply to a pretrain run of one known recipe with the launcher's default
+// config variant; gpu_type and compute_dtype are what the launcher receives (emitted_value).
+RecipeView recipe_view(const TestRun& run, const std::vector<std::string>& recipes,
+                       const ModelCatalog& catalog, const std::string& family) {
+  RecipeView view;
+  if (recipes.size() != 1) return view;
+  const ModelShape* shape = catalog.find(recipes[0], family);
+  if (!shape) return view;
+  view.dense = !shape->is_moe();
+  const Value& args = run.test.cmd_args;
+  auto text = [&](const char* field) {
+    const Value* v = mbridge::emitted_value(*mbridge::find_arg(field), args);
+    return v && v->is_string() ? std::string(trim(v->as_string())) : std::string();
+  };
+  if (text("task") != "pretrain" || !text("config_variant").empty()) return view;
+  view.defaults = shape->pretrain_defaults_for(text("gpu_type"), text("compute_dtype"));
+  return view;
+}
+
 class MegatronBridgeConstraints : public ConstraintSet {
  public:
   std::string_view workload() const override { return "MegatronBridge"; }
@@ -829,7 +903,8 @@ CompiledConstraints compile_megatron_bridge(const TestRun& run, const ParamSpace
   }
   std::vector<Rule> rules = cloudai_rules();
   if (any_known) rules.insert(rules.end(), model_rules().begin(), model_rules().end());
-  return compile_constraints(decoders(catalog, family), std::move(rules), run, space);
+  return compile_constraints(decoders(catalog, family, recipe_view(run, recipes, catalog, family)),
+                             std::move(rules), run, space);
 }
 
 }  // namespace bp

@@ -241,6 +241,29 @@ TEST(ModelRules, CatalogCoversTheRequiredRecipes) {
   EXPECT_NE(builtin().find("30b_a3b", "qwen3"), nullptr);
 }
 
+TEST(ModelRules, V06FamiliesAreChecked) {
+  for (const char* r : {"kimi_k2", "qwen3_next_80b_a3b", "nemotron_3_5_lightning", "wan_14b",
+                        "nemotron_3_nano", "gpt_oss_20b"})
+    EXPECT_NE(builtin().find(r), nullptr) << r;
+  const std::string kimi = "model_recipe_name = 'kimi_k2'\nnum_gpus = 256\n";
+  EXPECT_TRUE(rejects("M3", kimi + "ep = 5\n"));  // 384 experts
+  EXPECT_FALSE(rejects("M3", kimi + "ep = 64\n"));
+  EXPECT_TRUE(rejects("M6", kimi + "pp = 2\nvp = 1\n"));  // no layout for (2, 1)
+  EXPECT_FALSE(rejects("M6", kimi + "pp = 4\nvp = 4\n"));
+  EXPECT_TRUE(rejects("M1", "model_recipe_name = 'qwen3_next_80b_a3b'\nnum_gpus = 32\ntp = 32\n"));
+  EXPECT_TRUE(rejects("M9", "model_recipe_name = 'wan_14b'\nnum_gpus = 24\ncp = 3\n"));
+  // Wan on H100 runs cp = 4 by itself: a 1020-token sequence cannot be split 8 ways.
+  EXPECT_TRUE(rejects(
+      "M9",
+      "model_recipe_name = 'wan_14b'\ngpu_type = 'h100'\nnum_gpus = 32\nseq_length = 1020\n"));
+  // Lightning has two MTP layers: a layout must place them.
+  const std::string layout =
+      "model_recipe_name = 'nemotron_3_5_lightning'\nnum_gpus = 16\npp = 2\n"
+      "pipeline_model_parallel_layout = ";
+  EXPECT_TRUE(rejects("M8", layout + "'E(t)*26|(t)*26mL'\n"));
+  EXPECT_FALSE(rejects("M8", layout + "'E(t)*26|(t)*26mmL'\n"));
+}
+
 TEST(ModelRules, M1HeadsDivisibleByTp) {
   EXPECT_TRUE(rejects("M1", kLlama8b + "num_gpus = 64\ntp = 64\n"));
   EXPECT_FALSE(rejects("M1", kLlama8b + "num_gpus = 64\ntp = 8\n"));
@@ -299,7 +322,9 @@ std::set<std::string> model_rejections(const std::string& cmd_args) {
 TEST(ModelRules, M7M8CustomPipelineLayout) {
   // DeepSeek-V3 H100 recipe: pp=8, vp=4 with 32 stages; GB300: pp=2, vp=8 with 16 stages.
   const std::string h100 =
-      kDeepSeek + "pp = 8\nvp = 4\npipeline_model_parallel_layout = 'Et|(tt|)*30mL'\n";
+      "model_recipe_name = 'deepseek_v3'\nnum_gpus = 1024\ngpu_type = 'h100'\n"
+      "compute_dtype = 'fp8_cs'\npp = 8\nvp = 4\npipeline_model_parallel_layout = "
+      "'Et|(tt|)*30mL'\n";
   EXPECT_TRUE(model_rejections(h100).empty());
   const std::string gb300 =
       kDeepSeek + "pp = 2\nvp = 8\npipeline_model_parallel_layout = 'Et*4|(t*4|)*14tmL'\n";
@@ -329,16 +354,24 @@ TEST(ModelRules, M10ExpertGridWithDefaultEt) {
       "[moe]\nkind = 'moe'\nnum_layers = 8\nnum_attention_heads = 16\nnum_moe_experts = 8\n",
       "cat.toml"));
   // Without a default, et = tp: 2 * 8 * 1 does not divide 8.
-  EXPECT_TRUE(rejects("M10", "model_recipe_name = 'moe'\nnum_gpus = 8\ntp = 2\nep = 8\n", c));
-  EXPECT_FALSE(
-      rejects("M10", "model_recipe_name = 'moe'\nnum_gpus = 8\ntp = 2\nep = 8\net = 1\n", c));
+  const std::string moe = "model_recipe_name = 'moe'\nnum_gpus = 8\npp = 1\ncp = 1\n";
+  EXPECT_TRUE(rejects("M10", moe + "tp = 2\nep = 8\n", c));
+  EXPECT_FALSE(rejects("M10", moe + "tp = 2\nep = 8\net = 1\n", c));
+  // pp unwritten and the catalog has no recipe value for this GPU: the rule does not guess 1.
+  EXPECT_FALSE(rejects("M10", "model_recipe_name = 'moe'\nnum_gpus = 8\ntp = 2\nep = 8\n", c));
 }
 
 TEST(ModelRules, M11EnoughMicrobatchesWhenInterleaved) {
   // 64 GPUs, tp 4, pp 4 -> dp 4; gb 8 / (mb 1 * dp 4) = 2 microbatches < pp.
-  EXPECT_TRUE(rejects("M11", kLlama70b + "tp = 4\npp = 4\nvp = 5\nmb = 1\ngb = 8\n"));
-  EXPECT_FALSE(rejects("M11", kLlama70b + "tp = 4\npp = 4\nvp = 5\nmb = 1\ngb = 16\n"));
-  EXPECT_FALSE(rejects("M11", kLlama70b + "tp = 4\npp = 4\nmb = 1\ngb = 8\n"));  // not interleaved
+  EXPECT_TRUE(rejects("M11", kLlama70b + "tp = 4\npp = 4\ncp = 1\nvp = 5\nmb = 1\ngb = 8\n"));
+  EXPECT_FALSE(rejects("M11", kLlama70b + "tp = 4\npp = 4\ncp = 1\nvp = 5\nmb = 1\ngb = 16\n"));
+  // not interleaved
+  EXPECT_FALSE(rejects("M11", kLlama70b + "tp = 4\npp = 4\ncp = 1\nvp = 1\nmb = 1\ngb = 8\n"));
+  // On H100 the bf16 recipe runs cp = 2 and vp = 5 when they are not written: dp = 2, so
+  // gb 8 gives 4 microbatches, enough for pp 4; gb 4 gives 2, too few.
+  const std::string h100 = kLlama70b + "gpu_type = 'h100'\n";
+  EXPECT_FALSE(rejects("M11", h100 + "tp = 4\npp = 4\nmb = 1\ngb = 8\n"));
+  EXPECT_TRUE(rejects("M11", h100 + "tp = 4\npp = 4\nmb = 1\ngb = 4\n"));
 }
 
 TEST(ModelRules, M12RecomputeModules) {
@@ -365,8 +398,36 @@ TEST(ModelRules, M13CudaGraphScopes) {
 }
 
 TEST(ModelRules, M14VirtualStagesNeedPipeline) {
-  EXPECT_TRUE(rejects("M14", kLlama8b + "vp = 2\n"));
+  EXPECT_TRUE(rejects("M14", kLlama8b + "pp = 1\nvp = 2\n"));
   EXPECT_FALSE(rejects("M14", kLlama8b + "pp = 2\nvp = 2\n"));
+  // The case: llama3_70b on H100 runs its recipe's pp = 4 when pp is not written, so
+  // vp = 5 is valid there.
+  EXPECT_FALSE(rejects("M14", kLlama70b + "gpu_type = 'h100'\nvp = 5\n"));
+  EXPECT_FALSE(rejects("M14", kLlama70b + "gpu_type = 'h100'\ncompute_dtype = 'fp8_cs'\nvp = 5\n"));
+  // A recipe whose pp is 1 on that GPU (llama3_8b on B300): vp alone is rejected.
+  EXPECT_TRUE(rejects("M14", kLlama8b + "gpu_type = 'b300'\nvp = 2\n"));
+  EXPECT_EQ(message_of("M14", kLlama8b + "gpu_type = 'b300'\nvp = 2\n"),
+            "vp=2 needs pipeline parallelism (pp=1)");
+  // Unknown recipe value (no catalog entry for gb200/bf16, or another task or config variant):
+  // the rule does not fire rather than assume pp = 1.
+  EXPECT_FALSE(rejects("M14", kLlama8b + "vp = 2\n"));
+  EXPECT_FALSE(rejects("M14", kLlama8b + "gpu_type = 'b300'\ntask = 'sft'\nvp = 2\n"));
+  EXPECT_FALSE(rejects("M14", kLlama8b + "gpu_type = 'b300'\nconfig_variant = 'v1'\nvp = 2\n"));
+}
+
+TEST(ModelRules, UnwrittenFieldsUseTheRecipeValue) {
+  // M4: llama3_70b on H100/fp8_cs runs pp = 8 by itself; 64 layers via num_layers split fine,
+  // 60 do not.
+  const std::string fp8 = kLlama70b + "gpu_type = 'h100'\ncompute_dtype = 'fp8_cs'\n";
+  EXPECT_FALSE(rejects("M4", fp8 + "num_layers = 64\n"));
+  EXPECT_TRUE(rejects("M4", fp8 + "num_layers = 60\n"));
+  EXPECT_EQ(message_of("M4", fp8 + "num_layers = 60\n"), "num_layers=60 is not divisible by pp=8");
+  // M3: a dense model has ep = 1 whatever the recipe; an MoE recipe's ep comes from the catalog.
+  EXPECT_FALSE(rejects("M3", kLlama8b));
+  EXPECT_FALSE(rejects("M3", kDeepSeek));  // gb200/bf16: ep = 64 of 256 experts
+  // M6: DeepSeek-V3 on GB200 runs (pp, vp) = (4, 4); writing pp = 8 keeps vp = 4: not a layout.
+  EXPECT_TRUE(rejects("M6", kDeepSeek + "pp = 8\n"));
+  EXPECT_FALSE(rejects("M6", kDeepSeek + "pp = 8\nvp = 1\n"));
 }
 
 TEST(ModelRules, M15OffloadLimits) {
@@ -393,6 +454,14 @@ TEST(ModelRules, PerfRecipeConfigsPass) {
       "recompute_modules = 'layernorm,moe_act'\n",
       "model_recipe_name = 'nemotronh_56b'\nnum_gpus = 64\ntp = 8\nmb = 1\ngb = 192\n"
       "cuda_graph_impl = 'transformer_engine'\ncuda_graph_scope = 'mamba'\n",
+      // v0.6.0 recipes.
+      "model_recipe_name = 'kimi_k2'\nnum_gpus = 256\npp = 4\nvp = 4\nep = 64\n",
+      "model_recipe_name = 'kimi_k2'\ngpu_type = 'h100'\nnum_gpus = 1024\ntp = 8\npp = 16\nvp = "
+      "2\nep = 64\n",
+      "model_recipe_name = 'qwen3_next_80b_a3b'\ngpu_type = 'gb300'\nnum_gpus = 64\npp = 2\nvp = "
+      "4\nep = 32\n",
+      "model_recipe_name = 'wan_14b'\ngpu_type = 'h100'\nnum_gpus = 32\n",
+      "model_recipe_name = 'nemotron_3_nano'\ngpu_type = 'h100'\nnum_gpus = 16\n",
   };
   for (const char* c : configs) {
     std::set<std::string> bad = rejected_by(c);
@@ -559,11 +628,31 @@ std::optional<std::vector<std::string>> reference_stages(std::string s) {
   return stages;
 }
 
-bool reference_model_ok(const Value& a, const ModelShape& m) {
+std::string text_or(const Value& a, const char* k, const std::string& fallback) {
+  const Value* v = a.find(k);
+  return v ? v->as_string() : fallback;
+}
+
+// Model rules see what Megatron runs: the written value, else the recipe's (catalog
+// pretrain_defaults for the run's GPU and dtype), else nothing, and then they do not fire.
+// `recipe_swept`: the case sweeps model_recipe_name (tests only; the schema forbids it), so no
+// single recipe's values apply.
+bool reference_model_ok(const Value& a, const ModelShape& m, bool recipe_swept) {
   int64_t gpus = opt_int(a, "num_gpus").value_or(8);
-  int64_t tp = or1(opt_int(a, "tp")), pp = or1(opt_int(a, "pp")), cp = or1(opt_int(a, "cp"));
-  auto vp = opt_int(a, "vp");
-  int64_t ep = opt_int(a, "ep").value_or(1);
+  const RecipeParallelism* rd = nullptr;
+  if (!recipe_swept && text_or(a, "task", "pretrain") == "pretrain" && !a.find("config_variant"))
+    rd = m.pretrain_defaults_for(text_or(a, "gpu_type", "gb200"),
+                                 text_or(a, "compute_dtype", "bf16"));
+  auto model = [&](const char* k, int64_t RecipeParallelism::*f) -> std::optional<int64_t> {
+    if (auto v = opt_int(a, k)) return v;
+    if (rd) return rd->*f;
+    return std::nullopt;
+  };
+  auto tp = model("tp", &RecipeParallelism::tp), pp = model("pp", &RecipeParallelism::pp),
+       cp = model("cp", &RecipeParallelism::cp), vp = model("vp", &RecipeParallelism::vp),
+       ep = model("ep", &RecipeParallelism::ep);
+  if (!recipe_swept && !m.is_moe() && !ep) ep = 1;
+  auto written_vp = opt_int(a, "vp");
   auto et = opt_int(a, "et");
   int64_t mb = opt_int(a, "mb").value_or(0), gb = opt_int(a, "gb").value_or(0);
   int64_t layers = opt_int(a, "num_layers").value_or(m.num_layers);
@@ -577,17 +666,18 @@ bool reference_model_ok(const Value& a, const ModelShape& m) {
                            ? a.find("pipeline_model_parallel_layout")->as_string()
                            : "";
 
-  if (m.num_attention_heads % tp) return false;
-  if (m.num_query_groups && m.num_query_groups % tp && tp % m.num_query_groups) return false;
-  if (ep > 1 && (m.num_moe_experts == 0 || m.num_moe_experts % ep)) return false;
+  if (tp && m.num_attention_heads % *tp) return false;
+  if (tp && m.num_query_groups && m.num_query_groups % *tp && *tp % m.num_query_groups)
+    return false;
+  if (ep && *ep > 1 && (m.num_moe_experts == 0 || m.num_moe_experts % *ep)) return false;
   int64_t split =
       layers + m.account_for_embedding_in_pipeline_split + m.account_for_loss_in_pipeline_split;
   int64_t stages_n = 0;
   if (!layout.empty()) {
     auto stages = reference_stages(layout);
-    if (!stages || stages->size() % pp) return false;
+    if (!stages || (pp && stages->size() % *pp)) return false;
     stages_n = static_cast<int64_t>(stages->size());
-    if (vp && *vp > 1 && stages_n / pp != *vp) return false;
+    if (pp && written_vp && *written_vp > 1 && stages_n / *pp != *written_vp) return false;
     int64_t t = 0, mt = 0, l = 0, e = 0;
     for (size_t i = 0; i < stages->size(); ++i)
       for (char c : (*stages)[i]) {
@@ -598,20 +688,24 @@ bool reference_model_ok(const Value& a, const ModelShape& m) {
       }
     if (t != layers || mt != m.mtp_num_layers || l != 1 || e != 1) return false;
   } else if (!m.auto_layout_pairs.empty()) {
-    if (std::find(m.auto_layout_pairs.begin(), m.auto_layout_pairs.end(),
-                  std::make_pair(pp, or1(vp))) == m.auto_layout_pairs.end())
+    if (pp && vp &&
+        std::find(m.auto_layout_pairs.begin(), m.auto_layout_pairs.end(),
+                  std::make_pair(*pp, or1(vp))) == m.auto_layout_pairs.end())
       return false;
-  } else if (pp > 1) {
-    if (split % pp) return false;
-    if (vp && *vp > 1 && (split / pp) % *vp) return false;
+  } else if (pp && *pp > 1) {
+    if (split % *pp) return false;
+    if (vp && *vp > 1 && (split / *pp) % *vp) return false;
   }
-  if (layout.empty() && vp && *vp > 1 && pp == 1) return false;
-  if (cp > 1 && seq % (2 * cp)) return false;
-  int64_t etv = et ? *et : (m.expert_tensor_parallel_size ? *m.expert_tensor_parallel_size : tp);
-  if (gpus % (etv * ep * pp)) return false;
-  bool inter = pp > 1 && (layout.empty() ? (vp && *vp > 1) : stages_n > pp);
-  int64_t dp = gpus / (tp * pp * cp);
-  if (inter && mb > 0 && gb > 0 && dp > 0 && gb / (mb * dp) < pp) return false;
+  if (layout.empty() && vp && pp && *vp > 1 && *pp <= 1) return false;
+  if (cp && *cp > 1 && seq % (2 * *cp)) return false;
+  bool all_known = tp && pp && cp && ep;
+  if (all_known && gpus % (*tp * *pp * *cp) == 0) {
+    int64_t etv = et ? *et : (m.expert_tensor_parallel_size ? *m.expert_tensor_parallel_size : *tp);
+    if (gpus % (etv * *ep * *pp)) return false;
+  }
+  bool inter = pp && *pp > 1 && (layout.empty() ? (vp && *vp > 1) : stages_n > *pp);
+  int64_t dp = tp && pp && cp ? gpus / (*tp * *pp * *cp) : 0;
+  if (inter && mb > 0 && gb > 0 && dp > 0 && gb / (mb * dp) < *pp) return false;
   for (const std::string& r : rc) {
     if (r == "core_attn" || r == "layernorm" || r == "mlp") continue;
     if (r == "mla_up_proj" && m.multi_latent_attention) continue;
@@ -637,9 +731,12 @@ bool reference_model_ok(const Value& a, const ModelShape& m) {
 }
 
 // Compares the engine's valid set with the reference over every point of a space.
-void expect_same_valid_set(const std::string& cmd_args, uint64_t expected_points) {
+void expect_same_valid_set(const std::string& cmd_args, uint64_t expected_points,
+                           const std::vector<std::string>& extra_fields = {}) {
   TestRun run = mb_run(cmd_args);
-  ParamSpace space(run, kFields);
+  std::vector<std::string> fields = kFields;
+  fields.insert(fields.end(), extra_fields.begin(), extra_fields.end());
+  ParamSpace space(run, fields);
   ASSERT_EQ(space.size(), expected_points);
   CompiledConstraints c = compile_megatron_bridge(run, space, builtin());
   std::vector<uint32_t> idx;
@@ -651,7 +748,9 @@ void expect_same_valid_set(const std::string& cmd_args, uint64_t expected_points
     std::string recipe =
         a.find("model_recipe_name") ? a.find("model_recipe_name")->as_string() : "";
     const ModelShape* m = builtin().find(recipe);
-    bool expect = reference_cloudai_ok(a) && (!m || reference_model_ok(a, *m));
+    const Value* recipes = run.test.cmd_args.find("model_recipe_name");
+    bool swept = recipes && recipes->is_array();
+    bool expect = reference_cloudai_ok(a) && (!m || reference_model_ok(a, *m, swept));
     bool got = c.check(idx) == 0;
     valid += got;
     if (expect != got && mismatches++ < 5) {
@@ -713,6 +812,18 @@ TEST(ValidSet, Llama70bSpaceMatchesReference) {
       "pp = [1, 2, 3, 4, 5, 8]\ncp = [1, 2, 3]\nvp = [1, 2, 4, 5]\nmb = [1, 2]\ngb = [16, 128]\n"
       "activation_offload_layers = [0, 2]\nrecompute_modules = ['', 'core_attn']\n",
       2 * 5 * 6 * 3 * 4 * 2 * 2 * 2 * 2);
+}
+
+TEST(ValidSet, UnwrittenFieldsFromRecipeDefaultsMatchReference) {
+  // H100: llama3_70b's bf16 recipe runs tp 4, pp 4, cp 2, vp 5 for whatever is not written;
+  // fp8_cs has no cp and pp 8; b300 has pp 4 vp 5 only for fp8_mx.
+  for (const char* dtype : {"bf16", "fp8_cs"})
+    expect_same_valid_set(std::string("model_recipe_name = 'llama3_70b'\nnum_gpus = 64\n"
+                                      "gpu_type = 'h100'\ncompute_dtype = '") +
+                              dtype +
+                              "'\nvp = [2, 3, 5, 10]\nnum_layers = [80, 60, 40]\n"
+                              "mb = [1, 2]\ngb = [4, 8, 16, 128]\n",
+                          4 * 3 * 2 * 4, {"num_layers"});
 }
 
 TEST(ValidSet, QwenMoeSpaceMatchesReference) {

@@ -16,8 +16,9 @@ namespace {
 
 std::string shell_word(std::string_view s);
 
-// Collects launcher words following CloudAI's add_field/add rules: a field is emitted only when
-// the user wrote it (present in cmd_args), except forced fields, which fall back to defaults.
+// Collects launcher words following CloudAI's add_field/add rules. Every field is passed with
+// its emitted_value (written, else CloudAI's default), as CloudAI passes a test referenced by
+// test_name: the launcher then runs CloudAI's configuration whether the test is inline or not.
 class ArgList {
  public:
   explicit ArgList(const Value& cmd_args) : args_(cmd_args) {}
@@ -30,11 +31,13 @@ class ArgList {
     words_.push_back(std::move(value));
   }
 
-  // Emits a field with its schema flag when written (or forced, using the default).
-  void field(std::string_view name, bool forced = false) {
+  // The value the launcher receives for a field (written, else CloudAI's default), or nullptr.
+  const Value* value(std::string_view name) const { return emitted_value(*find_arg(name), args_); }
+
+  // Emits a field with its schema flag and emitted value.
+  void field(std::string_view name) {
     const ArgSpec& spec = *find_arg(name);
-    const Value* v = written(name);
-    if (!v && forced) v = &spec.default_value;
+    const Value* v = value(name);
     if (!v || v->is_none()) return;
     if (spec.bare_flag) {
       if (v->is_bool() && v->as_bool()) word(spec.flag);
@@ -107,6 +110,37 @@ std::string cuda_graph_scopes(const Value& v) {
     }
   }
   return join(scopes, ",");
+}
+
+// CloudAI's _normalize_recompute_modules: "[layernorm, 'mlp']" or ["layernorm", "mlp"] ->
+// layernorm,mlp (the launcher splits on commas, so brackets and spaces would reach Megatron).
+std::string recompute_modules(const Value& v) {
+  auto strip_quotes = [](std::string_view s) {
+    while (!s.empty() && (s.front() == '"' || s.front() == '\'')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == '"' || s.back() == '\'')) s.remove_suffix(1);
+    return std::string(s);
+  };
+  std::vector<std::string> items;
+  if (v.is_array()) {
+    for (const Value& item : v.items()) {
+      std::string text = item.to_plain_string();
+      if (!trim(text).empty()) items.push_back(strip_quotes(trim(text)));
+    }
+  } else {
+    const std::string text = v.to_plain_string();
+    std::string_view s = trim(text);
+    if (s.size() >= 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
+    for (const std::string& part : split(std::string(s), ','))
+      if (!trim(part).empty()) items.push_back(strip_quotes(trim(part)));
+  }
+  return join(items, ",");
+}
+
+// CloudAI wraps the modules in double quotes; a value the shell would expand inside them is
+// single-quoted instead.
+std::string double_quoted(const std::string& s) {
+  if (s.find_first_of("$`\\\"!") != std::string::npos) return shell_quote(s);
+  return "\"" + s + "\"";
 }
 
 bool is_vp_one(const Value& v) {
@@ -237,13 +271,16 @@ std::vector<std::string> launcher_arguments(const TestRun& run, const System& sy
       image && image->is_string() && !image->as_string().empty())
     a.flag_value("-i", shell_word(container_image_path(*image, system)));
   a.fields({"compute_dtype", "task"});
-  a.flag_value("-hf", "\"$HF_TOKEN\"");  // the value comes from the process environment
+  if (offline_mode(test.cmd_args))
+    a.word("--offline");  // v0.6: the launcher rejects -hf together with --offline
+  else
+    a.flag_value("-hf", "\"$HF_TOKEN\"");  // the value comes from the process environment
   a.field("nemo_home");
   if (const Value* key = a.written("wandb_key"); key && truthy(*key))
     a.flag_value("-wdk", "\"$WANDB_API_KEY\"");
   a.fields({"wandb_project_name", "wandb_entity_name", "wandb_experiment_name", "wandb_save_dir",
             "max_retries", "dryrun"});
-  a.field("num_gpus", /*forced=*/true);
+  a.field("num_gpus");
   if (system.gpus_per_node) a.flag_value("-gn", std::to_string(*system.gpus_per_node));
   if (std::vector<std::string> mounts = container_mounts(run, in); !mounts.empty())
     a.flag_value("-cm", shell_word(join(mounts, ",")));
@@ -268,11 +305,11 @@ std::vector<std::string> launcher_arguments(const TestRun& run, const System& sy
   a.fields({"ep", "et", "mb", "gb", "seq_length", "moe_a2a_overlap", "max_steps",
             "recompute_num_layers", "activation_offload_layers"});
   if (const Value* modules = a.written("recompute_modules"); modules && truthy(*modules))
-    a.flag_value("--recompute_modules", "\"" + modules->to_plain_string() + "\"");
+    a.flag_value("--recompute_modules", double_quoted(recompute_modules(*modules)));
   a.flag_value("--detach", "false");
   a.fields({"lr", "min_lr", "warmup_iters", "pretrained_checkpoint", "save_dir", "load_dir",
             "save_interval", "most_recent_k"});
-  a.field("save_config_filepath", /*forced=*/true);
+  a.field("save_config_filepath");
   a.fields({"data", "dataset_paths", "dataset_root", "index_mapping_dir", "dataset_name",
             "packed_sequence", "head_only", "tokenizer_type", "tokenizer_model", "vocab_size",
             "pytorch_profiler", "profiling_start_step", "profiling_stop_step",

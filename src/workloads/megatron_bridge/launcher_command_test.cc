@@ -65,7 +65,9 @@ size_t index_of(const std::vector<std::string>& words, std::string_view w) {
   return it == words.end() ? std::string::npos : static_cast<size_t>(it - words.begin());
 }
 
-TEST(MbridgeLauncher, MatchesCloudaiReferenceLine) {
+// CloudAI's ref_data/megatron-bridge.sbatch line, for a test referenced by test_name from a
+// scenario (every default in fields_set): benchpilot sends this for any test.
+TEST(MbridgeLauncher, MatchesCloudaiTestNameLine) {
   fs::path dir = fs::temp_directory_path() / ("mbridge_ref_test_" + std::to_string(getpid()));
   fs::create_directories(dir);
   fs::path image = dir / "megatron_bridge_image.sqsh";
@@ -91,11 +93,13 @@ TEST(MbridgeLauncher, MatchesCloudaiReferenceLine) {
   r.time_limit = "00:20:00";
   std::string expected =
       "NEMORUN_HOME=\"/out/run\" /inst/Run__main-venv/bin/python "
-      "/inst/Megatron-Bridge__main/scripts/performance/setup_experiment.py -p main -t 00:20:00 "
-      "-i " +
+      "/inst/Megatron-Bridge__main/scripts/performance/setup_experiment.py -p main -g gb200 "
+      "-t 00:20:00 -i " +
       image.string() +
-      " -hf \"$HF_TOKEN\" -ng 8 -gn 8 -cm /inst/Megatron-Bridge__main:/opt/Megatron-Bridge "
-      "-cb 'export CUDA_VISIBLE_DEVICES=0,1,2,3' -cb 'export NCCL_DEBUG=INFO' -m qwen3 -mr 30b_a3b "
+      " -c bf16 --task pretrain -hf \"$HF_TOKEN\" --max_retries 1 -ng 8 -gn 8 "
+      "-cm /inst/Megatron-Bridge__main:/opt/Megatron-Bridge "
+      "-cb 'export CUDA_VISIBLE_DEVICES=0,1,2,3' -cb 'export NCCL_DEBUG=INFO' -vb false -m qwen3 "
+      "-mr 30b_a3b --moe_a2a_overlap false -ms 10 "
       "--detach false --save_config_filepath /nemo_run/configs/ConfigContainer.yaml "
       "--additional_slurm_params 'gpus-per-node=8;gres=gpu:8' "
       "logger.tensorboard_dir=/nemo_run/tb_logs logger.log_timers_to_tensorboard=true "
@@ -104,35 +108,23 @@ TEST(MbridgeLauncher, MatchesCloudaiReferenceLine) {
   fs::remove_all(dir);
 }
 
-TEST(MbridgeLauncher, UnsetDefaultsAreNotEmitted) {
+TEST(MbridgeLauncher, UnwrittenFieldsGetCloudaiDefaults) {
   std::string text = args_text("");
-  for (const char* flag : {" -ms ",
-                           " --use_tokendrop ",
-                           " --use_megatron_fsdp ",
-                           " --cuda_graph_impl ",
-                           " -g ",
-                           " -c ",
-                           " --task ",
-                           " --max_retries ",
-                           " -vb ",
-                           " -d ",
-                           " -en ",
-                           " -i ",
-                           " -l ",
-                           " -a ",
-                           " -t ",
-                           " -cm ",
-                           " -cb ",
-                           " --use_recipes ",
-                           " -wdk ",
-                           " -vp ",
-                           " --domain "})
+  // The launcher requires -g; its defaults differ for -ms (50 steps), --max_retries (2) and
+  // --moe_a2a_overlap (the recipe's); -c, --task and -vb match CloudAI's test_name command.
+  for (const char* flag : {" -g gb200 ", " -c bf16 --task pretrain ", " --max_retries 1 ",
+                           " -vb false ", " --moe_a2a_overlap false -ms 10 "})
+    EXPECT_THAT(text, HasSubstr(flag)) << flag;
+  // Fields whose CloudAI default is None (or an empty string / false bare flag) stay unset.
+  for (const char* flag : {" --use_tokendrop ", " --use_megatron_fsdp ", " --cuda_graph_impl ",
+                           " --offline ", " -d ", " -en ", " -i ", " -l ", " -a ", " -t ", " -cm ",
+                           " -cb ", " --use_recipes ", " -wdk ", " -vp ", " --domain "})
     EXPECT_THAT(text, Not(HasSubstr(flag))) << flag;
 }
 
 TEST(MbridgeLauncher, ForcedFieldsAlwaysPresent) {
   std::string text = args_text("");
-  EXPECT_THAT(text, HasSubstr(" -hf \"$HF_TOKEN\" -ng 8 -gn 8 "));
+  EXPECT_THAT(text, HasSubstr(" -hf \"$HF_TOKEN\" --max_retries 1 -ng 8 -gn 8 "));
   EXPECT_THAT(text, HasSubstr(" -m qwen3 -mr 30b_a3b "));
   EXPECT_THAT(text, HasSubstr(" --detach false "));
   EXPECT_THAT(text, HasSubstr(" --save_config_filepath /nemo_run/configs/ConfigContainer.yaml "));
@@ -332,11 +324,29 @@ TEST(MbridgeLauncher, CudaGraphScopeIsCleanedUp) {
   EXPECT_THAT(args_text("cuda_graph_scope = \"\"\n"), Not(HasSubstr("--cuda_graph_scope")));
 }
 
-TEST(MbridgeLauncher, RecomputeModulesAreDoubleQuoted) {
+TEST(MbridgeLauncher, RecomputeModulesAreNormalisedAndDoubleQuoted) {
   EXPECT_THAT(args_text("recompute_modules = \"core_attn,mlp\"\n"),
               HasSubstr(" --recompute_modules \"core_attn,mlp\" "));
   EXPECT_THAT(args_text("recompute_modules = [\"core_attn\", \"mlp\"]\n"),
               HasSubstr(" --recompute_modules \"core_attn,mlp\" "));
+  // As CloudAI's _normalize_recompute_modules: brackets, quotes and spaces go, so the
+  // launcher's split on "," gives Megatron the module names themselves.
+  EXPECT_THAT(args_text("recompute_modules = \"[layernorm, mlp]\"\n"),
+              HasSubstr(" --recompute_modules \"layernorm,mlp\" "));
+  EXPECT_THAT(args_text("recompute_modules = \"core_attn, layernorm\"\n"),
+              HasSubstr(" --recompute_modules \"core_attn,layernorm\" "));
+  EXPECT_THAT(args_text("recompute_modules = \"['moe_act', \\\"mlp\\\"]\"\n"),
+              HasSubstr(" --recompute_modules \"moe_act,mlp\" "));
+  // Something the shell would expand inside double quotes is single-quoted instead.
+  EXPECT_THAT(args_text("recompute_modules = \"mlp,$(id)\"\n"),
+              HasSubstr(" --recompute_modules 'mlp,$(id)' "));
+}
+
+TEST(MbridgeLauncher, OfflineReplacesTheToken) {
+  std::string text = args_text("offline = true\n");
+  EXPECT_THAT(text, HasSubstr(" -c bf16 --task pretrain --offline --max_retries 1 "));
+  EXPECT_THAT(text, Not(HasSubstr(" -hf ")));
+  EXPECT_THAT(args_text("offline = false\n"), HasSubstr(" -hf \"$HF_TOKEN\" "));
 }
 
 TEST(MbridgeLauncher, ContainerMounts) {
@@ -456,7 +466,8 @@ TEST(MbridgeLauncher, AccountAndTimeLimit) {
   System s = slurm_system();
   s.account = "acct";
   r.time_limit = "2-00:00:00";
-  EXPECT_THAT(args_text(r, s), HasSubstr(" -a acct -p main -t 2-00:00:00 -hf "));
+  EXPECT_THAT(args_text(r, s),
+              HasSubstr(" -a acct -p main -g gb200 -t 2-00:00:00 -c bf16 --task pretrain -hf "));
 }
 
 TEST(MbridgeLauncher, SecretsAreReferencedNeverWritten) {

@@ -165,13 +165,16 @@ std::string resolve_hf_token(const TestDefinition& test) {
 }
 
 void preflight(const TestDefinition& test) {
+  // offline = true (v0.6 launchers): HF_HUB_OFFLINE=1 from a pre-filled cache, no token.
+  if (offline_mode(test.cmd_args)) return;
   if (!resolve_hf_token(test).empty()) return;
   const Value* v = test.cmd_args.find("hf_token");
   SourceLoc loc = v ? v->loc() : test.loc;
   throw ConfigError(loc, "cmd_args.hf_token",
                     "a Hugging Face token is required for test '" + test.name +
-                        "': export HF_TOKEN=<your token> before running (recommended), or set "
-                        "cmd_args.hf_token in the test TOML");
+                        "': export HF_TOKEN=<your token> before running (recommended), set "
+                        "cmd_args.hf_token in the test TOML, or, with a Megatron-Bridge v0.6 "
+                        "launcher and a filled HF cache, set cmd_args.offline = true");
 }
 
 }  // namespace bp::mbridge

@@ -17,7 +17,8 @@ void validate(const TestDefinition& test);
 // The HF token: cmd_args.hf_token stripped, else $HF_TOKEN stripped (read now). May be empty.
 std::string resolve_hf_token(const TestDefinition& test);
 
-// Throws ConfigError explaining how to provide a token when resolve_hf_token is empty.
+// Throws ConfigError explaining how to provide a token when resolve_hf_token is empty and
+// cmd_args.offline is not true.
 void preflight(const TestDefinition& test);
 
 // The Megatron-Bridge repo of git_repos: the first whose url contains "Megatron-Bridge" or whose

@@ -2,11 +2,16 @@
 
 #include <cstdlib>
 
+#include <mutex>
+#include <set>
+
 #include "config/toml_reader.h"
+#include "util/log.h"
 #include "util/strings.h"
 #include "workloads/megatron_bridge/args.h"
 #include "workloads/megatron_bridge/constraints.h"
 #include "workloads/megatron_bridge/launcher_command.h"
+#include "workloads/megatron_bridge/launcher_flags.h"
 #include "workloads/megatron_bridge/nccl_gate.h"
 #include "workloads/megatron_bridge/report.h"
 #include "workloads/megatron_bridge/validate.h"
@@ -18,11 +23,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Installable python_installable(const System& system) {
+Installable python_installable(const TestDefinition& test, const System& system) {
   Installable item;
   item.kind = Installable::Kind::kPythonEnv;
   item.repo.url = kNemoRunUrl;
   item.repo.commit = kNemoRunCommit;
+  if (test.nemo_run_repo) item.repo = *test.nemo_run_repo;
   item.python = launcher_python_override(system);
   return item;
 }
@@ -105,6 +111,29 @@ void refuse_secret(const std::vector<UserValue>& values, const std::string& secr
 
 }  // namespace
 
+void check_pinned_launcher(const TestDefinition& test, const System& system) {
+  Installable repo = repo_installable(test);
+  fs::path clone = installed_path(repo, system);
+  std::optional<LauncherFlagSet> flags = read_launcher_flags(clone);
+  if (!flags) {
+    static std::mutex mu;
+    static std::set<std::string> told;
+    std::lock_guard<std::mutex> lock(mu);
+    if (!told.insert(clone.string()).second) return;
+    std::error_code ec;
+    if (fs::is_directory(clone, ec))
+      log::warn(clone.string() +
+                " has no scripts/performance/argument_parser.py: the flags sent to its "
+                "launcher cannot be checked against it");
+    else
+      log::info("Megatron-Bridge " + repo.repo.commit + " is not installed at " + clone.string() +
+                " yet: the flags sent to its launcher are checked once it is (benchpilot "
+                "install)");
+    return;
+  }
+  check_against_launcher(test, *flags, repo.repo.commit);
+}
+
 std::string launcher_python_override(const System& system) {
   if (!system.launcher_python.empty()) return system.launcher_python;
   const char* env = std::getenv("BENCHPILOT_LAUNCHER_PYTHON");
@@ -119,7 +148,7 @@ std::vector<Installable> mbridge_installables(const TestDefinition& test, const 
     item.image = image;
     items.push_back(item);
   }
-  items.push_back(python_installable(system));
+  items.push_back(python_installable(test, system));
   items.push_back(repo_installable(test));
   return items;
 }
@@ -132,8 +161,14 @@ void MegatronBridgeWorkload::validate(const TestDefinition& test) const {
   mbridge::validate(test);
 }
 
-void MegatronBridgeWorkload::preflight(const TestDefinition& test) const {
+void MegatronBridgeWorkload::preflight(const TestDefinition& test, const System& system) const {
   mbridge::preflight(test);
+  check_pinned_launcher(test, system);
+}
+
+void MegatronBridgeWorkload::check_installed(const TestDefinition& test,
+                                             const System& system) const {
+  check_pinned_launcher(test, system);
 }
 
 std::vector<Installable> MegatronBridgeWorkload::installables(const TestDefinition& test,
@@ -143,7 +178,7 @@ std::vector<Installable> MegatronBridgeWorkload::installables(const TestDefiniti
 
 RunSpec MegatronBridgeWorkload::prepare(const RunContext& ctx) const {
   const TestDefinition& test = ctx.run.test;
-  Installable python = python_installable(ctx.system);
+  Installable python = python_installable(test, ctx.system);
   LauncherInputs in;
   in.run_dir = fs::absolute(ctx.run_dir).lexically_normal();
   in.python = absolute_if_path(python_of(python, ctx.system));

@@ -10,11 +10,15 @@
 namespace bp::mbridge {
 
 inline constexpr const char* kNemoRunUrl = "https://github.com/NVIDIA-NeMo/Run.git";
-inline constexpr const char* kNemoRunCommit = "main";
+inline constexpr const char* kNemoRunCommit = "main";  // unless the test sets nemo_run_repo
 
 // The interpreter that replaces the NeMo-Run venv: system.launcher_python, else
 // $BENCHPILOT_LAUNCHER_PYTHON (read now); empty when neither is set.
 std::string launcher_python_override(const System& system);
+
+// Refuses a flag or choice the installed Megatron-Bridge launcher of this test lacks (read from
+// its argument_parser.py); says so and returns when the clone is not installed yet.
+void check_pinned_launcher(const TestDefinition& test, const System& system);
 
 // Image (when cmd_args.container_image is set), launcher Python, Megatron-Bridge clone.
 std::vector<Installable> mbridge_installables(const TestDefinition& test, const System& system);
@@ -24,7 +28,8 @@ class MegatronBridgeWorkload : public Workload {
   std::string_view name() const override { return "MegatronBridge"; }
   std::vector<std::string> cmd_args_fields() const override;
   void validate(const TestDefinition& test) const override;
-  void preflight(const TestDefinition& test) const override;
+  void preflight(const TestDefinition& test, const System& system) const override;
+  void check_installed(const TestDefinition& test, const System& system) const override;
   std::vector<std::string> secret_fields() const override { return {"hf_token", "wandb_key"}; }
   std::vector<std::string> schedulers() const override { return {"slurm"}; }
   std::vector<Installable> installables(const TestDefinition& test,

@@ -490,6 +490,13 @@ TEST(MbridgeWorkload, Installables) {
 
   items = megatron_bridge_workload().installables(test_with_args(""), s);
   ASSERT_EQ(items.size(), 2u);  // no image without container_image
+
+  // CloudAI's nemo_run_repo replaces NeMo-Run at main.
+  TestDefinition pinned = test_with_args("");
+  pinned.nemo_run_repo = GitRepo{"https://example.com/Run.git", "v0.10.0", false, "", {}};
+  items = megatron_bridge_workload().installables(pinned, s);
+  EXPECT_EQ(items[0].repo.commit, "v0.10.0");
+  EXPECT_EQ(installed_path(items[0], s), fs::path("/inst/Run__v0.10.0-venv"));
   setenv("BENCHPILOT_LAUNCHER_PYTHON", "/usr/bin/python3", 1);
   EXPECT_EQ(megatron_bridge_workload().installables(test_with_args(""), s)[0].python,
             "/usr/bin/python3");

@@ -1,0 +1,155 @@
+"""Golden tests: CloudAI-format folders through `benchpilot dry-run`, compared with CloudAI.
+
+Each folder of tests/golden/ holds system.toml, test/*.toml and scenario.toml as CloudAI reads
+them, and README.md (one line: what it covers). Then either
+
+  expected_commands.txt  the launcher command of every run ("# <run dir>" then the command,
+                         continued with trailing backslashes), derived by hand from CloudAI's
+                         slurm_command_gen_strategy.py for a test referenced by test_name;
+                         {case} stands for the folder (install_path is {case}/install), and
+                         where benchpilot deliberately differs (the HF token comes from the
+                         environment) the file shows benchpilot's form
+  expected_points.txt    "run <run dir> k=v ..." per run and "pruned <case>/<iter>/<step> k=v ...
+                         <rule ids>" per pruned sweep point
+
+or expected_error.txt (lines that must appear in stderr; nothing may be generated). An
+install/ folder inside a case is a fake Megatron-Bridge clone (only argument_parser.py, a test
+double), so the pinned launcher's flag set is checked. The command is compared flag by flag,
+then as text (quoting included). The part before the interpreter (NEMORUN_HOME=...) is covered
+by the unit tests.
+"""
+import csv
+import json
+import re
+import shlex
+import shutil
+import unittest
+
+from helpers import SOURCE_DIR, all_files, results_root, run_bp, tempdir
+
+GOLDEN = SOURCE_DIR / "tests" / "golden"
+HF_TOKEN = "hf_golden_secret_value"
+SECRETS = (HF_TOKEN, "wk_golden_secret_value", "hf_golden_toml_token_value")
+# The launcher line of the wrapper, without its NEMORUN_HOME prefix and output redirection.
+LAUNCH_LINE = re.compile(r'^NEMORUN_HOME=\S+ (\S+ \S*setup_experiment\.py.*?)'
+                         r'(?:\s+\d?>{1,2}\s*"?\$.*)?$')
+HYDRA = re.compile(r"^[\w.]+(=|$)")
+
+
+def read_expected_commands(path):
+    commands, run, lines = {}, None, []
+    for raw in path.read_text().splitlines():
+        if raw.startswith("# "):
+            if run:
+                commands[run] = " ".join(lines)
+            run, lines = raw[2:].strip(), []
+        elif raw.strip():
+            lines.append(raw.strip().rstrip("\\").strip())
+    if run:
+        commands[run] = " ".join(lines)
+    return commands
+
+
+def flag_items(command):
+    """[(flag, values...)] in order; Hydra overrides are items of their own."""
+    items = []
+    for tok in shlex.split(command)[2:]:  # after the interpreter and setup_experiment.py
+        starts_flag = tok.startswith("-") and not re.match(r"^-\d", tok)
+        if starts_flag or (HYDRA.match(tok) and "=" in tok and items and len(items[-1]) > 1):
+            items.append([tok])
+        elif items:
+            items[-1].append(tok)
+        else:
+            items.append([tok])
+    return [tuple(i) for i in items]
+
+
+def flag_diff(expected, actual):
+    exp, act = flag_items(expected), flag_items(actual)
+    out = []
+    for i in range(max(len(exp), len(act))):
+        e = exp[i] if i < len(exp) else None
+        a = act[i] if i < len(act) else None
+        if e != a:
+            out.append(f"  #{i}: expected {' '.join(e) if e else '(nothing)'}"
+                       f" | got {' '.join(a) if a else '(nothing)'}")
+    return "\n".join(out)
+
+
+def generated_commands(root, case_dir):
+    commands = {}
+    for wrapper in sorted(root.rglob("mbridge-launcher.sh")):
+        lines = [m.group(1) for m in map(LAUNCH_LINE.match, wrapper.read_text().splitlines())
+                 if m]
+        assert len(lines) == 1, f"{wrapper}: expected one launcher line, got {lines}"
+        run = str(wrapper.parent.relative_to(root))
+        commands[run] = lines[0].replace(str(case_dir), "{case}")
+    return commands
+
+
+def generated_points(root):
+    points = []
+    summary = json.loads((root / "summary.json").read_text())
+    for r in summary["runs"]:
+        params = " ".join(f"{k}={json.dumps(v)}" for k, v in sorted(r.get("parameters", {}).items()))
+        points.append(f"run {r['run_dir']} {params}".rstrip())
+    for pruned in root.rglob("pruned.csv"):
+        rows = pruned.read_text().splitlines()
+        header = rows[0].split(",")
+        for row in rows[1:]:
+            cells = next(csv.reader([row]))
+            rec = dict(zip(header, cells))
+            params = " ".join(f"{k}={rec[k]}" for k in sorted(header[1:-2]))
+            run = pruned.parent.relative_to(root) / rec["step"]
+            points.append(f"pruned {run} {params} {rec['rule_ids']}")
+    return sorted(points)
+
+
+class GoldenTest(unittest.TestCase):
+    def test_there_are_enough_varied_cases(self):
+        cases = [d for d in GOLDEN.iterdir() if d.is_dir()]
+        self.assertGreaterEqual(len(cases), 15)
+        for d in cases:
+            readme = (d / "README.md").read_text().strip()
+            self.assertTrue(readme and "\n" not in readme, f"{d.name}: README.md is one line")
+
+    def test_golden_cases(self):
+        for case in sorted(d for d in GOLDEN.iterdir() if d.is_dir()):
+            with self.subTest(case=case.name):
+                self.check_case(case)
+
+    def check_case(self, source):
+        work = tempdir(self) / source.name
+        shutil.copytree(source, work)
+        (work / "test").mkdir(exist_ok=True)
+        env = {} if (work / "unset_hf_token").exists() else {"HF_TOKEN": HF_TOKEN}
+        proc = run_bp("dry-run", "--system-config", "system.toml", "--tests-dir", "test",
+                      "--test-scenario", "scenario.toml", cwd=work, env=env)
+        if (work / "expected_error.txt").exists():
+            self.assertNotEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            for line in (work / "expected_error.txt").read_text().splitlines():
+                self.assertIn(line.replace("{case}", str(work)), proc.stderr)
+            results = work / "results"
+            wrappers = list(results.rglob("mbridge-launcher.sh")) if results.exists() else []
+            self.assertEqual(wrappers, [], "nothing may be generated")
+            return
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        root = results_root(work / "results")
+        expected = read_expected_commands(work / "expected_commands.txt")
+        actual = generated_commands(root, work)
+        self.assertEqual(sorted(actual), sorted(expected), "run folders with a launcher command")
+        for run, command in expected.items():
+            diff = flag_diff(command, actual[run])
+            self.assertEqual(diff, "", f"{run}: flags differ from CloudAI's command:\n{diff}")
+            self.assertEqual(actual[run], command, f"{run}: same flags, different text")
+        want = sorted(l.strip() for l in (work / "expected_points.txt").read_text().splitlines()
+                      if l.strip())
+        self.assertEqual(generated_points(root), want)
+        for f in all_files(work / "results"):
+            text = f.read_text(errors="replace")
+            for secret in SECRETS:
+                self.assertNotIn(secret, text, f"{f} holds a secret")
+
+
+if __name__ == "__main__":
+    unittest.main()

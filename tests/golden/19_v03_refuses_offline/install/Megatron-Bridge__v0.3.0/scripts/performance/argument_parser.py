@@ -1,0 +1,26 @@
+"""TEST DOUBLE for benchpilot's golden tests: an excerpt in the form of Megatron-Bridge's
+scripts/performance/argument_parser.py (v0.3.0 interface), holding only the flags these cases use.
+benchpilot reads its add_argument calls; nothing runs it."""
+import argparse
+
+
+
+def parse_cli_args():
+    parser = argparse.ArgumentParser(description="Megatron-Bridge", argument_default=None)
+    parser.add_argument("-m", "--model_family_name", type=str, required=True)
+    parser.add_argument("-mr", "--model_recipe_name", type=str, required=True)
+    parser.add_argument("--max_retries", type=int, default=2)
+    parser.add_argument("-ng", "--num_gpus", type=int, required=True)
+    training = parser.add_argument_group("Training arguments")
+    training.add_argument("--task", choices=["pretrain", "sft", "lora"], default="pretrain")
+    training.add_argument("-ms", "--max_steps", type=int)
+    tokenizer = parser.add_argument_group("Tokenizer arguments")
+    tokenizer.add_argument("-hf", "--hf_token", type=str, help="HuggingFace token.")
+    perf = parser.add_argument_group("Performance arguments")
+    perf.add_argument("-g", "--gpu", type=str, choices=["h100", "b200", "gb200", "gb300", "b300"], required=True)
+    perf.add_argument("-c", "--compute_dtype", choices=["bf16", "fp8_cs", "fp8_mx", "fp8_sc", "nvfp4"])
+    perf.add_argument("-vb", "--enable_vboost", required=False)
+    perf.add_argument("--moe_a2a_overlap", required=False)
+    logging_args = parser.add_argument_group("Logging arguments")
+    logging_args.add_argument("--save_config_filepath", type=str)
+    return parser
