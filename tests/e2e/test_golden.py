@@ -17,6 +17,12 @@ install/ folder inside a case is a fake Megatron-Bridge clone (only argument_par
 double), so the pinned launcher's flag set is checked. The command is compared flag by flag,
 then as text (quoting included). The part before the interpreter (NEMORUN_HOME=...) is covered
 by the unit tests.
+
+Secrets: the wrapper never puts `-hf "$HF_TOKEN"` / `-wdk "$WANDB_API_KEY"` on a command line.
+Its helper (mbridge-launch.py) appends them to the launcher's argv inside the launcher's own
+Python process; the launch line names them as `-hf=HF_TOKEN`. argparse does not care where a
+flag stands, so the comparison takes the secret flags out of the expected command and checks
+that the helper is told to add exactly those.
 """
 import csv
 import json
@@ -30,9 +36,13 @@ from helpers import SOURCE_DIR, all_files, results_root, run_bp, tempdir
 GOLDEN = SOURCE_DIR / "tests" / "golden"
 HF_TOKEN = "hf_golden_secret_value"
 SECRETS = (HF_TOKEN, "wk_golden_secret_value", "hf_golden_toml_token_value")
-# The launcher line of the wrapper, without its NEMORUN_HOME prefix and output redirection.
-LAUNCH_LINE = re.compile(r'^NEMORUN_HOME=\S+ (\S+ \S*setup_experiment\.py.*?)'
-                         r'(?:\s+\d?>{1,2}\s*"?\$.*)?$')
+# The wrapper's interpreter and its launch line (secret flags, then the launcher's argv), without
+# the output redirection.
+PYTHON_LINE = re.compile(r"^PYTHON=(.*)$")
+LAUNCH_LINE = re.compile(r'^"\$PYTHON" "\$HELPER" launch((?: -[\w-]+=\w+)*) -- '
+                         r'(\S*setup_experiment\.py.*?)(?:\s+\d?>{1,2}\s*"?\$.*)?$')
+# CloudAI's secret flags and the environment variable each one reads.
+SECRET_FLAGS = (("-hf", "HF_TOKEN"), ("-wdk", "WANDB_API_KEY"))
 HYDRA = re.compile(r"^[\w.]+(=|$)")
 
 
@@ -76,14 +86,29 @@ def flag_diff(expected, actual):
     return "\n".join(out)
 
 
+def without_secret_flags(command):
+    """(command without `-hf "$HF_TOKEN"`-style pairs, sorted 'flag=VAR' of those removed)."""
+    removed = []
+    for flag, var in SECRET_FLAGS:
+        pair = f' {flag} "${var}"'
+        if pair in command:
+            command = command.replace(pair, "", 1)
+            removed.append(f"{flag}={var}")
+    return command, sorted(removed)
+
+
 def generated_commands(root, case_dir):
+    """{run: (launcher command as CloudAI would write it, less secrets; secret flags added)}"""
     commands = {}
     for wrapper in sorted(root.rglob("mbridge-launcher.sh")):
-        lines = [m.group(1) for m in map(LAUNCH_LINE.match, wrapper.read_text().splitlines())
-                 if m]
-        assert len(lines) == 1, f"{wrapper}: expected one launcher line, got {lines}"
+        text = wrapper.read_text().splitlines()
+        pythons = [shlex.split(m.group(1))[0] for m in map(PYTHON_LINE.match, text) if m]
+        launches = [m for m in map(LAUNCH_LINE.match, text) if m]
+        assert len(pythons) == 1 and len(launches) == 1, f"{wrapper}: expected one launch line"
+        secrets = sorted(launches[0].group(1).split())
+        command = pythons[0] + " " + launches[0].group(2)
         run = str(wrapper.parent.relative_to(root))
-        commands[run] = lines[0].replace(str(case_dir), "{case}")
+        commands[run] = (command.replace(str(case_dir), "{case}"), secrets)
     return commands
 
 
@@ -138,10 +163,13 @@ class GoldenTest(unittest.TestCase):
         expected = read_expected_commands(work / "expected_commands.txt")
         actual = generated_commands(root, work)
         self.assertEqual(sorted(actual), sorted(expected), "run folders with a launcher command")
-        for run, command in expected.items():
-            diff = flag_diff(command, actual[run])
+        for run, cloudai_command in expected.items():
+            command, secrets = without_secret_flags(cloudai_command)
+            got, got_secrets = actual[run]
+            self.assertEqual(got_secrets, secrets, f"{run}: secret flags the helper adds")
+            diff = flag_diff(command, got)
             self.assertEqual(diff, "", f"{run}: flags differ from CloudAI's command:\n{diff}")
-            self.assertEqual(actual[run], command, f"{run}: same flags, different text")
+            self.assertEqual(got, command, f"{run}: same flags, different text")
         want = sorted(l.strip() for l in (work / "expected_points.txt").read_text().splitlines()
                       if l.strip())
         self.assertEqual(generated_points(root), want)
