@@ -42,6 +42,8 @@ std::string metric_text(const RunRecord& r, const std::string& name, int decimal
   return buf;
 }
 
+}  // namespace
+
 // Index of the best passing run per case: the lowest mean step time.
 std::map<std::string, size_t> best_per_case(const std::vector<RunRecord>& records) {
   std::map<std::string, size_t> best;
@@ -55,8 +57,6 @@ std::map<std::string, size_t> best_per_case(const std::vector<RunRecord>& record
   }
   return best;
 }
-
-}  // namespace
 
 std::string format_results_table(const std::vector<RunRecord>& records) {
   std::vector<std::vector<std::string>> rows;
