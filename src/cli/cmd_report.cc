@@ -7,6 +7,7 @@
 #include "core/workload.h"
 #include "report/html_report.h"
 #include "report/junit.h"
+#include "report/results_data.h"
 #include "report/summary.h"
 #include "sweep/agent.h"
 #include "sweep/plan.h"
@@ -37,6 +38,7 @@ void write_result_reports(const LoadedConfig& c, const CommonOptions& opts,
 int cmd_generate_report(const CommonOptions& opts, const std::string& result_dir) {
   LoadedConfig c = load_config(opts);
   auto records = collect_results(result_dir);
+  fill_params_from_trajectories(records);
   write_summary(std::filesystem::absolute(result_dir), c.scenario.name, records);
   write_result_reports(c, opts, std::filesystem::absolute(result_dir), records);
   std::cout << format_results_table(records);

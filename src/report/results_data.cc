@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::optional<double> to_double(const std::string& s) {
+std::optional<double> to_double(std::string_view s) {
   double v = 0;
   auto t = trim(s);
   auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
@@ -26,7 +26,7 @@ std::optional<double> to_double(const std::string& s) {
   return v;
 }
 
-std::optional<int64_t> to_int(const std::string& s) {
+std::optional<int64_t> to_int(std::string_view s) {
   int64_t v = 0;
   auto t = trim(s);
   auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
@@ -110,6 +110,83 @@ std::vector<TrajectoryRow> read_trajectory(const fs::path& case_dir) {
     out.push_back({static_cast<int>(*step), r[1], *reward, r[3]});
   }
   return out;
+}
+
+std::vector<std::pair<std::string, Value>> parse_action(std::string_view repr) {
+  std::vector<std::pair<std::string, Value>> out;
+  size_t i = 0;
+  auto skip_space = [&] {
+    while (i < repr.size() && repr[i] == ' ') ++i;
+  };
+  // A Python str literal ('...' or "...") starting at i; nullopt when there is none.
+  auto quoted = [&]() -> std::optional<std::string> {
+    if (i >= repr.size() || (repr[i] != '\'' && repr[i] != '"')) return std::nullopt;
+    char q = repr[i++];
+    std::string s;
+    while (i < repr.size() && repr[i] != q) {
+      if (repr[i] == '\\' && i + 1 < repr.size()) {
+        char e = repr[++i];
+        s += e == 'n' ? '\n' : e == 't' ? '\t' : e;
+      } else {
+        s += repr[i];
+      }
+      ++i;
+    }
+    if (i >= repr.size()) return std::nullopt;
+    ++i;
+    return s;
+  };
+  skip_space();
+  if (i >= repr.size() || repr[i] != '{') return {};
+  ++i;
+  for (;;) {
+    skip_space();
+    if (i < repr.size() && repr[i] == '}') return out;
+    auto key = quoted();
+    skip_space();
+    if (!key || i >= repr.size() || repr[i] != ':') return {};
+    ++i;
+    skip_space();
+    Value v;
+    if (auto s = quoted()) {
+      v = Value::string(*s);
+    } else {
+      size_t end = repr.find_first_of(",}", i);
+      if (end == std::string_view::npos) return {};
+      std::string token(trim(repr.substr(i, end - i)));
+      i = end;
+      if (token == "True" || token == "False") {
+        v = Value::boolean(token == "True");
+      } else if (auto n = to_int(token)) {
+        v = Value::integer(*n);
+      } else if (auto d = to_double(token)) {
+        v = Value::floating(*d);
+      } else {
+        v = Value::string(token);
+      }
+    }
+    out.emplace_back(*key, std::move(v));
+    skip_space();
+    if (i < repr.size() && repr[i] == ',')
+      ++i;
+    else if (i >= repr.size() || repr[i] != '}')
+      return {};
+  }
+}
+
+void fill_params_from_trajectories(std::vector<RunRecord>& records) {
+  std::map<fs::path, std::map<int, std::string>> actions;  // case dir -> step -> action
+  for (RunRecord& r : records) {
+    if (r.step <= 0 || !r.params.empty()) continue;
+    fs::path dir = r.run_dir.parent_path();
+    auto it = actions.find(dir);
+    if (it == actions.end()) {
+      std::map<int, std::string> steps;
+      for (const TrajectoryRow& t : read_trajectory(dir)) steps[t.step] = t.action;
+      it = actions.emplace(dir, std::move(steps)).first;
+    }
+    if (auto a = it->second.find(r.step); a != it->second.end()) r.params = parse_action(a->second);
+  }
 }
 
 std::vector<PrunedPoint> read_pruned(const fs::path& case_dir) {
@@ -207,8 +284,10 @@ std::vector<fs::path> run_files(const fs::path& run_dir) {
     std::string n = p.filename().string();
     if (n.ends_with(".log") || n == "stdout.txt" || n == "stderr.txt") return 0;
     if (n == "report.txt" || n.ends_with(".json")) return 1;
-    return 2;
+    if (n == "test-run.toml" || n == "slurm-job.toml") return 2;
+    return 3;  // generated scripts and the like: reachable through the run folder link
   };
+  std::erase_if(files, [&](const fs::path& p) { return rank(p) > 2; });
   std::sort(files.begin(), files.end(), [&](const fs::path& a, const fs::path& b) {
     return std::make_pair(rank(a), a.filename()) < std::make_pair(rank(b), b.filename());
   });

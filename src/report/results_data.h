@@ -7,6 +7,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/run_record.h"
@@ -27,6 +29,14 @@ struct TrajectoryRow {
 };
 // <case dir>/trajectory.csv; rows that do not parse are skipped.
 std::vector<TrajectoryRow> read_trajectory(const std::filesystem::path& case_dir);
+
+// The (name, value) pairs of trajectory.csv's action column, a Python dict repr of scalars:
+// {'tp': 2, 'cuda_graph_scope': 'attn', 'fp8': True}. Empty when it does not parse.
+std::vector<std::pair<std::string, Value>> parse_action(std::string_view repr);
+
+// Records rebuilt from a folder (generate-report) carry no swept values; this fills them from
+// their sweep's trajectory.csv.
+void fill_params_from_trajectories(std::vector<RunRecord>& records);
 
 struct PrunedPoint {
   int64_t step = 0;

@@ -108,7 +108,9 @@ std::string format_bytes(double v) {
 }
 
 std::string render(const LineChart& chart) {
-  const int w = 720, h = 340, left = 70, right = 20, top = 34, bottom = 74;
+  const int legend_rows = static_cast<int>(chart.series.size());
+  const int w = 720, left = 70, right = 20, top = 34, bottom = 56 + 18 * legend_rows;
+  const int h = 260 + bottom;
   const int pw = w - left - right, ph = h - top - bottom;
   double xmin = std::numeric_limits<double>::infinity(), xmax = -xmin, ymin = xmin, ymax = -xmin;
   size_t points = 0;
@@ -158,7 +160,6 @@ std::string render(const LineChart& chart) {
   out += text(left + pw / 2.0, top + ph + 34, chart.x_label, "axis-label");
   out += text(16, top + ph / 2.0, chart.y_label, "axis-label", "middle",
               " transform=\"rotate(-90 16 " + num(top + ph / 2.0) + ")\"");
-  double legend_x = left;
   for (size_t k = 0; k < chart.series.size(); ++k) {
     const Series& s = chart.series[k];
     const char* colour = kPalette[k % kPaletteSize];
@@ -178,19 +179,18 @@ std::string render(const LineChart& chart) {
     out += "<g class=\"series\" data-series=\"" + escape(s.name) + "\" stroke=\"" + colour +
            "\" fill=\"" + colour + "\">\n<polyline fill=\"none\" stroke-width=\"2\" points=\"" +
            pts + "\"/>\n" + dots + "\n</g>\n";
-    double ly = h - 16;
-    out += "<rect x=\"" + num(legend_x) + "\" y=\"" + num(ly - 9) +
+    double ly = top + ph + 56 + 18.0 * static_cast<double>(k);
+    out += "<rect x=\"" + num(left) + "\" y=\"" + num(ly - 10) +
            "\" width=\"12\" height=\"12\" fill=\"" + colour + "\"/>\n";
-    out += text(legend_x + 16, ly + 1, s.name, "legend", "start");
-    legend_x += 28 + 6.5 * static_cast<double>(std::min<size_t>(s.name.size(), 60));
+    out += text(left + 18, ly, s.name, "legend", "start");
   }
   return out + "</svg>\n";
 }
 
 std::string render(const Heatmap& map) {
-  const int cw = 86, ch = 40, left = 90, top = 54, right = 20, bottom = 50;
+  const int cw = 86, ch = 40, left = 90, top = 70, right = 20, bottom = 50;
   const int ncol = static_cast<int>(map.columns.size()), nrow = static_cast<int>(map.rows.size());
-  const int w = std::max(left + ncol * cw + right, 360), h = top + nrow * ch + bottom;
+  const int w = std::max(left + ncol * cw + right, 560), h = top + nrow * ch + bottom;
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (const auto& row : map.cells)
     for (const auto& c : row)
@@ -200,7 +200,7 @@ std::string render(const Heatmap& map) {
       }
   std::string out = svg_open(map.id, map.title, w, h, "heatmap");
   out += text(w / 2.0, 20, map.title, "chart-title");
-  out += text(left + ncol * cw / 2.0, top - 24, map.x_label, "axis-label");
+  out += text(left + ncol * cw / 2.0, top - 30, map.x_label, "axis-label");
   out += text(18, top + nrow * ch / 2.0, map.y_label, "axis-label", "middle",
               " transform=\"rotate(-90 18 " + num(top + nrow * ch / 2.0) + ")\"");
   for (int c = 0; c < ncol; ++c)
