@@ -214,8 +214,9 @@ std::string render(const Heatmap& map) {
       double x = left + c * cw, y = top + r * ch;
       std::string fill = "#e0e0e0", label = "-";
       if (v && std::isfinite(*v)) {
-        double t = hi > lo ? (*v - lo) / (hi - lo) : 1.0;
-        fill = scale_colour(map.higher_is_better ? t : 1.0 - t);
+        // 1 = the best value of the map (a lone value is the best).
+        double good = hi > lo ? (map.higher_is_better ? *v - lo : hi - *v) / (hi - lo) : 1.0;
+        fill = scale_colour(good);
         label = format_number(*v);
       }
       std::string tip = map.x_label + "=" + map.columns[c] + " " + map.y_label + "=" + map.rows[r] +
