@@ -68,7 +68,11 @@ int cmd_list(const std::string& what, bool verbose) {
     // Per-run reports come from each workload; every results folder gets the summary.
     std::cout << "per_test   report.txt per run (Megatron-Bridge: step time and TFLOP/s/GPU)\n"
                  "summary    summary.json and summary.txt in the results folder\n"
-                 "dse        trajectory.csv, pruned.csv and <case>.toml (best point) per sweep\n";
+                 "dse        trajectory.csv, pruned.csv and <case>.toml (best point) per sweep\n"
+                 "html       report.html in the results folder: runs, leaderboards, heatmaps,\n"
+                 "           pruned points, GPU-hours, per-step charts (self-contained)\n"
+                 "junit      results.xml (or --junit PATH): one test case per run\n"
+                 "training   training_report.json per Megatron-Bridge run (CloudAI's schema)\n";
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "core/workload.h"
 #include "report/results_data.h"
+#include "report/summary.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -502,9 +503,16 @@ html::Page build_results_page(const fs::path& root, const std::vector<RunRecord>
     t.header.push_back("reason");
     t.header.push_back("files");
     t.empty_text = "No run was recorded.";
+    std::set<const RunRecord*> best;
+    for (const auto& [case_id, index] : best_per_case(records)) best.insert(&records[index]);
     for (const RunRecord* r : runs) {
       std::string st = run_status(*r);
-      std::vector<Cell> row = {run_link(root, *r), cell(params_text(*r)), cell(st, status_css(st)),
+      Cell link = run_link(root, *r);
+      if (best.count(r)) {
+        link.css = "best";
+        link.title = "best passing run of its case";
+      }
+      std::vector<Cell> row = {link, cell(params_text(*r)), cell(st, status_css(st)),
                                cell(r->state), cell(r->job_id.empty() ? "-" : r->job_id)};
       for (const std::string& m : mcols) row.push_back(metric_cell(*r, m));
       row.push_back(cell(r->message));
