@@ -1,7 +1,9 @@
 #include "report/html_report.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <map>
 #include <set>

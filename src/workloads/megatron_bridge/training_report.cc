@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -180,12 +181,16 @@ Json yaml_scalar(const YAML::Node& n) {
 }
 
 Json yaml_path(const YAML::Node& root, std::string_view path) {
-  YAML::Node n = YAML::Clone(root);
+  // Lookups go through const nodes (a non-const operator[] would add the key) and reset()
+  // rebinds (assignment would overwrite the node's value in the tree).
+  YAML::Node n;
+  n.reset(root);
   for (const std::string& part : split(path, '.')) {
-    if (!n.IsMap()) return nullptr;
-    YAML::Node child = n[part];
+    const YAML::Node parent = n;
+    if (!parent.IsMap()) return nullptr;
+    const YAML::Node child = parent[part];
     if (!child) return nullptr;
-    n = child;
+    n.reset(child);
   }
   return yaml_scalar(n);
 }
