@@ -11,7 +11,7 @@ header p{margin:4px 0 0;color:#c9d3da;font-size:13px}
 nav{padding:8px 28px;background:#e9edf0;font-size:13px}
 nav a{margin-right:16px;color:#1f4f7a;text-decoration:none}
 main{padding:6px 28px 40px}
-section{background:#fff;border:1px solid #dde2e6;border-radius:6px;margin:16px 0;padding:10px 18px 16px}
+section{background:#fff;border:1px solid #dde2e6;border-radius:6px;margin:16px 0;padding:10px 18px 16px;overflow-x:auto}
 h2{font-size:17px;margin:6px 0 10px;color:#1f2a33}
 p{font-size:13px;line-height:1.45}
 table{border-collapse:collapse;font-size:12.5px;margin:6px 0;max-width:100%}
@@ -23,7 +23,8 @@ td.failed{background:#fbe4e4;color:#b71c1c;font-weight:bold}
 td.skipped{background:#f1f1f1;color:#555}
 td.best{background:#fff4c2;font-weight:bold}
 td.warn{background:#fff0e0}
-td pre{margin:0;white-space:pre-wrap;font-size:11.5px;max-height:9em;overflow:auto}
+td pre{margin:0;white-space:pre-wrap;overflow-wrap:anywhere;font-size:11.5px;max-height:9em;overflow:auto;min-width:320px;max-width:560px}
+td a{white-space:nowrap}
 .figures{display:flex;flex-wrap:wrap;gap:10px;margin:6px 0}
 .figure{border:1px solid #dde2e6;border-radius:5px;padding:8px 14px;min-width:110px;background:#fafbfc}
 .figure .v{font-size:20px;font-weight:bold}

@@ -389,7 +389,7 @@ html::Page build_results_page(const fs::path& root, const std::vector<RunRecord>
                                cell(svg::format_number(t->reward), "num")};
       for (const std::string& m : mcols) row.push_back(metric_cell(r, m));
       std::string st = run_status(r);
-      row.push_back(cell(st, status_css(st), r.message));
+      row.push_back(cell(st, status_css(st), failure_text(r)));
       if (&r == best) row[0].css = "best";
       board.rows.push_back(std::move(row));
     }
@@ -517,7 +517,7 @@ html::Page build_results_page(const fs::path& root, const std::vector<RunRecord>
       std::vector<Cell> row = {link, cell(params_text(*r)), cell(st, status_css(st)),
                                cell(r->state), cell(r->job_id.empty() ? "-" : r->job_id)};
       for (const std::string& m : mcols) row.push_back(metric_cell(*r, m));
-      row.push_back(cell(r->message));
+      row.push_back(cell(failure_text(*r)));
       Cell files;
       for (const fs::path& f : run_files(r->run_dir))
         files.links.emplace_back(f.filename().string(), url_path(rel(root, f)));

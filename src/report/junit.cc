@@ -112,7 +112,7 @@ std::string format_junit(const fs::path& root, const std::string& scenario_name,
       c.xml += ">\n      <skipped message=\"dry-run: generated, not submitted\"/>\n";
     } else if (status == "FAILED") {
       c.failed = true;
-      std::string msg = r->message.empty() ? "failed" : r->message;
+      std::string msg = failure_text(*r);
       c.xml += ">\n      <failure message=\"" + xml_escape(first_line(msg)) + "\" type=\"" +
                xml_escape(r->state) + "\">" + xml_escape(msg) + "</failure>\n";
     } else {

@@ -246,6 +246,18 @@ std::string run_status(const RunRecord& r) {
   return r.passed ? "PASSED" : "FAILED";
 }
 
+std::string failure_text(const RunRecord& r) {
+  if (r.passed || r.state == "DRY-RUN") return {};
+  if (!trim(r.message).empty()) return r.message;
+  std::string text = "job " + (r.job_id.empty() ? std::string("(no id)") : r.job_id) + " ended " +
+                     (r.state.empty() ? std::string("?") : r.state);
+  if (const Workload* w = workload_of_run(r.run_dir)) {
+    std::string details = w->failure_details(r.run_dir);
+    if (!trim(details).empty()) text += "\n" + details;
+  }
+  return text;
+}
+
 std::optional<double> job_elapsed_seconds(const fs::path& run_dir) {
   auto doc = read_toml_quietly(run_dir / "slurm-job.toml");
   if (!doc) return std::nullopt;

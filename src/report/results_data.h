@@ -62,6 +62,10 @@ std::string run_label(const RunRecord& r);
 // PASSED, FAILED or DRY-RUN.
 std::string run_status(const RunRecord& r);
 
+// Why a run failed, for reports: its message, or (a record rebuilt from files whose job failed
+// after the log looked fine) "job <id> ended <state>" and the end of its log. Empty when passed.
+std::string failure_text(const RunRecord& r);
+
 // The job's elapsed seconds from slurm-job.toml, when known.
 std::optional<double> job_elapsed_seconds(const std::filesystem::path& run_dir);
 // GPUs the run used: Megatron-Bridge's cmd_args.num_gpus from test-run.toml, else nnodes x

@@ -190,7 +190,9 @@ std::string render(const LineChart& chart) {
 std::string render(const Heatmap& map) {
   const int cw = 86, ch = 40, left = 90, top = 70, right = 20, bottom = 50;
   const int ncol = static_cast<int>(map.columns.size()), nrow = static_cast<int>(map.rows.size());
-  const int w = std::max(left + ncol * cw + right, 560), h = top + nrow * ch + bottom;
+  // Wide enough for the title (about 8 px per character at 14 px bold).
+  const int title_w = 20 + 9 * static_cast<int>(map.title.size());
+  const int w = std::max({left + ncol * cw + right, 560, title_w}), h = top + nrow * ch + bottom;
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (const auto& row : map.cells)
     for (const auto& c : row)
@@ -199,7 +201,7 @@ std::string render(const Heatmap& map) {
         hi = std::max(hi, *c);
       }
   std::string out = svg_open(map.id, map.title, w, h, "heatmap");
-  out += text(w / 2.0, 20, map.title, "chart-title");
+  out += text(10, 20, map.title, "chart-title", "start");
   out += text(left + ncol * cw / 2.0, top - 30, map.x_label, "axis-label");
   out += text(18, top + nrow * ch / 2.0, map.y_label, "axis-label", "middle",
               " transform=\"rotate(-90 18 " + num(top + nrow * ch / 2.0) + ")\"");
