@@ -107,8 +107,10 @@ touch "$WORK/nemo.sqsh"  # a stand-in container image file
 latest=$(ls -td "$WORK"/results/llama3_8b_sweep_demo_* | head -n1)
 echo
 echo "Reports:"
+echo "  report       $latest/report.html  (open in a browser; self-contained)"
 echo "  summary      $latest/summary.txt  (machine-readable: summary.json)"
+echo "  junit        $latest/results.xml"
 echo "  trajectory   $latest/llama3_8b_sweep/0/trajectory.csv"
 echo "  pruned       $latest/llama3_8b_sweep/0/pruned.csv"
 echo "  best config  $latest/llama3_8b_sweep/0/llama3_8b_sweep.toml"
-echo "  per run      $latest/llama3_8b_sweep/0/<step>/report.txt"
+echo "  per run      $latest/llama3_8b_sweep/0/<step>/report.txt, training_report.json"

@@ -7,8 +7,10 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache git python3 pkg-config
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libyaml-cpp-dev
 )
+# Headless Chromium: the report tests open report.html in a real browser.
+packages+=(chromium)
 # Extra packages for the integration tests and the demo (a real local Slurm cluster).
 if [[ "${BENCHPILOT_WITH_SLURM:-1}" == 1 ]]; then
   packages+=(slurmctld slurmd slurm-client munge slurmdbd mariadb-server)

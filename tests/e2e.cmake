@@ -37,6 +37,14 @@ set_tests_properties(e2e_retries PROPERTIES
                      ENVIRONMENT "${BP_E2E_ENV};BENCHPILOT_TEST_SLURM_CONF=${BP_TEST_SLURM_CONF}"
                      FIXTURES_REQUIRED slurm TIMEOUT 900)
 
+# report.html in headless Chromium, results.xml, training_report.json, the live progress line.
+add_test(NAME e2e_reports
+         COMMAND ${Python3_EXECUTABLE} -m unittest -v test_reports
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/e2e)
+set_tests_properties(e2e_reports PROPERTIES
+                     ENVIRONMENT "${BP_E2E_ENV};BENCHPILOT_TEST_SLURM_CONF=${BP_TEST_SLURM_CONF}"
+                     FIXTURES_REQUIRED slurm TIMEOUT 900)
+
 add_test(NAME emulator_unit
          COMMAND ${Python3_EXECUTABLE} -m unittest -v emulator_test
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tools/mbridge-emulator)

@@ -12,7 +12,8 @@ namespace bp {
 
 namespace {
 
-void add_common(CLI::App* cmd, CommonOptions& o, bool with_run_flags) {
+void add_common(CLI::App* cmd, CommonOptions& o, bool with_run_flags,
+                bool with_report_flags = false) {
   cmd->add_option("--system-config", o.system_config,
                   "System TOML (default: $BENCHPILOT_SYSTEM_CONFIG or $CLOUDAI_SYSTEM_CONFIG)")
       ->check(CLI::ExistingFile);
@@ -32,6 +33,10 @@ void add_common(CLI::App* cmd, CommonOptions& o, bool with_run_flags) {
     cmd->add_flag("--single-sbatch", o.single_sbatch,
                   "CloudAI's single-sbatch mode (not supported: Megatron-Bridge submits its own "
                   "jobs)");
+  }
+  if (with_report_flags) {
+    cmd->add_option("--junit", o.junit,
+                    "Write the JUnit XML here (default: results.xml in the results folder)");
   }
 }
 
@@ -65,10 +70,12 @@ int cli_main(int argc, char** argv) {
 
   CommonOptions run_opts, dry_opts, plan_opts, inst_opts, uninst_opts, report_opts;
   auto* run = app.add_subcommand("run", "Install what is missing, submit, monitor, report");
-  add_common(run, run_opts, true);
+  add_common(run, run_opts, true, true);
+  run->add_flag("--quiet", run_opts.quiet, "No progress output; only warnings and errors");
   auto* dry =
       app.add_subcommand("dry-run", "Generate every run directory and script; submit nothing");
-  add_common(dry, dry_opts, true);
+  add_common(dry, dry_opts, true, true);
+  dry->add_flag("--quiet", dry_opts.quiet, "Only warnings and errors");
   auto* plan =
       app.add_subcommand("plan", "Show sweep sizes, pruned points and the GPU-hour budget");
   add_common(plan, plan_opts, true);
@@ -78,7 +85,7 @@ int cli_main(int argc, char** argv) {
   auto* uninst = app.add_subcommand("uninstall", "Remove what install created");
   add_common(uninst, uninst_opts, false);
   auto* report = app.add_subcommand("generate-report", "Re-create reports for a results folder");
-  add_common(report, report_opts, false);
+  add_common(report, report_opts, false, true);
   std::string result_dir;
   report->add_option("--result-dir", result_dir, "Results folder (benchpilot's or CloudAI's)")
       ->required()
@@ -109,6 +116,9 @@ int cli_main(int argc, char** argv) {
               << "'\n";
     return 2;
   }
+  // --quiet keeps the console to warnings and errors unless a level was asked for.
+  if ((run_opts.quiet || dry_opts.quiet) && app.get_option("--log-level")->count() == 0)
+    level = log::Level::kWarning;
   log::init(level, log_file);
 
   try {

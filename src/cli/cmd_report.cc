@@ -5,18 +5,42 @@
 #include "cli/load.h"
 #include "config/verify.h"
 #include "core/workload.h"
+#include "report/html_report.h"
+#include "report/junit.h"
+#include "report/results_data.h"
 #include "report/summary.h"
 #include "sweep/agent.h"
+#include "sweep/plan.h"
 #include "sweep/reward.h"
 #include "util/log.h"
 #include "util/strings.h"
 
 namespace bp {
 
+void write_result_reports(const LoadedConfig& c, const CommonOptions& opts,
+                          const std::filesystem::path& root,
+                          const std::vector<RunRecord>& records) {
+  ReportContext ctx;
+  ctx.scenario_name = c.scenario.name;
+  ctx.gpus_per_node = c.system.gpus_per_node;
+  for (const TestRun& run : c.scenario.runs) {
+    try {
+      ctx.plans.push_back(make_plan(run, c.system));
+    } catch (const std::exception& e) {  // the report goes on without this case's plan
+      log::warn("no plan for " + run.id + ": " + e.what());
+    }
+  }
+  write_html_report(root, records, ctx);
+  write_junit_report(opts.junit.empty() ? root / "results.xml" : std::filesystem::path(opts.junit),
+                     root, c.scenario.name, records);
+}
+
 int cmd_generate_report(const CommonOptions& opts, const std::string& result_dir) {
   LoadedConfig c = load_config(opts);
   auto records = collect_results(result_dir);
+  fill_params_from_trajectories(records);
   write_summary(std::filesystem::absolute(result_dir), c.scenario.name, records);
+  write_result_reports(c, opts, std::filesystem::absolute(result_dir), records);
   std::cout << format_results_table(records);
   log::info("reports written under " + result_dir);
   return 0;
@@ -50,7 +74,11 @@ int cmd_list(const std::string& what, bool verbose) {
     }
     std::cout << "\n"
                  "summary    summary.json and summary.txt in the results folder\n"
-                 "dse        trajectory.csv, pruned.csv and <case>.toml (best point) per sweep\n";
+                 "dse        trajectory.csv, pruned.csv and <case>.toml (best point) per sweep\n"
+                 "html       report.html in the results folder: runs, leaderboards, heatmaps,\n"
+                 "           pruned points, GPU-hours, per-step charts (self-contained)\n"
+                 "junit      results.xml (or --junit PATH): one test case per run\n"
+                 "training   training_report.json per Megatron-Bridge run (CloudAI's schema)\n";
   }
   return 0;
 }

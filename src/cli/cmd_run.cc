@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/load.h"
+#include "cli/progress.h"
 #include "core/engine.h"
 #include "core/executor.h"
 #include "core/install.h"
@@ -36,10 +37,15 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
     if (const Workload* w = find_workload(run.test.test_template_name))
       w->preflight(run.test, c.system);
 
+  uint64_t planned_jobs = 0, planned_pruned = 0;
   {  // the same cost summary as `benchpilot plan`, before anything is spent
     std::vector<Plan> plans;
     for (const TestRun& run : c.scenario.runs) plans.push_back(make_plan(run, c.system));
-    std::cout << format_plan(plans) << std::endl;  // flushed: the log (stderr) follows
+    if (!opts.quiet) std::cout << format_plan(plans) << std::endl;  // flushed: the log follows
+    for (const Plan& p : plans) {
+      planned_jobs += p.jobs;
+      planned_pruned += p.pruned * static_cast<uint64_t>(p.iterations);
+    }
   }
 
   std::unique_ptr<Executor> executor;
@@ -68,8 +74,16 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
     std::signal(SIGTERM, on_signal);
   }
 
+  std::unique_ptr<ProgressDisplay> progress;
+  if (!dry_run) {
+    progress = std::make_unique<ProgressDisplay>(ProgressDisplay::mode_for_stdout(opts.quiet),
+                                                 planned_jobs, planned_pruned);
+    eo.progress = progress.get();
+  }
   EngineResult result = run_scenario(c.system, c.scenario, eo, executor.get());
+  if (progress) progress->close();
   write_summary(result.results_root, c.scenario.name, result.records);
+  write_result_reports(c, opts, result.results_root, result.records);
   std::cout << "\n" << format_results_table(result.records);
   std::cout << "\nResults: " << result.results_root.string() << "\n";
   if (result.interrupted) log::warn("interrupted: submitted jobs were cancelled");

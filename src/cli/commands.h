@@ -17,6 +17,8 @@ struct CommonOptions {
   std::string output_dir;
   bool enable_cache_without_check = false;
   bool single_sbatch = false;
+  std::string junit;   // results.xml elsewhere than the results folder
+  bool quiet = false;  // no progress output, warnings and errors only
 };
 
 int cmd_run(const CommonOptions& opts, bool dry_run);

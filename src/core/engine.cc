@@ -269,6 +269,7 @@ Job Engine::submit(const TestRun& run, const fs::path& dir, const RunSpec& spec)
   Job job = executor_->submit(req);
   log::info("submitted " + fs::relative(dir, root()).string() +
             (job.id.empty() ? "" : " as job " + job.id));
+  if (options_.progress) options_.progress->submitted(fs::relative(dir, root()).string());
   quiet_rounds_ = 0;
   return job;
 }
@@ -281,8 +282,10 @@ void Engine::poll_round(std::vector<std::unique_ptr<Active>>& active,
   if (!any_terminal) {
     auto wait = executor_->next_poll_interval(quiet_rounds_);
     auto until = std::chrono::steady_clock::now() + wait;
-    while (std::chrono::steady_clock::now() < until && !engine_stop_requested())
+    while (std::chrono::steady_clock::now() < until && !engine_stop_requested()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (options_.progress) options_.progress->tick();
+    }
     if (engine_stop_requested()) return;
     std::vector<Job*> jobs;
     std::vector<JobState> before;
@@ -292,7 +295,11 @@ void Engine::poll_round(std::vector<std::unique_ptr<Active>>& active,
     }
     executor_->poll(jobs);
     bool changed = false;
-    for (size_t i = 0; i < jobs.size(); ++i) changed |= jobs[i]->state != before[i];
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      changed |= jobs[i]->state != before[i];
+      if (options_.progress && jobs[i]->state != before[i] && jobs[i]->state == JobState::kRunning)
+        options_.progress->running(fs::relative(jobs[i]->run_dir, root()).string());
+    }
     quiet_rounds_ = changed ? 0 : quiet_rounds_ + 1;
   }
   for (auto it = active.begin(); it != active.end();) {
@@ -340,6 +347,7 @@ RunRecord Engine::finish(Active& a) {
     log::error(label + ": SKIPPED: " + rec.message);
   else
     log::error(label + ": FAILED: " + rec.message);
+  if (options_.progress) options_.progress->finished(rec);
   return rec;
 }
 

@@ -18,6 +18,18 @@ namespace bp {
 
 class Executor;
 
+// Told what happens to jobs as it happens (the live progress line). Called from the engine's
+// thread; tick() comes many times a second while the engine waits for the scheduler.
+class ProgressListener {
+ public:
+  virtual ~ProgressListener() = default;
+  // `label` is the run's folder relative to the results root ("case/0/7").
+  virtual void submitted(const std::string& label) { (void)label; }
+  virtual void running(const std::string& label) { (void)label; }
+  virtual void finished(const RunRecord& record) { (void)record; }
+  virtual void tick() {}
+};
+
 struct EngineOptions {
   bool dry_run = true;
   // <output_path>/<scenario>_<timestamp>/ is created inside this folder.
@@ -31,6 +43,8 @@ struct EngineOptions {
   // Turns a case's `nodes` specs (names, ranges, PARTITION:GROUP:N) into node names; throws
   // std::invalid_argument naming a bad spec. Unset: the specs are used as written.
   std::function<std::vector<std::string>(const std::vector<std::string>&)> resolve_nodes;
+  // Receives job events in run mode; may be null.
+  ProgressListener* progress = nullptr;
 };
 
 struct EngineResult {

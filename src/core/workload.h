@@ -51,6 +51,16 @@ struct RunSpec {
   bool use_mpi = true;
 };
 
+// A series of numbers a workload offers for the HTML report, e.g. step time per step or bus
+// bandwidth per message size. Series of several runs with the same `chart` share one chart.
+struct ReportSeries {
+  std::string chart;  // groups series into one chart, e.g. "step-time"
+  std::string title;  // the chart's title
+  std::string x_label, y_label;
+  bool log_x = false;  // e.g. message sizes
+  std::vector<double> x, y;
+};
+
 // The verdict on a finished run, from its files.
 struct RunVerdict {
   bool ok = false;
@@ -139,6 +149,12 @@ class Workload {
 
   // Writes per-run reports (report.txt, ...) into run_dir. Must tolerate missing logs.
   virtual void write_report(const std::filesystem::path& run_dir) const { (void)run_dir; }
+
+  // Series for report.html's charts, from a finished run's files (none by default).
+  virtual std::vector<ReportSeries> report_series(const std::filesystem::path& run_dir) const {
+    (void)run_dir;
+    return {};
+  }
 
   // Metric names this workload provides ("default" first).
   virtual std::vector<std::string> metric_names() const { return {"default"}; }

@@ -76,6 +76,8 @@ std::string metric_text(const RunRecord& r, const std::string& name, int decimal
   return buf;
 }
 
+}  // namespace
+
 // Index of the best passing run per case: the highest reward (sweep/reward.h run_reward).
 std::map<std::string, size_t> best_per_case(const std::vector<RunRecord>& records) {
   std::map<std::string, size_t> best;
@@ -87,6 +89,8 @@ std::map<std::string, size_t> best_per_case(const std::vector<RunRecord>& record
   }
   return best;
 }
+
+namespace {
 
 // The metric columns of the workloads in the table, in order of first appearance.
 std::vector<ResultColumn> table_columns(const std::vector<RunRecord>& records) {

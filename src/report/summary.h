@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,9 @@ namespace bp {
 // (Workload::result_columns), job id; the best passing run of each case (highest reward) is
 // marked with '*'.
 std::string format_results_table(const std::vector<RunRecord>& records);
+
+// Index (into records) of the best passing run of each case; the one rule for "best".
+std::map<std::string, size_t> best_per_case(const std::vector<RunRecord>& records);
 
 // Writes summary.json and summary.txt into the results root.
 void write_summary(const std::filesystem::path& root, const std::string& scenario_name,

@@ -12,6 +12,12 @@ namespace bp::log {
 namespace {
 
 std::atomic<int> g_warnings{0};
+ConsoleHook g_console_hook = nullptr;
+
+// Runs `write` between the console hook's "before" and "after" calls when the console will show
+// the message (a live status line clears itself before and redraws itself after).
+template <typename Write>
+void with_console_hook(spdlog::level::level_enum level, Write write);
 
 spdlog::logger& logger() {
   static std::shared_ptr<spdlog::logger> l = [] {
@@ -37,6 +43,15 @@ spdlog::level::level_enum to_spd(Level l) {
       return spdlog::level::err;
   }
   return spdlog::level::info;
+}
+
+template <typename Write>
+void with_console_hook(spdlog::level::level_enum level, Write write) {
+  ConsoleHook hook = g_console_hook;
+  bool shown = hook && logger().sinks().front()->should_log(level);
+  if (shown) hook(true);
+  write();
+  if (shown) hook(false);
 }
 
 }  // namespace
@@ -68,18 +83,22 @@ bool parse_level(std::string_view name, Level& out) {
   return true;
 }
 
+void set_console_hook(ConsoleHook hook) {
+  g_console_hook = hook;
+}
+
 void debug(std::string_view msg) {
-  logger().debug("[DEBUG] {}", msg);
+  with_console_hook(spdlog::level::debug, [&] { logger().debug("[DEBUG] {}", msg); });
 }
 void info(std::string_view msg) {
-  logger().info("[INFO] {}", msg);
+  with_console_hook(spdlog::level::info, [&] { logger().info("[INFO] {}", msg); });
 }
 void warn(std::string_view msg) {
   ++g_warnings;
-  logger().warn("[WARNING] {}", msg);
+  with_console_hook(spdlog::level::warn, [&] { logger().warn("[WARNING] {}", msg); });
 }
 void error(std::string_view msg) {
-  logger().error("[ERROR] {}", msg);
+  with_console_hook(spdlog::level::err, [&] { logger().error("[ERROR] {}", msg); });
 }
 int warning_count() {
   return g_warnings.load();

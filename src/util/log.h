@@ -18,6 +18,11 @@ void info(std::string_view msg);
 void warn(std::string_view msg);
 void error(std::string_view msg);
 
+// Called with true just before a message reaches the console and with false just after (a live
+// status line on the terminal clears itself and redraws below the message); null = none.
+using ConsoleHook = void (*)(bool before);
+void set_console_hook(ConsoleHook hook);
+
 // Number of warnings logged since start (verify-configs and tests use it).
 int warning_count();
 

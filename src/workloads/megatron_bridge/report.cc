@@ -7,6 +7,7 @@
 #include "util/exact_stats.h"
 #include "util/log.h"
 #include "util/strings.h"
+#include "workloads/megatron_bridge/training_report.h"
 
 namespace bp::mbridge {
 namespace {
@@ -121,6 +122,7 @@ std::string format_mbridge_report(const fs::path& log, const std::vector<StepSam
 }
 
 void write_mbridge_report(const fs::path& run_dir) {
+  write_training_report(run_dir);
   auto log = find_launcher_log(run_dir);
   if (!log) {
     log::error("No Megatron-Bridge launcher log file found: " +

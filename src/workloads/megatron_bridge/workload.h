@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/workload.h"
+#include "workloads/megatron_bridge/training_report.h"
 
 namespace bp::mbridge {
 
@@ -41,6 +42,9 @@ class MegatronBridgeWorkload : public Workload {
   std::optional<double> metric(const std::filesystem::path& run_dir,
                                std::string_view name) const override;
   bool can_handle(const std::filesystem::path& run_dir) const override;
+  std::vector<ReportSeries> report_series(const std::filesystem::path& run_dir) const override {
+    return mbridge_report_series(run_dir);
+  }
   // The end of the launcher log (tracebacks, CUDA errors) when the training job failed.
   std::string failure_details(const std::filesystem::path& run_dir) const override;
   const ConstraintSet* constraints() const override;

@@ -135,6 +135,56 @@ def grad_norm(cfg, it):
     return 0.55 + 9.0 * math.exp(-it / 5.0) + 0.04 * em.unit_noise(cfg.identity(), "gn", it)
 
 
+def nemo_run_dir():
+    """The folder the real container mounts at /nemo_run: the job dir, where the job log is.
+
+    The emulator runs without a container; Slurm writes its stdout straight to
+    <job dir>/log-<job>_<id>_0.out, so that file's folder is the job dir.
+    MBRIDGE_EMULATOR_JOB_DIR overrides it (e.g. under srun, where stdout is a pipe)."""
+    if os.environ.get("MBRIDGE_EMULATOR_JOB_DIR"):
+        return os.environ["MBRIDGE_EMULATOR_JOB_DIR"]
+    try:
+        target = os.readlink("/proc/self/fd/1")
+    except OSError:
+        return None
+    return os.path.dirname(target) if target.startswith("/") and os.path.isfile(target) else None
+
+
+def save_config_container(cfg, args):
+    """Writes ConfigContainer.yaml (a small part of Megatron-Bridge's resolved config) where
+    --save_config_filepath says, /nemo_run/ mapped to the job dir."""
+    path = args.save_config_filepath
+    if not path or RANK != 0:
+        return
+    if path.startswith("/nemo_run/"):
+        base = nemo_run_dir()
+        if not base:
+            return
+        path = os.path.join(base, path[len("/nemo_run/"):])
+    sh = cfg.shape
+    vp = "null" if cfg.vp in (None, -1) else cfg.vp
+    moe = (f"  num_moe_experts: {sh.num_experts}\n  moe_router_topk: {sh.topk}\n"
+           f"  moe_ffn_hidden_size: {sh.moe_ffn}\n  moe_grouped_gemm: true\n") if sh.is_moe else \
+        "  num_moe_experts: null\n"
+    text = ("# mbridge-emulator (TEST DOUBLE): part of Megatron-Bridge's ConfigContainer, synthetic\n"
+            "model:\n"
+            f"  tensor_model_parallel_size: {cfg.tp}\n  pipeline_model_parallel_size: {cfg.pp}\n"
+            f"  context_parallel_size: {cfg.cp}\n  virtual_pipeline_model_parallel_size: {vp}\n"
+            f"  expert_model_parallel_size: {cfg.ep}\n  sequence_parallel: {'true' if cfg.tp > 1 else 'false'}\n"
+            f"  seq_length: {sh.seq_length}\n  num_layers: {sh.num_layers}\n  hidden_size: {sh.hidden}\n"
+            f"  num_attention_heads: {sh.heads}\n  num_query_groups: {sh.query_groups}\n"
+            f"  ffn_hidden_size: {sh.ffn}\n  kv_channels: {sh.kv_channels}\n"
+            "  normalization: RMSNorm\n  position_embedding_type: rope\n" + moe +
+            "train:\n"
+            f"  micro_batch_size: {cfg.mbs}\n  global_batch_size: {cfg.gbs}\n  train_iters: {cfg.max_steps}\n")
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+    except OSError as e:
+        err(f"{EMU} cannot write {path}: {e}")
+
+
 # --------------------------------------------------------------------------- fault actions
 def cgroup_memory_limit():
     """Memory limit (bytes) of our cgroup v1 memory controller if it is a real, smallish limit."""
@@ -264,9 +314,9 @@ def train(cfg, state):
         line += " number of skipped iterations: {:3d} |".format(0)
         line += " number of nan iterations: {:3d} |".format(0)
         out(line)
-        if it == 1:
+        if it in (1, 2):  # v0.6.0 prints memory after iterations 1 and 2 (v0.3.0: 1 only)
             alloc, peak = state["memory"]
-            out(f"[Rank 0] (after 1 iterations) memory (GB) | mem-allocated-gigabytes: {alloc:.3f} | "
+            out(f"[Rank 0] (after {it} iterations) memory (GB) | mem-allocated-gigabytes: {alloc:.3f} | "
                 f"mem-max-allocated-gigabytes: {peak:.3f} | mem-reserved-gigabytes: {peak * 1.04:.3f} | "
                 f"mem-max-reserved-gigabytes: {peak * 1.04:.3f} | mem-alloc-retires: 0 |")
         time.sleep(state["sleep"])
@@ -345,6 +395,7 @@ def main():
             state["memory"] = em.memory_estimate_gb(cfg)
         else:
             state["base"], state["flops"], state["memory"] = 1.0, 1.0, (0.0, 0.0)
+        save_config_container(cfg, args)
         pretrain(cfg, state)
     except OutOfMemoryError:
         traceback.print_exc()

@@ -1,0 +1,540 @@
+#include "report/html_report.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "core/workload.h"
+#include "report/results_data.h"
+#include "report/summary.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace bp {
+namespace fs = std::filesystem;
+
+namespace {
+
+using html::Cell;
+using html::Figure;
+using html::Table;
+
+Cell cell(std::string text, std::string css = "", std::string title = "") {
+  Cell c;
+  c.text = std::move(text);
+  c.css = std::move(css);
+  c.title = std::move(title);
+  return c;
+}
+
+Cell link_cell(std::string text, std::string href) {
+  Cell c = cell(std::move(text));
+  c.href = std::move(href);
+  return c;
+}
+
+// Runs charted per plain (not swept) case at most, so a long list of iterations stays readable.
+constexpr size_t kMaxChartedPlainRuns = 4;
+
+// Metrics that get a heatmap when runs have them, and whether higher is better.
+struct MapMetric {
+  const char* name;
+  const char* label;
+  bool higher_is_better;
+};
+constexpr MapMetric kMapMetrics[] = {{"step-time", "step time (s)", false},
+                                     {"tflops-per-gpu", "TFLOP/s/GPU", true}};
+
+std::string metric_label(const std::string& name) {
+  if (name == "step-time") return "step time (s)";
+  if (name == "tflops-per-gpu") return "TFLOP/s/GPU";
+  return name;
+}
+
+std::string params_text(const RunRecord& r) {
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : r.params) parts.push_back(k + "=" + v.to_plain_string());
+  return parts.empty() ? "-" : join(parts, " ");
+}
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string status_css(const std::string& status) {
+  if (status == "PASSED") return "passed";
+  if (status == "FAILED") return "failed";
+  return "skipped";
+}
+
+std::string rel(const fs::path& root, const fs::path& p) {
+  std::error_code ec;
+  fs::path r = fs::relative(p, root, ec);
+  return ec ? p.string() : r.generic_string();
+}
+
+Cell run_link(const fs::path& root, const RunRecord& r) {
+  return link_cell(run_label(r), url_path(rel(root, r.run_dir)) + "/");
+}
+
+// Metric names over all runs, first-seen order; "default" only when nothing else is there (it
+// repeats another metric).
+std::vector<std::string> metric_columns(const std::vector<const RunRecord*>& records) {
+  std::vector<std::string> names;
+  for (const RunRecord* r : records)
+    for (const auto& [k, v] : r->metrics)
+      if (std::find(names.begin(), names.end(), k) == names.end()) names.push_back(k);
+  if (names.size() > 1) std::erase(names, std::string("default"));
+  return names;
+}
+
+Cell metric_cell(const RunRecord& r, const std::string& name) {
+  auto it = r.metrics.find(name);
+  if (it == r.metrics.end()) return cell("-", "num");
+  return cell(svg::format_number(it->second), "num");
+}
+
+// Sweep case directories: <root>/<case>/<iteration>/ with a trajectory.csv.
+struct SweepGroup {
+  std::string case_id;
+  int iteration = 0;
+  fs::path dir;
+  std::vector<const RunRecord*> runs;
+};
+
+std::vector<SweepGroup> sweep_groups(const fs::path& root,
+                                     const std::vector<const RunRecord*>& runs) {
+  std::vector<SweepGroup> out;
+  for (const RunRecord* r : runs) {
+    if (r->step <= 0) continue;
+    auto it = std::find_if(out.begin(), out.end(), [&](const SweepGroup& g) {
+      return g.case_id == r->case_id && g.iteration == r->iteration;
+    });
+    if (it == out.end()) {
+      SweepGroup g;
+      g.case_id = r->case_id;
+      g.iteration = r->iteration;
+      g.dir = r->run_dir.parent_path();
+      if (g.dir.empty()) g.dir = root / r->case_id / std::to_string(r->iteration);
+      out.push_back(std::move(g));
+      it = out.end() - 1;
+    }
+    it->runs.push_back(r);
+  }
+  return out;
+}
+
+// Orders axis values numerically when they all are numbers, else by first appearance.
+void sort_axis_values(std::vector<std::string>& values) {
+  auto number = [](const std::string& s) -> std::optional<double> {
+    char* end = nullptr;
+    double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || end != s.c_str() + s.size()) return std::nullopt;
+    return v;
+  };
+  bool numeric = std::all_of(values.begin(), values.end(),
+                             [&](const std::string& s) { return number(s).has_value(); });
+  if (numeric)
+    std::stable_sort(values.begin(), values.end(), [&](const std::string& a, const std::string& b) {
+      return *number(a) < *number(b);
+    });
+}
+
+std::string param_of(const std::vector<std::pair<std::string, std::string>>& params,
+                     const std::string& name) {
+  for (const auto& [k, v] : params)
+    if (k == name) return v;
+  return {};
+}
+
+std::vector<std::pair<std::string, std::string>> params_as_text(const RunRecord& r) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [k, v] : r.params) out.emplace_back(k, v.to_plain_string());
+  return out;
+}
+
+// Heatmaps of the metrics over two swept axes (tp x pp when both were swept, else the first
+// two); cells hold the best value over the other axes.
+std::vector<svg::Heatmap> heatmaps(const SweepGroup& g, const std::vector<PrunedPoint>& pruned,
+                                   const std::string& id_prefix) {
+  std::vector<std::string> axes;
+  for (const RunRecord* r : g.runs)
+    for (const auto& [k, v] : r->params)
+      if (std::find(axes.begin(), axes.end(), k) == axes.end()) axes.push_back(k);
+  if (axes.empty()) return {};
+  std::string x = axes[0], y = axes.size() > 1 ? axes[1] : "";
+  if (std::count(axes.begin(), axes.end(), "tp") && std::count(axes.begin(), axes.end(), "pp")) {
+    x = "tp";
+    y = "pp";
+  }
+  std::vector<std::string> others;
+  for (const std::string& a : axes)
+    if (a != x && a != y) others.push_back(a);
+
+  std::vector<std::string> columns, rows;
+  auto add = [](std::vector<std::string>& list, const std::string& v) {
+    if (std::find(list.begin(), list.end(), v) == list.end()) list.push_back(v);
+  };
+  for (const RunRecord* r : g.runs) {
+    auto p = params_as_text(*r);
+    add(columns, param_of(p, x));
+    add(rows, y.empty() ? "-" : param_of(p, y));
+  }
+  for (const PrunedPoint& p : pruned) {
+    add(columns, param_of(p.params, x));
+    if (!y.empty()) add(rows, param_of(p.params, y));
+  }
+  sort_axis_values(columns);
+  sort_axis_values(rows);
+
+  std::vector<svg::Heatmap> maps;
+  for (const MapMetric& m : kMapMetrics) {
+    svg::Heatmap map;
+    map.id = id_prefix + "-" + m.name;
+    map.x_label = x;
+    map.y_label = y.empty() ? "-" : y;
+    map.value_label = m.label;
+    map.higher_is_better = m.higher_is_better;
+    map.columns = columns;
+    map.rows = rows;
+    map.cells.assign(rows.size(), std::vector<std::optional<double>>(columns.size()));
+    bool any = false;
+    for (const RunRecord* r : g.runs) {
+      auto it = r->metrics.find(m.name);
+      if (!r->passed || it == r->metrics.end() || !std::isfinite(it->second)) continue;
+      auto p = params_as_text(*r);
+      size_t c = std::find(columns.begin(), columns.end(), param_of(p, x)) - columns.begin();
+      size_t w =
+          std::find(rows.begin(), rows.end(), y.empty() ? "-" : param_of(p, y)) - rows.begin();
+      auto& cell = map.cells[w][c];
+      if (!cell || (m.higher_is_better ? it->second > *cell : it->second < *cell))
+        cell = it->second;
+      any = true;
+    }
+    if (!any) continue;
+    map.title = std::string(m.label) + " by " + x + (y.empty() ? "" : " x " + y) +
+                (others.empty() ? "" : " (best over " + join(others, ", ") + ")");
+    maps.push_back(std::move(map));
+  }
+  return maps;
+}
+
+// One line chart per series kind, a line per run.
+std::vector<svg::LineChart> step_charts(
+    const std::vector<std::pair<std::string, const RunRecord*>>& runs,
+    const std::string& id_prefix) {
+  std::vector<svg::LineChart> charts;
+  std::vector<std::string> keys;
+  for (const auto& [name, r] : runs) {
+    const Workload* w = workload_of_run(r->run_dir);
+    if (!w) continue;
+    std::vector<ReportSeries> series;
+    try {
+      series = w->report_series(r->run_dir);
+    } catch (const std::exception& e) {
+      log::warn("report series of " + r->run_dir.string() + ": " + e.what());
+      continue;
+    }
+    for (ReportSeries& s : series) {
+      auto k = std::find(keys.begin(), keys.end(), s.chart);
+      if (k == keys.end()) {
+        keys.push_back(s.chart);
+        svg::LineChart c;
+        std::string key;
+        for (char ch : s.chart) key += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '-';
+        c.id = id_prefix + "-" + key;
+        c.title = s.title;
+        c.x_label = s.x_label;
+        c.y_label = s.y_label;
+        c.log_x = s.log_x;
+        charts.push_back(std::move(c));
+        k = keys.end() - 1;
+      }
+      charts[k - keys.begin()].series.push_back({name, std::move(s.x), std::move(s.y)});
+    }
+  }
+  return charts;
+}
+
+struct PlanTotals {
+  double planned = 0, spent = 0, avoided = 0;
+  bool any_planned = false, any_avoided = false;
+  size_t runs_without_time = 0;
+};
+
+}  // namespace
+
+html::Page build_results_page(const fs::path& root, const std::vector<RunRecord>& records,
+                              const ReportContext& ctx) {
+  html::Page page;
+  page.title = ctx.scenario_name.empty() ? root.filename().string() : ctx.scenario_name;
+  {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    page.subtitle = "benchpilot results " + root.string() + " - written " + buf;
+  }
+  std::vector<const RunRecord*> runs;
+  for (const RunRecord& r : records) runs.push_back(&r);
+  std::stable_sort(runs.begin(), runs.end(), [](const RunRecord* a, const RunRecord* b) {
+    return std::tie(a->case_id, a->iteration, a->step) <
+           std::tie(b->case_id, b->iteration, b->step);
+  });
+  std::vector<SweepGroup> sweeps = sweep_groups(root, runs);
+
+  // Per-run elapsed hours x GPUs, shared by the overview and the GPU-hours section.
+  std::map<std::string, double> spent_by_case;
+  size_t without_time = 0;
+  for (const RunRecord* r : runs) {
+    if (r->state == "DRY-RUN") continue;
+    auto secs = job_elapsed_seconds(r->run_dir);
+    std::optional<int64_t> gpus = run_gpus(r->run_dir, ctx.gpus_per_node);
+    if (!gpus)
+      for (const Plan& p : ctx.plans)
+        if (p.case_id == r->case_id && p.gpus_per_job_min == p.gpus_per_job_max)
+          gpus = p.gpus_per_job_min;
+    if (!secs || !gpus) {
+      ++without_time;
+      continue;
+    }
+    spent_by_case[r->case_id] += *secs / 3600.0 * static_cast<double>(*gpus);
+  }
+
+  // --- overview
+  size_t passed = 0, failed = 0, dry = 0;
+  for (const RunRecord* r : runs) {
+    std::string s = run_status(*r);
+    passed += s == "PASSED";
+    failed += s == "FAILED";
+    dry += s == "DRY-RUN";
+  }
+  uint64_t pruned_total = 0;
+  std::vector<std::vector<PrunedPoint>> pruned_by_sweep;
+  for (const SweepGroup& g : sweeps) {
+    pruned_by_sweep.push_back(read_pruned(g.dir));
+    pruned_total += pruned_by_sweep.back().size();
+  }
+  double spent_total = 0;
+  for (const auto& [k, v] : spent_by_case) spent_total += v;
+  {
+    html::Section s{"overview", "Overview", {}};
+    std::vector<Figure> figs = {{"runs", std::to_string(runs.size()), ""},
+                                {"passed", std::to_string(passed), "passed"},
+                                {"failed", std::to_string(failed), failed ? "failed" : ""}};
+    if (dry) figs.push_back({"dry-run (not submitted)", std::to_string(dry), "skipped"});
+    figs.push_back({"pruned points (not run)", std::to_string(pruned_total), "skipped"});
+    figs.push_back({"GPU-hours spent", fixed(spent_total, 2), ""});
+    s.blocks.push_back(std::move(figs));
+    s.blocks.push_back(html::Paragraph{
+        "Each run links to its folder; logs and reports are in the Runs table below. Sweep "
+        "points the constraints rejected were never submitted: they are listed by rule."});
+    page.sections.push_back(std::move(s));
+  }
+
+  // --- one section per sweep (case and iteration)
+  for (size_t gi = 0; gi < sweeps.size(); ++gi) {
+    const SweepGroup& g = sweeps[gi];
+    const std::string id = "sweep-" + std::to_string(gi + 1);
+    html::Section s{
+        id, "Sweep " + g.case_id + " (iteration " + std::to_string(g.iteration) + ")", {}};
+    std::vector<TrajectoryRow> traj = read_trajectory(g.dir);
+    std::map<int, const RunRecord*> by_step;
+    for (const RunRecord* r : g.runs) by_step[r->step] = r;
+    size_t g_passed = 0, g_failed = 0;
+    for (const RunRecord* r : g.runs) {
+      g_passed += run_status(*r) == "PASSED";
+      g_failed += run_status(*r) == "FAILED";
+    }
+    const auto& pruned = pruned_by_sweep[gi];
+    s.blocks.push_back(
+        std::vector<Figure>{{"points run", std::to_string(g.runs.size()), ""},
+                            {"passed", std::to_string(g_passed), "passed"},
+                            {"failed", std::to_string(g_failed), g_failed ? "failed" : ""},
+                            {"pruned", std::to_string(pruned.size()), "skipped"}});
+
+    // Leaderboard: trajectory rows by reward, best first.
+    std::vector<const TrajectoryRow*> ranked;
+    for (const TrajectoryRow& t : traj) ranked.push_back(&t);
+    std::stable_sort(
+        ranked.begin(), ranked.end(),
+        [](const TrajectoryRow* a, const TrajectoryRow* b) { return a->reward > b->reward; });
+    std::vector<std::string> mcols = metric_columns(g.runs);
+    Table board;
+    board.id = "leaderboard-" + std::to_string(gi + 1);
+    board.header = {"rank", "run", "parameters", "reward"};
+    for (const std::string& m : mcols) board.header.push_back(metric_label(m));
+    board.header.push_back("status");
+    board.empty_text = "no trajectory.csv rows (nothing finished)";
+    const RunRecord* best = nullptr;
+    const RunRecord* worst = nullptr;
+    std::set<int> seen;
+    for (const TrajectoryRow* t : ranked) {
+      auto it = by_step.find(t->step);
+      if (it == by_step.end() || !seen.insert(t->step).second) continue;
+      const RunRecord& r = *it->second;
+      if (r.passed) {
+        if (!best) best = &r;
+        worst = &r;
+      }
+      std::vector<Cell> row = {cell(std::to_string(board.rows.size() + 1), "num"),
+                               run_link(root, r), cell(params_text(r)),
+                               cell(svg::format_number(t->reward), "num")};
+      for (const std::string& m : mcols) row.push_back(metric_cell(r, m));
+      std::string st = run_status(r);
+      row.push_back(cell(st, status_css(st), failure_text(r)));
+      if (&r == best) row[0].css = "best";
+      board.rows.push_back(std::move(row));
+    }
+    s.blocks.push_back(html::Paragraph{"Leaderboard by reward (the sweep agent's objective)."});
+    s.blocks.push_back(std::move(board));
+
+    for (svg::Heatmap& m : heatmaps(g, pruned, "heatmap-" + std::to_string(gi + 1)))
+      s.blocks.push_back(std::move(m));
+
+    // Pruned points by rule.
+    Table pt;
+    pt.id = "pruned-" + std::to_string(gi + 1);
+    pt.header = {"rule", "name", "points", "examples"};
+    pt.empty_text = "No point was pruned.";
+    for (const PrunedRule& rule : group_pruned(pruned)) {
+      std::string name;
+      for (const Plan& p : ctx.plans)
+        if (p.case_id == g.case_id)
+          for (const RuleTally& t : p.pruned_by_rule)
+            if (t.id == rule.id) name = t.name;
+      pt.rows.push_back({cell(rule.id), cell(name), cell(std::to_string(rule.count), "num"),
+                         cell(join(rule.examples, "\n"))});
+    }
+    s.blocks.push_back(
+        html::Paragraph{"Pruned points by rule (pruned.csv; a point may break "
+                        "several rules):"});
+    s.blocks.push_back(std::move(pt));
+
+    // Per-step charts of the best and the worst passing runs.
+    std::vector<std::pair<std::string, const RunRecord*>> charted;
+    if (best)
+      charted.emplace_back("best: " + run_label(*best) + " (" + params_text(*best) + ")", best);
+    if (worst && worst != best)
+      charted.emplace_back("worst: " + run_label(*worst) + " (" + params_text(*worst) + ")", worst);
+    for (svg::LineChart& c : step_charts(charted, "steps-" + std::to_string(gi + 1)))
+      s.blocks.push_back(std::move(c));
+    page.sections.push_back(std::move(s));
+  }
+
+  // --- per-step charts of passing runs that are not sweep points
+  {
+    std::map<std::string, size_t> per_case;
+    std::vector<std::pair<std::string, const RunRecord*>> charted;
+    for (const RunRecord* r : runs)
+      if (r->step == 0 && r->passed && per_case[r->case_id]++ < kMaxChartedPlainRuns)
+        charted.emplace_back(run_label(*r), r);
+    std::vector<svg::LineChart> charts = step_charts(charted, "steps-runs");
+    if (!charts.empty()) {
+      html::Section s{"per-run-charts", "Per-step metrics", {}};
+      for (svg::LineChart& c : charts) s.blocks.push_back(std::move(c));
+      page.sections.push_back(std::move(s));
+    }
+  }
+
+  // --- GPU-hours planned vs spent
+  {
+    html::Section s{"gpu-hours", "GPU-hours", {}};
+    Table t;
+    t.id = "gpu-hours";
+    t.header = {"case", "planned (time limit x GPUs)", "spent (elapsed x GPUs)",
+                "not spent on pruned points (upper bound)"};
+    PlanTotals totals;
+    std::set<std::string> cases;
+    for (const RunRecord* r : runs) cases.insert(r->case_id);
+    for (const Plan& p : ctx.plans) cases.insert(p.case_id);
+    for (const std::string& c : cases) {
+      const Plan* plan = nullptr;
+      for (const Plan& p : ctx.plans)
+        if (p.case_id == c) plan = &p;
+      std::string planned = "-", avoided = "-";
+      if (plan && plan->gpu_hours) {
+        planned = (plan->gpu_hours_estimated ? "~" : "") + fixed(*plan->gpu_hours, 2);
+        totals.planned += *plan->gpu_hours;
+        totals.any_planned = true;
+        auto hours = plan->time_limit ? time_limit_hours(*plan->time_limit) : std::nullopt;
+        if (hours && plan->pruned > 0) {
+          double a = static_cast<double>(plan->pruned) *
+                     static_cast<double>(plan->gpus_per_job_max) * *hours * plan->iterations;
+          avoided = fixed(a, 2);
+          totals.avoided += a;
+          totals.any_avoided = true;
+        }
+      }
+      auto sp = spent_by_case.find(c);
+      t.rows.push_back({cell(c), cell(planned, "num"),
+                        cell(sp == spent_by_case.end() ? "-" : fixed(sp->second, 2), "num"),
+                        cell(avoided, "num")});
+    }
+    s.blocks.push_back(std::move(t));
+    svg::BarChart bars;
+    bars.id = "gpu-hours-chart";
+    bars.title = "GPU-hours: planned vs spent";
+    bars.unit = "GPU-h";
+    if (totals.any_planned) bars.bars.push_back({"planned", totals.planned, "time limits"});
+    bars.bars.push_back({"spent", spent_total, ""});
+    if (totals.any_avoided) bars.bars.push_back({"saved by pruning", totals.avoided, "at most"});
+    s.blocks.push_back(std::move(bars));
+    if (without_time)
+      s.blocks.push_back(html::Paragraph{std::to_string(without_time) +
+                                         " run(s) have no elapsed time or GPU count and are not "
+                                         "counted as spent."});
+    page.sections.push_back(std::move(s));
+  }
+
+  // --- every run
+  {
+    html::Section s{"runs", "Runs", {}};
+    std::vector<std::string> mcols = metric_columns(runs);
+    Table t;
+    t.id = "runs-table";
+    t.header = {"run", "parameters", "status", "job state", "job"};
+    for (const std::string& m : mcols) t.header.push_back(metric_label(m));
+    t.header.push_back("reason");
+    t.header.push_back("files");
+    t.empty_text = "No run was recorded.";
+    std::set<const RunRecord*> best;
+    for (const auto& [case_id, index] : best_per_case(records)) best.insert(&records[index]);
+    for (const RunRecord* r : runs) {
+      std::string st = run_status(*r);
+      Cell link = run_link(root, *r);
+      if (best.count(r)) {
+        link.css = "best";
+        link.title = "best passing run of its case";
+      }
+      std::vector<Cell> row = {link, cell(params_text(*r)), cell(st, status_css(st)),
+                               cell(r->state), cell(r->job_id.empty() ? "-" : r->job_id)};
+      for (const std::string& m : mcols) row.push_back(metric_cell(*r, m));
+      row.push_back(cell(failure_text(*r)));
+      Cell files;
+      for (const fs::path& f : run_files(r->run_dir))
+        files.links.emplace_back(f.filename().string(), url_path(rel(root, f)));
+      if (files.links.empty()) files.text = "-";
+      row.push_back(std::move(files));
+      t.rows.push_back(std::move(row));
+    }
+    s.blocks.push_back(std::move(t));
+    page.sections.push_back(std::move(s));
+  }
+  return page;
+}
+
+bool write_html_report(const fs::path& root, const std::vector<RunRecord>& records,
+                       const ReportContext& ctx) {
+  return write_file_atomically(root / "report.html",
+                               html::render_page(build_results_page(root, records, ctx)));
+}
+
+}  // namespace bp

@@ -1,0 +1,234 @@
+#include "report/html_report.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "report/html_page.h"
+#include "report/junit.h"
+#include "report/results_data.h"
+#include "report/svg_chart.h"
+
+namespace bp {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr const char* kHostile = "<script>alert('x')</script>&\"quoted\"";
+
+size_t count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) ++n;
+  return n;
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/bp-report-test-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+void write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+}
+
+TEST(HtmlEscape, EscapesMarkupQuotesAndDropsControlCharacters) {
+  EXPECT_EQ(html::escape("a<b>&\"c'\x01\n"), "a&lt;b&gt;&amp;&quot;c&#39;\n");
+}
+
+TEST(HtmlPage, EveryUserStringIsEscaped) {
+  html::Page page;
+  page.title = kHostile;
+  html::Section s{"sec", kHostile, {}};
+  html::Table t;
+  t.id = "t";
+  t.header = {kHostile};
+  html::Cell c;
+  c.text = kHostile;
+  c.href = "javascript:\"x";
+  c.links.emplace_back(kHostile, "a\"b");
+  t.rows.push_back({c});
+  s.blocks.push_back(t);
+  svg::LineChart chart;
+  chart.id = "chart";
+  chart.title = kHostile;
+  chart.series.push_back({kHostile, {1, 2}, {3, 4}});
+  s.blocks.push_back(chart);
+  s.blocks.push_back(html::Preformatted{kHostile, kHostile});
+  page.sections.push_back(s);
+  std::string out = html::render_page(page);
+  EXPECT_THAT(out, Not(HasSubstr("<script")));
+  EXPECT_THAT(out, Not(HasSubstr("\"x\"")));
+  EXPECT_THAT(out,
+              HasSubstr("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;quoted&quot;"));
+  EXPECT_THAT(out, HasSubstr("href=\"a&quot;b\""));
+  // No resource is loaded from anywhere.
+  EXPECT_THAT(out, Not(HasSubstr("src=")));
+  EXPECT_THAT(out, Not(HasSubstr("http://www.w3.org/1999")));
+  EXPECT_THAT(out, HasSubstr("default-src 'none'"));
+}
+
+TEST(SvgChart, LineChartDrawsOnePolylinePerSeriesAndLogTicksAsBytes) {
+  svg::LineChart c;
+  c.id = "bw";
+  c.title = "bus bandwidth";
+  c.log_x = true;
+  c.series.push_back({"a", {1024, 2048, 1048576}, {1, 2, 30}});
+  c.series.push_back({"b", {1024, 2048}, {2, 3}});
+  std::string out = svg::render(c);
+  EXPECT_EQ(count(out, "<polyline"), 2u);
+  EXPECT_EQ(count(out, "<circle"), 5u);
+  EXPECT_THAT(out, HasSubstr(">1K<"));
+  EXPECT_THAT(out, HasSubstr(">1M<"));
+  EXPECT_THAT(out, HasSubstr("id=\"bw\""));
+}
+
+TEST(SvgChart, EmptyLineChartSaysSo) {
+  svg::LineChart c;
+  c.id = "x";
+  EXPECT_THAT(svg::render(c), HasSubstr("no data"));
+}
+
+TEST(SvgChart, HeatmapColoursBestGreenAndMissingGrey) {
+  svg::Heatmap m;
+  m.id = "h";
+  m.x_label = "tp";
+  m.y_label = "pp";
+  m.value_label = "step time (s)";
+  m.columns = {"1", "2"};
+  m.rows = {"1"};
+  m.cells = {{1.0, std::nullopt}};
+  m.higher_is_better = false;
+  std::string out = svg::render(m);
+  EXPECT_EQ(count(out, "class=\"cell\""), 2u);
+  EXPECT_THAT(out, HasSubstr("#e0e0e0"));  // no passing run
+  EXPECT_THAT(out, HasSubstr("#66bb6a"));  // the only (so the best) value
+}
+
+TEST(SvgChart, FormatsNumbers) {
+  EXPECT_EQ(svg::format_number(7.28312), "7.283");
+  EXPECT_EQ(svg::format_number(123456), "123456");
+  EXPECT_EQ(svg::format_number(0.5), "0.5");
+  EXPECT_EQ(svg::format_bytes(8 * 1024 * 1024), "8M");
+}
+
+TEST(ResultsData, CsvQuotesCommasAndNewlines) {
+  TempDir d;
+  write(d.path / "a.csv", "a,b\r\n\"x,1\",\"he said \"\"hi\"\"\nok\"\n");
+  auto rows = bp::read_csv_file(d.path / "a.csv");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1][0], "x,1");
+  EXPECT_EQ(rows[1][1], "he said \"hi\"\nok");
+}
+
+TEST(ResultsData, ParsesTrajectoryActions) {
+  auto a = parse_action("{'tp': 2, 'scope': 'at\\'tn', 'lr': 0.5, 'fp8': True}");
+  ASSERT_EQ(a.size(), 4u);
+  EXPECT_EQ(a[0].first, "tp");
+  EXPECT_EQ(a[0].second.as_int(), 2);
+  EXPECT_EQ(a[1].second.as_string(), "at'tn");
+  EXPECT_DOUBLE_EQ(a[2].second.as_double(), 0.5);
+  EXPECT_TRUE(a[3].second.as_bool());
+  EXPECT_TRUE(parse_action("{'tp': 2").empty());
+  EXPECT_TRUE(parse_action("not a dict").empty());
+}
+
+TEST(ResultsData, GroupsPrunedPointsByRuleMostFrequentFirst) {
+  TempDir d;
+  write(d.path / "pruned.csv",
+        "step,tp,pp,rule_ids,messages\n3,1,3,M4,num_layers=32 is not divisible by pp=3\n"
+        "6,2,3,M4;C1,\"a; b\"\n7,4,3,C1,c\n8,4,1,C1,d\n");
+  auto points = read_pruned(d.path);
+  ASSERT_EQ(points.size(), 4u);
+  EXPECT_EQ(points[1].values, "tp=2 pp=3");
+  auto rules = group_pruned(points, 2);
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].id, "C1");
+  EXPECT_EQ(rules[0].count, 3u);
+  EXPECT_EQ(rules[0].examples.size(), 2u);
+  EXPECT_EQ(rules[1].id, "M4");
+  EXPECT_EQ(rules[1].examples[0], "step 3: tp=1 pp=3: num_layers=32 is not divisible by pp=3");
+}
+
+TEST(ResultsData, UrlPathEncodesEverythingButSafeCharacters) {
+  EXPECT_EQ(url_path("a b/c#d?e%/x.log"), "a%20b/c%23d%3Fe%25/x.log");
+}
+
+// A results folder with a sweep of three points (one failed) and two pruned points.
+struct SweepFixture {
+  TempDir dir;
+  std::vector<RunRecord> records;
+  SweepFixture() {
+    fs::path c = dir.path / "sw" / "0";
+    write(c / "trajectory.csv",
+          "step,action,reward,observation\n1,\"{'tp': 1, 'pp': 1}\",0.5,[2.0]\n"
+          "2,\"{'tp': 2, 'pp': 1}\",0.25,[4.0]\n4,\"{'tp': 2, 'pp': 2}\",-1.0,[-1.0]\n");
+    write(c / "pruned.csv", "step,tp,pp,rule_ids,messages\n3,1,3,M4,bad pp\n6,2,3,M4,bad pp\n");
+    for (int step : {1, 2, 4}) {
+      RunRecord r;
+      r.case_id = "sw";
+      r.step = step;
+      r.run_dir = c / std::to_string(step);
+      fs::create_directories(r.run_dir);
+      write(r.run_dir / "slurm-job.toml", "elapsed_time_sec = 3600\n");
+      write(r.run_dir / "test-run.toml", "nnodes = 1\n[test_definition.cmd_args]\nnum_gpus = 8\n");
+      write(r.run_dir / "stdout.txt", "log\n");
+      r.passed = step != 4;
+      r.state = step != 4 ? "COMPLETED" : "FAILED";
+      r.message = step != 4 ? "" : std::string("job ended FAILED\n") + kHostile;
+      if (r.passed) r.metrics["step-time"] = step == 1 ? 2.0 : 4.0;
+      records.push_back(r);
+    }
+    fill_params_from_trajectories(records);
+  }
+};
+
+TEST(HtmlReport, SweepSectionsHoldLeaderboardHeatmapPrunedAndGpuHours) {
+  SweepFixture f;
+  ReportContext ctx;
+  ctx.scenario_name = "scen";
+  std::string out = html::render_page(build_results_page(f.dir.path, f.records, ctx));
+  // Leaderboard by reward: step 1 (0.5) above step 2 (0.25) above the failure.
+  size_t p1 = out.find(">sw/0/1<"), p2 = out.find(">sw/0/2<"), p4 = out.find(">sw/0/4<");
+  ASSERT_NE(p1, std::string::npos);
+  EXPECT_LT(p1, p2);
+  EXPECT_LT(p2, p4);
+  EXPECT_THAT(out, HasSubstr("id=\"leaderboard-1\""));
+  EXPECT_THAT(out, HasSubstr("id=\"heatmap-1-step-time\""));
+  EXPECT_THAT(out, HasSubstr("step time (s) by tp x pp"));
+  // pp=3 appears as a (grey) row although every point there was pruned.
+  EXPECT_THAT(out, HasSubstr("data-x=\"1\" data-y=\"3\""));
+  EXPECT_THAT(out, HasSubstr("id=\"pruned-1\""));
+  EXPECT_THAT(out, HasSubstr("step 3: tp=1 pp=3: bad pp"));
+  // 3 runs x 1 h x 8 GPUs.
+  EXPECT_THAT(out, HasSubstr(">24.00<"));
+  EXPECT_THAT(out, HasSubstr("href=\"sw/0/1/stdout.txt\""));
+  EXPECT_THAT(out, Not(HasSubstr("<script>")));
+  EXPECT_THAT(out, HasSubstr("&lt;script&gt;"));
+}
+
+TEST(Junit, OneCasePerRunFailuresWithReasonPrunedSkipped) {
+  SweepFixture f;
+  std::string xml = format_junit(f.dir.path, "scen", f.records);
+  EXPECT_THAT(xml, HasSubstr("<testsuites name=\"scen\" tests=\"5\" failures=\"1\" errors=\"0\" "
+                             "skipped=\"2\" time=\"10800.000\">"));
+  EXPECT_THAT(xml, HasSubstr("<testcase name=\"sw/0/1 tp=1 pp=1\""));
+  EXPECT_THAT(xml, HasSubstr("<failure message=\"job ended FAILED\" type=\"FAILED\">job ended "
+                             "FAILED\n&lt;script&gt;alert(&apos;x&apos;)"));
+  EXPECT_THAT(xml, HasSubstr("<skipped message=\"pruned by M4: bad pp\"/>"));
+  EXPECT_EQ(count(xml, "<testcase "), 5u);
+}
+
+TEST(Junit, XmlEscapeDropsCharactersXmlCannotHold) {
+  EXPECT_EQ(xml_escape(std::string("a\x01\x1b[31mb\tc<")), "a[31mb\tc&lt;");
+}
+
+}  // namespace
+}  // namespace bp

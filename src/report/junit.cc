@@ -1,0 +1,172 @@
+#include "report/junit.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "report/results_data.h"
+#include "util/strings.h"
+
+namespace bp {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", s);
+  return buf;
+}
+
+std::string first_line(const std::string& s) {
+  size_t nl = s.find('\n');
+  return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+std::string params_text(const RunRecord& r) {
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : r.params) parts.push_back(k + "=" + v.to_plain_string());
+  return join(parts, " ");
+}
+
+struct Case {
+  std::string xml;
+  double time = 0;
+  bool failed = false, skipped = false;
+};
+
+struct Suite {
+  std::string name;
+  std::vector<Case> cases;
+};
+
+}  // namespace
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        if ((c < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || c == 0x7f) break;
+        out += ch;
+    }
+  }
+  return out;
+}
+
+std::string format_junit(const fs::path& root, const std::string& scenario_name,
+                         const std::vector<RunRecord>& records) {
+  std::vector<const RunRecord*> runs;
+  for (const RunRecord& r : records) runs.push_back(&r);
+  std::stable_sort(runs.begin(), runs.end(), [](const RunRecord* a, const RunRecord* b) {
+    return std::tie(a->case_id, a->iteration, a->step) <
+           std::tie(b->case_id, b->iteration, b->step);
+  });
+  std::vector<Suite> suites;
+  std::map<std::string, fs::path> sweep_dirs;  // suite name -> case dir with pruned.csv
+  auto suite_for = [&](const std::string& name) -> Suite& {
+    for (Suite& s : suites)
+      if (s.name == name) return s;
+    suites.push_back({name, {}});
+    return suites.back();
+  };
+  const std::string scen = scenario_name.empty() ? root.filename().string() : scenario_name;
+  for (const RunRecord* r : runs) {
+    std::string suite_name = r->case_id;
+    if (r->step > 0) {
+      suite_name += "/" + std::to_string(r->iteration);
+      sweep_dirs.emplace(suite_name, r->run_dir.parent_path());
+    }
+    Case c;
+    c.time = job_elapsed_seconds(r->run_dir).value_or(0);
+    std::string name = run_label(*r);
+    if (std::string p = params_text(*r); !p.empty()) name += " " + p;
+    c.xml = "    <testcase name=\"" + xml_escape(name) + "\" classname=\"" +
+            xml_escape(scen + "." + r->case_id) + "\" time=\"" + seconds(c.time) + "\"";
+    std::string status = run_status(*r);
+    std::error_code ec;
+    fs::path rel = fs::relative(r->run_dir, root, ec);
+    std::string out_text = "run folder: " + (ec ? r->run_dir.string() : rel.string()) +
+                           "\njob: " + (r->job_id.empty() ? "-" : r->job_id) +
+                           "\nstate: " + r->state;
+    for (const auto& [k, v] : r->metrics) out_text += "\n" + k + ": " + python_float(v);
+    if (status == "DRY-RUN") {
+      c.skipped = true;
+      c.xml += ">\n      <skipped message=\"dry-run: generated, not submitted\"/>\n";
+    } else if (status == "FAILED") {
+      c.failed = true;
+      std::string msg = failure_text(*r);
+      c.xml += ">\n      <failure message=\"" + xml_escape(first_line(msg)) + "\" type=\"" +
+               xml_escape(r->state) + "\">" + xml_escape(msg) + "</failure>\n";
+    } else {
+      c.xml += ">\n";
+    }
+    c.xml += "      <system-out>" + xml_escape(out_text) + "</system-out>\n    </testcase>\n";
+    suite_for(suite_name).cases.push_back(std::move(c));
+  }
+  for (const auto& [suite_name, dir] : sweep_dirs) {
+    std::string case_id = suite_name.substr(0, suite_name.rfind('/'));
+    std::string iteration = suite_name.substr(suite_name.rfind('/') + 1);
+    for (const PrunedPoint& p : read_pruned(dir)) {
+      Case c;
+      c.skipped = true;
+      std::string name = case_id + "/" + iteration + "/" + std::to_string(p.step) + " " + p.values;
+      c.xml = "    <testcase name=\"" + xml_escape(name) + "\" classname=\"" +
+              xml_escape(scen + "." + case_id) + "\" time=\"0.000\">\n      <skipped message=\"" +
+              xml_escape("pruned by " + join(p.rule_ids, ", ") + ": " + p.messages) +
+              "\"/>\n    </testcase>\n";
+      suite_for(suite_name).cases.push_back(std::move(c));
+    }
+  }
+  size_t tests = 0, failures = 0, skipped = 0;
+  double time = 0;
+  std::string body;
+  for (const Suite& s : suites) {
+    size_t f = 0, k = 0;
+    double t = 0;
+    for (const Case& c : s.cases) {
+      f += c.failed;
+      k += c.skipped;
+      t += c.time;
+    }
+    tests += s.cases.size();
+    failures += f;
+    skipped += k;
+    time += t;
+    body += "  <testsuite name=\"" + xml_escape(s.name) + "\" tests=\"" +
+            std::to_string(s.cases.size()) + "\" failures=\"" + std::to_string(f) +
+            "\" errors=\"0\" skipped=\"" + std::to_string(k) + "\" time=\"" + seconds(t) + "\">\n";
+    for (const Case& c : s.cases) body += c.xml;
+    body += "  </testsuite>\n";
+  }
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"" + xml_escape(scen) +
+         "\" tests=\"" + std::to_string(tests) + "\" failures=\"" + std::to_string(failures) +
+         "\" errors=\"0\" skipped=\"" + std::to_string(skipped) + "\" time=\"" + seconds(time) +
+         "\">\n" + body + "</testsuites>\n";
+}
+
+bool write_junit_report(const fs::path& file, const fs::path& root,
+                        const std::string& scenario_name, const std::vector<RunRecord>& records) {
+  std::error_code ec;
+  if (file.has_parent_path()) fs::create_directories(file.parent_path(), ec);
+  return write_file_atomically(file, format_junit(root, scenario_name, records));
+}
+
+}  // namespace bp

@@ -1,0 +1,24 @@
+// results.xml: the scenario as JUnit XML for CI systems. One <testsuite> per case (per iteration
+// for sweeps), one <testcase> per run: failures carry their reason and the end of the log,
+// pruned sweep points are <skipped> with the rules they broke, dry-run points are <skipped>.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/run_record.h"
+
+namespace bp {
+
+std::string format_junit(const std::filesystem::path& root, const std::string& scenario_name,
+                         const std::vector<RunRecord>& records);
+
+// Writes `file` (default <root>/results.xml); false (with a warning) when it cannot.
+bool write_junit_report(const std::filesystem::path& file, const std::filesystem::path& root,
+                        const std::string& scenario_name, const std::vector<RunRecord>& records);
+
+// Escapes text for XML content and attributes; drops characters XML 1.0 cannot hold.
+std::string xml_escape(std::string_view s);
+
+}  // namespace bp
