@@ -1,11 +1,14 @@
 #include "cli/progress.h"
 
+#include "core/workload.h"
+
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 
+#include "core/workload.h"
 #include "report/results_data.h"
 #include "report/summary.h"
 #include "report/svg_chart.h"
@@ -114,8 +117,12 @@ std::string ProgressDisplay::status_text(Clock::time_point now) const {
     if (it == best.end()) it = best.begin();
     const RunRecord& b = finished_[it->second];
     s += " | best " + run_label(b);
-    if (auto m = b.metrics.find("step-time"); m != b.metrics.end())
-      s += " " + svg::format_number(m->second) + " s/step";
+    // The workload's first results-table column says what the run is best at.
+    const Workload* w = find_workload(b.workload);
+    std::vector<ResultColumn> columns = w ? w->result_columns() : std::vector<ResultColumn>{};
+    if (!columns.empty())
+      if (auto m = b.metrics.find(columns.front().metric); m != b.metrics.end())
+        s += " " + columns.front().header + " " + svg::format_number(m->second);
   }
   return s;
 }

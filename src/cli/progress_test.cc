@@ -19,8 +19,12 @@ RunRecord record(int step, bool passed, double step_time) {
   r.case_id = "sweep";
   r.step = step;
   r.passed = passed;
+  r.workload = "MegatronBridge";
   r.state = passed ? "COMPLETED" : "FAILED";
-  if (passed) r.metrics["step-time"] = step_time;
+  if (passed) {
+    r.metrics["step-time"] = step_time;
+    r.reward = -step_time;  // the best run has the highest reward
+  }
   return r;
 }
 
@@ -50,9 +54,9 @@ TEST(Progress, CountsEtaAndBestSoFar) {
   EXPECT_THAT(s, HasSubstr("done 2/10 | running 0 | queued 8 | pruned 4 | failed 1"));
   // 2 jobs in 60 s, 8 left: 4 minutes.
   EXPECT_THAT(s, HasSubstr("ETA 4:00"));
-  EXPECT_THAT(s, HasSubstr("best sweep/0/1 2.5 s/step"));
+  EXPECT_THAT(s, HasSubstr("best sweep/0/1 step time (s) 2.5"));
   p.finished(record(3, true, 1.5));
-  EXPECT_THAT(p.status_text(t0), HasSubstr("best sweep/0/3 1.5 s/step"));
+  EXPECT_THAT(p.status_text(t0), HasSubstr("best sweep/0/3 step time (s) 1.5"));
   EXPECT_EQ(read_all(out), "");  // quiet
   std::fclose(out);
 }

@@ -272,7 +272,7 @@ class ReportsOfARealSweep(BrowserChecks, unittest.TestCase):
         self.assertTrue(any(re.search(r"running [1-9]", l) for l in lines), lines)
         self.assertTrue(any("ETA" in l for l in lines), lines)
         self.assertIn("done 4/4 | running 0 | queued 0 | pruned 4 | failed 2", lines[-1])
-        self.assertTrue(any(re.search(r"best sweep/0/\d+ [0-9.]+ s/step", l) for l in lines), lines)
+        self.assertTrue(any(re.search(r"best sweep/0/\d+ step time \(s\) [0-9.]+", l) for l in lines), lines)
         # Log lines never end up glued to the status line.
         self.assertIsNone(re.search(r"\| elapsed [0-9:]+[^\r\n]*\[(INFO|WARNING|ERROR)\]", self.out))
         self.assertNotIn("progress: done", self.out, "plain lines are for pipes, not terminals")
