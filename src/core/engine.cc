@@ -4,12 +4,14 @@
 #include <chrono>
 #include <csignal>
 #include <ctime>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <set>
 #include <thread>
 
+#include "campaign/campaign.h"
 #include "config/toml_reader.h"
 #include "core/executor.h"
 #include "core/workload.h"
@@ -62,6 +64,8 @@ struct Active {
   std::vector<std::pair<std::string, Value>> params;
   bool reported_running = false;
   bool stopped_by_dependency = false;  // cancelled on purpose (end_post_comp): not a failure
+  std::optional<RunRecord> restored;   // finished in an earlier session (resume)
+  PointKey key() const { return {run.id, iteration, step}; }
 };
 
 class Engine {
@@ -74,7 +78,15 @@ class Engine {
 
   // Creates the run dir with all generated files; returns what to execute.
   RunSpec prepare(const TestRun& run, const fs::path& dir, int iteration, int step);
-  Job submit(const TestRun& run, const fs::path& dir, const RunSpec& spec);
+  Job submit(const TestRun& run, const fs::path& dir, const RunSpec& spec,
+             const std::string& comment = {});
+  // Run mode: prepares and submits a point, or (resume) takes up what an earlier session did
+  // with it: its record when it finished, its job when it was submitted.
+  std::unique_ptr<Active> start_job(const TestRun& run, const fs::path& dir, int iteration,
+                                    int step);
+  // Journals a finished point (batch: the wait round that delivered it, for replay).
+  void journal_finished(const Active& a, const RunRecord& rec, int batch);
+  Campaign* campaign() const { return campaign_.get(); }
   // One monitoring round; moves finished jobs out of `active` into `finished`.
   void poll_round(std::vector<std::unique_ptr<Active>>& active,
                   std::vector<std::unique_ptr<Active>>& finished);
@@ -100,6 +112,7 @@ class Engine {
   const EngineOptions& options_;
   Executor* executor_;
   EngineResult result_;
+  std::shared_ptr<Campaign> campaign_;
   int quiet_rounds_ = 0;
   bool failed_fast_ = false;
 };
@@ -110,15 +123,21 @@ class EnginePointRunner : public PointRunner {
       : engine_(engine), base_(base), iteration_(iteration), max_in_flight_(max_in_flight) {
     case_dir_ = engine.root() / base.id / std::to_string(iteration);
     fs::create_directories(case_dir_);
+    if (Campaign* c = engine.campaign()) {
+      std::vector<std::vector<int>> batches = c->previous_batches(base.id, iteration);
+      batch_ = static_cast<int>(batches.size());
+      for (auto& b : batches)
+        if (!b.empty()) replay_.push_back(std::move(b));
+    }
   }
   ~EnginePointRunner() override { engine_.cancel_all(active_); }
 
   void start(int step, const TestRun& point) override {
     if (engine_stop_requested()) throw Interrupted{};
     fs::path dir = case_dir_ / std::to_string(step);
-    RunSpec spec = engine_.prepare(point, dir, iteration_, step);
     auto params = swept_params(point);
     if (engine_.dry_run()) {
+      RunSpec spec = engine_.prepare(point, dir, iteration_, step);
       RunRecord rec = engine_.dry_record(point, dir, iteration_, step, params);
       PointResult r;
       r.step = step;
@@ -129,18 +148,18 @@ class EnginePointRunner : public PointRunner {
       engine_.records().push_back(std::move(rec));
       return;
     }
-    auto a = std::make_unique<Active>();
-    a->run = point;
-    a->iteration = iteration_;
-    a->step = step;
+    std::unique_ptr<Active> a = engine_.start_job(point, dir, iteration_, step);
     a->params = std::move(params);
-    a->job = engine_.submit(point, dir, spec);
-    active_.push_back(std::move(a));
+    if (a->restored)
+      restored_[step] = std::move(*a->restored);
+    else
+      active_.push_back(std::move(a));
   }
 
   std::vector<PointResult> wait_any() override {
     std::vector<PointResult> out;
     std::swap(out, done_);
+    if (out.empty() && !restored_.empty()) replay_batch(out);
     while (out.empty() && !active_.empty()) {
       if (engine_stop_requested()) {
         engine_.cancel_all(active_);
@@ -148,8 +167,10 @@ class EnginePointRunner : public PointRunner {
       }
       std::vector<std::unique_ptr<Active>> finished;
       engine_.poll_round(active_, finished);
+      if (!finished.empty()) ++batch_;
       for (auto& a : finished) {
         RunRecord rec = engine_.finish(*a);
+        engine_.journal_finished(*a, rec, batch_);
         PointResult r;
         r.step = a->step;
         r.ok = rec.passed;
@@ -163,7 +184,7 @@ class EnginePointRunner : public PointRunner {
     return out;
   }
 
-  int in_flight() const override { return static_cast<int>(active_.size()); }
+  int in_flight() const override { return static_cast<int>(active_.size() + restored_.size()); }
   int max_in_flight() const override {
     if (const Value* v = base_.test.agent_config.find("max_in_flight"); v && v->is_int())
       return std::max<int>(1, static_cast<int>(v->as_int()));
@@ -195,6 +216,36 @@ class EnginePointRunner : public PointRunner {
     return out;
   }
 
+  // Resume: hands the driver the next batch an earlier session delivered, so a replayed agent
+  // sees the same results in the same order and proposes the same points.
+  void replay_batch(std::vector<PointResult>& out) {
+    std::vector<int> steps;
+    if (!replay_.empty() && std::all_of(replay_.front().begin(), replay_.front().end(),
+                                        [&](int s) { return restored_.count(s) > 0; })) {
+      steps = std::move(replay_.front());
+      replay_.pop_front();
+    } else {
+      if (!replay_.empty())
+        log::warn(base_.id +
+                  ": the sweep did not replay as journaled; handing over the "
+                  "remaining finished points at once");
+      replay_.clear();
+      for (auto& [s, rec] : restored_) steps.push_back(s);
+    }
+    for (int s : steps) {
+      RunRecord rec = std::move(restored_.at(s));
+      restored_.erase(s);
+      PointResult r;
+      r.step = s;
+      r.ok = rec.passed;
+      r.message = rec.message;
+      r.metrics = rec.metrics;
+      r.run_dir = rec.run_dir;
+      out.push_back(std::move(r));
+      engine_.records().push_back(std::move(rec));
+    }
+  }
+
   Engine& engine_;
   const TestRun& base_;
   ParamSpace space_ = ParamSpace::of(base_);
@@ -203,6 +254,9 @@ class EnginePointRunner : public PointRunner {
   fs::path case_dir_;
   std::vector<std::unique_ptr<Active>> active_;
   std::vector<PointResult> done_;
+  std::map<int, RunRecord> restored_;  // finished in an earlier session, not yet handed over
+  std::deque<std::vector<int>> replay_;
+  int batch_ = 0;  // wait rounds that delivered points (journaled with each point)
 };
 
 const std::vector<std::string>& Engine::resolved_nodes(const TestRun& run) {
@@ -231,8 +285,10 @@ RunSpec Engine::prepare(const TestRun& run, const fs::path& dir, int iteration, 
   return spec;
 }
 
-Job Engine::submit(const TestRun& run, const fs::path& dir, const RunSpec& spec) {
+Job Engine::submit(const TestRun& run, const fs::path& dir, const RunSpec& spec,
+                   const std::string& comment) {
   JobRequest req;
+  req.comment = comment;
   req.name = run.id;
   req.run_dir = fs::absolute(dir);
   req.spec = spec;
@@ -248,6 +304,72 @@ Job Engine::submit(const TestRun& run, const fs::path& dir, const RunSpec& spec)
   return job;
 }
 
+std::unique_ptr<Active> Engine::start_job(const TestRun& run, const fs::path& dir, int iteration,
+                                          int step) {
+  auto a = std::make_unique<Active>();
+  a->run = run;
+  a->iteration = iteration;
+  a->step = step;
+  const PointKey key = a->key();
+  if (!campaign_) {
+    a->job = submit(run, dir, prepare(run, dir, iteration, step));
+    return a;
+  }
+  if (const PointState* prev = campaign_->previous(key)) {
+    if (prev->stage == PointStage::kFinished && prev->record) {
+      a->restored = *prev->record;
+      a->job.id = prev->record->job_id;
+      a->job.state = JobState::kCompleted;  // terminal: handed over without a scheduler call
+      a->job.run_dir = prev->record->run_dir;
+      return a;
+    }
+    std::string id = prev->job_id;
+    if (id.empty() && prev->stage != PointStage::kPlanned) {
+      // Died between submitting and learning the id: the job carries our comment.
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      for (;;) {
+        if (auto found = executor_->find_lost_job(prev->comment, fs::absolute(dir))) {
+          id = *found;
+          log::info(key.str() + ": found job " + id + " by its comment " + prev->comment);
+          campaign_->journal().submitted(key, id, prev->submitter_pid, prev->submitter_start);
+          break;
+        }
+        // A wrapper of the earlier session that still runs may not have submitted yet.
+        if (!process_alive(prev->submitter_pid, prev->submitter_start) ||
+            std::chrono::steady_clock::now() > deadline || engine_stop_requested())
+          break;
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
+    }
+    if (!id.empty()) {
+      JobRequest req;
+      req.name = run.id;
+      req.run_dir = fs::absolute(dir);
+      req.comment = prev->comment;
+      a->job = executor_->attach(req, prev->self_submitting, id, prev->submitter_pid,
+                                 prev->submitter_start);
+      log::info("re-attached " + key.str() + " to job " + id);
+      quiet_rounds_ = 0;
+      return a;
+    }
+    log::info(key.str() + ": no job of the earlier session was found; submitting it now");
+  }
+  campaign_->journal().planned(key);
+  RunSpec spec = prepare(run, dir, iteration, step);
+  const std::string comment = campaign_->comment(key);
+  campaign_->journal().submitting(key, comment, spec.self_submitting);
+  a->job = submit(run, dir, spec, comment);
+  if (!a->job.id.empty() || executor_->submitter_pid(a->job) > 0) {
+    int pid = executor_->submitter_pid(a->job);
+    campaign_->journal().submitted(key, a->job.id, pid, process_start_time(pid));
+  }
+  return a;
+}
+
+void Engine::journal_finished(const Active& a, const RunRecord& rec, int batch) {
+  if (campaign_ && !a.restored) campaign_->journal().finished(a.key(), batch, rec, root());
+}
+
 void Engine::poll_round(std::vector<std::unique_ptr<Active>>& active,
                         std::vector<std::unique_ptr<Active>>& finished) {
   // Jobs that failed at submission are finished without asking the scheduler.
@@ -261,13 +383,21 @@ void Engine::poll_round(std::vector<std::unique_ptr<Active>>& active,
     if (engine_stop_requested()) return;
     std::vector<Job*> jobs;
     std::vector<JobState> before;
+    std::vector<bool> had_id;
     for (auto& a : active) {
       jobs.push_back(&a->job);
       before.push_back(a->job.state);
+      had_id.push_back(!a->job.id.empty());
     }
     executor_->poll(jobs);
     bool changed = false;
-    for (size_t i = 0; i < jobs.size(); ++i) changed |= jobs[i]->state != before[i];
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      changed |= jobs[i]->state != before[i];
+      if (campaign_ && !had_id[i] && !jobs[i]->id.empty()) {  // a wrapper printed its job id
+        int pid = executor_->submitter_pid(*jobs[i]);
+        campaign_->journal().submitted(active[i]->key(), jobs[i]->id, pid, process_start_time(pid));
+      }
+    }
     quiet_rounds_ = changed ? 0 : quiet_rounds_ + 1;
   }
   for (auto it = active.begin(); it != active.end();) {
@@ -281,6 +411,7 @@ void Engine::poll_round(std::vector<std::unique_ptr<Active>>& active,
 }
 
 RunRecord Engine::finish(Active& a) {
+  if (a.restored) return *a.restored;
   const Workload& w = workload_of(a.run);
   fs::path dir = a.job.run_dir;
   if (executor_) executor_->write_job_metadata(a.job);
@@ -335,8 +466,14 @@ RunRecord Engine::dry_record(const TestRun& run, const fs::path& dir, int iterat
 }
 
 void Engine::cancel_all(std::vector<std::unique_ptr<Active>>& active) {
+  if (engine_detach_requested()) {  // SIGHUP: the jobs run on; the journal knows them
+    if (executor_) executor_->detach();
+    active.clear();
+    return;
+  }
   for (auto& a : active) {
     if (is_terminal(a->job.state)) continue;
+    if (campaign_) campaign_->journal().cancelled(a->key());
     log::warn("cancelling " + run_label(a->run.id, a->iteration, a->step) +
               (a->job.id.empty() ? "" : " (job " + a->job.id + ")"));
     executor_->cancel(a->job);
@@ -361,17 +498,13 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases) {
   std::set<std::string> started;
   auto start = [&](const TestRun& run, int iteration) {
     fs::path dir = root() / run.id / std::to_string(iteration);
-    RunSpec spec = prepare(run, dir, iteration, 0);
     started.insert(run.id);
     if (dry_run()) {
+      prepare(run, dir, iteration, 0);
       records().push_back(dry_record(run, dir, iteration, 0, {}));
       return;
     }
-    auto a = std::make_unique<Active>();
-    a->run = run;
-    a->iteration = iteration;
-    a->job = submit(run, dir, spec);
-    active.push_back(std::move(a));
+    active.push_back(start_job(run, dir, iteration, 0));
   };
   auto start_dependents = [&](const std::string& parent, DependencyType type) {
     for (auto& [t, child] : dependents[parent])
@@ -414,6 +547,7 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases) {
     for (const std::string& id : now_running) start_dependents(id, DependencyType::kStartPostInit);
     for (auto& a : finished) {
       RunRecord rec = finish(*a);
+      journal_finished(*a, rec, 0);
       bool passed = rec.passed;
       records().push_back(std::move(rec));
       if (!a->reported_running && a->iteration == 0)
@@ -472,14 +606,23 @@ EngineResult Engine::run() {
   if (!dry_run() && !executor_) throw std::logic_error("run mode needs an executor");
   for (const TestRun& run : scenario_.runs) resolved_nodes(run);  // bad node specs fail early
 
-  std::string stamp = options_.timestamp.empty() ? now_stamp() : options_.timestamp;
-  // Never reuse a folder: two runs started within the same second get "_2", "_3", ...
-  fs::path base = fs::absolute(options_.output_path / (scenario_.name + "_" + stamp));
-  fs::create_directories(options_.output_path);
-  result_.results_root = base;
-  for (int n = 2; !fs::create_directory(result_.results_root); ++n)
-    result_.results_root = base.string() + "_" + std::to_string(n);
-  log::info("results: " + result_.results_root.string());
+  if (!options_.resume_root.empty()) {
+    result_.results_root = fs::absolute(options_.resume_root);
+    campaign_ = Campaign::reopen(result_.results_root, scenario_);
+    log::info("resuming " + result_.results_root.string() + " (campaign " + campaign_->id() + ")");
+  } else {
+    std::string stamp = options_.timestamp.empty() ? now_stamp() : options_.timestamp;
+    // Never reuse a folder: two runs started within the same second get "_2", "_3", ...
+    fs::path base = fs::absolute(options_.output_path / (scenario_.name + "_" + stamp));
+    fs::create_directories(options_.output_path);
+    result_.results_root = base;
+    for (int n = 2; !fs::create_directory(result_.results_root); ++n)
+      result_.results_root = base.string() + "_" + std::to_string(n);
+    log::info("results: " + result_.results_root.string());
+    if (!dry_run())
+      campaign_ = Campaign::create(result_.results_root, scenario_, options_.campaign_inputs);
+  }
+  result_.campaign = campaign_;
 
   std::vector<const TestRun*> plain;
   std::vector<const TestRun*> swept;
@@ -492,6 +635,7 @@ EngineResult Engine::run() {
     }
   } catch (const Interrupted&) {
     result_.interrupted = true;
+    result_.detached = engine_detach_requested();
   }
   if (result_.interrupted) {
     result_.exit_code = 130;
@@ -506,7 +650,13 @@ EngineResult Engine::run() {
 }  // namespace
 
 void request_engine_stop() {
-  g_stop = 1;
+  if (g_stop == 0) g_stop = 1;
+}
+void request_engine_detach() {
+  g_stop = 2;
+}
+bool engine_detach_requested() {
+  return g_stop == 2;
 }
 bool engine_stop_requested() {
   return g_stop != 0;

@@ -22,6 +22,8 @@ struct RunRecord {
   bool passed = false;  // job ended well and the workload's verdict passed
   std::string message;  // why it failed
   std::map<std::string, double> metrics;
+  // The regression gate's word on this run (store/regression.h); empty when not judged.
+  std::string perf_verdict;
 };
 
 }  // namespace bp

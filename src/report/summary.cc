@@ -61,6 +61,9 @@ std::map<std::string, size_t> best_per_case(const std::vector<RunRecord>& record
 std::string format_results_table(const std::vector<RunRecord>& records) {
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"run", "parameters", "status", "step time (s)", "TFLOP/s/GPU", "job"});
+  const bool judged = std::any_of(records.begin(), records.end(),
+                                  [](const RunRecord& r) { return !r.perf_verdict.empty(); });
+  if (judged) rows[0].push_back("vs reference");
   auto best = best_per_case(records);
   std::vector<const RunRecord*> sorted;
   for (const RunRecord& r : records) sorted.push_back(&r);
@@ -74,6 +77,7 @@ std::string format_results_table(const std::vector<RunRecord>& records) {
     rows.push_back({label(*r) + (is_best ? " *" : ""), params_text(*r), status(*r),
                     metric_text(*r, "step-time", 3), metric_text(*r, "tflops-per-gpu", 1),
                     r->job_id.empty() ? "-" : r->job_id});
+    if (judged) rows.back().push_back(r->perf_verdict.empty() ? "-" : r->perf_verdict);
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& row : rows)
@@ -126,6 +130,7 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
                     {"message", r.message},
                     {"parameters", params},
                     {"metrics", metrics}});
+    if (!r.perf_verdict.empty()) runs.back()["perf_verdict"] = r.perf_verdict;
   }
   nlohmann::json doc = {{"scenario", scenario_name},
                         {"results_dir", root.string()},

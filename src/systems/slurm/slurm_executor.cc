@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "campaign/lock.h"
 #include "systems/slurm/cluster_probe.h"
 #include "systems/slurm/job_metadata.h"
 #include "systems/slurm/sbatch_script.h"
@@ -48,6 +49,7 @@ SlurmExecutor::SlurmExecutor(const System& system, SlurmExecutorOptions options,
       commands_(*runner_, retry_policy(system, options)) {}
 
 SlurmExecutor::~SlurmExecutor() {
+  if (detached_) return;  // SIGHUP: wrappers keep relaying; a resume picks them up
   for (auto& [handle, t] : tracked_) {
     if (t.wrapper > 0 && !t.wrapper_status) {
       log::warn("stopping the submission wrapper of " + t.name + " (pid " +
@@ -120,7 +122,9 @@ Job SlurmExecutor::submit_batch(const JobRequest& req, Job job, Tracked& t) {
   std::vector<std::string> argv = {"sbatch", "--parsable", script.string()};
   t.submit_line = join(argv, " ");
   // Not retried: a timed-out sbatch may still have queued the job.
-  CommandResult r = commands_.call(argv, false, command_options(req.run_dir, req.spec.process_env));
+  EnvVars env = req.spec.process_env;
+  if (!req.comment.empty()) env.emplace_back("SBATCH_COMMENT", req.comment);
+  CommandResult r = commands_.call(argv, false, command_options(req.run_dir, env));
   std::optional<std::string> id = r.ok() ? parse_sbatch_job_id(r.out) : std::nullopt;
   if (!id) {
     job.state = JobState::kFailed;
@@ -141,6 +145,9 @@ Job SlurmExecutor::submit_wrapper(const JobRequest& req, Job job, Tracked& t) {
   opts.stdout_path = req.run_dir / "submit.stdout";
   opts.stderr_path = req.run_dir / "submit.stderr";
   opts.env.assign(req.spec.process_env.begin(), req.spec.process_env.end());
+  // sbatch reads SBATCH_COMMENT from its environment, so the launcher's own submission carries
+  // the comment too.
+  if (!req.comment.empty()) opts.env.emplace_back("SBATCH_COMMENT", req.comment);
   t.submit_line = req.spec.command;
   try {
     t.wrapper = start_background({"/bin/bash", "-c", req.spec.command}, opts);
@@ -376,6 +383,11 @@ void SlurmExecutor::give_up(Job& job, Tracked& t, const std::string& why) {
 }
 
 void SlurmExecutor::maybe_finish(Job& job, Tracked& t) {
+  if (t.orphan_wrapper > 0 && process_alive(t.orphan_wrapper, t.orphan_start) &&
+      runner_->now() - t.slurm_done_at < options_.wrapper_grace) {
+    job.state = JobState::kCompleting;  // an earlier session's wrapper still relays the log
+    return;
+  }
   if (t.self_submitting && t.wrapper > 0 && !t.wrapper_status) {
     t.wrapper_status = try_wait_group(t.wrapper);
     if (!t.wrapper_status) {
@@ -465,6 +477,62 @@ void SlurmExecutor::write_job_metadata(const Job& job) {
   std::ofstream out(path);
   out << to_toml_document(doc);
   if (!out) log::warn("cannot write " + path.string());
+}
+
+// ---------------------------------------------------------------------------- resume
+
+Job SlurmExecutor::attach(const JobRequest& req, bool self_submitting, const std::string& job_id,
+                          int submitter_pid, unsigned long long submitter_start) {
+  Job job;
+  job.handle = next_handle_++;
+  job.run_dir = req.run_dir;
+  job.id = job_id;
+  job.state = JobState::kPending;
+  Tracked& t = tracked_[job.handle];
+  t.name = req.name;
+  t.run_dir = req.run_dir;
+  t.self_submitting = false;  // its wrapper is not our child: watch the Slurm job only
+  t.submit_line = self_submitting ? std::string("(submitted by an earlier session)") : "sbatch";
+  if (self_submitting) {
+    t.orphan_wrapper = submitter_pid;
+    t.orphan_start = submitter_start;
+  }
+  our_ids_.insert(job_id);
+  return job;
+}
+
+std::optional<std::string> SlurmExecutor::find_lost_job(const std::string& comment,
+                                                        const fs::path& run_dir) {
+  CommandResult r =
+      commands_.call({"squeue", "-h", "--states=all", "-o", "%i|%k"}, true, command_options());
+  if (r.ok()) {
+    for (const std::string& line : split(r.out, '\n')) {
+      size_t bar = line.find('|');
+      if (bar != std::string::npos && trim(line.substr(bar + 1)) == comment)
+        return std::string(trim(line.substr(0, bar)));
+    }
+  }
+  if (accounting_.value_or(true)) {
+    // Comments reach accounting only with AccountingStoreFlags=job_comment; harmless otherwise.
+    CommandResult a = commands_.call(
+        {"sacct", "-X", "-n", "-P", "-a", "-S", "now-7days", "--format=JobIDRaw,Comment"}, true,
+        command_options());
+    if (a.ok()) {
+      for (const std::string& line : split(a.out, '\n')) {
+        size_t bar = line.find('|');
+        if (bar != std::string::npos && trim(line.substr(bar + 1)) == comment)
+          return std::string(trim(line.substr(0, bar)));
+      }
+    }
+  }
+  std::ifstream in(run_dir / "submit.stdout", std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  return find_submitted_job_id(text);
+}
+
+int SlurmExecutor::submitter_pid(const Job& job) const {
+  auto it = tracked_.find(job.handle);
+  return it == tracked_.end() ? 0 : std::max(0, static_cast<int>(it->second.wrapper));
 }
 
 std::chrono::milliseconds SlurmExecutor::next_poll_interval(int quiet_rounds) const {

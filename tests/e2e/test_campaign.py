@@ -1,0 +1,218 @@
+"""Campaigns that survive benchpilot's death: the journal, resume, the folder lock. Runs on the
+real local Slurm cluster of the ctest fixture, with the Megatron-Bridge launcher EMULATOR (a
+test double) submitting the jobs."""
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import time
+import unittest
+import zlib
+
+from helpers import BINARY, all_files, tempdir
+from slurm_env import SlurmWorkspace, needs_slurm, read_csv, slurm_conf, summary
+
+
+def journal(root):
+    """The journal's valid records (checksum verified), in order."""
+    out = []
+    path = pathlib.Path(root) / "journal.bpj"
+    if not path.exists():
+        return out
+    for line in path.read_bytes().split(b"\n"):
+        if len(line) > 9 and line[8:9] == b" " and int(line[:8], 16) == zlib.crc32(line[9:]):
+            out.append(json.loads(line[9:]))
+    return out
+
+
+def jobs_by_comment(prefix):
+    """Every Slurm job (queued, running or recently ended) whose comment starts with prefix."""
+    out = subprocess.run(["squeue", "-h", "--states=all", "-o", "%i|%k"], capture_output=True,
+                         text=True, env={**os.environ, "SLURM_CONF": slurm_conf()}, check=True)
+    jobs = {}
+    for line in out.stdout.splitlines():
+        job, _, comment = line.partition("|")
+        if comment.startswith(prefix):
+            jobs.setdefault(comment, []).append(job.strip())
+    return jobs
+
+
+def comparable_runs(root):
+    """summary.json rows without what differs between two campaigns (job ids)."""
+    runs = summary(root)["runs"]
+    for r in runs:
+        r.pop("job_id")
+    return sorted(runs, key=lambda r: (r["case"], r["iteration"], r["step"]))
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@needs_slurm
+class ResumeAfterKill(unittest.TestCase):
+    def setUp(self):
+        self.ws = SlurmWorkspace(tempdir(self))
+
+    def sweep(self, name, extra_args=""):
+        body = self.ws.mb_case(name, extra='agent_metrics = ["step-time"]\n'
+                               '  [Tests.agent_config]\n  max_in_flight = 2\n',
+                               cmd_args="  tp = [1, 2, 4]\n  pp = [1, 2]\n  gb = 64\n" + extra_args,
+                               step_sleep="0.4")
+        return self.ws.scenario(name, body)
+
+    def resume(self, root, timeout=300):
+        return subprocess.run([BINARY, "--log-file", "", "resume", str(root)], capture_output=True,
+                              text=True, env=self.ws.env(), timeout=timeout)
+
+    def assert_each_point_ran_once(self, root, points):
+        records = journal(root)
+        campaign = records[0]["id"]
+        jobs = jobs_by_comment(f"benchpilot:{campaign}:")
+        self.assertEqual(len(jobs), points, jobs)
+        for comment, ids in jobs.items():
+            self.assertEqual(len(ids), 1, f"{comment} was submitted {len(ids)} times: {ids}")
+        finished = [r for r in records if r["t"] == "finished"]
+        self.assertEqual(sorted(r["s"] for r in finished), list(range(1, points + 1)),
+                         "every point finished exactly once in the journal")
+        self.assertEqual(records[-1]["t"], "done")
+        return jobs
+
+    def test_sigkill_mid_sweep_then_resume_equals_an_uninterrupted_run(self):
+        scenario = self.sweep("camp")
+        proc = subprocess.Popen(self.ws.command(scenario), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, env=self.ws.env())
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        results = self.ws.root / "results"
+        root = lambda: next(results.glob("camp_*"), None)
+        # Kill when some points finished and others are submitted but not finished.
+        def mid_run():
+            r = root()
+            if r is None:
+                return False
+            recs = journal(r)
+            done = {x["s"] for x in recs if x["t"] == "finished"}
+            live = {x["s"] for x in recs if x["t"] == "submitted" and x.get("job")} - done
+            return len(done) >= 2 and live
+        wait_for(mid_run, 180, "two finished points and one in flight")
+        # A second benchpilot on the same folder is refused while the first works.
+        second = self.resume(root(), timeout=60)
+        self.assertEqual(second.returncode, 1, second.stdout + second.stderr)
+        self.assertIn("another benchpilot", second.stderr)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+        before = journal(root())
+        self.assertNotEqual(before[-1]["t"], "done")
+        in_flight = {x["job"] for x in before if x["t"] == "submitted" and x.get("job")} - \
+                    {x["rec"]["job"] for x in before if x["t"] == "finished"}
+
+        resumed = self.resume(root())
+        out = resumed.stdout + resumed.stderr
+        self.assertEqual(resumed.returncode, 0, out)
+        for job in in_flight:
+            self.assertIn(f"to job {job}", out, "jobs in flight are re-attached, not resubmitted")
+        self.assert_each_point_ran_once(root(), 6)
+
+        # The same sweep, uninterrupted, in its own folder.
+        base = subprocess.run(self.ws.command(self.sweep("base")), capture_output=True, text=True,
+                              env=self.ws.env(), timeout=400)
+        self.assertEqual(base.returncode, 0, base.stdout + base.stderr)
+        base_root = next(results.glob("base_*"))
+        mine, theirs = comparable_runs(root()), comparable_runs(base_root)
+        for r in mine + theirs:
+            r["case"] = "x"
+            r["run_dir"] = r["run_dir"].split("/", 1)[1]
+        self.assertEqual(mine, theirs)
+        key = lambda rows: sorted(tuple(sorted(r.items())) for r in rows)
+        self.assertEqual(key(read_csv(root() / "camp" / "0" / "trajectory.csv")),
+                         key(read_csv(base_root / "base" / "0" / "trajectory.csv")))
+        best = (root() / "camp" / "0" / "camp.toml").read_text()
+        self.assertEqual(best, (base_root / "base" / "0" / "base.toml").read_text())
+        # Resuming a finished campaign does nothing.
+        again = self.resume(root())
+        self.assertEqual(again.returncode, 0)
+        self.assertIn("nothing to resume", again.stdout)
+
+    def test_kill_between_launcher_submit_and_job_id_capture(self):
+        # An sbatch in PATH that submits for real, then kills benchpilot before the launcher
+        # can print the job id: the id reaches no journal, only Slurm (through the comment).
+        shim = self.ws.root / "shim"
+        shim.mkdir()
+        marker = self.ws.root / "killed"
+        pidfile = self.ws.root / "benchpilot.pid"
+        (shim / "sbatch").write_text(f'''#!/bin/bash
+out=$(/usr/bin/sbatch "$@"); rc=$?
+if [ ! -e {marker} ]; then touch {marker}; kill -9 "$(cat {pidfile})"; sleep 2; fi
+echo "$out"; exit $rc
+''')
+        (shim / "sbatch").chmod(0o755)
+        env = self.ws.env()
+        env["PATH"] = f"{shim}:{env['PATH']}"
+        body = self.ws.mb_case("lost", extra='  [Tests.agent_config]\n  max_in_flight = 1\n',
+                               cmd_args="  tp = [1, 2]\n  gb = 64\n")
+        scenario = self.ws.scenario("lost", body)
+        proc = subprocess.Popen(self.ws.command(scenario), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, env=env)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        pidfile.write_text(str(proc.pid))
+        proc.communicate(timeout=180)
+        self.assertEqual(proc.returncode, -signal.SIGKILL)
+        root = next((self.ws.root / "results").glob("lost_*"))
+        before = journal(root)
+        self.assertFalse([r for r in before if r["t"] == "submitted" and r.get("job")],
+                         "benchpilot died before it learned any job id")
+        campaign = before[0]["id"]
+        lost = jobs_by_comment(f"benchpilot:{campaign}:lost/0/1")
+        self.assertEqual(len(lost), 1, "the launcher's job carries the point in its comment")
+
+        # Changed inputs are refused before anything is submitted.
+        changed = self.ws.scenario("lost", body.replace("tp = [1, 2]", "tp = [1, 4]"))
+        refused = subprocess.run(self.ws.command(changed) + ["--resume"], capture_output=True,
+                                 text=True, env=self.ws.env(), timeout=120)
+        self.assertEqual(refused.returncode, 1, refused.stdout + refused.stderr)
+        self.assertIn("case 'lost' changed", refused.stderr)
+        self.ws.scenario("lost", body)
+
+        resumed = subprocess.run(self.ws.command(scenario) + ["--resume"], capture_output=True,
+                                 text=True, env=self.ws.env(), timeout=300)
+        out = resumed.stdout + resumed.stderr
+        self.assertEqual(resumed.returncode, 0, out)
+        (job,) = lost[f"benchpilot:{campaign}:lost/0/1"]
+        self.assertIn(f"found job {job} by its comment", out)
+        self.assert_each_point_ran_once(root, 2)
+        runs = summary(root)["runs"]
+        self.assertEqual([r["status"] for r in runs], ["PASSED", "PASSED"], runs)
+        self.assertEqual({r["job_id"] for r in runs if r["step"] == 1}, {job})
+
+    def test_sighup_keeps_jobs_and_resume_collects_them(self):
+        scenario = self.sweep("hup")
+        proc = subprocess.Popen(self.ws.command(scenario), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, env=self.ws.env())
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        results = self.ws.root / "results"
+        def submitted():
+            r = next(results.glob("hup_*"), None)
+            return r and any(x["t"] == "submitted" and x.get("job") for x in journal(r))
+        wait_for(submitted, 180, "a submitted job")
+        proc.send_signal(signal.SIGHUP)
+        out, _ = proc.communicate(timeout=60)
+        root = next(results.glob("hup_*"))
+        self.assertIn(f"benchpilot resume {root}", out)
+        recs = journal(root)
+        self.assertFalse([r for r in recs if r["t"] == "cancelled"], "SIGHUP cancels nothing")
+        resumed = self.resume(root)
+        self.assertEqual(resumed.returncode, 0, resumed.stdout + resumed.stderr)
+        jobs = self.assert_each_point_ran_once(root, 6)
+        runs = summary(root)["runs"]
+        self.assertTrue(all(r["status"] == "PASSED" for r in runs), runs)
+        self.assertEqual(len(runs), 6)
+
+
+if __name__ == "__main__":
+    unittest.main()
