@@ -325,12 +325,13 @@ std::unique_ptr<Active> Engine::start_job(const TestRun& run, const fs::path& di
     }
     std::string id = prev->job_id;
     if (id.empty() && prev->stage != PointStage::kPlanned) {
-      // Died between submitting and learning the id: the job carries our comment.
+      // Died between submitting and learning the id: Slurm knows the job by our comment or
+      // by its run directory.
       auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
       for (;;) {
         if (auto found = executor_->find_lost_job(prev->comment, fs::absolute(dir))) {
           id = *found;
-          log::info(key.str() + ": found job " + id + " by its comment " + prev->comment);
+          log::info(key.str() + ": found job " + id + " in Slurm (its id was never recorded)");
           campaign_->journal().submitted(key, id, prev->submitter_pid, prev->submitter_start);
           break;
         }

@@ -27,8 +27,9 @@ struct JobRequest {
   std::vector<std::string> exclude_nodes;
   std::optional<std::string> time_limit;  // normalized HH:MM:SS / D-HH:MM:SS
   std::string extra_srun_args;            // the case's
-  // Carried by the job (Slurm: --comment, also through self-submitting launchers) so a job
-  // whose id was never recorded can be found again: "benchpilot:<campaign>:<point>".
+  // Carried by the job (Slurm: --comment) so a job whose id was never recorded can be found
+  // again: "benchpilot:<campaign>:<point>". Self-submitting launchers cannot pass it (sbatch
+  // reads no variable for it); their jobs are found by working directory and log path instead.
   std::string comment;
 };
 
@@ -97,7 +98,8 @@ class Executor {
     job.reason = "this system cannot re-attach to a job of an earlier session";
     return job;
   }
-  // The id of a job carrying `comment` (or printed into run_dir by its wrapper), if any.
+  // The id of a job carrying `comment`, submitted from run_dir or logging below it (or printed
+  // into run_dir by its wrapper), if any.
   virtual std::optional<std::string> find_lost_job(const std::string& comment,
                                                    const std::filesystem::path& run_dir) {
     (void)comment;

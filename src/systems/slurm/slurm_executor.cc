@@ -120,11 +120,10 @@ Job SlurmExecutor::submit_batch(const JobRequest& req, Job job, Tracked& t) {
     }
   }
   std::vector<std::string> argv = {"sbatch", "--parsable", script.string()};
+  if (!req.comment.empty()) argv.insert(argv.begin() + 2, "--comment=" + req.comment);
   t.submit_line = join(argv, " ");
   // Not retried: a timed-out sbatch may still have queued the job.
-  EnvVars env = req.spec.process_env;
-  if (!req.comment.empty()) env.emplace_back("SBATCH_COMMENT", req.comment);
-  CommandResult r = commands_.call(argv, false, command_options(req.run_dir, env));
+  CommandResult r = commands_.call(argv, false, command_options(req.run_dir, req.spec.process_env));
   std::optional<std::string> id = r.ok() ? parse_sbatch_job_id(r.out) : std::nullopt;
   if (!id) {
     job.state = JobState::kFailed;
@@ -145,9 +144,6 @@ Job SlurmExecutor::submit_wrapper(const JobRequest& req, Job job, Tracked& t) {
   opts.stdout_path = req.run_dir / "submit.stdout";
   opts.stderr_path = req.run_dir / "submit.stderr";
   opts.env.assign(req.spec.process_env.begin(), req.spec.process_env.end());
-  // sbatch reads SBATCH_COMMENT from its environment, so the launcher's own submission carries
-  // the comment too.
-  if (!req.comment.empty()) opts.env.emplace_back("SBATCH_COMMENT", req.comment);
   t.submit_line = req.spec.command;
   try {
     t.wrapper = start_background({"/bin/bash", "-c", req.spec.command}, opts);
@@ -503,28 +499,44 @@ Job SlurmExecutor::attach(const JobRequest& req, bool self_submitting, const std
 
 std::optional<std::string> SlurmExecutor::find_lost_job(const std::string& comment,
                                                         const fs::path& run_dir) {
+  // Our sbatch jobs carry the comment. A launcher's job cannot (sbatch has no environment
+  // variable for --comment), but it is submitted from the run dir (its WorkDir) and writes its
+  // log below it (NEMORUN_HOME is the run dir). A launcher that retried leaves several jobs:
+  // the newest is the live one.
+  const std::string dir = fs::absolute(run_dir).lexically_normal().string();
+  std::optional<std::string> best;
+  auto consider = [&](std::string_view id) {
+    id = trim(id);
+    if (id.empty() || id.find_first_not_of("0123456789") != std::string_view::npos) return;
+    if (!best || id.size() > best->size() || (id.size() == best->size() && id > *best))
+      best = std::string(id);
+  };
+  auto ours = [&](std::string_view c, std::string_view work, std::string_view out) {
+    c = trim(c);
+    work = trim(work);
+    out = trim(out);
+    return (!comment.empty() && c == comment) || work == dir ||
+           (out.size() > dir.size() && out.substr(0, dir.size()) == dir && out[dir.size()] == '/');
+  };
   CommandResult r =
-      commands_.call({"squeue", "-h", "--states=all", "-o", "%i|%k"}, true, command_options());
-  if (r.ok()) {
+      commands_.call({"squeue", "-h", "--states=all", "-O", "JobID:|,Comment:|,WorkDir:|,STDOUT:|"},
+                     true, command_options());
+  if (r.ok())
     for (const std::string& line : split(r.out, '\n')) {
-      size_t bar = line.find('|');
-      if (bar != std::string::npos && trim(line.substr(bar + 1)) == comment)
-        return std::string(trim(line.substr(0, bar)));
+      std::vector<std::string> f = split(line, '|');
+      if (f.size() >= 4 && ours(f[1], f[2], f[3])) consider(f[0]);
     }
-  }
-  if (accounting_.value_or(true)) {
-    // Comments reach accounting only with AccountingStoreFlags=job_comment; harmless otherwise.
+  if (!best && accounting_.value_or(true)) {
     CommandResult a = commands_.call(
-        {"sacct", "-X", "-n", "-P", "-a", "-S", "now-7days", "--format=JobIDRaw,Comment"}, true,
+        {"sacct", "-X", "-n", "-P", "-S", "now-7days", "--format=JobIDRaw,Comment,WorkDir"}, true,
         command_options());
-    if (a.ok()) {
+    if (a.ok())
       for (const std::string& line : split(a.out, '\n')) {
-        size_t bar = line.find('|');
-        if (bar != std::string::npos && trim(line.substr(bar + 1)) == comment)
-          return std::string(trim(line.substr(0, bar)));
+        std::vector<std::string> f = split(line, '|');
+        if (f.size() >= 3 && ours(f[1], f[2], "")) consider(f[0]);
       }
-    }
   }
+  if (best) return best;
   std::ifstream in(run_dir / "submit.stdout", std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), {});
   return find_submitted_job_id(text);

@@ -78,8 +78,9 @@ class SlurmExecutor : public Executor {
   // waited for (up to wrapper_grace) once the job ended.
   Job attach(const JobRequest& req, bool self_submitting, const std::string& job_id,
              int submitter_pid, unsigned long long submitter_start) override;
-  // One `squeue --states=all` (+ `sacct` when accounting works) per call for every job comment,
-  // then the wrapper's submit.stdout.
+  // One `squeue --states=all` (+ `sacct` when nothing matched and accounting works): a job with
+  // this comment, this run dir as WorkDir or its StdOut below it; then the wrapper's
+  // submit.stdout.
   std::optional<std::string> find_lost_job(const std::string& comment,
                                            const std::filesystem::path& run_dir) override;
   int submitter_pid(const Job& job) const override;
