@@ -147,6 +147,21 @@ std::vector<std::vector<int>> Campaign::previous_batches(const std::string& case
   return out;
 }
 
+void Campaign::set_aside(const fs::path& run_dir, const PointKey& k) const {
+  std::error_code ec;
+  if (!fs::is_directory(run_dir, ec) || fs::is_empty(run_dir, ec)) return;
+  fs::path base = root_ / ".superseded" / k.case_id / std::to_string(k.iteration);
+  fs::create_directories(base);
+  const std::string leaf = k.step > 0 ? std::to_string(k.step) : std::string("run");
+  for (int n = 1;; ++n) {
+    fs::path target = base / (leaf + "-" + std::to_string(n));
+    if (fs::exists(target)) continue;
+    fs::rename(run_dir, target);
+    log::info(k.str() + ": the earlier attempt's files are now in " + target.string());
+    return;
+  }
+}
+
 size_t Campaign::unfinished_previous() const {
   size_t n = 0;
   for (const auto& [k, p] : previous_.points)

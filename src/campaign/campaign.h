@@ -52,6 +52,12 @@ class Campaign {
   // What an earlier session did with this point; nullptr when it never started it (or it was
   // cancelled by benchpilot, so it runs again).
   const PointState* previous(const PointKey& k) const;
+  // Whether an earlier session recorded anything for this point (cancelled included).
+  bool started_before(const PointKey& k) const { return previous_.points.count(k) > 0; }
+  // Moves what an earlier session left in a point's run dir (a cancelled job's logs, a failed
+  // submission) to <root>/.superseded/<case>/<iteration>/<step>-<n>, so a rerun starts clean and
+  // reports never mix two attempts. Nothing happens when the dir is absent or empty.
+  void set_aside(const std::filesystem::path& run_dir, const PointKey& k) const;
   // Finished batches of an earlier session for (case, iteration), in delivery order.
   std::vector<std::vector<int>> previous_batches(const std::string& case_id, int iteration) const;
   // Points an earlier session started but did not see finish.

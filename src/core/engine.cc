@@ -355,6 +355,7 @@ std::unique_ptr<Active> Engine::start_job(const TestRun& run, const fs::path& di
     }
     log::info(key.str() + ": no job of the earlier session was found; submitting it now");
   }
+  if (campaign_->started_before(key)) campaign_->set_aside(dir, key);
   campaign_->journal().planned(key);
   RunSpec spec = prepare(run, dir, iteration, step);
   const std::string comment = campaign_->comment(key);

@@ -193,7 +193,9 @@ std::vector<StoredRun> runs_from_results_folder(const fs::path& root_in, const I
   for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
        ++it) {
     if (!it->is_directory()) continue;
-    if (it->path().filename() == "experiments") {  // NeMo-Run's tree: no run dirs inside
+    const std::string name = it->path().filename().string();
+    // NeMo-Run's tree holds no run dirs; .superseded/ holds attempts a resume replaced.
+    if (name == "experiments" || (!name.empty() && name[0] == '.')) {
       it.disable_recursion_pending();
       continue;
     }

@@ -216,5 +216,83 @@ echo "$out"; exit $rc
         self.assertEqual(len(runs), 5)
 
 
+@needs_slurm
+class StoreCompareAndRegressions(unittest.TestCase):
+    """The results store, history, compare and --fail-on-regression on real runs."""
+
+    def test_compare_flags_a_five_percent_slowdown_and_stays_quiet_on_identical_runs(self):
+        ws = SlurmWorkspace(tempdir(self))
+        body = ws.mb_case("cmp", extra='  [Tests.agent_config]\n  max_in_flight = 2\n',
+                          cmd_args="  tp = [1, 2]\n  gb = 64\n")
+        body = body.replace("max_steps = 6", "max_steps = 14")  # 10 samples after warm-up
+
+        def campaign(name, seed, scale="1.0", extra=()):
+            env = ws.env()
+            env["MBRIDGE_EMULATOR_NOISE_SEED"] = seed  # independent jitter, as on hardware
+            env["MBRIDGE_EMULATOR_STEP_TIME_SCALE"] = scale  # the injected slowdown
+            proc = subprocess.run(ws.command(ws.scenario(name, body.replace('"cmp"', f'"{name}"')))
+                                  + list(extra), capture_output=True, text=True, env=env,
+                                  timeout=300)
+            return proc, next((ws.root / "results").glob(f"{name}_*"))
+
+        base_proc, base = campaign("base", "1")
+        self.assertEqual(base_proc.returncode, 0, base_proc.stdout + base_proc.stderr)
+        same_proc, same = campaign("same", "2")
+        self.assertEqual(same_proc.returncode, 0, same_proc.stdout + same_proc.stderr)
+        # Judged against the last passing run of each configuration on this system: none slower.
+        slow_proc, slow = campaign("slow", "3", "1.05", ["--fail-on-regression"])
+        out = slow_proc.stdout + slow_proc.stderr
+        self.assertEqual(slow_proc.returncode, 1, out)
+        self.assertIn("REGRESSION", out)
+        runs = summary(slow)["runs"]
+        self.assertTrue(all(r["perf_verdict"].startswith("REGRESSION") for r in runs), runs)
+
+        def compare(a, b, *extra):
+            return subprocess.run([BINARY, "--log-file", "", "compare", str(a), str(b), *extra],
+                                  capture_output=True, text=True, timeout=60)
+
+        quiet = compare(base, same, "--json", "--fail-on-regression")
+        self.assertEqual(quiet.returncode, 0, quiet.stdout + quiet.stderr)
+        verdicts = [c["verdict"] for c in json.loads(quiet.stdout)["configurations"]]
+        self.assertEqual(verdicts, ["no change", "no change"])
+        flagged = compare(base, slow, "--json")
+        self.assertEqual(flagged.returncode, 0)
+        configs = json.loads(flagged.stdout)["configurations"]
+        self.assertEqual([c["verdict"] for c in configs], ["slower", "slower"])
+        for c in configs:
+            self.assertAlmostEqual(c["b_step_time"] / c["a_step_time"], 1.05, delta=0.015)
+            self.assertLess(c["p_value"], 0.05)
+        gate = compare(base, slow, "--fail-on-regression")
+        self.assertEqual(gate.returncode, 1)
+        self.assertIn("regression: tp=", gate.stderr)
+
+        # The store holds all six runs with their samples; history filters them.
+        store = ws.root / "results" / "benchpilot.db"
+        hist = subprocess.run([BINARY, "--log-file", "", "history", "--store", str(store),
+                               "--param", "tp=2", "--json"], capture_output=True, text=True,
+                              timeout=60)
+        self.assertEqual(hist.returncode, 0, hist.stderr)
+        rows = json.loads(hist.stdout)
+        self.assertEqual(len(rows), 3)
+        for r in rows:
+            self.assertEqual(r["parameters"]["cmd_args.tp"], "2")
+            self.assertEqual(r["model"], "llama3_8b")
+            self.assertEqual(r["system"], "local-slurm")
+            self.assertEqual(r["mbridge_commit"], "v0.3.0-emulated")
+            self.assertEqual(len(r["samples"]["step-time"]), 10)
+            self.assertEqual(r["job_state"], "COMPLETED")
+        # The store is an index: rebuilt from the folders it says the same.
+        rebuilt = ws.root / "rebuilt.db"
+        idx = subprocess.run([BINARY, "--log-file", "", "index", "--store", str(rebuilt),
+                              str(ws.root / "results")], capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(idx.returncode, 0, idx.stderr)
+        self.assertIn("Indexed 6 run(s) from 3 results folder(s)", idx.stdout)
+        csv_out = subprocess.run([BINARY, "--log-file", "", "history", "--store", str(rebuilt),
+                                  "--csv", "--limit", "0"], capture_output=True, text=True,
+                                 timeout=60)
+        self.assertEqual(len(csv_out.stdout.strip().splitlines()), 7)
+
+
 if __name__ == "__main__":
     unittest.main()
