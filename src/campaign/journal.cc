@@ -234,7 +234,7 @@ JournalWriter::~JournalWriter() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void JournalWriter::append(const std::string& body) {
+void JournalWriter::append(const std::string& body, bool flush) {
   char crc[10];
   std::snprintf(crc, sizeof crc, "%08x ", crc32(body));
   std::string line;
@@ -250,11 +250,12 @@ void JournalWriter::append(const std::string& body) {
     }
     done += static_cast<size_t>(n);
   }
+  ++records_;
+  if (!flush) return;
   if (::fdatasync(fd_) != 0)
     throw std::runtime_error("cannot flush the journal " + path_.string() + ": " +
                              std::strerror(errno));
   ++fsyncs_;
-  ++records_;
 }
 
 void JournalWriter::header(const CampaignHeader& h) {
@@ -266,13 +267,14 @@ void JournalWriter::header(const CampaignHeader& h) {
               {"benchpilot", h.benchpilot_version},
               {"inputs", h.inputs},
               {"cases", h.case_fingerprints}}
-             .dump());
+             .dump(),
+         true);
 }
 
 void JournalWriter::planned(const PointKey& k) {
   json j = key_json(k);
   j["t"] = "planned";
-  append(j.dump());
+  append(j.dump(), false);  // losing it only means preparing the point again
 }
 
 void JournalWriter::submitting(const PointKey& k, const std::string& comment,
@@ -281,7 +283,7 @@ void JournalWriter::submitting(const PointKey& k, const std::string& comment,
   j["t"] = "submitting";
   j["comment"] = comment;
   if (self_submitting) j["self"] = true;
-  append(j.dump());
+  append(j.dump(), true);  // a submission follows: it must be on disk first
 }
 
 void JournalWriter::submitted(const PointKey& k, const std::string& job_id, int submitter_pid,
@@ -293,7 +295,7 @@ void JournalWriter::submitted(const PointKey& k, const std::string& job_id, int 
     j["pid"] = submitter_pid;
     j["pid_start"] = submitter_start;
   }
-  append(j.dump());
+  append(j.dump(), false);  // a resume finds the job in Slurm without it
 }
 
 void JournalWriter::finished(const PointKey& k, int batch, const RunRecord& rec,
@@ -302,17 +304,17 @@ void JournalWriter::finished(const PointKey& k, int batch, const RunRecord& rec,
   j["t"] = "finished";
   j["b"] = batch;
   j["rec"] = record_json(rec, root);
-  append(j.dump());
+  append(j.dump(), false);  // durable with the next submission; else read from Slurm again
 }
 
 void JournalWriter::cancelled(const PointKey& k) {
   json j = key_json(k);
   j["t"] = "cancelled";
-  append(j.dump());
+  append(j.dump(), true);
 }
 
 void JournalWriter::done(int exit_code) {
-  append(json{{"t", "done"}, {"exit", exit_code}}.dump());
+  append(json{{"t", "done"}, {"exit", exit_code}}.dump(), true);
 }
 
 }  // namespace bp

@@ -3,10 +3,15 @@
 // dies at any instant (kill -9, lost session, reboot) can be resumed without submitting a point
 // twice or redoing a finished run.
 //
-// One record per line: "<crc32 as 8 hex digits> <JSON>\n", flushed to disk (fdatasync) before
-// append() returns. A line whose checksum does not match (a torn last write after a crash) is
-// ignored, never fatal; appending after such a line first cuts the file back to the last good
-// record.
+// One record per line: "<crc32 as 8 hex digits> <JSON>\n", written (write(2)) before the
+// action it describes, so a killed benchpilot never loses one. Records that precede an action
+// which cannot be undone (a submission), the header and the end are also flushed to disk
+// (fdatasync) before append() returns; since fdatasync flushes the whole file, every earlier
+// record is then durable too, and a reboot can lose at most records whose actions a resume
+// redoes harmlessly (a planned point is prepared again, a job id or result is read from Slurm
+// again). That is one flush per point instead of four.
+// A line whose checksum does not match (a torn last write after a crash) is ignored, never
+// fatal; appending after such a line first cuts the file back to the last good record.
 #pragma once
 
 #include <cstdint>
@@ -107,7 +112,7 @@ class JournalWriter {
   const std::filesystem::path& path() const { return path_; }
 
  private:
-  void append(const std::string& json);
+  void append(const std::string& json, bool flush);
 
   std::filesystem::path path_;
   int fd_ = -1;
