@@ -115,6 +115,10 @@ std::optional<StoredRun> read_run_dir(const fs::path& root, const fs::path& dir,
         flatten(*args, "cmd_args", r.params);
       if (const Value* env = doc.find_path("test_definition.extra_env_vars"))
         flatten(*env, "extra_env_vars", r.params);
+      // CloudAI writes secrets in plain text into test-run.toml: they never reach the store.
+      if (w)
+        for (const std::string& secret : w->secret_fields())
+          std::erase_if(r.params, [&](const auto& p) { return p.first == "cmd_args." + secret; });
     } catch (const std::exception& e) {
       log::warn("skipping " + (dir / "test-run.toml").string() + ": " + e.what());
       return std::nullopt;

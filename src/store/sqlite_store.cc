@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
@@ -30,9 +31,10 @@ CREATE TABLE runs(
 CREATE INDEX runs_by_model ON runs(model, system, end_time);
 CREATE INDEX runs_by_end ON runs(end_time);
 CREATE INDEX runs_by_campaign ON runs(campaign);
-CREATE TABLE params(run_id INTEGER NOT NULL, name TEXT NOT NULL, value TEXT,
-  PRIMARY KEY(run_id, name)) WITHOUT ROWID;
-CREATE INDEX params_by_value ON params(name, value);
+CREATE TABLE param_names(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE params(run_id INTEGER NOT NULL, name_id INTEGER NOT NULL, value TEXT,
+  PRIMARY KEY(run_id, name_id)) WITHOUT ROWID;
+CREATE INDEX params_by_value ON params(name_id, value);
 )sql",
     // 2: per-step metric samples (packed little-endian doubles), for rank tests.
     R"sql(
@@ -147,7 +149,7 @@ class SqliteStore : public ResultsStore {
                "container_image, benchpilot_version, start_time, end_time, job_id, state, "
                "verdict, message, step_time, tflops, metrics) VALUES "
                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-      Stmt ins_param(db_, "INSERT OR REPLACE INTO params(run_id, name, value) VALUES (?,?,?)");
+      Stmt ins_param(db_, "INSERT OR REPLACE INTO params(run_id, name_id, value) VALUES (?,?,?)");
       Stmt ins_sample(db_, "INSERT OR REPLACE INTO samples(run_id, metric, data) VALUES (?,?,?)");
       for (const StoredRun& r : runs) {
         find.bind(1, r.run_dir);
@@ -196,7 +198,7 @@ class SqliteStore : public ResultsStore {
         ins.reset();
         const int64_t id = sqlite3_last_insert_rowid(db_);
         for (const auto& [k, v] : r.params) {
-          ins_param.bind(1, id).bind(2, k).bind(3, v);
+          ins_param.bind(1, id).bind(2, name_id(k, true)).bind(3, v);
           ins_param.step();
           ins_param.reset();
         }
@@ -209,6 +211,7 @@ class SqliteStore : public ResultsStore {
       }
       exec("COMMIT");
     } catch (...) {
+      name_ids_.clear();  // ids given inside the rolled-back transaction are gone
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       throw;
     }
@@ -244,10 +247,10 @@ class SqliteStore : public ResultsStore {
     }
     if (q.passed_only) sql += " AND verdict = 'PASSED'";
     for (const auto& [k, v] : q.params) {
-      sql +=
-          " AND EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id AND p.name = ? AND "
-          "p.value = ?)";
-      binds.push_back(k);
+      const int64_t id = name_id(k, false);
+      if (id == 0) return {};  // no run ever had this parameter
+      sql += " AND EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id AND p.name_id = " +
+             std::to_string(id) + " AND p.value = ?)";
       binds.push_back(v);
     }
     sql += " ORDER BY end_time DESC, id DESC";
@@ -287,7 +290,9 @@ class SqliteStore : public ResultsStore {
       }
       out.push_back(std::move(r));
     }
-    Stmt params(db_, "SELECT name, value FROM params WHERE run_id = ? ORDER BY name");
+    Stmt params(db_,
+                "SELECT n.name, p.value FROM params p JOIN param_names n ON n.id = p.name_id "
+                "WHERE p.run_id = ? ORDER BY n.name");
     Stmt samples(db_, "SELECT metric, data FROM samples WHERE run_id = ?");
     for (StoredRun& r : out) {
       params.bind(1, r.id);
@@ -301,6 +306,20 @@ class SqliteStore : public ResultsStore {
   }
 
  private:
+  // The id of a parameter name (names are stored once); 0 when unknown and create is false.
+  int64_t name_id(const std::string& name, bool create) {
+    if (auto it = name_ids_.find(name); it != name_ids_.end()) return it->second;
+    if (create) {
+      Stmt ins(db_, "INSERT OR IGNORE INTO param_names(name) VALUES (?)");
+      ins.bind(1, name);
+      ins.step();
+    }
+    Stmt find(db_, "SELECT id FROM param_names WHERE name = ?");
+    find.bind(1, name);
+    if (!find.step()) return 0;
+    return name_ids_[name] = find.integer(0);
+  }
+
   void exec(const std::string& sql) {
     char* err = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
@@ -342,6 +361,7 @@ class SqliteStore : public ResultsStore {
 
   fs::path path_;
   sqlite3* db_ = nullptr;
+  std::map<std::string, int64_t> name_ids_;  // ids never change once given
 };
 
 }  // namespace

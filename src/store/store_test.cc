@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "store/compare.h"
+#include "store/indexer.h"
 #include "store/regression.h"
 #include "store/store.h"
 
@@ -90,8 +91,9 @@ TEST_F(StoreTest, MigratesAnOlderSchema) {
         "mbridge_commit TEXT, container_image TEXT, benchpilot_version TEXT, start_time TEXT, "
         "end_time TEXT, job_id TEXT, state TEXT, verdict TEXT, message TEXT, step_time REAL, "
         "tflops REAL, metrics TEXT);"
-        "CREATE TABLE params(run_id INTEGER NOT NULL, name TEXT NOT NULL, value TEXT, "
-        "PRIMARY KEY(run_id, name)) WITHOUT ROWID;"
+        "CREATE TABLE param_names(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+        "CREATE TABLE params(run_id INTEGER NOT NULL, name_id INTEGER NOT NULL, value TEXT, "
+        "PRIMARY KEY(run_id, name_id)) WITHOUT ROWID;"
         "INSERT INTO runs(campaign, results_dir, run_dir, verdict, metrics) VALUES "
         "('old', '/r', '/r/x', 'PASSED', '{\"step-time\": 3.5}');"
         "PRAGMA user_version = 1;";
@@ -208,6 +210,54 @@ TEST_F(StoreTest, BadReferenceFileNamesLineAndKey) {
     EXPECT_NE(what.find("bad.toml:3"), std::string::npos) << what;
     EXPECT_NE(what.find("reference[0].step_time"), std::string::npos) << what;
   }
+}
+
+TEST_F(StoreTest, IndexesACloudAIResultsFolderWithoutWritingIntoIt) {
+  // CloudAI's layout (reference/cloudai.md section 6): <root>/<case>/<iteration>/ with
+  // test-run.toml, slurm-job.toml and cloudai_megatron_bridge_launcher.log.
+  const fs::path root = dir_ / "cloudai" / "llama_2026-11-20_10-00-00";
+  const fs::path run = root / "llama8b" / "0";
+  fs::create_directories(run);
+  std::ofstream(run / "test-run.toml")
+      << "name = \"llama8b\"\nnnodes = 1\niterations = 1\ncurrent_iteration = 0\nstep = 0\n"
+         "[test_definition]\nname = \"mb\"\ntest_template_name = \"MegatronBridge\"\n"
+         "[test_definition.cmd_args]\nmodel_recipe_name = \"llama3_8b\"\ngpu_type = \"h100\"\n"
+         "num_gpus = 8\ncontainer_image = \"nvcr.io#nvidia/nemo:25.11\"\ntp = 2\n"
+         "hf_token = \"hf_plaintext_in_cloudai\"\n"
+         "[[test_definition.git_repos]]\nurl = "
+         "\"https://github.com/NVIDIA-NeMo/Megatron-Bridge.git\"\n"
+         "commit = \"abc123\"\n";
+  std::ofstream(run / "slurm-job.toml")
+      << "job_id = 4242\nstate = \"COMPLETED\"\nstart_time = \"2026-11-20T10:00:05\"\n"
+         "end_time = \"2026-11-20T10:20:00\"\n";
+  {
+    std::ofstream log(run / "cloudai_megatron_bridge_launcher.log");
+    for (int i = 1; i <= 12; ++i)
+      log << "Step Time : " << (i <= 2 ? 20.0 : 9.0 + 0.01 * i)
+          << "s GPU utilization: 400.0MODEL_TFLOP/s/GPU\n";
+  }
+  auto before = fs::last_write_time(run);
+  std::vector<StoredRun> runs = runs_from_results_folder(root, {"eos", ""});
+  ASSERT_EQ(runs.size(), 1u);
+  const StoredRun& r = runs[0];
+  EXPECT_EQ(r.campaign, "llama_2026-11-20_10-00-00");
+  EXPECT_EQ(r.case_id, "llama8b");
+  EXPECT_EQ(r.workload, "MegatronBridge");
+  EXPECT_EQ(r.model, "llama3_8b");
+  EXPECT_EQ(r.system, "eos");
+  EXPECT_EQ(r.num_gpus, 8);
+  EXPECT_EQ(r.mbridge_commit, "abc123");
+  EXPECT_EQ(r.container_image, "nvcr.io#nvidia/nemo:25.11");
+  EXPECT_EQ(r.job_id, "4242");
+  EXPECT_EQ(r.state, "COMPLETED");
+  EXPECT_EQ(r.verdict, "PASSED");
+  EXPECT_EQ(r.end_time, "2026-11-20T10:20:00");
+  EXPECT_EQ(r.samples.at("step-time").size(), 10u);  // CloudAI's last 10 steps
+  EXPECT_NEAR(r.metrics.at("step-time"), 9.075, 1e-9);
+  for (const auto& [k, v] : r.params) EXPECT_NE(v, "hf_plaintext_in_cloudai") << k;
+  EXPECT_FALSE(fs::exists(run / "report.txt"));  // the folder is only read
+  EXPECT_EQ(fs::last_write_time(run), before);
+  EXPECT_EQ(find_results_folders(dir_ / "cloudai"), std::vector<fs::path>{root});
 }
 
 }  // namespace
