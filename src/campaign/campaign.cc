@@ -141,10 +141,7 @@ std::vector<std::vector<int>> Campaign::previous_batches(const std::string& case
                                                          int iteration) const {
   auto it = previous_.batches.find({case_id, iteration});
   if (it == previous_.batches.end()) return {};
-  std::vector<std::vector<int>> out;
-  for (const auto& b : it->second)
-    if (!b.empty()) out.push_back(b);
-  return out;
+  return it->second;
 }
 
 void Campaign::set_aside(const fs::path& run_dir, const PointKey& k) const {

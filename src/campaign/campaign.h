@@ -58,7 +58,8 @@ class Campaign {
   // submission) to <root>/.superseded/<case>/<iteration>/<step>-<n>, so a rerun starts clean and
   // reports never mix two attempts. Nothing happens when the dir is absent or empty.
   void set_aside(const std::filesystem::path& run_dir, const PointKey& k) const;
-  // Finished batches of an earlier session for (case, iteration), in delivery order.
+  // Finished batches of an earlier session for (case, iteration), indexed by batch number - 1
+  // (a batch may be empty when the session died while writing it).
   std::vector<std::vector<int>> previous_batches(const std::string& case_id, int iteration) const;
   // Points an earlier session started but did not see finish.
   size_t unfinished_previous() const;

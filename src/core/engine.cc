@@ -4,14 +4,13 @@
 #include <chrono>
 #include <csignal>
 #include <ctime>
-#include <deque>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <set>
 #include <thread>
 
-#include "campaign/campaign.h"
+#include "campaign/resume.h"
 #include "config/toml_reader.h"
 #include "core/executor.h"
 #include "core/workload.h"
@@ -81,11 +80,13 @@ class Engine {
   Job submit(const TestRun& run, const fs::path& dir, const RunSpec& spec,
              const std::string& comment = {});
   // Run mode: prepares and submits a point, or (resume) takes up what an earlier session did
-  // with it: its record when it finished, its job when it was submitted.
+  // with it (campaign/resume.h).
   std::unique_ptr<Active> start_job(const TestRun& run, const fs::path& dir, int iteration,
                                     int step);
   // Journals a finished point (batch: the wait round that delivered it, for replay).
-  void journal_finished(const Active& a, const RunRecord& rec, int batch);
+  void journal_finished(const Active& a, const RunRecord& rec, int batch) {
+    if (campaign_ && !a.restored) campaign_->journal().finished(a.key(), batch, rec, root());
+  }
   Campaign* campaign() const { return campaign_.get(); }
   // One monitoring round; moves finished jobs out of `active` into `finished`.
   void poll_round(std::vector<std::unique_ptr<Active>>& active,
@@ -120,15 +121,13 @@ class Engine {
 class EnginePointRunner : public PointRunner {
  public:
   EnginePointRunner(Engine& engine, const TestRun& base, int iteration, int max_in_flight)
-      : engine_(engine), base_(base), iteration_(iteration), max_in_flight_(max_in_flight) {
+      : engine_(engine),
+        base_(base),
+        iteration_(iteration),
+        max_in_flight_(max_in_flight),
+        replay_(engine.campaign(), base.id, iteration) {
     case_dir_ = engine.root() / base.id / std::to_string(iteration);
     fs::create_directories(case_dir_);
-    if (Campaign* c = engine.campaign()) {
-      std::vector<std::vector<int>> batches = c->previous_batches(base.id, iteration);
-      batch_ = static_cast<int>(batches.size());
-      for (auto& b : batches)
-        if (!b.empty()) replay_.push_back(std::move(b));
-    }
   }
   ~EnginePointRunner() override { engine_.cancel_all(active_); }
 
@@ -137,7 +136,7 @@ class EnginePointRunner : public PointRunner {
     fs::path dir = case_dir_ / std::to_string(step);
     auto params = swept_params(point);
     if (engine_.dry_run()) {
-      RunSpec spec = engine_.prepare(point, dir, iteration_, step);
+      engine_.prepare(point, dir, iteration_, step);
       RunRecord rec = engine_.dry_record(point, dir, iteration_, step, params);
       PointResult r;
       r.step = step;
@@ -151,7 +150,7 @@ class EnginePointRunner : public PointRunner {
     std::unique_ptr<Active> a = engine_.start_job(point, dir, iteration_, step);
     a->params = std::move(params);
     if (a->restored)
-      restored_[step] = std::move(*a->restored);
+      replay_.add(step, std::move(*a->restored));
     else
       active_.push_back(std::move(a));
   }
@@ -159,7 +158,11 @@ class EnginePointRunner : public PointRunner {
   std::vector<PointResult> wait_any() override {
     std::vector<PointResult> out;
     std::swap(out, done_);
-    if (out.empty() && !restored_.empty()) replay_batch(out);
+    if (out.empty() && replay_.pending())
+      for (RunRecord& rec : replay_.next_batch(base_.id)) {
+        out.push_back(point_result(rec));
+        engine_.records().push_back(std::move(rec));
+      }
     while (out.empty() && !active_.empty()) {
       if (engine_stop_requested()) {
         engine_.cancel_all(active_);
@@ -167,24 +170,18 @@ class EnginePointRunner : public PointRunner {
       }
       std::vector<std::unique_ptr<Active>> finished;
       engine_.poll_round(active_, finished);
-      if (!finished.empty()) ++batch_;
+      const int batch = finished.empty() ? 0 : replay_.next_batch_number();
       for (auto& a : finished) {
         RunRecord rec = engine_.finish(*a);
-        engine_.journal_finished(*a, rec, batch_);
-        PointResult r;
-        r.step = a->step;
-        r.ok = rec.passed;
-        r.message = rec.message;
-        r.metrics = rec.metrics;
-        r.run_dir = rec.run_dir;
-        out.push_back(std::move(r));
+        engine_.journal_finished(*a, rec, batch);
+        out.push_back(point_result(rec));
         engine_.records().push_back(std::move(rec));
       }
     }
     return out;
   }
 
-  int in_flight() const override { return static_cast<int>(active_.size() + restored_.size()); }
+  int in_flight() const override { return static_cast<int>(active_.size() + replay_.pending()); }
   int max_in_flight() const override {
     if (const Value* v = base_.test.agent_config.find("max_in_flight"); v && v->is_int())
       return std::max<int>(1, static_cast<int>(v->as_int()));
@@ -216,34 +213,14 @@ class EnginePointRunner : public PointRunner {
     return out;
   }
 
-  // Resume: hands the driver the next batch an earlier session delivered, so a replayed agent
-  // sees the same results in the same order and proposes the same points.
-  void replay_batch(std::vector<PointResult>& out) {
-    std::vector<int> steps;
-    if (!replay_.empty() && std::all_of(replay_.front().begin(), replay_.front().end(),
-                                        [&](int s) { return restored_.count(s) > 0; })) {
-      steps = std::move(replay_.front());
-      replay_.pop_front();
-    } else {
-      if (!replay_.empty())
-        log::warn(base_.id +
-                  ": the sweep did not replay as journaled; handing over the "
-                  "remaining finished points at once");
-      replay_.clear();
-      for (auto& [s, rec] : restored_) steps.push_back(s);
-    }
-    for (int s : steps) {
-      RunRecord rec = std::move(restored_.at(s));
-      restored_.erase(s);
-      PointResult r;
-      r.step = s;
-      r.ok = rec.passed;
-      r.message = rec.message;
-      r.metrics = rec.metrics;
-      r.run_dir = rec.run_dir;
-      out.push_back(std::move(r));
-      engine_.records().push_back(std::move(rec));
-    }
+  static PointResult point_result(const RunRecord& rec) {
+    PointResult r;
+    r.step = rec.step;
+    r.ok = rec.passed;
+    r.message = rec.message;
+    r.metrics = rec.metrics;
+    r.run_dir = rec.run_dir;
+    return r;
   }
 
   Engine& engine_;
@@ -254,9 +231,7 @@ class EnginePointRunner : public PointRunner {
   fs::path case_dir_;
   std::vector<std::unique_ptr<Active>> active_;
   std::vector<PointResult> done_;
-  std::map<int, RunRecord> restored_;  // finished in an earlier session, not yet handed over
-  std::deque<std::vector<int>> replay_;
-  int batch_ = 0;  // wait rounds that delivered points (journaled with each point)
+  Replay replay_;  // resume: finished points of an earlier session, handed back in order
 };
 
 const std::vector<std::string>& Engine::resolved_nodes(const TestRun& run) {
@@ -310,66 +285,26 @@ std::unique_ptr<Active> Engine::start_job(const TestRun& run, const fs::path& di
   a->run = run;
   a->iteration = iteration;
   a->step = step;
-  const PointKey key = a->key();
-  if (!campaign_) {
-    a->job = submit(run, dir, prepare(run, dir, iteration, step));
-    return a;
-  }
-  if (const PointState* prev = campaign_->previous(key)) {
-    if (prev->stage == PointStage::kFinished && prev->record) {
-      a->restored = *prev->record;
-      a->job.id = prev->record->job_id;
-      a->job.state = JobState::kCompleted;  // terminal: handed over without a scheduler call
-      a->job.run_dir = prev->record->run_dir;
+  if (campaign_) {
+    TakenUp earlier = take_up_point(*campaign_, *executor_, a->key(), run.id, fs::absolute(dir));
+    if (earlier.record) {  // handed over as finished, without a scheduler call
+      a->restored = std::move(earlier.record);
+      a->job.state = JobState::kCompleted;
       return a;
     }
-    std::string id = prev->job_id;
-    if (id.empty() && prev->stage != PointStage::kPlanned) {
-      // Died between submitting and learning the id: Slurm knows the job by our comment or
-      // by its run directory.
-      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-      for (;;) {
-        if (auto found = executor_->find_lost_job(prev->comment, fs::absolute(dir))) {
-          id = *found;
-          log::info(key.str() + ": found job " + id + " in Slurm (its id was never recorded)");
-          campaign_->journal().submitted(key, id, prev->submitter_pid, prev->submitter_start);
-          break;
-        }
-        // A wrapper of the earlier session that still runs may not have submitted yet.
-        if (!process_alive(prev->submitter_pid, prev->submitter_start) ||
-            std::chrono::steady_clock::now() > deadline || engine_stop_requested())
-          break;
-        std::this_thread::sleep_for(std::chrono::seconds(1));
-      }
-    }
-    if (!id.empty()) {
-      JobRequest req;
-      req.name = run.id;
-      req.run_dir = fs::absolute(dir);
-      req.comment = prev->comment;
-      a->job = executor_->attach(req, prev->self_submitting, id, prev->submitter_pid,
-                                 prev->submitter_start);
-      log::info("re-attached " + key.str() + " to job " + id);
+    if (earlier.job) {
+      a->job = *earlier.job;
       quiet_rounds_ = 0;
       return a;
     }
-    log::info(key.str() + ": no job of the earlier session was found; submitting it now");
+    before_prepare(*campaign_, a->key(), dir);
   }
-  if (campaign_->started_before(key)) campaign_->set_aside(dir, key);
-  campaign_->journal().planned(key);
   RunSpec spec = prepare(run, dir, iteration, step);
-  const std::string comment = campaign_->comment(key);
-  campaign_->journal().submitting(key, comment, spec.self_submitting);
+  const std::string comment =
+      campaign_ ? before_submit(*campaign_, a->key(), spec.self_submitting) : std::string();
   a->job = submit(run, dir, spec, comment);
-  if (!a->job.id.empty() || executor_->submitter_pid(a->job) > 0) {
-    int pid = executor_->submitter_pid(a->job);
-    campaign_->journal().submitted(key, a->job.id, pid, process_start_time(pid));
-  }
+  if (campaign_) after_submit(*campaign_, *executor_, a->key(), a->job);
   return a;
-}
-
-void Engine::journal_finished(const Active& a, const RunRecord& rec, int batch) {
-  if (campaign_ && !a.restored) campaign_->journal().finished(a.key(), batch, rec, root());
 }
 
 void Engine::poll_round(std::vector<std::unique_ptr<Active>>& active,
@@ -395,10 +330,8 @@ void Engine::poll_round(std::vector<std::unique_ptr<Active>>& active,
     bool changed = false;
     for (size_t i = 0; i < jobs.size(); ++i) {
       changed |= jobs[i]->state != before[i];
-      if (campaign_ && !had_id[i] && !jobs[i]->id.empty()) {  // a wrapper printed its job id
-        int pid = executor_->submitter_pid(*jobs[i]);
-        campaign_->journal().submitted(active[i]->key(), jobs[i]->id, pid, process_start_time(pid));
-      }
+      if (campaign_ && !had_id[i] && !jobs[i]->id.empty())  // a wrapper printed its job id
+        job_id_learned(*campaign_, *executor_, active[i]->key(), *jobs[i]);
     }
     quiet_rounds_ = changed ? 0 : quiet_rounds_ + 1;
   }

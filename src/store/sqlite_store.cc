@@ -36,11 +36,13 @@ CREATE TABLE params(run_id INTEGER NOT NULL, name_id INTEGER NOT NULL, value TEX
   PRIMARY KEY(run_id, name_id)) WITHOUT ROWID;
 CREATE INDEX params_by_value ON params(name_id, value);
 )sql",
-    // 2: per-step metric samples (packed little-endian doubles), for rank tests.
+    // 2: per-step metric samples (packed little-endian doubles), for rank tests; indexes for
+    // time windows with a model or system filter.
     R"sql(
 CREATE TABLE samples(run_id INTEGER NOT NULL, metric TEXT NOT NULL, data BLOB,
   PRIMARY KEY(run_id, metric)) WITHOUT ROWID;
 CREATE INDEX runs_by_system ON runs(system, end_time);
+CREATE INDEX runs_by_model_end ON runs(model, end_time);
 )sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
