@@ -22,6 +22,7 @@ namespace fs = std::filesystem;
 class StandInScheduler : public Executor {
  public:
   int detach_after = -1;
+  int stop_after = -1;                     // like Ctrl-C: the engine cancels what runs
   std::vector<std::string> submitted;      // run dirs, in order
   std::vector<std::string> attached;       // job ids
   std::map<std::string, int>* polls_left;  // shared between sessions: the "cluster"
@@ -36,6 +37,7 @@ class StandInScheduler : public Executor {
     (*polls_left)[j.id] = 2;
     submitted.push_back(req.run_dir.string());
     if (static_cast<int>(submitted.size()) == detach_after) request_engine_detach();
+    if (static_cast<int>(submitted.size()) == stop_after) request_engine_stop();
     return j;
   }
   Job attach(const JobRequest& req, bool, const std::string& id, int, unsigned long long) override {
@@ -173,6 +175,60 @@ TEST_F(ResumeTest, ChangedPointsAreRefusedAndASecondProcessIsLockedOut) {
   }
   EXPECT_EQ(latest_unfinished_campaign(dir_ / "results", "sc"), cut.results_root);
   EXPECT_NO_THROW(Campaign::reopen(cut.results_root, s));
+}
+
+TEST_F(ResumeTest, CancelledPointsRunAgainFromACleanDirectory) {
+  Scenario s = sweep("grid_search");
+  std::map<std::string, int> cluster;
+  options_.timestamp = "T";
+  StandInScheduler first(&cluster);
+  first.stop_after = 2;  // Ctrl-C: both running points are cancelled
+  EngineResult cut = run_scenario(system_, s, options_, &first);
+  ASSERT_TRUE(cut.interrupted);
+  ASSERT_FALSE(cut.detached);
+  cut.campaign.reset();
+  clear_engine_stop();
+  EngineOptions again = options_;
+  again.resume_root = cut.results_root;
+  StandInScheduler second(&cluster);
+  EngineResult resumed = run_scenario(system_, s, again, &second);
+  EXPECT_EQ(resumed.exit_code, 0);
+  EXPECT_EQ(resumed.records.size(), 5u);
+  for (const RunRecord& r : resumed.records) EXPECT_EQ(r.state, "COMPLETED") << r.step;
+  EXPECT_TRUE(second.attached.empty());
+  EXPECT_EQ(second.submitted.size(), 5u);  // the two cancelled ones again, then the rest
+  EXPECT_TRUE(fs::is_directory(cut.results_root / ".superseded" / "sw" / "0" / "1-1"));
+  EXPECT_TRUE(fs::is_directory(cut.results_root / ".superseded" / "sw" / "0" / "2-1"));
+}
+
+TEST_F(ResumeTest, PlainCaseIterationsResume) {
+  TestRun r;
+  r.id = "plain";
+  r.iterations = 3;
+  r.test.name = "sleep";
+  r.test.test_template_name = "Sleep";
+  r.test.cmd_args = read_toml_string("seconds = 1", "t.toml");
+  Scenario s;
+  s.name = "sc";
+  s.runs = {r};
+  std::map<std::string, int> cluster;
+  options_.timestamp = "P";
+  StandInScheduler first(&cluster);
+  first.detach_after = 2;  // iteration 0 done, iteration 1 submitted
+  EngineResult cut = run_scenario(system_, s, options_, &first);
+  ASSERT_TRUE(cut.detached);
+  ASSERT_EQ(cut.records.size(), 1u);
+  cut.campaign.reset();
+  clear_engine_stop();
+  EngineOptions again = options_;
+  again.resume_root = cut.results_root;
+  StandInScheduler second(&cluster);
+  EngineResult resumed = run_scenario(system_, s, again, &second);
+  EXPECT_EQ(resumed.exit_code, 0);
+  ASSERT_EQ(resumed.records.size(), 3u);
+  EXPECT_EQ(second.attached, std::vector<std::string>{"5001"});  // iteration 1's job
+  ASSERT_EQ(second.submitted.size(), 1u);                        // iteration 2 only
+  EXPECT_NE(second.submitted[0].find("plain/2"), std::string::npos);
 }
 
 }  // namespace
