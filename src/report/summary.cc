@@ -147,6 +147,10 @@ std::vector<RunRecord> collect_results(const fs::path& root) {
   for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
        ++it) {
     if (!it->is_directory()) continue;
+    if (it->path().filename().string().rfind('.', 0) == 0) {  // .superseded/: replaced attempts
+      it.disable_recursion_pending();
+      continue;
+    }
     const fs::path dir = it->path();
     const Workload* w = nullptr;
     RunRecord rec;
