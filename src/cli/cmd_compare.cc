@@ -22,7 +22,13 @@ std::vector<StoredRun> load_side(const std::string& what, const StoreLocation& w
   HistoryQuery q;
   q.campaign = what;
   q.limit = 0;
-  std::vector<StoredRun> runs = open_sqlite_store(resolve_store_path(where))->query(q);
+  const fs::path store = resolve_store_path(where);
+  if (!fs::exists(store))
+    throw std::runtime_error("'" + what +
+                             "' is not a results folder, and there is no results "
+                             "store at " +
+                             store.string() + " to look it up as a campaign");
+  std::vector<StoredRun> runs = open_sqlite_store(store)->query(q);
   if (runs.empty())
     throw std::runtime_error("'" + what +
                              "' is neither a results folder nor a campaign in the results store");

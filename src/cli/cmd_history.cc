@@ -1,6 +1,7 @@
 // benchpilot history: the runs in the results store, newest first, filtered by model, system,
 // workload, campaign, parameters and time; as a table, JSON or CSV.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -39,7 +40,14 @@ std::string label(const StoredRun& r) {
 }  // namespace
 
 int cmd_history(const HistoryOptions& o) {
-  auto store = open_sqlite_store(resolve_store_path(o.where));
+  const std::filesystem::path path = resolve_store_path(o.where);
+  if (!std::filesystem::exists(path)) {
+    log::error("no results store at " + path.string() +
+               " (runs are recorded there by `benchpilot run`; `benchpilot index DIR...` builds "
+               "it from results folders)");
+    return 1;
+  }
+  auto store = open_sqlite_store(path);
   HistoryQuery q;
   q.model = o.model;
   q.system = o.system;

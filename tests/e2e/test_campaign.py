@@ -294,5 +294,81 @@ class StoreCompareAndRegressions(unittest.TestCase):
         self.assertEqual(len(csv_out.stdout.strip().splitlines()), 7)
 
 
+def cloudai_folder(root, step_time, image, end):
+    """A results folder laid out as CloudAI writes it (reference/cloudai.md section 6): one
+    Megatron-Bridge run with test-run.toml, slurm-job.toml and the launcher log."""
+    run = pathlib.Path(root) / "llama8b" / "0"
+    run.mkdir(parents=True)
+    (run / "test-run.toml").write_text(f"""name = "llama8b"
+nnodes = 1
+iterations = 1
+current_iteration = 0
+step = 0
+[test_definition]
+name = "mb"
+test_template_name = "MegatronBridge"
+[test_definition.cmd_args]
+model_recipe_name = "llama3_8b"
+gpu_type = "h100"
+num_gpus = 8
+tp = 2
+container_image = "{image}"
+""")
+    (run / "slurm-job.toml").write_text(f'job_id = 7\nstate = "COMPLETED"\nend_time = "{end}"\n')
+    jitter = [0.004, -0.002, 0.001, -0.004, 0.003, 0.0, -0.001, 0.002, -0.003, 0.001]
+    (run / "cloudai_megatron_bridge_launcher.log").write_text("".join(
+        f"Step Time : {step_time * (1 + j):.4f}s GPU utilization: 400.0MODEL_TFLOP/s/GPU\n"
+        for j in jitter))
+    return pathlib.Path(root)
+
+
+class StoreCommandsOnFolders(unittest.TestCase):
+    """index, history and compare on CloudAI results folders; no cluster needed."""
+
+    def bp(self, *args):
+        return subprocess.run([BINARY, "--log-file", "", *map(str, args)], capture_output=True,
+                              text=True, timeout=60)
+
+    def test_compare_and_index_cloudai_folders(self):
+        tmp = tempdir(self)
+        old = cloudai_folder(tmp / "cloudai" / "old_2026-11-20_10-00-00", 9.0, "nemo:25.11",
+                             "2026-11-20T10:20:00")
+        new = cloudai_folder(tmp / "cloudai" / "new_2026-11-21_10-00-00", 9.45, "nemo:26.02",
+                             "2026-11-21T10:20:00")
+        same = cloudai_folder(tmp / "cloudai" / "again_2026-11-22_10-00-00", 9.0, "nemo:26.02",
+                              "2026-11-22T10:20:00")
+        flagged = self.bp("compare", old, new, "--fail-on-regression")
+        self.assertEqual(flagged.returncode, 1, flagged.stdout + flagged.stderr)
+        self.assertIn("slower", flagged.stdout)
+        self.assertIn("+5.0%", flagged.stdout)
+        self.assertIn("regression: llama3_8b: step time +5.0%", flagged.stderr)
+        quiet = self.bp("compare", old, same, "--fail-on-regression")
+        self.assertEqual(quiet.returncode, 0, quiet.stdout + quiet.stderr)
+        self.assertIn("no change", quiet.stdout)
+        # A smaller minimum effect does not turn identical samples into a change.
+        self.assertIn("no change", self.bp("compare", old, same, "--min-effect", "0").stdout)
+
+        store = tmp / "bp.db"
+        missing = self.bp("history", "--store", store)
+        self.assertEqual(missing.returncode, 1)
+        self.assertIn("benchpilot index", missing.stderr)
+        idx = self.bp("index", "--store", store, "--system", "eos", tmp / "cloudai")
+        self.assertEqual(idx.returncode, 0, idx.stderr)
+        self.assertIn("Indexed 3 run(s) from 3 results folder(s)", idx.stdout)
+        hist = json.loads(self.bp("history", "--store", store, "--system", "eos", "--json").stdout)
+        self.assertEqual([r["container_image"] for r in hist],
+                         ["nemo:26.02", "nemo:26.02", "nemo:25.11"])
+        self.assertTrue(all(len(r["samples"]["step-time"]) == 10 for r in hist))
+        # Stored campaigns compare like folders.
+        by_id = self.bp("compare", "--store", store, "old_2026-11-20_10-00-00",
+                        "new_2026-11-21_10-00-00", "--json")
+        self.assertEqual(by_id.returncode, 0, by_id.stderr)
+        self.assertEqual([c["verdict"] for c in json.loads(by_id.stdout)["configurations"]],
+                         ["slower"])
+        unknown = self.bp("compare", "--store", store, "nope", old)
+        self.assertEqual(unknown.returncode, 1)
+        self.assertIn("'nope' is neither a results folder nor a campaign", unknown.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
