@@ -101,12 +101,21 @@ int cli_main(int argc, char** argv) {
   auto* resume = app.add_subcommand(
       "resume", "Continue a campaign after benchpilot stopped (kill -9, lost session, reboot)");
   std::string resume_dir;
-  bool resume_cached = false;
+  CommonOptions resume_opts;
   resume->add_option("results_dir", resume_dir, "The campaign's results folder")
       ->required()
       ->check(CLI::ExistingDirectory);
-  resume->add_flag("--enable-cache-without-check", resume_cached,
+  resume->add_flag("--enable-cache-without-check", resume_opts.enable_cache_without_check,
                    "Assume installables are present without checking");
+  resume->add_option("--store", resume_opts.store, "Results store (as for run)");
+  resume->add_flag("--fail-on-regression", resume_opts.fail_on_regression,
+                   "As for run: exit 1 when a run regressed");
+  resume->add_option("--reference", resume_opts.reference, "TOML file of expected step times")
+      ->check(CLI::ExistingFile);
+  resume
+      ->add_option("--min-effect", resume_opts.min_effect,
+                   "Smallest relative step-time change that counts (default 0.02)")
+      ->check(CLI::Range(0.0, 1.0));
   auto add_store = [](CLI::App* cmd, StoreLocation& w) {
     cmd->add_option("--store", w.store,
                     "Results store (default: $BENCHPILOT_STORE, else <output_path>/benchpilot.db "
@@ -190,7 +199,7 @@ int cli_main(int argc, char** argv) {
       if (run->count("--resume") && run_opts.resume_dir.empty()) run_opts.resume_latest = true;
       return resolve_system_config(run_opts) ? cmd_run(run_opts, false) : 2;
     }
-    if (*resume) return cmd_resume(resume_dir, resume_cached);
+    if (*resume) return cmd_resume(resume_dir, resume_opts);
     if (*index) return cmd_index(index_where, index_dirs, index_system);
     if (*history) {
       hist.format = hist_json ? "json" : hist_csv ? "csv" : "table";

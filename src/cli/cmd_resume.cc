@@ -11,7 +11,7 @@ namespace bp {
 
 namespace fs = std::filesystem;
 
-int cmd_resume(const std::string& results_dir, bool enable_cache_without_check) {
+int cmd_resume(const std::string& results_dir, const CommonOptions& extra) {
   const fs::path root = fs::absolute(results_dir);
   JournalContents journal = read_journal(root / kJournalFile);
   if (!journal.header) {
@@ -29,13 +29,12 @@ int cmd_resume(const std::string& results_dir, bool enable_cache_without_check) 
     auto it = in.find(key);
     return it == in.end() ? std::string() : it->second;
   };
-  CommonOptions opts;
+  CommonOptions opts = extra;
   opts.system_config = input("system_config");
   opts.tests_dir = input("tests_dir");
   opts.test_scenario = input("test_scenario");
   opts.output_dir = input("output_dir");
   opts.hook_dir = input("hook_dir");
-  opts.enable_cache_without_check = enable_cache_without_check;
   opts.resume_dir = root.string();
   for (const std::string& f : {opts.system_config, opts.test_scenario})
     if (f.empty() || !fs::exists(f)) {

@@ -63,8 +63,9 @@ int cmd_history(const HistoryOptions& opts);
 int cmd_compare(const CompareOptionsCli& opts);
 // The store path for `where`; throws std::runtime_error when none can be determined.
 std::filesystem::path resolve_store_path(const StoreLocation& where);
-// benchpilot resume DIR: continues the campaign in DIR with the inputs its journal names.
-int cmd_resume(const std::string& results_dir, bool enable_cache_without_check);
+// benchpilot resume DIR: continues the campaign in DIR with the inputs its journal names;
+// `extra` carries the flags given to resume itself (store, regression gate, install check).
+int cmd_resume(const std::string& results_dir, const CommonOptions& extra);
 int cmd_install(const CommonOptions& opts, bool uninstall);
 int cmd_generate_report(const CommonOptions& opts, const std::string& result_dir);
 int cmd_verify_configs(const std::string& dir, const std::string& tests_dir);

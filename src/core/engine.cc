@@ -320,17 +320,18 @@ void Engine::poll_round(std::vector<std::unique_ptr<Active>>& active,
     if (engine_stop_requested()) return;
     std::vector<Job*> jobs;
     std::vector<JobState> before;
-    std::vector<bool> had_id;
+    std::vector<std::string> ids;
     for (auto& a : active) {
       jobs.push_back(&a->job);
       before.push_back(a->job.state);
-      had_id.push_back(!a->job.id.empty());
+      ids.push_back(a->job.id);
     }
     executor_->poll(jobs);
     bool changed = false;
     for (size_t i = 0; i < jobs.size(); ++i) {
       changed |= jobs[i]->state != before[i];
-      if (campaign_ && !had_id[i] && !jobs[i]->id.empty())  // a wrapper printed its job id
+      // A wrapper printed its job id (or a launcher's retry a new one).
+      if (campaign_ && jobs[i]->id != ids[i] && !jobs[i]->id.empty())
         job_id_learned(*campaign_, *executor_, active[i]->key(), *jobs[i]);
     }
     quiet_rounds_ = changed ? 0 : quiet_rounds_ + 1;
