@@ -51,3 +51,10 @@ add_test(NAME emulator_unit
 set_tests_properties(emulator_unit PROPERTIES
                      ENVIRONMENT "SLURM_CONF=${BP_TEST_SLURM_CONF}"
                      FIXTURES_REQUIRED slurm TIMEOUT 600)
+
+add_test(NAME e2e_campaign
+         COMMAND ${Python3_EXECUTABLE} -m unittest -v test_campaign
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/e2e)
+set_tests_properties(e2e_campaign PROPERTIES
+                     ENVIRONMENT "${BP_E2E_ENV};BENCHPILOT_TEST_SLURM_CONF=${BP_TEST_SLURM_CONF}"
+                     FIXTURES_REQUIRED slurm TIMEOUT 900)

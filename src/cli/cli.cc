@@ -30,6 +30,21 @@ void add_common(CLI::App* cmd, CommonOptions& o, bool with_run_flags,
                     "Where the results folder is created (default: the system's output_path)");
     cmd->add_flag("--enable-cache-without-check", o.enable_cache_without_check,
                   "Assume installables are present without checking");
+    cmd->add_option("--resume", o.resume_dir,
+                    "Continue a campaign instead of starting a new one: the given results folder, "
+                    "or (no value) the newest unfinished one of this scenario")
+        ->expected(0, 1);
+    cmd->add_option("--store", o.store,
+                    "Results store (SQLite) to record finished runs in (default: "
+                    "<output_path>/benchpilot.db)");
+    cmd->add_flag("--fail-on-regression", o.fail_on_regression,
+                  "Exit 1 when a run is slower than its reference (--reference) or, without "
+                  "one, than the last passing run of its configuration on this system");
+    cmd->add_option("--reference", o.reference, "TOML file of expected step times")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--min-effect", o.min_effect,
+                    "Smallest relative step-time change that counts (default 0.02 = 2%)")
+        ->check(CLI::Range(0.0, 1.0));
     cmd->add_flag("--single-sbatch", o.single_sbatch,
                   "CloudAI's single-sbatch mode (not supported: Megatron-Bridge submits its own "
                   "jobs)");
@@ -90,6 +105,74 @@ int cli_main(int argc, char** argv) {
   report->add_option("--result-dir", result_dir, "Results folder (benchpilot's or CloudAI's)")
       ->required()
       ->check(CLI::ExistingDirectory);
+  auto* resume = app.add_subcommand(
+      "resume", "Continue a campaign after benchpilot stopped (kill -9, lost session, reboot)");
+  std::string resume_dir;
+  CommonOptions resume_opts;
+  resume->add_option("results_dir", resume_dir, "The campaign's results folder")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  resume->add_flag("--enable-cache-without-check", resume_opts.enable_cache_without_check,
+                   "Assume installables are present without checking");
+  resume->add_option("--store", resume_opts.store, "Results store (as for run)");
+  resume->add_flag("--fail-on-regression", resume_opts.fail_on_regression,
+                   "As for run: exit 1 when a run regressed");
+  resume->add_option("--reference", resume_opts.reference, "TOML file of expected step times")
+      ->check(CLI::ExistingFile);
+  resume
+      ->add_option("--min-effect", resume_opts.min_effect,
+                   "Smallest relative step-time change that counts (default 0.02)")
+      ->check(CLI::Range(0.0, 1.0));
+  auto add_store = [](CLI::App* cmd, StoreLocation& w) {
+    cmd->add_option("--store", w.store,
+                    "Results store (default: $BENCHPILOT_STORE, else <output_path>/benchpilot.db "
+                    "of --system-config)");
+    cmd->add_option("--system-config", w.system_config, "System TOML (for its output_path)")
+        ->check(CLI::ExistingFile);
+  };
+  auto* index = app.add_subcommand(
+      "index", "Rebuild the results store from results folders (benchpilot's and CloudAI's)");
+  StoreLocation index_where;
+  std::vector<std::string> index_dirs;
+  std::string index_system;
+  add_store(index, index_where);
+  index->add_option("dirs", index_dirs, "Results folders, or folders holding them")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  index->add_option("--system", index_system,
+                    "System name for folders that do not record one (CloudAI's)");
+  auto* history = app.add_subcommand("history", "Runs in the results store, newest first");
+  HistoryOptions hist;
+  add_store(history, hist.where);
+  history->add_option("--model", hist.model, "Model recipe (e.g. llama3_8b)");
+  history->add_option("--system", hist.system, "System name");
+  history->add_option("--workload", hist.workload, "Workload (test_template_name)");
+  history->add_option("--campaign", hist.campaign, "Campaign id or results folder");
+  history->add_option("--param", hist.params, "NAME=VALUE (repeatable; tp=2 means cmd_args.tp)");
+  history->add_option("--since", hist.since, "Runs that ended at or after (ISO date/time)");
+  history->add_option("--until", hist.until, "Runs that ended before (ISO date/time)");
+  history->add_flag("--passed", hist.passed_only, "Only passing runs");
+  history->add_option("--limit", hist.limit, "At most this many runs (0: all)")
+      ->capture_default_str();
+  bool hist_json = false, hist_csv = false;
+  history->add_flag("--json", hist_json, "JSON output (with metric samples)");
+  history->add_flag("--csv", hist_csv, "CSV output");
+  auto* compare = app.add_subcommand(
+      "compare", "Compare two results folders or stored campaigns, configuration by configuration");
+  CompareOptionsCli cmp;
+  add_store(compare, cmp.where);
+  compare->add_option("a", cmp.a, "Baseline: results folder or campaign id")->required();
+  compare->add_option("b", cmp.b, "Candidate: results folder or campaign id")->required();
+  compare
+      ->add_option("--min-effect", cmp.min_effect, "Smallest relative step-time change that counts")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  compare->add_option("--alpha", cmp.alpha, "Significance level of the rank test")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  compare->add_flag("--json", cmp.json, "JSON output");
+  compare->add_flag("--fail-on-regression", cmp.fail_on_regression,
+                    "Exit 1 when a configuration of B is slower than in A");
   auto* verify = app.add_subcommand("verify-configs", "Check every TOML file under a folder");
   std::string verify_dir, verify_tests;
   verify->add_option("configs_dir", verify_dir, "Folder to check (recursively)")
@@ -122,7 +205,17 @@ int cli_main(int argc, char** argv) {
   log::init(level, log_file);
 
   try {
-    if (*run) return resolve_system_config(run_opts) ? cmd_run(run_opts, false) : 2;
+    if (*run) {
+      if (run->count("--resume") && run_opts.resume_dir.empty()) run_opts.resume_latest = true;
+      return resolve_system_config(run_opts) ? cmd_run(run_opts, false) : 2;
+    }
+    if (*resume) return cmd_resume(resume_dir, resume_opts);
+    if (*index) return cmd_index(index_where, index_dirs, index_system);
+    if (*history) {
+      hist.format = hist_json ? "json" : hist_csv ? "csv" : "table";
+      return cmd_history(hist);
+    }
+    if (*compare) return cmd_compare(cmp);
     if (*dry) return resolve_system_config(dry_opts) ? cmd_run(dry_opts, true) : 2;
     if (*plan) return resolve_system_config(plan_opts) ? cmd_plan(plan_opts) : 2;  // PLAN
     if (*inst) return resolve_system_config(inst_opts) ? cmd_install(inst_opts, false) : 2;

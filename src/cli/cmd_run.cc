@@ -2,6 +2,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "campaign/campaign.h"
 #include "cli/commands.h"
 #include "cli/load.h"
 #include "cli/progress.h"
@@ -10,6 +11,9 @@
 #include "core/install.h"
 #include "core/workload.h"
 #include "report/summary.h"
+#include "store/indexer.h"
+#include "store/regression.h"
+#include "store/store.h"
 #include "sweep/plan.h"
 #include "systems/slurm/cluster_probe.h"
 #include "systems/slurm/node_list.h"
@@ -20,6 +24,55 @@ namespace {
 
 void on_signal(int) {
   request_engine_stop();
+}
+
+void on_hangup(int) {
+  request_engine_detach();
+}
+
+std::string absolute_or_empty(const std::string& p) {
+  return p.empty() ? p : std::filesystem::absolute(p).string();
+}
+
+// Records the finished runs in the results store and, when asked, judges each against its
+// reference (setting RunRecord::perf_verdict). Returns how many regressed. The store is an
+// index: when it cannot be written the run still succeeds (`benchpilot index` rebuilds it).
+int record_and_judge(const CommonOptions& opts, const System& system, EngineResult& result,
+                     const std::vector<Reference>& references) {
+  if (result.records.empty()) return 0;
+  const bool judge = opts.fail_on_regression || !opts.reference.empty();
+  int regressions = 0;
+  try {
+    IndexContext ctx{system.name, BENCHPILOT_VERSION};
+    std::vector<StoredRun> runs = runs_from_records(result.results_root, result.records, ctx);
+    const std::filesystem::path path = opts.store.empty() ? default_store_path(system.output_path)
+                                                          : std::filesystem::path(opts.store);
+    std::unique_ptr<ResultsStore> store = open_sqlite_store(path);
+    if (judge) {
+      CompareOptions co;
+      co.min_effect = opts.min_effect;
+      std::vector<GateVerdict> verdicts = regression_verdicts(runs, references, store.get(), co);
+      for (size_t i = 0; i < runs.size(); ++i)
+        for (RunRecord& rec : result.records)
+          if (std::filesystem::absolute(rec.run_dir).lexically_normal().string() ==
+              runs[i].run_dir) {
+            rec.perf_verdict = verdicts[i].text;
+            if (verdicts[i].regression) {
+              ++regressions;
+              log::error("regression: " + runs[i].case_id + "/" + std::to_string(rec.iteration) +
+                         (rec.step ? "/" + std::to_string(rec.step) : "") + ": " +
+                         verdicts[i].text);
+            }
+          }
+    }
+    store->record(runs);
+    log::info("recorded " + std::to_string(runs.size()) + " run(s) in " + path.string());
+  } catch (const std::exception& e) {
+    log::warn(std::string("results store: ") + e.what() +
+              " (the results folder is complete; `benchpilot index` "
+              "can record it later)");
+  }
+  return regressions;
 }
 
 }  // namespace
@@ -52,6 +105,22 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
   EngineOptions eo;
   eo.dry_run = dry_run;
   eo.output_path = c.system.output_path;
+  eo.campaign_inputs = {{"system_config", absolute_or_empty(opts.system_config)},
+                        {"tests_dir", absolute_or_empty(opts.tests_dir)},
+                        {"test_scenario", absolute_or_empty(opts.test_scenario)},
+                        {"output_dir", absolute_or_empty(opts.output_dir)},
+                        {"hook_dir", absolute_or_empty(opts.hook_dir)},
+                        {"system_name", c.system.name}};
+  if (!dry_run && opts.resume_latest) {
+    eo.resume_root = latest_unfinished_campaign(c.system.output_path, c.scenario.name);
+    if (eo.resume_root.empty()) {
+      log::error("--resume: no unfinished campaign of scenario '" + c.scenario.name + "' in " +
+                 c.system.output_path.string());
+      return 1;
+    }
+  } else if (!dry_run && !opts.resume_dir.empty()) {
+    eo.resume_root = opts.resume_dir;
+  }
   if (c.system.supports_gpu_directives)
     eo.gpu_directives_supported = *c.system.supports_gpu_directives;
   if (c.system.scheduler == "slurm") {
@@ -72,7 +141,11 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
     executor = make_executor(c.system);
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    std::signal(SIGHUP, on_hangup);
   }
+
+  std::vector<Reference> references;
+  if (!opts.reference.empty()) references = load_references(opts.reference);  // bad file: no run
 
   std::unique_ptr<ProgressDisplay> progress;
   if (!dry_run) {
@@ -80,13 +153,36 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
                                                  planned_jobs, planned_pruned);
     eo.progress = progress.get();
   }
-  EngineResult result = run_scenario(c.system, c.scenario, eo, executor.get());
+  EngineResult result;
+  try {
+    result = run_scenario(c.system, c.scenario, eo, executor.get());
+  } catch (const CampaignError& e) {
+    if (progress) progress->close();
+    log::error(e.what());
+    return 1;
+  }
   if (progress) progress->close();
+  int regressions = 0;
+  if (!dry_run && !result.detached)
+    regressions = record_and_judge(opts, c.system, result, references);
   write_summary(result.results_root, c.scenario.name, result.records);
   write_result_reports(c, opts, result.results_root, result.records);
   std::cout << "\n" << format_results_table(result.records);
   std::cout << "\nResults: " << result.results_root.string() << "\n";
-  if (result.interrupted) log::warn("interrupted: submitted jobs were cancelled");
+  if (result.detached) {
+    log::warn(
+        "stopped on SIGHUP: submitted jobs keep running; continue with\n  benchpilot resume " +
+        result.results_root.string());
+  } else if (result.interrupted) {
+    log::warn("interrupted: submitted jobs were cancelled; `benchpilot resume " +
+              result.results_root.string() + "` runs the rest");
+  } else if (result.campaign) {
+    result.campaign->journal().done(result.exit_code);
+  }
+  if (opts.fail_on_regression && regressions > 0) {
+    log::error(std::to_string(regressions) + " run(s) regressed (--fail-on-regression)");
+    return result.exit_code != 0 ? result.exit_code : 1;
+  }
   return result.exit_code;
 }
 

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace bp {
 
@@ -19,10 +21,53 @@ struct CommonOptions {
   bool single_sbatch = false;
   std::string junit;   // results.xml elsewhere than the results folder
   bool quiet = false;  // no progress output, warnings and errors only
+  // run: continue the campaign of this results folder (resume_latest: the newest unfinished one
+  // of the scenario) instead of starting a new one.
+  std::string resume_dir;
+  bool resume_latest = false;
+  // run: the results store (default <output_path>/benchpilot.db); the regression gate.
+  std::string store;
+  bool fail_on_regression = false;
+  std::string reference;  // TOML file of expected values; empty: the last passing run
+  double min_effect = 0.02;
+};
+
+// Where history, compare and index find the store: --store, else $BENCHPILOT_STORE, else the
+// output_path of --system-config (or $BENCHPILOT_SYSTEM_CONFIG / $CLOUDAI_SYSTEM_CONFIG).
+struct StoreLocation {
+  std::string store;
+  std::string system_config;
+};
+
+struct HistoryOptions {
+  StoreLocation where;
+  std::string model, system, workload, campaign, since, until;
+  std::vector<std::string> params;  // "name=value" (name without "cmd_args." also matches)
+  bool passed_only = false;
+  std::string format = "table";  // table | json | csv
+  long long limit = 50;
+};
+
+struct CompareOptionsCli {
+  StoreLocation where;
+  std::string a, b;  // results folders or stored campaign ids
+  double min_effect = 0.02;
+  double alpha = 0.05;
+  bool json = false;
+  bool fail_on_regression = false;
 };
 
 int cmd_run(const CommonOptions& opts, bool dry_run);
 int cmd_plan(const CommonOptions& opts);
+int cmd_index(const StoreLocation& where, const std::vector<std::string>& dirs,
+              const std::string& system_name);
+int cmd_history(const HistoryOptions& opts);
+int cmd_compare(const CompareOptionsCli& opts);
+// The store path for `where`; throws std::runtime_error when none can be determined.
+std::filesystem::path resolve_store_path(const StoreLocation& where);
+// benchpilot resume DIR: continues the campaign in DIR with the inputs its journal names;
+// `extra` carries the flags given to resume itself (store, regression gate, install check).
+int cmd_resume(const std::string& results_dir, const CommonOptions& extra);
 int cmd_install(const CommonOptions& opts, bool uninstall);
 int cmd_generate_report(const CommonOptions& opts, const std::string& result_dir);
 int cmd_verify_configs(const std::string& dir, const std::string& tests_dir);

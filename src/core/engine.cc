@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "campaign/resume.h"
 #include "config/toml_reader.h"
 #include "core/executor.h"
 #include "core/judge.h"
@@ -63,6 +64,8 @@ struct Active {
   std::vector<std::pair<std::string, Value>> params;
   bool reported_running = false;
   bool stopped_by_dependency = false;  // cancelled on purpose (end_post_comp): not a failure
+  std::optional<RunRecord> restored;   // finished in an earlier session (resume)
+  PointKey key() const { return {run.id, iteration, step}; }
 };
 
 class Engine {
@@ -75,7 +78,17 @@ class Engine {
 
   // Creates the run dir with all generated files; returns what to execute.
   RunSpec prepare(const TestRun& run, const fs::path& dir, int iteration, int step);
-  Job submit(const TestRun& run, const fs::path& dir, const RunSpec& spec);
+  Job submit(const TestRun& run, const fs::path& dir, const RunSpec& spec,
+             const std::string& comment = {});
+  // Run mode: prepares and submits a point, or (resume) takes up what an earlier session did
+  // with it (campaign/resume.h).
+  std::unique_ptr<Active> start_job(const TestRun& run, const fs::path& dir, int iteration,
+                                    int step);
+  // Journals a finished point (batch: the wait round that delivered it, for replay).
+  void journal_finished(const Active& a, const RunRecord& rec, int batch) {
+    if (campaign_ && !a.restored) campaign_->journal().finished(a.key(), batch, rec, root());
+  }
+  Campaign* campaign() const { return campaign_.get(); }
   // One monitoring round; moves finished jobs out of `active` into `finished`.
   void poll_round(std::vector<std::unique_ptr<Active>>& active,
                   std::vector<std::unique_ptr<Active>>& finished);
@@ -114,6 +127,7 @@ class Engine {
   const EngineOptions& options_;
   Executor* executor_;
   EngineResult result_;
+  std::shared_ptr<Campaign> campaign_;
   int quiet_rounds_ = 0;
   bool failed_fast_ = false;
 };
@@ -121,7 +135,11 @@ class Engine {
 class EnginePointRunner : public PointRunner {
  public:
   EnginePointRunner(Engine& engine, const TestRun& base, int iteration, int max_in_flight)
-      : engine_(engine), base_(base), iteration_(iteration), max_in_flight_(max_in_flight) {
+      : engine_(engine),
+        base_(base),
+        iteration_(iteration),
+        max_in_flight_(max_in_flight),
+        replay_(engine.campaign(), base.id, iteration) {
     case_dir_ = engine.root() / base.id / std::to_string(iteration);
     fs::create_directories(case_dir_);
   }
@@ -130,7 +148,6 @@ class EnginePointRunner : public PointRunner {
   void start(int step, const TestRun& point) override {
     if (engine_stop_requested()) throw Interrupted{};
     fs::path dir = case_dir_ / std::to_string(step);
-    RunSpec spec = engine_.prepare(point, dir, iteration_, step);
     auto params = swept_params(point);
     if (!engine_.pre_tests_pass(point, dir, iteration_, step, params)) {
       PointResult r;
@@ -142,6 +159,7 @@ class EnginePointRunner : public PointRunner {
       return;
     }
     if (engine_.dry_run()) {
+      engine_.prepare(point, dir, iteration_, step);
       RunRecord rec = engine_.dry_record(point, dir, iteration_, step, params);
       PointResult r;
       r.step = step;
@@ -153,18 +171,22 @@ class EnginePointRunner : public PointRunner {
       engine_.run_post_tests(point, dir);
       return;
     }
-    auto a = std::make_unique<Active>();
-    a->run = point;
-    a->iteration = iteration_;
-    a->step = step;
+    std::unique_ptr<Active> a = engine_.start_job(point, dir, iteration_, step);
     a->params = std::move(params);
-    a->job = engine_.submit(point, dir, spec);
-    active_.push_back(std::move(a));
+    if (a->restored)
+      replay_.add(step, std::move(*a->restored));
+    else
+      active_.push_back(std::move(a));
   }
 
   std::vector<PointResult> wait_any() override {
     std::vector<PointResult> out;
     std::swap(out, done_);
+    if (out.empty() && replay_.pending())
+      for (RunRecord& rec : replay_.next_batch(base_.id)) {
+        out.push_back(point_result(rec));
+        engine_.records().push_back(std::move(rec));
+      }
     while (out.empty() && !active_.empty()) {
       if (engine_stop_requested()) {
         engine_.cancel_all(active_);
@@ -172,23 +194,19 @@ class EnginePointRunner : public PointRunner {
       }
       std::vector<std::unique_ptr<Active>> finished;
       engine_.poll_round(active_, finished);
+      const int batch = finished.empty() ? 0 : replay_.next_batch_number();
       for (auto& a : finished) {
         RunRecord rec = engine_.finish(*a);
+        engine_.journal_finished(*a, rec, batch);
         engine_.run_post_tests(a->run, rec.run_dir);
-        PointResult r;
-        r.step = a->step;
-        r.ok = rec.passed;
-        r.message = rec.message;
-        r.metrics = rec.metrics;
-        r.run_dir = rec.run_dir;
-        out.push_back(std::move(r));
+        out.push_back(point_result(rec));
         engine_.records().push_back(std::move(rec));
       }
     }
     return out;
   }
 
-  int in_flight() const override { return static_cast<int>(active_.size()); }
+  int in_flight() const override { return static_cast<int>(active_.size() + replay_.pending()); }
   int max_in_flight() const override {
     if (const Value* v = base_.test.agent_config.find("max_in_flight"); v && v->is_int())
       return std::max<int>(1, static_cast<int>(v->as_int()));
@@ -220,6 +238,16 @@ class EnginePointRunner : public PointRunner {
     return out;
   }
 
+  static PointResult point_result(const RunRecord& rec) {
+    PointResult r;
+    r.step = rec.step;
+    r.ok = rec.passed;
+    r.message = rec.message;
+    r.metrics = rec.metrics;
+    r.run_dir = rec.run_dir;
+    return r;
+  }
+
   Engine& engine_;
   const TestRun& base_;
   ParamSpace space_ = ParamSpace::of(base_);
@@ -228,6 +256,7 @@ class EnginePointRunner : public PointRunner {
   fs::path case_dir_;
   std::vector<std::unique_ptr<Active>> active_;
   std::vector<PointResult> done_;
+  Replay replay_;  // resume: finished points of an earlier session, handed back in order
 };
 
 const std::vector<std::string>& Engine::resolved_nodes(const TestRun& run) {
@@ -256,8 +285,10 @@ RunSpec Engine::prepare(const TestRun& run, const fs::path& dir, int iteration, 
   return spec;
 }
 
-Job Engine::submit(const TestRun& run, const fs::path& dir, const RunSpec& spec) {
+Job Engine::submit(const TestRun& run, const fs::path& dir, const RunSpec& spec,
+                   const std::string& comment) {
   JobRequest req;
+  req.comment = comment;
   req.name = run.id;
   req.run_dir = fs::absolute(dir);
   req.spec = spec;
@@ -272,6 +303,34 @@ Job Engine::submit(const TestRun& run, const fs::path& dir, const RunSpec& spec)
   if (options_.progress) options_.progress->submitted(fs::relative(dir, root()).string());
   quiet_rounds_ = 0;
   return job;
+}
+
+std::unique_ptr<Active> Engine::start_job(const TestRun& run, const fs::path& dir, int iteration,
+                                          int step) {
+  auto a = std::make_unique<Active>();
+  a->run = run;
+  a->iteration = iteration;
+  a->step = step;
+  if (campaign_) {
+    TakenUp earlier = take_up_point(*campaign_, *executor_, a->key(), run.id, fs::absolute(dir));
+    if (earlier.record) {  // handed over as finished, without a scheduler call
+      a->restored = std::move(earlier.record);
+      a->job.state = JobState::kCompleted;
+      return a;
+    }
+    if (earlier.job) {
+      a->job = *earlier.job;
+      quiet_rounds_ = 0;
+      return a;
+    }
+    before_prepare(*campaign_, a->key(), dir);
+  }
+  RunSpec spec = prepare(run, dir, iteration, step);
+  const std::string comment =
+      campaign_ ? before_submit(*campaign_, a->key(), spec.self_submitting) : std::string();
+  a->job = submit(run, dir, spec, comment);
+  if (campaign_) after_submit(*campaign_, *executor_, a->key(), a->job);
+  return a;
 }
 
 void Engine::poll_round(std::vector<std::unique_ptr<Active>>& active,
@@ -289,9 +348,11 @@ void Engine::poll_round(std::vector<std::unique_ptr<Active>>& active,
     if (engine_stop_requested()) return;
     std::vector<Job*> jobs;
     std::vector<JobState> before;
+    std::vector<std::string> ids;
     for (auto& a : active) {
       jobs.push_back(&a->job);
       before.push_back(a->job.state);
+      ids.push_back(a->job.id);
     }
     executor_->poll(jobs);
     bool changed = false;
@@ -299,6 +360,9 @@ void Engine::poll_round(std::vector<std::unique_ptr<Active>>& active,
       changed |= jobs[i]->state != before[i];
       if (options_.progress && jobs[i]->state != before[i] && jobs[i]->state == JobState::kRunning)
         options_.progress->running(fs::relative(jobs[i]->run_dir, root()).string());
+      // A wrapper printed its job id (or a launcher's retry a new one).
+      if (campaign_ && jobs[i]->id != ids[i] && !jobs[i]->id.empty())
+        job_id_learned(*campaign_, *executor_, active[i]->key(), *jobs[i]);
     }
     quiet_rounds_ = changed ? 0 : quiet_rounds_ + 1;
   }
@@ -313,6 +377,7 @@ void Engine::poll_round(std::vector<std::unique_ptr<Active>>& active,
 }
 
 RunRecord Engine::finish(Active& a) {
+  if (a.restored) return *a.restored;
   const Workload& w = workload_of(a.run);
   fs::path dir = a.job.run_dir;
   if (executor_) executor_->write_job_metadata(a.job);
@@ -365,8 +430,14 @@ RunRecord Engine::dry_record(const TestRun& run, const fs::path& dir, int iterat
 }
 
 void Engine::cancel_all(std::vector<std::unique_ptr<Active>>& active) {
+  if (engine_detach_requested()) {  // SIGHUP: the jobs run on; the journal knows them
+    if (executor_) executor_->detach();
+    active.clear();
+    return;
+  }
   for (auto& a : active) {
     if (is_terminal(a->job.state)) continue;
+    if (campaign_) campaign_->journal().cancelled(a->key());
     log::warn("cancelling " + run_label(a->run.id, a->iteration, a->step) +
               (a->job.id.empty() ? "" : " (job " + a->job.id + ")"));
     executor_->cancel(a->job);
@@ -418,6 +489,8 @@ std::string Engine::run_hook(const Hook& hook, const TestRun& owner, const fs::p
 bool Engine::pre_tests_pass(const TestRun& run, const fs::path& dir, int iteration, int step,
                             const std::vector<std::pair<std::string, Value>>& params) {
   if (!run.pre_test || workload_of(run).runs_own_pre_tests()) return true;
+  // A resumed point that an earlier session got past its pre-tests is not gated again.
+  if (campaign_ && campaign_->previous(PointKey{run.id, iteration, step})) return true;
   std::string failed = run_hook(*run.pre_test, run, dir, "pre_test");
   if (failed.empty()) return true;
   RunRecord rec = dry_record(run, dir, iteration, step, params);
@@ -463,7 +536,6 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
   auto start = [&](const TestRun& run, int iteration) {
     if (failed_fast_) return;  // a pre-test failed under job_status_check: start nothing more
     fs::path dir = root() / run.id / std::to_string(iteration);
-    RunSpec spec = prepare(run, dir, iteration, 0);
     started.insert(run.id);
     if (!pre_tests_pass(run, dir, iteration, 0, {})) {
       if (scenario_.job_status_check)
@@ -475,15 +547,12 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
       return;
     }
     if (dry_run()) {
+      prepare(run, dir, iteration, 0);
       records().push_back(dry_record(run, dir, iteration, 0, {}));
       run_post_tests(run, dir);
       return;
     }
-    auto a = std::make_unique<Active>();
-    a->run = run;
-    a->iteration = iteration;
-    a->job = submit(run, dir, spec);
-    active.push_back(std::move(a));
+    active.push_back(start_job(run, dir, iteration, 0));
   };
   auto start_dependents = [&](const std::string& parent, DependencyType type) {
     for (auto& [t, child] : dependents[parent])
@@ -531,6 +600,7 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
     for (const std::string& id : now_running) start_dependents(id, DependencyType::kStartPostInit);
     for (auto& a : finished) {
       RunRecord rec = finish(*a);
+      journal_finished(*a, rec, 0);
       bool passed = rec.passed;
       fs::path run_dir = rec.run_dir;
       records().push_back(std::move(rec));
@@ -594,14 +664,23 @@ EngineResult Engine::run() {
   if (!dry_run() && !executor_) throw std::logic_error("run mode needs an executor");
   for (const TestRun& run : scenario_.runs) resolved_nodes(run);  // bad node specs fail early
 
-  std::string stamp = options_.timestamp.empty() ? now_stamp() : options_.timestamp;
-  // Never reuse a folder: two runs started within the same second get "_2", "_3", ...
-  fs::path base = fs::absolute(options_.output_path / (scenario_.name + "_" + stamp));
-  fs::create_directories(options_.output_path);
-  result_.results_root = base;
-  for (int n = 2; !fs::create_directory(result_.results_root); ++n)
-    result_.results_root = base.string() + "_" + std::to_string(n);
-  log::info("results: " + result_.results_root.string());
+  if (!options_.resume_root.empty()) {
+    result_.results_root = fs::absolute(options_.resume_root);
+    campaign_ = Campaign::reopen(result_.results_root, scenario_);
+    log::info("resuming " + result_.results_root.string() + " (campaign " + campaign_->id() + ")");
+  } else {
+    std::string stamp = options_.timestamp.empty() ? now_stamp() : options_.timestamp;
+    // Never reuse a folder: two runs started within the same second get "_2", "_3", ...
+    fs::path base = fs::absolute(options_.output_path / (scenario_.name + "_" + stamp));
+    fs::create_directories(options_.output_path);
+    result_.results_root = base;
+    for (int n = 2; !fs::create_directory(result_.results_root); ++n)
+      result_.results_root = base.string() + "_" + std::to_string(n);
+    log::info("results: " + result_.results_root.string());
+    if (!dry_run())
+      campaign_ = Campaign::create(result_.results_root, scenario_, options_.campaign_inputs);
+  }
+  result_.campaign = campaign_;
 
   std::vector<const TestRun*> plain;
   std::vector<const TestRun*> swept;
@@ -614,6 +693,7 @@ EngineResult Engine::run() {
     }
   } catch (const Interrupted&) {
     result_.interrupted = true;
+    result_.detached = engine_detach_requested();
   }
   if (result_.interrupted) {
     result_.exit_code = 130;
@@ -628,7 +708,13 @@ EngineResult Engine::run() {
 }  // namespace
 
 void request_engine_stop() {
-  g_stop = 1;
+  if (g_stop == 0) g_stop = 1;
+}
+void request_engine_detach() {
+  g_stop = 2;
+}
+bool engine_detach_requested() {
+  return g_stop == 2;
 }
 bool engine_stop_requested() {
   return g_stop != 0;

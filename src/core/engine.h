@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +19,7 @@
 namespace bp {
 
 class Executor;
+class Campaign;
 
 // Told what happens to jobs as it happens (the live progress line). Called from the engine's
 // thread; tick() comes many times a second while the engine waits for the scheduler.
@@ -45,6 +48,11 @@ struct EngineOptions {
   std::function<std::vector<std::string>(const std::vector<std::string>&)> resolve_nodes;
   // Receives job events in run mode; may be null.
   ProgressListener* progress = nullptr;
+  // Run mode journals every point (<results>/journal.bpj) so the campaign can be resumed.
+  // Set: continue the campaign of this results folder instead of starting a new folder.
+  std::filesystem::path resume_root;
+  // The command-line inputs, recorded so `benchpilot resume DIR` can load them again.
+  std::map<std::string, std::string> campaign_inputs;
 };
 
 struct EngineResult {
@@ -52,6 +60,9 @@ struct EngineResult {
   std::filesystem::path results_root;
   std::vector<RunRecord> records;
   bool interrupted = false;
+  bool detached = false;  // stopped by SIGHUP: jobs left running, resumable
+  // The journaled campaign (run mode), still locked; the caller records its end.
+  std::shared_ptr<Campaign> campaign;
 };
 
 // Runs (or dry-runs) every case of the scenario. `executor` may be null in dry-run mode.
@@ -64,6 +75,11 @@ EngineResult run_scenario(const System& system, const Scenario& scenario,
 // Safe to call from a signal handler.
 void request_engine_stop();
 bool engine_stop_requested();
+// Asks the running engine to stop but leave submitted jobs running (SIGHUP: a lost session);
+// the journal says where the campaign stood, `benchpilot resume` continues it.
+// Safe to call from a signal handler.
+void request_engine_detach();
+bool engine_detach_requested();
 // Forgets a stop request (before a new run in the same process, e.g. in tests).
 void clear_engine_stop();
 

@@ -27,6 +27,10 @@ struct JobRequest {
   std::vector<std::string> exclude_nodes;
   std::optional<std::string> time_limit;  // normalized HH:MM:SS / D-HH:MM:SS
   std::string extra_srun_args;            // the case's
+  // Carried by the job (Slurm: --comment) so a job whose id was never recorded can be found
+  // again: "benchpilot:<campaign>:<point>". Self-submitting launchers cannot pass it (sbatch
+  // reads no variable for it); their jobs are found by working directory and log path instead.
+  std::string comment;
 };
 
 enum class JobState {
@@ -93,6 +97,37 @@ class Executor {
 
   // How long to wait before the next poll, given how long the jobs have been quiet.
   virtual std::chrono::milliseconds next_poll_interval(int quiet_rounds) const = 0;
+
+  // Resume support. Watches a job an earlier benchpilot submitted, as if submit() had returned
+  // it; `submitter_pid`/`submitter_start` name that session's self-submitting wrapper, which
+  // may still be relaying the log. Systems that cannot re-attach return the job UNKNOWN.
+  virtual Job attach(const JobRequest& req, bool self_submitting, const std::string& job_id,
+                     int submitter_pid, unsigned long long submitter_start) {
+    (void)self_submitting;
+    (void)submitter_pid;
+    (void)submitter_start;
+    Job job;
+    job.id = job_id;
+    job.run_dir = req.run_dir;
+    job.state = JobState::kUnknown;
+    job.reason = "this system cannot re-attach to a job of an earlier session";
+    return job;
+  }
+  // The id of a job carrying `comment`, submitted from run_dir or logging below it (or printed
+  // into run_dir by its wrapper), if any.
+  virtual std::optional<std::string> find_lost_job(const std::string& comment,
+                                                   const std::filesystem::path& run_dir) {
+    (void)comment;
+    (void)run_dir;
+    return std::nullopt;
+  }
+  // The process submitting `job` on our behalf (a self-submitting wrapper), or 0.
+  virtual int submitter_pid(const Job& job) const {
+    (void)job;
+    return 0;
+  }
+  // From now on, leave jobs and wrappers running when this executor goes away (SIGHUP).
+  virtual void detach() {}
 };
 
 std::unique_ptr<Executor> make_executor(const System& system);

@@ -37,6 +37,8 @@ struct RunRecord {
   // The case's reward for these metrics (sweep/reward.h run_reward); decides the best run.
   std::optional<double> reward;
   Value details;  // the workload's report_details (none when it has none)
+  // The regression gate's word on this run (store/regression.h); empty when not judged.
+  std::string perf_verdict;
 };
 
 }  // namespace bp

@@ -136,6 +136,9 @@ std::string format_results_table(const std::vector<RunRecord>& records) {
   for (const ResultColumn& c : columns) header.push_back(c.header);
   header.push_back("job");
   rows.push_back(header);
+  const bool judged = std::any_of(records.begin(), records.end(),
+                                  [](const RunRecord& r) { return !r.perf_verdict.empty(); });
+  if (judged) rows[0].push_back("vs reference");
   auto best = best_per_case(records);
   std::vector<const RunRecord*> sorted;
   for (const RunRecord& r : records) sorted.push_back(&r);
@@ -149,6 +152,7 @@ std::string format_results_table(const std::vector<RunRecord>& records) {
     std::vector<std::string> row = {label(*r) + (is_best ? " *" : ""), params_text(*r), status(*r)};
     for (const ResultColumn& c : columns) row.push_back(metric_text(*r, c.metric, c.decimals));
     row.push_back(r->job_id.empty() ? "-" : r->job_id);
+    if (judged) row.push_back(r->perf_verdict.empty() ? "-" : r->perf_verdict);
     rows.push_back(std::move(row));
   }
   std::vector<size_t> width(rows[0].size(), 0);
@@ -216,6 +220,7 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
                     {"metrics", metrics}});
     if (r.reward) runs.back()["reward"] = *r.reward;
     if (!r.details.is_none()) runs.back()["details"] = to_json(r.details);
+    if (!r.perf_verdict.empty()) runs.back()["perf_verdict"] = r.perf_verdict;
   }
   nlohmann::json doc = {{"scenario", scenario_name},
                         {"results_dir", root.string()},
@@ -233,6 +238,10 @@ std::vector<RunRecord> collect_results(const fs::path& root) {
   for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
        ++it) {
     if (!it->is_directory()) continue;
+    if (it->path().filename().string().rfind('.', 0) == 0) {  // .superseded/: replaced attempts
+      it.disable_recursion_pending();
+      continue;
+    }
     const fs::path dir = it->path();
     const Workload* w = nullptr;
     RunRecord rec;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "campaign/lock.h"
 #include "systems/slurm/cluster_probe.h"
 #include "systems/slurm/job_metadata.h"
 #include "systems/slurm/sbatch_script.h"
@@ -49,6 +50,7 @@ SlurmExecutor::SlurmExecutor(const System& system, SlurmExecutorOptions options,
       commands_(*runner_, retry_policy(system, options)) {}
 
 SlurmExecutor::~SlurmExecutor() {
+  if (detached_) return;  // SIGHUP: wrappers keep relaying; a resume picks them up
   for (auto& [handle, t] : tracked_) {
     if (t.wrapper > 0 && !t.wrapper_status) {
       log::warn("stopping the submission wrapper of " + t.name + " (pid " +
@@ -119,6 +121,7 @@ Job SlurmExecutor::submit_batch(const JobRequest& req, Job job, Tracked& t) {
     }
   }
   std::vector<std::string> argv = {"sbatch", "--parsable", script.string()};
+  if (!req.comment.empty()) argv.insert(argv.begin() + 2, "--comment=" + req.comment);
   t.submit_line = join(argv, " ");
   // Not retried: a timed-out sbatch may still have queued the job.
   CommandResult r = commands_.call(argv, false, command_options(req.run_dir, req.spec.process_env));
@@ -437,6 +440,11 @@ void SlurmExecutor::give_up(Job& job, Tracked& t, const std::string& why) {
 }
 
 void SlurmExecutor::maybe_finish(Job& job, Tracked& t) {
+  if (t.orphan_wrapper > 0 && process_alive(t.orphan_wrapper, t.orphan_start) &&
+      runner_->now() - t.slurm_done_at < options_.wrapper_grace) {
+    job.state = JobState::kCompleting;  // an earlier session's wrapper still relays the log
+    return;
+  }
   if (t.self_submitting && t.wrapper > 0 && !t.wrapper_status) {
     t.wrapper_status = try_wait_group(t.wrapper);
     // The launcher may retry: the wrapper then reports the next attempt's job.
@@ -559,6 +567,78 @@ void SlurmExecutor::write_job_metadata(const Job& job) {
   std::ofstream out(path);
   out << to_toml_document(doc);
   if (!out) log::warn("cannot write " + path.string());
+}
+
+// ---------------------------------------------------------------------------- resume
+
+Job SlurmExecutor::attach(const JobRequest& req, bool self_submitting, const std::string& job_id,
+                          int submitter_pid, unsigned long long submitter_start) {
+  Job job;
+  job.handle = next_handle_++;
+  job.run_dir = req.run_dir;
+  job.id = job_id;
+  job.state = JobState::kPending;
+  Tracked& t = tracked_[job.handle];
+  t.name = req.name;
+  t.run_dir = req.run_dir;
+  t.self_submitting = false;  // its wrapper is not our child: watch the Slurm job only
+  t.submit_line = self_submitting ? std::string("(submitted by an earlier session)") : "sbatch";
+  if (self_submitting) {
+    t.orphan_wrapper = submitter_pid;
+    t.orphan_start = submitter_start;
+  }
+  our_ids_.insert(job_id);
+  return job;
+}
+
+std::optional<std::string> SlurmExecutor::find_lost_job(const std::string& comment,
+                                                        const fs::path& run_dir) {
+  // Our sbatch jobs carry the comment. A launcher's job cannot (sbatch has no environment
+  // variable for --comment), but it is submitted from the run dir (its WorkDir) and writes its
+  // log below it (NEMORUN_HOME is the run dir). A launcher that retried leaves several jobs:
+  // the newest is the live one.
+  const std::string dir = fs::absolute(run_dir).lexically_normal().string();
+  std::optional<std::string> best;
+  auto consider = [&](std::string_view id) {
+    id = trim(id);
+    if (id.empty() || id.find_first_not_of("0123456789") != std::string_view::npos) return;
+    if (!best || id.size() > best->size() || (id.size() == best->size() && id > *best))
+      best = std::string(id);
+  };
+  auto ours = [&](std::string_view c, std::string_view work, std::string_view out) {
+    c = trim(c);
+    work = trim(work);
+    out = trim(out);
+    return (!comment.empty() && c == comment) || work == dir ||
+           (out.size() > dir.size() && out.substr(0, dir.size()) == dir && out[dir.size()] == '/');
+  };
+  CommandResult r =
+      commands_.call({"squeue", "-h", "--states=all", "-O", "JobID:|,Comment:|,WorkDir:|,STDOUT:|"},
+                     true, command_options());
+  if (r.ok())
+    for (const std::string& line : split(r.out, '\n')) {
+      std::vector<std::string> f = split(line, '|');
+      if (f.size() >= 4 && ours(f[1], f[2], f[3])) consider(f[0]);
+    }
+  if (!best && accounting_.value_or(true)) {
+    CommandResult a = commands_.call(
+        {"sacct", "-X", "-n", "-P", "-S", "now-7days", "--format=JobIDRaw,Comment,WorkDir"}, true,
+        command_options());
+    if (a.ok())
+      for (const std::string& line : split(a.out, '\n')) {
+        std::vector<std::string> f = split(line, '|');
+        if (f.size() >= 3 && ours(f[1], f[2], "")) consider(f[0]);
+      }
+  }
+  if (best) return best;
+  std::ifstream in(run_dir / "submit.stdout", std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  return find_submitted_job_id(text);
+}
+
+int SlurmExecutor::submitter_pid(const Job& job) const {
+  auto it = tracked_.find(job.handle);
+  return it == tracked_.end() ? 0 : std::max(0, static_cast<int>(it->second.wrapper));
 }
 
 std::chrono::milliseconds SlurmExecutor::next_poll_interval(int quiet_rounds) const {

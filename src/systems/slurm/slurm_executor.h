@@ -79,6 +79,17 @@ class SlurmExecutor : public Executor {
   void write_job_metadata(const Job& job) override;
   // first_poll_interval, doubling while nothing changes, up to system.monitor_interval.
   std::chrono::milliseconds next_poll_interval(int quiet_rounds) const override;
+  // Resume: watch a job of an earlier session; an orphaned wrapper still relaying its log is
+  // waited for (up to wrapper_grace) once the job ended.
+  Job attach(const JobRequest& req, bool self_submitting, const std::string& job_id,
+             int submitter_pid, unsigned long long submitter_start) override;
+  // One `squeue --states=all` (+ `sacct` when nothing matched and accounting works): a job with
+  // this comment, this run dir as WorkDir or its StdOut below it; then the wrapper's
+  // submit.stdout.
+  std::optional<std::string> find_lost_job(const std::string& comment,
+                                           const std::filesystem::path& run_dir) override;
+  int submitter_pid(const Job& job) const override;
+  void detach() override { detached_ = true; }
 
   const SchedulerCallStats& call_stats() const { return commands_.stats(); }
   // Whether sacct works; nullopt until it was first needed.
@@ -109,6 +120,9 @@ class SlurmExecutor : public Executor {
     std::optional<std::chrono::steady_clock::time_point> awaiting_accounting_since;
     int failed_rounds = 0;
     bool finished = false;  // the Job was given its terminal state
+    // Re-attached: the earlier session's wrapper (not our child), by pid and start time.
+    int orphan_wrapper = 0;
+    unsigned long long orphan_start = 0;
   };
 
   Job submit_batch(const JobRequest& req, Job job, Tracked& t);
@@ -151,6 +165,7 @@ class SlurmExecutor : public Executor {
   // sacct rows of finished jobs, kept from the poll for write_job_metadata.
   std::map<std::string, std::vector<SacctRow>> sacct_rows_;
   std::set<std::string> warned_states_;
+  bool detached_ = false;
 };
 
 }  // namespace bp

@@ -11,6 +11,7 @@ in real Megatron-Bridge logs.
 
 import hashlib
 import math
+import os
 import re
 from dataclasses import dataclass, field, replace
 from typing import List, Optional
@@ -703,5 +704,8 @@ def step_time_for_iteration(cfg, base_time, iteration, scale=1.0):
         warm = 1.02
     else:
         warm = 1.0
-    jitter = 1.0 + 0.008 * unit_noise(cfg.identity(), "step", iteration)
+    # MBRIDGE_EMULATOR_NOISE_SEED: a different jitter per run of the same configuration, as on
+    # real hardware (for measuring false alarms of run-to-run comparisons).
+    seed = os.environ.get("MBRIDGE_EMULATOR_NOISE_SEED", "")
+    jitter = 1.0 + 0.008 * unit_noise(cfg.identity(), "step", iteration, *([seed] if seed else []))
     return base_time * warm * jitter * scale

@@ -1,0 +1,186 @@
+#include "campaign/journal.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "campaign/campaign.h"
+#include "campaign/lock.h"
+
+namespace bp {
+namespace {
+
+namespace fs = std::filesystem;
+
+class JournalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("bp-journal-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path path() const { return dir_ / "journal.bpj"; }
+
+  RunRecord record(int step) const {
+    RunRecord r;
+    r.case_id = "sweep";
+    r.step = step;
+    r.run_dir = dir_ / "sweep" / "0" / std::to_string(step);
+    r.params = {{"cmd_args.tp", Value::integer(2)},
+                {"cmd_args.lr", Value::floating(0.1 + step)},
+                {"cmd_args.fp8", Value::boolean(true)},
+                {"extra_env_vars.X", Value::string("a b")}};
+    Value arr = Value::array();
+    arr.push_back(Value::integer(1));
+    arr.push_back(Value::integer(2));
+    r.params.emplace_back("cmd_args.layout", arr);
+    r.job_id = std::to_string(100 + step);
+    r.state = "COMPLETED";
+    r.passed = true;
+    r.metrics = {{"step-time", 1.0 / 3 + step}, {"tflops-per-gpu", 412.5}};
+    return r;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(JournalTest, RecordsEveryTransitionAndRestoresRecordsExactly) {
+  {
+    JournalWriter w(path());
+    CampaignHeader h;
+    h.id = "c1";
+    h.scenario = "s";
+    h.inputs = {{"test_scenario", "/x.toml"}};
+    h.case_fingerprints = {{"sweep", "abc"}};
+    w.header(h);
+    PointKey k{"sweep", 0, 3};
+    w.planned(k);
+    w.submitting(k, "benchpilot:c1:sweep/0/3", true);
+    w.submitted(k, "", 4242, 77);
+    w.submitted(k, "103", 4242, 77);
+    w.finished(k, 1, record(3), dir_);
+    w.planned({"sweep", 0, 4});
+    w.submitting({"sweep", 0, 4}, "benchpilot:c1:sweep/0/4", false);
+    EXPECT_EQ(w.records(), 8u);
+    // The new directory entry, the header and each record that precedes a submission.
+    EXPECT_EQ(w.fsyncs(), 4u);
+  }
+  JournalContents c = read_journal(path());
+  ASSERT_TRUE(c.header);
+  EXPECT_EQ(c.header->id, "c1");
+  EXPECT_EQ(c.header->inputs.at("test_scenario"), "/x.toml");
+  EXPECT_EQ(c.ignored_lines, 0u);
+  const PointState& p3 = c.points.at({"sweep", 0, 3});
+  EXPECT_EQ(p3.stage, PointStage::kFinished);
+  ASSERT_TRUE(p3.record);
+  RunRecord want = record(3);
+  EXPECT_EQ(p3.record->run_dir, want.run_dir);
+  EXPECT_EQ(p3.record->params, want.params);    // types kept: int, float, bool, string, array
+  EXPECT_EQ(p3.record->metrics, want.metrics);  // doubles round-trip exactly
+  EXPECT_EQ(p3.record->job_id, "103");
+  EXPECT_EQ(p3.submitter_pid, 4242);
+  EXPECT_TRUE(p3.self_submitting);
+  const PointState& p4 = c.points.at({"sweep", 0, 4});
+  EXPECT_EQ(p4.stage, PointStage::kSubmitting);
+  EXPECT_EQ(p4.comment, "benchpilot:c1:sweep/0/4");
+  EXPECT_EQ(c.batches.at({"sweep", 0}), (std::vector<std::vector<int>>{{3}}));
+  EXPECT_FALSE(c.complete);
+}
+
+TEST_F(JournalTest, TornLastRecordIsIgnoredAndCutBeforeAppending) {
+  {
+    JournalWriter w(path());
+    w.planned({"a", 0, 1});
+    w.submitting({"a", 0, 1}, "c", false);
+  }
+  // A crash in the middle of the next write: half a line, no newline.
+  { std::ofstream(path(), std::ios::app) << "1234abcd {\"t\":\"submitted\",\"c\":\"a\",\"i\""; }
+  JournalContents c = read_journal(path());
+  EXPECT_EQ(c.records, 2u);
+  EXPECT_EQ(c.ignored_lines, 1u);
+  EXPECT_EQ(c.points.at({"a", 0, 1}).stage, PointStage::kSubmitting);
+  {
+    JournalWriter w(path(), c.valid_bytes);
+    w.submitted({"a", 0, 1}, "77", 0, 0);
+  }
+  JournalContents again = read_journal(path());
+  EXPECT_EQ(again.ignored_lines, 0u);
+  EXPECT_EQ(again.records, 3u);
+  EXPECT_EQ(again.points.at({"a", 0, 1}).job_id, "77");
+}
+
+TEST_F(JournalTest, CorruptedChecksumIsSkippedNotFatal) {
+  {
+    JournalWriter w(path());
+    w.planned({"a", 0, 1});
+    w.planned({"a", 0, 2});
+  }
+  std::string text;
+  {
+    std::ifstream in(path());
+    text.assign((std::istreambuf_iterator<char>(in)), {});
+  }
+  text[12] = text[12] == 'x' ? 'y' : 'x';  // flip a byte inside the first record
+  std::ofstream(path(), std::ios::trunc) << text;
+  JournalContents c = read_journal(path());
+  EXPECT_EQ(c.records, 1u);
+  EXPECT_EQ(c.ignored_lines, 1u);
+  EXPECT_FALSE(c.points.count({"a", 0, 1}));
+  EXPECT_TRUE(c.points.count({"a", 0, 2}));
+}
+
+TEST_F(JournalTest, MissingJournalReadsEmpty) {
+  JournalContents c = read_journal(dir_ / "nope.bpj");
+  EXPECT_FALSE(c.header);
+  EXPECT_EQ(c.records, 0u);
+}
+
+TEST_F(JournalTest, LockRefusesASecondHolderAndIsReleasedWithIt) {
+  auto first = FolderLock::acquire(dir_);
+  try {
+    FolderLock::acquire(dir_);
+    FAIL() << "second lock was granted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("another benchpilot (pid " + std::to_string(::getpid())),
+              std::string::npos)
+        << e.what();
+  }
+  first.reset();
+  EXPECT_NO_THROW(FolderLock::acquire(dir_));
+}
+
+TEST(ProcessIdentity, OwnProcessIsAliveWithItsStartTime) {
+  unsigned long long start = process_start_time(::getpid());
+  EXPECT_GT(start, 0u);
+  EXPECT_TRUE(process_alive(::getpid(), start));
+  EXPECT_FALSE(process_alive(::getpid(), start + 1));  // same pid, another process
+  EXPECT_FALSE(process_alive(0, 0));
+}
+
+TEST(CaseFingerprint, ChangesWithPointsNotWithSecrets) {
+  TestRun run;
+  run.id = "x";
+  run.test.test_template_name = "MegatronBridge";
+  Value tp = Value::array();
+  tp.push_back(Value::integer(1));
+  tp.push_back(Value::integer(2));
+  run.test.cmd_args.set("tp", tp);
+  run.test.cmd_args.set("hf_token", Value::string("secret-1"));
+  const std::string fp = case_fingerprint(run);
+  TestRun same = run;
+  same.test.cmd_args.set("hf_token", Value::string("secret-2"));
+  EXPECT_EQ(case_fingerprint(same), fp);
+  TestRun other = run;
+  other.test.agent_config.set("random_seed", Value::integer(7));
+  EXPECT_NE(case_fingerprint(other), fp);
+  TestRun more = run;
+  more.test.cmd_args.find("tp")->push_back(Value::integer(4));
+  EXPECT_NE(case_fingerprint(more), fp);
+}
+
+}  // namespace
+}  // namespace bp

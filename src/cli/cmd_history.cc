@@ -1,0 +1,166 @@
+// benchpilot history: the runs in the results store, newest first, filtered by model, system,
+// workload, campaign, parameters and time; as a table, JSON or CSV.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "cli/commands.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace bp {
+
+namespace {
+
+std::string fixed(const std::map<std::string, double>& m, const char* name, int decimals) {
+  auto it = m.find(name);
+  if (it == m.end()) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, it->second);
+  return buf;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string label(const StoredRun& r) {
+  std::string s = r.case_id + "/" + std::to_string(r.iteration);
+  if (r.step > 0) s += "/" + std::to_string(r.step);
+  return s;
+}
+
+}  // namespace
+
+int cmd_history(const HistoryOptions& o) {
+  const std::filesystem::path path = resolve_store_path(o.where);
+  if (!std::filesystem::exists(path)) {
+    log::error("no results store at " + path.string() +
+               " (runs are recorded there by `benchpilot run`; `benchpilot index DIR...` builds "
+               "it from results folders)");
+    return 1;
+  }
+  auto store = open_sqlite_store(path);
+  HistoryQuery q;
+  q.model = o.model;
+  q.system = o.system;
+  q.workload = o.workload;
+  q.campaign = o.campaign;
+  q.since = o.since;
+  q.until = o.until;
+  q.passed_only = o.passed_only;
+  q.limit = o.limit;
+  for (const std::string& p : o.params) {
+    size_t eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      log::error("--param: expected NAME=VALUE, got '" + p + "'");
+      return 2;
+    }
+    std::string name = p.substr(0, eq);
+    if (name.find('.') == std::string::npos) name = "cmd_args." + name;
+    q.params.emplace_back(name, p.substr(eq + 1));
+  }
+  std::vector<StoredRun> runs = store->query(q);
+
+  if (o.format == "json") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const StoredRun& r : runs) {
+      nlohmann::json params = nlohmann::json::object();
+      for (const auto& [k, v] : r.params) params[k] = v;
+      out.push_back({{"campaign", r.campaign},
+                     {"results_dir", r.results_dir},
+                     {"run_dir", r.run_dir},
+                     {"scenario", r.scenario},
+                     {"case", r.case_id},
+                     {"iteration", r.iteration},
+                     {"step", r.step},
+                     {"workload", r.workload},
+                     {"model", r.model},
+                     {"system", r.system},
+                     {"gpu_type", r.gpu_type},
+                     {"num_gpus", r.num_gpus},
+                     {"mbridge_commit", r.mbridge_commit},
+                     {"container_image", r.container_image},
+                     {"benchpilot_version", r.benchpilot_version},
+                     {"start_time", r.start_time},
+                     {"end_time", r.end_time},
+                     {"job_id", r.job_id},
+                     {"job_state", r.state},
+                     {"status", r.verdict},
+                     {"message", r.message},
+                     {"parameters", params},
+                     {"metrics", r.metrics},
+                     {"samples", r.samples}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  if (o.format == "csv") {
+    std::cout << "end_time,system,model,gpu_type,num_gpus,campaign,run,status,job_state,job_id,"
+                 "step_time_s,tflops_per_gpu,mbridge_commit,container_image,parameters\n";
+    for (const StoredRun& r : runs) {
+      std::vector<std::string> params;
+      for (const auto& [k, v] : r.params) params.push_back(k + "=" + v);
+      std::vector<std::string> row = {r.end_time,
+                                      r.system,
+                                      r.model,
+                                      r.gpu_type,
+                                      std::to_string(r.num_gpus),
+                                      r.campaign,
+                                      label(r),
+                                      r.verdict,
+                                      r.state,
+                                      r.job_id,
+                                      fixed(r.metrics, "step-time", 6),
+                                      fixed(r.metrics, "tflops-per-gpu", 3),
+                                      r.mbridge_commit,
+                                      r.container_image,
+                                      join(params, ";")};
+      for (size_t i = 0; i < row.size(); ++i) std::cout << (i ? "," : "") << csv_field(row[i]);
+      std::cout << "\n";
+    }
+    return 0;
+  }
+  // Table: only the parameters that differ between the listed runs.
+  std::map<std::string, std::set<std::string>> values;
+  for (const StoredRun& r : runs)
+    for (const auto& [k, v] : r.params) values[k].insert(v);
+  std::vector<std::vector<std::string>> rows = {
+      {"end", "system", "model", "run", "parameters", "status", "step time (s)", "TFLOP/s/GPU"}};
+  for (const StoredRun& r : runs) {
+    std::vector<std::string> params;
+    for (const auto& [k, v] : r.params)
+      if (values[k].size() > 1) params.push_back(k.substr(k.find('.') + 1) + "=" + v);
+    rows.push_back({r.end_time.empty() ? "-" : r.end_time, r.system.empty() ? "-" : r.system,
+                    r.model.empty() ? "-" : r.model, label(r),
+                    params.empty() ? "-" : join(params, " "), r.verdict,
+                    fixed(r.metrics, "step-time", 3), fixed(r.metrics, "tflops-per-gpu", 1)});
+  }
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::string line;
+    for (size_t c = 0; c < rows[i].size(); ++c) {
+      line += rows[i][c];
+      if (c + 1 < rows[i].size()) line += std::string(width[c] - rows[i][c].size() + 2, ' ');
+    }
+    std::cout << line << "\n";
+    if (i == 0) std::cout << std::string(line.size(), '-') << "\n";
+  }
+  std::cout << runs.size() << " run(s)"
+            << (o.limit > 0 && static_cast<long long>(runs.size()) == o.limit
+                    ? " (limit reached; --limit N for more)"
+                    : "")
+            << "\n";
+  return 0;
+}
+
+}  // namespace bp

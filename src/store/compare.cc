@@ -1,0 +1,144 @@
+#include "store/compare.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "util/mann_whitney.h"
+
+namespace bp {
+
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+std::string percent(double rel) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f%%", rel * 100.0);
+  return buf;
+}
+
+std::optional<double> mean_metric(const std::vector<const StoredRun*>& runs, const char* name) {
+  double sum = 0;
+  int n = 0;
+  for (const StoredRun* r : runs)
+    if (auto it = r->metrics.find(name); it != r->metrics.end()) {
+      sum += it->second;
+      ++n;
+    }
+  return n ? std::optional<double>(sum / n) : std::nullopt;
+}
+
+std::vector<double> pooled_samples(const std::vector<const StoredRun*>& runs) {
+  std::vector<double> out;
+  for (const StoredRun* r : runs)
+    if (auto it = r->samples.find("step-time"); it != r->samples.end())
+      out.insert(out.end(), it->second.begin(), it->second.end());
+  return out;
+}
+
+}  // namespace
+
+const char* to_string(Change c) {
+  switch (c) {
+    case Change::kFaster:
+      return "faster";
+    case Change::kSlower:
+      return "slower";
+    case Change::kNoChange:
+      return "no change";
+    case Change::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+PerfVerdict step_time_verdict(const std::vector<double>& base_samples,
+                              std::optional<double> base_mean,
+                              const std::vector<double>& candidate_samples,
+                              std::optional<double> candidate_mean, const CompareOptions& o) {
+  PerfVerdict v;
+  // The rank test needs a few samples per side to reach p < 0.05 at all (3 vs 3: p >= 0.1).
+  constexpr size_t kMinSamples = 4;
+  if (base_samples.size() >= kMinSamples && candidate_samples.size() >= kMinSamples) {
+    const double base = median(base_samples);
+    if (base <= 0) {
+      v.explain = "step time of the base is not positive";
+      return v;
+    }
+    v.relative = (median(candidate_samples) - base) / base;
+    v.p_value = mann_whitney_u(base_samples, candidate_samples).p_value;
+    v.from_samples = true;
+    char p[32];
+    std::snprintf(p, sizeof p, "%.2g", v.p_value);
+    v.explain = percent(v.relative) + " (p=" + p + ")";
+    const bool significant = v.p_value < o.alpha && std::abs(v.relative) >= o.min_effect;
+    v.change =
+        !significant ? Change::kNoChange : (v.relative > 0 ? Change::kSlower : Change::kFaster);
+    return v;
+  }
+  if (!base_mean || !candidate_mean || *base_mean <= 0) {
+    v.explain = "no step time on one side";
+    return v;
+  }
+  v.relative = (*candidate_mean - *base_mean) / *base_mean;
+  v.explain = percent(v.relative) + " (means only: no per-step samples)";
+  v.change = std::abs(v.relative) < o.min_effect
+                 ? Change::kNoChange
+                 : (v.relative > 0 ? Change::kSlower : Change::kFaster);
+  return v;
+}
+
+std::string config_key(const StoredRun& r, const CompareOptions& o) {
+  std::string key = r.workload + "|" + r.model + "|" + std::to_string(r.num_gpus);
+  std::vector<std::pair<std::string, std::string>> params = r.params;
+  std::sort(params.begin(), params.end());
+  for (const auto& [k, v] : params)
+    if (std::find(o.ignored_params.begin(), o.ignored_params.end(), k) == o.ignored_params.end())
+      key += "|" + k + "=" + v;
+  return key;
+}
+
+std::vector<ComparedConfig> compare_runs(const std::vector<StoredRun>& a,
+                                         const std::vector<StoredRun>& b, const CompareOptions& o) {
+  std::map<std::string, ComparedConfig> by_key;
+  for (const StoredRun& r : a)
+    if (r.verdict == "PASSED") by_key[config_key(r, o)].a.push_back(&r);
+  for (const StoredRun& r : b)
+    if (r.verdict == "PASSED") by_key[config_key(r, o)].b.push_back(&r);
+  // Label each configuration by the parameters that vary across all of them.
+  std::map<std::string, std::set<std::string>> values;
+  for (const auto& [key, c] : by_key)
+    for (const auto* side : {&c.a, &c.b})
+      for (const StoredRun* r : *side)
+        for (const auto& [k, v] : r->params) values[k].insert(v);
+  std::vector<ComparedConfig> out;
+  for (auto& [key, c] : by_key) {
+    if (c.a.empty() || c.b.empty()) continue;
+    c.key = key;
+    std::vector<std::string> parts;
+    for (const auto& [k, v] : c.a.front()->params)
+      if (values[k].size() > 1 &&
+          std::find(o.ignored_params.begin(), o.ignored_params.end(), k) == o.ignored_params.end())
+        parts.push_back(k.substr(k.find('.') + 1) + "=" + v);
+    for (const std::string& p : parts) c.label += (c.label.empty() ? "" : " ") + p;
+    if (c.label.empty())
+      c.label = c.a.front()->model.empty() ? c.a.front()->case_id : c.a.front()->model;
+    c.a_step_time = mean_metric(c.a, "step-time");
+    c.b_step_time = mean_metric(c.b, "step-time");
+    c.a_tflops = mean_metric(c.a, "tflops-per-gpu");
+    c.b_tflops = mean_metric(c.b, "tflops-per-gpu");
+    c.verdict = step_time_verdict(pooled_samples(c.a), c.a_step_time, pooled_samples(c.b),
+                                  c.b_step_time, o);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace bp

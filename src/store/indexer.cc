@@ -1,0 +1,273 @@
+#include "store/indexer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "campaign/campaign.h"
+#include "config/toml_reader.h"
+#include "core/workload.h"
+#include "util/log.h"
+#include "workloads/megatron_bridge/report.h"
+
+namespace bp {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string str_at(const Value& doc, std::string_view path) {
+  const Value* v = doc.find_path(path);
+  return v && !v->is_table() && !v->is_none() ? v->to_plain_string() : std::string();
+}
+
+void flatten(const Value& v, const std::string& prefix,
+             std::vector<std::pair<std::string, std::string>>& out) {
+  if (v.is_table()) {
+    for (size_t i = 0; i < v.size(); ++i) flatten(v.items()[i], prefix + "." + v.keys()[i], out);
+    return;
+  }
+  if (v.is_none()) return;
+  std::string text = v.is_string() ? v.as_string() : v.to_toml_inline();
+  if (text == "***") return;  // masked secret
+  out.emplace_back(prefix, text);
+}
+
+// summary.json rows by absolute run dir: benchpilot's own verdicts win over recomputing them.
+std::map<std::string, nlohmann::json> summary_rows(const fs::path& root) {
+  std::map<std::string, nlohmann::json> out;
+  std::ifstream in(root / "summary.json");
+  if (!in) return out;
+  try {
+    nlohmann::json doc = nlohmann::json::parse(in);
+    for (const auto& r : doc.at("runs"))
+      out[(root / r.at("run_dir").get<std::string>()).lexically_normal().string()] = r;
+  } catch (const std::exception& e) {
+    log::warn((root / "summary.json").string() + ": " + e.what());
+  }
+  return out;
+}
+
+bool is_run_dir(const fs::path& dir) {
+  if (fs::exists(dir / "test-run.toml")) return true;
+  for (std::string_view name : mbridge::kReportLogNames)
+    if (fs::exists(dir / name)) return true;
+  return false;
+}
+
+struct FolderFacts {
+  std::string campaign, scenario, system, version;
+};
+
+FolderFacts folder_facts(const fs::path& root, const IndexContext& ctx) {
+  FolderFacts f{root.filename().string(), "", ctx.system_name, ctx.benchpilot_version};
+  JournalContents journal = read_journal(root / kJournalFile);
+  if (journal.header) {
+    f.campaign = journal.header->id;
+    f.scenario = journal.header->scenario;
+    f.version = journal.header->benchpilot_version;
+    if (auto it = journal.header->inputs.find("system_name");
+        it != journal.header->inputs.end() && !it->second.empty())
+      f.system = it->second;
+  }
+  return f;
+}
+
+// What one run dir says about its run; nullopt when it cannot be read.
+std::optional<StoredRun> read_run_dir(const fs::path& root, const fs::path& dir,
+                                      const FolderFacts& facts) {
+  StoredRun r;
+  r.campaign = facts.campaign;
+  r.results_dir = root.string();
+  r.run_dir = dir.lexically_normal().string();
+  r.scenario = facts.scenario;
+  r.system = facts.system;
+  r.benchpilot_version = facts.version;
+  const Workload* w = nullptr;
+  if (fs::exists(dir / "test-run.toml")) {
+    try {
+      Value doc = read_toml_file(dir / "test-run.toml");
+      r.case_id = str_at(doc, "name");
+      if (const Value* v = doc.find("current_iteration"); v && v->is_int())
+        r.iteration = static_cast<int>(v->as_int());
+      if (const Value* v = doc.find("step"); v && v->is_int())
+        r.step = static_cast<int>(v->as_int());
+      r.workload = str_at(doc, "test_definition.test_template_name");
+      w = find_workload(r.workload);
+      r.model = str_at(doc, "test_definition.cmd_args.model_recipe_name");
+      if (r.model.empty()) r.model = str_at(doc, "test_definition.cmd_args.model_family_name");
+      r.gpu_type = str_at(doc, "test_definition.cmd_args.gpu_type");
+      if (const Value* v = doc.find_path("test_definition.cmd_args.num_gpus"); v && v->is_int())
+        r.num_gpus = static_cast<int>(v->as_int());
+      r.container_image = str_at(doc, "test_definition.cmd_args.container_image");
+      if (const Value* repos = doc.find_path("test_definition.git_repos");
+          repos && repos->is_array())
+        for (const Value& repo : repos->items()) {
+          std::string url = str_at(repo, "url"), mount = str_at(repo, "mount_as");
+          if (url.find("Megatron-Bridge") != std::string::npos ||
+              mount.find("Megatron-Bridge") != std::string::npos)
+            r.mbridge_commit = str_at(repo, "commit");
+        }
+      if (const Value* args = doc.find_path("test_definition.cmd_args"))
+        flatten(*args, "cmd_args", r.params);
+      if (const Value* env = doc.find_path("test_definition.extra_env_vars"))
+        flatten(*env, "extra_env_vars", r.params);
+      // CloudAI writes secrets in plain text into test-run.toml: they never reach the store.
+      if (w)
+        for (const std::string& secret : w->secret_fields())
+          std::erase_if(r.params, [&](const auto& p) { return p.first == "cmd_args." + secret; });
+    } catch (const std::exception& e) {
+      log::warn("skipping " + (dir / "test-run.toml").string() + ": " + e.what());
+      return std::nullopt;
+    }
+  }
+  if (!w)
+    for (const std::string& n : workload_names())
+      if (find_workload(n)->can_handle(dir)) {
+        w = find_workload(n);
+        if (r.workload.empty()) r.workload = n;
+        break;
+      }
+  if (r.case_id.empty()) r.case_id = fs::relative(dir, root).string();
+  if (fs::exists(dir / "slurm-job.toml")) {
+    try {
+      Value job = read_toml_file(dir / "slurm-job.toml");
+      r.state = str_at(job, "state");
+      r.job_id = str_at(job, "job_id");
+      r.start_time = str_at(job, "start_time");
+      r.end_time = str_at(job, "end_time");
+    } catch (const std::exception& e) {
+      log::warn((dir / "slurm-job.toml").string() + ": " + e.what());
+    }
+  }
+  if (r.end_time.empty()) {  // no scheduler record: the folder's time will do
+    std::error_code ec;
+    auto t = fs::last_write_time(dir, ec);
+    if (!ec) {
+      std::time_t tt = std::chrono::system_clock::to_time_t(std::chrono::file_clock::to_sys(t));
+      std::tm tm{};
+      localtime_r(&tt, &tm);
+      char buf[32];
+      std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+      r.end_time = buf;
+    }
+  }
+  if (w) {
+    RunVerdict v = w->verdict(dir);
+    bool job_ok = r.state.empty() || r.state == "COMPLETED";
+    r.verdict = v.ok && job_ok ? "PASSED" : "FAILED";
+    r.message = v.message;
+    for (const std::string& m : w->metric_names())
+      if (m != "default")
+        if (auto val = w->metric(dir, m)) r.metrics[m] = *val;
+  }
+  if (auto log = mbridge::find_launcher_log(dir)) {
+    if (auto steps = mbridge::read_last_steps(*log); steps && !steps->empty()) {
+      std::vector<double>& st = r.samples["step-time"];
+      std::vector<double>& tf = r.samples["tflops-per-gpu"];
+      for (const auto& s : *steps) {
+        st.push_back(s.step_time_s);
+        tf.push_back(s.tflops_per_gpu);
+      }
+    }
+  }
+  return r;
+}
+
+void apply_record(StoredRun& r, const RunRecord& rec) {
+  r.verdict = rec.state == "DRY-RUN" ? "DRY-RUN" : (rec.passed ? "PASSED" : "FAILED");
+  r.message = rec.message;
+  if (!rec.state.empty()) r.state = rec.state;
+  if (!rec.job_id.empty()) r.job_id = rec.job_id;
+  r.metrics = rec.metrics;
+  r.metrics.erase("default");
+}
+
+}  // namespace
+
+std::vector<StoredRun> runs_from_results_folder(const fs::path& root_in, const IndexContext& ctx) {
+  const fs::path root = fs::absolute(root_in).lexically_normal();
+  if (!fs::is_directory(root)) throw std::runtime_error(root.string() + " is not a directory");
+  const FolderFacts facts = folder_facts(root, ctx);
+  auto rows = summary_rows(root);
+  std::vector<fs::path> dirs;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+       ++it) {
+    if (!it->is_directory()) continue;
+    const std::string name = it->path().filename().string();
+    // NeMo-Run's tree holds no run dirs; .superseded/ holds attempts a resume replaced.
+    if (name == "experiments" || (!name.empty() && name[0] == '.')) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (is_run_dir(it->path())) dirs.push_back(it->path());
+  }
+  std::sort(dirs.begin(), dirs.end());
+  std::vector<StoredRun> out;
+  for (const fs::path& dir : dirs) {
+    std::optional<StoredRun> r = read_run_dir(root, dir, facts);
+    if (!r) continue;
+    if (auto row = rows.find(r->run_dir); row != rows.end()) {  // benchpilot's own verdicts win
+      const nlohmann::json& j = row->second;
+      r->verdict = j.value("status", "");
+      r->message = j.value("message", "");
+      if (!j.value("job_state", "").empty()) r->state = j.value("job_state", "");
+      if (r->job_id.empty()) r->job_id = j.value("job_id", "");
+      r->metrics.clear();
+      const nlohmann::json metrics = j.value("metrics", nlohmann::json::object());
+      for (const auto& [k, v] : metrics.items())
+        if (k != "default" && v.is_number()) r->metrics[k] = v.get<double>();
+    }
+    if (r->verdict == "DRY-RUN") continue;
+    out.push_back(std::move(*r));
+  }
+  return out;
+}
+
+std::vector<StoredRun> runs_from_records(const fs::path& root_in,
+                                         const std::vector<RunRecord>& records,
+                                         const IndexContext& ctx) {
+  const fs::path root = fs::absolute(root_in).lexically_normal();
+  const FolderFacts facts = folder_facts(root, ctx);
+  std::vector<StoredRun> out;
+  for (const RunRecord& rec : records) {
+    if (rec.state == "DRY-RUN") continue;
+    std::optional<StoredRun> r = read_run_dir(root, fs::absolute(rec.run_dir), facts);
+    if (!r) continue;
+    apply_record(*r, rec);
+    r->case_id = rec.case_id;
+    r->iteration = rec.iteration;
+    r->step = rec.step;
+    out.push_back(std::move(*r));
+  }
+  return out;
+}
+
+std::vector<fs::path> find_results_folders(const fs::path& dir) {
+  std::vector<fs::path> out;
+  if (!fs::is_directory(dir)) return out;
+  auto is_results = [](const fs::path& p) {
+    if (fs::exists(p / "summary.json") || fs::exists(p / kJournalFile)) return true;
+    // CloudAI: <root>/<case>/<iteration>/[<step>/]test-run.toml
+    std::error_code ec;
+    for (const auto& c : fs::directory_iterator(p, ec)) {
+      if (!c.is_directory()) continue;
+      for (const auto& it : fs::directory_iterator(c.path(), ec))
+        if (it.is_directory() && (fs::exists(it.path() / "test-run.toml") ||
+                                  fs::exists(it.path() / "1" / "test-run.toml")))
+          return true;
+    }
+    return false;
+  };
+  if (is_results(dir)) return {fs::absolute(dir)};
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.is_directory() && is_results(e.path())) out.push_back(fs::absolute(e.path()));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace bp

@@ -1,0 +1,264 @@
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "store/compare.h"
+#include "store/indexer.h"
+#include "store/regression.h"
+#include "store/store.h"
+
+namespace bp {
+namespace {
+
+namespace fs = std::filesystem;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("bp-store-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static StoredRun run(const std::string& campaign, int step, double step_time,
+                       const std::string& tp = "1") {
+    StoredRun r;
+    r.campaign = campaign;
+    r.results_dir = "/results/" + campaign;
+    r.run_dir = r.results_dir + "/case/0/" + std::to_string(step);
+    r.case_id = "case";
+    r.step = step;
+    r.workload = "MegatronBridge";
+    r.model = "llama3_8b";
+    r.system = "cluster-a";
+    r.gpu_type = "h100";
+    r.num_gpus = 8;
+    r.container_image = "nemo:26.02";
+    r.end_time = "2026-11-2" + std::to_string(step % 10) + "T10:00:00";
+    r.state = "COMPLETED";
+    r.verdict = "PASSED";
+    r.params = {{"cmd_args.tp", tp}, {"cmd_args.container_image", r.container_image}};
+    r.metrics = {{"step-time", step_time}, {"tflops-per-gpu", 400.0 / step_time}};
+    for (int i = 0; i < 10; ++i)
+      r.samples["step-time"].push_back(step_time * (1.0 + 0.002 * ((i * 7) % 5 - 2)));
+    return r;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(StoreTest, RecordsAndQueriesWithFiltersAndSamples) {
+  auto store = open_sqlite_store(dir_ / "bp.db");
+  EXPECT_EQ(store->schema_version(), 2);
+  store->record({run("c1", 1, 9.0, "1"), run("c1", 2, 8.0, "2"), run("c2", 3, 8.5, "2")});
+  EXPECT_EQ(store->count(), 3);
+  HistoryQuery q;
+  q.params = {{"cmd_args.tp", "2"}};
+  auto rs = store->query(q);
+  ASSERT_EQ(rs.size(), 2u);
+  EXPECT_EQ(rs[0].campaign, "c2");  // newest first
+  EXPECT_EQ(rs[0].samples.at("step-time").size(), 10u);
+  EXPECT_DOUBLE_EQ(rs[0].metrics.at("step-time"), 8.5);
+  q = {};
+  q.campaign = "c1";
+  EXPECT_EQ(store->query(q).size(), 2u);
+  q = {};
+  q.since = "2026-11-23";
+  EXPECT_EQ(store->query(q).size(), 1u);
+  q = {};
+  q.system = "other";
+  EXPECT_TRUE(store->query(q).empty());
+  // Recording a run dir again replaces it.
+  store->record({run("c1", 1, 7.0, "1")});
+  EXPECT_EQ(store->count(), 3);
+}
+
+TEST_F(StoreTest, MigratesAnOlderSchema) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "old.db").c_str(), &db), SQLITE_OK);
+    // Version 1 as the first release wrote it.
+    const char* v1 =
+        "CREATE TABLE runs(id INTEGER PRIMARY KEY, campaign TEXT NOT NULL, results_dir TEXT NOT "
+        "NULL, run_dir TEXT NOT NULL UNIQUE, scenario TEXT, case_id TEXT, iteration INTEGER, "
+        "step INTEGER, workload TEXT, model TEXT, system TEXT, gpu_type TEXT, num_gpus INTEGER, "
+        "mbridge_commit TEXT, container_image TEXT, benchpilot_version TEXT, start_time TEXT, "
+        "end_time TEXT, job_id TEXT, state TEXT, verdict TEXT, message TEXT, step_time REAL, "
+        "tflops REAL, metrics TEXT);"
+        "CREATE TABLE param_names(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+        "CREATE TABLE params(run_id INTEGER NOT NULL, name_id INTEGER NOT NULL, value TEXT, "
+        "PRIMARY KEY(run_id, name_id)) WITHOUT ROWID;"
+        "INSERT INTO runs(campaign, results_dir, run_dir, verdict, metrics) VALUES "
+        "('old', '/r', '/r/x', 'PASSED', '{\"step-time\": 3.5}');"
+        "PRAGMA user_version = 1;";
+    ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = open_sqlite_store(dir_ / "old.db");
+  EXPECT_EQ(store->schema_version(), 2);
+  auto rs = store->query({});
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_DOUBLE_EQ(rs[0].metrics.at("step-time"), 3.5);
+  store->record({run("new", 1, 9.0)});  // the new table works
+  EXPECT_EQ(store->count(), 2);
+}
+
+TEST_F(StoreTest, ConcurrentWritersLoseNothing) {
+  const fs::path db = dir_ / "shared.db";
+  open_sqlite_store(db);  // created once; the writers race on inserts only
+  const int writers = 4, batches = 25;
+  std::vector<pid_t> pids;
+  for (int w = 0; w < writers; ++w) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      int rc = 0;
+      try {
+        auto store = open_sqlite_store(db);
+        for (int b = 0; b < batches; ++b)
+          store->record({run("w" + std::to_string(w), 2 * b + 1, 9.0),
+                         run("w" + std::to_string(w), 2 * b + 2, 9.1)});
+      } catch (...) {
+        rc = 1;
+      }
+      _exit(rc);
+    }
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  EXPECT_EQ(open_sqlite_store(db)->count(), writers * batches * 2);
+}
+
+TEST(StepTimeVerdict, FlagsAFivePercentSlowdownAndIgnoresNoise) {
+  CompareOptions o;
+  std::vector<double> base, same, slower, small;
+  for (int i = 0; i < 10; ++i) {
+    double jitter = 1.0 + 0.01 * ((i * 37) % 7 - 3) / 3.0;  // within ±1 %
+    base.push_back(9.2 * jitter);
+    same.push_back(9.2 * (1.0 + 0.01 * ((i * 11) % 7 - 3) / 3.0));
+    slower.push_back(9.2 * 1.05 * jitter);
+    small.push_back(9.2 * 1.01 * jitter);
+  }
+  EXPECT_EQ(step_time_verdict(base, {}, slower, {}, o).change, Change::kSlower);
+  EXPECT_EQ(step_time_verdict(slower, {}, base, {}, o).change, Change::kFaster);
+  EXPECT_EQ(step_time_verdict(base, {}, same, {}, o).change, Change::kNoChange);
+  // Significant but under the 2 % minimum effect.
+  EXPECT_EQ(step_time_verdict(base, {}, small, {}, o).change, Change::kNoChange);
+  o.min_effect = 0.005;
+  EXPECT_EQ(step_time_verdict(base, {}, small, {}, o).change, Change::kSlower);
+  // Means only: the effect threshold alone decides, and says so.
+  PerfVerdict means = step_time_verdict({}, 10.0, {}, 10.5, CompareOptions{});
+  EXPECT_EQ(means.change, Change::kSlower);
+  EXPECT_NE(means.explain.find("means only"), std::string::npos);
+}
+
+TEST_F(StoreTest, CompareMatchesConfigurationsAcrossImages) {
+  std::vector<StoredRun> a = {run("a", 1, 9.0, "1"), run("a", 2, 8.0, "2")};
+  std::vector<StoredRun> b = {run("b", 1, 9.0 * 1.05, "1"), run("b", 2, 8.0, "2")};
+  for (StoredRun& r : b) {
+    r.container_image = "nemo:26.04";
+    r.params[1].second = r.container_image;  // what is compared is not part of the key
+  }
+  auto pairs = compare_runs(a, b, CompareOptions{});
+  ASSERT_EQ(pairs.size(), 2u);
+  int slower = 0, same = 0;
+  for (const auto& p : pairs) {
+    slower += p.verdict.change == Change::kSlower;
+    same += p.verdict.change == Change::kNoChange;
+    EXPECT_FALSE(p.label.empty());
+  }
+  EXPECT_EQ(slower, 1);
+  EXPECT_EQ(same, 1);
+}
+
+TEST_F(StoreTest, RegressionGateAgainstReferenceAndLastPassingRun) {
+  std::ofstream(dir_ / "ref.toml") << "[[reference]]\ncase = \"case\"\nparams = { tp = 1 }\n"
+                                      "step_time = 9.0\ntolerance = 0.03\n"
+                                      "[[reference]]\nbaseline = \"last_passing\"\n";
+  std::vector<Reference> refs = load_references(dir_ / "ref.toml");
+  ASSERT_EQ(refs.size(), 2u);
+  auto store = open_sqlite_store(dir_ / "bp.db");
+  store->record({run("old", 2, 8.0, "2")});
+  std::vector<StoredRun> now = {run("new", 1, 9.5, "1"), run("new", 2, 8.0 * 1.05, "2"),
+                                run("new", 3, 7.0, "4")};
+  auto v = regression_verdicts(now, refs, store.get(), CompareOptions{});
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_TRUE(v[0].regression) << v[0].text;  // 9.5 vs 9.0 ±3 %
+  EXPECT_NE(v[0].text.find("+5.6%"), std::string::npos) << v[0].text;
+  EXPECT_TRUE(v[1].regression) << v[1].text;  // 5 % slower than the stored run
+  EXPECT_FALSE(v[2].regression);
+  EXPECT_NE(v[2].text.find("no baseline"), std::string::npos) << v[2].text;
+}
+
+TEST_F(StoreTest, BadReferenceFileNamesLineAndKey) {
+  std::ofstream(dir_ / "bad.toml") << "[[reference]]\ncase = \"x\"\nstep_time = \"fast\"\n";
+  try {
+    load_references(dir_ / "bad.toml");
+    FAIL() << "accepted";
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("bad.toml:3"), std::string::npos) << what;
+    EXPECT_NE(what.find("reference[0].step_time"), std::string::npos) << what;
+  }
+}
+
+TEST_F(StoreTest, IndexesACloudAIResultsFolderWithoutWritingIntoIt) {
+  // CloudAI's layout (reference/cloudai.md section 6): <root>/<case>/<iteration>/ with
+  // test-run.toml, slurm-job.toml and cloudai_megatron_bridge_launcher.log.
+  const fs::path root = dir_ / "cloudai" / "llama_2026-11-20_10-00-00";
+  const fs::path run = root / "llama8b" / "0";
+  fs::create_directories(run);
+  std::ofstream(run / "test-run.toml")
+      << "name = \"llama8b\"\nnnodes = 1\niterations = 1\ncurrent_iteration = 0\nstep = 0\n"
+         "[test_definition]\nname = \"mb\"\ntest_template_name = \"MegatronBridge\"\n"
+         "[test_definition.cmd_args]\nmodel_recipe_name = \"llama3_8b\"\ngpu_type = \"h100\"\n"
+         "num_gpus = 8\ncontainer_image = \"nvcr.io#nvidia/nemo:25.11\"\ntp = 2\n"
+         "hf_token = \"hf_plaintext_in_cloudai\"\n"
+         "[[test_definition.git_repos]]\nurl = "
+         "\"https://github.com/NVIDIA-NeMo/Megatron-Bridge.git\"\n"
+         "commit = \"abc123\"\n";
+  std::ofstream(run / "slurm-job.toml")
+      << "job_id = 4242\nstate = \"COMPLETED\"\nstart_time = \"2026-11-20T10:00:05\"\n"
+         "end_time = \"2026-11-20T10:20:00\"\n";
+  {
+    std::ofstream log(run / "cloudai_megatron_bridge_launcher.log");
+    for (int i = 1; i <= 12; ++i)
+      log << "Step Time : " << (i <= 2 ? 20.0 : 9.0 + 0.01 * i)
+          << "s GPU utilization: 400.0MODEL_TFLOP/s/GPU\n";
+  }
+  auto before = fs::last_write_time(run);
+  std::vector<StoredRun> runs = runs_from_results_folder(root, {"eos", ""});
+  ASSERT_EQ(runs.size(), 1u);
+  const StoredRun& r = runs[0];
+  EXPECT_EQ(r.campaign, "llama_2026-11-20_10-00-00");
+  EXPECT_EQ(r.case_id, "llama8b");
+  EXPECT_EQ(r.workload, "MegatronBridge");
+  EXPECT_EQ(r.model, "llama3_8b");
+  EXPECT_EQ(r.system, "eos");
+  EXPECT_EQ(r.num_gpus, 8);
+  EXPECT_EQ(r.mbridge_commit, "abc123");
+  EXPECT_EQ(r.container_image, "nvcr.io#nvidia/nemo:25.11");
+  EXPECT_EQ(r.job_id, "4242");
+  EXPECT_EQ(r.state, "COMPLETED");
+  EXPECT_EQ(r.verdict, "PASSED");
+  EXPECT_EQ(r.end_time, "2026-11-20T10:20:00");
+  EXPECT_EQ(r.samples.at("step-time").size(), 10u);  // CloudAI's last 10 steps
+  EXPECT_NEAR(r.metrics.at("step-time"), 9.075, 1e-9);
+  for (const auto& [k, v] : r.params) EXPECT_NE(v, "hf_plaintext_in_cloudai") << k;
+  EXPECT_FALSE(fs::exists(run / "report.txt"));  // the folder is only read
+  EXPECT_EQ(fs::last_write_time(run), before);
+  EXPECT_EQ(find_results_folders(dir_ / "cloudai"), std::vector<fs::path>{root});
+}
+
+}  // namespace
+}  // namespace bp
