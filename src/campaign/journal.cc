@@ -59,15 +59,27 @@ json record_json(const RunRecord& r, const fs::path& root) {
   for (const auto& [k, v] : r.params) params.push_back({k, value_json(v)});
   json metrics = json::object();
   for (const auto& [k, v] : r.metrics) metrics[k] = v;
+  json attempts = json::array();
+  for (const AttemptRecord& a : r.attempts)
+    attempts.push_back({{"job", a.job_id},
+                        {"state", a.state},
+                        {"exit", a.exit_code ? json(*a.exit_code) : json(nullptr)},
+                        {"signal", a.signal}});
   std::error_code ec;
   fs::path rel = fs::relative(r.run_dir, root, ec);
-  return {{"dir", ec || rel.empty() ? r.run_dir.string() : rel.string()},
-          {"params", params},
-          {"job", r.job_id},
-          {"state", r.state},
-          {"passed", r.passed},
-          {"msg", r.message},
-          {"metrics", metrics}};
+  json j = {{"dir", ec || rel.empty() ? r.run_dir.string() : rel.string()},
+            {"params", params},
+            {"job", r.job_id},
+            {"workload", r.workload},
+            {"state", r.state},
+            {"passed", r.passed},
+            {"skipped", r.skipped},
+            {"msg", r.message},
+            {"metrics", metrics},
+            {"attempts", attempts}};
+  if (r.reward) j["reward"] = *r.reward;
+  if (!r.details.is_none()) j["details"] = value_json(r.details);
+  return j;
 }
 
 RunRecord record_from(const json& j, const PointKey& k, const fs::path& root) {
@@ -84,6 +96,20 @@ RunRecord record_from(const json& j, const PointKey& k, const fs::path& root) {
   r.passed = j.at("passed").get<bool>();
   r.message = j.at("msg").get<std::string>();
   for (const auto& [name, v] : j.at("metrics").items()) r.metrics[name] = v.get<double>();
+  // Fields added later: absent in journals written before them.
+  r.workload = j.value("workload", std::string());
+  r.skipped = j.value("skipped", false);
+  if (j.contains("reward") && j["reward"].is_number()) r.reward = j["reward"].get<double>();
+  if (j.contains("details")) r.details = value_from(j["details"]);
+  if (j.contains("attempts"))
+    for (const json& a : j["attempts"]) {
+      AttemptRecord at;
+      at.job_id = a.value("job", std::string());
+      at.state = a.value("state", std::string());
+      if (a.contains("exit") && a["exit"].is_number_integer()) at.exit_code = a["exit"].get<int>();
+      at.signal = a.value("signal", 0);
+      r.attempts.push_back(std::move(at));
+    }
   return r;
 }
 

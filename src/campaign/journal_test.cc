@@ -42,6 +42,9 @@ class JournalTest : public ::testing::Test {
     r.state = "COMPLETED";
     r.passed = true;
     r.metrics = {{"step-time", 1.0 / 3 + step}, {"tflops-per-gpu", 412.5}};
+    r.workload = "MegatronBridge";
+    r.reward = -(1.0 / 3 + step);
+    r.attempts = {{"99", "FAILED", 1, 0}, {r.job_id, "COMPLETED", 0, 0}};
     return r;
   }
 
@@ -82,6 +85,12 @@ TEST_F(JournalTest, RecordsEveryTransitionAndRestoresRecordsExactly) {
   EXPECT_EQ(p3.record->params, want.params);    // types kept: int, float, bool, string, array
   EXPECT_EQ(p3.record->metrics, want.metrics);  // doubles round-trip exactly
   EXPECT_EQ(p3.record->job_id, "103");
+  EXPECT_EQ(p3.record->workload, "MegatronBridge");
+  EXPECT_EQ(p3.record->reward, want.reward);
+  ASSERT_EQ(p3.record->attempts.size(), 2u);  // a launcher retry survives the resume
+  EXPECT_EQ(p3.record->attempts[0].job_id, "99");
+  EXPECT_EQ(p3.record->attempts[0].exit_code, 1);
+  EXPECT_EQ(p3.record->attempts[1].state, "COMPLETED");
   EXPECT_EQ(p3.submitter_pid, 4242);
   EXPECT_TRUE(p3.self_submitting);
   const PointState& p4 = c.points.at({"sweep", 0, 4});

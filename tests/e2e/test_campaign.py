@@ -46,6 +46,8 @@ def comparable_runs(root):
     runs = summary(root)["runs"]
     for r in runs:
         r.pop("job_id")
+        for a in r.get("attempts", []):
+            a.pop("job_id")
     return sorted(runs, key=lambda r: (r["case"], r["iteration"], r["step"]))
 
 
