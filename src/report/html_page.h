@@ -12,11 +12,15 @@
 
 #include "report/svg_chart.h"
 
+#include "util/strings.h"
+
 namespace bp::html {
 
 // Escapes & < > " ' for text and attribute values; drops control characters other than tab and
 // newline (they are invalid in HTML).
-std::string escape(std::string_view s);
+inline std::string escape(std::string_view s) {
+  return markup_escape(s);
+}
 
 // Status classes a cell or figure may carry (colours): passed, failed, skipped, best, warn.
 struct Cell {

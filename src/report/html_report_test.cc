@@ -221,13 +221,13 @@ TEST(Junit, OneCasePerRunFailuresWithReasonPrunedSkipped) {
                              "skipped=\"2\" time=\"10800.000\">"));
   EXPECT_THAT(xml, HasSubstr("<testcase name=\"sw/0/1 tp=1 pp=1\""));
   EXPECT_THAT(xml, HasSubstr("<failure message=\"job ended FAILED\" type=\"FAILED\">job ended "
-                             "FAILED\n&lt;script&gt;alert(&apos;x&apos;)"));
+                             "FAILED\n&lt;script&gt;alert(&#39;x&#39;)"));
   EXPECT_THAT(xml, HasSubstr("<skipped message=\"pruned by M4: bad pp\"/>"));
   EXPECT_EQ(count(xml, "<testcase "), 5u);
 }
 
 TEST(Junit, XmlEscapeDropsCharactersXmlCannotHold) {
-  EXPECT_EQ(xml_escape(std::string("a\x01\x1b[31mb\tc<")), "a[31mb\tc&lt;");
+  EXPECT_EQ(markup_escape(std::string("a\x01\x1b[31mb\tc<")), "a[31mb\tc&lt;");
 }
 
 }  // namespace

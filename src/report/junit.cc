@@ -42,35 +42,6 @@ struct Suite {
 
 }  // namespace
 
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        if ((c < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || c == 0x7f) break;
-        out += ch;
-    }
-  }
-  return out;
-}
-
 std::string format_junit(const fs::path& root, const std::string& scenario_name,
                          const std::vector<RunRecord>& records) {
   std::vector<const RunRecord*> runs;
@@ -98,8 +69,8 @@ std::string format_junit(const fs::path& root, const std::string& scenario_name,
     c.time = job_elapsed_seconds(r->run_dir).value_or(0);
     std::string name = run_label(*r);
     if (std::string p = params_text(*r); !p.empty()) name += " " + p;
-    c.xml = "    <testcase name=\"" + xml_escape(name) + "\" classname=\"" +
-            xml_escape(scen + "." + r->case_id) + "\" time=\"" + seconds(c.time) + "\"";
+    c.xml = "    <testcase name=\"" + markup_escape(name) + "\" classname=\"" +
+            markup_escape(scen + "." + r->case_id) + "\" time=\"" + seconds(c.time) + "\"";
     std::string status = run_status(*r);
     std::error_code ec;
     fs::path rel = fs::relative(r->run_dir, root, ec);
@@ -113,12 +84,12 @@ std::string format_junit(const fs::path& root, const std::string& scenario_name,
     } else if (status == "FAILED") {
       c.failed = true;
       std::string msg = failure_text(*r);
-      c.xml += ">\n      <failure message=\"" + xml_escape(first_line(msg)) + "\" type=\"" +
-               xml_escape(r->state) + "\">" + xml_escape(msg) + "</failure>\n";
+      c.xml += ">\n      <failure message=\"" + markup_escape(first_line(msg)) + "\" type=\"" +
+               markup_escape(r->state) + "\">" + markup_escape(msg) + "</failure>\n";
     } else {
       c.xml += ">\n";
     }
-    c.xml += "      <system-out>" + xml_escape(out_text) + "</system-out>\n    </testcase>\n";
+    c.xml += "      <system-out>" + markup_escape(out_text) + "</system-out>\n    </testcase>\n";
     suite_for(suite_name).cases.push_back(std::move(c));
   }
   for (const auto& [suite_name, dir] : sweep_dirs) {
@@ -128,9 +99,10 @@ std::string format_junit(const fs::path& root, const std::string& scenario_name,
       Case c;
       c.skipped = true;
       std::string name = case_id + "/" + iteration + "/" + std::to_string(p.step) + " " + p.values;
-      c.xml = "    <testcase name=\"" + xml_escape(name) + "\" classname=\"" +
-              xml_escape(scen + "." + case_id) + "\" time=\"0.000\">\n      <skipped message=\"" +
-              xml_escape("pruned by " + join(p.rule_ids, ", ") + ": " + p.messages) +
+      c.xml = "    <testcase name=\"" + markup_escape(name) + "\" classname=\"" +
+              markup_escape(scen + "." + case_id) +
+              "\" time=\"0.000\">\n      <skipped message=\"" +
+              markup_escape("pruned by " + join(p.rule_ids, ", ") + ": " + p.messages) +
               "\"/>\n    </testcase>\n";
       suite_for(suite_name).cases.push_back(std::move(c));
     }
@@ -150,13 +122,13 @@ std::string format_junit(const fs::path& root, const std::string& scenario_name,
     failures += f;
     skipped += k;
     time += t;
-    body += "  <testsuite name=\"" + xml_escape(s.name) + "\" tests=\"" +
+    body += "  <testsuite name=\"" + markup_escape(s.name) + "\" tests=\"" +
             std::to_string(s.cases.size()) + "\" failures=\"" + std::to_string(f) +
             "\" errors=\"0\" skipped=\"" + std::to_string(k) + "\" time=\"" + seconds(t) + "\">\n";
     for (const Case& c : s.cases) body += c.xml;
     body += "  </testsuite>\n";
   }
-  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"" + xml_escape(scen) +
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"" + markup_escape(scen) +
          "\" tests=\"" + std::to_string(tests) + "\" failures=\"" + std::to_string(failures) +
          "\" errors=\"0\" skipped=\"" + std::to_string(skipped) + "\" time=\"" + seconds(time) +
          "\">\n" + body + "</testsuites>\n";

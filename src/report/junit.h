@@ -18,7 +18,4 @@ std::string format_junit(const std::filesystem::path& root, const std::string& s
 bool write_junit_report(const std::filesystem::path& file, const std::filesystem::path& root,
                         const std::string& scenario_name, const std::vector<RunRecord>& records);
 
-// Escapes text for XML content and attributes; drops characters XML 1.0 cannot hold.
-std::string xml_escape(std::string_view s);
-
 }  // namespace bp

@@ -126,4 +126,33 @@ std::string python_float(double v) {
   return s;
 }
 
+std::string markup_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + s.size() / 8);
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        if ((c < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || c == 0x7f) break;
+        out += ch;
+    }
+  }
+  return out;
+}
+
 }  // namespace bp

@@ -17,6 +17,10 @@ bool contains(std::string_view haystack, std::string_view needle);
 // safe characters, else wrapped in single quotes with embedded quotes escaped.
 std::string shell_quote(std::string_view s);
 
+// Escapes text for HTML and XML content and attribute values (& < > " ' as entities) and drops
+// the control characters XML 1.0 cannot hold (all below 0x20 but tab, newline and CR; DEL).
+std::string markup_escape(std::string_view s);
+
 // Splits a command line into words like Python's shlex.split (POSIX mode).
 std::vector<std::string> shell_split(std::string_view s);
 
