@@ -313,7 +313,7 @@ html::Page build_results_page(const fs::path& root, const std::vector<RunRecord>
   for (const RunRecord* r : runs) {
     std::string s = run_status(*r);
     passed += s == "PASSED";
-    failed += s == "FAILED";
+    failed += s == "FAILED" || s == "SKIPPED";  // counted as summary.json counts them
     dry += s == "DRY-RUN";
   }
   uint64_t pruned_total = 0;
@@ -351,7 +351,7 @@ html::Page build_results_page(const fs::path& root, const std::vector<RunRecord>
     size_t g_passed = 0, g_failed = 0;
     for (const RunRecord* r : g.runs) {
       g_passed += run_status(*r) == "PASSED";
-      g_failed += run_status(*r) == "FAILED";
+      g_failed += run_status(*r) == "FAILED" || run_status(*r) == "SKIPPED";
     }
     const auto& pruned = pruned_by_sweep[gi];
     s.blocks.push_back(

@@ -226,6 +226,20 @@ TEST(Junit, OneCasePerRunFailuresWithReasonPrunedSkipped) {
   EXPECT_EQ(count(xml, "<testcase "), 5u);
 }
 
+TEST(Junit, ARunSkippedByItsPreTestIsAFailure) {
+  SweepFixture f;
+  RunRecord& r = f.records.front();
+  r.passed = false;
+  r.skipped = true;
+  r.state = "SKIPPED";
+  r.message = "pre-test 'nccl' failed, so sw was not started: node2 27.4 GB/s";
+  EXPECT_EQ(run_status(r), "SKIPPED");
+  std::string xml = format_junit(f.dir.path, "scen", f.records);
+  EXPECT_THAT(xml, HasSubstr("failures=\"2\""));
+  EXPECT_THAT(xml, HasSubstr("<failure message=\"pre-test &#39;nccl&#39; failed, so sw was not "
+                             "started: node2 27.4 GB/s\" type=\"SKIPPED\">"));
+}
+
 TEST(Junit, XmlEscapeDropsCharactersXmlCannotHold) {
   EXPECT_EQ(markup_escape(std::string("a\x01\x1b[31mb\tc<")), "a[31mb\tc&lt;");
 }

@@ -81,7 +81,7 @@ std::string format_junit(const fs::path& root, const std::string& scenario_name,
     if (status == "DRY-RUN") {
       c.skipped = true;
       c.xml += ">\n      <skipped message=\"dry-run: generated, not submitted\"/>\n";
-    } else if (status == "FAILED") {
+    } else if (status == "FAILED" || status == "SKIPPED") {  // a skip is a failed pre-test
       c.failed = true;
       std::string msg = failure_text(*r);
       c.xml += ">\n      <failure message=\"" + markup_escape(first_line(msg)) + "\" type=\"" +

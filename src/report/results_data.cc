@@ -235,17 +235,6 @@ std::vector<PrunedRule> group_pruned(const std::vector<PrunedPoint>& points, siz
   return rules;
 }
 
-std::string run_label(const RunRecord& r) {
-  std::string s = r.case_id + "/" + std::to_string(r.iteration);
-  if (r.step > 0) s += "/" + std::to_string(r.step);
-  return s;
-}
-
-std::string run_status(const RunRecord& r) {
-  if (r.state == "DRY-RUN") return "DRY-RUN";
-  return r.passed ? "PASSED" : "FAILED";
-}
-
 std::string failure_text(const RunRecord& r) {
   if (r.passed || r.state == "DRY-RUN") return {};
   if (!trim(r.message).empty()) return r.message;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/run_record.h"
+#include "report/summary.h"  // run_label, run_status
 
 namespace bp {
 
@@ -56,11 +57,6 @@ struct PrunedRule {
 // Pruned points grouped by rule id (a point counts for each rule it broke), most frequent
 // first, with up to `examples` examples each.
 std::vector<PrunedRule> group_pruned(const std::vector<PrunedPoint>& points, size_t examples = 3);
-
-// "case/iteration[/step]".
-std::string run_label(const RunRecord& r);
-// PASSED, FAILED or DRY-RUN.
-std::string run_status(const RunRecord& r);
 
 // Why a run failed, for reports: its message, or (a record rebuilt from files whose job failed
 // after the log looked fine) "job <id> ended <state>" and the end of its log. Empty when passed.

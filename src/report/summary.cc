@@ -50,18 +50,6 @@ std::vector<AttemptRecord> attempts_from_job_file(const Value& job) {
   return out;
 }
 
-std::string label(const RunRecord& r) {
-  std::string s = r.case_id + "/" + std::to_string(r.iteration);
-  if (r.step > 0) s += "/" + std::to_string(r.step);
-  return s;
-}
-
-std::string status(const RunRecord& r) {
-  if (r.state == "DRY-RUN") return "DRY-RUN";
-  if (r.skipped) return "SKIPPED";
-  return r.passed ? "PASSED" : "FAILED";
-}
-
 std::string params_text(const RunRecord& r) {
   std::vector<std::string> parts;
   for (const auto& [k, v] : r.params) parts.push_back(k + "=" + v.to_plain_string());
@@ -77,6 +65,18 @@ std::string metric_text(const RunRecord& r, const std::string& name, int decimal
 }
 
 }  // namespace
+
+std::string run_label(const RunRecord& r) {
+  std::string s = r.case_id + "/" + std::to_string(r.iteration);
+  if (r.step > 0) s += "/" + std::to_string(r.step);
+  return s;
+}
+
+std::string run_status(const RunRecord& r) {
+  if (r.state == "DRY-RUN") return "DRY-RUN";
+  if (r.skipped) return "SKIPPED";
+  return r.passed ? "PASSED" : "FAILED";
+}
 
 // Index of the best passing run per case: the highest reward (sweep/reward.h run_reward).
 std::map<std::string, size_t> best_per_case(const std::vector<RunRecord>& records) {
@@ -149,7 +149,8 @@ std::string format_results_table(const std::vector<RunRecord>& records) {
   for (const RunRecord* r : sorted) {
     bool is_best = false;
     if (auto it = best.find(r->case_id); it != best.end()) is_best = &records[it->second] == r;
-    std::vector<std::string> row = {label(*r) + (is_best ? " *" : ""), params_text(*r), status(*r)};
+    std::vector<std::string> row = {run_label(*r) + (is_best ? " *" : ""), params_text(*r),
+                                    run_status(*r)};
     for (const ResultColumn& c : columns) row.push_back(metric_text(*r, c.metric, c.decimals));
     row.push_back(r->job_id.empty() ? "-" : r->job_id);
     if (judged) row.push_back(r->perf_verdict.empty() ? "-" : r->perf_verdict);
@@ -203,7 +204,7 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
       if (a.signal != 0) item["signal"] = a.signal;
       attempts.push_back(std::move(item));
     }
-    std::string st = status(r);
+    std::string st = run_status(r);
     passed += st == "PASSED";
     failed += st == "FAILED" || st == "SKIPPED";
     skipped += st == "SKIPPED";

@@ -11,6 +11,11 @@
 
 namespace bp {
 
+// "case/iteration[/step]".
+std::string run_label(const RunRecord& r);
+// PASSED, FAILED, SKIPPED (a failed pre-test kept it from starting) or DRY-RUN.
+std::string run_status(const RunRecord& r);
+
 // A fixed-width table: run, parameters, status, the result columns of the workloads present
 // (Workload::result_columns), job id; the best passing run of each case (highest reward) is
 // marked with '*'.
