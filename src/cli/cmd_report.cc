@@ -15,7 +15,7 @@ namespace bp {
 
 int cmd_generate_report(const CommonOptions& opts, const std::string& result_dir) {
   LoadedConfig c = load_config(opts);
-  auto records = collect_results(result_dir);
+  auto records = collect_results(result_dir, &c.scenario);
   write_summary(std::filesystem::absolute(result_dir), c.scenario.name, records);
   std::cout << format_results_table(records);
   log::info("reports written under " + result_dir);

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/limits.h"
 #include "cli/load.h"
 #include "core/engine.h"
 #include "core/executor.h"
@@ -13,6 +14,7 @@
 #include "systems/slurm/cluster_probe.h"
 #include "systems/slurm/node_list.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace bp {
 namespace {
@@ -35,10 +37,19 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
   for (const TestRun& run : c.scenario.runs)
     if (const Workload* w = find_workload(run.test.test_template_name)) w->preflight(run.test);
 
+  check_cases(c);
   {  // the same cost summary as `benchpilot plan`, before anything is spent
+    WorkLimits limits;
+    if (!opts.allow_large) check_sweep_sizes(c.scenario, limits);
     std::vector<Plan> plans;
     for (const TestRun& run : c.scenario.runs) plans.push_back(make_plan(run, c.system));
     std::cout << format_plan(plans) << std::endl;  // flushed: the log (stderr) follows
+    std::vector<std::string> over = exceeded_limits(c.scenario, plans, limits);
+    if (!over.empty() && !opts.allow_large) {
+      log::error("refusing to start: " + join(over, "; ") + ". Nothing was written; pass " +
+                 kAllowLargeFlag + " to confirm");
+      return 1;
+    }
   }
 
   std::unique_ptr<Executor> executor;

@@ -17,6 +17,7 @@ struct CommonOptions {
   std::string output_dir;
   bool enable_cache_without_check = false;
   bool single_sbatch = false;
+  bool allow_large = false;  // --allow-large: lift the limits of cli/limits.h
 };
 
 int cmd_run(const CommonOptions& opts, bool dry_run);

@@ -3,8 +3,9 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <fstream>
 #include <sstream>
+
+#include "util/files.h"
 
 namespace bp {
 
@@ -93,11 +94,13 @@ Value read_toml_string(std::string_view text, const std::string& name) {
 }
 
 Value read_toml_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(SourceLoc{path.string(), 0}, "", "cannot open file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return read_toml_string(ss.str(), path.string());
+  std::string text;
+  try {
+    text = read_regular_file(path);
+  } catch (const FileError& e) {
+    throw ConfigError(SourceLoc{path.string(), 0}, "", e.what());
+  }
+  return read_toml_string(text, path.string());
 }
 
 }  // namespace bp

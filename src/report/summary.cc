@@ -4,11 +4,12 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <map>
 
 #include "config/toml_reader.h"
 #include "core/workload.h"
+#include "sweep/param_space.h"
+#include "util/files.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -25,6 +26,7 @@ std::string label(const RunRecord& r) {
 
 std::string status(const RunRecord& r) {
   if (r.state == "DRY-RUN") return "DRY-RUN";
+  if (r.state == "UNKNOWN" && !r.passed) return "UNKNOWN";
   return r.passed ? "PASSED" : "FAILED";
 }
 
@@ -98,7 +100,7 @@ std::string format_results_table(const std::vector<RunRecord>& records) {
 void write_summary(const fs::path& root, const std::string& scenario_name,
                    const std::vector<RunRecord>& records) {
   nlohmann::json runs = nlohmann::json::array();
-  int passed = 0, failed = 0;
+  int passed = 0, failed = 0, unknown = 0;
   for (const RunRecord& r : records) {
     nlohmann::json params = nlohmann::json::object();
     for (const auto& [k, v] : r.params) {
@@ -116,6 +118,7 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
     std::string st = status(r);
     passed += st == "PASSED";
     failed += st == "FAILED";
+    unknown += st == "UNKNOWN";
     runs.push_back({{"case", r.case_id},
                     {"iteration", r.iteration},
                     {"step", r.step},
@@ -127,72 +130,212 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
                     {"parameters", params},
                     {"metrics", metrics}});
   }
-  nlohmann::json doc = {{"scenario", scenario_name},
-                        {"results_dir", root.string()},
-                        {"passed", passed},
-                        {"failed", failed},
-                        {"runs", runs}};
-  std::ofstream(root / "summary.json") << doc.dump(2) << "\n";
-  std::ofstream(root / "summary.txt") << format_results_table(records);
+  nlohmann::json doc = {{"scenario", scenario_name}, {"results_dir", root.string()},
+                        {"passed", passed},          {"failed", failed},
+                        {"unknown", unknown},        {"runs", runs}};
+  // Logs may hold any bytes (a binary launcher log): invalid UTF-8 is replaced, never thrown on.
+  write_file_atomic(root / "summary.json",
+                    doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  write_file_atomic(root / "summary.txt", sanitize_utf8(format_results_table(records)));
 }
 
-std::vector<RunRecord> collect_results(const fs::path& root) {
-  std::vector<RunRecord> out;
-  std::vector<std::string> names = workload_names();
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
-       ++it) {
-    if (!it->is_directory()) continue;
-    const fs::path dir = it->path();
+namespace {
+
+// The files a run's job state is kept in, by executor.
+constexpr const char* kJobStateFiles[] = {"slurm-job.toml", "standalone-job.toml"};
+
+// The job state of a run folder, or why it is unknown. A run passes only when its job is known
+// to have COMPLETED: a folder from a killed run has no state file, and an empty, garbage or
+// wrongly typed one proves nothing.
+struct JobStateRead {
+  std::string state;  // "" when unknown
+  std::string job_id;
+  std::string problem;  // why the state is unknown
+};
+
+JobStateRead read_job_state(const fs::path& dir) {
+  JobStateRead out;
+  std::error_code ec;
+  for (const char* name : kJobStateFiles) {
+    fs::path file = dir / name;
+    if (!fs::exists(file, ec)) continue;
+    try {
+      Value job = read_toml_file(file);
+      const Value* s = job.find("state");
+      if (!s || !s->is_string() || s->as_string().empty() || has_control_char(s->as_string())) {
+        out.problem = std::string(name) + " has no job state (a non-empty string 'state')";
+        return out;
+      }
+      out.state = s->as_string();
+      if (const Value* id = job.find("job_id"); id && (id->is_int() || id->is_string()))
+        out.job_id = id->to_plain_string();
+    } catch (const std::exception& e) {
+      out.problem = std::string(name) + " is unreadable: " + e.what();
+    }
+    return out;
+  }
+  out.problem = "no job state recorded (no slurm-job.toml): the run may have been killed";
+  return out;
+}
+
+// The swept values of a point, from the case's axes and the point's resolved test (what
+// test-run.toml holds), so generate-report keeps the parameters the run wrote.
+std::vector<std::pair<std::string, Value>> params_from(const Value& test_run, const TestRun& base) {
+  std::vector<std::pair<std::string, Value>> out;
+  ParamSpace space = ParamSpace::of(base);
+  const Value* def = test_run.find("test_definition");
+  for (const Axis& axis : space.axes()) {
+    const Value* v = nullptr;
+    switch (axis.target) {
+      case Axis::Target::kCmdArg:
+        if (def)
+          if (const Value* args = def->find("cmd_args")) v = args->find_path(axis.key);
+        break;
+      case Axis::Target::kEnvVar:
+        if (def)
+          if (const Value* env = def->find("extra_env_vars")) v = env->find(axis.key);
+        break;
+      case Axis::Target::kNumNodes:
+        v = test_run.find("nnodes");
+        break;
+    }
+    if (v && !v->is_table() && !v->is_array()) out.emplace_back(axis.name, *v);
+  }
+  return out;
+}
+
+class ResultCollector {
+ public:
+  ResultCollector(const fs::path& root, const Scenario* scenario)
+      : root_(root), scenario_(scenario), names_(workload_names()) {}
+
+  std::vector<RunRecord> take() { return std::move(out_); }
+
+  // Depth-first, in name order; a folder that cannot be listed becomes a FAILED record
+  // instead of aborting the whole report.
+  void walk(const fs::path& dir) {
+    std::error_code ec;
+    std::vector<fs::path> children;
+    fs::directory_iterator it(dir, ec);
+    if (ec) {
+      unreadable(dir, "cannot read folder: " + ec.message());
+      return;
+    }
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+      if (ec) break;
+      std::error_code ec2;
+      if (it->is_directory(ec2) && !it->is_symlink(ec2)) children.push_back(it->path());
+    }
+    if (ec) unreadable(dir, "cannot read folder: " + ec.message());
+    std::sort(children.begin(), children.end());
+    for (const fs::path& child : children) {
+      try {
+        visit(child);
+      } catch (const std::exception& e) {
+        unreadable(child, e.what());
+      }
+      walk(child);
+    }
+  }
+
+ private:
+  void unreadable(const fs::path& dir, const std::string& why) {
+    RunRecord rec;
+    rec.run_dir = dir;
+    rec.case_id = fs::relative(dir, root_).string();
+    rec.state = "UNKNOWN";
+    rec.message = sanitize_utf8(why);
+    log::warn(dir.string() + ": " + rec.message);
+    out_.push_back(std::move(rec));
+  }
+
+  const TestRun* case_of(const std::string& id) const {
+    if (!scenario_) return nullptr;
+    for (const TestRun& r : scenario_->runs)
+      if (r.id == id) return &r;
+    return nullptr;
+  }
+
+  void visit(const fs::path& dir) {
     const Workload* w = nullptr;
     RunRecord rec;
     rec.run_dir = dir;
     fs::path trt = dir / "test-run.toml";
-    if (fs::exists(trt)) {
+    std::error_code ec;
+    if (fs::exists(trt, ec)) {
+      Value doc;
       try {
-        Value doc = read_toml_file(trt);
-        if (const Value* v = doc.find("name"); v && v->is_string()) rec.case_id = v->as_string();
-        if (const Value* v = doc.find("current_iteration"); v && v->is_int())
-          rec.iteration = static_cast<int>(v->as_int());
-        if (const Value* v = doc.find("step"); v && v->is_int())
-          rec.step = static_cast<int>(v->as_int());
-        if (const Value* v = doc.find_path("test_definition.test_template_name");
-            v && v->is_string())
-          w = find_workload(v->as_string());
+        doc = read_toml_file(trt);
       } catch (const std::exception& e) {
-        log::warn("skipping " + trt.string() + ": " + e.what());
-        continue;
+        // Reported, not dropped: the folder is a run whose description is damaged.
+        unreadable(dir, sanitize_utf8(e.what()));
+        return;
+      }
+      if (const Value* v = doc.find("name"); v && v->is_string()) rec.case_id = v->as_string();
+      if (const Value* v = doc.find("current_iteration"); v && v->is_int())
+        rec.iteration = static_cast<int>(v->as_int());
+      if (const Value* v = doc.find("step"); v && v->is_int())
+        rec.step = static_cast<int>(v->as_int());
+      if (const Value* v = doc.find_path("test_definition.test_template_name"); v && v->is_string())
+        w = find_workload(v->as_string());
+      if (rec.step > 0)
+        if (const TestRun* base = case_of(rec.case_id)) rec.params = params_from(doc, *base);
+      if (!w) {
+        unreadable(dir, trt.string() + ": no known test_definition.test_template_name");
+        return;
       }
     }
     if (!w) {
-      for (const std::string& n : names) {
+      for (const std::string& n : names_) {
         const Workload* cand = find_workload(n);
         if (cand->can_handle(dir)) {
           w = cand;
           break;
         }
       }
-      if (!w) continue;
-      if (rec.case_id.empty()) rec.case_id = fs::relative(dir, root).string();
+      if (!w) return;
+      if (rec.case_id.empty()) rec.case_id = fs::relative(dir, root_).string();
     }
-    w->write_report(dir);
+    try {
+      w->write_report(dir);
+    } catch (const std::exception& e) {
+      log::warn("report for " + dir.string() + " failed: " + e.what());
+    }
     RunVerdict v = w->verdict(dir);
-    rec.passed = v.ok;
-    rec.message = v.message;
-    rec.state = "?";
-    if (fs::exists(dir / "slurm-job.toml")) {
-      try {
-        Value job = read_toml_file(dir / "slurm-job.toml");
-        if (const Value* s = job.find("state"); s && s->is_string()) rec.state = s->as_string();
-        if (const Value* id = job.find("job_id"); id) rec.job_id = id->to_plain_string();
-        if (rec.state != "COMPLETED" && rec.state != "?") rec.passed = false;
-      } catch (const std::exception&) {
-      }
+    JobStateRead job = read_job_state(dir);
+    rec.job_id = job.job_id;
+    if (job.state.empty()) {
+      rec.state = "UNKNOWN";
+      rec.passed = false;
+      rec.message = job.problem + (v.ok || v.message.empty() ? "" : "\n" + v.message);
+    } else {
+      rec.state = job.state;
+      rec.passed = v.ok && job.state == "COMPLETED";
+      if (!v.ok)
+        rec.message = v.message;
+      else if (!rec.passed)
+        rec.message = "job ended " + job.state;
     }
+    rec.message = sanitize_utf8(rec.message);
+    if (!rec.passed)
+      log::warn(fs::relative(dir, root_).string() + ": " + status(rec) + ": " + rec.message);
     for (const std::string& m : w->metric_names())
       if (auto val = w->metric(dir, m)) rec.metrics[m] = *val;
-    out.push_back(std::move(rec));
+    out_.push_back(std::move(rec));
   }
-  return out;
+
+  fs::path root_;
+  const Scenario* scenario_;
+  std::vector<std::string> names_;
+  std::vector<RunRecord> out_;
+};
+
+}  // namespace
+
+std::vector<RunRecord> collect_results(const fs::path& root, const Scenario* scenario) {
+  ResultCollector collector(root, scenario);
+  collector.walk(root);
+  return collector.take();
 }
 
 }  // namespace bp

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/run_record.h"
+#include "core/scenario.h"
 
 namespace bp {
 
@@ -19,7 +20,12 @@ void write_summary(const std::filesystem::path& root, const std::string& scenari
                    const std::vector<RunRecord>& records);
 
 // Rebuilds records from an existing results folder (benchpilot's or CloudAI's): every folder
-// holding a test-run.toml or a Megatron-Bridge launcher log. Writes per-run reports.
-std::vector<RunRecord> collect_results(const std::filesystem::path& root);
+// holding a test-run.toml or a Megatron-Bridge launcher log. Writes per-run reports. A run
+// passes only when its job state file says COMPLETED and the workload's verdict passes; a
+// missing or damaged state file gives status UNKNOWN. Folders that cannot be read and damaged
+// test-run.toml files are reported as UNKNOWN records, never dropped. With the scenario, sweep
+// points get their swept parameters back (from their test-run.toml).
+std::vector<RunRecord> collect_results(const std::filesystem::path& root,
+                                       const Scenario* scenario = nullptr);
 
 }  // namespace bp

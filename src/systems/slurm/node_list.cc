@@ -67,14 +67,23 @@ std::vector<std::string> expand_brackets(std::string_view body, std::string_view
     if (a > b)
       throw std::invalid_argument("range '" + std::string(p) + "' runs backwards in node list '" +
                                   std::string(list) + "'");
-    if (b - a > 100000) throw std::invalid_argument("range '" + std::string(p) + "' is too large");
+    if (b - a > 100000)
+      throw std::invalid_argument("range '" + std::string(p) + "' is too large in node list '" +
+                                  std::string(list) + "'");
     size_t width = (lo.size() > 1 && lo[0] == '0') ? std::max(lo.size(), hi.size()) : 0;
     for (unsigned long long i = a; i <= b; ++i) out.push_back(padded(i, width));
   }
   return out;
 }
 
+// A host list names at most this many nodes: "r[1-99999]n[1-99999]" would otherwise ask for
+// 10^10 names (the largest clusters have tens of thousands of nodes).
+constexpr size_t kMaxExpandedNodes = 200000;
+
 void expand_item(std::string_view item, std::string_view list, std::vector<std::string>& out) {
+  if (out.size() > kMaxExpandedNodes)
+    throw std::invalid_argument("node list '" + std::string(list) + "' names more than " +
+                                std::to_string(kMaxExpandedNodes) + " nodes");
   size_t open = item.find('[');
   if (open == std::string_view::npos) {
     out.emplace_back(item);
@@ -89,6 +98,9 @@ void expand_item(std::string_view item, std::string_view list, std::vector<std::
     expand_item(rest, list, tails);
     if (tails.empty()) tails.emplace_back();
     for (const std::string& t : tails) out.push_back(head + t);
+    if (out.size() > kMaxExpandedNodes)
+      throw std::invalid_argument("node list '" + std::string(list) + "' names more than " +
+                                  std::to_string(kMaxExpandedNodes) + " nodes");
   }
 }
 

@@ -287,7 +287,8 @@ std::vector<std::string> launcher_arguments(const TestRun& run, const System& sy
 
 std::string launcher_command(const TestRun& run, const System& system, const LauncherInputs& in) {
   fs::path script = in.mbridge_dir / "scripts" / "performance" / "setup_experiment.py";
-  std::string line = "NEMORUN_HOME=\"" + in.run_dir.string() + "\" " +
+  // shell_quote, not double quotes: "$(...)" in a folder name must stay text.
+  std::string line = "NEMORUN_HOME=" + shell_quote(in.run_dir.string()) + " " +
                      shell_word(in.python.string()) + " " + shell_word(script.string());
   for (const std::string& w : launcher_arguments(run, system, in)) line += " " + w;
   return line;

@@ -2,6 +2,8 @@
 // setup_experiment.py) and checks what the wrapper prints, writes and returns.
 #include "workloads/megatron_bridge/workload.h"
 
+#include "util/strings.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -157,7 +159,7 @@ TEST_F(MbridgeWrapperTest, PipInstallPrecedesLauncherOnlyWithTheVenv) {
   prepare();
   script = read_file(run_dir_ / kWrapperFile);
   EXPECT_THAT(script, Not(HasSubstr("pip install")));
-  EXPECT_THAT(script, HasSubstr("NEMORUN_HOME=\"" + run_dir_.string() + "\" /bin/bash "));
+  EXPECT_THAT(script, HasSubstr("NEMORUN_HOME=" + shell_quote(run_dir_.string()) + " /bin/bash "));
 }
 
 TEST_F(MbridgeWrapperTest, JobIdPrintedAndExitZeroEvenWhenLauncherFails) {

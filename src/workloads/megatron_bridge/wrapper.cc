@@ -3,6 +3,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "util/files.h"
 #include "util/strings.h"
 
 namespace bp::mbridge {
@@ -135,9 +136,7 @@ std::string pip_step(const std::string& python) {
 }
 
 void write_file(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  if (!out.good()) throw std::runtime_error("cannot write " + path.string());
+  write_file_atomic(path, text);
 }
 
 }  // namespace
