@@ -45,7 +45,8 @@ std::string reservation_from_srun_args(const std::string& extra_srun_args) {
 }
 
 std::string make_srun_line(const System& system, const JobRequest& req) {
-  std::string line = "srun --export=ALL --mpi=" + (system.mpi.empty() ? "pmix" : system.mpi);
+  std::string line =
+      "srun --export=ALL " + shell_quote("--mpi=" + (system.mpi.empty() ? "pmix" : system.mpi));
   if (req.nodes.empty()) line += " -N" + std::to_string(req.num_nodes);
   line += quoted_words(system.extra_srun_args);
   line += quoted_words(req.extra_srun_args);
