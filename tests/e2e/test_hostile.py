@@ -10,6 +10,7 @@ without creating a file named `pwned` anywhere, and, when it fails, without writ
 import json
 import os
 import pathlib
+import re
 import resource
 import shlex
 import shutil
@@ -62,6 +63,13 @@ def run_limited(argv, cwd, env):
         return proc.returncode, text, seconds, usage.ru_maxrss / 1024.0
 
 
+def markers(root):
+    """Files a hostile value's `touch .../pwned-<tag>` created. Folders named after hostile
+    paths (which may hold "pwned" in their names) are data, not markers."""
+    return [p for p in pathlib.Path(root).rglob("pwned*")
+            if p.is_file() and re.fullmatch(r"pwned(-[a-z-]+\d?)?", p.name)]
+
+
 def load_case(case_dir):
     expect = {"exit": None, "has": [], "lacks": []}
     for line in (case_dir / "expect").read_text().splitlines():
@@ -109,7 +117,7 @@ class CorpusTest(unittest.TestCase):
         self.assertLessEqual(seconds, MAX_SECONDS, f"took {seconds:.2f} s\n{where}")
         if not SANITIZED:
             self.assertLessEqual(rss, MAX_RSS_MB, f"used {rss:.0f} MB\n{where}")
-        pwned = [str(p) for p in work.rglob("pwned*")]
+        pwned = [str(p) for p in markers(work)]
         self.assertEqual(pwned, [], f"a hostile value executed\n{where}")
         if rc != 0 and args and args[0] in ("run", "dry-run"):
             results = work / "results"
@@ -129,3 +137,96 @@ for _case in CASES:
 
 if __name__ == "__main__":
     unittest.main()
+
+
+FAKE_LAUNCHER = """#!/usr/bin/env python3
+# Test double for the Megatron-Bridge launcher's Python: records the words it was given (one
+# JSON list) and reports a submission, as the real launcher would.
+import json, os, sys
+with open(os.path.join(os.environ["NEMORUN_HOME"], "launcher-argv.json"), "w") as f:
+    json.dump(sys.argv[1:], f)
+print("Submitted batch job 4242", flush=True)
+"""
+
+
+class GeneratedScriptTest(unittest.TestCase):
+    """The Megatron-Bridge wrapper and command.sh from a dry-run, run for real with every
+    user-controlled string set to a value that creates a marker file if a shell evaluates it."""
+
+    def hostile(self, tag):
+        m = str(self.work / f"pwned-{tag}")
+        return f"x$(touch {m}1)`touch {m}2`;touch {m}3;'\"$(touch {m}4)\"'"
+
+    def toml_str(self, s):
+        return json.dumps(s)  # a JSON string is a valid TOML basic string
+
+    def test_megatron_bridge_wrapper_runs_nothing_it_was_given(self):
+        self.work = tempdir(self) / "w$(touch pwned-path)"
+        self.work.mkdir()
+        launcher = self.work / "fake-python"
+        launcher.write_text(FAKE_LAUNCHER)
+        launcher.chmod(0o755)
+        q = self.toml_str
+        string_fields = [
+            "gpu_type", "log_dir", "container_image", "domain", "task", "compute_dtype",
+            "nemo_home", "wandb_project_name", "wandb_entity_name", "wandb_experiment_name",
+            "wandb_save_dir", "pretrained_checkpoint", "save_dir", "load_dir",
+            "save_config_filepath", "data", "dataset_root", "index_mapping_dir", "dataset_name",
+            "tokenizer_type", "tokenizer_model", "config_variant", "recompute_modules",
+            "cuda_graph_scope", "nsys_trace", "nsys_extra_args", "fp8_recipe",
+        ]
+        cmd_args = "".join(f"{f} = {q(self.hostile(f))}\n" for f in string_fields)
+        (self.work / "system.toml").write_text(
+            'name = "hostile"\nscheduler = "slurm"\n'
+            f'install_path = {q(str(self.work / ("inst" + self.hostile("install"))))}\n'
+            f'output_path = {q(str(self.work / ("out" + self.hostile("output"))))}\n'
+            'default_partition = "p1"\ngpus_per_node = 8\nsupports_gpu_directives = true\n'
+            f'launcher_python = {q(str(launcher))}\n'
+            f'account = {q(self.hostile("account"))}\n'
+            f'extra_srun_args = {q("--comment=" + self.hostile("sys-srun"))}\n'
+            '[[partitions]]\nname = "p1"\n'
+            f'[global_env_vars]\nGLOBAL_X = {q(self.hostile("global-env"))}\n')
+        (self.work / "tests").mkdir()
+        (self.work / "tests" / "mb.toml").write_text(
+            'name = "mb"\ndescription = "d"\ntest_template_name = "MegatronBridge"\n'
+            f'extra_container_mounts = [{q("/a:/b" + self.hostile("mount"))}]\n'
+            '[[git_repos]]\nurl = "https://github.com/NVIDIA-NeMo/Megatron-Bridge.git"\n'
+            'commit = "v0.3.0"\n'
+            f'mount_as = {q("/opt/Megatron-Bridge" + self.hostile("mount-as"))}\n'
+            '[cmd_args]\nmodel_family_name = "llama"\nmodel_recipe_name = "custom_recipe"\n'
+            'num_gpus = 8\n' + cmd_args +
+            f'[extra_env_vars]\nENV_X = {q(self.hostile("env"))}\n'
+            f'[extra_cmd_args]\n{q("k" + self.hostile("hydra-key"))} = {q(self.hostile("hydra"))}\n')
+        (self.work / "scenario.toml").write_text(
+            'name = "hostile"\n[[Tests]]\nid = "m1"\ntest_name = "mb"\ntime_limit = "00:10:00"\n'
+            f'extra_srun_args = {q("--comment=" + self.hostile("case-srun"))}\n')
+        env = dict(os.environ, HF_TOKEN=self.hostile("token"))
+        argv = [BINARY, "--log-file", "", "dry-run", "--system-config", "system.toml",
+                "--tests-dir", "tests", "--test-scenario", "scenario.toml"]
+        proc = subprocess.run(argv, cwd=self.work, env=env, capture_output=True, text=True,
+                              timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertEqual(markers(self.work.parent), [], "dry-run executed a hostile value")
+        commands = list(self.work.rglob("command.sh"))
+        self.assertEqual(len(commands), 1, proc.stderr)
+        run = subprocess.run(["bash", str(commands[0])], cwd=self.work, env=env,
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        self.assertIn("Submitted batch job 4242", run.stdout)
+        pwned = [str(p.relative_to(self.work.parent)) for p in markers(self.work.parent)]
+        self.assertEqual(pwned, [], "a hostile value was executed by a generated script\n" +
+                         commands[0].read_text() + "\n" +
+                         next(self.work.rglob("mbridge-launcher.sh")).read_text())
+        words = json.loads(next(self.work.rglob("launcher-argv.json")).read_text())
+        text = "\n".join(words)
+        # The values arrive as data, whole (the launcher decides what they mean).
+        for field in ("gpu_type", "log_dir", "nemo_home", "wandb_project_name", "save_dir",
+                      "data", "dataset_name", "config_variant", "tokenizer_model",
+                      "nsys_extra_args"):
+            self.assertIn(self.hostile(field), words, field)
+        self.assertIn(self.hostile("token"), words)  # -hf "$HF_TOKEN", as one word
+        self.assertIn(self.hostile("account"), words)
+        self.assertIn("export ENV_X=" + self.hostile("env"), words)
+        # extra_srun_args split into words, then into --additional_slurm_params, as text.
+        params = words[words.index("--additional_slurm_params") + 1]
+        self.assertIn("comment=x$(touch", params)

@@ -267,8 +267,13 @@ std::vector<std::string> launcher_arguments(const TestRun& run, const System& sy
   }
   a.fields({"ep", "et", "mb", "gb", "seq_length", "moe_a2a_overlap", "max_steps",
             "recompute_num_layers", "activation_offload_layers"});
-  if (const Value* modules = a.written("recompute_modules"); modules && truthy(*modules))
-    a.flag_value("--recompute_modules", "\"" + modules->to_plain_string() + "\"");
+  if (const Value* modules = a.written("recompute_modules"); modules && truthy(*modules)) {
+    // CloudAI writes "core_attn,mlp" in double quotes; anything a shell could expand inside
+    // double quotes ($, `) is single-quoted instead.
+    std::string text = modules->to_plain_string();
+    std::string quoted = shell_quote(text);
+    a.flag_value("--recompute_modules", quoted == text ? "\"" + text + "\"" : quoted);
+  }
   a.flag_value("--detach", "false");
   a.fields({"lr", "min_lr", "warmup_iters", "pretrained_checkpoint", "save_dir", "load_dir",
             "save_interval", "most_recent_k"});
