@@ -78,9 +78,89 @@ Value convert(const toml::node& node, const std::string& file) {
   }
 }
 
+// toml++ 3.3.0 (Debian 12) reaches __builtin_unreachable() — undefined behaviour — when it asks
+// whether a non-ASCII character outside a string is whitespace (e.g. `namé = 1`, or a stray byte
+// order mark variant), found by fuzz/fuzz_config_system. TOML allows non-ASCII text only in
+// strings and comments, so such a file is invalid anyway: find the first non-ASCII byte outside
+// them (or right after a line-ending backslash in a multi-line string, where toml++ does the
+// same check) and report it before toml++ sees the text. Returns the 1-based line, 0 if none.
+int line_of_unsafe_non_ascii(std::string_view t) {
+  enum class State { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral };
+  State st = State::kCode;
+  int line = 1;
+  for (size_t i = 0; i < t.size(); ++i) {
+    char c = t[i];
+    if (c == '\n') ++line;
+    bool non_ascii = static_cast<unsigned char>(c) >= 0x80;
+    switch (st) {
+      case State::kCode:
+        if (non_ascii) return line;
+        if (c == '#') {
+          st = State::kComment;
+        } else if (t.substr(i, 3) == "\"\"\"") {
+          st = State::kMultiBasic;
+          i += 2;
+        } else if (t.substr(i, 3) == "\'\'\'") {
+          st = State::kMultiLiteral;
+          i += 2;
+        } else if (c == '"') {
+          st = State::kBasic;
+        } else if (c == '\'') {
+          st = State::kLiteral;
+        }
+        break;
+      case State::kComment:
+        if (c == '\n') st = State::kCode;
+        break;
+      case State::kBasic:
+        if (c == '\\' && ++i < t.size() && t[i] == '\n')
+          ++line;  // skipped an escaped character (a newline is an error toml++ reports)
+        else if (c == '"' || c == '\n')
+          st = State::kCode;
+        break;
+      case State::kLiteral:
+        if (c == '\'' || c == '\n') st = State::kCode;
+        break;
+      case State::kMultiBasic:
+        if (c == '\\') {
+          size_t j = i + 1;
+          while (j < t.size() && (t[j] == ' ' || t[j] == '\t')) ++j;
+          if (j < t.size() && (t[j] == '\n' || t[j] == '\r')) {
+            // A line-ending backslash: toml++ skips whitespace up to the next character.
+            while (j < t.size() && std::string_view(" \t\r\n").find(t[j]) != std::string_view::npos)
+              if (t[j++] == '\n') ++line;
+            if (j < t.size() && static_cast<unsigned char>(t[j]) >= 0x80) return line;
+            i = j - 1;
+          } else {
+            ++i;
+          }
+        } else if (t.substr(i, 3) == "\"\"\"") {
+          // Up to two quotes may end the content right before the closing three.
+          size_t n = 0;
+          while (i + n < t.size() && t[i + n] == '"') ++n;
+          i += n - 1;
+          st = State::kCode;
+        }
+        break;
+      case State::kMultiLiteral:
+        if (t.substr(i, 3) == "\'\'\'") {
+          size_t n = 0;
+          while (i + n < t.size() && t[i + n] == '\'') ++n;
+          i += n - 1;
+          st = State::kCode;
+        }
+        break;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 Value read_toml_string(std::string_view text, const std::string& name) {
+  if (int line = line_of_unsafe_non_ascii(text))
+    throw ConfigError(SourceLoc{name, line}, "",
+                      "invalid TOML: a non-ASCII character outside a string or comment");
   try {
     toml::table tbl = toml::parse(text, name);
     Value v = convert(tbl, name);

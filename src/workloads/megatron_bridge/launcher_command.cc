@@ -206,13 +206,14 @@ std::vector<std::string> hydra_overrides(const TestDefinition& test) {
       {"logger.log_throughput_to_tensorboard", "true"},
       {"logger.log_memory_to_tensorboard", "true"},
   };
-  for (const auto& [key, value] : test.extra_cmd_args) {
-    auto it =
-        std::find_if(items.begin(), items.end(), [&](const auto& kv) { return kv.first == key; });
+  // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+  for (const auto& arg : test.extra_cmd_args) {
+    auto it = std::find_if(items.begin(), items.end(),
+                           [&](const auto& kv) { return kv.first == arg.first; });
     if (it != items.end())
-      it->second = value;
+      it->second = arg.second;
     else
-      items.emplace_back(key, value);
+      items.push_back(arg);
   }
   std::vector<std::string> out;
   for (const auto& [key, value] : items) out.push_back(value.empty() ? key : key + "=" + value);
