@@ -129,9 +129,9 @@ std::optional<GroupSpec> parse_group_spec(std::string_view spec) {
   if (parts[2] == "max_avail") {
     g.count = -1;
   } else {
-    if (parts[2].empty() || !std::all_of(parts[2].begin(), parts[2].end(), [](char c) {
-          return std::isdigit(static_cast<unsigned char>(c));
-        }))
+    if (parts[2].empty() || parts[2].size() > 6 ||
+        !std::all_of(parts[2].begin(), parts[2].end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
       throw std::invalid_argument("node spec '" + std::string(spec) +
                                   "': expected PARTITION:GROUP:N with N a number or max_avail");
     g.count = std::stoi(parts[2]);
