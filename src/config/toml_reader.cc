@@ -88,13 +88,19 @@ int line_of_unsafe_non_ascii(std::string_view t) {
   enum class State { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral };
   State st = State::kCode;
   int line = 1;
+  // In valid TOML a quote opens a string only at a line start or after = [ { , or . (a quoted
+  // key or a value); elsewhere toml++ scans it as part of a bare value, character by character.
+  char last = '\n';
   for (size_t i = 0; i < t.size(); ++i) {
     char c = t[i];
     if (c == '\n') ++line;
     bool non_ascii = static_cast<unsigned char>(c) >= 0x80;
     switch (st) {
-      case State::kCode:
+      case State::kCode: {
         if (non_ascii) return line;
+        bool opens = std::string_view("\n=[{,.").find(last) != std::string_view::npos;
+        if (c != ' ' && c != '\t' && c != '\r') last = c;
+        if (!opens && (c == '"' || c == '\'')) break;
         if (c == '#') {
           st = State::kComment;
         } else if (t.substr(i, 3) == "\"\"\"") {
@@ -109,17 +115,21 @@ int line_of_unsafe_non_ascii(std::string_view t) {
           st = State::kLiteral;
         }
         break;
+      }
       case State::kComment:
-        if (c == '\n') st = State::kCode;
+        if (c == '\n') {
+          st = State::kCode;
+          last = '\n';
+        }
         break;
       case State::kBasic:
         if (c == '\\' && ++i < t.size() && t[i] == '\n')
           ++line;  // skipped an escaped character (a newline is an error toml++ reports)
         else if (c == '"' || c == '\n')
-          st = State::kCode;
+          st = State::kCode, last = c;
         break;
       case State::kLiteral:
-        if (c == '\'' || c == '\n') st = State::kCode;
+        if (c == '\'' || c == '\n') st = State::kCode, last = c;
         break;
       case State::kMultiBasic:
         if (c == '\\') {
@@ -140,6 +150,7 @@ int line_of_unsafe_non_ascii(std::string_view t) {
           while (i + n < t.size() && t[i + n] == '"') ++n;
           i += n - 1;
           st = State::kCode;
+          last = '"';
         }
         break;
       case State::kMultiLiteral:
@@ -148,6 +159,7 @@ int line_of_unsafe_non_ascii(std::string_view t) {
           while (i + n < t.size() && t[i + n] == '\'') ++n;
           i += n - 1;
           st = State::kCode;
+          last = '\'';
         }
         break;
     }

@@ -25,6 +25,9 @@ TEST(TomlReaderTest, NonAsciiOutsideStringsIsAnErrorNotUndefinedBehaviour) {
   EXPECT_THAT(error_of("a = 1 \xc3\xa9\n"), HasSubstr("x.toml:1: invalid TOML"));
   EXPECT_THAT(error_of("a = \"x\"\xc3\xa9\n"), HasSubstr("x.toml:1: invalid TOML"));
   EXPECT_THAT(error_of("a = \"\"\"x\\\n\n  \xc3\xa9\"\"\"\n"), HasSubstr("x.toml:3: invalid TOML"));
+  // A quote inside a bare value does not start a string; toml++ scans on through it.
+  EXPECT_THAT(error_of("nama =++'re\xcc\x80'\n"), HasSubstr("x.toml:1: invalid TOML"));
+  EXPECT_THAT(error_of("a = 1'\xc3\xa9'\n"), HasSubstr("x.toml:1: invalid TOML"));
 }
 
 TEST(TomlReaderTest, NonAsciiInStringsAndCommentsIsFine) {
@@ -35,7 +38,9 @@ TEST(TomlReaderTest, NonAsciiInStringsAndCommentsIsFine) {
       "c = \"\"\"x \"\"caf\xc3\xa9\"\"\"\"\n"
       "d = '''caf\xc3\xa9 '' x'''\n"
       "\"k\xc3\xa9y\" = 1\n"
-      "e = \"\"\"line\\\n  more\"\"\"\n",
+      "e = \"\"\"line\\\n  more\"\"\"\n"
+      "f = [ \"\xc3\xa9\", '\xc3\xa9',\n  \"\xc3\xa9\" ]\n"
+      "g = { h = \"\xc3\xa9\", i.'\xc3\xa9' = 1 }\n",
       "x.toml");
   EXPECT_EQ(v.find("a")->as_string(), "caf\xc3\xa9 \" \xc3\xa9");
   EXPECT_EQ(v.find("c")->as_string(), "x \"\"caf\xc3\xa9\"");
