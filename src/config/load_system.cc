@@ -171,12 +171,18 @@ System parse_system_table(const Value& table) {
   f.check_keys(s.scheduler == "slurm" ? concat(kCommonKeys, kSlurmKeys) : kCommonKeys);
 
   s.name = f.required_string("name");
-  f.required_string("install_path");
-  f.required_string("output_path");
-  s.install_path = absolute_path(f.one_line_string_or("install_path", ""));
-  s.output_path = absolute_path(f.one_line_string_or("output_path", ""));
+  // std::filesystem::absolute("") throws (found by fuzz_config_system): an empty path is a
+  // config error here, at its line.
+  auto path_at = [&f](std::string_view key) {
+    f.required_string(key);
+    std::string written = f.one_line_string_or(key, "");
+    if (trim(written).empty()) f.fail(key, "expected a non-empty path");
+    return absolute_path(written);
+  };
+  s.install_path = path_at("install_path");
+  s.output_path = path_at("output_path");
   if (f.has("hf_home_path"))
-    s.hf_home_path = absolute_path(f.one_line_string_or("hf_home_path", ""));
+    s.hf_home_path = path_at("hf_home_path");
   else
     s.hf_home_path = s.install_path / "huggingface";
   s.global_env_vars = read_env_vars(f, "global_env_vars");

@@ -104,9 +104,13 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 
 bool is_inside(const std::filesystem::path& root, const std::filesystem::path& path) {
   std::error_code ec;
-  std::filesystem::path r = std::filesystem::weakly_canonical(std::filesystem::absolute(root), ec);
+  std::filesystem::path r = std::filesystem::absolute(root, ec);
   if (ec) return false;
-  std::filesystem::path p = std::filesystem::weakly_canonical(std::filesystem::absolute(path), ec);
+  r = std::filesystem::weakly_canonical(r, ec);
+  if (ec) return false;
+  std::filesystem::path p = std::filesystem::absolute(path, ec);
+  if (ec) return false;
+  p = std::filesystem::weakly_canonical(p, ec);
   if (ec) return false;
   auto [ri, pi] = std::mismatch(r.begin(), r.end(), p.begin(), p.end());
   // weakly_canonical keeps a trailing empty element for "dir/": ignore it.
