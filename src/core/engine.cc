@@ -486,7 +486,12 @@ EngineResult Engine::run() {
     throw ConfigError(scenario_.loc, "name",
                       "results folder " + base.string() + " would be outside " +
                           fs::absolute(options_.output_path).string());
-  fs::create_directories(options_.output_path);
+  std::error_code ec;
+  fs::create_directories(options_.output_path, ec);
+  if (ec || !fs::is_directory(options_.output_path))
+    throw std::runtime_error("cannot create the output folder " +
+                             fs::absolute(options_.output_path).string() + ": " +
+                             (ec ? ec.message() : "it exists and is not a folder"));
   result_.results_root = base;
   for (int n = 2; !fs::create_directory(result_.results_root); ++n)
     result_.results_root = base.string() + "_" + std::to_string(n);
