@@ -142,6 +142,9 @@ int line_of_unsafe_non_ascii(std::string_view t) {
             if (j < t.size() && static_cast<unsigned char>(t[j]) >= 0x80) return line;
             i = j - 1;
           } else {
+            // toml++ asks whether the escaped character is whitespace: same check, and "\é"
+            // is no valid escape anyway (third fuzz finding).
+            if (i + 1 < t.size() && static_cast<unsigned char>(t[i + 1]) >= 0x80) return line;
             ++i;
           }
         } else if (t.substr(i, 3) == "\"\"\"") {
