@@ -133,18 +133,19 @@ int line_of_unsafe_non_ascii(std::string_view t) {
         break;
       case State::kMultiBasic:
         if (c == '\\') {
+          // toml++ asks whether the escaped character is whitespace and, if so, whether every
+          // character up to the line break (and after it, up to the next text) is: any
+          // non-ASCII character in that stretch is checked (fuzz findings 3 and 4) and cannot
+          // be valid there anyway ("\é" is no escape).
           size_t j = i + 1;
           while (j < t.size() && (t[j] == ' ' || t[j] == '\t')) ++j;
+          if (j < t.size() && static_cast<unsigned char>(t[j]) >= 0x80) return line;
           if (j < t.size() && (t[j] == '\n' || t[j] == '\r')) {
-            // A line-ending backslash: toml++ skips whitespace up to the next character.
             while (j < t.size() && std::string_view(" \t\r\n").find(t[j]) != std::string_view::npos)
               if (t[j++] == '\n') ++line;
             if (j < t.size() && static_cast<unsigned char>(t[j]) >= 0x80) return line;
             i = j - 1;
           } else {
-            // toml++ asks whether the escaped character is whitespace: same check, and "\é"
-            // is no valid escape anyway (third fuzz finding).
-            if (i + 1 < t.size() && static_cast<unsigned char>(t[i + 1]) >= 0x80) return line;
             ++i;
           }
         } else if (t.substr(i, 3) == "\"\"\"") {

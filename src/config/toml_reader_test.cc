@@ -29,6 +29,7 @@ TEST(TomlReaderTest, NonAsciiOutsideStringsIsAnErrorNotUndefinedBehaviour) {
   EXPECT_THAT(error_of("nama =++'re\xcc\x80'\n"), HasSubstr("x.toml:1: invalid TOML"));
   EXPECT_THAT(error_of("a = 1'\xc3\xa9'\n"), HasSubstr("x.toml:1: invalid TOML"));
   EXPECT_THAT(error_of("a = \"\"\"x\\\xc3\xa9\"\"\"\n"), HasSubstr("x.toml:1: invalid TOML"));
+  EXPECT_THAT(error_of("a = \"\"\"x\\\t \xc3\xa9\"\"\"\n"), HasSubstr("x.toml:1: invalid TOML"));
 }
 
 TEST(TomlReaderTest, NonAsciiInStringsAndCommentsIsFine) {

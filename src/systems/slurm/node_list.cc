@@ -51,6 +51,9 @@ std::string padded(unsigned long long n, size_t width) {
   return s;
 }
 
+constexpr size_t kMaxExpandedNodes = 200000;
+constexpr size_t kMaxExpandedBytes = 16 * 1024 * 1024;
+
 // The names a bracket body ("1-3,7,09-10") stands for.
 std::vector<std::string> expand_brackets(std::string_view body, std::string_view list) {
   std::vector<std::string> out;
@@ -72,20 +75,36 @@ std::vector<std::string> expand_brackets(std::string_view body, std::string_view
                                   std::string(list) + "'");
     size_t width = (lo.size() > 1 && lo[0] == '0') ? std::max(lo.size(), hi.size()) : 0;
     for (unsigned long long i = a; i <= b; ++i) out.push_back(padded(i, width));
+    if (out.size() > kMaxExpandedNodes)
+      throw std::invalid_argument("node list '" + std::string(list.substr(0, 200)) +
+                                  "' names more than " + std::to_string(kMaxExpandedNodes) +
+                                  " nodes");
   }
   return out;
 }
 
-// A host list names at most this many nodes: "r[1-99999]n[1-99999]" would otherwise ask for
-// 10^10 names (the largest clusters have tens of thousands of nodes).
-constexpr size_t kMaxExpandedNodes = 200000;
+// A host list names at most this many nodes, in at most this many bytes: "r[1-99999]n[1-99999]"
+// would otherwise ask for 10^10 names, and a long prefix times many names for gigabytes (found
+// by fuzz_node_list). The largest clusters have tens of thousands of nodes.
 
-void expand_item(std::string_view item, std::string_view list, std::vector<std::string>& out) {
+struct ExpandBudget {
+  size_t bytes = 0;
+  void add(size_t n, std::string_view list) {
+    bytes += n;
+    if (bytes > kMaxExpandedBytes)
+      throw std::invalid_argument("node list '" + std::string(list.substr(0, 200)) +
+                                  "' expands to more than 16 MiB of names");
+  }
+};
+
+void expand_item(std::string_view item, std::string_view list, std::vector<std::string>& out,
+                 ExpandBudget& budget) {
   if (out.size() > kMaxExpandedNodes)
     throw std::invalid_argument("node list '" + std::string(list) + "' names more than " +
                                 std::to_string(kMaxExpandedNodes) + " nodes");
   size_t open = item.find('[');
   if (open == std::string_view::npos) {
+    budget.add(item.size(), list);
     out.emplace_back(item);
     return;
   }
@@ -95,9 +114,12 @@ void expand_item(std::string_view item, std::string_view list, std::vector<std::
   for (const std::string& mid : expand_brackets(item.substr(open + 1, close - open - 1), list)) {
     std::string head = prefix + mid;
     std::vector<std::string> tails;
-    expand_item(rest, list, tails);
+    expand_item(rest, list, tails, budget);
     if (tails.empty()) tails.emplace_back();
-    for (const std::string& t : tails) out.push_back(head + t);
+    for (const std::string& t : tails) {
+      budget.add(head.size() + t.size(), list);
+      out.push_back(head + t);
+    }
     if (out.size() > kMaxExpandedNodes)
       throw std::invalid_argument("node list '" + std::string(list) + "' names more than " +
                                   std::to_string(kMaxExpandedNodes) + " nodes");
@@ -185,7 +207,8 @@ std::map<std::string, int> node_ranks(CommandRunner& runner) {
 
 std::vector<std::string> expand_node_list(std::string_view list) {
   std::vector<std::string> out;
-  for (std::string_view item : split_top_level(list)) expand_item(item, list, out);
+  ExpandBudget budget;
+  for (std::string_view item : split_top_level(list)) expand_item(item, list, out, budget);
   return out;
 }
 

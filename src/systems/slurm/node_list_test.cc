@@ -81,3 +81,20 @@ TEST(ResolveNodes, WithoutSinfoTakesGroupOrder) {
 
 }  // namespace
 }  // namespace bp
+
+namespace bp {
+namespace {
+
+// Found by fuzz_node_list: a long prefix times many names asked for gigabytes.
+TEST(NodeListBounds, HugeExpansionsAreRefused) {
+  EXPECT_THROW(expand_node_list("r[1-99999]n[1-99999]"), std::invalid_argument);
+  EXPECT_THROW(expand_node_list(std::string(1000, 'x') + "[1-99999]"), std::invalid_argument);
+  std::string many = "n[";
+  for (int i = 0; i < 100; ++i) many += "1-99999,";
+  many += "1]";
+  EXPECT_THROW(expand_node_list(many), std::invalid_argument);
+  EXPECT_EQ(expand_node_list("n[1-50000]").size(), 50000u);
+}
+
+}  // namespace
+}  // namespace bp
