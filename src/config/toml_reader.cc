@@ -88,9 +88,10 @@ int line_of_unsafe_non_ascii(std::string_view t) {
   enum class State { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral };
   State st = State::kCode;
   int line = 1;
-  // In valid TOML a quote opens a string only at a line start or after = [ { , or . (a quoted
-  // key or a value); elsewhere toml++ scans it as part of a bare value, character by character.
   char last = '\n';
+  enum class Run { kNone, kKey, kValue };
+  Run run = Run::kNone;
+  std::string containers;  // open [ (a: array, h: table header) and { (t), innermost last
   for (size_t i = 0; i < t.size(); ++i) {
     char c = t[i];
     if (c == '\n') ++line;
@@ -98,21 +99,50 @@ int line_of_unsafe_non_ascii(std::string_view t) {
     switch (st) {
       case State::kCode: {
         if (non_ascii) return line;
+        // Outside strings the text is a series of runs: bare keys, which end at whitespace = .
+        // ] and the like, and bare values (numbers, dates, booleans, garbage), which toml++
+        // scans character by character up to whitespace , ] } # or a line break, through any
+        // quote, dot or '=' (fuzz findings 2 and 5). A quote opens a string only outside a run,
+        // at a line start or after = [ { , or a key's dot.
+        bool blank = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+        bool value_end = blank || std::string_view(",]}#").find(c) != std::string_view::npos;
+        if (run == Run::kValue && !value_end) {
+          last = c;
+          break;
+        }
+        if (run == Run::kKey && !blank &&
+            std::string_view("=.]},#[{").find(c) == std::string_view::npos) {
+          last = c;
+          break;
+        }
+        run = Run::kNone;
+        if (blank) {
+          if (c == '\n') last = '\n';
+          break;
+        }
+        bool quote = c == '"' || c == '\'';
         bool opens = std::string_view("\n=[{,.").find(last) != std::string_view::npos;
-        if (c != ' ' && c != '\t' && c != '\r') last = c;
-        if (!opens && (c == '"' || c == '\'')) break;
-        if (c == '#') {
+        char before = last;
+        last = c;
+        if (c == '[') {
+          containers.push_back(before == '\n' ? 'h' : 'a');  // table header or array
+        } else if (c == '{') {
+          containers.push_back('t');
+        } else if (c == ']' || c == '}') {
+          if (!containers.empty()) containers.pop_back();
+        } else if (c == '#') {
           st = State::kComment;
-        } else if (t.substr(i, 3) == "\"\"\"") {
-          st = State::kMultiBasic;
-          i += 2;
-        } else if (t.substr(i, 3) == "\'\'\'") {
-          st = State::kMultiLiteral;
-          i += 2;
-        } else if (c == '"') {
-          st = State::kBasic;
-        } else if (c == '\'') {
-          st = State::kLiteral;
+        } else if (quote && opens) {
+          if (t.substr(i, 3) == "\"\"\"" || t.substr(i, 3) == "\'\'\'") {
+            st = c == '"' ? State::kMultiBasic : State::kMultiLiteral;
+            i += 2;
+          } else {
+            st = c == '"' ? State::kBasic : State::kLiteral;
+          }
+        } else if (c != '=' && c != ',' && c != '.') {
+          bool in_array = !containers.empty() && containers.back() == 'a';
+          run = before == '=' || ((before == '[' || before == ',') && in_array) ? Run::kValue
+                                                                                : Run::kKey;
         }
         break;
       }

@@ -28,6 +28,8 @@ TEST(TomlReaderTest, NonAsciiOutsideStringsIsAnErrorNotUndefinedBehaviour) {
   // A quote inside a bare value does not start a string; toml++ scans on through it.
   EXPECT_THAT(error_of("nama =++'re\xcc\x80'\n"), HasSubstr("x.toml:1: invalid TOML"));
   EXPECT_THAT(error_of("a = 1'\xc3\xa9'\n"), HasSubstr("x.toml:1: invalid TOML"));
+  EXPECT_THAT(error_of("e =+++'..'++\xd5\x89\n"), HasSubstr("x.toml:1: invalid TOML"));
+  EXPECT_THAT(error_of("am= 0=\"b\xef\xbb\xaf\n"), HasSubstr("x.toml:1: invalid TOML"));
   EXPECT_THAT(error_of("a = \"\"\"x\\\xc3\xa9\"\"\"\n"), HasSubstr("x.toml:1: invalid TOML"));
   EXPECT_THAT(error_of("a = \"\"\"x\\\t \xc3\xa9\"\"\"\n"), HasSubstr("x.toml:1: invalid TOML"));
 }
