@@ -19,7 +19,8 @@ launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_CXX_COMPILER="$CXX" -DBP_FUZZ=ON \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
+    "${launcher[@]}" >/dev/null
 fi
 cmake --build "$BUILD_DIR" -j "${JOBS:-2}" --target fuzz_targets
 
@@ -32,7 +33,7 @@ fi
 
 for t in "${targets[@]}"; do
   [[ -x "$BUILD_DIR/$t" ]] || { echo "fuzz.sh: no target $t" >&2; exit 2; }
-  seeds=fuzz/corpus/$t
+  seeds=$PWD/fuzz/corpus/$t
   work=$BUILD_DIR/corpus/$t   # new inputs go here, the committed seeds stay as they are
   mkdir -p "$work"
   echo "== $t: ${seconds}s"
@@ -43,7 +44,7 @@ for t in "${targets[@]}"; do
   # input is a finding too.
   (cd "$BUILD_DIR" && ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=64 "./$t" \
     -max_total_time="$seconds" -rss_limit_mb=1024 -timeout=5 -max_len="$max_len" \
-    -print_final_stats=1 "corpus/$t" "../$seeds" 2>"$t.log") || {
+    -print_final_stats=1 "corpus/$t" "$seeds" 2>"$t.log") || {
     tail -n 40 "$BUILD_DIR/$t.log" >&2
     echo "fuzz.sh: $t found a problem (input saved under $BUILD_DIR/)" >&2
     exit 1

@@ -12,7 +12,9 @@ cd "$(dirname "$0")/.."
 # tests are left out there: they drive real slurmctld/slurmd for minutes and would double the
 # CI time, while the code they cover runs in the unit and CLI tests.
 if [[ "${BENCHPILOT_SKIP_SANITIZERS:-0}" != 1 ]]; then
-  BUILD_DIR=build-asan BUILD_TYPE=Debug EXTRA_CMAKE_ARGS=-DBP_SANITIZE=ON ./scripts/build.sh
+  # -O0 with line tables only: the quickest build that still gives symbolized reports.
+  BUILD_DIR=build-asan BUILD_TYPE=Debug \
+    EXTRA_CMAKE_ARGS="-DBP_SANITIZE=ON -DCMAKE_CXX_FLAGS_DEBUG=-g1" ./scripts/build.sh
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --output-on-failure -j "${JOBS:-2}" -E 'e2e_slurm|emulator_unit|SlurmIntegration' "$@")

@@ -1,7 +1,6 @@
 #include "config/load_scenario.h"
 
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <stdexcept>
 
@@ -177,34 +176,46 @@ TestRun read_case(const TableFields& f, const std::vector<TestDefinition>& tests
   return run;
 }
 
-// A cycle (a waits for b, b waits for a) would submit nothing and exit 0: refuse it.
+// A cycle (a waits for b, b waits for a) would submit nothing and exit 0: refuse it. Iterative
+// depth-first search: a chain of many thousand cases must not overflow the stack.
 void check_dependency_cycles(const Value& cases, const std::vector<TestRun>& runs) {
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < runs.size(); ++i) index[runs[i].id] = i;
-  std::vector<int> color(runs.size(), 0);  // 0 new, 1 on the path, 2 done
-  std::vector<size_t> path;
-  std::function<void(size_t)> visit = [&](size_t i) {
-    color[i] = 1;
-    path.push_back(i);
-    for (const Dependency& d : runs[i].dependencies) {
-      size_t j = index.at(d.id);
+  std::vector<int> color(runs.size(), 0);  // 0 new, 1 on the current path, 2 done
+  for (size_t start = 0; start < runs.size(); ++start) {
+    if (color[start] != 0) continue;
+    std::vector<std::pair<size_t, size_t>> path = {{start, 0}};  // case, next dependency
+    color[start] = 1;
+    while (!path.empty()) {
+      auto& [i, next] = path.back();
+      if (next == runs[i].dependencies.size()) {
+        color[i] = 2;
+        path.pop_back();
+        continue;
+      }
+      size_t j = index.at(runs[i].dependencies[next++].id);
       if (color[j] == 1) {
         std::vector<std::string> ids;
-        auto from = std::find(path.begin(), path.end(), j);
-        for (auto it = from; it != path.end(); ++it) ids.push_back(runs[*it].id);
+        size_t first = 0;
+        while (path[first].first != j) ++first;
+        for (size_t k = first; k < path.size(); ++k) ids.push_back(runs[path[k].first].id);
         ids.push_back(runs[j].id);
+        if (ids.size() > 12) {  // keep the message readable: the start, the count, the end
+          size_t n = ids.size() - 1;
+          ids.erase(ids.begin() + 10, ids.end() - 1);
+          ids.insert(ids.end() - 1, "... (" + std::to_string(n) + " cases)");
+        }
         throw ConfigError(
             cases.items()[i].find("dependencies")->loc(),
             index_key_path("Tests", i) + ".dependencies",
             "dependency cycle: " + join(ids, " -> ") + " (no case of a cycle could ever start)");
       }
-      if (color[j] == 0) visit(j);
+      if (color[j] == 0) {
+        color[j] = 1;
+        path.emplace_back(j, 0);
+      }
     }
-    path.pop_back();
-    color[i] = 2;
-  };
-  for (size_t i = 0; i < runs.size(); ++i)
-    if (color[i] == 0) visit(i);
+  }
 }
 
 void check_dependencies(const Value& cases, const std::vector<TestRun>& runs) {
