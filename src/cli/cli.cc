@@ -30,9 +30,13 @@ void add_common(CLI::App* cmd, CommonOptions& o, bool with_run_flags) {
                     "Where the results folder is created (default: the system's output_path)");
     cmd->add_flag("--enable-cache-without-check", o.enable_cache_without_check,
                   "Assume installables are present without checking");
+    const WorkLimits limits;
     cmd->add_flag(kAllowLargeFlag, o.allow_large,
-                  "Confirm work above the safety limits: more than 1000000 sweep points in a case, "
-                  "2000 jobs (run folders), 100000 GPU-hours or 1000 iterations of a case");
+                  "Confirm work above the safety limits: more than " +
+                      std::to_string(limits.points_per_case) + " sweep points in a case, " +
+                      std::to_string(limits.jobs) + " jobs (run folders), " +
+                      std::to_string(static_cast<long long>(limits.gpu_hours)) + " GPU-hours or " +
+                      std::to_string(limits.iterations) + " iterations of a case");
     cmd->add_flag("--single-sbatch", o.single_sbatch,
                   "CloudAI's single-sbatch mode (not supported: Megatron-Bridge submits its own "
                   "jobs)");
