@@ -34,6 +34,8 @@ fi
 for t in "${targets[@]}"; do
   [[ -x "$BUILD_DIR/$t" ]] || { echo "fuzz.sh: no target $t" >&2; exit 2; }
   seeds=$PWD/fuzz/corpus/$t
+  seed_dirs=()
+  [[ -d "$seeds" ]] && seed_dirs=("$seeds")  # a new target may come without seeds
   work=$BUILD_DIR/corpus/$t   # new inputs go here, the committed seeds stay as they are
   mkdir -p "$work"
   echo "== $t: ${seconds}s"
@@ -44,7 +46,7 @@ for t in "${targets[@]}"; do
   # input is a finding too.
   (cd "$BUILD_DIR" && ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=64 "./$t" \
     -max_total_time="$seconds" -rss_limit_mb=1024 -timeout=5 -max_len="$max_len" \
-    -print_final_stats=1 "corpus/$t" "$seeds" 2>"$t.log") || {
+    -print_final_stats=1 "corpus/$t" ${seed_dirs[@]+"${seed_dirs[@]}"} 2>"$t.log") || {
     tail -n 40 "$BUILD_DIR/$t.log" >&2
     echo "fuzz.sh: $t found a problem (input saved under $BUILD_DIR/)" >&2
     exit 1
