@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/limits.h"
 #include "util/log.h"
 
 namespace bp {
@@ -45,6 +46,13 @@ void add_common(CLI::App* cmd, CommonOptions& o, bool with_run_flags,
     cmd->add_option("--min-effect", o.min_effect,
                     "Smallest relative step-time change that counts (default 0.02 = 2%)")
         ->check(CLI::Range(0.0, 1.0));
+    const WorkLimits limits;
+    cmd->add_flag(kAllowLargeFlag, o.allow_large,
+                  "Confirm work above the safety limits: more than " +
+                      std::to_string(limits.points_per_case) + " sweep points in a case, " +
+                      std::to_string(limits.jobs) + " jobs (run folders), " +
+                      std::to_string(static_cast<long long>(limits.gpu_hours)) + " GPU-hours or " +
+                      std::to_string(limits.iterations) + " iterations of a case");
     cmd->add_flag("--single-sbatch", o.single_sbatch,
                   "CloudAI's single-sbatch mode (not supported: Megatron-Bridge submits its own "
                   "jobs)");

@@ -2,16 +2,25 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/limits.h"
 #include "cli/load.h"
 #include "sweep/plan.h"
+#include "util/strings.h"
 
 namespace bp {
 
 int cmd_plan(const CommonOptions& opts) {
   LoadedConfig c = load_config(opts);
+  check_cases(c);
+  WorkLimits limits;
+  if (!opts.allow_large) check_sweep_sizes(c.scenario, limits);
   std::vector<Plan> plans;
   for (const TestRun& run : c.scenario.runs) plans.push_back(make_plan(run, c.system));
   std::cout << format_plan(plans);
+  std::vector<std::string> over = exceeded_limits(c.scenario, plans, limits);
+  if (!over.empty() && !opts.allow_large)
+    std::cout << "\nrun and dry-run will refuse this without " << kAllowLargeFlag << ": "
+              << join(over, "; ") << "\n";
   return 0;
 }
 

@@ -37,7 +37,7 @@ void write_result_reports(const LoadedConfig& c, const CommonOptions& opts,
 
 int cmd_generate_report(const CommonOptions& opts, const std::string& result_dir) {
   LoadedConfig c = load_config(opts);
-  auto records = collect_results(result_dir);
+  auto records = collect_results(result_dir, &c.scenario);
   fill_params_from_trajectories(records);
   write_summary(std::filesystem::absolute(result_dir), c.scenario.name, records);
   write_result_reports(c, opts, std::filesystem::absolute(result_dir), records);

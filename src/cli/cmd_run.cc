@@ -4,6 +4,7 @@
 
 #include "campaign/campaign.h"
 #include "cli/commands.h"
+#include "cli/limits.h"
 #include "cli/load.h"
 #include "cli/progress.h"
 #include "core/engine.h"
@@ -18,6 +19,7 @@
 #include "systems/slurm/cluster_probe.h"
 #include "systems/slurm/node_list.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace bp {
 namespace {
@@ -90,11 +92,20 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
     if (const Workload* w = find_workload(run.test.test_template_name))
       w->preflight(run.test, c.system);
 
+  check_cases(c);
   uint64_t planned_jobs = 0, planned_pruned = 0;
   {  // the same cost summary as `benchpilot plan`, before anything is spent
+    WorkLimits limits;
+    if (!opts.allow_large) check_sweep_sizes(c.scenario, limits);
     std::vector<Plan> plans;
     for (const TestRun& run : c.scenario.runs) plans.push_back(make_plan(run, c.system));
     if (!opts.quiet) std::cout << format_plan(plans) << std::endl;  // flushed: the log follows
+    std::vector<std::string> over = exceeded_limits(c.scenario, plans, limits);
+    if (!over.empty() && !opts.allow_large) {
+      log::error("refusing to start: " + join(over, "; ") + ". Nothing was written; pass " +
+                 kAllowLargeFlag + " to confirm");
+      return 1;
+    }
     for (const Plan& p : plans) {
       planned_jobs += p.jobs;
       planned_pruned += p.pruned * static_cast<uint64_t>(p.iterations);

@@ -30,6 +30,7 @@ struct CommonOptions {
   bool fail_on_regression = false;
   std::string reference;  // TOML file of expected values; empty: the last passing run
   double min_effect = 0.02;
+  bool allow_large = false;  // --allow-large: lift the limits of cli/limits.h
 };
 
 // Where history, compare and index find the store: --store, else $BENCHPILOT_STORE, else the

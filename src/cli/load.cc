@@ -1,10 +1,17 @@
 #include "cli/load.h"
 
+#include <set>
+
 #include "config/load_scenario.h"
 #include "config/load_system.h"
 #include "config/load_test.h"
+#include "config/toml_reader.h"
 #include "core/workload.h"
+#include "sweep/constraints.h"
+#include "sweep/param_space.h"
+#include "systems/slurm/node_list.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace bp {
 
@@ -13,7 +20,13 @@ LoadedConfig load_config(const CommonOptions& opts) {
   c.system = load_system(opts.system_config);
   if (!opts.tests_dir.empty()) c.tests = load_tests_dir(opts.tests_dir);
   c.scenario = load_scenario(opts.test_scenario, c.tests);
-  if (!opts.output_dir.empty()) c.system.output_path = std::filesystem::absolute(opts.output_dir);
+  if (!opts.output_dir.empty()) {
+    if (has_control_char(opts.output_dir))
+      throw std::invalid_argument(
+          "--output-dir: expected one line of text without control characters, got " +
+          shell_quote(opts.output_dir));
+    c.system.output_path = std::filesystem::absolute(opts.output_dir);
+  }
   // Hooks are read when the scenario names one or a hook folder is given (CloudAI's default
   // folder is conf/hook under the working directory).
   if (!opts.hook_dir.empty() || !c.scenario.pre_test.empty() || !c.scenario.post_test.empty()) {
@@ -21,6 +34,56 @@ LoadedConfig load_config(const CommonOptions& opts) {
     attach_hooks(c.scenario, load_hooks(hook_dir), hook_dir);
   }
   return c;
+}
+
+namespace {
+
+// Nodes of the partition as the system TOML lists them; 0 when it lists none (unknown size).
+size_t listed_partition_size(const System& system) {
+  for (const Partition& p : system.partitions) {
+    if (p.name != system.default_partition) continue;
+    std::set<std::string> nodes;
+    for (const NodeGroup& g : p.groups)
+      for (const std::string& spec : g.nodes)
+        for (std::string& n : expand_node_list(spec)) nodes.insert(std::move(n));
+    return nodes.size();
+  }
+  return 0;
+}
+
+}  // namespace
+
+void check_cases(const LoadedConfig& c) {
+  size_t partition_size = 0;
+  if (c.system.scheduler == "slurm") {
+    try {
+      partition_size = listed_partition_size(c.system);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(c.system.loc, "partitions", e.what());
+    }
+  }
+  for (const TestRun& run : c.scenario.runs) {
+    if (partition_size > 0)
+      for (int64_t n : run.num_nodes)
+        if (n > static_cast<int64_t>(partition_size))
+          throw ConfigError(run.loc, "Tests." + run.id + ".num_nodes",
+                            "asks for " + std::to_string(n) + " nodes, but partition '" +
+                                c.system.default_partition + "' lists " +
+                                std::to_string(partition_size) + " in " + c.system.loc.str());
+    ParamSpace space = ParamSpace::of(run);
+    if (space.is_sweep()) continue;
+    CompiledConstraints constraints = compile_case_constraints(run, space);
+    if (constraints.empty()) continue;
+    std::vector<uint32_t> none;
+    if (!constraints.check(none)) continue;
+    std::vector<std::string> reasons;
+    for (const Violation& v : constraints.explain(none))
+      reasons.push_back(v.rule_id + " " + v.rule_name + ": " + v.message);
+    throw ConfigError(
+        run.loc, "Tests." + run.id,
+        "this case breaks " + std::string(reasons.size() == 1 ? "a rule" : "rules") +
+            " the job would fail on (a sweep would prune it): " + join(reasons, "; "));
+  }
 }
 
 std::vector<Installable> scenario_installables(const LoadedConfig& c) {

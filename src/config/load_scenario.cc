@@ -62,15 +62,21 @@ std::string known_tests_hint(const std::string& name, const std::vector<TestDefi
   return hint + ")";
 }
 
+// Bounds that keep counts in an int (and far beyond any real cluster); the limits a user may
+// lift with --allow-large are lower and checked in the CLI.
+constexpr int64_t kMaxNodeCount = 1000000;
+constexpr int64_t kMaxIterationsField = 1000000000;
+
 void read_num_nodes(const TableFields& f, TestRun& run) {
   const Value* v = f.get("num_nodes");
   if (!v) return;
   std::string path = f.key_path("num_nodes");
   auto check = [](const Value& item, const std::string& item_path) {
     int64_t n = expect_int(item, item_path);
-    if (n < 1)
+    if (n < 1 || n > kMaxNodeCount)
       throw ConfigError(item.loc(), item_path,
-                        "expected a node count >= 1, got " + std::to_string(n));
+                        "expected a node count from 1 to " + std::to_string(kMaxNodeCount) +
+                            ", got " + std::to_string(n));
     return n;
   };
   run.num_nodes.clear();
@@ -147,14 +153,15 @@ TestRun read_case(const TableFields& f, const std::vector<TestDefinition>& tests
 
   TestRun run;
   run.loc = f.table().loc();
-  run.id = f.required_string("id");
-  if (run.id.empty()) f.fail("id", "expected a non-empty case id");
+  run.id = f.required_safe_name("id");
   run.test = resolve_test(f, tests, workloads);
   read_num_nodes(f, run);
-  run.nodes = f.string_list("nodes");
-  run.exclude_nodes = f.string_list("exclude_nodes");
+  run.nodes = f.one_line_string_list("nodes");
+  run.exclude_nodes = f.one_line_string_list("exclude_nodes");
   run.weight = f.number_or("weight", 0);
-  run.iterations = static_cast<int>(f.int_at_least("iterations", 1, 1));
+  // Large counts are refused later unless confirmed (--allow-large); this bound keeps the value
+  // an int.
+  run.iterations = static_cast<int>(f.int_in_range("iterations", 1, kMaxIterationsField, 1));
   run.sol = f.optional_number("sol");
   run.ideal_perf = f.number_or("ideal_perf", 1.0);
   if (auto limit = f.optional_string("time_limit")) {
@@ -165,8 +172,50 @@ TestRun read_case(const TableFields& f, const std::vector<TestDefinition>& tests
     }
   }
   run.dependencies = read_dependencies(f);
-  run.extra_srun_args = f.string_or("extra_srun_args", "");
+  run.extra_srun_args = f.srun_args_or_empty("extra_srun_args");
   return run;
+}
+
+// A cycle (a waits for b, b waits for a) would submit nothing and exit 0: refuse it. Iterative
+// depth-first search: a chain of many thousand cases must not overflow the stack.
+void check_dependency_cycles(const Value& cases, const std::vector<TestRun>& runs) {
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < runs.size(); ++i) index[runs[i].id] = i;
+  std::vector<int> color(runs.size(), 0);  // 0 new, 1 on the current path, 2 done
+  for (size_t start = 0; start < runs.size(); ++start) {
+    if (color[start] != 0) continue;
+    std::vector<std::pair<size_t, size_t>> path = {{start, 0}};  // case, next dependency
+    color[start] = 1;
+    while (!path.empty()) {
+      auto& [i, next] = path.back();
+      if (next == runs[i].dependencies.size()) {
+        color[i] = 2;
+        path.pop_back();
+        continue;
+      }
+      size_t j = index.at(runs[i].dependencies[next++].id);
+      if (color[j] == 1) {
+        std::vector<std::string> ids;
+        size_t first = 0;
+        while (path[first].first != j) ++first;
+        for (size_t k = first; k < path.size(); ++k) ids.push_back(runs[path[k].first].id);
+        ids.push_back(runs[j].id);
+        if (ids.size() > 12) {  // keep the message readable: the start, the count, the end
+          size_t n = ids.size() - 1;
+          ids.erase(ids.begin() + 10, ids.end() - 1);
+          ids.insert(ids.end() - 1, "... (" + std::to_string(n) + " cases)");
+        }
+        throw ConfigError(
+            cases.items()[i].find("dependencies")->loc(),
+            index_key_path("Tests", i) + ".dependencies",
+            "dependency cycle: " + join(ids, " -> ") + " (no case of a cycle could ever start)");
+      }
+      if (color[j] == 0) {
+        color[j] = 1;
+        path.emplace_back(j, 0);
+      }
+    }
+  }
 }
 
 void check_dependencies(const Value& cases, const std::vector<TestRun>& runs) {
@@ -198,7 +247,7 @@ Scenario parse_scenario_table(const Value& table, const std::vector<TestDefiniti
   f.check_keys(kScenarioKeys);
   Scenario s;
   s.loc = table.loc();
-  s.name = f.required_string("name");
+  s.name = f.required_safe_name("name");
   f.optional_string("sol_path");
   s.job_status_check = f.bool_or("job_status_check", true);
   s.pre_test = f.string_or("pre_test", "");
@@ -225,6 +274,7 @@ Scenario parse_scenario_table(const Value& table, const std::vector<TestDefiniti
     s.runs.push_back(std::move(run));
   }
   check_dependencies(*cases, s.runs);
+  check_dependency_cycles(*cases, s.runs);
   return s;
 }
 

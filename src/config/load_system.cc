@@ -58,6 +58,11 @@ EnvVars read_env_vars(const TableFields& fields, std::string_view key) {
     const std::string& name = table->keys()[i];
     const Value& v = table->items()[i];
     std::string var_path = join_key_path(path, name);
+    if (!is_shell_identifier(name))
+      throw ConfigError(v.loc(), var_path,
+                        "environment variable names must be shell identifiers (letters, digits "
+                        "and '_', not starting with a digit), got " +
+                            toml_string(name));
     if (v.is_string()) {
       out.emplace_back(name, v.as_string());
     } else if (v.is_number() || v.is_bool()) {
@@ -82,14 +87,14 @@ std::vector<Partition> read_partitions(const TableFields& fields) {
     TableFields pf(list->items()[i], index_key_path(fields.key_path("partitions"), i), "partition");
     pf.check_keys({"name", "groups"});
     Partition p;
-    p.name = pf.required_string("name");
+    p.name = pf.required_safe_name("name");
     if (const Value* groups = pf.optional_array("groups")) {
       for (size_t j = 0; j < groups->items().size(); ++j) {
         TableFields gf(groups->items()[j], index_key_path(pf.key_path("groups"), j), "group");
         gf.check_keys({"name", "nodes"});
         NodeGroup g;
-        g.name = gf.required_string("name");
-        g.nodes = gf.string_list("nodes");
+        g.name = gf.required_safe_name("name");
+        g.nodes = gf.one_line_string_list("nodes");
         p.groups.push_back(std::move(g));
       }
     }
@@ -99,8 +104,11 @@ std::vector<Partition> read_partitions(const TableFields& fields) {
 }
 
 void read_slurm(const TableFields& f, System& s) {
-  s.monitor_interval = static_cast<int>(f.int_at_least("monitor_interval", 0, 60));
+  s.monitor_interval = static_cast<int>(f.int_in_range("monitor_interval", 0, 86400, 60));
   s.default_partition = f.required_string("default_partition");
+  if (!is_safe_name(s.default_partition))
+    f.fail("default_partition", "expected a partition name of " + std::string(kSafeNameRule) +
+                                    ", got " + toml_string(s.default_partition));
   s.partitions = read_partitions(f);
   bool known_partition = false;
   for (const auto& p : s.partitions) known_partition |= p.name == s.default_partition;
@@ -108,20 +116,18 @@ void read_slurm(const TableFields& f, System& s) {
     log::warn(f.get("default_partition")->loc().str() +
               ": default_partition: no partition named '" + s.default_partition +
               "' in partitions");
-  s.account = f.string_or("account", "");
-  s.distribution = f.string_or("distribution", "");
-  s.mpi = f.string_or("mpi", "pmix");
-  if (auto g = f.optional_int("gpus_per_node")) {
-    if (*g < 0) f.fail("gpus_per_node", "expected an integer >= 0, got " + std::to_string(*g));
-    s.gpus_per_node = static_cast<int>(*g);
-  }
-  if (auto n = f.optional_int("ntasks_per_node")) {
-    if (*n < 0) f.fail("ntasks_per_node", "expected an integer >= 0, got " + std::to_string(*n));
-    s.ntasks_per_node = static_cast<int>(*n);
-  }
+  s.account = f.one_line_string_or("account", "");
+  s.distribution = f.one_line_string_or("distribution", "");
+  s.mpi = f.one_line_string_or("mpi", "pmix");
+  // A node has at least one GPU when the key is written (0 emitted "-gn 0"); 4096 is far above
+  // any real node and keeps products of counts small.
+  if (f.has("gpus_per_node"))
+    s.gpus_per_node = static_cast<int>(f.int_in_range("gpus_per_node", 1, 4096, 0));
+  if (f.has("ntasks_per_node"))
+    s.ntasks_per_node = static_cast<int>(f.int_in_range("ntasks_per_node", 1, 65536, 0));
   s.cache_docker_images_locally = f.bool_or("cache_docker_images_locally", false);
-  s.extra_srun_args = f.string_or("extra_srun_args", "");
-  s.extra_sbatch_args = f.string_list("extra_sbatch_args");
+  s.extra_srun_args = f.srun_args_or_empty("extra_srun_args");
+  s.extra_sbatch_args = f.one_line_string_list("extra_sbatch_args");
   s.extra_transient_status_errors = f.string_list("extra_transient_status_errors");
   for (size_t i = 0; i < s.extra_transient_status_errors.size(); ++i)
     if (trim(s.extra_transient_status_errors[i]).empty())
@@ -129,7 +135,7 @@ void read_slurm(const TableFields& f, System& s) {
                         index_key_path(f.key_path("extra_transient_status_errors"), i),
                         "expected a non-blank error pattern");
   s.status_retry_pause_seconds =
-      static_cast<int>(f.int_at_least("status_retry_pause_seconds", 0, 10));
+      static_cast<int>(f.int_in_range("status_retry_pause_seconds", 0, 3600, 10));
   s.container_mount_home = f.bool_or("container_mount_home", false);
   if (const Value* repo = f.optional_table("data_repository")) {
     TableFields rf(*repo, f.key_path("data_repository"), "data_repository");
@@ -165,20 +171,28 @@ System parse_system_table(const Value& table) {
   f.check_keys(s.scheduler == "slurm" ? concat(kCommonKeys, kSlurmKeys) : kCommonKeys);
 
   s.name = f.required_string("name");
-  s.install_path = absolute_path(f.required_string("install_path"));
-  s.output_path = absolute_path(f.required_string("output_path"));
-  if (auto hf = f.optional_string("hf_home_path"))
-    s.hf_home_path = absolute_path(*hf);
+  // std::filesystem::absolute("") throws (found by fuzz_config_system): an empty path is a
+  // config error here, at its line.
+  auto path_at = [&f](std::string_view key) {
+    f.required_string(key);
+    std::string written = f.one_line_string_or(key, "");
+    if (trim(written).empty()) f.fail(key, "expected a non-empty path");
+    return absolute_path(written);
+  };
+  s.install_path = path_at("install_path");
+  s.output_path = path_at("output_path");
+  if (f.has("hf_home_path"))
+    s.hf_home_path = path_at("hf_home_path");
   else
     s.hf_home_path = s.install_path / "huggingface";
   s.global_env_vars = read_env_vars(f, "global_env_vars");
-  s.launcher_python = f.string_or("launcher_python", "");
+  s.launcher_python = f.one_line_string_or("launcher_python", "");
   s.supports_gpu_directives = f.optional_bool("supports_gpu_directives");
 
   if (s.scheduler == "slurm") {
     read_slurm(f, s);
   } else {
-    s.monitor_interval = static_cast<int>(f.int_at_least("monitor_interval", 0, 1));
+    s.monitor_interval = static_cast<int>(f.int_in_range("monitor_interval", 0, 86400, 1));
   }
   return s;
 }

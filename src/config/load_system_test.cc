@@ -133,8 +133,10 @@ TEST_F(LoadSystemTest, FieldErrorsNameLineAndKey) {
   EXPECT_THAT(error_of(kSlurmHead), HasSubstr("partitions: missing required key 'partitions'"));
   EXPECT_THAT(error_of(kSlurmHead + "gpus_per_node = 'eight'\n" + kPartitions),
               HasSubstr("system.toml:6: gpus_per_node: expected an integer, got the string"));
-  EXPECT_THAT(error_of(kSlurmHead + "status_retry_pause_seconds = -1\n" + kPartitions),
-              HasSubstr("system.toml:6: status_retry_pause_seconds: expected an integer >= 0"));
+  EXPECT_THAT(
+      error_of(kSlurmHead + "status_retry_pause_seconds = -1\n" + kPartitions),
+      HasSubstr(
+          "system.toml:6: status_retry_pause_seconds: expected an integer from 0 to 3600, got -1"));
   EXPECT_THAT(error_of(kSlurmHead + "extra_transient_status_errors = ['ok', '  ']\n" + kPartitions),
               HasSubstr("system.toml:6: extra_transient_status_errors[1]: expected a non-blank"));
   EXPECT_THAT(error_of(kSlurmHead + kPartitions + "[[partitions.groups]]\nname = 'g'\nnode = []\n"),

@@ -40,6 +40,12 @@ Value read_env_vars(const TableFields& f) {
   for (size_t i = 0; i < table->keys().size(); ++i) {
     const Value& v = table->items()[i];
     std::string path = join_key_path(f.key_path("extra_env_vars"), table->keys()[i]);
+    // The name becomes `export NAME=...` in scripts: "A=1;touch x;B" must not get there.
+    if (!is_shell_identifier(table->keys()[i]))
+      throw ConfigError(v.loc(), path,
+                        "environment variable names must be shell identifiers (letters, digits "
+                        "and '_', not starting with a digit), got " +
+                            toml_string(table->keys()[i]));
     if (v.is_array()) {
       expect_string_list(v, path);
     } else if (!v.is_string()) {
@@ -66,10 +72,21 @@ GitRepo read_git_repo(const Value& table, const std::string& path) {
   TableFields rf(table, path, "git repo");
   rf.check_keys(kGitRepoKeys);
   GitRepo repo;
+  // url and commit are passed to git: a leading '-' would make them options
+  // (--upload-pack=...), a newline would end a script line.
+  for (const char* key : {"url", "commit"}) {
+    std::string text = rf.required_string(key);
+    expect_one_line_string(*rf.get(key), rf.key_path(key));
+    if (text.starts_with("-"))
+      rf.fail(key, std::string(key) +
+                       " cannot start with '-' (git would read it as an option), "
+                       "got " +
+                       toml_string(text));
+  }
   repo.url = rf.required_string("url");
   repo.commit = rf.required_string("commit");
   repo.init_submodules = rf.bool_or("init_submodules", false);
-  repo.mount_as = rf.string_or("mount_as", "");
+  repo.mount_as = rf.one_line_string_or("mount_as", "");
   // installed_path is CloudAI runtime state: tolerated in old dumps, never used.
   repo.loc = table.loc();
   return repo;

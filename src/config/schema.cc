@@ -125,6 +125,16 @@ std::vector<std::string> expect_string_list(const Value& v, const std::string& k
   return out;
 }
 
+std::string expect_one_line_string(const Value& v, const std::string& key_path) {
+  std::string s = expect_string(v, key_path);
+  if (has_control_char(s))
+    throw ConfigError(v.loc(), key_path,
+                      "expected one line of text without control characters (newline, tab, "
+                      "NUL...), got " +
+                          toml_string(s));
+  return s;
+}
+
 TableFields::TableFields(const Value& table, std::string path, std::string what)
     : table_(table), path_(std::move(path)), what_(std::move(what)) {
   if (!table_.is_table())
@@ -173,6 +183,51 @@ int64_t TableFields::int_at_least(std::string_view key, int64_t min_value, int64
     fail(key,
          "expected an integer >= " + std::to_string(min_value) + ", got " + std::to_string(*v));
   return *v;
+}
+
+int64_t TableFields::int_in_range(std::string_view key, int64_t min_value, int64_t max_value,
+                                  int64_t fallback) const {
+  auto v = optional_int(key);
+  if (!v) return fallback;
+  if (*v < min_value || *v > max_value)
+    fail(key, "expected an integer from " + std::to_string(min_value) + " to " +
+                  std::to_string(max_value) + ", got " + std::to_string(*v));
+  return *v;
+}
+
+std::string TableFields::required_safe_name(std::string_view key) const {
+  std::string s = required_string(key);
+  if (!is_safe_name(s))
+    fail(key, "expected " + std::string(kSafeNameRule) + " (it names folders and jobs), got " +
+                  toml_string(s));
+  return s;
+}
+
+std::string TableFields::one_line_string_or(std::string_view key, std::string fallback) const {
+  const Value* v = get(key);
+  if (!v) return fallback;
+  return expect_one_line_string(*v, key_path(key));
+}
+
+std::vector<std::string> TableFields::one_line_string_list(std::string_view key) const {
+  std::vector<std::string> out = string_list(key);
+  for (size_t i = 0; i < out.size(); ++i)
+    expect_one_line_string(get(key)->items()[i], index_key_path(key_path(key), i));
+  return out;
+}
+
+std::string TableFields::srun_args_or_empty(std::string_view key) const {
+  std::string args = one_line_string_or(key, "");
+  std::vector<std::string> words;
+  try {
+    words = shell_split(args);
+  } catch (const std::exception& e) {
+    fail(key, std::string("cannot split into words as a shell would (") + e.what() +
+                  "): " + toml_string(args));
+  }
+  if (!words.empty() && !words.front().starts_with("-"))
+    fail(key, "expected srun options starting with '-', got " + toml_string(args));
+  return args;
 }
 
 std::optional<double> TableFields::optional_number(std::string_view key) const {

@@ -30,6 +30,8 @@ int64_t expect_int(const Value& v, const std::string& key_path);
 double expect_number(const Value& v, const std::string& key_path);
 bool expect_bool(const Value& v, const std::string& key_path);
 std::vector<std::string> expect_string_list(const Value& v, const std::string& key_path);
+// A string without newlines or other control characters (see has_control_char).
+std::string expect_one_line_string(const Value& v, const std::string& key_path);
 
 // Reads the fields of one table. The table must outlive the reader.
 class TableFields {
@@ -55,6 +57,23 @@ class TableFields {
   std::optional<int64_t> optional_int(std::string_view key) const;
   // An integer that must be >= min_value; `fallback` when absent.
   int64_t int_at_least(std::string_view key, int64_t min_value, int64_t fallback) const;
+
+  // An integer in [min_value, max_value]; `fallback` when absent.
+  int64_t int_in_range(std::string_view key, int64_t min_value, int64_t max_value,
+                       int64_t fallback) const;
+
+  // A name that becomes a folder, a job name or a script word (is_safe_name): scenario names,
+  // case ids. Rejected with the allowed characters named.
+  std::string required_safe_name(std::string_view key) const;
+
+  // A string that ends up on one line of a generated file (an #SBATCH directive, a path): no
+  // newline or other control character. `fallback` when absent.
+  std::string one_line_string_or(std::string_view key, std::string fallback) const;
+  std::vector<std::string> one_line_string_list(std::string_view key) const;
+
+  // Extra srun options (extra_srun_args): one line that splits into words as a shell would,
+  // starting with an option. The words are quoted one by one where they enter a script.
+  std::string srun_args_or_empty(std::string_view key) const;
 
   std::optional<double> optional_number(std::string_view key) const;
   double number_or(std::string_view key, double fallback) const;

@@ -28,23 +28,42 @@ std::optional<int64_t> parse_digits(std::string_view s) {
       "HH:MM (hours:minutes) or N (minutes)");
 }
 
-// "HH:MM:SS" or "HH:MM" (hours:minutes); nullopt when malformed.
-std::optional<int64_t> parse_clock(std::string_view s) {
+[[noreturn]] void out_of_range(std::string_view limit, const std::string& why) {
+  throw std::invalid_argument("invalid time limit \"" + std::string(limit) + "\": " + why);
+}
+
+// "HH:MM:SS" or "HH:MM" (hours:minutes); nullopt when malformed. Minutes and seconds must be
+// below 60 and, after a day count, hours below 24: "99:99:99" is a typo, not 4 days.
+std::optional<int64_t> parse_clock(std::string_view s, std::string_view limit, bool after_days) {
   std::vector<std::string> parts = split(s, ':');
   if (parts.size() != 2 && parts.size() != 3) return std::nullopt;
   int64_t scale[] = {3600, 60, 1};
+  const char* names[] = {"hours", "minutes", "seconds"};
   int64_t total = 0;
   for (size_t i = 0; i < parts.size(); ++i) {
     auto n = parse_digits(parts[i]);
     if (!n) return std::nullopt;
+    if (i > 0 && *n >= 60) out_of_range(limit, std::string(names[i]) + " must be below 60");
+    if (i == 0 && after_days && *n >= 24)
+      out_of_range(limit, "hours must be below 24 after a day count");
     total += *n * scale[i];
   }
   return total;
 }
 
+int64_t capped(std::string_view limit, int64_t seconds) {
+  if (seconds > kMaxTimeLimitSeconds)
+    out_of_range(limit, "longer than the longest accepted limit, 365 days");
+  return seconds;
+}
+
 }  // namespace
 
 int64_t time_limit_seconds(std::string_view limit) {
+  return capped(limit, time_limit_seconds_uncapped(limit));
+}
+
+int64_t time_limit_seconds_uncapped(std::string_view limit) {
   std::string_view s = trim(limit);
   if (s.empty()) invalid(limit);
 
@@ -74,13 +93,13 @@ int64_t time_limit_seconds(std::string_view limit) {
     std::string_view clock = s.substr(dash + 1);
     // The day form needs all three clock fields, as CloudAI's parser does.
     if (!days || split(clock, ':').size() != 3) invalid(limit);
-    auto rest = parse_clock(clock);
+    auto rest = parse_clock(clock, limit, true);
     if (!rest) invalid(limit);
     return *days * 86400 + *rest;
   }
 
   if (s.find(':') != std::string_view::npos) {
-    auto total = parse_clock(s);
+    auto total = parse_clock(s, limit, false);
     if (!total) invalid(limit);
     return *total;
   }

@@ -6,7 +6,9 @@
 //   HH:MM:SS             hours:minutes:seconds ("00:20:00")
 //   HH:MM                hours:minutes, as CloudAI reads it ("12:30" is 12.5 hours)
 //   N                    minutes, as Slurm reads a bare number (a benchpilot extension)
-// Field values are not range-checked ("00:90:00" is 1.5 hours), as in CloudAI.
+// Unlike CloudAI, fields are range-checked: minutes and seconds below 60, hours below 24 after a
+// day count ("00:90:00" and "99:99:99" are refused as typos), and the whole limit at most 365
+// days.
 #pragma once
 
 #include <cstdint>
@@ -19,8 +21,12 @@ namespace bp {
 // Throws std::invalid_argument listing the accepted forms.
 std::string normalize_time_limit(std::string_view limit);
 
+constexpr int64_t kMaxTimeLimitSeconds = 365LL * 86400;
+
 // Seconds in a limit (any accepted form, normalized or not). Throws std::invalid_argument.
 int64_t time_limit_seconds(std::string_view limit);
+// The same without the 365-day cap (still at most 9 digits per field, so no overflow).
+int64_t time_limit_seconds_uncapped(std::string_view limit);
 
 // Formats seconds as normalize_time_limit does.
 std::string format_time_limit(int64_t seconds);

@@ -24,7 +24,6 @@ TEST(TimeLimitTest, ClockForms) {
   EXPECT_EQ(normalize_time_limit("1-12:00:00"), "1-12:00:00");
   EXPECT_EQ(normalize_time_limit("0-01:02:03"), "01:02:03");
   EXPECT_EQ(normalize_time_limit("36:00:00"), "1-12:00:00");
-  EXPECT_EQ(normalize_time_limit("00:90:00"), "01:30:00");
   EXPECT_EQ(normalize_time_limit(" 00:05:00 "), "00:05:00");
 }
 
@@ -53,6 +52,28 @@ TEST(TimeLimitTest, InvalidFormsListAcceptedOnes) {
       EXPECT_NE(what.find("Nm"), std::string::npos) << what;
     }
   }
+}
+
+// "99:99:99" used to become 4-04:40:39; out-of-range fields are typos and are refused.
+TEST(TimeLimitTest, OutOfRangeFieldsAreRefused) {
+  struct Case {
+    const char* limit;
+    const char* why;
+  };
+  for (const Case& c :
+       {Case{"99:99:99", "minutes must be below 60"}, Case{"00:90:00", "minutes must be below 60"},
+        Case{"00:00:60", "seconds must be below 60"}, Case{"12:75", "minutes must be below 60"},
+        Case{"1-24:00:00", "hours must be below 24"}, Case{"366d", "365 days"},
+        Case{"999999999w", "365 days"}, Case{"8761:00:00", "365 days"}}) {
+    try {
+      normalize_time_limit(c.limit);
+      ADD_FAILURE() << "accepted \"" << c.limit << "\"";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(c.why), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(normalize_time_limit("365d"), "365-00:00:00");
+  EXPECT_EQ(normalize_time_limit("1-23:59:59"), "1-23:59:59");
 }
 
 }  // namespace

@@ -3,8 +3,9 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <fstream>
 #include <sstream>
+
+#include "util/files.h"
 
 namespace bp {
 
@@ -77,9 +78,135 @@ Value convert(const toml::node& node, const std::string& file) {
   }
 }
 
+// toml++ 3.3.0 (Debian 12) reaches __builtin_unreachable() — undefined behaviour — when it asks
+// whether a non-ASCII character outside a string is whitespace (e.g. `namé = 1`, or a stray byte
+// order mark variant), found by fuzz/fuzz_config_system. TOML allows non-ASCII text only in
+// strings and comments, so such a file is invalid anyway: find the first non-ASCII byte outside
+// them (or right after a line-ending backslash in a multi-line string, where toml++ does the
+// same check) and report it before toml++ sees the text. Returns the 1-based line, 0 if none.
+int line_of_unsafe_non_ascii(std::string_view t) {
+  enum class State { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral };
+  State st = State::kCode;
+  int line = 1;
+  char last = '\n';
+  enum class Run { kNone, kKey, kValue };
+  Run run = Run::kNone;
+  std::string containers;  // open [ (a: array, h: table header) and { (t), innermost last
+  for (size_t i = 0; i < t.size(); ++i) {
+    char c = t[i];
+    if (c == '\n') ++line;
+    bool non_ascii = static_cast<unsigned char>(c) >= 0x80;
+    switch (st) {
+      case State::kCode: {
+        if (non_ascii) return line;
+        // Outside strings the text is a series of runs: bare keys, which end at whitespace = .
+        // ] and the like, and bare values (numbers, dates, booleans, garbage), which toml++
+        // scans character by character up to whitespace , ] } # or a line break, through any
+        // quote, dot or '=' (fuzz findings 2 and 5). A quote opens a string only outside a run,
+        // at a line start or after = [ { , or a key's dot.
+        bool blank = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+        bool value_end = blank || std::string_view(",]}#").find(c) != std::string_view::npos;
+        if (run == Run::kValue && !value_end) {
+          last = c;
+          break;
+        }
+        if (run == Run::kKey && !blank &&
+            std::string_view("=.]},#[{").find(c) == std::string_view::npos) {
+          last = c;
+          break;
+        }
+        run = Run::kNone;
+        if (blank) {
+          if (c == '\n') last = '\n';
+          break;
+        }
+        bool quote = c == '"' || c == '\'';
+        bool opens = std::string_view("\n=[{,.").find(last) != std::string_view::npos;
+        char before = last;
+        last = c;
+        if (c == '[') {
+          containers.push_back(before == '\n' ? 'h' : 'a');  // table header or array
+        } else if (c == '{') {
+          containers.push_back('t');
+        } else if (c == ']' || c == '}') {
+          if (!containers.empty()) containers.pop_back();
+        } else if (c == '#') {
+          st = State::kComment;
+        } else if (quote && opens) {
+          if (t.substr(i, 3) == "\"\"\"" || t.substr(i, 3) == "\'\'\'") {
+            st = c == '"' ? State::kMultiBasic : State::kMultiLiteral;
+            i += 2;
+          } else {
+            st = c == '"' ? State::kBasic : State::kLiteral;
+          }
+        } else if (c != '=' && c != ',' && c != '.') {
+          bool in_array = !containers.empty() && containers.back() == 'a';
+          run = before == '=' || ((before == '[' || before == ',') && in_array) ? Run::kValue
+                                                                                : Run::kKey;
+        }
+        break;
+      }
+      case State::kComment:
+        if (c == '\n') {
+          st = State::kCode;
+          last = '\n';
+        }
+        break;
+      case State::kBasic:
+        if (c == '\\' && ++i < t.size() && t[i] == '\n')
+          ++line;  // skipped an escaped character (a newline is an error toml++ reports)
+        else if (c == '"' || c == '\n')
+          st = State::kCode, last = c;
+        break;
+      case State::kLiteral:
+        if (c == '\'' || c == '\n') st = State::kCode, last = c;
+        break;
+      case State::kMultiBasic:
+        if (c == '\\') {
+          // toml++ asks whether the escaped character is whitespace and, if so, whether every
+          // character up to the line break (and after it, up to the next text) is: any
+          // non-ASCII character in that stretch is checked (fuzz findings 3 and 4) and cannot
+          // be valid there anyway ("\é" is no escape).
+          size_t j = i + 1;
+          while (j < t.size() && (t[j] == ' ' || t[j] == '\t')) ++j;
+          if (j < t.size() && static_cast<unsigned char>(t[j]) >= 0x80) return line;
+          if (j < t.size() && (t[j] == '\n' || t[j] == '\r')) {
+            while (j < t.size() && std::string_view(" \t\r\n").find(t[j]) != std::string_view::npos)
+              if (t[j++] == '\n') ++line;
+            if (j < t.size() && static_cast<unsigned char>(t[j]) >= 0x80) return line;
+            i = j - 1;
+          } else {
+            ++i;
+          }
+        } else if (t.substr(i, 3) == "\"\"\"") {
+          // Up to two quotes may end the content right before the closing three.
+          size_t n = 0;
+          while (i + n < t.size() && t[i + n] == '"') ++n;
+          i += n - 1;
+          st = State::kCode;
+          last = '"';
+        }
+        break;
+      case State::kMultiLiteral:
+        if (t.substr(i, 3) == "\'\'\'") {
+          size_t n = 0;
+          while (i + n < t.size() && t[i + n] == '\'') ++n;
+          i += n - 1;
+          st = State::kCode;
+          last = '\'';
+        }
+        break;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 Value read_toml_string(std::string_view text, const std::string& name) {
+  if (int line = line_of_unsafe_non_ascii(text))
+    throw ConfigError(SourceLoc{name, line}, "",
+                      "invalid TOML: a non-ASCII character outside a string or comment");
   try {
     toml::table tbl = toml::parse(text, name);
     Value v = convert(tbl, name);
@@ -93,11 +220,13 @@ Value read_toml_string(std::string_view text, const std::string& name) {
 }
 
 Value read_toml_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(SourceLoc{path.string(), 0}, "", "cannot open file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return read_toml_string(ss.str(), path.string());
+  std::string text;
+  try {
+    text = read_regular_file(path);
+  } catch (const FileError& e) {
+    throw ConfigError(SourceLoc{path.string(), 0}, "", e.what());
+  }
+  return read_toml_string(text, path.string());
 }
 
 }  // namespace bp

@@ -8,8 +8,8 @@ namespace bp {
 namespace {
 
 TEST(ValueTest, DeepMergeMergesTablesAndReplacesListsAndScalars) {
-  Value base = read_toml_string(
-      "a = 1\nlist = [1, 2]\n[t]\nx = 1\ny = 2\n[t.inner]\nk = \"v\"\n", "base.toml");
+  Value base = read_toml_string("a = 1\nlist = [1, 2]\n[t]\nx = 1\ny = 2\n[t.inner]\nk = \"v\"\n",
+                                "base.toml");
   Value over = read_toml_string("list = [3]\n[t]\ny = 20\n[t.inner]\nz = true\n", "over.toml");
   deep_merge(base, over);
   EXPECT_EQ(base.find("a")->as_int(), 1);

@@ -18,6 +18,7 @@
 #include "sweep/dse_driver.h"
 #include "sweep/param_space.h"
 #include "sweep/point_runner.h"
+#include "util/files.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -274,6 +275,12 @@ const std::vector<std::string>& Engine::resolved_nodes(const TestRun& run) {
 }
 
 RunSpec Engine::prepare(const TestRun& run, const fs::path& dir, int iteration, int step) {
+  // Case ids are safe names (no "/" or ".."), so this holds by construction; checked anyway
+  // because a folder outside the results would be written with the user's rights.
+  if (!is_inside(root(), dir))
+    throw ConfigError(
+        run.loc, "Tests." + run.id,
+        "run folder " + dir.string() + " would be outside the results folder " + root().string());
   fs::create_directories(dir);
   const Workload& w = workload_of(run);
   RunContext ctx{system_,         run, fs::absolute(dir), 1, {}, options_.gpu_directives_supported,
@@ -672,7 +679,16 @@ EngineResult Engine::run() {
     std::string stamp = options_.timestamp.empty() ? now_stamp() : options_.timestamp;
     // Never reuse a folder: two runs started within the same second get "_2", "_3", ...
     fs::path base = fs::absolute(options_.output_path / (scenario_.name + "_" + stamp));
-    fs::create_directories(options_.output_path);
+    if (!is_inside(options_.output_path, base))
+      throw ConfigError(scenario_.loc, "name",
+                        "results folder " + base.string() + " would be outside " +
+                            fs::absolute(options_.output_path).string());
+    std::error_code ec;
+    fs::create_directories(options_.output_path, ec);
+    if (ec || !fs::is_directory(options_.output_path))
+      throw std::runtime_error("cannot create the output folder " +
+                               fs::absolute(options_.output_path).string() + ": " +
+                               (ec ? ec.message() : "it exists and is not a folder"));
     result_.results_root = base;
     for (int n = 2; !fs::create_directory(result_.results_root); ++n)
       result_.results_root = base.string() + "_" + std::to_string(n);
@@ -750,7 +766,7 @@ void write_test_run_toml(const TestRun& run, const fs::path& run_dir, int iterat
         *v = Value::string("***");
   }
   doc.set("test_definition", def);
-  std::ofstream(run_dir / "test-run.toml") << to_toml_document(doc);
+  write_file_atomic(run_dir / "test-run.toml", to_toml_document(doc));
 }
 
 EngineResult run_scenario(const System& system, const Scenario& scenario,

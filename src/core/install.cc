@@ -57,7 +57,7 @@ bool install_repo(const GitRepo& repo, const fs::path& dest) {
   fs::create_directories(dest.parent_path());
   std::string out;
   log::info("install: cloning " + repo.url + " @ " + repo.commit + " into " + dest.string());
-  if (run_shell("git clone --quiet " + shell_quote(repo.url) + " " + shell_quote(tmp.string()),
+  if (run_shell("git clone --quiet -- " + shell_quote(repo.url) + " " + shell_quote(tmp.string()),
                 out) != 0) {
     log::error("install: git clone of " + repo.url + " failed:\n" + out);
     fs::remove_all(tmp, ec);

@@ -5,6 +5,7 @@
 
 #include "config/toml_reader.h"
 #include "sweep/reward.h"
+#include "util/files.h"
 
 namespace bp {
 
@@ -56,28 +57,35 @@ void write_job_outcome(const fs::path& run_dir, const JobOutcome& job) {
   doc.set("state", Value::string(job.state));
   doc.set("reason", Value::string(job.reason));
   doc.set("stopped_by_dependency", Value::boolean(job.stopped_by_dependency));
-  std::ofstream(run_dir / kJobOutcomeFile) << to_toml_document(doc);
+  write_file_atomic(run_dir / kJobOutcomeFile, to_toml_document(doc));
 }
 
 std::optional<JobOutcome> read_job_outcome(const fs::path& run_dir) {
   auto text = [](const Value& doc, const char* key) {
     const Value* v = doc.find(key);
-    return v ? v->to_plain_string() : std::string();
+    return v && (v->is_string() || v->is_int()) ? v->to_plain_string() : std::string();
+  };
+  // Only a non-empty string is a state: an empty, garbage or wrongly typed file proves nothing
+  // (the caller then says UNKNOWN, never PASSED).
+  auto state = [](const Value& doc) {
+    const Value* v = doc.find("state");
+    return v && v->is_string() ? v->as_string() : std::string();
   };
   std::error_code ec;
   try {
     if (fs::is_regular_file(run_dir / kJobOutcomeFile, ec)) {
       Value doc = read_toml_file(run_dir / kJobOutcomeFile);
-      JobOutcome job{text(doc, "job_id"), text(doc, "state"), text(doc, "reason"), false};
+      JobOutcome job{text(doc, "job_id"), state(doc), text(doc, "reason"), false};
       if (const Value* v = doc.find("stopped_by_dependency"); v && v->is_bool())
         job.stopped_by_dependency = v->as_bool();
       return job;
     }
-    if (fs::is_regular_file(run_dir / "slurm-job.toml", ec)) {
-      Value doc = read_toml_file(run_dir / "slurm-job.toml");
-      return JobOutcome{text(doc, "job_id"), text(doc, "state"), "", false};
-    }
-  } catch (const ConfigError&) {
+    for (const char* name : {"slurm-job.toml", "standalone-job.toml"})
+      if (fs::is_regular_file(run_dir / name, ec)) {
+        Value doc = read_toml_file(run_dir / name);
+        return JobOutcome{text(doc, "job_id"), state(doc), "", false};
+      }
+  } catch (const std::exception&) {  // unreadable or not TOML: no state known
   }
   return std::nullopt;
 }

@@ -40,8 +40,8 @@ void collect_run_results(const Workload& workload, const std::filesystem::path& 
 // <run_dir>/job-state.toml: what judge() was given, so generate-report judges alike.
 inline constexpr const char* kJobOutcomeFile = "job-state.toml";
 void write_job_outcome(const std::filesystem::path& run_dir, const JobOutcome& job);
-// job-state.toml, else the state and id of slurm-job.toml (older and CloudAI folders), else
-// nullopt.
+// job-state.toml, else the state and id of slurm-job.toml / standalone-job.toml (older folders),
+// else nullopt. A state that is not a non-empty string comes back empty (unknown).
 std::optional<JobOutcome> read_job_outcome(const std::filesystem::path& run_dir);
 
 }  // namespace bp

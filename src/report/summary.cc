@@ -12,6 +12,8 @@
 #include "config/toml_reader.h"
 #include "core/judge.h"
 #include "core/workload.h"
+#include "sweep/param_space.h"
+#include "util/files.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -75,6 +77,7 @@ std::string run_label(const RunRecord& r) {
 std::string run_status(const RunRecord& r) {
   if (r.state == "DRY-RUN") return "DRY-RUN";
   if (r.skipped) return "SKIPPED";
+  if (r.state == "UNKNOWN" && !r.passed) return "UNKNOWN";
   return r.passed ? "PASSED" : "FAILED";
 }
 
@@ -182,7 +185,7 @@ std::string format_results_table(const std::vector<RunRecord>& records) {
 void write_summary(const fs::path& root, const std::string& scenario_name,
                    const std::vector<RunRecord>& records) {
   nlohmann::json runs = nlohmann::json::array();
-  int passed = 0, failed = 0, skipped = 0;
+  int passed = 0, failed = 0, skipped = 0, unknown = 0;
   for (const RunRecord& r : records) {
     nlohmann::json params = nlohmann::json::object();
     for (const auto& [k, v] : r.params) {
@@ -208,6 +211,7 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
     passed += st == "PASSED";
     failed += st == "FAILED" || st == "SKIPPED";
     skipped += st == "SKIPPED";
+    unknown += st == "UNKNOWN";
     runs.push_back({{"case", r.case_id},
                     {"iteration", r.iteration},
                     {"step", r.step},
@@ -223,44 +227,125 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
     if (!r.details.is_none()) runs.back()["details"] = to_json(r.details);
     if (!r.perf_verdict.empty()) runs.back()["perf_verdict"] = r.perf_verdict;
   }
-  nlohmann::json doc = {{"scenario", scenario_name},
-                        {"results_dir", root.string()},
-                        {"passed", passed},
-                        {"failed", failed},
+  nlohmann::json doc = {{"scenario", scenario_name}, {"results_dir", root.string()},
+                        {"passed", passed},          {"failed", failed},
                         {"skipped", skipped},  // also counted in "failed"
-                        {"runs", runs}};
-  std::ofstream(root / "summary.json") << doc.dump(2) << "\n";
-  std::ofstream(root / "summary.txt") << format_results_table(records);
+                        {"unknown", unknown},        {"runs", runs}};
+  // Logs may hold any bytes (a binary launcher log): invalid UTF-8 is replaced, never thrown on.
+  write_file_atomic(root / "summary.json",
+                    doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  write_file_atomic(root / "summary.txt", sanitize_utf8(format_results_table(records)));
 }
 
-std::vector<RunRecord> collect_results(const fs::path& root) {
-  std::vector<RunRecord> out;
-  std::vector<std::string> names = workload_names();
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
-       ++it) {
-    if (!it->is_directory()) continue;
-    if (it->path().filename().string().rfind('.', 0) == 0) {  // .superseded/: replaced attempts
-      it.disable_recursion_pending();
-      continue;
+namespace {
+
+// Why a run folder has no usable job state, for the UNKNOWN message.
+std::string why_no_job_state(const fs::path& dir) {
+  std::error_code ec;
+  for (const char* name : {kJobOutcomeFile, "slurm-job.toml", "standalone-job.toml"}) {
+    if (!fs::exists(dir / name, ec)) continue;
+    try {
+      read_toml_file(dir / name);
+      return std::string(name) + " has no job state (a non-empty string 'state')";
+    } catch (const std::exception& e) {
+      return std::string(name) + " is unreadable: " + e.what();
     }
-    const fs::path dir = it->path();
+  }
+  return "no job state recorded (no slurm-job.toml): the run may have been killed";
+}
+
+// The swept values of a point, from the case's axes and the point's resolved test (what
+// test-run.toml holds), so generate-report keeps the parameters the run wrote.
+std::vector<std::pair<std::string, Value>> params_from(const Value& test_run, const TestRun& base) {
+  std::vector<std::pair<std::string, Value>> out;
+  ParamSpace space = ParamSpace::of(base);
+  const Value* def = test_run.find("test_definition");
+  for (const Axis& axis : space.axes()) {
+    const Value* v = nullptr;
+    switch (axis.target) {
+      case Axis::Target::kCmdArg:
+        if (def)
+          if (const Value* args = def->find("cmd_args")) v = args->find_path(axis.key);
+        break;
+      case Axis::Target::kEnvVar:
+        if (def)
+          if (const Value* env = def->find("extra_env_vars")) v = env->find(axis.key);
+        break;
+      case Axis::Target::kNumNodes:
+        v = test_run.find("nnodes");
+        break;
+    }
+    if (v && !v->is_table() && !v->is_array()) out.emplace_back(axis.name, *v);
+  }
+  return out;
+}
+
+class ResultCollector {
+ public:
+  ResultCollector(const fs::path& root, const Scenario* scenario)
+      : root_(root), scenario_(scenario), names_(workload_names()) {}
+
+  std::vector<RunRecord> take() { return std::move(out_); }
+
+  // Depth-first, in name order; a folder that cannot be listed becomes a FAILED record
+  // instead of aborting the whole report.
+  void walk(const fs::path& dir) {
+    std::error_code ec;
+    std::vector<fs::path> children;
+    fs::directory_iterator it(dir, ec);
+    if (ec) {
+      unreadable(dir, "cannot read folder: " + ec.message());
+      return;
+    }
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+      if (ec) break;
+      std::error_code ec2;
+      // .superseded/ holds attempts a resume replaced: not runs of this campaign.
+      if (it->path().filename().string().starts_with(".")) continue;
+      if (it->is_directory(ec2) && !it->is_symlink(ec2)) children.push_back(it->path());
+    }
+    if (ec) unreadable(dir, "cannot read folder: " + ec.message());
+    std::sort(children.begin(), children.end());
+    for (const fs::path& child : children) {
+      try {
+        visit(child);
+      } catch (const std::exception& e) {
+        unreadable(child, e.what());
+      }
+      walk(child);
+    }
+  }
+
+ private:
+  void unreadable(const fs::path& dir, const std::string& why) {
+    RunRecord rec;
+    rec.run_dir = dir;
+    rec.case_id = fs::relative(dir, root_).string();
+    rec.state = "UNKNOWN";
+    rec.message = sanitize_utf8(why);
+    log::warn(dir.string() + ": " + rec.message);
+    out_.push_back(std::move(rec));
+  }
+
+  const TestRun* case_of(const std::string& id) const {
+    if (!scenario_) return nullptr;
+    for (const TestRun& r : scenario_->runs)
+      if (r.id == id) return &r;
+    return nullptr;
+  }
+
+  void visit(const fs::path& dir) {
     const Workload* w = nullptr;
     RunRecord rec;
     rec.run_dir = dir;
     std::vector<std::string> agent_metrics = {"default"};
     std::string reward_function = "inverse";
     fs::path trt = dir / "test-run.toml";
-    if (fs::exists(trt)) {
+    std::error_code ec;
+    if (fs::exists(trt, ec)) {
+      Value doc;
       try {
-        Value doc = read_toml_file(trt);
-        if (const Value* v = doc.find("name"); v && v->is_string()) rec.case_id = v->as_string();
-        if (const Value* v = doc.find("current_iteration"); v && v->is_int())
-          rec.iteration = static_cast<int>(v->as_int());
-        if (const Value* v = doc.find("step"); v && v->is_int())
-          rec.step = static_cast<int>(v->as_int());
-        if (const Value* v = doc.find_path("test_definition.test_template_name");
-            v && v->is_string())
-          w = find_workload(v->as_string());
+        doc = read_toml_file(trt);
         if (const Value* v = doc.find_path("test_definition.agent_metrics"); v && v->is_array()) {
           agent_metrics.clear();
           for (const Value& m : v->items()) agent_metrics.push_back(m.to_plain_string());
@@ -269,40 +354,82 @@ std::vector<RunRecord> collect_results(const fs::path& root) {
             v && v->is_string())
           reward_function = v->as_string();
       } catch (const std::exception& e) {
-        log::warn("skipping " + trt.string() + ": " + e.what());
-        continue;
+        // Reported, not dropped: the folder is a run whose description is damaged.
+        unreadable(dir, sanitize_utf8(e.what()));
+        return;
+      }
+      if (const Value* v = doc.find("name"); v && v->is_string()) rec.case_id = v->as_string();
+      if (const Value* v = doc.find("current_iteration"); v && v->is_int())
+        rec.iteration = static_cast<int>(v->as_int());
+      if (const Value* v = doc.find("step"); v && v->is_int())
+        rec.step = static_cast<int>(v->as_int());
+      if (const Value* v = doc.find_path("test_definition.test_template_name"); v && v->is_string())
+        w = find_workload(v->as_string());
+      if (rec.step > 0)
+        if (const TestRun* base = case_of(rec.case_id)) rec.params = params_from(doc, *base);
+      if (!w) {
+        unreadable(dir, trt.string() + ": no known test_definition.test_template_name");
+        return;
       }
     }
     if (!w) {
-      for (const std::string& n : names) {
+      for (const std::string& n : names_) {
         const Workload* cand = find_workload(n);
         if (cand->can_handle(dir)) {
           w = cand;
           break;
         }
       }
-      if (!w) continue;
-      if (rec.case_id.empty()) rec.case_id = fs::relative(dir, root).string();
+      if (!w) return;
+      if (rec.case_id.empty()) rec.case_id = fs::relative(dir, root_).string();
     }
-    w->write_report(dir);
+    try {
+      w->write_report(dir);
+    } catch (const std::exception& e) {
+      log::warn("report for " + dir.string() + " failed: " + e.what());
+    }
     rec.workload = std::string(w->name());
-    JobOutcome job = read_job_outcome(dir).value_or(JobOutcome{});
-    rec.job_id = job.id;
-    rec.state = job.state.empty() ? "?" : job.state;
-    Judgement j = judge(*w, dir, job);
-    rec.passed = j.passed;
-    rec.skipped = j.skipped;
-    rec.message = j.message;
+    std::optional<JobOutcome> job = read_job_outcome(dir);
+    if (!job || job->state.empty() || has_control_char(job->state)) {
+      // A folder from a killed run has no state, and a damaged one proves nothing: never PASSED.
+      RunVerdict v = w->verdict(dir);
+      rec.state = "UNKNOWN";
+      rec.passed = false;
+      rec.message =
+          why_no_job_state(dir) + (v.ok || v.message.empty() ? std::string() : "\n" + v.message);
+    } else {
+      Judgement j = judge(*w, dir, *job);
+      rec.job_id = job->id;
+      rec.state = job->state;
+      rec.passed = j.passed;
+      rec.skipped = j.skipped;
+      rec.message = j.message;
+    }
+    rec.message = sanitize_utf8(rec.message);
+    if (!rec.passed)
+      log::warn(fs::relative(dir, root_).string() + ": " + run_status(rec) + ": " + rec.message);
     collect_run_results(*w, dir, agent_metrics, reward_function, rec);
-    if (fs::exists(dir / "slurm-job.toml")) {
+    if (fs::exists(dir / "slurm-job.toml", ec)) {
       try {
         rec.attempts = attempts_from_job_file(read_toml_file(dir / "slurm-job.toml"));
       } catch (const std::exception&) {
       }
     }
-    out.push_back(std::move(rec));
+    out_.push_back(std::move(rec));
   }
-  return out;
+
+  fs::path root_;
+  const Scenario* scenario_;
+  std::vector<std::string> names_;
+  std::vector<RunRecord> out_;
+};
+
+}  // namespace
+
+std::vector<RunRecord> collect_results(const fs::path& root, const Scenario* scenario) {
+  ResultCollector collector(root, scenario);
+  collector.walk(root);
+  return collector.take();
 }
 
 }  // namespace bp

@@ -8,12 +8,14 @@
 #include <vector>
 
 #include "core/run_record.h"
+#include "core/scenario.h"
 
 namespace bp {
 
 // "case/iteration[/step]".
 std::string run_label(const RunRecord& r);
-// PASSED, FAILED, SKIPPED (a failed pre-test kept it from starting) or DRY-RUN.
+// PASSED, FAILED, SKIPPED (a failed pre-test kept it from starting), UNKNOWN (no job state
+// recorded: generate-report on a killed run's folder) or DRY-RUN.
 std::string run_status(const RunRecord& r);
 
 // A fixed-width table: run, parameters, status, the result columns of the workloads present
@@ -30,7 +32,11 @@ void write_summary(const std::filesystem::path& root, const std::string& scenari
 
 // Rebuilds records from an existing results folder (benchpilot's or CloudAI's): every folder
 // holding a test-run.toml or files a workload recognizes (Workload::can_handle). Writes per-run
-// reports and judges each run as the engine did (core/judge.h, from job-state.toml).
-std::vector<RunRecord> collect_results(const std::filesystem::path& root);
+// reports and judges each run as the engine did (core/judge.h, from job-state.toml); a missing
+// or damaged state file gives status UNKNOWN. Folders that cannot be read and damaged
+// test-run.toml files are reported as UNKNOWN records, never dropped. With the scenario, sweep
+// points get their swept parameters back (from their test-run.toml).
+std::vector<RunRecord> collect_results(const std::filesystem::path& root,
+                                       const Scenario* scenario = nullptr);
 
 }  // namespace bp

@@ -13,6 +13,7 @@
 #include "sweep/param_space.h"
 #include "sweep/prune_log.h"
 #include "sweep/trajectory.h"
+#include "util/files.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -232,9 +233,11 @@ class SweepDriver {
         if (Value* v = args->find(s); v && !(v->is_string() && v->as_string().empty()))
           *v = Value::string("***", v->loc());
     fs::path file = runner_.case_dir() / (run_.id + ".toml");
-    std::ofstream out(file);
-    out << to_toml_document(doc);
-    if (!out) log::warn("cannot write " + file.string());
+    try {
+      write_file_atomic(file, to_toml_document(doc));
+    } catch (const FileError& e) {
+      log::warn(e.what());
+    }
   }
 
   std::string summary() const {

@@ -70,7 +70,10 @@ std::vector<std::string> normalize_str_list(const Value& v, const std::string& k
   if (v.is_array()) {
     // List branch: empty segments are dropped after stripping.
     for (const Value& raw : v.items()) {
-      std::string_view s = strip_brackets(strip_quotes(decode_string(raw, key_path)));
+      // Keep the decoded text alive: the views below point into it (ASan found a dangling view
+      // into the temporary).
+      std::string text = decode_string(raw, key_path);
+      std::string_view s = strip_brackets(strip_quotes(text));
       for (const std::string& seg : split(s, ',')) {
         std::string item = to_lower(strip_quotes(seg));
         if (!item.empty()) items.push_back(std::move(item));

@@ -44,3 +44,52 @@ TEST(StringsTest, SplitJoinTrimLower) {
 
 }  // namespace
 }  // namespace bp
+
+namespace bp {
+namespace {
+
+TEST(SafeNameTest, AcceptsPlainNamesOnly) {
+  for (const char* ok : {"sleep", "Tests.sleep1", "llama3_8b-sweep", "a", "A.1_b-2"})
+    EXPECT_TRUE(is_safe_name(ok)) << ok;
+  for (const char* bad : {"", ".", "..", "../x", "a/b", "-rf", ".hidden", "a b", "a\nb",
+                          "sc$(touch x)", "a`b`", "a;b", "a'b", "é"})
+    EXPECT_FALSE(is_safe_name(bad)) << bad;
+  EXPECT_TRUE(is_safe_name(std::string(128, 'a')));
+  EXPECT_FALSE(is_safe_name(std::string(129, 'a')));
+}
+
+TEST(ShellIdentifierTest, Posix) {
+  for (const char* ok : {"A", "_x", "NCCL_DEBUG", "a1"}) EXPECT_TRUE(is_shell_identifier(ok));
+  for (const char* bad : {"", "1A", "A=1;touch x;B", "A B", "A-B", "$X"})
+    EXPECT_FALSE(is_shell_identifier(bad)) << bad;
+}
+
+TEST(ControlCharTest, NewlinesAndEscapes) {
+  EXPECT_FALSE(has_control_char("node[1-4] --x=y"));
+  EXPECT_TRUE(has_control_char("a\nb"));
+  EXPECT_TRUE(has_control_char("a\rb"));
+  EXPECT_TRUE(has_control_char(std::string("a\0b", 3)));
+  EXPECT_TRUE(has_control_char("\x1b[2J"));
+  EXPECT_TRUE(has_control_char("\x7f"));
+}
+
+TEST(SanitizeUtf8Test, KeepsValidTextAndReplacesTheRest) {
+  EXPECT_EQ(sanitize_utf8("plain"), "plain");
+  EXPECT_EQ(sanitize_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(sanitize_utf8("a\xff"
+                          "b"),
+            "a" + r + "b");
+  EXPECT_EQ(sanitize_utf8("\xc3"), r);                          // truncated
+  EXPECT_EQ(sanitize_utf8("\xc0\xaf"), r + r);                  // overlong '/'
+  EXPECT_EQ(sanitize_utf8("\xed\xa0\x80"), r + r + r);          // UTF-16 surrogate
+  EXPECT_EQ(sanitize_utf8("\xf4\x90\x80\x80"), r + r + r + r);  // past U+10FFFF
+  std::string all;
+  for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+  std::string clean = sanitize_utf8(all);
+  EXPECT_EQ(sanitize_utf8(clean), clean);  // idempotent: the output is valid
+}
+
+}  // namespace
+}  // namespace bp

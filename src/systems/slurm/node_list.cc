@@ -51,6 +51,9 @@ std::string padded(unsigned long long n, size_t width) {
   return s;
 }
 
+constexpr size_t kMaxExpandedNodes = 200000;
+constexpr size_t kMaxExpandedBytes = 16 * 1024 * 1024;
+
 // The names a bracket body ("1-3,7,09-10") stands for.
 std::vector<std::string> expand_brackets(std::string_view body, std::string_view list) {
   std::vector<std::string> out;
@@ -67,29 +70,62 @@ std::vector<std::string> expand_brackets(std::string_view body, std::string_view
     if (a > b)
       throw std::invalid_argument("range '" + std::string(p) + "' runs backwards in node list '" +
                                   std::string(list) + "'");
-    if (b - a > 100000) throw std::invalid_argument("range '" + std::string(p) + "' is too large");
+    if (b - a > 100000)
+      throw std::invalid_argument("range '" + std::string(p) + "' is too large in node list '" +
+                                  std::string(list) + "'");
     size_t width = (lo.size() > 1 && lo[0] == '0') ? std::max(lo.size(), hi.size()) : 0;
     for (unsigned long long i = a; i <= b; ++i) out.push_back(padded(i, width));
+    if (out.size() > kMaxExpandedNodes)
+      throw std::invalid_argument("node list '" + std::string(list.substr(0, 200)) +
+                                  "' names more than " + std::to_string(kMaxExpandedNodes) +
+                                  " nodes");
   }
   return out;
 }
 
-void expand_item(std::string_view item, std::string_view list, std::vector<std::string>& out) {
+// A host list names at most this many nodes, in at most this many bytes: "r[1-99999]n[1-99999]"
+// would otherwise ask for 10^10 names, and a long prefix times many names for gigabytes (found
+// by fuzz_node_list). The largest clusters have tens of thousands of nodes.
+
+struct ExpandBudget {
+  size_t bytes = 0;
+  void add(size_t n, std::string_view list) {
+    bytes += n;
+    if (bytes > kMaxExpandedBytes)
+      throw std::invalid_argument("node list '" + std::string(list.substr(0, 200)) +
+                                  "' expands to more than 16 MiB of names");
+  }
+};
+
+void too_many(std::string_view list) {
+  throw std::invalid_argument("node list '" + std::string(list.substr(0, 200)) +
+                              "' names more than " + std::to_string(kMaxExpandedNodes) + " nodes");
+}
+
+void expand_item(std::string_view item, std::string_view list, std::vector<std::string>& out,
+                 ExpandBudget& budget) {
   size_t open = item.find('[');
   if (open == std::string_view::npos) {
+    if (out.size() >= kMaxExpandedNodes) too_many(list);
+    budget.add(item.size(), list);
     out.emplace_back(item);
     return;
   }
   size_t close = item.find(']', open);
   std::string prefix(item.substr(0, open));
-  std::string_view rest = item.substr(close + 1);
-  for (const std::string& mid : expand_brackets(item.substr(open + 1, close - open - 1), list)) {
-    std::string head = prefix + mid;
-    std::vector<std::string> tails;
-    expand_item(rest, list, tails);
-    if (tails.empty()) tails.emplace_back();
-    for (const std::string& t : tails) out.push_back(head + t);
-  }
+  std::vector<std::string> mids = expand_brackets(item.substr(open + 1, close - open - 1), list);
+  // The rest is expanded once, and the size of the product checked before it is built, so
+  // "a[1-800]b[1-800]c[1-800]" costs nothing (a fuzz_node_list timeout).
+  std::vector<std::string> tails;
+  expand_item(item.substr(close + 1), list, tails, budget);
+  if (tails.empty()) tails.emplace_back();
+  if (mids.size() * tails.size() > kMaxExpandedNodes - std::min(out.size(), kMaxExpandedNodes))
+    too_many(list);
+  for (const std::string& mid : mids)
+    for (const std::string& t : tails) {
+      budget.add(prefix.size() + mid.size() + t.size(), list);
+      out.push_back(prefix + mid + t);
+    }
 }
 
 // Lower rank = preferred; -1 = never picked.
@@ -117,9 +153,9 @@ std::optional<GroupSpec> parse_group_spec(std::string_view spec) {
   if (parts[2] == "max_avail") {
     g.count = -1;
   } else {
-    if (parts[2].empty() || !std::all_of(parts[2].begin(), parts[2].end(), [](char c) {
-          return std::isdigit(static_cast<unsigned char>(c));
-        }))
+    if (parts[2].empty() || parts[2].size() > 6 ||
+        !std::all_of(parts[2].begin(), parts[2].end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
       throw std::invalid_argument("node spec '" + std::string(spec) +
                                   "': expected PARTITION:GROUP:N with N a number or max_avail");
     g.count = std::stoi(parts[2]);
@@ -173,7 +209,8 @@ std::map<std::string, int> node_ranks(CommandRunner& runner) {
 
 std::vector<std::string> expand_node_list(std::string_view list) {
   std::vector<std::string> out;
-  for (std::string_view item : split_top_level(list)) expand_item(item, list, out);
+  ExpandBudget budget;
+  for (std::string_view item : split_top_level(list)) expand_item(item, list, out, budget);
   return out;
 }
 

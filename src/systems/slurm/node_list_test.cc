@@ -1,5 +1,7 @@
 #include "systems/slurm/node_list.h"
 
+#include <chrono>
+
 #include <gtest/gtest.h>
 
 #include "systems/slurm/fake_command_runner.h"
@@ -77,6 +79,28 @@ TEST(ResolveNodes, WithoutSinfoTakesGroupOrder) {
   });
   EXPECT_EQ(resolve_nodes(two_groups(), {"main:g1:2"}, runner), (Names{"node1", "node2"}));
   EXPECT_TRUE(resolve_nodes(two_groups(), {}, runner).empty());
+}
+
+}  // namespace
+}  // namespace bp
+
+namespace bp {
+namespace {
+
+// Found by fuzz_node_list: a long prefix times many names asked for gigabytes.
+TEST(NodeListBounds, HugeExpansionsAreRefused) {
+  EXPECT_THROW(expand_node_list("r[1-99999]n[1-99999]"), std::invalid_argument);
+  EXPECT_THROW(expand_node_list(std::string(1000, 'x') + "[1-99999]"), std::invalid_argument);
+  std::string many = "n[";
+  for (int i = 0; i < 100; ++i) many += "1-99999,";
+  many += "1]";
+  EXPECT_THROW(expand_node_list(many), std::invalid_argument);
+  // Found by fuzz_node_list (a timeout): the product is checked before it is built.
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(expand_node_list("a[1-800]b-[1-800]c[1-800]"), std::invalid_argument);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+  EXPECT_EQ(expand_node_list("r[1-2]n[1-3]").size(), 6u);
+  EXPECT_EQ(expand_node_list("n[1-50000]").size(), 50000u);
 }
 
 }  // namespace

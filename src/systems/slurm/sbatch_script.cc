@@ -1,13 +1,30 @@
 #include "systems/slurm/sbatch_script.h"
 
+#include <stdexcept>
+
 #include "util/strings.h"
 
 namespace bp {
 
 namespace {
 
+// sbatch reads directives line by line: a newline in a value would end the directive and start
+// a script line. Config loading refuses such values; this is the last line of defence.
 void directive(std::string& out, const std::string& arg) {
+  if (has_control_char(arg))
+    throw std::invalid_argument(
+        "refusing to write an #SBATCH directive holding a control "
+        "character: " +
+        shell_quote(arg));
   out += "#SBATCH " + arg + "\n";
+}
+
+// Extra srun options are split as a shell would and each word quoted, so they stay options
+// ("--foo=$(x)" is passed as text) and cannot end the command (";", "&&", "|").
+std::string quoted_words(std::string_view args) {
+  std::string out;
+  for (const std::string& w : shell_split(args)) out += " " + shell_quote(w);
+  return out;
 }
 
 }  // namespace
@@ -29,12 +46,12 @@ std::string reservation_from_srun_args(const std::string& extra_srun_args) {
 
 std::string make_srun_line(const System& system, const JobRequest& req) {
   std::string line = "srun --export=ALL";
-  if (req.spec.use_mpi) line += " --mpi=" + (system.mpi.empty() ? "pmix" : system.mpi);
+  if (req.spec.use_mpi)
+    line += " " + shell_quote("--mpi=" + (system.mpi.empty() ? "pmix" : system.mpi));
   if (req.nodes.empty()) line += " -N" + std::to_string(req.num_nodes);
-  for (const std::string& arg : req.spec.srun_args) line += " " + arg;
-  if (!trim(system.extra_srun_args).empty())
-    line += " " + std::string(trim(system.extra_srun_args));
-  if (!trim(req.extra_srun_args).empty()) line += " " + std::string(trim(req.extra_srun_args));
+  for (const std::string& arg : req.spec.srun_args) line += " " + arg;  // quoted by the workload
+  line += quoted_words(system.extra_srun_args);
+  line += quoted_words(req.extra_srun_args);
   line += " bash -c " + shell_quote(req.spec.command);
   return line;
 }

@@ -9,6 +9,7 @@
 #include "systems/slurm/sbatch_script.h"
 #include "systems/slurm/slurm_output.h"
 #include "util/backoff.h"
+#include "util/files.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -111,14 +112,12 @@ Job SlurmExecutor::submit(const JobRequest& req) {
 Job SlurmExecutor::submit_batch(const JobRequest& req, Job job, Tracked& t) {
   bool gpus = system_.gpus_per_node && gpu_directives();
   fs::path script = req.run_dir / "sbatch.sh";
-  {
-    std::ofstream out(script);
-    out << make_sbatch_script(system_, req, gpus);
-    if (!out) {
-      job.state = JobState::kFailed;
-      job.reason = "cannot write " + script.string();
-      return job;
-    }
+  try {
+    write_file_atomic(script, make_sbatch_script(system_, req, gpus));
+  } catch (const std::exception& e) {
+    job.state = JobState::kFailed;
+    job.reason = e.what();
+    return job;
   }
   std::vector<std::string> argv = {"sbatch", "--parsable", script.string()};
   if (!req.comment.empty()) argv.insert(argv.begin() + 2, "--comment=" + req.comment);
@@ -564,9 +563,11 @@ void SlurmExecutor::write_job_metadata(const Job& job) {
     doc.set("earlier_attempts", std::move(earlier));
   }
   fs::path path = job.run_dir / "slurm-job.toml";
-  std::ofstream out(path);
-  out << to_toml_document(doc);
-  if (!out) log::warn("cannot write " + path.string());
+  try {
+    write_file_atomic(path, to_toml_document(doc));
+  } catch (const FileError& e) {
+    log::warn(e.what());
+  }
 }
 
 // ---------------------------------------------------------------------------- resume

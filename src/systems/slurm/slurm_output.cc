@@ -171,7 +171,8 @@ std::vector<SacctRow> parse_sacct_rows(std::string_view out) {
     row.reason = f[4];
     row.start = f[5];
     row.end = f[6];
-    if (all_digits(f[7])) row.elapsed_sec = std::stoll(f[7]);
+    // At most 12 digits: stoll throws past 19, and no job runs 30,000 years.
+    if (all_digits(f[7]) && f[7].size() <= 12) row.elapsed_sec = std::stoll(f[7]);
     row.node_list = f[8];
     row.submit_line = f[9];
     rows.push_back(std::move(row));
@@ -191,7 +192,8 @@ std::optional<long long> parse_slurm_duration(std::string_view text) {
   long long days = 0;
   size_t dash = text.find('-');
   if (dash != std::string_view::npos) {
-    if (!all_digits(text.substr(0, dash))) return std::nullopt;
+    // At most 6 digits of days (stoll threw out_of_range on 20, found by fuzz_slurm_output).
+    if (!all_digits(text.substr(0, dash)) || dash > 6) return std::nullopt;
     days = std::stoll(std::string(text.substr(0, dash)));
     text = text.substr(dash + 1);
   }

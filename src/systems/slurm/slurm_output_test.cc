@@ -148,6 +148,11 @@ TEST(SlurmOutput, SacctRows) {
 TEST(SlurmOutput, Durations) {
   EXPECT_EQ(parse_slurm_duration("00:00:01"), 1);
   EXPECT_EQ(parse_slurm_duration("1-02:03:04"), 93784);
+  // Found by fuzz_slurm_output: a 20-digit day count made std::stoll throw out of the parser.
+  EXPECT_EQ(parse_slurm_duration("02999999026409999999999-99999"), std::nullopt);
+  EXPECT_TRUE(parse_sacct_rows("1|w|COMPLETED|0:0|None|a|b|99999999999999999999999|n|s\n")
+                  .front()
+                  .elapsed_sec <= 0);
   EXPECT_EQ(parse_slurm_duration("05:30"), 330);
   EXPECT_EQ(parse_slurm_duration("42"), 42);
   EXPECT_FALSE(parse_slurm_duration("UNLIMITED"));

@@ -5,6 +5,7 @@
 
 #include "config/value.h"
 #include "util/backoff.h"
+#include "util/files.h"
 #include "util/log.h"
 
 namespace bp {
@@ -116,9 +117,11 @@ void StandaloneExecutor::write_job_metadata(const Job& job) {
                 std::chrono::duration_cast<std::chrono::seconds>(p.ended - p.started).count()));
   }
   doc.set("command", Value::string(p.command));
-  std::ofstream out(job.run_dir / "standalone-job.toml");
-  out << to_toml_document(doc);
-  if (!out) log::warn("cannot write " + (job.run_dir / "standalone-job.toml").string());
+  try {
+    write_file_atomic(job.run_dir / "standalone-job.toml", to_toml_document(doc));
+  } catch (const FileError& e) {
+    log::warn(e.what());
+  }
 }
 
 std::chrono::milliseconds StandaloneExecutor::next_poll_interval(int quiet_rounds) const {

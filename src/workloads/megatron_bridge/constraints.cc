@@ -1,5 +1,7 @@
 #include "workloads/megatron_bridge/constraints.h"
 
+#include "util/checked_math.h"
+
 #include <fmt/format.h>
 
 #include <mutex>
@@ -140,12 +142,17 @@ inline bool known(int64_t v) {
   return v != kUnknown;
 }
 
+// Products of user numbers saturate (util/checked_math.h): signed overflow is undefined and once
+// let the compiler drop a `!= 0` guard (SIGFPE for mb = 2^62). b == -1 is special-cased because
+// INT64_MIN % -1 and INT64_MIN / -1 trap.
 inline int64_t py_mod(int64_t a, int64_t b) {
+  if (b == -1) return 0;
   int64_t r = a % b;
   if (r != 0 && ((r < 0) != (b < 0))) r += b;
   return r;
 }
 inline int64_t py_div(int64_t a, int64_t b) {
+  if (b == -1) return a == INT64_MIN ? INT64_MAX : -a;
   int64_t q = a / b;
   if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
   return q;
@@ -159,7 +166,7 @@ inline int64_t or_one(int64_t v) {
 }
 
 inline int64_t dp_of(const int64_t* s) {
-  int64_t denom = s[kTp] * s[kPp] * s[kCp];
+  int64_t denom = saturating_mul(s[kTp], s[kPp], s[kCp]);
   return denom > 0 ? py_div(s[kNumGpus], denom) : 0;
 }
 inline bool graphs_on(const int64_t* s) {
@@ -248,12 +255,13 @@ const std::vector<Rule>& cloudai_rules() {
   static const std::vector<Rule> rules = with_reads({
       {"C1", "tp*pp*cp divides num_gpus",
        [](const int64_t* s) {
-         int64_t d = s[kTp] * s[kPp] * s[kCp];
+         int64_t d = saturating_mul(s[kTp], s[kPp], s[kCp]);
          return d != 0 && py_mod(s[kNumGpus], d) == 0;
        },
        [](const int64_t* s) {
          return fmt::format("num_gpus={} is not divisible by tp*pp*cp={} (tp={} pp={} cp={})",
-                            s[kNumGpus], s[kTp] * s[kPp] * s[kCp], s[kTp], s[kPp], s[kCp]);
+                            s[kNumGpus], saturating_mul(s[kTp], s[kPp], s[kCp]), s[kTp], s[kPp],
+                            s[kCp]);
        }},
       {"C3", "data parallel size > 0", [](const int64_t* s) { return dp_of(s) != 0; },
        [](const int64_t* s) {
@@ -265,16 +273,17 @@ const std::vector<Rule>& cloudai_rules() {
          if (!s[kMb] || !s[kGb]) return true;
          int64_t dp = dp_of(s);
          int64_t extra = s[kFsdp] ? or_one(s[kNdo]) : 1;
-         int64_t div = dp != 0 ? s[kMb] * dp * extra : 0;
+         int64_t div = dp != 0 ? saturating_mul(s[kMb], dp, extra) : 0;
          return div != 0 && py_mod(s[kGb], div) == 0;
        },
        [](const int64_t* s) {
          int64_t dp = dp_of(s);
          if (s[kFsdp])
            return fmt::format("gb={} is not divisible by mb*dp*ndo={} (mb={} dp={} ndo={})", s[kGb],
-                              s[kMb] * dp * or_one(s[kNdo]), s[kMb], dp, or_one(s[kNdo]));
-         return fmt::format("gb={} is not divisible by mb*dp={} (mb={} dp={})", s[kGb], s[kMb] * dp,
-                            s[kMb], dp);
+                              saturating_mul(s[kMb], dp, or_one(s[kNdo])), s[kMb], dp,
+                              or_one(s[kNdo]));
+         return fmt::format("gb={} is not divisible by mb*dp={} (mb={} dp={})", s[kGb],
+                            saturating_mul(s[kMb], dp), s[kMb], dp);
        }},
       {"C5", "FSDP without CUDA graphs",
        [](const int64_t* s) { return !(s[kFsdp] && graphs_on(s)); },
@@ -296,12 +305,13 @@ const std::vector<Rule>& cloudai_rules() {
       {"C7", "et*ep*pp divides num_gpus",
        [](const int64_t* s) {
          if (!is_set(s[kEt]) || !is_set(s[kEp])) return true;
-         int64_t d = s[kEt] * s[kEp] * s[kPp];
+         int64_t d = saturating_mul(s[kEt], s[kEp], s[kPp]);
          return d != 0 && py_mod(s[kNumGpus], d) == 0;
        },
        [](const int64_t* s) {
          return fmt::format("num_gpus={} is not divisible by et*ep*pp={} (et={} ep={} pp={})",
-                            s[kNumGpus], s[kEt] * s[kEp] * s[kPp], s[kEt], s[kEp], s[kPp]);
+                            s[kNumGpus], saturating_mul(s[kEt], s[kEp], s[kPp]), s[kEt], s[kEp],
+                            s[kPp]);
        }},
       {"C9", "optimizer instances need FSDP",
        [](const int64_t* s) { return !(is_set(s[kNdo]) && s[kNdo] > 1 && !s[kFsdp]); },
@@ -414,7 +424,7 @@ inline bool even_split(const int64_t* s) {
 // Model-view data-parallel size; 0 when a factor is unknown or does not divide.
 inline int64_t model_dp(const int64_t* s) {
   if (!known(s[kMTp]) || !known(s[kMPp]) || !known(s[kMCp])) return 0;
-  int64_t denom = s[kMTp] * s[kMPp] * s[kMCp];
+  int64_t denom = saturating_mul(s[kMTp], s[kMPp], s[kMCp]);
   return denom > 0 ? py_div(s[kNumGpus], denom) : 0;
 }
 inline int64_t et_of(const int64_t* s) {
@@ -553,24 +563,25 @@ const std::vector<Rule>& model_rules() {
       {"M9", "seq divisible by 2*cp",
        [](const int64_t* s) {
          if (!s[kModelKnown] || !known(s[kMCp]) || s[kMCp] <= 1 || seq_of(s) <= 0) return true;
-         return seq_of(s) % (2 * s[kMCp]) == 0;
+         return py_mod(seq_of(s), saturating_mul(2, s[kMCp])) == 0;
        },
        [](const int64_t* s) {
-         return fmt::format("seq_length={} is not divisible by 2*cp={}", seq_of(s), 2 * s[kMCp]);
+         return fmt::format("seq_length={} is not divisible by 2*cp={}", seq_of(s),
+                            saturating_mul(2, s[kMCp]));
        }},
       {"M10", "et*ep*pp divides world",
        [](const int64_t* s) {
          if (!s[kModelKnown] || !known(s[kMEp]) || !known(s[kMTp]) || !known(s[kMPp]) ||
              !known(s[kMCp]))
            return true;
-         int64_t dense = s[kMTp] * s[kMPp] * s[kMCp];
+         int64_t dense = saturating_mul(s[kMTp], s[kMPp], s[kMCp]);
          if (dense == 0 || py_mod(s[kNumGpus], dense) != 0) return true;  // C1/M-rules report it
-         int64_t d = et_of(s) * s[kMEp] * s[kMPp];
+         int64_t d = saturating_mul(et_of(s), s[kMEp], s[kMPp]);
          return d <= 0 || py_mod(s[kNumGpus], d) == 0;
        },
        [](const int64_t* s) {
          return fmt::format("num_gpus={} is not divisible by et*ep*pp={} (et={}{} ep={} pp={})",
-                            s[kNumGpus], et_of(s) * s[kMEp] * s[kMPp], et_of(s),
+                            s[kNumGpus], saturating_mul(et_of(s), s[kMEp], s[kMPp]), et_of(s),
                             is_set(s[kEt]) ? "" : " by default", s[kMEp], s[kMPp]);
        }},
       {"M11", "microbatches >= pp (interleaved)",
@@ -578,14 +589,15 @@ const std::vector<Rule>& model_rules() {
          if (!s[kModelKnown] || s[kMb] <= 0 || s[kGb] <= 0 || !interleaved(s)) return true;
          int64_t dp = model_dp(s);
          if (dp <= 0) return true;
-         return s[kGb] / (s[kMb] * dp) >= s[kMPp];
+         return s[kGb] / saturating_mul(s[kMb], dp) >= s[kMPp];
        },
        [](const int64_t* s) {
          int64_t dp = model_dp(s);
          return fmt::format(
              "interleaved pipeline needs at least pp={} microbatches; gb/(mb*dp) = "
              "{}/({}*{}) = {}",
-             s[kMPp], s[kGb], s[kMb], dp, s[kGb] / (s[kMb] * dp));
+             s[kMPp], s[kGb], s[kMb], dp,
+             dp > 0 && s[kMb] > 0 ? s[kGb] / saturating_mul(s[kMb], dp) : 0);
        }},
       {"M12", "recompute modules supported",
        [](const int64_t* s) {

@@ -240,13 +240,14 @@ std::vector<std::string> hydra_overrides(const TestDefinition& test) {
       {"logger.log_throughput_to_tensorboard", "true"},
       {"logger.log_memory_to_tensorboard", "true"},
   };
-  for (const auto& [key, value] : test.extra_cmd_args) {
-    auto it =
-        std::find_if(items.begin(), items.end(), [&](const auto& kv) { return kv.first == key; });
+  // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+  for (const auto& arg : test.extra_cmd_args) {
+    auto it = std::find_if(items.begin(), items.end(),
+                           [&](const auto& kv) { return kv.first == arg.first; });
     if (it != items.end())
-      it->second = value;
+      it->second = arg.second;
     else
-      items.emplace_back(key, value);
+      items.push_back(arg);
   }
   std::vector<std::string> out;
   for (const auto& [key, value] : items) out.push_back(value.empty() ? key : key + "=" + value);
@@ -338,7 +339,8 @@ fs::path launcher_script(const LauncherInputs& in) {
 
 std::string launcher_command(const TestRun& run, const System& system, const LauncherInputs& in) {
   fs::path script = launcher_script(in);
-  std::string line = "NEMORUN_HOME=\"" + in.run_dir.string() + "\" " +
+  // shell_quote, not double quotes: "$(...)" in a folder name must stay text.
+  std::string line = "NEMORUN_HOME=" + shell_quote(in.run_dir.string()) + " " +
                      shell_word(in.python.string()) + " " + shell_word(script.string());
   for (const std::string& w : launcher_arguments(run, system, in)) line += " " + w;
   return line;

@@ -92,7 +92,7 @@ TEST(MbridgeLauncher, MatchesCloudaiTestNameLine) {
   TestRun r = run_of(t);
   r.time_limit = "00:20:00";
   std::string expected =
-      "NEMORUN_HOME=\"/out/run\" /inst/Run__main-venv/bin/python "
+      "NEMORUN_HOME=/out/run /inst/Run__main-venv/bin/python "
       "/inst/Megatron-Bridge__main/scripts/performance/setup_experiment.py -p main -g gb200 "
       "-t 00:20:00 -i " +
       image.string() +
@@ -500,7 +500,7 @@ TEST(MbridgeLauncher, BlankModelNameIsAnError) {
 TEST(MbridgeLauncher, CommandStartsWithNemorunHomeAndScript) {
   std::string cmd = launcher_command(run_of(test_with_args("")), slurm_system(), inputs());
   EXPECT_EQ(
-      cmd.rfind("NEMORUN_HOME=\"/out/run\" /inst/Run__main-venv/bin/python "
+      cmd.rfind("NEMORUN_HOME=/out/run /inst/Run__main-venv/bin/python "
                 "/inst/Megatron-Bridge__main/scripts/performance/setup_experiment.py -p main ",
                 0),
       0u);

@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "util/exact_stats.h"
+#include "util/files.h"
 #include "util/log.h"
 #include "util/strings.h"
 #include "workloads/megatron_bridge/training_report.h"
@@ -135,11 +136,10 @@ void write_mbridge_report(const fs::path& run_dir) {
     return;
   }
   const fs::path report = run_dir / "report.txt";
-  std::ofstream out(report, std::ios::binary | std::ios::trunc);
-  out << format_mbridge_report(*log, *samples);
-  out.close();
-  if (!out) {
-    log::error("Cannot write " + report.string());
+  try {
+    write_file_atomic(report, format_mbridge_report(*log, *samples));
+  } catch (const FileError& e) {
+    log::error(e.what());
     return;
   }
   if (samples->empty())

@@ -70,17 +70,68 @@ std::string expected(const ArgSpec& spec) {
   return text;
 }
 
+// Ranges of integer fields. Sizes and counts are positive (tp = 0 or num_gpus = -8 used to be
+// accepted); the upper bounds are far above any real run and keep the constraint rules'
+// products of these numbers inside 64 bits.
+struct IntRange {
+  std::string_view name;
+  int64_t min;
+  int64_t max;
+};
+constexpr int64_t kMaxParallel = 65536;
+constexpr int64_t kMaxCount = 2147483647;
+constexpr IntRange kIntRanges[] = {
+    {"num_gpus", 1, 1 << 24},
+    {"tp", 1, kMaxParallel},
+    {"pp", 1, kMaxParallel},
+    {"cp", 1, kMaxParallel},
+    {"vp", 1, kMaxParallel},
+    {"ep", 1, kMaxParallel},
+    {"et", 1, kMaxParallel},
+    {"mb", 1, kMaxCount},
+    {"gb", 1, kMaxCount},
+    {"seq_length", 1, kMaxCount},
+    {"max_steps", 1, kMaxCount},
+    {"hidden_size", 1, kMaxCount},
+    {"num_layers", 1, kMaxCount},
+    {"vocab_size", 1, kMaxCount},
+    {"num_distributed_optimizer_instances", 1, kMaxParallel},
+    {"first_k_dense_replace", 0, kMaxCount},
+    {"max_retries", 0, 1000},
+    {"warmup_iters", 0, kMaxCount},
+    {"recompute_num_layers", 0, kMaxCount},
+    {"activation_offload_layers", 0, kMaxCount},
+    {"save_interval", 0, kMaxCount},
+    {"most_recent_k", 0, kMaxCount},
+    {"profiling_start_step", 0, kMaxCount},
+    {"profiling_stop_step", 0, kMaxCount},
+};
+
+void check_range(const ArgSpec& spec, const Value& item, const SourceLoc& loc) {
+  if (!item.is_int()) return;
+  for (const IntRange& r : kIntRanges) {
+    if (r.name != spec.name) continue;
+    if (item.as_int() < r.min || item.as_int() > r.max)
+      throw ConfigError(loc, "cmd_args." + spec.name,
+                        "expected an integer from " + std::to_string(r.min) + " to " +
+                            std::to_string(r.max) + ", got " + std::to_string(item.as_int()));
+    return;
+  }
+}
+
 void check_field(const ArgSpec& spec, const Value& v) {
   const std::string key = "cmd_args." + spec.name;
-  if (is_scalar_of(v, spec.type)) return;
+  if (is_scalar_of(v, spec.type)) return check_range(spec, v, v.loc());
   if (v.is_array() && allows_list(spec)) {
     if (v.size() == 0)
       throw ConfigError(v.loc(), key, "expected " + expected(spec) + ", got an empty list");
-    for (const Value& item : v.items())
+    for (const Value& item : v.items()) {
       if (!is_scalar_of(item, list_item_type(spec)))
         throw ConfigError(
             item.loc().line ? item.loc() : v.loc(), key,
             "expected " + expected(spec) + ", got a list containing " + describe(item));
+      check_range(spec, item, item.loc().line ? item.loc() : v.loc());
+    }
     return;
   }
   std::string msg = "expected " + expected(spec) + ", got " + describe(v);

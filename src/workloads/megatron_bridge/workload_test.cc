@@ -2,6 +2,8 @@
 // setup_experiment.py) and checks what the wrapper prints, writes and returns.
 #include "workloads/megatron_bridge/workload.h"
 
+#include "util/strings.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -167,7 +169,7 @@ TEST_F(MbridgeWrapperTest, PipInstallPrecedesLauncherOnlyWithTheVenv) {
   prepare();
   script = read_file(run_dir_ / kWrapperFile);
   EXPECT_THAT(script, Not(HasSubstr("pip install")));
-  EXPECT_THAT(script, HasSubstr("export NEMORUN_HOME=" + run_dir_.string() + "\n"));
+  EXPECT_THAT(script, HasSubstr("export NEMORUN_HOME=" + shell_quote(run_dir_.string()) + "\n"));
   EXPECT_THAT(script, HasSubstr("PYTHON=/bin/bash\n"));
 }
 

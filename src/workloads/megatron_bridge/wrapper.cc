@@ -3,6 +3,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "util/files.h"
 #include "util/strings.h"
 
 namespace bp::mbridge {
@@ -221,9 +222,7 @@ void replace_all(std::string& text, std::string_view from, std::string_view to) 
 }
 
 void write_file(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  if (!out.good()) throw std::runtime_error("cannot write " + path.string());
+  write_file_atomic(path, text);
 }
 
 }  // namespace

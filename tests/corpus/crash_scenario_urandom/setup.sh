@@ -1,0 +1,1 @@
+rm scenario.toml && ln -s /dev/urandom scenario.toml

@@ -1,0 +1,1 @@
+rm system.toml && ln -s /dev/zero system.toml

@@ -1,0 +1,1 @@
+rm system.toml && mkfifo system.toml

@@ -1,0 +1,1 @@
+mkfifo tests/evil.toml && mkfifo zz.toml

@@ -1,0 +1,1 @@
+mkfifo res/c1/0/slurm-job.toml

@@ -1,0 +1,1 @@
+ln -s /nonexistent/x.toml dangling.toml
