@@ -62,7 +62,8 @@ TEST(ComparePage, SideBySideWithRegressionsMarkedAndEscaped) {
   ASSERT_NE(bars, nullptr);
   EXPECT_EQ(bars->bars.size(), 4u);  // A and B per configuration
   std::string html = html::render_page(page);
-  EXPECT_THAT(html, HasSubstr("class=\"regression\">REGRESSION (slower)"));
+  EXPECT_THAT(html, HasSubstr("<td class=\"regression\" title=\"+25.0% (p=0.00016)\">"
+                              "REGRESSION (slower)</td>"));
   EXPECT_THAT(html, HasSubstr("td.regression{"));
   EXPECT_THAT(html, Not(HasSubstr("<a>")));
   EXPECT_THAT(html, HasSubstr("&lt;a&gt;"));
