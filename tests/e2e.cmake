@@ -45,6 +45,12 @@ set_tests_properties(e2e_reports PROPERTIES
                      ENVIRONMENT "${BP_E2E_ENV};BENCHPILOT_TEST_SLURM_CONF=${BP_TEST_SLURM_CONF}"
                      FIXTURES_REQUIRED slurm TIMEOUT 900)
 
+# compare --html and history --html in headless Chromium (hand-made results folders).
+add_test(NAME e2e_pages
+         COMMAND ${Python3_EXECUTABLE} -m unittest -v test_pages
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/e2e)
+set_tests_properties(e2e_pages PROPERTIES ENVIRONMENT "${BP_E2E_ENV}" TIMEOUT 300)
+
 add_test(NAME emulator_unit
          COMMAND ${Python3_EXECUTABLE} -m unittest -v emulator_test
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tools/mbridge-emulator)

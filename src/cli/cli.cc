@@ -165,6 +165,8 @@ int cli_main(int argc, char** argv) {
   bool hist_json = false, hist_csv = false;
   history->add_flag("--json", hist_json, "JSON output (with metric samples)");
   history->add_flag("--csv", hist_csv, "CSV output");
+  history->add_option("--html", hist.html,
+                      "Also write an HTML page (step time per configuration over time) to PATH");
   auto* compare = app.add_subcommand(
       "compare", "Compare two results folders or stored campaigns, configuration by configuration");
   CompareOptionsCli cmp;
@@ -181,6 +183,8 @@ int cli_main(int argc, char** argv) {
   compare->add_flag("--json", cmp.json, "JSON output");
   compare->add_flag("--fail-on-regression", cmp.fail_on_regression,
                     "Exit 1 when a configuration of B is slower than in A");
+  compare->add_option("--html", cmp.html,
+                      "Also write an HTML page (A and B side by side, regressions marked) to PATH");
   auto* verify = app.add_subcommand("verify-configs", "Check every TOML file under a folder");
   std::string verify_dir, verify_tests;
   verify->add_option("configs_dir", verify_dir, "Folder to check (recursively)")

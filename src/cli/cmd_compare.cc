@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "report/results_data.h"
+#include "report/store_pages.h"
 #include "store/compare.h"
 #include "store/indexer.h"
 #include "store/store.h"
@@ -102,6 +104,11 @@ int cmd_compare(const CompareOptionsCli& o) {
               << ", and at least " << o.min_effect * 100 << "% apart)\n";
   }
   if (pairs.empty()) log::warn("no configuration ran (and passed) on both sides");
+  if (!o.html.empty()) {
+    if (!write_file_atomically(o.html, html::render_page(build_compare_page(o.a, o.b, pairs, co))))
+      return 1;
+    log::info("comparison page: " + o.html);
+  }
   if (o.fail_on_regression && slower > 0) {
     for (const ComparedConfig& c : pairs)
       if (c.verdict.change == Change::kSlower)

@@ -8,6 +8,8 @@
 #include <set>
 
 #include "cli/commands.h"
+#include "report/results_data.h"
+#include "report/store_pages.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -68,6 +70,20 @@ int cmd_history(const HistoryOptions& o) {
     q.params.emplace_back(name, p.substr(eq + 1));
   }
   std::vector<StoredRun> runs = store->query(q);
+  if (!o.html.empty()) {
+    std::vector<std::string> filter;
+    const std::vector<std::pair<std::string, std::string>> given = {
+        {"model", o.model},       {"system", o.system}, {"workload", o.workload},
+        {"campaign", o.campaign}, {"since", o.since},   {"until", o.until}};
+    for (const auto& [name, value] : given)
+      if (!value.empty()) filter.push_back(name + "=" + value);
+    for (const std::string& p : o.params) filter.push_back(p);
+    if (o.passed_only) filter.push_back("passed only");
+    if (!write_file_atomically(o.html,
+                               html::render_page(build_history_page(runs, join(filter, " ")))))
+      return 1;
+    log::info("history page: " + o.html);
+  }
 
   if (o.format == "json") {
     nlohmann::json out = nlohmann::json::array();

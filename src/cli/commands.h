@@ -47,6 +47,7 @@ struct HistoryOptions {
   bool passed_only = false;
   std::string format = "table";  // table | json | csv
   long long limit = 50;
+  std::string html;  // also write the history page here; empty: no page
 };
 
 struct CompareOptionsCli {
@@ -56,6 +57,7 @@ struct CompareOptionsCli {
   double alpha = 0.05;
   bool json = false;
   bool fail_on_regression = false;
+  std::string html;  // also write the comparison page here; empty: no page
 };
 
 int cmd_run(const CommonOptions& opts, bool dry_run);

@@ -23,6 +23,7 @@ td.failed{background:#fbe4e4;color:#b71c1c;font-weight:bold}
 td.skipped{background:#f1f1f1;color:#555}
 td.best{background:#fff4c2;font-weight:bold}
 td.warn{background:#fff0e0}
+td.regression{background:#b71c1c;color:#fff;font-weight:bold}
 td pre{margin:0;white-space:pre-wrap;overflow-wrap:anywhere;font-size:11.5px;max-height:9em;overflow:auto;min-width:320px;max-width:560px}
 td a{white-space:nowrap}
 .figures{display:flex;flex-wrap:wrap;gap:10px;margin:6px 0}

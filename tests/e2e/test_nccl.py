@@ -9,6 +9,7 @@ import sys
 import unittest
 
 from helpers import CONF, SOURCE_DIR, run_bp, tempdir
+from test_reports import Dom
 from slurm_env import SlurmWorkspace, needs_slurm, summary
 
 DOUBLE = SOURCE_DIR / "tools" / "nccl-tests-double" / "nccl_tests_double.py"
@@ -143,6 +144,13 @@ agent_reward_function = "identity"
         report = (root / best["run_dir"] / "report.txt").read_text()
         self.assertIn("Peak bus bandwidth:", report)
         self.assertIn("all_reduce_perf_mpi, 8 ranks on 1 node(s)", report)
+        # report.html charts bus bandwidth per message size of the best and worst points.
+        dom = Dom((root / "report.html").read_text())
+        for placement in ("out-of-place", "in-place"):
+            chart = dom.charts[f"steps-1-nccl-busbw-{placement}"]
+            self.assertEqual(chart["class"], "chart line-chart")
+            self.assertEqual(len(chart["series"]), 2, chart)
+            self.assertTrue(chart["series"][0].startswith("best: ar/0/"), chart)
         # The sbatch script runs the program without a container on this cluster.
         sbatch = (root / best["run_dir"] / "sbatch.sh").read_text()
         self.assertNotIn("--container-image", sbatch)

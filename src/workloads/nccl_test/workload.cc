@@ -242,6 +242,40 @@ void NcclTestWorkload::write_report(const fs::path& run_dir) const {
         << human_size(r.size) << "\n";
 }
 
+std::vector<ReportSeries> busbw_series(const Output& out) {
+  if (out.rows.empty()) return {};
+  ReportSeries out_of_place{"nccl-busbw-out-of-place",
+                            "Bus bandwidth, out-of-place",
+                            "message size (bytes)",
+                            "busbw (GB/s)",
+                            true,
+                            {},
+                            {}};
+  ReportSeries in_place{"nccl-busbw-in-place",
+                        "Bus bandwidth, in-place",
+                        "message size (bytes)",
+                        "busbw (GB/s)",
+                        true,
+                        {},
+                        {}};
+  for (const ResultRow& r : out.rows) {
+    // A log axis has no place for size 0 (nccl-tests prints it for empty collectives).
+    if (r.size <= 0) continue;
+    out_of_place.x.push_back(static_cast<double>(r.size));
+    out_of_place.y.push_back(r.out_of_place.busbw);
+    in_place.x.push_back(static_cast<double>(r.size));
+    in_place.y.push_back(r.in_place.busbw);
+  }
+  if (out_of_place.x.empty()) return {};
+  return {std::move(out_of_place), std::move(in_place)};
+}
+
+std::vector<ReportSeries> NcclTestWorkload::report_series(const fs::path& run_dir) const {
+  auto out = read_output(run_dir);
+  if (!out) return {};
+  return busbw_series(*out);
+}
+
 std::vector<std::string> NcclTestWorkload::metric_names() const {
   return {"default", "latency-in-place", "latency-out-of-place", "busbw-avg", "busbw-peak"};
 }

@@ -29,6 +29,10 @@ RunVerdict judge_output(const Output& out, std::optional<double> min_busbw,
 // report.txt's text.
 std::string format_report(const Output& out);
 
+// report.html's charts: bus bandwidth (GB/s) against message size (bytes, log axis), one chart
+// for out-of-place and one for in-place; none without rows.
+std::vector<ReportSeries> busbw_series(const Output& out);
+
 class NcclTestWorkload : public Workload {
  public:
   std::string_view name() const override { return "NcclTest"; }
@@ -40,6 +44,7 @@ class NcclTestWorkload : public Workload {
   RunVerdict verdict(const std::filesystem::path& run_dir) const override;
   std::string failure_details(const std::filesystem::path& run_dir) const override;
   void write_report(const std::filesystem::path& run_dir) const override;
+  std::vector<ReportSeries> report_series(const std::filesystem::path& run_dir) const override;
   // "default" and "latency-in-place": mean in-place time (us), "latency-out-of-place" (as
   // CloudAI); "busbw-avg": the footer's average bus bandwidth; "busbw-peak": the highest bus
   // bandwidth of any size and placement (GB/s).

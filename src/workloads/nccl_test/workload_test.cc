@@ -147,6 +147,27 @@ int run_check(const std::string& condition) {
   return std::system(("bash -c " + shell_quote(condition) + " >/dev/null 2>&1").c_str());
 }
 
+TEST_F(NcclDir, ReportSeriesAreBusBandwidthPerMessageSizeOnALogAxis) {
+  EXPECT_TRUE(nccl_test_workload().report_series(dir_).empty());  // no output yet
+  write_output(std::string(kGood) +
+               "           0             0     float    none      -1     1.00    0.00    0.00"
+               "       0     1.00    0.00    0.00       0\n");
+  auto series = nccl_test_workload().report_series(dir_);
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_EQ(series[0].chart, "nccl-busbw-out-of-place");
+  EXPECT_EQ(series[1].chart, "nccl-busbw-in-place");
+  for (const ReportSeries& s : series) {
+    EXPECT_TRUE(s.log_x);
+    EXPECT_EQ(s.y_label, "busbw (GB/s)");
+    // The size-0 row has no place on a log axis.
+    EXPECT_EQ(s.x, (std::vector<double>{1048576, 2097152}));
+  }
+  EXPECT_EQ(series[0].y, (std::vector<double>{45.88, 45.88}));
+  EXPECT_EQ(series[1].y, (std::vector<double>{30.58, 60.50}));
+  write_output("# nccl-tests crashed before the table\n");
+  EXPECT_TRUE(nccl_test_workload().report_series(dir_).empty());
+}
+
 TEST_F(NcclDir, OutputCheckIsAShellTestOfTheAverageBusBandwidth) {
   write_output(kGood);
   const std::string file = "\"" + (dir_ / kOutputFile).string() + "\"";
