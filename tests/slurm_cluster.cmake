@@ -34,7 +34,7 @@ foreach(_bp_dir ${_bp_slurm_areas})
   get_filename_component(_bp_area ${_bp_dir} NAME)
   if(TARGET ${_bp_area}_tests)
     gtest_discover_tests(${_bp_area}_tests DISCOVERY_TIMEOUT 60 TEST_FILTER "SlurmIntegration*"
-                         PROPERTIES FIXTURES_REQUIRED slurm TIMEOUT 600
+                         PROPERTIES FIXTURES_REQUIRED slurm TIMEOUT 600 LABELS slurm
                          ENVIRONMENT "BENCHPILOT_TEST_SLURM_CONF=${BP_TEST_SLURM_CONF}")
   endif()
 endforeach()
