@@ -12,10 +12,11 @@ namespace {
 bool matches(const Reference& ref, const StoredRun& r) {
   if (!ref.case_id.empty() && ref.case_id != r.case_id) return false;
   if (!ref.model.empty() && ref.model != r.model) return false;
-  for (const auto& [k, v] : ref.params) {
-    auto it =
-        std::find_if(r.params.begin(), r.params.end(), [&](const auto& p) { return p.first == k; });
-    if (it == r.params.end() || it->second != v) return false;
+  for (const auto& param : ref.params) {
+    const auto& key = param.first;  // not a structured binding: clang-14 cannot capture those
+    auto it = std::find_if(r.params.begin(), r.params.end(),
+                           [&](const auto& p) { return p.first == key; });
+    if (it == r.params.end() || it->second != param.second) return false;
   }
   return true;
 }
