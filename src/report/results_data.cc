@@ -1,7 +1,4 @@
 #include "report/results_data.h"
-
-#include <unistd.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -10,6 +7,7 @@
 
 #include "config/toml_reader.h"
 #include "core/workload.h"
+#include "util/files.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -311,27 +309,13 @@ std::string url_path(const fs::path& relative) {
 }
 
 bool write_file_atomically(const fs::path& file, const std::string& content) {
-  fs::path tmp = file;
-  tmp += ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      log::warn("cannot write " + file.string());
-      return false;
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, file, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    log::warn("cannot write " + file.string() + ": " + ec.message());
+  try {
+    write_file_atomic(file, content);  // util/files.h: temp file + rename, the one way to do it
+    return true;
+  } catch (const std::exception& e) {
+    log::warn(e.what());
     return false;
   }
-  return true;
 }
 
 }  // namespace bp
