@@ -1,4 +1,5 @@
 #include "report/results_data.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
