@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "util/python_repr.h"
+#include "config/python_repr.h"
 #include "util/strings.h"
 
 namespace bp {

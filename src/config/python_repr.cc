@@ -1,4 +1,4 @@
-#include "util/python_repr.h"
+#include "config/python_repr.h"
 
 #include <cstdio>
 
