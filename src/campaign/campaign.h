@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "campaign/journal.h"
-#include "campaign/lock.h"
 #include "core/scenario.h"
+#include "util/folder_lock.h"
 
 namespace bp {
 

@@ -6,7 +6,6 @@
 #include <fstream>
 
 #include "campaign/campaign.h"
-#include "campaign/lock.h"
 
 namespace bp {
 namespace {
@@ -146,28 +145,6 @@ TEST_F(JournalTest, MissingJournalReadsEmpty) {
   JournalContents c = read_journal(dir_ / "nope.bpj");
   EXPECT_FALSE(c.header);
   EXPECT_EQ(c.records, 0u);
-}
-
-TEST_F(JournalTest, LockRefusesASecondHolderAndIsReleasedWithIt) {
-  auto first = FolderLock::acquire(dir_);
-  try {
-    FolderLock::acquire(dir_);
-    FAIL() << "second lock was granted";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("another benchpilot (pid " + std::to_string(::getpid())),
-              std::string::npos)
-        << e.what();
-  }
-  first.reset();
-  EXPECT_NO_THROW(FolderLock::acquire(dir_));
-}
-
-TEST(ProcessIdentity, OwnProcessIsAliveWithItsStartTime) {
-  unsigned long long start = process_start_time(::getpid());
-  EXPECT_GT(start, 0u);
-  EXPECT_TRUE(process_alive(::getpid(), start));
-  EXPECT_FALSE(process_alive(::getpid(), start + 1));  // same pid, another process
-  EXPECT_FALSE(process_alive(0, 0));
 }
 
 TEST(CaseFingerprint, ChangesWithPointsNotWithSecrets) {

@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <fstream>
 
-#include "campaign/lock.h"
 #include "systems/slurm/cluster_probe.h"
 #include "systems/slurm/job_metadata.h"
 #include "systems/slurm/sbatch_script.h"
 #include "systems/slurm/slurm_output.h"
 #include "util/backoff.h"
 #include "util/files.h"
+#include "util/folder_lock.h"
 #include "util/log.h"
 #include "util/strings.h"
 

@@ -1,4 +1,4 @@
-#include "campaign/lock.h"
+#include "util/folder_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
