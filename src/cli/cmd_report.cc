@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/load.h"
 #include "config/verify.h"
+#include "core/reward.h"
 #include "core/workload.h"
 #include "report/html_report.h"
 #include "report/junit.h"
@@ -11,7 +12,6 @@
 #include "report/summary.h"
 #include "sweep/agent.h"
 #include "sweep/plan.h"
-#include "sweep/reward.h"
 #include "util/log.h"
 #include "util/strings.h"
 

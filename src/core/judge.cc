@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "config/toml_reader.h"
-#include "sweep/reward.h"
+#include "core/reward.h"
 #include "util/files.h"
 
 namespace bp {

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "core/reward.h"
 #include "core/scenario.h"
 #include "core/system.h"
 #include "sweep/point_runner.h"
-#include "sweep/reward.h"
 
 namespace bp {
 

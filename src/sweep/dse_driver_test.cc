@@ -10,9 +10,9 @@
 #include <sstream>
 
 #include "config/toml_reader.h"
+#include "core/reward.h"
 #include "sweep/agent.h"
 #include "sweep/param_space.h"
-#include "sweep/reward.h"
 
 namespace fs = std::filesystem;
 

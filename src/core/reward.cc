@@ -1,4 +1,4 @@
-#include "sweep/reward.h"
+#include "core/reward.h"
 
 namespace bp {
 
