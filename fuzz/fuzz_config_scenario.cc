@@ -1,11 +1,11 @@
 // Scenario TOML against two known tests (Sleep and MegatronBridge), then what plan does with a
 // loaded scenario: the parameter space, the constraint rules on every point (overflow-checked
 // arithmetic on user numbers) and the GPU-hour budget.
-#include "config/load_scenario.h"
-#include "config/load_system.h"
-#include "config/load_test.h"
 #include "config/toml_reader.h"
 #include "fuzz_common.h"
+#include "loaders/load_scenario.h"
+#include "loaders/load_system.h"
+#include "loaders/load_test.h"
 #include "sweep/param_space.h"
 #include "sweep/plan.h"
 

@@ -1,9 +1,9 @@
 // System TOML: the reader (toml++ and our Value tree) and the system schema.
 #include <stdexcept>
 
-#include "config/load_system.h"
 #include "config/toml_reader.h"
 #include "fuzz_common.h"
+#include "loaders/load_system.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bp::fuzz::quiet_logs();

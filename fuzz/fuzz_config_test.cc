@@ -1,7 +1,7 @@
 // Test TOML: the reader, the test schema and each workload's validation (Sleep, MegatronBridge).
-#include "config/load_test.h"
 #include "config/toml_reader.h"
 #include "fuzz_common.h"
+#include "loaders/load_test.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bp::fuzz::quiet_logs();

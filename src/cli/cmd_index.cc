@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "config/load_system.h"
+#include "loaders/load_system.h"
 #include "store/indexer.h"
 #include "store/store.h"
 #include "util/log.h"

@@ -3,9 +3,9 @@
 
 #include "cli/commands.h"
 #include "cli/load.h"
-#include "config/verify.h"
 #include "core/reward.h"
 #include "core/workload.h"
+#include "loaders/verify.h"
 #include "report/html_report.h"
 #include "report/junit.h"
 #include "report/results_data.h"

@@ -2,11 +2,11 @@
 
 #include <set>
 
-#include "config/load_scenario.h"
-#include "config/load_system.h"
-#include "config/load_test.h"
 #include "config/toml_reader.h"
 #include "core/workload.h"
+#include "loaders/load_scenario.h"
+#include "loaders/load_system.h"
+#include "loaders/load_test.h"
 #include "sweep/constraints.h"
 #include "sweep/param_space.h"
 #include "systems/slurm/node_list.h"

@@ -8,9 +8,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "config/load_scenario.h"
-#include "config/load_test.h"
 #include "config/toml_reader.h"
+#include "loaders/load_scenario.h"
+#include "loaders/load_test.h"
 #include "util/files.h"
 
 namespace bp {

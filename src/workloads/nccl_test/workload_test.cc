@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "config/load_test.h"
 #include "config/toml_reader.h"
+#include "loaders/load_test.h"
 #include "util/strings.h"
 #include "workloads/nccl_test/args.h"
 

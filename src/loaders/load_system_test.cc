@@ -1,4 +1,4 @@
-#include "config/load_system.h"
+#include "loaders/load_system.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "config/load_system.h"
+#include "loaders/load_system.h"
 
 #include "config/schema.h"
 #include "config/toml_reader.h"

@@ -1,11 +1,11 @@
-#include "config/verify.h"
+#include "loaders/verify.h"
 
 #include <algorithm>
 #include <map>
 
-#include "config/load_scenario.h"
-#include "config/load_system.h"
 #include "config/toml_reader.h"
+#include "loaders/load_scenario.h"
+#include "loaders/load_system.h"
 
 namespace bp {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "config/load_test.h"
+#include "loaders/load_test.h"
 
 namespace bp {
 

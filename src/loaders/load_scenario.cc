@@ -1,4 +1,4 @@
-#include "config/load_scenario.h"
+#include "loaders/load_scenario.h"
 
 #include <algorithm>
 #include <map>

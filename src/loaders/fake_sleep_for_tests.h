@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "config/load_test.h"
 #include "config/toml_reader.h"
 #include "core/workload.h"
+#include "loaders/load_test.h"
 
 namespace bp {
 

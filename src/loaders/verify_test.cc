@@ -1,13 +1,13 @@
-#include "config/verify.h"
+#include "loaders/verify.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "config/fake_sleep_for_tests.h"
 #include "config/toml_reader.h"
 #include "core/workload.h"
+#include "loaders/fake_sleep_for_tests.h"
 
 namespace bp {
 namespace {

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "config/load_test.h"
 #include "config/value.h"
 #include "core/scenario.h"
 #include "core/test_definition.h"
+#include "loaders/load_test.h"
 
 namespace bp {
 

@@ -1,4 +1,4 @@
-#include "config/load_test.h"
+#include "loaders/load_test.h"
 
 #include <algorithm>
 #include <map>
