@@ -4,7 +4,7 @@
 #include <chrono>
 #include <thread>
 
-#include "core/engine.h"
+#include "engine/engine.h"
 #include "util/log.h"
 
 namespace bp {

@@ -9,8 +9,8 @@
 
 #include "campaign/campaign.h"
 #include "config/toml_reader.h"
-#include "core/engine.h"
 #include "core/executor.h"
+#include "engine/engine.h"
 
 namespace bp {
 namespace {
