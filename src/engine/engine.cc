@@ -10,11 +10,11 @@
 #include <set>
 #include <thread>
 
-#include "campaign/resume.h"
 #include "config/toml_reader.h"
 #include "core/executor.h"
 #include "core/judge.h"
 #include "core/workload.h"
+#include "engine/resume.h"
 #include "sweep/dse_driver.h"
 #include "sweep/param_space.h"
 #include "sweep/point_runner.h"

@@ -1,4 +1,4 @@
-#include "campaign/resume.h"
+#include "engine/resume.h"
 
 #include <algorithm>
 #include <chrono>
