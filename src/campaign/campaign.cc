@@ -9,6 +9,7 @@
 #include <random>
 
 #include "core/workload.h"
+#include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -90,15 +91,11 @@ std::unique_ptr<Campaign> Campaign::create(const fs::path& root, const Scenario&
 std::unique_ptr<Campaign> Campaign::reopen(const fs::path& root, const Scenario& scenario) {
   std::unique_ptr<Campaign> c(new Campaign());
   c->root_ = root;
-  try {
-    c->lock_ = FolderLock::acquire(root);
-  } catch (const std::runtime_error& e) {
-    throw CampaignError(e.what());
-  }
+  c->lock_ = FolderLock::acquire(root);
   c->previous_ = read_journal(root / kJournalFile);
   if (!c->previous_.header)
-    throw CampaignError(root.string() + " has no campaign journal (" + kJournalFile +
-                        "); only folders written by `benchpilot run` can be resumed");
+    throw Error(root.string() + " has no campaign journal (" + kJournalFile +
+                "); only folders written by `benchpilot run` can be resumed");
   c->header_ = *c->previous_.header;
   std::vector<std::string> problems;
   std::map<std::string, std::string> now;
@@ -116,9 +113,9 @@ std::unique_ptr<Campaign> Campaign::reopen(const fs::path& root, const Scenario&
     if (!c->header_.case_fingerprints.count(id))
       problems.push_back("case '" + id + "' is new in the scenario");
   if (!problems.empty())
-    throw CampaignError("cannot resume " + root.string() + ": the inputs changed since it " +
-                        "started:\n  " + join(problems, "\n  ") +
-                        "\nStart a new run instead, or restore the original inputs.");
+    throw Error("cannot resume " + root.string() + ": the inputs changed since it " +
+                "started:\n  " + join(problems, "\n  ") +
+                "\nStart a new run instead, or restore the original inputs.");
   c->resumed_ = true;
   c->journal_ = std::make_unique<JournalWriter>(root / kJournalFile, c->previous_.valid_bytes);
   if (c->previous_.ignored_lines)

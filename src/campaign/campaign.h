@@ -15,15 +15,10 @@
 
 #include "campaign/journal.h"
 #include "core/scenario.h"
+#include "util/error.h"
 #include "util/folder_lock.h"
 
 namespace bp {
-
-// A campaign cannot be created or resumed (locked, inputs changed, no journal); the message
-// says why and what to do.
-struct CampaignError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 constexpr const char* kJournalFile = "journal.bpj";
 // Job comments start with this, then "<campaign id>:<case>/<iteration>[/<step>]".
@@ -39,7 +34,7 @@ class Campaign {
   static std::unique_ptr<Campaign> create(const std::filesystem::path& root,
                                           const Scenario& scenario,
                                           const std::map<std::string, std::string>& inputs);
-  // Reopens the campaign in `root` to continue it. Throws CampaignError when another
+  // Reopens the campaign in `root` to continue it. Throws Error when another
   // benchpilot holds it, when it has no journal, or when the scenario's points differ.
   static std::unique_ptr<Campaign> reopen(const std::filesystem::path& root,
                                           const Scenario& scenario);

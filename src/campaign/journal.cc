@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "config/toml_reader.h"
+#include "util/error.h"
 #include "util/log.h"
 
 namespace bp {
@@ -165,7 +166,7 @@ void apply(const json& j, JournalContents& c, const fs::path& root) {
   } else if (t == "cancelled") {
     p.stage = PointStage::kCancelled;
   } else {
-    throw std::runtime_error("unknown record type '" + t + "'");
+    throw ValueError("unknown record type '" + t + "'");
   }
 }
 
@@ -239,12 +240,10 @@ JournalWriter::JournalWriter(const fs::path& path, uint64_t valid_bytes) : path_
   const bool existed = fs::exists(path);
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0)
-    throw std::runtime_error("cannot open the journal " + path.string() + ": " +
-                             std::strerror(errno));
+    throw FileError("cannot open the journal " + path.string() + ": " + std::strerror(errno));
   if (existed && valid_bytes != UINT64_MAX && fs::file_size(path) > valid_bytes) {
     if (::ftruncate(fd_, static_cast<off_t>(valid_bytes)) != 0)
-      throw std::runtime_error("cannot cut the torn end of " + path.string() + ": " +
-                               std::strerror(errno));
+      throw FileError("cannot cut the torn end of " + path.string() + ": " + std::strerror(errno));
   }
   if (!existed) {  // the new directory entry must survive a crash too
     int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -271,16 +270,14 @@ void JournalWriter::append(const std::string& body, bool flush) {
     ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw std::runtime_error("cannot write the journal " + path_.string() + ": " +
-                               std::strerror(errno));
+      throw FileError("cannot write the journal " + path_.string() + ": " + std::strerror(errno));
     }
     done += static_cast<size_t>(n);
   }
   ++records_;
   if (!flush) return;
   if (::fdatasync(fd_) != 0)
-    throw std::runtime_error("cannot flush the journal " + path_.string() + ": " +
-                             std::strerror(errno));
+    throw FileError("cannot flush the journal " + path_.string() + ": " + std::strerror(errno));
   ++fsyncs_;
 }
 

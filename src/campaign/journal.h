@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/run_record.h"
+#include "util/error.h"
 
 namespace bp {
 
@@ -91,7 +92,7 @@ JournalContents read_journal(const std::filesystem::path& path);
 class JournalWriter {
  public:
   // Opens (creating) the journal for appending; cuts a torn tail back to `valid_bytes` first.
-  // Throws std::runtime_error naming the file when it cannot be opened.
+  // Throws FileError naming the file when it cannot be opened.
   explicit JournalWriter(const std::filesystem::path& path, uint64_t valid_bytes = UINT64_MAX);
   ~JournalWriter();
   JournalWriter(const JournalWriter&) = delete;

@@ -11,6 +11,7 @@
 #include "store/compare.h"
 #include "store/indexer.h"
 #include "store/store.h"
+#include "util/error.h"
 #include "util/log.h"
 
 namespace bp {
@@ -26,14 +27,13 @@ std::vector<StoredRun> load_side(const std::string& what, const StoreLocation& w
   q.limit = 0;
   const fs::path store = resolve_store_path(where);
   if (!fs::exists(store))
-    throw std::runtime_error("'" + what +
-                             "' is not a results folder, and there is no results "
-                             "store at " +
-                             store.string() + " to look it up as a campaign");
+    throw Error("'" + what +
+                "' is not a results folder, and there is no results "
+                "store at " +
+                store.string() + " to look it up as a campaign");
   std::vector<StoredRun> runs = open_sqlite_store(store)->query(q);
   if (runs.empty())
-    throw std::runtime_error("'" + what +
-                             "' is neither a results folder nor a campaign in the results store");
+    throw Error("'" + what + "' is neither a results folder nor a campaign in the results store");
   return runs;
 }
 

@@ -7,6 +7,7 @@
 #include "loaders/load_system.h"
 #include "store/indexer.h"
 #include "store/store.h"
+#include "util/error.h"
 #include "util/log.h"
 
 namespace bp {
@@ -20,7 +21,7 @@ fs::path resolve_store_path(const StoreLocation& where) {
   for (const char* var : {"BENCHPILOT_SYSTEM_CONFIG", "CLOUDAI_SYSTEM_CONFIG"})
     if (const char* v = std::getenv(var); config.empty() && v && *v) config = v;
   if (config.empty())
-    throw std::runtime_error(
+    throw Error(
         "no results store given: pass --store PATH, set BENCHPILOT_STORE, or name the system "
         "with --system-config (its output_path holds benchpilot.db)");
   return default_store_path(load_system(config).output_path);

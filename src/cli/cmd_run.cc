@@ -18,6 +18,7 @@
 #include "sweep/plan.h"
 #include "systems/slurm/cluster_probe.h"
 #include "systems/slurm/node_list.h"
+#include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -167,7 +168,7 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
   EngineResult result;
   try {
     result = run_scenario(c.system, c.scenario, eo, executor.get());
-  } catch (const CampaignError& e) {
+  } catch (const Error& e) {
     if (progress) progress->close();
     log::error(e.what());
     return 1;

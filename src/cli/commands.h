@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/error.h"
+
 namespace bp {
 
 // Options shared by run, dry-run, plan, install, uninstall and generate-report (CloudAI's
@@ -66,7 +68,7 @@ int cmd_index(const StoreLocation& where, const std::vector<std::string>& dirs,
               const std::string& system_name);
 int cmd_history(const HistoryOptions& opts);
 int cmd_compare(const CompareOptionsCli& opts);
-// The store path for `where`; throws std::runtime_error when none can be determined.
+// The store path for `where`; throws Error when none can be determined.
 std::filesystem::path resolve_store_path(const StoreLocation& where);
 // benchpilot resume DIR: continues the campaign in DIR with the inputs its journal names;
 // `extra` carries the flags given to resume itself (store, regression gate, install check).

@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "config/toml_reader.h"
 #include "sweep/param_space.h"
+#include "util/error.h"
 
 namespace bp {
 

@@ -2,7 +2,6 @@
 
 #include <set>
 
-#include "config/toml_reader.h"
 #include "core/workload.h"
 #include "loaders/load_scenario.h"
 #include "loaders/load_system.h"
@@ -10,6 +9,7 @@
 #include "sweep/constraints.h"
 #include "sweep/param_space.h"
 #include "systems/slurm/node_list.h"
+#include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -22,9 +22,8 @@ LoadedConfig load_config(const CommonOptions& opts) {
   c.scenario = load_scenario(opts.test_scenario, c.tests);
   if (!opts.output_dir.empty()) {
     if (has_control_char(opts.output_dir))
-      throw std::invalid_argument(
-          "--output-dir: expected one line of text without control characters, got " +
-          shell_quote(opts.output_dir));
+      throw ValueError("--output-dir: expected one line of text without control characters, got " +
+                       shell_quote(opts.output_dir));
     c.system.output_path = std::filesystem::absolute(opts.output_dir);
   }
   // Hooks are read when the scenario names one or a hook folder is given (CloudAI's default
@@ -58,7 +57,7 @@ void check_cases(const LoadedConfig& c) {
   if (c.system.scheduler == "slurm") {
     try {
       partition_size = listed_partition_size(c.system);
-    } catch (const std::invalid_argument& e) {
+    } catch (const ValueError& e) {
       throw ConfigError(c.system.loc, "partitions", e.what());
     }
   }

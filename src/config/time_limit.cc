@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace bp {
@@ -22,14 +23,14 @@ std::optional<int64_t> parse_digits(std::string_view s) {
 }
 
 [[noreturn]] void invalid(std::string_view limit) {
-  throw std::invalid_argument(
+  throw ValueError(
       "invalid time limit \"" + std::string(limit) +
       "\": expected Ns, Nm, Nh, Nd or Nw (e.g. \"90m\", \"2d\"), D-HH:MM:SS, HH:MM:SS, "
       "HH:MM (hours:minutes) or N (minutes)");
 }
 
 [[noreturn]] void out_of_range(std::string_view limit, const std::string& why) {
-  throw std::invalid_argument("invalid time limit \"" + std::string(limit) + "\": " + why);
+  throw ValueError("invalid time limit \"" + std::string(limit) + "\": " + why);
 }
 
 // "HH:MM:SS" or "HH:MM" (hours:minutes); nullopt when malformed. Minutes and seconds must be

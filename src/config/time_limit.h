@@ -15,15 +15,17 @@
 #include <string>
 #include <string_view>
 
+#include "util/error.h"
+
 namespace bp {
 
 // Returns "HH:MM:SS", or "D-HH:MM:SS" when the limit is a day or more ("2d" -> "2-00:00:00").
-// Throws std::invalid_argument listing the accepted forms.
+// Throws ValueError listing the accepted forms.
 std::string normalize_time_limit(std::string_view limit);
 
 constexpr int64_t kMaxTimeLimitSeconds = 365LL * 86400;
 
-// Seconds in a limit (any accepted form, normalized or not). Throws std::invalid_argument.
+// Seconds in a limit (any accepted form, normalized or not). Throws ValueError.
 int64_t time_limit_seconds(std::string_view limit);
 // The same without the 365-day cap (still at most 9 digits per field, so no overflow).
 int64_t time_limit_seconds_uncapped(std::string_view limit);

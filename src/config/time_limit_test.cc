@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "util/error.h"
+
 namespace bp {
 namespace {
 
@@ -45,7 +47,7 @@ TEST(TimeLimitTest, InvalidFormsListAcceptedOnes) {
     try {
       normalize_time_limit(bad);
       ADD_FAILURE() << "accepted \"" << bad << "\"";
-    } catch (const std::invalid_argument& e) {
+    } catch (const ValueError& e) {
       std::string what = e.what();
       EXPECT_NE(what.find(std::string("\"") + bad + "\""), std::string::npos) << what;
       EXPECT_NE(what.find("D-HH:MM:SS"), std::string::npos) << what;
@@ -68,7 +70,7 @@ TEST(TimeLimitTest, OutOfRangeFieldsAreRefused) {
     try {
       normalize_time_limit(c.limit);
       ADD_FAILURE() << "accepted \"" << c.limit << "\"";
-    } catch (const std::invalid_argument& e) {
+    } catch (const ValueError& e) {
       EXPECT_NE(std::string(e.what()).find(c.why), std::string::npos) << e.what();
     }
   }

@@ -9,13 +9,6 @@
 
 namespace bp {
 
-ConfigError::ConfigError(const SourceLoc& loc, const std::string& key_path,
-                         const std::string& message)
-    : std::runtime_error(loc.str() + ": " + (key_path.empty() ? "" : key_path + ": ") + message),
-      loc_(loc),
-      key_path_(key_path),
-      message_(message) {}
-
 namespace {
 
 SourceLoc loc_of(const toml::node& node, const std::string& file) {

@@ -2,26 +2,12 @@
 #pragma once
 
 #include <filesystem>
-#include <stdexcept>
 #include <string>
 
 #include "config/value.h"
+#include "util/error.h"
 
 namespace bp {
-
-// A problem in a config file. what() reads "file:line: key.path: message".
-class ConfigError : public std::runtime_error {
- public:
-  ConfigError(const SourceLoc& loc, const std::string& key_path, const std::string& message);
-  const SourceLoc& loc() const { return loc_; }
-  const std::string& key_path() const { return key_path_; }
-  const std::string& message() const { return message_; }
-
- private:
-  SourceLoc loc_;
-  std::string key_path_;
-  std::string message_;
-};
 
 // Parses a TOML file. Throws ConfigError (with the parser's line) on syntax errors, and on a
 // missing or unreadable file (with the reason), one that is not a regular file (a FIFO, a

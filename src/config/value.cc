@@ -4,11 +4,6 @@
 
 namespace bp {
 
-std::string SourceLoc::str() const {
-  if (line <= 0) return file;
-  return file + ":" + std::to_string(line);
-}
-
 Value Value::boolean(bool b, SourceLoc loc) {
   Value v;
   v.type_ = Type::kBool;

@@ -11,15 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "util/error.h"
+
 namespace bp {
-
-struct SourceLoc {
-  std::string file;
-  int line = 0;  // 1-based; 0 = unknown
-
-  // "file:line" or just "file" when the line is unknown.
-  std::string str() const;
-};
 
 class Value {
  public:

@@ -10,7 +10,6 @@
 #include <set>
 #include <thread>
 
-#include "config/toml_reader.h"
 #include "core/executor.h"
 #include "core/judge.h"
 #include "core/workload.h"
@@ -18,6 +17,7 @@
 #include "sweep/dse_driver.h"
 #include "sweep/param_space.h"
 #include "sweep/point_runner.h"
+#include "util/error.h"
 #include "util/files.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -267,7 +267,7 @@ const std::vector<std::string>& Engine::resolved_nodes(const TestRun& run) {
   if (options_.resolve_nodes && !nodes.empty()) {
     try {
       nodes = options_.resolve_nodes(run.nodes);
-    } catch (const std::invalid_argument& e) {
+    } catch (const ValueError& e) {
       throw ConfigError(run.loc, "Tests." + run.id + ".nodes", e.what());
     }
   }
@@ -686,9 +686,9 @@ EngineResult Engine::run() {
     std::error_code ec;
     fs::create_directories(options_.output_path, ec);
     if (ec || !fs::is_directory(options_.output_path))
-      throw std::runtime_error("cannot create the output folder " +
-                               fs::absolute(options_.output_path).string() + ": " +
-                               (ec ? ec.message() : "it exists and is not a folder"));
+      throw FileError("cannot create the output folder " +
+                      fs::absolute(options_.output_path).string() + ": " +
+                      (ec ? ec.message() : "it exists and is not a folder"));
     result_.results_root = base;
     for (int n = 2; !fs::create_directory(result_.results_root); ++n)
       result_.results_root = base.string() + "_" + std::to_string(n);

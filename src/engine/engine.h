@@ -15,6 +15,7 @@
 #include "core/run_record.h"
 #include "core/scenario.h"
 #include "core/system.h"
+#include "util/error.h"
 
 namespace bp {
 
@@ -44,7 +45,7 @@ struct EngineOptions {
   // Default most sweep points in flight at once (agent_config.max_in_flight wins).
   int max_in_flight = 8;
   // Turns a case's `nodes` specs (names, ranges, PARTITION:GROUP:N) into node names; throws
-  // std::invalid_argument naming a bad spec. Unset: the specs are used as written.
+  // ValueError naming a bad spec. Unset: the specs are used as written.
   std::function<std::vector<std::string>(const std::vector<std::string>&)> resolve_nodes;
   // Receives job events in run mode; may be null.
   ProgressListener* progress = nullptr;

@@ -11,6 +11,7 @@
 #include "config/toml_reader.h"
 #include "core/executor.h"
 #include "engine/engine.h"
+#include "util/error.h"
 
 namespace bp {
 namespace {
@@ -164,13 +165,13 @@ TEST_F(ResumeTest, ChangedPointsAreRefusedAndASecondProcessIsLockedOut) {
   EngineResult cut = run_scenario(system_, s, options_, &first);
   ASSERT_TRUE(cut.detached);
   // Still locked by `cut`.
-  EXPECT_THROW(Campaign::reopen(cut.results_root, s), CampaignError);
+  EXPECT_THROW(Campaign::reopen(cut.results_root, s), Error);
   cut.campaign.reset();
   Scenario changed = sweep("grid_search", "[1, 2, 3]");
   try {
     Campaign::reopen(cut.results_root, changed);
     FAIL() << "resumed with other points";
-  } catch (const CampaignError& e) {
+  } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("case 'sw' changed"), std::string::npos) << e.what();
   }
   EXPECT_EQ(latest_unfinished_campaign(dir_ / "results", "sc"), cut.results_root);

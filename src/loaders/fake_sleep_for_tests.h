@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "config/toml_reader.h"
 #include "core/workload.h"
 #include "loaders/load_test.h"
+#include "util/error.h"
 
 namespace bp {
 

@@ -7,6 +7,7 @@
 #include "config/schema.h"
 #include "config/time_limit.h"
 #include "config/toml_reader.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace bp {
@@ -167,7 +168,7 @@ TestRun read_case(const TableFields& f, const std::vector<TestDefinition>& tests
   if (auto limit = f.optional_string("time_limit")) {
     try {
       run.time_limit = normalize_time_limit(*limit);
-    } catch (const std::invalid_argument& e) {
+    } catch (const ValueError& e) {
       f.fail("time_limit", e.what());
     }
   }

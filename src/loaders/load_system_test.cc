@@ -5,7 +5,7 @@
 
 #include <fstream>
 
-#include "config/toml_reader.h"
+#include "util/error.h"
 #include "util/log.h"
 
 namespace bp {

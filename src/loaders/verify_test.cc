@@ -5,9 +5,9 @@
 
 #include <fstream>
 
-#include "config/toml_reader.h"
 #include "core/workload.h"
 #include "loaders/fake_sleep_for_tests.h"
+#include "util/error.h"
 
 namespace bp {
 namespace {

@@ -10,6 +10,7 @@
 #include "campaign/campaign.h"
 #include "config/toml_reader.h"
 #include "core/workload.h"
+#include "util/error.h"
 #include "util/log.h"
 #include "workloads/megatron_bridge/report.h"
 
@@ -190,7 +191,7 @@ void apply_record(StoredRun& r, const RunRecord& rec) {
 
 std::vector<StoredRun> runs_from_results_folder(const fs::path& root_in, const IndexContext& ctx) {
   const fs::path root = fs::absolute(root_in).lexically_normal();
-  if (!fs::is_directory(root)) throw std::runtime_error(root.string() + " is not a directory");
+  if (!fs::is_directory(root)) throw FileError(root.string() + " is not a directory");
   const FolderFacts facts = folder_facts(root, ctx);
   auto rows = summary_rows(root);
   std::vector<fs::path> dirs;

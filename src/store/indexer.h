@@ -9,6 +9,7 @@
 
 #include "core/run_record.h"
 #include "store/store.h"
+#include "util/error.h"
 
 namespace bp {
 
@@ -18,7 +19,7 @@ struct IndexContext {
 };
 
 // Every run of one results folder that has a test-run.toml or a launcher log. Throws
-// std::runtime_error when `root` is not a directory.
+// FileError when `root` is not a directory.
 std::vector<StoredRun> runs_from_results_folder(const std::filesystem::path& root,
                                                 const IndexContext& ctx = {});
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "store/store.h"
+#include "util/error.h"
 
 namespace bp {
 
@@ -51,7 +52,7 @@ class Stmt {
  public:
   Stmt(sqlite3* db, const std::string& sql) : db_(db) {
     if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s_, nullptr) != SQLITE_OK)
-      throw std::runtime_error(std::string("SQLite: ") + sqlite3_errmsg(db) + " in: " + sql);
+      throw Error(std::string("SQLite: ") + sqlite3_errmsg(db) + " in: " + sql);
   }
   ~Stmt() { sqlite3_finalize(s_); }
   Stmt(const Stmt&) = delete;
@@ -81,7 +82,7 @@ class Stmt {
     int rc = sqlite3_step(s_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    throw std::runtime_error(std::string("SQLite: ") + sqlite3_errmsg(db_));
+    throw Error(std::string("SQLite: ") + sqlite3_errmsg(db_));
   }
   void reset() {
     sqlite3_reset(s_);
@@ -115,7 +116,7 @@ class SqliteStore : public ResultsStore {
         SQLITE_OK) {
       std::string err = db_ ? sqlite3_errmsg(db_) : "out of memory";
       sqlite3_close(db_);
-      throw std::runtime_error("cannot open the results store " + path.string() + ": " + err);
+      throw Error("cannot open the results store " + path.string() + ": " + err);
     }
     // Writers wait for each other instead of failing; WAL lets readers go on meanwhile.
     sqlite3_busy_timeout(db_, 30000);
@@ -327,7 +328,7 @@ class SqliteStore : public ResultsStore {
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
       std::string msg = err ? err : "unknown error";
       sqlite3_free(err);
-      throw std::runtime_error("results store " + path_.string() + ": " + msg);
+      throw Error("results store " + path_.string() + ": " + msg);
     }
   }
 
@@ -338,7 +339,7 @@ class SqliteStore : public ResultsStore {
       int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
       if (rc == SQLITE_OK) return;
       if (rc != SQLITE_BUSY || attempt >= 10)
-        throw std::runtime_error("results store " + path_.string() + ": " + sqlite3_errmsg(db_));
+        throw Error("results store " + path_.string() + ": " + sqlite3_errmsg(db_));
       std::this_thread::sleep_for(std::chrono::milliseconds(50 << std::min(attempt, 5)));
     }
   }
@@ -348,9 +349,9 @@ class SqliteStore : public ResultsStore {
     try {
       int version = schema_version();
       if (version > kSchemaVersion)
-        throw std::runtime_error("results store " + path_.string() + " has schema version " +
-                                 std::to_string(version) + ", newer than this benchpilot's " +
-                                 std::to_string(kSchemaVersion) + "; upgrade benchpilot");
+        throw Error("results store " + path_.string() + " has schema version " +
+                    std::to_string(version) + ", newer than this benchpilot's " +
+                    std::to_string(kSchemaVersion) + "; upgrade benchpilot");
       for (int v = version; v < kSchemaVersion; ++v) exec(kMigrations[v]);
       if (version != kSchemaVersion)
         exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/error.h"
+
 namespace bp {
 
 // One finished run, with what makes comparisons meaningful.
@@ -70,7 +72,7 @@ class ResultsStore {
 };
 
 // Opens (creating or migrating) a SQLite store: WAL journal, busy timeout, so several
-// benchpilot processes can write at once without losing a run. Throws std::runtime_error.
+// benchpilot processes can write at once without losing a run. Throws Error.
 std::unique_ptr<ResultsStore> open_sqlite_store(const std::filesystem::path& path);
 
 // The store used when --store is not given: <output_path>/benchpilot.db.

@@ -6,13 +6,13 @@
 #include <fstream>
 #include <unordered_map>
 
-#include "config/toml_reader.h"
 #include "core/workload.h"
 #include "sweep/agent.h"
 #include "sweep/constraints.h"
 #include "sweep/param_space.h"
 #include "sweep/prune_log.h"
 #include "sweep/trajectory.h"
+#include "util/error.h"
 #include "util/files.h"
 #include "util/log.h"
 #include "util/strings.h"

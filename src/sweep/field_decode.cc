@@ -3,7 +3,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "config/toml_reader.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace bp {

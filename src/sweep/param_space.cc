@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "config/toml_reader.h"
 #include "core/workload.h"
+#include "util/error.h"
 
 namespace bp {
 

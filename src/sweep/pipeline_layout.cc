@@ -3,6 +3,8 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "util/error.h"
+
 namespace bp {
 
 namespace {
@@ -24,7 +26,7 @@ class Expander {
 
  private:
   [[noreturn]] void fail(const std::string& why) {
-    throw std::runtime_error(why + " at position " + std::to_string(pos_ + 1));
+    throw ValueError(why + " at position " + std::to_string(pos_ + 1));
   }
 
   std::string sequence() {
@@ -73,7 +75,7 @@ PipelineLayout parse_pipeline_layout(std::string_view text) {
   std::string flat;
   try {
     flat = Expander(text).run();
-  } catch (const std::runtime_error& e) {
+  } catch (const ValueError& e) {
     l.error = e.what();
     return l;
   }

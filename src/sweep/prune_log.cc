@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "config/python_repr.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace bp {
@@ -25,7 +26,7 @@ PruneLog::PruneLog(const ParamSpace& space, const CompiledConstraints& constrain
   }
   if (!csv.empty()) {
     csv_ = std::make_unique<std::ofstream>(csv);
-    if (!*csv_) throw std::runtime_error("cannot write " + csv.string());
+    if (!*csv_) throw FileError("cannot write " + csv.string());
     *csv_ << "step";
     for (const Axis& a : space.axes()) *csv_ << ',' << csv_field(a.name);
     *csv_ << ",rule_ids,messages\n";

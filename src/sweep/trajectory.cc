@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "config/python_repr.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace bp {
@@ -26,7 +27,7 @@ std::string observation_repr(const std::vector<double>& observation) {
 }
 
 TrajectoryWriter::TrajectoryWriter(const std::filesystem::path& file) : out_(file) {
-  if (!out_) throw std::runtime_error("cannot write " + file.string());
+  if (!out_) throw FileError("cannot write " + file.string());
   out_ << "step,action,reward,observation\n" << std::flush;
 }
 

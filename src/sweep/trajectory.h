@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sweep/param_space.h"
+#include "util/error.h"
 
 namespace bp {
 
@@ -19,7 +20,7 @@ std::string observation_repr(const std::vector<double>& observation);
 
 class TrajectoryWriter {
  public:
-  // Creates the file with its header. Throws std::runtime_error when it cannot be written.
+  // Creates the file with its header. Throws FileError when it cannot be written.
   explicit TrajectoryWriter(const std::filesystem::path& file);
   void add(uint64_t step, const Action& action, double reward,
            const std::vector<double>& observation);

@@ -4,6 +4,7 @@
 #include "core/executor.h"
 #include "systems/slurm/slurm_executor.h"
 #include "systems/standalone/standalone_executor.h"
+#include "util/error.h"
 
 namespace bp {
 
@@ -59,8 +60,8 @@ std::vector<JobAttempt> all_attempts(const Job& job) {
 std::unique_ptr<Executor> make_executor(const System& system) {
   if (system.scheduler == "standalone") return std::make_unique<StandaloneExecutor>(system);
   if (system.scheduler == "slurm") return std::make_unique<SlurmExecutor>(system);
-  throw std::invalid_argument("no executor for scheduler '" + system.scheduler +
-                              "' (supported: slurm, standalone)");
+  throw ValueError("no executor for scheduler '" + system.scheduler +
+                   "' (supported: slurm, standalone)");
 }
 
 }  // namespace bp

@@ -7,13 +7,9 @@
 #include <string>
 #include <string_view>
 
-namespace bp {
+#include "util/error.h"
 
-// A file that could not be read or written; what() says which file and why (strerror).
-class FileError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+namespace bp {
 
 // Config files are small; anything bigger is a mistake (or /dev/zero behind a symlink).
 constexpr size_t kMaxConfigFileBytes = 16 * 1024 * 1024;

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "util/error.h"
+
 namespace bp {
 
 namespace fs = std::filesystem;
@@ -17,15 +19,13 @@ namespace fs = std::filesystem;
 std::unique_ptr<FolderLock> FolderLock::acquire(const fs::path& folder) {
   const fs::path path = folder / ".benchpilot.lock";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0)
-    throw std::runtime_error("cannot open " + path.string() + ": " + std::strerror(errno));
+  if (fd < 0) throw FileError("cannot open " + path.string() + ": " + std::strerror(errno));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     std::string holder;
     std::ifstream(path) >> holder;
     ::close(fd);
-    throw std::runtime_error(
-        "another benchpilot" + (holder.empty() ? std::string() : " (pid " + holder + ")") +
-        " is working on " + folder.string() + "; wait for it to end or stop it first");
+    throw Error("another benchpilot" + (holder.empty() ? std::string() : " (pid " + holder + ")") +
+                " is working on " + folder.string() + "; wait for it to end or stop it first");
   }
   std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd, 0) == 0) {

@@ -7,11 +7,13 @@
 #include <memory>
 #include <string>
 
+#include "util/error.h"
+
 namespace bp {
 
 class FolderLock {
  public:
-  // Takes the lock or throws std::runtime_error saying which process holds it.
+  // Takes the lock or throws Error saying which process holds it.
   static std::unique_ptr<FolderLock> acquire(const std::filesystem::path& folder);
   ~FolderLock();
   FolderLock(const FolderLock&) = delete;

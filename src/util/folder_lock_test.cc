@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 
+#include "util/error.h"
+
 namespace bp {
 namespace {
 
@@ -18,7 +20,7 @@ TEST(FolderLock, RefusesASecondHolderAndIsReleasedWithIt) {
   try {
     FolderLock::acquire(dir);
     ADD_FAILURE() << "second lock was granted";
-  } catch (const std::runtime_error& e) {
+  } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("another benchpilot (pid " + std::to_string(::getpid())),
               std::string::npos)
         << e.what();

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "util/error.h"
+
 namespace bp {
 
 std::string_view trim(std::string_view s) {
@@ -77,7 +79,7 @@ std::vector<std::string> shell_split(std::string_view s) {
     char c = s[i];
     if (c == '\'') {
       size_t end = s.find('\'', i + 1);
-      if (end == std::string_view::npos) throw std::invalid_argument("No closing quotation");
+      if (end == std::string_view::npos) throw ValueError("No closing quotation");
       cur.append(s.substr(i + 1, end - i - 1));
       i = end;
       in_word = true;
@@ -89,7 +91,7 @@ std::vector<std::string> shell_split(std::string_view s) {
           ++i;
         cur += s[i++];
       }
-      if (i >= s.size()) throw std::invalid_argument("No closing quotation");
+      if (i >= s.size()) throw ValueError("No closing quotation");
       in_word = true;
     } else if (c == '\\' && i + 1 < s.size()) {
       cur += s[++i];

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "util/error.h"
+
 namespace bp {
 namespace {
 
@@ -21,7 +23,7 @@ TEST(StringsTest, ShellSplitMatchesPythonShlexSplit) {
   EXPECT_EQ(shell_split("a 'b c' \"d \\\"e\\\"\" f\\ g"),
             (std::vector<std::string>{"a", "b c", "d \"e\"", "f g"}));
   EXPECT_EQ(shell_split("  "), std::vector<std::string>{});
-  EXPECT_THROW(shell_split("'unterminated"), std::invalid_argument);
+  EXPECT_THROW(shell_split("'unterminated"), ValueError);
 }
 
 TEST(StringsTest, PythonFloatRepr) {

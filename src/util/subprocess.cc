@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "util/error.h"
+
 extern char** environ;
 
 namespace bp {
@@ -195,8 +197,8 @@ pid_t start_background(const std::vector<std::string>& argv, const BackgroundOpt
   int spawn_errno = 0;
   pid_t pid = spawn(argv, opts.env, opts.cwd, setup, spawn_errno);
   if (pid < 0)
-    throw std::runtime_error("cannot start " + (argv.empty() ? std::string("(empty)") : argv[0]) +
-                             ": " + std::strerror(spawn_errno));
+    throw Error("cannot start " + (argv.empty() ? std::string("(empty)") : argv[0]) + ": " +
+                std::strerror(spawn_errno));
   return pid;
 }
 

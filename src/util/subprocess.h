@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/error.h"
+
 namespace bp {
 
 // Variables added to (or replacing those of) our own environment for a child.
@@ -54,7 +56,7 @@ struct BackgroundOptions {
 };
 
 // Starts argv in the background as the leader of a new process group (so the whole tree can be
-// signalled) and returns its pid. Throws std::runtime_error when it cannot be started.
+// signalled) and returns its pid. Throws Error when it cannot be started.
 pid_t start_background(const std::vector<std::string>& argv, const BackgroundOptions& opts);
 
 // Non-blocking: the exit status once the child ended (it is then reaped), nullopt while it runs.

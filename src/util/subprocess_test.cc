@@ -7,6 +7,8 @@
 #include <fstream>
 #include <thread>
 
+#include "util/error.h"
+
 namespace bp {
 namespace {
 
@@ -154,7 +156,7 @@ TEST(Background, TryWaitGroupKillsLeftoverChildren) {
 }
 
 TEST(Background, StartFailureThrows) {
-  EXPECT_THROW(start_background({"bp-no-such-program-xyz"}, {}), std::runtime_error);
+  EXPECT_THROW(start_background({"bp-no-such-program-xyz"}, {}), Error);
 }
 
 TEST(FileTail, ReturnsLastLines) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "systems/slurm/command_runner.h"
+#include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -27,12 +28,10 @@ std::vector<std::string_view> split_top_level(std::string_view list) {
     } else if (list[i] == '[') {
       ++depth;
     } else if (list[i] == ']') {
-      if (--depth < 0)
-        throw std::invalid_argument("unbalanced ']' in node list '" + std::string(list) + "'");
+      if (--depth < 0) throw ValueError("unbalanced ']' in node list '" + std::string(list) + "'");
     }
   }
-  if (depth != 0)
-    throw std::invalid_argument("unbalanced '[' in node list '" + std::string(list) + "'");
+  if (depth != 0) throw ValueError("unbalanced '[' in node list '" + std::string(list) + "'");
   return items;
 }
 
@@ -40,8 +39,8 @@ unsigned long long to_number(std::string_view s, std::string_view list) {
   if (s.empty() || s.size() > 18 || !std::all_of(s.begin(), s.end(), [](char c) {
         return std::isdigit(static_cast<unsigned char>(c));
       }))
-    throw std::invalid_argument("bad number '" + std::string(s) + "' in node list '" +
-                                std::string(list) + "'");
+    throw ValueError("bad number '" + std::string(s) + "' in node list '" + std::string(list) +
+                     "'");
   return std::stoull(std::string(s));
 }
 
@@ -68,17 +67,16 @@ std::vector<std::string> expand_brackets(std::string_view body, std::string_view
     std::string_view lo = trim(p.substr(0, dash)), hi = trim(p.substr(dash + 1));
     unsigned long long a = to_number(lo, list), b = to_number(hi, list);
     if (a > b)
-      throw std::invalid_argument("range '" + std::string(p) + "' runs backwards in node list '" +
-                                  std::string(list) + "'");
+      throw ValueError("range '" + std::string(p) + "' runs backwards in node list '" +
+                       std::string(list) + "'");
     if (b - a > 100000)
-      throw std::invalid_argument("range '" + std::string(p) + "' is too large in node list '" +
-                                  std::string(list) + "'");
+      throw ValueError("range '" + std::string(p) + "' is too large in node list '" +
+                       std::string(list) + "'");
     size_t width = (lo.size() > 1 && lo[0] == '0') ? std::max(lo.size(), hi.size()) : 0;
     for (unsigned long long i = a; i <= b; ++i) out.push_back(padded(i, width));
     if (out.size() > kMaxExpandedNodes)
-      throw std::invalid_argument("node list '" + std::string(list.substr(0, 200)) +
-                                  "' names more than " + std::to_string(kMaxExpandedNodes) +
-                                  " nodes");
+      throw ValueError("node list '" + std::string(list.substr(0, 200)) + "' names more than " +
+                       std::to_string(kMaxExpandedNodes) + " nodes");
   }
   return out;
 }
@@ -92,14 +90,14 @@ struct ExpandBudget {
   void add(size_t n, std::string_view list) {
     bytes += n;
     if (bytes > kMaxExpandedBytes)
-      throw std::invalid_argument("node list '" + std::string(list.substr(0, 200)) +
-                                  "' expands to more than 16 MiB of names");
+      throw ValueError("node list '" + std::string(list.substr(0, 200)) +
+                       "' expands to more than 16 MiB of names");
   }
 };
 
 void too_many(std::string_view list) {
-  throw std::invalid_argument("node list '" + std::string(list.substr(0, 200)) +
-                              "' names more than " + std::to_string(kMaxExpandedNodes) + " nodes");
+  throw ValueError("node list '" + std::string(list.substr(0, 200)) + "' names more than " +
+                   std::to_string(kMaxExpandedNodes) + " nodes");
 }
 
 void expand_item(std::string_view item, std::string_view list, std::vector<std::string>& out,
@@ -156,8 +154,8 @@ std::optional<GroupSpec> parse_group_spec(std::string_view spec) {
     if (parts[2].empty() || parts[2].size() > 6 ||
         !std::all_of(parts[2].begin(), parts[2].end(),
                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
-      throw std::invalid_argument("node spec '" + std::string(spec) +
-                                  "': expected PARTITION:GROUP:N with N a number or max_avail");
+      throw ValueError("node spec '" + std::string(spec) +
+                       "': expected PARTITION:GROUP:N with N a number or max_avail");
     g.count = std::stoi(parts[2]);
   }
   return g;
@@ -175,13 +173,12 @@ const NodeGroup& find_group(const System& system, const GroupSpec& g, std::strin
       if (grp.name == g.group) return grp;
       groups.push_back(grp.name);
     }
-    throw std::invalid_argument("node spec '" + std::string(spec) + "': partition '" + g.partition +
-                                "' has no group '" + g.group + "' (groups: " + join(groups, ", ") +
-                                ")");
+    throw ValueError("node spec '" + std::string(spec) + "': partition '" + g.partition +
+                     "' has no group '" + g.group + "' (groups: " + join(groups, ", ") + ")");
   }
-  throw std::invalid_argument("node spec '" + std::string(spec) + "': system '" + system.name +
-                              "' has no partition '" + g.partition +
-                              "' (partitions: " + join(known, ", ") + ")");
+  throw ValueError("node spec '" + std::string(spec) + "': system '" + system.name +
+                   "' has no partition '" + g.partition + "' (partitions: " + join(known, ", ") +
+                   ")");
 }
 
 // Node name -> best state rank from one `sinfo -N` call; empty when sinfo is unavailable.
@@ -256,13 +253,12 @@ std::vector<std::string> resolve_nodes(const System& system, const std::vector<s
       want = static_cast<size_t>(std::count_if(candidates.begin(), candidates.end(),
                                                [](const Candidate& c) { return c.rank == 0; }));
       if (want == 0)
-        throw std::invalid_argument("node spec '" + spec + "': no idle node in group '" + g->group +
-                                    "'");
+        throw ValueError("node spec '" + spec + "': no idle node in group '" + g->group + "'");
     }
     if (candidates.size() < want)
-      throw std::invalid_argument("node spec '" + spec + "': asks for " + std::to_string(want) +
-                                  " nodes but group '" + g->group + "' has only " +
-                                  std::to_string(candidates.size()) + " usable");
+      throw ValueError("node spec '" + spec + "': asks for " + std::to_string(want) +
+                       " nodes but group '" + g->group + "' has only " +
+                       std::to_string(candidates.size()) + " usable");
     for (size_t i = 0; i < want; ++i) chosen.insert(candidates[i].name);
   }
   return {chosen.begin(), chosen.end()};

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace bp {
@@ -12,7 +13,7 @@ namespace {
 // a script line. Config loading refuses such values; this is the last line of defence.
 void directive(std::string& out, const std::string& arg) {
   if (has_control_char(arg))
-    throw std::invalid_argument(
+    throw ValueError(
         "refusing to write an #SBATCH directive holding a control "
         "character: " +
         shell_quote(arg));

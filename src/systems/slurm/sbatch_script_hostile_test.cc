@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "systems/slurm/sbatch_script.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace bp {
@@ -116,10 +117,10 @@ TEST_F(SbatchHostileTest, NewlineInADirectiveIsRefused) {
   req.name = "ok";
   req.run_dir = dir_;
   req.spec.command = "true";
-  EXPECT_THROW(make_sbatch_script(sys, req, true), std::invalid_argument);
+  EXPECT_THROW(make_sbatch_script(sys, req, true), ValueError);
   req.name = "a\nb";
   sys.account = "";
-  EXPECT_THROW(make_sbatch_script(sys, req, true), std::invalid_argument);
+  EXPECT_THROW(make_sbatch_script(sys, req, true), ValueError);
 }
 
 }  // namespace

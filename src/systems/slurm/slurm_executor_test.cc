@@ -11,6 +11,7 @@
 
 #include "config/toml_reader.h"
 #include "systems/slurm/fake_command_runner.h"
+#include "util/error.h"
 
 namespace bp {
 namespace {
@@ -670,7 +671,7 @@ TEST(SlurmExecutorFactory, MakesASlurmExecutor) {
   sys.scheduler = "slurm";
   EXPECT_NE(dynamic_cast<SlurmExecutor*>(make_executor(sys).get()), nullptr);
   sys.scheduler = "kubernetes";
-  EXPECT_THROW(make_executor(sys), std::invalid_argument);
+  EXPECT_THROW(make_executor(sys), ValueError);
 }
 
 }  // namespace

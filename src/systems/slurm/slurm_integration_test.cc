@@ -14,6 +14,7 @@
 #include "config/toml_reader.h"
 #include "systems/slurm/node_list.h"
 #include "systems/slurm/slurm_executor.h"
+#include "util/error.h"
 #include "util/strings.h"
 #include "util/subprocess.h"
 
@@ -251,8 +252,7 @@ TEST_F(SlurmIntegration, GroupNodeSpecsResolveToIdleNodes) {
     if (!line.empty()) used.push_back(line);
   std::sort(used.begin(), used.end());
   EXPECT_EQ(used, picked);
-  EXPECT_THROW(resolve_nodes(system_, {"p:g:" + std::to_string(names.size() + 1)}),
-               std::invalid_argument);
+  EXPECT_THROW(resolve_nodes(system_, {"p:g:" + std::to_string(names.size() + 1)}), ValueError);
 }
 
 }  // namespace

@@ -7,9 +7,9 @@
 #include <mutex>
 #include <set>
 
-#include "config/toml_reader.h"
 #include "sweep/field_decode.h"
 #include "sweep/pipeline_layout.h"
+#include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
 #include "workloads/megatron_bridge/args.h"

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <map>
 
-#include "config/toml_reader.h"
 #include "core/install.h"
+#include "util/error.h"
 #include "util/strings.h"
 #include "workloads/megatron_bridge/args.h"
 

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "config/toml_reader.h"
+#include "util/error.h"
 #include "util/strings.h"
 #include "workloads/megatron_bridge/test_helpers.h"
 

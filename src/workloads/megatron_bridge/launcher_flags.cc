@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "config/toml_reader.h"
+#include "util/error.h"
 #include "util/strings.h"
 #include "workloads/megatron_bridge/args.h"
 

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "config/toml_reader.h"
+#include "util/error.h"
 #include "workloads/megatron_bridge/args.h"
 #include "workloads/megatron_bridge/test_helpers.h"
 #include "workloads/megatron_bridge/workload.h"

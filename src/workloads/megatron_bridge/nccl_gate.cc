@@ -3,7 +3,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "config/toml_reader.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace bp::mbridge {

@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "config/toml_reader.h"
+#include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
 #include "workloads/megatron_bridge/args.h"

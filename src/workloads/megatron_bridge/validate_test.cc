@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <optional>
 
-#include "config/toml_reader.h"
+#include "util/error.h"
 #include "util/log.h"
 #include "workloads/megatron_bridge/args.h"
 #include "workloads/megatron_bridge/test_helpers.h"

@@ -16,7 +16,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "config/toml_reader.h"
+#include "util/error.h"
 #include "workloads/megatron_bridge/test_helpers.h"
 #include "workloads/megatron_bridge/wrapper.h"
 
@@ -458,7 +458,7 @@ TEST(MbridgeWrapperScript, SecretFlagWithALiteralValueIsRefused) {
   in.python = "python3";
   in.launcher_script = "/x/setup_experiment.py";
   in.launcher_arguments = {"-g", "h100", "-hf", "hf_literal"};
-  EXPECT_THROW(wrapper_script(in), std::invalid_argument);
+  EXPECT_THROW(wrapper_script(in), ValueError);
   in.launcher_arguments = {"-g", "h100", "-hf", "\"$HF_TOKEN\""};
   std::string s = wrapper_script(in);
   EXPECT_THAT(s, HasSubstr("launch -hf=HF_TOKEN -- /x/setup_experiment.py -g h100 >"));

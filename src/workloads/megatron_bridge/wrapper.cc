@@ -3,6 +3,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "util/error.h"
 #include "util/files.h"
 #include "util/strings.h"
 
@@ -261,8 +262,7 @@ std::string wrapper_script(const WrapperInputs& in) {
     }
     if (i + 1 >= in.launcher_arguments.size() ||
         in.launcher_arguments[i + 1] != secret_reference(*flag))
-      throw std::invalid_argument(std::string(flag->flag) + " must be followed by " +
-                                  secret_reference(*flag));
+      throw ValueError(std::string(flag->flag) + " must be followed by " + secret_reference(*flag));
     secrets.push_back(flag);
     ++i;
   }

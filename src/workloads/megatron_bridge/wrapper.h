@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/system.h"
+#include "util/error.h"
 
 namespace bp::mbridge {
 
@@ -64,7 +65,7 @@ bool is_container_runtime_var(std::string_view name);
 // secrets in the launcher log as it is written and in the files the launcher wrote under
 // NEMORUN_HOME/experiments (temp file + rename; its own files are never touched), forwards
 // SIGTERM/SIGINT to the launcher, and exits 1 with "Failed to retrieve job ID." when the
-// launcher never names a job. Throws std::invalid_argument when a secret flag is followed by
+// launcher never names a job. Throws ValueError when a secret flag is followed by
 // anything but its reference (the value would reach a command line).
 std::string wrapper_script(const WrapperInputs& in);
 

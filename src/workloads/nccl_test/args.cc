@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "config/schema.h"
-#include "config/toml_reader.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace bp::nccl {
