@@ -34,7 +34,7 @@ struct RunRecord {
   bool skipped = false;  // never ran on purpose (a failed pre-test); `message` says why
   std::string message;   // why it failed
   std::map<std::string, double> metrics;
-  // The case's reward for these metrics (sweep/reward.h run_reward); decides the best run.
+  // The case's reward for these metrics (core/reward.h run_reward); decides the best run.
   std::optional<double> reward;
   Value details;  // the workload's report_details (none when it has none)
   // The regression gate's word on this run (store/regression.h); empty when not judged.

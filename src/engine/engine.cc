@@ -82,7 +82,7 @@ class Engine {
   Job submit(const TestRun& run, const fs::path& dir, const RunSpec& spec,
              const std::string& comment = {});
   // Run mode: prepares and submits a point, or (resume) takes up what an earlier session did
-  // with it (campaign/resume.h).
+  // with it (engine/resume.h).
   std::unique_ptr<Active> start_job(const TestRun& run, const fs::path& dir, int iteration,
                                     int step);
   // Journals a finished point (batch: the wait round that delivered it, for replay).

@@ -81,7 +81,7 @@ std::string run_status(const RunRecord& r) {
   return r.passed ? "PASSED" : "FAILED";
 }
 
-// Index of the best passing run per case: the highest reward (sweep/reward.h run_reward).
+// Index of the best passing run per case: the highest reward (core/reward.h run_reward).
 std::map<std::string, size_t> best_per_case(const std::vector<RunRecord>& records) {
   std::map<std::string, size_t> best;
   for (size_t i = 0; i < records.size(); ++i) {
