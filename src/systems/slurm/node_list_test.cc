@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
-#include "systems/slurm/fake_command_runner.h"
+#include "testkit/fake_command_runner.h"
 
 namespace bp {
 namespace {
+
+using testkit::FakeCommandRunner;
 
 using Names = std::vector<std::string>;
 
