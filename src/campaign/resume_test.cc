@@ -72,10 +72,7 @@ class ResumeTest : public ::testing::Test {
     options_.output_path = dir_ / "results";
     options_.dry_run = false;
   }
-  void TearDown() override {
-    clear_engine_stop();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { clear_engine_stop(); }
 
   Scenario sweep(const std::string& agent, const std::string& values = "[1, 2, 3, 4, 5, 6, 7, 8]") {
     TestRun r = testkit::sleep_run("sw", 1, values);

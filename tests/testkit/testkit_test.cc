@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include "testkit/builders.h"
 #include "testkit/fake_command_runner.h"
 
 namespace bp::testkit {
@@ -81,6 +82,18 @@ TEST(FakeCommandRunner, AnswersRecordsAndKeepsItsOwnClock) {
   EXPECT_EQ(runner.now() - start, std::chrono::milliseconds(30));
   EXPECT_EQ(runner.count("squeue"), 1);
   EXPECT_EQ(runner.calls, (std::vector<std::string>{"squeue -h", "sacct"}));
+}
+
+TEST(Builders, SleepRunIsASleepCaseWithItsSeconds) {
+  TestRun r = sleep_run("nap", 3, "[1, 2]");
+  EXPECT_EQ(r.id, "nap");
+  EXPECT_EQ(r.iterations, 3);
+  EXPECT_EQ(r.test.name, "sleep");
+  EXPECT_EQ(r.test.test_template_name, "Sleep");
+  const Value* seconds = r.test.cmd_args.find("seconds");
+  ASSERT_NE(seconds, nullptr);
+  EXPECT_EQ(seconds->size(), 2u);
+  EXPECT_EQ(sleep_run("one").test.cmd_args.find("seconds")->as_int(), 1);
 }
 
 }  // namespace
