@@ -24,11 +24,12 @@
 
 #include "campaign/campaign.h"
 #include "core/executor.h"
-#include "systems/slurm/fake_command_runner.h"
 #include "systems/slurm/slurm_executor.h"
+#include "testkit/fake_command_runner.h"
 #include "util/log.h"
 
 namespace fs = std::filesystem;
+using bp::testkit::FakeCommandRunner;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -142,7 +143,7 @@ int main(int argc, char** argv) {
     const bool real = std::getenv("SLURM_CONF") != nullptr;
     std::shared_ptr<bp::CommandRunner> runner;
     if (!real) {
-      runner = std::make_shared<bp::FakeCommandRunner>([](const std::vector<std::string>& argv) {
+      runner = std::make_shared<FakeCommandRunner>([](const std::vector<std::string>& argv) {
         std::string out;
         if (argv[0] == "squeue") {  // every listed job still running
           std::string ids = argv[3];
@@ -154,7 +155,7 @@ int main(int argc, char** argv) {
             pos = comma + 1;
           }
         }
-        return bp::FakeCommandRunner::ok(out);
+        return FakeCommandRunner::ok(out);
       });
     }
     const double cpu0 = cpu_seconds();

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "campaign/campaign.h"
+#include "testkit/testkit.h"
 
 namespace bp {
 namespace {
@@ -14,14 +15,6 @@ namespace fs = std::filesystem;
 
 class JournalTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("bp-journal-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   fs::path path() const { return dir_ / "journal.bpj"; }
 
   RunRecord record(int step) const {
@@ -47,7 +40,7 @@ class JournalTest : public ::testing::Test {
     return r;
   }
 
-  fs::path dir_;
+  testkit::TempDir dir_;
 };
 
 TEST_F(JournalTest, RecordsEveryTransitionAndRestoresRecordsExactly) {
@@ -127,11 +120,7 @@ TEST_F(JournalTest, CorruptedChecksumIsSkippedNotFatal) {
     w.planned({"a", 0, 1});
     w.planned({"a", 0, 2});
   }
-  std::string text;
-  {
-    std::ifstream in(path());
-    text.assign((std::istreambuf_iterator<char>(in)), {});
-  }
+  std::string text = testkit::read_file(path());
   text[12] = text[12] == 'x' ? 'y' : 'x';  // flip a byte inside the first record
   std::ofstream(path(), std::ios::trunc) << text;
   JournalContents c = read_journal(path());

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "testkit/testkit.h"
+
 namespace bp {
 namespace {
 namespace fs = std::filesystem;
@@ -23,16 +25,12 @@ fs::path make_repo(const fs::path& dir) {
 class InstallTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("bp-install-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
     system_.install_path = root_ / "install";
     repo_dir_ = make_repo(root_ / "src" / "Megatron-Bridge");
   }
-  void TearDown() override { fs::remove_all(root_); }
 
-  fs::path root_, repo_dir_;
+  testkit::TempDir root_;
+  fs::path repo_dir_;
   System system_;
 };
 

@@ -9,10 +9,13 @@
 
 #include "config/toml_reader.h"
 #include "core/executor.h"
+#include "testkit/builders.h"
+#include "testkit/testkit.h"
 
 namespace bp {
 namespace {
 namespace fs = std::filesystem;
+using testkit::sleep_run;
 
 // A scheduler stand-in: jobs go PENDING -> RUNNING -> final state, one step per poll round.
 // The final state per case id is configurable. Records the order of events.
@@ -68,31 +71,16 @@ class FakeExecutor : public Executor {
   std::set<std::string> cancelled_;
 };
 
-TestRun sleep_case(const std::string& id, int iterations = 1) {
-  TestRun r;
-  r.id = id;
-  r.iterations = iterations;
-  r.test.name = "sleep";
-  r.test.test_template_name = "Sleep";
-  r.test.cmd_args = read_toml_string("seconds = 1", "t.toml");
-  return r;
-}
-
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
     clear_engine_stop();
-    dir_ = fs::temp_directory_path() /
-           ("bp-engine-" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
     system_.name = "local";
     system_.scheduler = "standalone";
     system_.install_path = dir_ / "install";
     options_.output_path = dir_ / "results";
     options_.timestamp = "T";
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   EngineResult run(Scenario& s, bool dry_run) {
     options_.dry_run = dry_run;
@@ -105,7 +93,7 @@ class EngineTest : public ::testing::Test {
     return 0;
   }
 
-  fs::path dir_;
+  testkit::TempDir dir_;
   System system_;
   EngineOptions options_;
   FakeExecutor exec_;
@@ -114,7 +102,7 @@ class EngineTest : public ::testing::Test {
 TEST_F(EngineTest, DryRunWritesEveryIterationAndSubmitsNothing) {
   Scenario s;
   s.name = "sc";
-  s.runs = {sleep_case("a", 2), sleep_case("b")};
+  s.runs = {sleep_run("a", 2), sleep_run("b")};
   s.runs[1].dependencies = {{DependencyType::kStartPostComp, "a"}};
   EngineResult r = run(s, true);
   EXPECT_EQ(r.exit_code, 0);
@@ -157,7 +145,7 @@ TEST_F(EngineTest, WorkloadOnAnUnsupportedSchedulerFailsBeforeWritingAnything) {
 TEST_F(EngineTest, ExistingResultsFolderIsNeverReused) {
   Scenario s;
   s.name = "sc";
-  s.runs = {sleep_case("a")};
+  s.runs = {sleep_run("a")};
   fs::create_directories(dir_ / "results" / "sc_T");
   std::ofstream(dir_ / "results" / "sc_T" / "keep.txt") << "earlier results";
   EngineResult r = run(s, true);
@@ -169,8 +157,8 @@ TEST_F(EngineTest, ExistingResultsFolderIsNeverReused) {
 TEST_F(EngineTest, DependenciesAndIterationsRunInOrder) {
   Scenario s;
   s.name = "sc";
-  s.runs = {sleep_case("first", 2), sleep_case("after_comp"), sleep_case("after_init"),
-            sleep_case("watcher")};
+  s.runs = {sleep_run("first", 2), sleep_run("after_comp"), sleep_run("after_init"),
+            sleep_run("watcher")};
   s.runs[1].dependencies = {{DependencyType::kStartPostComp, "first"}};
   s.runs[2].dependencies = {{DependencyType::kStartPostInit, "first"}};
   s.runs[3].dependencies = {{DependencyType::kEndPostComp, "after_comp"}};
@@ -196,7 +184,7 @@ TEST_F(EngineTest, DependenciesAndIterationsRunInOrder) {
 TEST_F(EngineTest, JobStatusCheckCancelsTheRestAndFails) {
   Scenario s;
   s.name = "sc";
-  s.runs = {sleep_case("bad"), sleep_case("slow")};
+  s.runs = {sleep_run("bad"), sleep_run("slow")};
   exec_.outcome["bad"] = JobState::kFailed;
   exec_.outcome["slow"] = JobState::kRunning;
   EngineResult r = run(s, false);
@@ -217,7 +205,7 @@ TEST_F(EngineTest, WithoutJobStatusCheckOthersStillFinish) {
   Scenario s;
   s.name = "sc";
   s.job_status_check = false;
-  s.runs = {sleep_case("bad"), sleep_case("good")};
+  s.runs = {sleep_run("bad"), sleep_run("good")};
   exec_.outcome["bad"] = JobState::kTimeout;
   EngineResult r = run(s, false);
   EXPECT_EQ(r.exit_code, 1);
@@ -230,7 +218,7 @@ TEST_F(EngineTest, WithoutJobStatusCheckOthersStillFinish) {
 TEST_F(EngineTest, StopRequestCancelsSubmittedJobs) {
   Scenario s;
   s.name = "sc";
-  s.runs = {sleep_case("forever")};
+  s.runs = {sleep_run("forever")};
   exec_.outcome["forever"] = JobState::kRunning;
   request_engine_stop();
   EngineResult r = run(s, false);
@@ -246,7 +234,7 @@ TEST_F(EngineTest, StopRequestCancelsSubmittedJobs) {
 TEST_F(EngineTest, SweepPointsGetStepDirectories) {
   Scenario s;
   s.name = "sc";
-  s.runs = {sleep_case("sw")};
+  s.runs = {sleep_run("sw")};
   s.runs[0].test.cmd_args = read_toml_string("seconds = [1, 2, 3]", "t.toml");
   EngineResult r = run(s, false);
   EXPECT_EQ(r.exit_code, 0);
@@ -278,11 +266,9 @@ TEST_F(EngineTest, SecretsAreMaskedInTestRunToml) {
   ASSERT_EQ(r.exit_code, 0);
   for (const auto& e : fs::recursive_directory_iterator(r.results_root)) {
     if (!e.is_regular_file()) continue;
-    std::ifstream in(e.path());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    EXPECT_EQ(ss.str().find("hf_SECRET42"), std::string::npos) << e.path();
-    EXPECT_EQ(ss.str().find("wb_SECRET43"), std::string::npos) << e.path();
+    std::string text = testkit::read_file(e.path());
+    EXPECT_EQ(text.find("hf_SECRET42"), std::string::npos) << e.path();
+    EXPECT_EQ(text.find("wb_SECRET43"), std::string::npos) << e.path();
   }
   Value trt = read_toml_file(r.results_root / "mb" / "0" / "test-run.toml");
   EXPECT_EQ(trt.find_path("test_definition.cmd_args.hf_token")->as_string(), "***");
@@ -297,14 +283,14 @@ namespace {
 std::shared_ptr<const Hook> sleep_hook(const std::string& name, std::vector<std::string> ids) {
   auto hook = std::make_shared<Hook>();
   hook->name = name;
-  for (const std::string& id : ids) hook->runs.push_back(sleep_case(id));
+  for (const std::string& id : ids) hook->runs.push_back(sleep_run(id));
   return hook;
 }
 
 TEST_F(EngineTest, PreTestRunsBeforeItsCaseAndPostTestAfter) {
   Scenario s;
   s.name = "sc";
-  s.runs = {sleep_case("a")};
+  s.runs = {sleep_run("a")};
   s.runs[0].pre_test = sleep_hook("gate", {"check"});
   s.runs[0].post_test = sleep_hook("after", {"cleanup"});
   EngineResult r = run(s, false);
@@ -320,7 +306,7 @@ TEST_F(EngineTest, PreTestRunsBeforeItsCaseAndPostTestAfter) {
 TEST_F(EngineTest, FailedPreTestSkipsItsCaseWithTheReason) {
   Scenario s;
   s.name = "sc";
-  s.runs = {sleep_case("a"), sleep_case("b")};
+  s.runs = {sleep_run("a"), sleep_run("b")};
   s.job_status_check = false;
   s.runs[0].pre_test = sleep_hook("gate", {"check"});
   exec_.outcome["a.pre_test.check"] = JobState::kFailed;
@@ -347,7 +333,7 @@ TEST_F(EngineTest, FailedPreTestSkipsItsCaseWithTheReason) {
 TEST_F(EngineTest, StopWhileWaitingForAPreTestCancelsEverySubmittedJob) {
   Scenario s;
   s.name = "sc";
-  s.runs = {sleep_case("busy"), sleep_case("a")};
+  s.runs = {sleep_run("busy"), sleep_run("a")};
   s.runs[1].pre_test = sleep_hook("gate", {"check"});
   exec_.outcome["busy"] = JobState::kRunning;  // never ends by itself
   exec_.outcome["a.pre_test.check"] = JobState::kRunning;
@@ -365,7 +351,7 @@ TEST_F(EngineTest, StopWhileWaitingForAPreTestCancelsEverySubmittedJob) {
 TEST_F(EngineTest, FailedPreTestUnderJobStatusCheckStartsNothingMore) {
   Scenario s;
   s.name = "sc";
-  s.runs = {sleep_case("a"), sleep_case("b")};
+  s.runs = {sleep_run("a"), sleep_run("b")};
   s.runs[0].pre_test = sleep_hook("gate", {"check"});
   s.runs[1].pre_test = s.runs[0].pre_test;
   exec_.outcome["a.pre_test.check"] = JobState::kFailed;

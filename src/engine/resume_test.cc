@@ -11,6 +11,8 @@
 #include "config/toml_reader.h"
 #include "core/executor.h"
 #include "engine/engine.h"
+#include "testkit/builders.h"
+#include "testkit/testkit.h"
 #include "util/error.h"
 
 namespace bp {
@@ -66,26 +68,15 @@ class ResumeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     clear_engine_stop();
-    dir_ = fs::temp_directory_path() /
-           ("bp-resume-" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
     system_.name = "local";
     system_.scheduler = "standalone";
     options_.output_path = dir_ / "results";
     options_.dry_run = false;
   }
-  void TearDown() override {
-    clear_engine_stop();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { clear_engine_stop(); }
 
   Scenario sweep(const std::string& agent, const std::string& values = "[1, 2, 3, 4, 5, 6, 7, 8]") {
-    TestRun r;
-    r.id = "sw";
-    r.test.name = "sleep";
-    r.test.test_template_name = "Sleep";
-    r.test.cmd_args = read_toml_string("seconds = " + values, "t.toml");
+    TestRun r = testkit::sleep_run("sw", 1, values);
     r.test.agent = agent;
     r.test.agent_steps = 5;
     r.test.agent_config = read_toml_string("max_in_flight = 2", "t.toml");
@@ -101,7 +92,7 @@ class ResumeTest : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
+  testkit::TempDir dir_;
   System system_;
   EngineOptions options_;
 };
@@ -203,12 +194,7 @@ TEST_F(ResumeTest, CancelledPointsRunAgainFromACleanDirectory) {
 }
 
 TEST_F(ResumeTest, PlainCaseIterationsResume) {
-  TestRun r;
-  r.id = "plain";
-  r.iterations = 3;
-  r.test.name = "sleep";
-  r.test.test_template_name = "Sleep";
-  r.test.cmd_args = read_toml_string("seconds = 1", "t.toml");
+  TestRun r = testkit::sleep_run("plain", 3);
   Scenario s;
   s.name = "sc";
   s.runs = {r};

@@ -6,7 +6,8 @@
 #include <fstream>
 
 #include "core/workload.h"
-#include "loaders/fake_sleep_for_tests.h"
+#include "testkit/fake_sleep_workload.h"
+#include "testkit/testkit.h"
 #include "util/error.h"
 
 namespace bp {
@@ -20,19 +21,12 @@ const fs::path kData = fs::path(BENCHPILOT_SOURCE_DIR) / "tests/data/config/good
 class LoadScenarioTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("bp-load-scenario-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-    lookup_ = fake_lookup(fake_);
+    lookup_ = testkit::fake_lookup(fake_);
     tests_ = load_tests_dir(kData / "test", lookup_);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   Scenario load(const std::string& text) {
-    fs::path p = dir_ / "scenario.toml";
-    std::ofstream(p) << text;
-    return load_scenario(p, tests_, lookup_);
+    return load_scenario(testkit::write_file(dir_ / "scenario.toml", text), tests_, lookup_);
   }
   std::string error_of(const std::string& text) {
     try {
@@ -43,8 +37,8 @@ class LoadScenarioTest : public ::testing::Test {
     return "no error";
   }
 
-  fs::path dir_;
-  FakeSleepForTests fake_;
+  testkit::TempDir dir_;
+  testkit::FakeSleepWorkload fake_;
   WorkloadLookup lookup_;
   std::vector<TestDefinition> tests_;
 };

@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "testkit/testkit.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -18,18 +19,8 @@ const fs::path kData = fs::path(BENCHPILOT_SOURCE_DIR) / "tests/data/config/good
 
 class LoadSystemTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("bp-load-system-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   fs::path write(const std::string& text) {
-    fs::path p = dir_ / "system.toml";
-    std::ofstream(p) << text;
-    return p;
+    return testkit::write_file(dir_ / "system.toml", text);
   }
   // The error message from loading `text`, or "no error".
   std::string error_of(const std::string& text) {
@@ -41,7 +32,7 @@ class LoadSystemTest : public ::testing::Test {
     return "no error";
   }
 
-  fs::path dir_;
+  testkit::TempDir dir_;
 };
 
 const std::string kSlurmHead =

@@ -7,7 +7,8 @@
 
 #include "config/toml_reader.h"
 #include "core/workload.h"
-#include "loaders/fake_sleep_for_tests.h"
+#include "testkit/fake_sleep_workload.h"
+#include "testkit/testkit.h"
 
 namespace bp {
 namespace {
@@ -19,19 +20,10 @@ const fs::path kData = fs::path(BENCHPILOT_SOURCE_DIR) / "tests/data/config/good
 
 class LoadTestTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("bp-load-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-    lookup_ = fake_lookup(fake_, {"MegatronBridge", "Sleep"});
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { lookup_ = testkit::fake_lookup(fake_, {"MegatronBridge", "Sleep"}); }
 
   fs::path write(const std::string& name, const std::string& text) {
-    fs::path p = dir_ / name;
-    std::ofstream(p) << text;
-    return p;
+    return testkit::write_file(dir_ / name, text);
   }
   std::string error_of(const std::string& text) {
     try {
@@ -42,8 +34,8 @@ class LoadTestTest : public ::testing::Test {
     return "no error";
   }
 
-  fs::path dir_;
-  FakeSleepForTests fake_;
+  testkit::TempDir dir_;
+  testkit::FakeSleepWorkload fake_;
   WorkloadLookup lookup_;
 };
 

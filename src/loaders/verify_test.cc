@@ -6,7 +6,8 @@
 #include <fstream>
 
 #include "core/workload.h"
-#include "loaders/fake_sleep_for_tests.h"
+#include "testkit/fake_sleep_workload.h"
+#include "testkit/testkit.h"
 #include "util/error.h"
 
 namespace bp {
@@ -21,24 +22,15 @@ const fs::path kGood = fs::path(BENCHPILOT_SOURCE_DIR) / "tests/data/config/good
 
 class VerifyTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("bp-verify-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    lookup_ = fake_lookup(fake_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { lookup_ = testkit::fake_lookup(fake_); }
 
   void write(const std::string& rel, const std::string& text) {
-    fs::create_directories((dir_ / rel).parent_path());
-    std::ofstream(dir_ / rel) << text;
+    testkit::write_file(dir_ / rel, text);
   }
   std::string p(const std::string& rel) const { return (dir_ / rel).string(); }
 
-  fs::path dir_;
-  FakeSleepForTests fake_;
+  testkit::TempDir dir_;
+  testkit::FakeSleepWorkload fake_;
   WorkloadLookup lookup_;
 };
 

@@ -11,6 +11,7 @@
 #include "config/toml_reader.h"
 #include "loaders/load_scenario.h"
 #include "loaders/load_test.h"
+#include "testkit/testkit.h"
 #include "util/files.h"
 
 namespace bp {
@@ -25,18 +26,8 @@ constexpr const char* kTestRun =
 
 class CollectResultsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("bp-summary-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_);
-  }
-  void TearDown() override { fs::remove_all(root_); }
-
   void write(const fs::path& rel, const std::string& text) {
-    fs::create_directories((root_ / rel).parent_path());
-    std::ofstream(root_ / rel, std::ios::binary) << text;
+    testkit::write_file(root_ / rel, text);
   }
   std::string test_run(int step, int seconds) {
     std::string s = kTestRun;
@@ -53,7 +44,7 @@ class CollectResultsTest : public ::testing::Test {
                          "s.toml"),
         tests_, registry_workloads());
   }
-  fs::path root_;
+  testkit::TempDir root_;
   std::vector<TestDefinition> tests_;
 };
 

@@ -9,6 +9,7 @@
 #include "report/junit.h"
 #include "report/results_data.h"
 #include "report/svg_chart.h"
+#include "testkit/testkit.h"
 
 namespace bp {
 namespace {
@@ -16,6 +17,8 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testkit::TempDir;
+using testkit::write_file;
 
 constexpr const char* kHostile = "<script>alert('x')</script>&\"quoted\"";
 
@@ -23,20 +26,6 @@ size_t count(const std::string& text, const std::string& needle) {
   size_t n = 0;
   for (size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) ++n;
   return n;
-}
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/bp-report-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
-void write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
 }
 
 TEST(HtmlEscape, EscapesMarkupQuotesAndDropsControlCharacters) {
@@ -121,8 +110,8 @@ TEST(SvgChart, FormatsNumbers) {
 
 TEST(ResultsData, CsvQuotesCommasAndNewlines) {
   TempDir d;
-  write(d.path / "a.csv", "a,b\r\n\"x,1\",\"he said \"\"hi\"\"\nok\"\n");
-  auto rows = bp::read_csv_file(d.path / "a.csv");
+  write_file(d.path() / "a.csv", "a,b\r\n\"x,1\",\"he said \"\"hi\"\"\nok\"\n");
+  auto rows = bp::read_csv_file(d.path() / "a.csv");
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[1][0], "x,1");
   EXPECT_EQ(rows[1][1], "he said \"hi\"\nok");
@@ -142,10 +131,10 @@ TEST(ResultsData, ParsesTrajectoryActions) {
 
 TEST(ResultsData, GroupsPrunedPointsByRuleMostFrequentFirst) {
   TempDir d;
-  write(d.path / "pruned.csv",
-        "step,tp,pp,rule_ids,messages\n3,1,3,M4,num_layers=32 is not divisible by pp=3\n"
-        "6,2,3,M4;C1,\"a; b\"\n7,4,3,C1,c\n8,4,1,C1,d\n");
-  auto points = read_pruned(d.path);
+  write_file(d.path() / "pruned.csv",
+             "step,tp,pp,rule_ids,messages\n3,1,3,M4,num_layers=32 is not divisible by pp=3\n"
+             "6,2,3,M4;C1,\"a; b\"\n7,4,3,C1,c\n8,4,1,C1,d\n");
+  auto points = read_pruned(d.path());
   ASSERT_EQ(points.size(), 4u);
   EXPECT_EQ(points[1].values, "tp=2 pp=3");
   auto rules = group_pruned(points, 2);
@@ -166,20 +155,22 @@ struct SweepFixture {
   TempDir dir;
   std::vector<RunRecord> records;
   SweepFixture() {
-    fs::path c = dir.path / "sw" / "0";
-    write(c / "trajectory.csv",
-          "step,action,reward,observation\n1,\"{'tp': 1, 'pp': 1}\",0.5,[2.0]\n"
-          "2,\"{'tp': 2, 'pp': 1}\",0.25,[4.0]\n4,\"{'tp': 2, 'pp': 2}\",-1.0,[-1.0]\n");
-    write(c / "pruned.csv", "step,tp,pp,rule_ids,messages\n3,1,3,M4,bad pp\n6,2,3,M4,bad pp\n");
+    fs::path c = dir.path() / "sw" / "0";
+    write_file(c / "trajectory.csv",
+               "step,action,reward,observation\n1,\"{'tp': 1, 'pp': 1}\",0.5,[2.0]\n"
+               "2,\"{'tp': 2, 'pp': 1}\",0.25,[4.0]\n4,\"{'tp': 2, 'pp': 2}\",-1.0,[-1.0]\n");
+    write_file(c / "pruned.csv",
+               "step,tp,pp,rule_ids,messages\n3,1,3,M4,bad pp\n6,2,3,M4,bad pp\n");
     for (int step : {1, 2, 4}) {
       RunRecord r;
       r.case_id = "sw";
       r.step = step;
       r.run_dir = c / std::to_string(step);
       fs::create_directories(r.run_dir);
-      write(r.run_dir / "slurm-job.toml", "elapsed_time_sec = 3600\n");
-      write(r.run_dir / "test-run.toml", "nnodes = 1\n[test_definition.cmd_args]\nnum_gpus = 8\n");
-      write(r.run_dir / "stdout.txt", "log\n");
+      write_file(r.run_dir / "slurm-job.toml", "elapsed_time_sec = 3600\n");
+      write_file(r.run_dir / "test-run.toml",
+                 "nnodes = 1\n[test_definition.cmd_args]\nnum_gpus = 8\n");
+      write_file(r.run_dir / "stdout.txt", "log\n");
       r.passed = step != 4;
       r.state = step != 4 ? "COMPLETED" : "FAILED";
       r.message = step != 4 ? "" : std::string("job ended FAILED\n") + kHostile;
@@ -194,7 +185,7 @@ TEST(HtmlReport, SweepSectionsHoldLeaderboardHeatmapPrunedAndGpuHours) {
   SweepFixture f;
   ReportContext ctx;
   ctx.scenario_name = "scen";
-  std::string out = html::render_page(build_results_page(f.dir.path, f.records, ctx));
+  std::string out = html::render_page(build_results_page(f.dir.path(), f.records, ctx));
   // Leaderboard by reward: step 1 (0.5) above step 2 (0.25) above the failure.
   size_t p1 = out.find(">sw/0/1<"), p2 = out.find(">sw/0/2<"), p4 = out.find(">sw/0/4<");
   ASSERT_NE(p1, std::string::npos);
@@ -216,7 +207,7 @@ TEST(HtmlReport, SweepSectionsHoldLeaderboardHeatmapPrunedAndGpuHours) {
 
 TEST(Junit, OneCasePerRunFailuresWithReasonPrunedSkipped) {
   SweepFixture f;
-  std::string xml = format_junit(f.dir.path, "scen", f.records);
+  std::string xml = format_junit(f.dir.path(), "scen", f.records);
   EXPECT_THAT(xml, HasSubstr("<testsuites name=\"scen\" tests=\"5\" failures=\"1\" errors=\"0\" "
                              "skipped=\"2\" time=\"10800.000\">"));
   EXPECT_THAT(xml, HasSubstr("<testcase name=\"sw/0/1 tp=1 pp=1\""));
@@ -234,7 +225,7 @@ TEST(Junit, ARunSkippedByItsPreTestIsAFailure) {
   r.state = "SKIPPED";
   r.message = "pre-test 'nccl' failed, so sw was not started: node2 27.4 GB/s";
   EXPECT_EQ(run_status(r), "SKIPPED");
-  std::string xml = format_junit(f.dir.path, "scen", f.records);
+  std::string xml = format_junit(f.dir.path(), "scen", f.records);
   EXPECT_THAT(xml, HasSubstr("failures=\"2\""));
   EXPECT_THAT(xml, HasSubstr("<failure message=\"pre-test &#39;nccl&#39; failed, so sw was not "
                              "started: node2 27.4 GB/s\" type=\"SKIPPED\">"));

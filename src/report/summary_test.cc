@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/judge.h"
+#include "testkit/testkit.h"
 
 namespace bp {
 namespace {
@@ -49,13 +50,6 @@ TEST(ResultsTable, SleepHasNoMetricColumnsAndSkippedRunsSaySo) {
 
 class CollectTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("bp-summary-" +
-             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(root_);
-  }
-  void TearDown() override { fs::remove_all(root_); }
   fs::path sleep_run(const std::string& name, const JobOutcome& job) {
     fs::path dir = root_ / name / "0";
     fs::create_directories(dir);
@@ -65,7 +59,7 @@ class CollectTest : public ::testing::Test {
     write_job_outcome(dir, job);
     return dir;
   }
-  fs::path root_;
+  testkit::TempDir root_;
 };
 
 TEST_F(CollectTest, GenerateReportJudgesLikeTheEngine) {

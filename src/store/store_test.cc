@@ -9,6 +9,7 @@
 #include "store/indexer.h"
 #include "store/regression.h"
 #include "store/store.h"
+#include "testkit/testkit.h"
 
 namespace bp {
 namespace {
@@ -17,15 +18,6 @@ namespace fs = std::filesystem;
 
 class StoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("bp-store-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   static StoredRun run(const std::string& campaign, int step, double step_time,
                        const std::string& tp = "1") {
     StoredRun r;
@@ -50,7 +42,7 @@ class StoreTest : public ::testing::Test {
     return r;
   }
 
-  fs::path dir_;
+  testkit::TempDir dir_;
 };
 
 TEST_F(StoreTest, RecordsAndQueriesWithFiltersAndSamples) {

@@ -13,11 +13,14 @@
 #include "core/reward.h"
 #include "sweep/agent.h"
 #include "sweep/param_space.h"
+#include "testkit/testkit.h"
 
 namespace fs = std::filesystem;
 
 namespace bp {
 namespace {
+
+using testkit::read_file;
 
 // Runs points "instantly" through an objective; results come back in start order, at most
 // max_in_flight at a time.
@@ -61,20 +64,6 @@ class FakeRunner : public PointRunner {
   int max_;
   bool dry_;
 };
-
-fs::path fresh_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("bp_dse_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 TestRun synthetic(const std::string& cmd_args, const std::string& extra = "") {
   TestRun run;
@@ -145,12 +134,12 @@ TEST(Settings, UnknownAgentAndConfigKeys) {
 }
 
 TEST(Driver, GridRunsEveryPointInOrderAndWritesTrajectory) {
-  fs::path dir = fresh_dir("grid");
+  testkit::TempDir dir;
   TestRun run = synthetic("tp = [1, 2]\npp = [1, 2, 4]\n");
   FakeRunner runner(dir, [](const TestRun& p) { return 10.0 / (arg(p, "tp") * arg(p, "pp")); });
   EXPECT_EQ(run_sweep(run, System{}, runner), 0);
   EXPECT_EQ(runner.steps, (std::vector<int>{1, 2, 3, 4, 5, 6}));
-  EXPECT_EQ(read(dir / "trajectory.csv"),
+  EXPECT_EQ(read_file(dir / "trajectory.csv"),
             "step,action,reward,observation\n"
             "1,\"{'tp': 1, 'pp': 1}\",0.1,[10.0]\n"
             "2,\"{'tp': 1, 'pp': 2}\",0.2,[5.0]\n"
@@ -159,14 +148,14 @@ TEST(Driver, GridRunsEveryPointInOrderAndWritesTrajectory) {
             "5,\"{'tp': 2, 'pp': 2}\",0.4,[2.5]\n"
             "6,\"{'tp': 2, 'pp': 4}\",0.8,[1.25]\n");
   // Best configuration: the test's table with the best point applied.
-  std::string best = read(dir / "case.toml");
+  std::string best = read_file(dir / "case.toml");
   EXPECT_NE(best.find("tp = 2"), std::string::npos) << best;
   EXPECT_NE(best.find("pp = 4"), std::string::npos) << best;
   EXPECT_NE(best.find("name = \"synthetic\""), std::string::npos) << best;
 }
 
 TEST(Driver, GridHonoursAgentStepsOnlyWhenSet) {
-  fs::path dir = fresh_dir("gridcap");
+  testkit::TempDir dir;
   TestRun run = synthetic("tp = [1, 2, 3, 4, 5]\n");
   run.test.agent_steps = 2;
   FakeRunner runner(dir, [](const TestRun&) { return 1.0; });
@@ -176,7 +165,7 @@ TEST(Driver, GridHonoursAgentStepsOnlyWhenSet) {
 
 TEST(Driver, CacheRunsIdenticalPointsOnce) {
   // CloudAI's test_dse_run_cache: candidate = [1, 1, 2]; step 2 reuses step 1's result.
-  fs::path dir = fresh_dir("cache");
+  testkit::TempDir dir;
   TestRun run = synthetic("candidate = [1, 1, 2]\n");
   int calls = 0;
   FakeRunner runner(dir, [&](const TestRun&) {
@@ -188,7 +177,7 @@ TEST(Driver, CacheRunsIdenticalPointsOnce) {
   EXPECT_EQ(runner.steps, (std::vector<int>{1, 3}));
   EXPECT_TRUE(fs::exists(dir / "1"));
   EXPECT_FALSE(fs::exists(dir / "2"));
-  EXPECT_EQ(read(dir / "trajectory.csv"),
+  EXPECT_EQ(read_file(dir / "trajectory.csv"),
             "step,action,reward,observation\n"
             "1,{'candidate': 1},-1.0,[-1.0]\n"
             "2,{'candidate': 1},-1.0,[-1.0]\n"
@@ -197,7 +186,7 @@ TEST(Driver, CacheRunsIdenticalPointsOnce) {
 }
 
 TEST(Driver, CacheWaitsForAnIdenticalPointInFlight) {
-  fs::path dir = fresh_dir("cache_inflight");
+  testkit::TempDir dir;
   TestRun run = synthetic("candidate = [5, 5, 5]\n");
   int calls = 0;
   FakeRunner runner(
@@ -209,14 +198,14 @@ TEST(Driver, CacheWaitsForAnIdenticalPointInFlight) {
       /*max_in_flight=*/4);
   run_sweep(run, System{}, runner);
   EXPECT_EQ(calls, 1);
-  std::string t = read(dir / "trajectory.csv");
+  std::string t = read_file(dir / "trajectory.csv");
   EXPECT_NE(t.find("1,{'candidate': 5},0.5,[2.0]"), std::string::npos) << t;
   EXPECT_NE(t.find("2,{'candidate': 5},0.5,[2.0]"), std::string::npos) << t;
   EXPECT_NE(t.find("3,{'candidate': 5},0.5,[2.0]"), std::string::npos) << t;
 }
 
 TEST(Driver, PrunedPointsGetNoJobAndAreRecorded) {
-  fs::path dir = fresh_dir("pruned");
+  testkit::TempDir dir;
   TestRun run;
   run.id = "mb";
   run.test.name = "mb";
@@ -228,7 +217,7 @@ TEST(Driver, PrunedPointsGetNoJobAndAreRecorded) {
   EXPECT_EQ(run_sweep(run, System{}, runner), 0);
   // Valid: (tp 1, pp 1) = step 1, (tp 2, pp 1) = step 3. tp=3 fails C1 and M1; pp=3 fails C1, M4.
   EXPECT_EQ(runner.steps, (std::vector<int>{1, 3}));
-  std::string csv = read(dir / "pruned.csv");
+  std::string csv = read_file(dir / "pruned.csv");
   EXPECT_EQ(csv.substr(0, csv.find('\n')), "step,tp,pp,rule_ids,messages");
   EXPECT_NE(csv.find("\n2,1,3,C1;M4,num_gpus=8 is not divisible by tp*pp*cp=3 (tp=1 pp=3 cp=1); "
                      "num_layers=32 is not divisible by pp=3\n"),
@@ -240,7 +229,7 @@ TEST(Driver, PrunedPointsGetNoJobAndAreRecorded) {
 }
 
 TEST(Driver, EverythingPrunedIsAnError) {
-  fs::path dir = fresh_dir("allpruned");
+  testkit::TempDir dir;
   TestRun run;
   run.id = "mb";
   run.test.test_template_name = "MegatronBridge";
@@ -249,16 +238,16 @@ TEST(Driver, EverythingPrunedIsAnError) {
   FakeRunner runner(dir, [](const TestRun&) { return 1.0; });
   EXPECT_EQ(run_sweep(run, System{}, runner), 1);
   EXPECT_TRUE(runner.steps.empty());
-  EXPECT_EQ(read(dir / "trajectory.csv"), "step,action,reward,observation\n");
+  EXPECT_EQ(read_file(dir / "trajectory.csv"), "step,action,reward,observation\n");
 }
 
 TEST(Driver, BestConfigMasksSecrets) {
-  fs::path dir = fresh_dir("secrets");
+  testkit::TempDir dir;
   TestRun run = synthetic("hf_token = 'hf_secret_value'\nwandb_key = 'wk'\nx = [1, 2]\n");
   FakeRunner runner(dir, [](const TestRun& p) { return 1.0 * arg(p, "x"); });
   run.test.agent_reward_function = "identity";
   run_sweep(run, System{}, runner);
-  std::string best = read(dir / "case.toml");
+  std::string best = read_file(dir / "case.toml");
   EXPECT_EQ(best.find("hf_secret_value"), std::string::npos) << best;
   EXPECT_EQ(best.find("\"wk\""), std::string::npos) << best;
   EXPECT_NE(best.find("hf_token = \"***\""), std::string::npos) << best;
@@ -272,7 +261,8 @@ TEST(Driver, RandomSearchIsSeededAndBudgeted) {
   auto steps_for = [&](int seed, const std::string& name) {
     run.test.agent_config = Value::table();
     run.test.agent_config.set("random_seed", Value::integer(seed));
-    FakeRunner runner(fresh_dir(name), [](const TestRun&) { return 1.0; });
+    testkit::TempDir dir(name);
+    FakeRunner runner(dir, [](const TestRun&) { return 1.0; });
     run_sweep(run, System{}, runner);
     return runner.steps;
   };
@@ -306,7 +296,8 @@ double best_found(const std::string& agent, int seed, int budget) {
   run.test.agent_config = Value::table();
   run.test.agent_config.set("random_seed", Value::integer(seed));
   double best = 1e9;
-  FakeRunner runner(fresh_dir(agent + std::to_string(seed)), [&](const TestRun& p) {
+  testkit::TempDir dir;
+  FakeRunner runner(dir, [&](const TestRun& p) {
     double t = step_time(p);
     best = std::min(best, t);
     return t;
@@ -361,7 +352,7 @@ TEST(Agents, RandomAndLocalExhaustSmallSpaces) {
 }
 
 TEST(Driver, DryRunCreatesOnlyValidStepsAndNoBestConfig) {
-  fs::path dir = fresh_dir("dry");
+  testkit::TempDir dir;
   TestRun run;
   run.id = "mb";
   run.test.name = "mb";

@@ -7,15 +7,10 @@
 #include <fstream>
 
 #include "config/toml_reader.h"
+#include "testkit/testkit.h"
 
 namespace bp {
 namespace {
-
-std::string write_temp(const std::string& name, const std::string& text) {
-  auto path = std::filesystem::temp_directory_path() / ("bp_catalog_" + name);
-  std::ofstream(path) << text;
-  return path.string();
-}
 
 TEST(ModelCatalog, BuiltinHasShapes) {
   ModelCatalog c = ModelCatalog::load("");
@@ -74,11 +69,14 @@ TEST(ModelCatalog, PretrainDefaultsPerGpuAndDtype) {
 }
 
 TEST(ModelCatalog, UserFilesAddAndOverride) {
-  std::string a = write_temp("a.toml",
-                             "[llama3_8b]\nnum_layers = 30\nnum_attention_heads = 30\n"
-                             "[mine]\nkind = 'moe'\nnum_layers = 4\nnum_attention_heads = 8\n"
-                             "num_moe_experts = 4\n");
-  std::string b = write_temp("b.toml", "[mine]\nnum_layers = 6\nnum_attention_heads = 8\n");
+  testkit::TempDir dir;
+  std::string a =
+      testkit::write_file(dir / "a.toml",
+                          "[llama3_8b]\nnum_layers = 30\nnum_attention_heads = 30\n"
+                          "[mine]\nkind = 'moe'\nnum_layers = 4\nnum_attention_heads = 8\n"
+                          "num_moe_experts = 4\n");
+  std::string b =
+      testkit::write_file(dir / "b.toml", "[mine]\nnum_layers = 6\nnum_attention_heads = 8\n");
   ModelCatalog c = ModelCatalog::load(a + "::" + b);
   EXPECT_EQ(c.find("llama3_8b")->num_layers, 30);  // replaced as a whole
   EXPECT_EQ(c.find("llama3_8b")->num_query_groups, 0);

@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "testkit/testkit.h"
+
 namespace bp {
 namespace {
 
@@ -20,14 +22,6 @@ using ::testing::HasSubstr;
 
 class FilesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("bp-files-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string error_of(const fs::path& p, size_t max = kMaxConfigFileBytes) {
     try {
       read_regular_file(p, max);
@@ -36,7 +30,7 @@ class FilesTest : public ::testing::Test {
     }
     return "(no error)";
   }
-  fs::path dir_;
+  testkit::TempDir dir_;
 };
 
 TEST_F(FilesTest, ReadsARegularFile) {

@@ -7,25 +7,14 @@
 #include <fstream>
 #include <thread>
 
+#include "testkit/testkit.h"
 #include "util/error.h"
 
 namespace bp {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path fresh_dir(const std::string& name) {
-  fs::path d =
-      fs::temp_directory_path() / ("bp_subprocess_" + name + "_" + std::to_string(getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using testkit::read_file;
 
 ExitStatus wait_until_exit(pid_t pid) {
   for (int i = 0; i < 1000; ++i) {
@@ -54,14 +43,13 @@ TEST(RunCommand, LooksUpPathAndPassesArgumentsWithoutAShell) {
 }
 
 TEST(RunCommand, AddsEnvironmentAndWorkingDirectory) {
-  fs::path dir = fresh_dir("cwd");
+  testkit::TempDir dir;
   CommandOptions opts;
   opts.env = {{"BP_TEST_VAR", "hello"}, {"HOME", "/nowhere"}};
   opts.cwd = dir;
   CommandResult r = run_command({"/bin/sh", "-c", "echo $BP_TEST_VAR $HOME; pwd"}, opts);
   EXPECT_TRUE(r.ok());
   EXPECT_EQ(r.out, "hello /nowhere\n" + fs::canonical(dir).string() + "\n");
-  fs::remove_all(dir);
 }
 
 TEST(RunCommand, MissingProgramIsReportedNotThrown) {
@@ -90,7 +78,7 @@ TEST(RunCommand, LargeOutputOnBothStreamsDoesNotDeadlock) {
 }
 
 TEST(Background, WritesOutputFilesAndReportsExit) {
-  fs::path dir = fresh_dir("bg");
+  testkit::TempDir dir;
   BackgroundOptions opts;
   opts.stdout_path = dir / "out.txt";
   opts.stderr_path = dir / "err.txt";
@@ -100,7 +88,6 @@ TEST(Background, WritesOutputFilesAndReportsExit) {
   EXPECT_EQ(st.code, 4);
   EXPECT_EQ(read_file(dir / "out.txt"), "value\n");
   EXPECT_EQ(read_file(dir / "err.txt"), "oops\n");
-  fs::remove_all(dir);
 }
 
 TEST(Background, RunsInItsOwnProcessGroup) {
@@ -112,7 +99,7 @@ TEST(Background, RunsInItsOwnProcessGroup) {
 }
 
 TEST(Background, TerminateGroupEscalatesToSigkill) {
-  fs::path dir = fresh_dir("kill");
+  testkit::TempDir dir;
   BackgroundOptions opts;
   opts.stdout_path = dir / "out.txt";
   pid_t pid = start_background(
@@ -121,7 +108,6 @@ TEST(Background, TerminateGroupEscalatesToSigkill) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ExitStatus st = terminate_group(pid, std::chrono::milliseconds(200));
   EXPECT_EQ(st.signal, SIGKILL);
-  fs::remove_all(dir);
 }
 
 // True while pid exists and is not a zombie.
@@ -134,7 +120,7 @@ bool alive(pid_t pid) {
 }
 
 TEST(Background, TryWaitGroupKillsLeftoverChildren) {
-  fs::path dir = fresh_dir("group");
+  testkit::TempDir dir;
   BackgroundOptions opts;
   opts.stdout_path = dir / "out.txt";
   pid_t pid = start_background({"/bin/bash", "-c", "sleep 30 & echo $!; exit 2"}, opts);
@@ -152,7 +138,6 @@ TEST(Background, TryWaitGroupKillsLeftoverChildren) {
     if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(gone) << "background child " << child << " survived its leader";
-  fs::remove_all(dir);
 }
 
 TEST(Background, StartFailureThrows) {
@@ -160,12 +145,11 @@ TEST(Background, StartFailureThrows) {
 }
 
 TEST(FileTail, ReturnsLastLines) {
-  fs::path dir = fresh_dir("tail");
+  testkit::TempDir dir;
   std::ofstream(dir / "f") << "one\ntwo\nthree\nfour\n";
   EXPECT_EQ(file_tail(dir / "f", 2), "three\nfour");
   EXPECT_EQ(file_tail(dir / "f", 10), "one\ntwo\nthree\nfour");
   EXPECT_EQ(file_tail(dir / "missing", 2), "");
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -1,8 +1,12 @@
-"""Shared helpers for the end-to-end tests: run the benchpilot binary, make temp configs."""
+"""Shared helpers for the end-to-end tests (the Python side of the test kit, see
+tests/README.md): run the benchpilot binary, temp dirs, files, results, polling."""
+import csv
+import json
 import os
 import pathlib
 import subprocess
 import tempfile
+import time
 
 SOURCE_DIR = pathlib.Path(os.environ.get("BENCHPILOT_SOURCE_DIR",
                                          pathlib.Path(__file__).resolve().parents[2]))
@@ -35,9 +39,18 @@ def commit_and_tag(repo, tag):
 
 
 def tempdir(test):
+    """A fresh directory removed when `test` ends."""
     d = tempfile.TemporaryDirectory(prefix="bp-e2e-")
     test.addCleanup(d.cleanup)
     return pathlib.Path(d.name)
+
+
+def write_file(path, text):
+    """Writes `text` to `path`, creating missing parent folders; returns `path`."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
 
 
 def all_files(root):
@@ -48,3 +61,29 @@ def results_root(output_dir):
     roots = sorted(p for p in pathlib.Path(output_dir).iterdir() if p.is_dir())
     assert len(roots) == 1, f"expected one results folder in {output_dir}, got {roots}"
     return roots[0]
+
+
+def summary(root):
+    """A results folder's summary.json."""
+    return json.loads((pathlib.Path(root) / "summary.json").read_text())
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def wait_until(predicate, timeout, interval=0.3):
+    """Polls `predicate` until it is true or `timeout` seconds passed; returns its last value."""
+    deadline = time.time() + timeout
+    while True:
+        value = predicate()
+        if value or time.time() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def wait_for(predicate, timeout, what, interval=0.2):
+    """wait_until, failing the test with `what` when the time runs out."""
+    if not wait_until(predicate, timeout, interval):
+        raise AssertionError(f"timed out waiting for {what}")

@@ -1,14 +1,11 @@
 """Fixtures for end-to-end runs on the real local Slurm cluster with the Megatron-Bridge
 emulator (a test double: GPUs and the real Megatron-Bridge cannot run here)."""
-import csv
-import json
 import os
 import pathlib
+import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import unittest
 
 from helpers import BINARY, CONF, SOURCE_DIR, commit_and_tag
@@ -121,13 +118,11 @@ time_limit = "00:05:00"
         return roots[-1]
 
 
-def summary(root):
-    return json.loads((root / "summary.json").read_text())
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+def submitted_job_ids(root, pattern):
+    """The job ids the submit.stdout files under `root` matching `pattern` (a glob) announce, in
+    file order."""
+    return [job for f in sorted(pathlib.Path(root).glob(pattern))
+            for job in re.findall(r"Submitted batch job (\d+)", f.read_text())]
 
 
 def squeue_ids():

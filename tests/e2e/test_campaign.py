@@ -6,12 +6,11 @@ import os
 import pathlib
 import signal
 import subprocess
-import time
 import unittest
 import zlib
 
-from helpers import BINARY, all_files, tempdir
-from slurm_env import SlurmWorkspace, needs_slurm, read_csv, slurm_conf, summary
+from helpers import BINARY, all_files, read_csv, summary, tempdir, wait_for
+from slurm_env import SlurmWorkspace, needs_slurm, slurm_conf
 
 
 def journal(root):
@@ -49,15 +48,6 @@ def comparable_runs(root):
         for a in r.get("attempts", []):
             a.pop("job_id")
     return sorted(runs, key=lambda r: (r["case"], r["iteration"], r["step"]))
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @needs_slurm

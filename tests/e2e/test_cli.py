@@ -3,7 +3,7 @@ import pathlib
 import shutil
 import unittest
 
-from helpers import CONF, SOURCE_DIR, all_files, commit_and_tag, results_root, run_bp, tempdir
+from helpers import CONF, SOURCE_DIR, all_files, commit_and_tag, results_root, run_bp, summary, tempdir
 
 TOKEN = "hf_e2eSECRETtoken123"
 
@@ -164,8 +164,7 @@ iterations = 2
                       "--test-scenario", d / "scenario.toml", check=True)
         root = results_root(d / "results")
         self.assertIn("PASSED", proc.stdout)
-        import json
-        s = json.loads((root / "summary.json").read_text())
+        s = summary(root)
         self.assertEqual((s["passed"], s["failed"]), (2, 0))
         self.assertTrue((root / "nap" / "1" / "test-run.toml").is_file())
 

@@ -31,7 +31,7 @@ import shlex
 import shutil
 import unittest
 
-from helpers import SOURCE_DIR, all_files, results_root, run_bp, tempdir
+from helpers import SOURCE_DIR, all_files, results_root, run_bp, summary, tempdir
 
 GOLDEN = SOURCE_DIR / "tests" / "golden"
 HF_TOKEN = "hf_golden_secret_value"
@@ -114,8 +114,7 @@ def generated_commands(root, case_dir):
 
 def generated_points(root):
     points = []
-    summary = json.loads((root / "summary.json").read_text())
-    for r in summary["runs"]:
+    for r in summary(root)["runs"]:
         params = " ".join(f"{k}={json.dumps(v)}" for k, v in sorted(r.get("parameters", {}).items()))
         points.append(f"run {r['run_dir']} {params}".rstrip())
     for pruned in root.rglob("pruned.csv"):

@@ -8,9 +8,9 @@ import subprocess
 import sys
 import unittest
 
-from helpers import CONF, SOURCE_DIR, run_bp, tempdir
+from helpers import CONF, SOURCE_DIR, run_bp, summary, tempdir
 from test_reports import Dom
-from slurm_env import SlurmWorkspace, needs_slurm, summary
+from slurm_env import SlurmWorkspace, needs_slurm
 
 DOUBLE = SOURCE_DIR / "tools" / "nccl-tests-double" / "nccl_tests_double.py"
 

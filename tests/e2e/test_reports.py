@@ -20,8 +20,8 @@ import unittest
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
-from helpers import BINARY, CONF, run_bp, tempdir
-from slurm_env import SlurmWorkspace, needs_slurm, summary
+from helpers import BINARY, CONF, run_bp, summary, tempdir, write_file
+from slurm_env import SlurmWorkspace, needs_slurm
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = unittest.skipUnless(
@@ -119,11 +119,6 @@ class BrowserChecks:
         return dom
 
 
-def write(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
 def step_lines(n, step_time=2.0):
     out = ""
     for i in range(1, n + 1):
@@ -141,18 +136,18 @@ class ReportsFromAFolder(BrowserChecks, unittest.TestCase):
 
     def make_folder(self, root):
         good = root / "llama" / "0"
-        write(good / "test-run.toml",
+        write_file(good / "test-run.toml",
               'name = "llama"\nnnodes = 1\ncurrent_iteration = 0\nstep = 0\n'
               '[test_definition]\ntest_template_name = "MegatronBridge"\n'
               '[test_definition.cmd_args]\nnum_gpus = 8\n')
-        write(good / "launcher.log", step_lines(12))
-        write(good / "slurm-job.toml", 'state = "COMPLETED"\njob_id = 11\nelapsed_time_sec = 1800\n')
+        write_file(good / "launcher.log", step_lines(12))
+        write_file(good / "slurm-job.toml", 'state = "COMPLETED"\njob_id = 11\nelapsed_time_sec = 1800\n')
         bad = root / "evil" / "0"
-        write(bad / "test-run.toml",
+        write_file(bad / "test-run.toml",
               'name = "' + HOSTILE.replace('"', '\\"') + '"\nnnodes = 1\ncurrent_iteration = 0\n'
               'step = 0\n[test_definition]\ntest_template_name = "MegatronBridge"\n')
-        write(bad / "launcher.log", "Traceback (most recent call last):\n" + HOSTILE + "\n\x1b[31mred\n")
-        write(bad / "slurm-job.toml", 'state = "FAILED"\njob_id = 12\nelapsed_time_sec = 60\n')
+        write_file(bad / "launcher.log", "Traceback (most recent call last):\n" + HOSTILE + "\n\x1b[31mred\n")
+        write_file(bad / "slurm-job.toml", 'state = "FAILED"\njob_id = 12\nelapsed_time_sec = 60\n')
 
     def generate(self, root, *extra):
         return run_bp("generate-report", "--system-config", CONF / "system" / "example_slurm_cluster.toml",

@@ -9,8 +9,8 @@ import time
 import unittest
 import uuid
 
-from helpers import CONF, all_files, tempdir
-from slurm_env import SlurmWorkspace, needs_slurm, squeue_ids, summary
+from helpers import CONF, all_files, summary, tempdir, wait_until
+from slurm_env import SlurmWorkspace, needs_slurm, squeue_ids, submitted_job_ids
 
 
 def unique_token():
@@ -60,22 +60,16 @@ class LauncherRetries(unittest.TestCase):
         body = ws.mb_case("retry", env_vars='  MBRIDGE_EMULATOR_FAULT = "flaky,hang@1:2"\n')
         proc = subprocess.Popen(ws.command(ws.scenario("retry", body)), stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, env=ws.env())
-        ids = []
-        deadline = time.time() + 120
-        while time.time() < deadline and len(ids) < 2:
-            time.sleep(0.3)
-            for f in (ws.root / "results").glob("retry_*/retry/0/submit.stdout"):
-                ids = re.findall(r"Submitted batch job (\d+)", f.read_text())
+        def ids_now():
+            return submitted_job_ids(ws.root / "results", "retry_*/retry/0/submit.stdout")
+        wait_until(lambda: len(ids_now()) >= 2, 120)
+        ids = ids_now()
         self.assertEqual(len(ids), 2, "the launcher should have retried")
-        deadline = time.time() + 60
-        while time.time() < deadline and ids[1] not in squeue_ids():
-            time.sleep(0.3)
+        wait_until(lambda: ids[1] in squeue_ids(), 60)
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=120)
         self.assertEqual(proc.returncode, 130, out)
-        deadline = time.time() + 30
-        while time.time() < deadline and set(ids) & squeue_ids():
-            time.sleep(0.5)
+        wait_until(lambda: not set(ids) & squeue_ids(), 30, 0.5)
         self.assertFalse(set(ids) & squeue_ids(), "an attempt was left behind")
         run = summary(ws.results("retry"))["runs"][0]
         self.assertEqual([a["job_id"] for a in run["attempts"]], ids)

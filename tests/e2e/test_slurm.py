@@ -2,15 +2,13 @@
 fixture) with the Megatron-Bridge launcher EMULATOR standing in for the real launcher."""
 import datetime
 import os
-import re
 import signal
 import subprocess
-import time
 import unittest
 
-from helpers import CONF, all_files, tempdir
-from slurm_env import (TOKEN, SlurmWorkspace, cluster_enforces_memory, needs_slurm, read_csv, slurm_conf, squeue_ids,
-                       summary)
+from helpers import CONF, all_files, read_csv, summary, tempdir, wait_until
+from slurm_env import (TOKEN, SlurmWorkspace, cluster_enforces_memory, needs_slurm, slurm_conf, squeue_ids,
+                       submitted_job_ids)
 
 
 def parse_time(s):
@@ -107,22 +105,16 @@ class MegatronBridgeOnSlurm(unittest.TestCase):
         sc = self.ws.scenario("stuck", body)
         proc = subprocess.Popen(self.ws.command(sc), stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, env=self.ws.env())
-        ours = set()
-        deadline = time.time() + 90
-        while time.time() < deadline and len(ours) < 3:
-            time.sleep(0.5)
-            for f in (self.ws.root / "results").glob("stuck_*/stuck/0/*/submit.stdout"):
-                m = re.search(r"Submitted batch job (\d+)", f.read_text())
-                if m:
-                    ours.add(m.group(1))
+        def ours_now():
+            return set(submitted_job_ids(self.ws.root / "results", "stuck_*/stuck/0/*/submit.stdout"))
+        wait_until(lambda: len(ours_now()) >= 3, 90, 0.5)
+        ours = ours_now()
         self.assertEqual(len(ours), 3, "three sweep jobs should have been submitted")
         self.assertTrue(ours <= squeue_ids(), "the jobs should still be queued or running")
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=120)
         self.assertEqual(proc.returncode, 130, out)
-        deadline = time.time() + 30
-        while time.time() < deadline and squeue_ids() & ours:
-            time.sleep(0.5)
+        wait_until(lambda: not squeue_ids() & ours, 30, 0.5)
         self.assertFalse(squeue_ids() & ours, "jobs left behind after Ctrl-C")
         runs = summary(self.ws.results("stuck"))["runs"]
         self.assertEqual(len(runs), 3)

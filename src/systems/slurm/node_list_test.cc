@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
-#include "systems/slurm/fake_command_runner.h"
+#include "testkit/fake_command_runner.h"
 #include "util/error.h"
 
 namespace bp {
 namespace {
+
+using testkit::FakeCommandRunner;
 
 using Names = std::vector<std::string>;
 

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "systems/slurm/sbatch_script.h"
+#include "testkit/testkit.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -19,19 +20,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testkit::read_file;
 
 class SbatchHostileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("bp-sbatch-hostile-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
     fs::create_directories(dir_ / "bin");
     // srun records its words (one per line) and runs the command it was given, as srun would.
     write_exec("srun",
@@ -39,11 +32,9 @@ class SbatchHostileTest : public ::testing::Test {
                "exec bash -c \"${@: -1}\"\n");
     write_exec("scontrol", "#!/bin/bash\necho node1\n");
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   void write_exec(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / "bin" / name) << text;
-    fs::permissions(dir_ / "bin" / name, fs::perms::owner_all);
+    testkit::write_executable(dir_ / "bin" / name, text);
   }
   // A value that creates <dir>/pwned-<tag>* if a shell ever evaluates it, in every way: command
   // substitution, backticks, a command separator, and quotes that try to break out.
@@ -57,7 +48,7 @@ class SbatchHostileTest : public ::testing::Test {
       if (e.path().filename().string().starts_with("pwned")) out.push_back(e.path());
     return out;
   }
-  fs::path dir_;
+  testkit::TempDir dir_;
 };
 
 TEST_F(SbatchHostileTest, NoFieldExecutesAndEachArrivesAsData) {
@@ -89,7 +80,7 @@ TEST_F(SbatchHostileTest, NoFieldExecutesAndEachArrivesAsData) {
                     ":$PATH SRUN_ARGS=" + shell_quote((dir_ / "srun-args").string()) + " bash " +
                     shell_quote(file.string()) + " > out.txt 2>&1";
   int rc = std::system(cmd.c_str());
-  EXPECT_EQ(rc, 0) << read(dir_ / "out.txt") << "\n" << script;
+  EXPECT_EQ(rc, 0) << read_file(dir_ / "out.txt") << "\n" << script;
 
   EXPECT_EQ(pwned(), std::vector<std::string>{}) << script;
   EXPECT_TRUE(fs::exists(dir_ / "command-ran")) << "the command itself must run\n" << script;
@@ -98,7 +89,7 @@ TEST_F(SbatchHostileTest, NoFieldExecutesAndEachArrivesAsData) {
   for (const std::string& line : split(script.substr(0, body), '\n'))
     EXPECT_TRUE(line.starts_with("#")) << line;
   // srun got the options as single words, unchanged.
-  std::string words = read(dir_ / "srun-args");
+  std::string words = read_file(dir_ / "srun-args");
   EXPECT_THAT(words, HasSubstr("--mpi=" + hostile("mpi") + "\n"));
   // Unquoted, the value splits into words as the user's shell would split it; each word is data.
   EXPECT_THAT(

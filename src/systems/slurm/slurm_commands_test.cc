@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include "systems/slurm/fake_command_runner.h"
+#include "testkit/fake_command_runner.h"
 
 namespace bp {
 namespace {
+
+using testkit::FakeCommandRunner;
 
 using std::chrono::milliseconds;
 

@@ -10,14 +10,18 @@
 #include <thread>
 
 #include "config/toml_reader.h"
-#include "systems/slurm/fake_command_runner.h"
+#include "testkit/fake_command_runner.h"
+#include "testkit/testkit.h"
 #include "util/error.h"
 
 namespace bp {
 namespace {
 
+using testkit::FakeCommandRunner;
+
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
+using testkit::read_file;
 
 // A tiny model of Slurm's command line: a queue (squeue) and an accounting database (sacct).
 struct FakeSlurm {
@@ -98,11 +102,6 @@ struct FakeSlurm {
 class SlurmExecutorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("bp_slurmex_" + std::to_string(getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_);
     slurm_.jobcomp_path = (root_ / "jobcomp.txt").string();
     runner_ = std::make_shared<FakeCommandRunner>(
         [this](const std::vector<std::string>& argv) { return slurm_(argv); });
@@ -116,7 +115,6 @@ class SlurmExecutorTest : public ::testing::Test {
     options_.accounting_lag = milliseconds(2000);
     options_.wrapper_grace = milliseconds(5000);
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   std::unique_ptr<SlurmExecutor> make() {
     return std::make_unique<SlurmExecutor>(system_, options_, runner_);
@@ -139,12 +137,7 @@ class SlurmExecutorTest : public ::testing::Test {
     return out;
   }
 
-  static std::string read(const fs::path& p) {
-    std::ifstream in(p);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
-  fs::path root_;
+  testkit::TempDir root_;
   FakeSlurm slurm_;
   std::shared_ptr<FakeCommandRunner> runner_;
   System system_;
@@ -162,7 +155,7 @@ TEST_F(SlurmExecutorTest, SubmitWritesTheScriptAndParsesTheId) {
   EXPECT_EQ(runner_->last_options.cwd, req.run_dir);
   ASSERT_EQ(runner_->last_options.env.size(), 1u);
   EXPECT_EQ(runner_->last_options.env[0].first, "HF_TOKEN");
-  std::string script = read(req.run_dir / "sbatch.sh");
+  std::string script = read_file(req.run_dir / "sbatch.sh");
   EXPECT_NE(script.find("#SBATCH --job-name=sleep_0"), std::string::npos);
   EXPECT_NE(script.find("bash -c 'sleep 1'"), std::string::npos);
   EXPECT_EQ(script.find("hf_top_secret"), std::string::npos);
@@ -186,11 +179,11 @@ TEST_F(SlurmExecutorTest, GpuDirectivesAreProbedOnce) {
   Job a = ex->submit(request("a", "true"));
   Job b = ex->submit(request("b", "true"));
   EXPECT_EQ(runner_->count("scontrol show config"), 1);
-  EXPECT_NE(read(root_ / "a" / "sbatch.sh").find("--gpus-per-node=8"), std::string::npos);
+  EXPECT_NE(read_file(root_ / "a" / "sbatch.sh").find("--gpus-per-node=8"), std::string::npos);
   system_.supports_gpu_directives = false;
   auto ex2 = make();
   ex2->submit(request("c", "true"));
-  EXPECT_EQ(read(root_ / "c" / "sbatch.sh").find("--gpus-per-node"), std::string::npos);
+  EXPECT_EQ(read_file(root_ / "c" / "sbatch.sh").find("--gpus-per-node"), std::string::npos);
 }
 
 TEST_F(SlurmExecutorTest, PollMapsStatesAndReasons) {
@@ -511,7 +504,7 @@ TEST_F(SlurmExecutorTest, SelfSubmittingJobWaitsForSlurmAndTheWrapper) {
   std::ofstream(req.run_dir / "release") << "";
   poll_until_done(*ex, job);
   EXPECT_EQ(job.state, JobState::kCompleted);
-  EXPECT_EQ(read(req.run_dir / "submit.stdout"),
+  EXPECT_EQ(read_file(req.run_dir / "submit.stdout"),
             "launcher log\nSubmitted batch job 777\nrelayed\n");
 }
 
@@ -559,7 +552,7 @@ TEST_F(SlurmExecutorTest, CancelKillsTheWrapperAndTheJobItPrinted) {
   JobRequest req = request("mb", "echo 'Submitted batch job 88'; sleep 60", true);
   Job job = ex->submit(req);
   // The id is printed but not read by a poll yet.
-  for (int i = 0; i < 500 && read(req.run_dir / "submit.stdout").empty(); ++i)
+  for (int i = 0; i < 500 && read_file(req.run_dir / "submit.stdout").empty(); ++i)
     std::this_thread::sleep_for(milliseconds(10));
   ex->cancel(job);
   EXPECT_EQ(job.state, JobState::kCancelled);
@@ -657,7 +650,7 @@ TEST_F(SlurmExecutorTest, CancelStopsEveryAttemptInOneCall) {
   JobRequest req = request(
       "mb", "echo 'Submitted batch job 401'; echo 'Submitted batch job 402'; sleep 60", true);
   Job job = ex->submit(req);
-  for (int i = 0; i < 500 && read(req.run_dir / "submit.stdout").size() < 48; ++i)
+  for (int i = 0; i < 500 && read_file(req.run_dir / "submit.stdout").size() < 48; ++i)
     std::this_thread::sleep_for(milliseconds(10));
   ex->cancel(job);
   EXPECT_EQ(job.state, JobState::kCancelled);

@@ -14,6 +14,7 @@
 #include "config/toml_reader.h"
 #include "systems/slurm/node_list.h"
 #include "systems/slurm/slurm_executor.h"
+#include "testkit/testkit.h"
 #include "util/error.h"
 #include "util/strings.h"
 #include "util/subprocess.h"
@@ -24,6 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using testkit::read_file;
 
 class SlurmIntegration : public ::testing::Test {
  protected:
@@ -34,18 +36,11 @@ class SlurmIntegration : public ::testing::Test {
                       "running local cluster (scripts/local-slurm/start.sh DIR --accounting "
                       "writes DIR/etc/slurm.conf); ctest does this through the 'slurm' fixture";
     setenv("SLURM_CONF", conf, 1);
-    root_ = fs::path("/tmp") / ("bp_slurm_it_" + std::to_string(getpid()) + "_" +
-                                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_);
     system_.name = "local-slurm";
     system_.scheduler = "slurm";
     system_.mpi = "none";  // the local cluster has no PMIx
     system_.monitor_interval = 1;
     system_.status_retry_pause_seconds = 1;
-  }
-  void TearDown() override {
-    if (!root_.empty() && !HasFailure()) fs::remove_all(root_);
   }
 
   JobRequest request(const std::string& name, const std::string& command,
@@ -81,11 +76,6 @@ class SlurmIntegration : public ::testing::Test {
     ADD_FAILURE() << "jobs did not end within " << limit.count() << " s";
   }
 
-  static std::string read(const fs::path& p) {
-    std::ifstream in(p);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
   // Slurm's own view of a job's state (scontrol), waiting until it is not `transient`.
   static std::string slurm_state(const std::string& id) {
     for (int i = 0; i < 100; ++i) {
@@ -100,7 +90,7 @@ class SlurmIntegration : public ::testing::Test {
     return "";
   }
 
-  fs::path root_;
+  testkit::TempDir root_{testkit::TempDir::Keep::kOnFailure};
   System system_;
 };
 
@@ -117,11 +107,11 @@ TEST_F(SlurmIntegration, BatchJobsCompleteOrFailWithReasons) {
   run_until_done(ex, jobs, seconds(120));
 
   EXPECT_EQ(jobs[0].state, JobState::kCompleted) << jobs[0].reason;
-  EXPECT_EQ(read(ok.run_dir / "stdout.txt"), "hello from-env gpus=0\n");
-  EXPECT_EQ(read(ok.run_dir / "sbatch.sh").find("from-env"), std::string::npos);
+  EXPECT_EQ(read_file(ok.run_dir / "stdout.txt"), "hello from-env gpus=0\n");
+  EXPECT_EQ(read_file(ok.run_dir / "sbatch.sh").find("from-env"), std::string::npos);
   EXPECT_EQ(jobs[1].state, JobState::kFailed);
   EXPECT_EQ(jobs[1].reason, "exit 3");
-  EXPECT_NE(read(bad.run_dir / "stderr.txt").find("failing\n"), std::string::npos);
+  EXPECT_NE(read_file(bad.run_dir / "stderr.txt").find("failing\n"), std::string::npos);
   EXPECT_LE(ex.call_stats().max_calls_per_round, 2);
 
   ex.write_job_metadata(jobs[0]);
@@ -137,7 +127,7 @@ TEST_F(SlurmIntegration, BatchJobsCompleteOrFailWithReasons) {
     EXPECT_GE(doc.find("job_steps")->size(), 1u);
     EXPECT_NE(doc.find("submit_line")->as_string().find("sbatch"), std::string::npos);
   }
-  EXPECT_EQ(read(ok.run_dir / "slurm-job.toml").find("from-env"), std::string::npos);
+  EXPECT_EQ(read_file(ok.run_dir / "slurm-job.toml").find("from-env"), std::string::npos);
 }
 
 TEST_F(SlurmIntegration, RejectedSubmissionFails) {
@@ -201,7 +191,7 @@ TEST_F(SlurmIntegration, SelfSubmittingWrapper) {
   run_until_done(ex, jobs, seconds(120));
   EXPECT_EQ(jobs[0].state, JobState::kCompleted) << jobs[0].reason;
   EXPECT_FALSE(jobs[0].id.empty());
-  EXPECT_EQ(read(req.run_dir / "relayed.log"), "trained 42\n")
+  EXPECT_EQ(read_file(req.run_dir / "relayed.log"), "trained 42\n")
       << "the job is over only once the wrapper finished relaying";
   ex.write_job_metadata(jobs[0]);
   Value doc = read_toml_file(req.run_dir / "slurm-job.toml");
@@ -248,7 +238,7 @@ TEST_F(SlurmIntegration, GroupNodeSpecsResolveToIdleNodes) {
   run_until_done(ex, jobs, seconds(60));
   EXPECT_EQ(jobs[0].state, JobState::kCompleted) << jobs[0].reason;
   std::vector<std::string> used;  // one task per node prints its node name
-  for (const std::string& line : split(read(req.run_dir / "stdout.txt"), '\n'))
+  for (const std::string& line : split(read_file(req.run_dir / "stdout.txt"), '\n'))
     if (!line.empty()) used.push_back(line);
   std::sort(used.begin(), used.end());
   EXPECT_EQ(used, picked);

@@ -7,25 +7,21 @@
 #include <thread>
 
 #include "config/toml_reader.h"
+#include "testkit/testkit.h"
 
 namespace bp {
 namespace {
 
 namespace fs = std::filesystem;
+using testkit::read_file;
 
 class StandaloneExecutorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("bp_standalone_" + std::to_string(getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_);
     system_.name = "local";
     system_.scheduler = "standalone";
     system_.monitor_interval = 1;
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   JobRequest request(const std::string& name, const std::string& command) {
     JobRequest req;
@@ -45,12 +41,7 @@ class StandaloneExecutorTest : public ::testing::Test {
     }
   }
 
-  static std::string read(const fs::path& p) {
-    std::ifstream in(p);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
-  fs::path root_;
+  testkit::TempDir root_;
   System system_;
 };
 
@@ -66,9 +57,9 @@ TEST_F(StandaloneExecutorTest, ShortJobCompletesWithItsOutputInTheRunDir) {
   wait_for(ex, job);
   EXPECT_EQ(job.state, JobState::kCompleted);
   EXPECT_EQ(job.reason, "");
-  EXPECT_EQ(read(req.run_dir / "stdout.txt"),
+  EXPECT_EQ(read_file(req.run_dir / "stdout.txt"),
             "hello\n" + fs::canonical(req.run_dir).string() + "\n");
-  EXPECT_EQ(read(req.run_dir / "stderr.txt"), "warn\n");
+  EXPECT_EQ(read_file(req.run_dir / "stderr.txt"), "warn\n");
 }
 
 TEST_F(StandaloneExecutorTest, NonZeroExitFailsWithTheExitCode) {
@@ -108,9 +99,9 @@ TEST_F(StandaloneExecutorTest, ProcessEnvReachesTheJobButNoFile) {
   wait_for(ex, job);
   ex.write_job_metadata(job);
   EXPECT_EQ(job.state, JobState::kCompleted);
-  EXPECT_EQ(read(req.run_dir / "stdout.txt"), "13\n");
+  EXPECT_EQ(read_file(req.run_dir / "stdout.txt"), "13\n");
   for (const auto& entry : fs::directory_iterator(req.run_dir))
-    EXPECT_EQ(read(entry.path()).find("s3cr3t-value"), std::string::npos) << entry.path();
+    EXPECT_EQ(read_file(entry.path()).find("s3cr3t-value"), std::string::npos) << entry.path();
 }
 
 TEST_F(StandaloneExecutorTest, WritesJobMetadata) {

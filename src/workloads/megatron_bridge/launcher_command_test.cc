@@ -8,9 +8,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "testkit/testkit.h"
 #include "util/error.h"
 #include "util/strings.h"
-#include "workloads/megatron_bridge/test_helpers.h"
+#include "workloads/megatron_bridge/mbridge_test_helpers.h"
 
 namespace bp::mbridge {
 namespace {
@@ -68,10 +69,8 @@ size_t index_of(const std::vector<std::string>& words, std::string_view w) {
 // CloudAI's ref_data/megatron-bridge.sbatch line, for a test referenced by test_name from a
 // scenario (every default in fields_set): benchpilot sends this for any test.
 TEST(MbridgeLauncher, MatchesCloudaiTestNameLine) {
-  fs::path dir = fs::temp_directory_path() / ("mbridge_ref_test_" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  fs::path image = dir / "megatron_bridge_image.sqsh";
-  std::ofstream(image) << "x";
+  testkit::TempDir dir;
+  fs::path image = testkit::write_file(dir / "megatron_bridge_image.sqsh", "x");
 
   TestDefinition t = test_from_toml(
       "name = \"mb\"\n"
@@ -105,7 +104,6 @@ TEST(MbridgeLauncher, MatchesCloudaiTestNameLine) {
       "logger.tensorboard_dir=/nemo_run/tb_logs logger.log_timers_to_tensorboard=true "
       "logger.log_throughput_to_tensorboard=true logger.log_memory_to_tensorboard=true";
   EXPECT_EQ(launcher_command(r, slurm_system(), inputs()), expected);
-  fs::remove_all(dir);
 }
 
 TEST(MbridgeLauncher, UnwrittenFieldsGetCloudaiDefaults) {
@@ -443,16 +441,14 @@ TEST(MbridgeLauncher, HydraDefaultsThenOverrides) {
 }
 
 TEST(MbridgeLauncher, ContainerImagePaths) {
-  fs::path dir = fs::temp_directory_path() / ("mbridge_image_test_" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  std::ofstream(dir / "img.sqsh") << "x";
+  testkit::TempDir dir;
+  testkit::write_file(dir / "img.sqsh", "x");
   fs::path old = fs::current_path();
   fs::current_path(dir);
   // A relative local image is passed as its absolute path.
   EXPECT_THAT(args_text("container_image = \"./img.sqsh\"\n"),
               HasSubstr(" -i " + (dir / "img.sqsh").string() + " "));
   fs::current_path(old);
-  fs::remove_all(dir);
 
   TestRun r = run_of(test_with_args("container_image = \"nvcr.io#nvidia/nemo:26.02.00\"\n"));
   System s = slurm_system();

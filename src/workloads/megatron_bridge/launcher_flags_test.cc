@@ -7,9 +7,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "testkit/testkit.h"
 #include "util/error.h"
 #include "workloads/megatron_bridge/args.h"
-#include "workloads/megatron_bridge/test_helpers.h"
+#include "workloads/megatron_bridge/mbridge_test_helpers.h"
 #include "workloads/megatron_bridge/workload.h"
 
 namespace bp::mbridge {
@@ -224,15 +225,13 @@ TEST(LauncherFlags, EmulatorV03ParserHasEveryFlagBenchpilotSends) {
 }
 
 struct FakeClone {
-  fs::path install = fs::temp_directory_path() / ("bp_flags_" + std::to_string(getpid()));
+  testkit::TempDir install;
   fs::path clone = install / "Megatron-Bridge__v0.3.0";
   explicit FakeClone(const char* parser_text, bool flat_recipes = false) {
-    fs::create_directories(clone / "scripts" / "performance");
-    std::ofstream(clone / "scripts" / "performance" / "argument_parser.py") << parser_text;
+    testkit::write_file(clone / "scripts" / "performance" / "argument_parser.py", parser_text);
     if (flat_recipes)
       fs::create_directories(clone / "src" / "megatron" / "bridge" / "perf_recipes");
   }
-  ~FakeClone() { fs::remove_all(install); }
 };
 
 TEST(LauncherFlags, ReadsTheInstalledClone) {
@@ -246,7 +245,8 @@ TEST(LauncherFlags, ReadsTheInstalledClone) {
 
 TEST(LauncherFlags, PreflightChecksTheInstalledLauncherOnly) {
   System system;
-  system.install_path = fs::temp_directory_path() / "bp_flags_never_installed";
+  testkit::TempDir scratch;
+  system.install_path = scratch / "never_installed";
   TestDefinition offline = test_with_args("offline = true\n");
   EXPECT_NO_THROW(check_pinned_launcher(offline, system));  // nothing to read yet
 

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <string>
 
+#include "testkit/testkit.h"
+
 namespace bp::mbridge {
 namespace {
 
@@ -158,14 +160,7 @@ TEST(StepScanner, KeepLastWhileStreaming) {
 
 class ReadStepsFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("bp_metrics_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
+  testkit::TempDir dir_;
 };
 
 TEST_F(ReadStepsFile, StreamsInSmallChunks) {

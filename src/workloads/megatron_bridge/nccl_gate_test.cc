@@ -4,6 +4,8 @@
 
 #include <fstream>
 
+#include "testkit/testkit.h"
+
 namespace bp::mbridge {
 namespace {
 
@@ -12,18 +14,13 @@ namespace fs = std::filesystem;
 class GateVerdict : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ =
-        fs::temp_directory_path() /
-        ("bp-gate-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
     fs::create_directories(dir_ / kGateDir);
     std::ofstream(dir_ / kGateScript) << "#!/bin/bash\n";
   }
-  void TearDown() override { fs::remove_all(dir_); }
   void write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / kGateDir / name) << text;
+    testkit::write_file(dir_ / kGateDir / name, text);
   }
-  fs::path dir_;
+  testkit::TempDir dir_;
 };
 
 TEST_F(GateVerdict, NoGateOrAPassedGateLeavesTheVerdictToTheTraining) {

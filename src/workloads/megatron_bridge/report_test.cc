@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "testkit/testkit.h"
 #include "util/strings.h"
 
 namespace bp::mbridge {
@@ -22,27 +23,12 @@ constexpr const char* kIterationLine =
 
 class MbridgeReport : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           (std::string("bp_mbridge_report_") +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
-            std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   void write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / name, std::ios::binary) << text;
+    testkit::write_file(dir_ / name, text);
   }
-  std::string read(const std::string& name) {
-    std::ifstream in(dir_ / name, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
+  std::string read(const std::string& name) { return testkit::read_file(dir_ / name); }
 
-  fs::path dir_;
+  testkit::TempDir dir_;
 };
 
 // Twelve steps: step time i s and 600 + 2i TFLOP/s for i = 1..12; the report keeps i = 3..12.

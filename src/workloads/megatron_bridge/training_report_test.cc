@@ -6,6 +6,8 @@
 
 #include <fstream>
 
+#include "testkit/testkit.h"
+
 namespace bp::mbridge {
 namespace {
 
@@ -90,8 +92,7 @@ TEST(TrainingSteps, StatsMatchPythonStatistics) {
 }
 
 TEST(TrainingReport, JsonFollowsCloudaiSchemaWithConfigFromYaml) {
-  char tmpl[] = "/tmp/bp-training-report-XXXXXX";
-  fs::path dir = mkdtemp(tmpl);
+  testkit::TempDir dir;
   std::string log;
   for (int i = 1; i <= 8; ++i) {
     log += iteration_line(i, 1000 + i, 10 - i, 1) + "\n";
@@ -139,18 +140,15 @@ TEST(TrainingReport, JsonFollowsCloudaiSchemaWithConfigFromYaml) {
   EXPECT_NEAR(doc["aggregation"]["step_time_sec"]["mean"].get<double>(), 1.006, 1e-12);
   EXPECT_NEAR(doc["aggregation"]["step_time_sec"]["min"].get<double>(), 1.004, 1e-12);
   EXPECT_DOUBLE_EQ(doc["aggregation"]["memory_reserved_bytes"]["max"].get<double>(), 61.843e9);
-  fs::remove_all(dir);
 }
 
 TEST(TrainingReport, NothingWithoutIterationLines) {
-  char tmpl[] = "/tmp/bp-training-report-XXXXXX";
-  fs::path dir = mkdtemp(tmpl);
+  testkit::TempDir dir;
   EXPECT_FALSE(format_training_report(dir).has_value());
   std::ofstream(dir / "launcher.log") << "Traceback: crashed before step 1\n";
   EXPECT_FALSE(format_training_report(dir).has_value());
   write_training_report(dir);
   EXPECT_FALSE(fs::exists(dir / "training_report.json"));
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -7,10 +7,11 @@
 #include <algorithm>
 #include <optional>
 
+#include "testkit/testkit.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "workloads/megatron_bridge/args.h"
-#include "workloads/megatron_bridge/test_helpers.h"
+#include "workloads/megatron_bridge/mbridge_test_helpers.h"
 
 namespace bp::mbridge {
 namespace {
@@ -28,27 +29,6 @@ std::string validation_error(const TestDefinition& t) {
   }
   return "";
 }
-
-// Sets or unsets HF_TOKEN for one test and restores it afterwards.
-class ScopedHfToken {
- public:
-  explicit ScopedHfToken(const char* value) {
-    if (const char* old = getenv("HF_TOKEN")) old_ = old;
-    if (value)
-      setenv("HF_TOKEN", value, 1);
-    else
-      unsetenv("HF_TOKEN");
-  }
-  ~ScopedHfToken() {
-    if (old_)
-      setenv("HF_TOKEN", old_->c_str(), 1);
-    else
-      unsetenv("HF_TOKEN");
-  }
-
- private:
-  std::optional<std::string> old_;
-};
 
 TEST(MbridgeArgs, SchemaKeepsDeclarationOrderAndFlags) {
   std::vector<std::string> names = arg_names();
@@ -177,13 +157,13 @@ TEST(MbridgeValidate, GitReposMustHoldPinnedMegatronBridge) {
 
 TEST(MbridgePreflight, TokenFromCmdArgsOrEnvironment) {
   {
-    ScopedHfToken env(nullptr);
+    testkit::ScopedEnv env("HF_TOKEN", std::nullopt);
     TestDefinition t = test_with_args("hf_token = \"  hf_abc  \"\n");
     EXPECT_EQ(resolve_hf_token(t), "hf_abc");
     EXPECT_NO_THROW(preflight(t));
   }
   {
-    ScopedHfToken env(" hf_env \n");
+    testkit::ScopedEnv env("HF_TOKEN", " hf_env \n");
     TestDefinition t = test_with_args("hf_token = \"\"\n");
     EXPECT_EQ(resolve_hf_token(t), "hf_env");
     EXPECT_NO_THROW(preflight(t));
@@ -191,7 +171,7 @@ TEST(MbridgePreflight, TokenFromCmdArgsOrEnvironment) {
 }
 
 TEST(MbridgePreflight, MissingTokenSaysHowToProvideIt) {
-  ScopedHfToken env(nullptr);
+  testkit::ScopedEnv env("HF_TOKEN", std::nullopt);
   for (const char* args : {"", "hf_token = \"   \"\n"}) {
     TestDefinition t = test_with_args(args);
     try {

@@ -16,8 +16,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "testkit/testkit.h"
 #include "util/error.h"
-#include "workloads/megatron_bridge/test_helpers.h"
+#include "workloads/megatron_bridge/mbridge_test_helpers.h"
 #include "workloads/megatron_bridge/wrapper.h"
 
 namespace bp::mbridge {
@@ -27,22 +28,11 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::test_with_args;
+using testkit::read_file;
+using testkit::write_executable;
 
 constexpr const char* kToken = "hf_TopSecretToken123";
 constexpr const char* kWandbKey = "wandbSecretKey456";
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_script(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
-  fs::permissions(p, fs::perms::owner_all, fs::perm_options::add);
-}
 
 struct Outcome {
   int rc = -1;
@@ -67,10 +57,6 @@ Outcome run(const std::string& command) {
 class MbridgeWrapperTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("mbridge_wrapper_" + std::to_string(getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
     run_dir_ = root_ / "results" / "case" / "0";
     fs::create_directories(run_dir_);
     system_.name = "test";
@@ -83,22 +69,19 @@ class MbridgeWrapperTest : public ::testing::Test {
     setenv("HF_TOKEN", kToken, 1);
     unsetenv("BENCHPILOT_LAUNCHER_PYTHON");
   }
-  void TearDown() override {
-    unsetenv("HF_TOKEN");
-    fs::remove_all(root_);
-  }
+  void TearDown() override { unsetenv("HF_TOKEN"); }
 
   // The venv interpreter: answers `-m pip ...` with `rc`, runs anything else with python3.
   void set_pip_exit(int rc) {
-    write_script(system_.install_path / "Run__main-venv" / "bin" / "python",
-                 "#!/bin/bash\nif [ \"$1\" = -m ]; then echo \"fake pip: $*\"; exit " +
-                     std::to_string(rc) + "; fi\nexec python3 \"$@\"\n");
+    write_executable(system_.install_path / "Run__main-venv" / "bin" / "python",
+                     "#!/bin/bash\nif [ \"$1\" = -m ]; then echo \"fake pip: $*\"; exit " +
+                         std::to_string(rc) + "; fi\nexec python3 \"$@\"\n");
   }
 
   void set_launcher_python(const std::string& code) {
-    write_script(system_.install_path / "Megatron-Bridge__v0.3.0" / "scripts" / "performance" /
-                     "setup_experiment.py",
-                 code);
+    write_executable(system_.install_path / "Megatron-Bridge__v0.3.0" / "scripts" / "performance" /
+                         "setup_experiment.py",
+                     code);
   }
 
   // A launcher written in bash: the Python launcher becomes bash running `body` with the
@@ -127,7 +110,7 @@ class MbridgeWrapperTest : public ::testing::Test {
     return all;
   }
 
-  fs::path root_;
+  testkit::TempDir root_;
   fs::path run_dir_;
   System system_;
   TestRun run_;

@@ -7,6 +7,7 @@
 
 #include "config/toml_reader.h"
 #include "loaders/load_test.h"
+#include "testkit/testkit.h"
 #include "util/strings.h"
 #include "workloads/nccl_test/args.h"
 
@@ -32,16 +33,8 @@ std::string error_of(std::string_view cmd_args) {
 
 class NcclDir : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ =
-        fs::temp_directory_path() /
-        ("bp-nccl-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  void write_output(const std::string& text) { std::ofstream(dir_ / kOutputFile) << text; }
-  fs::path dir_;
+  void write_output(const std::string& text) { testkit::write_file(dir_ / kOutputFile, text); }
+  testkit::TempDir dir_;
 };
 
 const char* kGood =
@@ -129,8 +122,7 @@ TEST_F(NcclDir, MetricsReportAndDetails) {
   EXPECT_DOUBLE_EQ(*w.metric(dir_, "busbw-peak"), 60.50);
   EXPECT_FALSE(w.metric(dir_, "nope"));
   w.write_report(dir_);
-  std::ifstream in(dir_ / "report.txt");
-  std::string report((std::istreambuf_iterator<char>(in)), {});
+  std::string report = testkit::read_file(dir_ / "report.txt");
   EXPECT_NE(report.find("Peak bus bandwidth: 60.50 GB/s at 2097152 B (2MB, in-place)"),
             std::string::npos)
       << report;
@@ -204,8 +196,7 @@ TEST_F(NcclDir, PrepareRunsInTheContainerOnlyWhenAnImageIsGiven) {
   EXPECT_FALSE(bare.use_mpi);
   EXPECT_TRUE(bare.command.starts_with("source " + (dir_ / kEnvFile).string() + "; alltoall_perf "))
       << bare.command;
-  std::ifstream env(dir_ / kEnvFile);
-  std::string env_text((std::istreambuf_iterator<char>(env)), {});
+  std::string env_text = testkit::read_file(dir_ / kEnvFile);
   EXPECT_NE(env_text.find("export NCCL_DEBUG=INFO\nexport A='x y'\n"), std::string::npos);
 
   run.test = nccl_test("docker_image_url = \"nvcr.io#nvidia/pytorch:24.02-py3\"");

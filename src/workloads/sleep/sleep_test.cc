@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/toml_reader.h"
+#include "testkit/testkit.h"
 #include "util/log.h"
 
 namespace bp {
@@ -42,7 +43,8 @@ RunSpec prepare_for(std::string_view toml) {
   TestRun run;
   run.id = "Tests.sleep";
   run.test = sleep_test(toml);
-  RunContext ctx{system, run, fs::temp_directory_path(), 1, {}, true, false};
+  testkit::TempDir run_dir;
+  RunContext ctx{system, run, run_dir, 1, {}, true, false};
   return sleep_workload().prepare(ctx);
 }
 
@@ -91,14 +93,14 @@ TEST(SleepWorkload, UnknownKeysWarn) {
 }
 
 TEST(SleepWorkload, VerdictIsSuccess) {
-  RunVerdict v = sleep_workload().verdict(fs::temp_directory_path());
+  testkit::TempDir run_dir;
+  RunVerdict v = sleep_workload().verdict(run_dir);
   EXPECT_TRUE(v.ok);
   EXPECT_EQ(v.message, "");
 }
 
 TEST(SleepWorkload, CanHandleItsTestRunDump) {
-  fs::path dir = fs::temp_directory_path() / ("bp_sleep_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  testkit::TempDir dir;
   EXPECT_FALSE(sleep_workload().can_handle(dir));
   std::ofstream(dir / "test-run.toml")
       << "name = \"Tests.sleep\"\n[test_definition]\ntest_template_name = \"Sleep\"\n";
@@ -108,7 +110,6 @@ TEST(SleepWorkload, CanHandleItsTestRunDump) {
   EXPECT_FALSE(sleep_workload().can_handle(dir));
   std::ofstream(dir / "test-run.toml") << "not [ toml";
   EXPECT_FALSE(sleep_workload().can_handle(dir));
-  fs::remove_all(dir);
 }
 
 }  // namespace

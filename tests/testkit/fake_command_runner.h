@@ -1,5 +1,6 @@
-// A scripted CommandRunner for unit tests: answers commands through a handler, records every
-// call and sleep, and has a clock that only moves when told to (or by sleeping).
+// Test double (test kit only, never in the product): a scripted CommandRunner that answers
+// commands through a handler, records every call and sleep, and has a clock that only moves when
+// told to (or by sleeping). Stands in for Slurm's commands in unit tests and benchmarks.
 #pragma once
 
 #include <functional>
@@ -9,7 +10,7 @@
 #include "systems/slurm/command_runner.h"
 #include "util/strings.h"
 
-namespace bp {
+namespace bp::testkit {
 
 class FakeCommandRunner : public CommandRunner {
  public:
@@ -60,4 +61,4 @@ class FakeCommandRunner : public CommandRunner {
   Handler handler_;
 };
 
-}  // namespace bp
+}  // namespace bp::testkit

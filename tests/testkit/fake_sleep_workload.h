@@ -1,5 +1,6 @@
-// Test double for the config tests: a workload named "Sleep" whose validate() rejects a
-// non-integer cmd_args.seconds and counts its calls, and a WorkloadLookup that knows only it.
+// Test double (test kit only, never in the product) for the config tests: a workload named
+// "Sleep" whose validate() rejects a non-integer cmd_args.seconds and counts its calls, and a
+// WorkloadLookup that knows only it.
 // The loaders are tested against this instead of the registry, so they do not depend on the
 // real workloads.
 #pragma once
@@ -11,9 +12,9 @@
 #include "loaders/load_test.h"
 #include "util/error.h"
 
-namespace bp {
+namespace bp::testkit {
 
-class FakeSleepForTests : public Workload {
+class FakeSleepWorkload : public Workload {
  public:
   mutable int validated = 0;
 
@@ -30,7 +31,7 @@ class FakeSleepForTests : public Workload {
 };
 
 // A lookup that finds `fake` under "Sleep" and lists `names` as the known workloads.
-inline WorkloadLookup fake_lookup(const FakeSleepForTests& fake,
+inline WorkloadLookup fake_lookup(const FakeSleepWorkload& fake,
                                   std::vector<std::string> names = {"Sleep"}) {
   WorkloadLookup lookup;
   lookup.find = [&fake](std::string_view n) -> const Workload* {
@@ -40,4 +41,4 @@ inline WorkloadLookup fake_lookup(const FakeSleepForTests& fake,
   return lookup;
 }
 
-}  // namespace bp
+}  // namespace bp::testkit

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Usage: check_product.sh PRODUCT CONTROL
+# PRODUCT (the benchpilot binary) must hold no symbol of the test kit, a test double or
+# GoogleTest. The same search must find them in CONTROL (a test binary), so the check can fail.
+set -u
+pattern='bp::testkit::|bp::mbridge::testing::|testing::|Fake[A-Z]'
+control=$(nm -C "$2") || { echo "nm failed on $2"; exit 1; }
+if ! printf '%s\n' "$control" | grep -qE "$pattern"; then
+  echo "control: no test-only symbol found in $2; the pattern is stale"
+  exit 1
+fi
+product=$(nm -C "$1") || { echo "nm failed on $1"; exit 1; }
+if printf '%s\n' "$product" | grep -E "$pattern"; then
+  echo "$1 holds test-only code (symbols above)"
+  exit 1
+fi
+echo "$1: no test-only symbols"
