@@ -42,7 +42,7 @@ RunSpec prepare_for(std::string_view toml) {
   TestRun run;
   run.id = "Tests.sleep";
   run.test = sleep_test(toml);
-  RunContext ctx{system, run, fs::temp_directory_path(), 1, {}, true, false};
+  RunContext ctx{system, run, fs::temp_directory_path(), 1, {}, true};
   return sleep_workload().prepare(ctx);
 }
 
