@@ -54,6 +54,11 @@ class Scheduler {
   // written. Throws ConfigError naming the key when the TOML's node lists do not parse.
   virtual NodeCapacity listed_nodes(const System& system) const = 0;
 
+  // A shell command line that runs `command` (already quoted) once on one compute node and
+  // waits for it, e.g. to import a container image where jobs will find it (`install`).
+  virtual std::string on_compute_node(const System& system, const std::string& job_name,
+                                      const std::string& command) const = 0;
+
   // Asks the scheduler, once before anything is submitted (never in dry-run), what the system
   // TOML leaves open, and writes it into `system` (Slurm: supports_gpu_directives from one
   // `scontrol show config`). The executor and the workloads then read the answer from there.

@@ -13,6 +13,7 @@
 namespace bp {
 namespace {
 
+namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
 // A system of this scheduler built in code, with the GPU-directive answer given so that no
@@ -71,7 +72,8 @@ TEST(SchedulerRegistry, EveryRowIsComplete) {
     EXPECT_NE(s->make_executor(sys), nullptr);
     EXPECT_TRUE(s->resolve_nodes(sys, {}).empty());
     EXPECT_EQ(s->listed_nodes(sys).nodes, 0u);  // nothing listed in a code-built system
-    s->probe(sys);                              // answered already: asks nobody, keeps it
+    EXPECT_THAT(s->on_compute_node(sys, "job", "echo 'a b'"), HasSubstr("echo 'a b'"));
+    s->probe(sys);  // answered already: asks nobody, keeps it
     EXPECT_EQ(sys.supports_gpu_directives, true);
     std::set<std::string> keys;
     for (const std::string& k : s->system_keys()) EXPECT_TRUE(keys.insert(k).second) << k;
@@ -122,6 +124,10 @@ TEST(SlurmScheduler, ReadsItsKeysAndCountsTheDefaultPartition) {
   NodeCapacity cap = slurm.listed_nodes(sys);
   EXPECT_EQ(cap.nodes, 4u);  // n1 n2 n3 m1
   EXPECT_EQ(cap.where, "partition 'p1'");
+  sys.account = "acct";
+  EXPECT_EQ(slurm.on_compute_node(sys, "imp", "enroot import x"),
+            "srun --export=ALL --partition=p1 --account=acct -N1 --ntasks=1 --job-name=imp "
+            "enroot import x");
   slurm_settings(sys).partitions[0].groups[0].nodes = {"n[3-1"};
   try {
     slurm.listed_nodes(sys);
@@ -129,6 +135,36 @@ TEST(SlurmScheduler, ReadsItsKeysAndCountsTheDefaultPartition) {
   } catch (const ConfigError& e) {
     EXPECT_THAT(e.what(), HasSubstr("system.toml: partitions: unbalanced '['"));
   }
+}
+
+// CloudAI's SlurmSystem fields that only Slurm reads land in its SlurmSettings.
+TEST(SlurmScheduler, KeepsItsOwnSettings) {
+  System s =
+      load_system(fs::path(BENCHPILOT_SOURCE_DIR) / "tests/data/config/good/system/slurm.toml");
+  const SlurmSettings& slurm = slurm_settings(s);
+  ASSERT_EQ(slurm.partitions.size(), 2u);
+  ASSERT_EQ(slurm.partitions[0].groups.size(), 2u);
+  EXPECT_EQ(slurm.partitions[0].groups[1].name, "group_2");
+  EXPECT_EQ(slurm.partitions[0].groups[1].nodes,
+            (std::vector<std::string>{"node-[026-030]", "node-040"}));
+  EXPECT_TRUE(slurm.partitions[1].groups.empty());
+  EXPECT_EQ(slurm.extra_transient_status_errors, (std::vector<std::string>{"Socket timed out"}));
+  EXPECT_EQ(slurm.status_retry_pause_seconds, 0);
+  ASSERT_TRUE(slurm.data_repository.is_table());
+  EXPECT_EQ(slurm.data_repository.find("endpoint")->as_string(), "https://example.com/data");
+  ASSERT_NE(slurm.reports.find_path("per_test.enable"), nullptr);
+  EXPECT_FALSE(slurm.reports.find_path("per_test.enable")->as_bool());
+
+  System d = parse_system_table(
+      read_toml_string("name = 'c'\nscheduler = 'slurm'\ninstall_path = '/i'\noutput_path = '/o'\n"
+                       "default_partition = 'p'\n[[partitions]]\nname = 'p'\n",
+                       "system.toml"));
+  EXPECT_EQ(slurm_settings(d).status_retry_pause_seconds, 10);
+  EXPECT_TRUE(slurm_settings(d).data_repository.is_none());
+  // Changing one system's settings leaves a copy's alone.
+  System copy = d;
+  slurm_settings(copy).status_retry_pause_seconds = 1;
+  EXPECT_EQ(slurm_settings(d).status_retry_pause_seconds, 10);
 }
 
 TEST(StandaloneScheduler, UsesNodeNamesAsWrittenAndRunsNoLauncher) {

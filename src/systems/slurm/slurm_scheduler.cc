@@ -155,6 +155,13 @@ class SlurmScheduler : public Scheduler {
     return {};
   }
 
+  std::string on_compute_node(const System& system, const std::string& job_name,
+                              const std::string& command) const override {
+    std::string cmd = "srun --export=ALL --partition=" + shell_quote(system.default_partition);
+    if (!system.account.empty()) cmd += " --account=" + shell_quote(system.account);
+    return cmd + " -N1 --ntasks=1 --job-name=" + shell_quote(job_name) + " " + command;
+  }
+
   void probe(System& system) const override {
     if (!system.supports_gpu_directives)
       system.supports_gpu_directives = probe_gpu_directives(system);

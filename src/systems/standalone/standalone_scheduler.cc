@@ -32,6 +32,12 @@ class StandaloneScheduler : public Scheduler {
 
   NodeCapacity listed_nodes(const System&) const override { return {}; }
 
+  // The local machine is the compute node.
+  std::string on_compute_node(const System&, const std::string&,
+                              const std::string& command) const override {
+    return command;
+  }
+
   // Nothing to ask.
   void probe(System&) const override {}
 };
