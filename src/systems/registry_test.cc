@@ -2,12 +2,18 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include "config/load_system.h"
 #include "config/toml_reader.h"
 #include "core/executor.h"
 #include "core/scheduler.h"
+#include "systems/slurm/fake_command_runner.h"
+#include "systems/slurm/slurm_executor.h"
 #include "systems/slurm/slurm_system.h"
 
 namespace bp {
@@ -165,6 +171,33 @@ TEST(SlurmScheduler, KeepsItsOwnSettings) {
   System copy = d;
   slurm_settings(copy).status_retry_pause_seconds = 1;
   EXPECT_EQ(slurm_settings(d).status_retry_pause_seconds, 10);
+}
+
+// The probe's answer lives in the System, so the executor does not ask `scontrol` again: the
+// GPU-directive question is asked once per run.
+TEST(SlurmScheduler, TheExecutorUsesTheProbedAnswerWithoutAskingAgain) {
+  fs::path dir = fs::temp_directory_path() / ("bp-registry-probe-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  System sys = system_of(*find_scheduler("slurm"));
+  sys.gpus_per_node = 8;
+  sys.supports_gpu_directives = false;  // as probe() leaves it on a cluster without GRES
+  auto runner = std::make_shared<FakeCommandRunner>([](const std::vector<std::string>& argv) {
+    return argv[0] == "sbatch" ? FakeCommandRunner::ok("4242\n")
+                               : FakeCommandRunner::fail("unexpected");
+  });
+  SlurmExecutor ex(sys, {}, runner);
+  JobRequest req;
+  req.name = "j";
+  req.run_dir = dir;
+  req.spec.command = "true";
+  Job job = ex.submit(req);
+  EXPECT_EQ(job.id, "4242");
+  EXPECT_EQ(runner->count("sbatch"), 1);
+  EXPECT_EQ(runner->count("scontrol"), 0);
+  std::ifstream in(dir / "sbatch.sh");
+  std::string script((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(script.find("--gres"), std::string::npos) << script;
+  fs::remove_all(dir);
 }
 
 TEST(StandaloneScheduler, UsesNodeNamesAsWrittenAndRunsNoLauncher) {
