@@ -15,7 +15,7 @@
 namespace bp {
 
 const SlurmSettings& slurm_settings(const System& system) {
-  static const SlurmSettings kDefaults;
+  static const SlurmSettings kDefaults{};
   auto* s = dynamic_cast<const SlurmSettings*>(system.scheduler_settings.get());
   return s ? *s : kDefaults;
 }
@@ -171,7 +171,7 @@ class SlurmScheduler : public Scheduler {
 }  // namespace
 
 const Scheduler& slurm_scheduler() {
-  static const SlurmScheduler kSlurm;
+  static const SlurmScheduler kSlurm{};
   return kSlurm;
 }
 

@@ -45,7 +45,7 @@ class StandaloneScheduler : public Scheduler {
 }  // namespace
 
 const Scheduler& standalone_scheduler() {
-  static const StandaloneScheduler kStandalone;
+  static const StandaloneScheduler kStandalone{};
   return kStandalone;
 }
 
