@@ -71,7 +71,7 @@ int run(int n_jobs) {
   system.scheduler = "slurm";
   system.mpi = "none";
   system.monitor_interval = 5;
-  system.status_retry_pause_seconds = 1;
+  bp::slurm_settings(system).status_retry_pause_seconds = 1;
   bp::SlurmExecutor ex(system);
   fs::path root = fs::path("/tmp") /
                   ("bp_slurm_bench_" + std::to_string(getpid()) + "_" + std::to_string(n_jobs));

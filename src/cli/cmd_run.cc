@@ -7,8 +7,10 @@
 #include "cli/limits.h"
 #include "cli/load.h"
 #include "cli/progress.h"
+#include "core/dry_run_executor.h"
 #include "core/executor.h"
 #include "core/install.h"
+#include "core/scheduler.h"
 #include "core/workload.h"
 #include "engine/engine.h"
 #include "report/summary.h"
@@ -16,8 +18,6 @@
 #include "store/regression.h"
 #include "store/store.h"
 #include "sweep/plan.h"
-#include "systems/slurm/cluster_probe.h"
-#include "systems/slurm/node_list.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -78,6 +78,17 @@ int record_and_judge(const CommonOptions& opts, const System& system, EngineResu
   return regressions;
 }
 
+// Calls `check` with every test of the scenario, hooks' included.
+template <typename F>
+void for_each_test(const LoadedConfig& c, F check) {
+  for (const TestRun& run : c.scenario.runs) {
+    check(run);
+    for (const auto& hook : {run.pre_test, run.post_test})
+      if (hook)
+        for (const TestRun& h : hook->runs) check(h);
+  }
+}
+
 }  // namespace
 
 int cmd_run(const CommonOptions& opts, bool dry_run) {
@@ -88,10 +99,11 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
         "jobs, and benchpilot runs sweep points in parallel instead");
     return 1;
   }
-  // The HF token and similar checks come first: nothing is installed or written before them.
-  for (const TestRun& run : c.scenario.runs)
+  // The HF token and similar checks come first, once: nothing is installed or written before.
+  for_each_test(c, [&](const TestRun& run) {
     if (const Workload* w = find_workload(run.test.test_template_name))
       w->preflight(run.test, c.system);
+  });
 
   check_cases(c);
   uint64_t planned_jobs = 0, planned_pruned = 0;
@@ -113,9 +125,10 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
     }
   }
 
-  std::unique_ptr<Executor> executor;
+  const Scheduler& scheduler = scheduler_of(c.system);
   EngineOptions eo;
-  eo.dry_run = dry_run;
+  eo.journal = !dry_run;  // nothing submitted, nothing to resume
+  eo.allow_unsupported_workloads = dry_run;
   eo.output_path = c.system.output_path;
   eo.campaign_inputs = {{"system_config", absolute_or_empty(opts.system_config)},
                         {"tests_dir", absolute_or_empty(opts.tests_dir)},
@@ -133,24 +146,23 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
   } else if (!dry_run && !opts.resume_dir.empty()) {
     eo.resume_root = opts.resume_dir;
   }
-  if (c.system.supports_gpu_directives)
-    eo.gpu_directives_supported = *c.system.supports_gpu_directives;
-  if (c.system.scheduler == "slurm") {
-    const System& system = c.system;
-    eo.resolve_nodes = [&system](const std::vector<std::string>& specs) {
-      return resolve_nodes(system, specs);
-    };
-    // Dry-run talks to no scheduler: it assumes GPU directives work unless the system says no.
-    if (!dry_run && !c.system.supports_gpu_directives)
-      eo.gpu_directives_supported = probe_gpu_directives(c.system);
-  }
-  if (!dry_run) {
+
+  std::unique_ptr<Executor> executor;
+  if (dry_run) {
+    executor = std::make_unique<DryRunExecutor>();  // talks to no scheduler
+  } else {
+    scheduler.probe(c.system);  // once; the executor and the workloads read the answer
     auto items = scenario_installables(c);
     if (!opts.enable_cache_without_check && !install_all(items, c.system)) {
       log::error("installation failed; nothing was submitted");
       return 1;
     }
-    executor = make_executor(c.system);
+    // What the preflight could not see before installing (the pinned launcher's flags).
+    for_each_test(c, [&](const TestRun& run) {
+      if (const Workload* w = find_workload(run.test.test_template_name))
+        w->check_installed(run.test, c.system);
+    });
+    executor = scheduler.make_executor(c.system);
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     std::signal(SIGHUP, on_hangup);

@@ -1,14 +1,12 @@
 #include "cli/load.h"
 
-#include <set>
-
+#include "core/scheduler.h"
 #include "core/workload.h"
 #include "loaders/load_scenario.h"
 #include "loaders/load_system.h"
 #include "loaders/load_test.h"
 #include "sweep/constraints.h"
 #include "sweep/param_space.h"
-#include "systems/slurm/node_list.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -35,40 +33,16 @@ LoadedConfig load_config(const CommonOptions& opts) {
   return c;
 }
 
-namespace {
-
-// Nodes of the partition as the system TOML lists them; 0 when it lists none (unknown size).
-size_t listed_partition_size(const System& system) {
-  for (const Partition& p : system.partitions) {
-    if (p.name != system.default_partition) continue;
-    std::set<std::string> nodes;
-    for (const NodeGroup& g : p.groups)
-      for (const std::string& spec : g.nodes)
-        for (std::string& n : expand_node_list(spec)) nodes.insert(std::move(n));
-    return nodes.size();
-  }
-  return 0;
-}
-
-}  // namespace
-
 void check_cases(const LoadedConfig& c) {
-  size_t partition_size = 0;
-  if (c.system.scheduler == "slurm") {
-    try {
-      partition_size = listed_partition_size(c.system);
-    } catch (const ValueError& e) {
-      throw ConfigError(c.system.loc, "partitions", e.what());
-    }
-  }
+  const NodeCapacity capacity = scheduler_of(c.system).listed_nodes(c.system);
   for (const TestRun& run : c.scenario.runs) {
-    if (partition_size > 0)
+    if (capacity.nodes > 0)
       for (int64_t n : run.num_nodes)
-        if (n > static_cast<int64_t>(partition_size))
+        if (n > static_cast<int64_t>(capacity.nodes))
           throw ConfigError(run.loc, "Tests." + run.id + ".num_nodes",
-                            "asks for " + std::to_string(n) + " nodes, but partition '" +
-                                c.system.default_partition + "' lists " +
-                                std::to_string(partition_size) + " in " + c.system.loc.str());
+                            "asks for " + std::to_string(n) + " nodes, but " + capacity.where +
+                                " lists " + std::to_string(capacity.nodes) + " in " +
+                                c.system.loc.str());
     ParamSpace space = ParamSpace::of(run);
     if (space.is_sweep()) continue;
     CompiledConstraints constraints = compile_case_constraints(run, space);

@@ -47,6 +47,10 @@ enum class JobState {
   kBootFail,
   kDeadline,
   kUnknown,  // the scheduler no longer knows the job and no record says how it ended
+  // Never handed to a scheduler: its files were generated and nothing else (dry-run's
+  // executor, core/dry_run_executor.h). Printed as "DRY-RUN"; such a run is neither passed nor
+  // failed.
+  kNotSubmitted,
 };
 
 bool is_terminal(JobState s);
@@ -130,6 +134,8 @@ class Executor {
   virtual void detach() {}
 };
 
+// The executor of the system's scheduler (core/scheduler.h). Throws ValueError
+// naming the known schedulers.
 std::unique_ptr<Executor> make_executor(const System& system);
 
 }  // namespace bp

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "core/scheduler.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -126,10 +127,11 @@ bool install_image(const Installable& item, const System& system) {
   }
   if (!system.cache_docker_images_locally) return true;  // the URL is handed to the launcher
   fs::path dest = installed_path(item, system);
-  std::string cmd = "srun --export=ALL --partition=" + shell_quote(system.default_partition);
-  if (!system.account.empty()) cmd += " --account=" + shell_quote(system.account);
-  cmd += " -N1 --ntasks=1 --job-name=benchpilot-image-import enroot import -o " +
-         shell_quote(dest.string()) + " " + shell_quote("docker://" + item.image);
+  // On a compute node, where enroot is and where jobs will read the image.
+  std::string cmd =
+      scheduler_of(system).on_compute_node(system, "benchpilot-image-import",
+                                           "enroot import -o " + shell_quote(dest.string()) + " " +
+                                               shell_quote("docker://" + item.image));
   std::string out;
   log::info("install: importing " + item.image + " into " + dest.string());
   if (run_shell(cmd, out) != 0) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -11,30 +12,27 @@
 
 namespace bp {
 
-struct NodeGroup {
-  std::string name;
-  std::vector<std::string> nodes;  // Slurm range strings as written, e.g. "node-[001-025]"
-};
-
-struct Partition {
-  std::string name;
-  std::vector<NodeGroup> groups;
-};
-
 using EnvVars = std::vector<std::pair<std::string, std::string>>;
+
+// What only one scheduler understands (Slurm's partitions and status-retry policy). Its row
+// (core/scheduler.h) reads it from the system TOML and only its folder looks inside.
+struct SchedulerSettings {
+  virtual ~SchedulerSettings() = default;
+};
 
 struct System {
   std::string name;
-  std::string scheduler;  // "slurm" or "standalone"
+  std::string scheduler;  // the name of a row of src/systems/registry.cc
   std::filesystem::path install_path;
   std::filesystem::path output_path;
   std::filesystem::path hf_home_path;  // default install_path/huggingface
   EnvVars global_env_vars;             // in file order
-  int monitor_interval = 1;            // seconds
+  int monitor_interval = 1;            // seconds; the scheduler's row sets its default
 
-  // Slurm only (CloudAI's SlurmSystem fields).
+  // Where batch jobs go and how they are launched, with CloudAI's SlurmSystem names. Generic:
+  // workloads that write their own batch scripts or launcher flags read them. A scheduler
+  // that has no such notion accepts none of these keys and leaves them empty.
   std::string default_partition;
-  std::vector<Partition> partitions;
   std::string account;
   std::string distribution;
   std::string mpi = "pmix";
@@ -43,18 +41,18 @@ struct System {
   bool cache_docker_images_locally = false;
   std::string extra_srun_args;
   std::vector<std::string> extra_sbatch_args;
-  std::vector<std::string> extra_transient_status_errors;
-  int status_retry_pause_seconds = 10;
   bool container_mount_home = false;
-  Value data_repository;  // table or none
-  Value reports;          // table or none
 
   // benchpilot extensions (documented in README "System TOML"):
   // Python interpreter that runs the Megatron-Bridge launcher instead of a NeMo-Run venv that
   // CloudAI would build from the internet. Also settable with BENCHPILOT_LAUNCHER_PYTHON.
   std::string launcher_python;
-  // Whether the cluster accepts --gpus-per-node/--gres. Unset = probe `scontrol show config`.
+  // Whether the cluster accepts --gpus-per-node/--gres. Unset in the TOML: the scheduler's
+  // probe (core/scheduler.h) fills it in once before anything is submitted.
   std::optional<bool> supports_gpu_directives;
+
+  // The scheduler's own settings; null when it has none.
+  std::shared_ptr<const SchedulerSettings> scheduler_settings;
 
   SourceLoc loc;  // the file
 };

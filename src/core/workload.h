@@ -28,9 +28,8 @@ struct RunContext {
   int num_nodes = 1;              // resolved for this point
   // Explicit nodes for this run, resolved from the case's `nodes` (sorted; may be empty).
   std::vector<std::string> resolved_nodes;
-  // Whether the cluster accepts --gpus-per-node/--gres (probed once by the engine).
+  // Whether the cluster accepts --gpus-per-node/--gres (the scheduler's probe, once).
   bool gpu_directives_supported = true;
-  bool dry_run = false;
 };
 
 // What the system's runner executes for one run.
@@ -117,9 +116,10 @@ class Workload {
     (void)system;
   }
 
-  // Schedulers this workload can run on ("slurm", "standalone"). Megatron-Bridge's launcher
-  // submits Slurm jobs itself, so it needs a Slurm system.
-  virtual std::vector<std::string> schedulers() const { return {"slurm", "standalone"}; }
+  // Whether its command submits its own batch jobs (RunSpec::self_submitting), as
+  // Megatron-Bridge's launcher does; it then runs only where the scheduler's row says
+  // runs_self_submitting() (core/scheduler.h).
+  virtual bool submits_own_jobs() const { return false; }
 
   // Secret cmd_args keys: masked in test-run.toml, passed through the process environment.
   virtual std::vector<std::string> secret_fields() const { return {}; }

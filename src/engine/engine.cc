@@ -5,6 +5,7 @@
 #include <csignal>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -12,6 +13,7 @@
 
 #include "core/executor.h"
 #include "core/judge.h"
+#include "core/scheduler.h"
 #include "core/workload.h"
 #include "engine/resume.h"
 #include "sweep/dse_driver.h"
@@ -48,6 +50,11 @@ const Workload& workload_of(const TestRun& run) {
     throw ConfigError(run.test.loc, "test_template_name",
                       "unknown workload '" + run.test.test_template_name + "'");
   return *w;
+}
+
+// A run that was judged and did not pass: not one that was never submitted (dry-run).
+bool judged_failed(const RunRecord& r) {
+  return !r.passed && r.state != to_string(JobState::kNotSubmitted);
 }
 
 std::string run_label(const std::string& case_id, int iteration, int step) {
@@ -94,8 +101,9 @@ class Engine {
   void poll_round(std::vector<std::unique_ptr<Active>>& active,
                   std::vector<std::unique_ptr<Active>>& finished);
   RunRecord finish(Active& a);
-  RunRecord dry_record(const TestRun& run, const fs::path& dir, int iteration, int step,
-                       std::vector<std::pair<std::string, Value>> params);
+  // A record for a run that has no job to judge (not submitted, or skipped by its pre-test).
+  RunRecord record_without_job(const TestRun& run, const fs::path& dir, int iteration, int step,
+                               std::vector<std::pair<std::string, Value>> params);
   void cancel_all(std::vector<std::unique_ptr<Active>>& active);
   // Scenario hooks. Runs the case's pre-tests (unless its workload runs them itself, as
   // Megatron-Bridge's gate does) under <dir>/pre_test/ and waits for them; when one fails the
@@ -104,7 +112,6 @@ class Engine {
                       const std::vector<std::pair<std::string, Value>>& params);
   // Runs the case's post-tests under <dir>/post_test/ and waits for them.
   void run_post_tests(const TestRun& run, const fs::path& dir);
-  bool dry_run() const { return options_.dry_run; }
   const fs::path& root() const { return result_.results_root; }
   const System& system() const { return system_; }
   int max_in_flight() const { return options_.max_in_flight; }
@@ -159,25 +166,17 @@ class EnginePointRunner : public PointRunner {
       done_.push_back(r);
       return;
     }
-    if (engine_.dry_run()) {
-      engine_.prepare(point, dir, iteration_, step);
-      RunRecord rec = engine_.dry_record(point, dir, iteration_, step, params);
-      PointResult r;
-      r.step = step;
-      r.ok = false;
-      r.message = "dry-run";
-      r.run_dir = dir;
-      done_.push_back(r);
-      engine_.records().push_back(std::move(rec));
-      engine_.run_post_tests(point, dir);
-      return;
-    }
     std::unique_ptr<Active> a = engine_.start_job(point, dir, iteration_, step);
     a->params = std::move(params);
-    if (a->restored)
+    if (a->restored) {
       replay_.add(step, std::move(*a->restored));
-    else
+    } else if (a->job.state == JobState::kNotSubmitted) {
+      // Never submitted: nothing to wait for, so it is not in flight; settled now, its
+      // result comes back with the next wait.
+      done_.push_back(settle(*a, 0));
+    } else {
       active_.push_back(std::move(a));
+    }
   }
 
   std::vector<PointResult> wait_any() override {
@@ -196,13 +195,7 @@ class EnginePointRunner : public PointRunner {
       std::vector<std::unique_ptr<Active>> finished;
       engine_.poll_round(active_, finished);
       const int batch = finished.empty() ? 0 : replay_.next_batch_number();
-      for (auto& a : finished) {
-        RunRecord rec = engine_.finish(*a);
-        engine_.journal_finished(*a, rec, batch);
-        engine_.run_post_tests(a->run, rec.run_dir);
-        out.push_back(point_result(rec));
-        engine_.records().push_back(std::move(rec));
-      }
+      for (auto& a : finished) out.push_back(settle(*a, batch));
     }
     return out;
   }
@@ -213,10 +206,20 @@ class EnginePointRunner : public PointRunner {
       return std::max<int>(1, static_cast<int>(v->as_int()));
     return max_in_flight_;
   }
-  bool dry_run() const override { return engine_.dry_run(); }
   fs::path case_dir() const override { return case_dir_; }
 
  private:
+  // Records a finished point, runs its post-tests and says how it went. The point's record
+  // comes before its post-tests', as for cases that are not sweeps.
+  PointResult settle(Active& a, int batch) {
+    RunRecord rec = engine_.finish(a);
+    engine_.journal_finished(a, rec, batch);
+    PointResult r = point_result(rec);
+    engine_.records().push_back(std::move(rec));
+    engine_.run_post_tests(a.run, r.run_dir);
+    return r;
+  }
+
   // The values this point took for the base case's swept keys (trajectory/summary names).
   std::vector<std::pair<std::string, Value>> swept_params(const TestRun& point) const {
     std::vector<std::pair<std::string, Value>> out;
@@ -246,6 +249,7 @@ class EnginePointRunner : public PointRunner {
     r.message = rec.message;
     r.metrics = rec.metrics;
     r.run_dir = rec.run_dir;
+    r.submitted = rec.state != to_string(JobState::kNotSubmitted);
     return r;
   }
 
@@ -264,9 +268,9 @@ const std::vector<std::string>& Engine::resolved_nodes(const TestRun& run) {
   auto it = nodes_cache_.find(run.id);
   if (it != nodes_cache_.end()) return it->second;
   std::vector<std::string> nodes = run.nodes;
-  if (options_.resolve_nodes && !nodes.empty()) {
+  if (!nodes.empty()) {
     try {
-      nodes = options_.resolve_nodes(run.nodes);
+      nodes = scheduler_of(system_).resolve_nodes(system_, run.nodes);
     } catch (const ValueError& e) {
       throw ConfigError(run.loc, "Tests." + run.id + ".nodes", e.what());
     }
@@ -283,8 +287,9 @@ RunSpec Engine::prepare(const TestRun& run, const fs::path& dir, int iteration, 
         "run folder " + dir.string() + " would be outside the results folder " + root().string());
   fs::create_directories(dir);
   const Workload& w = workload_of(run);
-  RunContext ctx{system_,         run, fs::absolute(dir), 1, {}, options_.gpu_directives_supported,
-                 options_.dry_run};
+  // Unset only where nobody probed (dry-run talks to no scheduler): assume they work.
+  RunContext ctx{system_, run, fs::absolute(dir),
+                 1,       {},  system_.supports_gpu_directives.value_or(true)};
   ctx.num_nodes = run.num_nodes.empty() ? 1 : static_cast<int>(run.num_nodes.front());
   ctx.resolved_nodes = resolved_nodes(run);
   RunSpec spec = w.prepare(ctx);
@@ -305,6 +310,7 @@ Job Engine::submit(const TestRun& run, const fs::path& dir, const RunSpec& spec,
   req.time_limit = run.time_limit;
   req.extra_srun_args = run.extra_srun_args;
   Job job = executor_->submit(req);
+  if (job.state == JobState::kNotSubmitted) return job;  // nothing happened to report
   log::info("submitted " + fs::relative(dir, root()).string() +
             (job.id.empty() ? "" : " as job " + job.id));
   if (options_.progress) options_.progress->submitted(fs::relative(dir, root()).string());
@@ -385,6 +391,12 @@ void Engine::poll_round(std::vector<std::unique_ptr<Active>>& active,
 
 RunRecord Engine::finish(Active& a) {
   if (a.restored) return *a.restored;
+  // A job never submitted has no outputs, state or verdict: its files are all there is.
+  if (a.job.state == JobState::kNotSubmitted) {
+    RunRecord rec = record_without_job(a.run, a.job.run_dir, a.iteration, a.step, a.params);
+    rec.state = std::string(to_string(a.job.state));
+    return rec;
+  }
   const Workload& w = workload_of(a.run);
   fs::path dir = a.job.run_dir;
   if (executor_) executor_->write_job_metadata(a.job);
@@ -423,8 +435,8 @@ RunRecord Engine::finish(Active& a) {
   return rec;
 }
 
-RunRecord Engine::dry_record(const TestRun& run, const fs::path& dir, int iteration, int step,
-                             std::vector<std::pair<std::string, Value>> params) {
+RunRecord Engine::record_without_job(const TestRun& run, const fs::path& dir, int iteration,
+                                     int step, std::vector<std::pair<std::string, Value>> params) {
   RunRecord rec;
   rec.case_id = run.id;
   rec.iteration = iteration;
@@ -432,7 +444,6 @@ RunRecord Engine::dry_record(const TestRun& run, const fs::path& dir, int iterat
   rec.run_dir = fs::absolute(dir);
   rec.params = std::move(params);
   rec.workload = run.test.test_template_name;
-  rec.state = "DRY-RUN";
   return rec;
 }
 
@@ -465,10 +476,6 @@ std::string Engine::run_hook(const Hook& hook, const TestRun& owner, const fs::p
     fs::path hdir = dir / kind / h.id;
     log::info("running " + kind + " '" + hook.name + "' case " + h.id + " for " + owner.id);
     RunSpec spec = prepare(hr, hdir, 0, 0);
-    if (dry_run()) {
-      records().push_back(dry_record(hr, hdir, 0, 0, {}));
-      continue;
-    }
     auto a = std::make_unique<Active>();
     a->run = std::move(hr);
     a->job = submit(a->run, hdir, spec);
@@ -483,7 +490,7 @@ std::string Engine::run_hook(const Hook& hook, const TestRun& owner, const fs::p
     poll_round(active, finished);
     for (auto& a : finished) {
       RunRecord rec = finish(*a);
-      if (!rec.passed) {
+      if (judged_failed(rec)) {
         std::string why = rec.message.substr(0, rec.message.find('\n'));
         failures.push_back(a->run.id + ": " + why);
       }
@@ -500,7 +507,7 @@ bool Engine::pre_tests_pass(const TestRun& run, const fs::path& dir, int iterati
   if (campaign_ && campaign_->previous(PointKey{run.id, iteration, step})) return true;
   std::string failed = run_hook(*run.pre_test, run, dir, "pre_test");
   if (failed.empty()) return true;
-  RunRecord rec = dry_record(run, dir, iteration, step, params);
+  RunRecord rec = record_without_job(run, dir, iteration, step, params);
   rec.state = "SKIPPED";
   rec.skipped = true;
   rec.message =
@@ -540,6 +547,8 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
     }
   }
   std::set<std::string> started;
+  bool status_check_stopped = false;  // job_status_check cancelled everything
+  std::function<void(std::unique_ptr<Active>)> settle;
   auto start = [&](const TestRun& run, int iteration) {
     if (failed_fast_) return;  // a pre-test failed under job_status_check: start nothing more
     fs::path dir = root() / run.id / std::to_string(iteration);
@@ -553,35 +562,59 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
                   "are not started");
       return;
     }
-    if (dry_run()) {
-      prepare(run, dir, iteration, 0);
-      records().push_back(dry_record(run, dir, iteration, 0, {}));
-      run_post_tests(run, dir);
-      return;
-    }
-    active.push_back(start_job(run, dir, iteration, 0));
+    std::unique_ptr<Active> a = start_job(run, dir, iteration, 0);
+    // A job never submitted needs no waiting: what follows it starts now.
+    if (a->job.state == JobState::kNotSubmitted)
+      settle(std::move(a));
+    else
+      active.push_back(std::move(a));
   };
   auto start_dependents = [&](const std::string& parent, DependencyType type) {
     for (auto& [t, child] : dependents[parent])
       if (t == type && !started.count(child->id)) {
         log::info("starting " + child->id + " (" + std::string(to_string(type)) + " of " + parent +
                   ")");
-        for (int it = 0; it < (dry_run() ? child->iterations : 1); ++it) start(*child, it);
+        start(*child, 0);
       }
   };
+  // Records a job that ended and starts what waited for it: its next iteration after the
+  // last, its dependents.
+  settle = [&](std::unique_ptr<Active> a) {
+    RunRecord rec = finish(*a);
+    journal_finished(*a, rec, 0);
+    const bool failed = judged_failed(rec);
+    fs::path run_dir = rec.run_dir;
+    records().push_back(std::move(rec));
+    run_post_tests(a->run, run_dir);
+    if (!a->reported_running && a->iteration == 0)
+      start_dependents(a->run.id, DependencyType::kStartPostInit);
+    if (failed && scenario_.job_status_check) {
+      log::error("job_status_check: " + a->run.id + " failed; cancelling everything else");
+      failed_fast_ = true;
+      status_check_stopped = true;
+      cancel_all(active);
+      return;
+    }
+    if (a->iteration + 1 < a->run.iterations) {  // iterations follow each other
+      start(a->run, a->iteration + 1);
+      return;
+    }
+    // Last iteration done: release dependents.
+    for (auto& other : active) {
+      for (const Dependency& d : other->run.dependencies)
+        if (d.type == DependencyType::kEndPostComp && d.id == a->run.id &&
+            !is_terminal(other->job.state)) {
+          log::info("stopping " + other->run.id + " (end_post_comp of " + a->run.id + ")");
+          other->stopped_by_dependency = true;
+          executor_->cancel(other->job);
+        }
+    }
+    start_dependents(a->run.id, DependencyType::kStartPostComp);
+    start_dependents(a->run.id, DependencyType::kStartPostInit);
+  };
 
-  for (const TestRun* c : cases) {
-    if (deferred.count(c->id)) continue;
-    int n = dry_run() ? c->iterations : 1;  // in run mode iterations follow each other
-    for (int it = 0; it < n; ++it) start(*c, it);
-  }
-  if (dry_run()) {
-    // Dependents of every kind are generated too, so the user sees all scripts.
-    for (const TestRun* c : cases)
-      if (!started.count(c->id))
-        for (int it = 0; it < c->iterations; ++it) start(*c, it);
-    return;
-  }
+  for (const TestRun* c : cases)
+    if (!deferred.count(c->id)) start(*c, 0);
 
   while (!active.empty()) {
     if (engine_stop_requested()) {
@@ -606,36 +639,8 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
     }
     for (const std::string& id : now_running) start_dependents(id, DependencyType::kStartPostInit);
     for (auto& a : finished) {
-      RunRecord rec = finish(*a);
-      journal_finished(*a, rec, 0);
-      bool passed = rec.passed;
-      fs::path run_dir = rec.run_dir;
-      records().push_back(std::move(rec));
-      run_post_tests(a->run, run_dir);
-      if (!a->reported_running && a->iteration == 0)
-        start_dependents(a->run.id, DependencyType::kStartPostInit);
-      if (!passed && scenario_.job_status_check) {
-        log::error("job_status_check: " + a->run.id + " failed; cancelling everything else");
-        failed_fast_ = true;
-        cancel_all(active);
-        return;
-      }
-      if (a->iteration + 1 < a->run.iterations) {
-        start(a->run, a->iteration + 1);
-        continue;
-      }
-      // Last iteration done: release dependents.
-      for (auto& other : active) {
-        for (const Dependency& d : other->run.dependencies)
-          if (d.type == DependencyType::kEndPostComp && d.id == a->run.id &&
-              !is_terminal(other->job.state)) {
-            log::info("stopping " + other->run.id + " (end_post_comp of " + a->run.id + ")");
-            other->stopped_by_dependency = true;
-            executor_->cancel(other->job);
-          }
-      }
-      start_dependents(a->run.id, DependencyType::kStartPostComp);
-      start_dependents(a->run.id, DependencyType::kStartPostInit);
+      settle(std::move(a));
+      if (status_check_stopped) return;
     }
   }
 }
@@ -652,23 +657,22 @@ EngineResult Engine::run() {
   // Everything that can be checked is checked before the first file is written.
   for (const TestRun& run : scenario_.runs) {
     const Workload& w = workload_of(run);
-    std::vector<std::string> schedulers = w.schedulers();
-    if (std::find(schedulers.begin(), schedulers.end(), system_.scheduler) == schedulers.end()) {
-      std::string msg = std::string(w.name()) + " runs only on " + join(schedulers, " or ") +
-                        " systems, not on '" + system_.scheduler + "' (" + system_.name + ")";
-      if (!dry_run()) throw ConfigError(run.loc, "Tests." + run.id, msg);
+    if (w.submits_own_jobs() && !scheduler_of(system_).runs_self_submitting()) {
+      std::vector<std::string> able;
+      for (const Scheduler* s : all_schedulers())
+        if (s->runs_self_submitting()) able.emplace_back(s->name());
+      std::string msg = std::string(w.name()) + " runs only on " + join(able, " or ") +
+                        " systems (it submits its own jobs), not on '" + system_.scheduler + "' (" +
+                        system_.name + ")";
+      if (!options_.allow_unsupported_workloads) throw ConfigError(run.loc, "Tests." + run.id, msg);
       log::warn(msg + "; generating the files anyway (dry-run)");
     }
-    w.preflight(run.test, system_);
-    for (const auto& hook : {run.pre_test, run.post_test})
-      if (hook)
-        for (const TestRun& h : hook->runs) workload_of(h).preflight(h.test, system_);
     if (is_sweep(run) && !run.dependencies.empty())
       throw ConfigError(run.loc, "Tests." + run.id + ".dependencies",
                         "a swept case cannot have dependencies (its points run in parallel); "
                         "remove the dependencies or the list values");
   }
-  if (!dry_run() && !executor_) throw std::logic_error("run mode needs an executor");
+  if (!executor_) throw std::logic_error("the engine needs an executor");
   for (const TestRun& run : scenario_.runs) resolved_nodes(run);  // bad node specs fail early
 
   if (!options_.resume_root.empty()) {
@@ -693,7 +697,7 @@ EngineResult Engine::run() {
     for (int n = 2; !fs::create_directory(result_.results_root); ++n)
       result_.results_root = base.string() + "_" + std::to_string(n);
     log::info("results: " + result_.results_root.string());
-    if (!dry_run())
+    if (options_.journal)
       campaign_ = Campaign::create(result_.results_root, scenario_, options_.campaign_inputs);
   }
   result_.campaign = campaign_;
@@ -713,9 +717,9 @@ EngineResult Engine::run() {
   }
   if (result_.interrupted) {
     result_.exit_code = 130;
-  } else if (!dry_run()) {
+  } else {
     for (const RunRecord& r : result_.records)
-      if (!r.passed && r.step == 0) result_.exit_code = 1;
+      if (judged_failed(r) && r.step == 0) result_.exit_code = 1;
     if (failed_fast_) result_.exit_code = 1;
   }
   return std::move(result_);

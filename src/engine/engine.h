@@ -1,11 +1,12 @@
-// The scenario engine: turns a scenario into run directories and jobs, in dry-run or for real.
+// The scenario engine: turns a scenario into run directories and jobs.
 //
 // It owns the order of things (dependencies, iterations, sweeps, in-flight limits, Ctrl-C);
-// the workload generates each run's files and the executor talks to the scheduler.
+// the workload generates each run's files and the executor talks to the scheduler. A dry-run
+// is a run with an executor that submits nothing (core/dry_run_executor.h): the engine does not
+// know.
 #pragma once
 
 #include <filesystem>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -35,21 +36,20 @@ class ProgressListener {
 };
 
 struct EngineOptions {
-  bool dry_run = true;
   // <output_path>/<scenario>_<timestamp>/ is created inside this folder.
   std::filesystem::path output_path;
   // Overrides the results folder name's timestamp (tests); empty = now.
   std::string timestamp;
-  // Whether --gpus-per-node/--gres may be passed to Slurm (probed by the caller).
-  bool gpu_directives_supported = true;
   // Default most sweep points in flight at once (agent_config.max_in_flight wins).
   int max_in_flight = 8;
-  // Turns a case's `nodes` specs (names, ranges, PARTITION:GROUP:N) into node names; throws
-  // ValueError naming a bad spec. Unset: the specs are used as written.
-  std::function<std::vector<std::string>(const std::vector<std::string>&)> resolve_nodes;
-  // Receives job events in run mode; may be null.
+  // Receives job events; may be null.
   ProgressListener* progress = nullptr;
-  // Run mode journals every point (<results>/journal.bpj) so the campaign can be resumed.
+  // Journals every point (<results>/journal.bpj) so the campaign can be resumed; off when
+  // nothing is submitted (dry-run), since there would be nothing to resume.
+  bool journal = true;
+  // A case whose workload the system's scheduler cannot run is an error before anything is
+  // written; when set only a warning, and its files are generated anyway (dry-run).
+  bool allow_unsupported_workloads = false;
   // Set: continue the campaign of this results folder instead of starting a new folder.
   std::filesystem::path resume_root;
   // The command-line inputs, recorded so `benchpilot resume DIR` can load them again.
@@ -62,13 +62,14 @@ struct EngineResult {
   std::vector<RunRecord> records;
   bool interrupted = false;
   bool detached = false;  // stopped by SIGHUP: jobs left running, resumable
-  // The journaled campaign (run mode), still locked; the caller records its end.
+  // The journaled campaign (EngineOptions::journal), still locked; the caller records its end.
   std::shared_ptr<Campaign> campaign;
 };
 
-// Runs (or dry-runs) every case of the scenario. `executor` may be null in dry-run mode.
-// Before anything is written, every case's workload preflight runs (e.g. the HF token check),
-// so a bad setup fails with nothing on disk.
+// Runs every case of the scenario through `executor`. The caller has run each workload's
+// preflight (cli: before installing anything); what the engine can check (schedulers, node
+// specs, sweeps with dependencies) it checks before the first file is written. Case `nodes`
+// are resolved by the system's scheduler (core/scheduler.h).
 EngineResult run_scenario(const System& system, const Scenario& scenario,
                           const EngineOptions& options, Executor* executor);
 

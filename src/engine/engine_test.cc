@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "config/toml_reader.h"
+#include "core/dry_run_executor.h"
 #include "core/executor.h"
 #include "testkit/builders.h"
 #include "testkit/testkit.h"
@@ -82,9 +83,12 @@ class EngineTest : public ::testing::Test {
     options_.timestamp = "T";
   }
 
+  // dry_run: through the executor that submits nothing, set up as `benchpilot dry-run` does.
   EngineResult run(Scenario& s, bool dry_run) {
-    options_.dry_run = dry_run;
-    return run_scenario(system_, s, options_, dry_run ? nullptr : &exec_);
+    options_.journal = !dry_run;
+    options_.allow_unsupported_workloads = dry_run;
+    return run_scenario(system_, s, options_,
+                        dry_run ? static_cast<Executor*>(&dry_exec_) : &exec_);
   }
   size_t index_of(const std::string& event) {
     for (size_t i = 0; i < exec_.events.size(); ++i)
@@ -97,6 +101,7 @@ class EngineTest : public ::testing::Test {
   System system_;
   EngineOptions options_;
   FakeExecutor exec_;
+  DryRunExecutor dry_exec_;
 };
 
 TEST_F(EngineTest, DryRunWritesEveryIterationAndSubmitsNothing) {
@@ -111,6 +116,16 @@ TEST_F(EngineTest, DryRunWritesEveryIterationAndSubmitsNothing) {
   EXPECT_TRUE(fs::exists(r.results_root / "a" / "1" / "test-run.toml"));
   EXPECT_TRUE(fs::exists(r.results_root / "b" / "0" / "test-run.toml"));
   EXPECT_EQ(r.records.size(), 3u);
+  for (const RunRecord& rec : r.records) {
+    EXPECT_EQ(rec.state, "DRY-RUN");
+    EXPECT_FALSE(rec.passed);
+    EXPECT_TRUE(rec.job_id.empty());
+    // Nothing ran, so nothing was judged: no job-state.toml, no report.
+    EXPECT_FALSE(fs::exists(rec.run_dir / "job-state.toml")) << rec.run_dir;
+  }
+  // Every job went to the dry-run executor, the dependent one too; no journal, no scheduler.
+  EXPECT_EQ(dry_exec_.requests().size(), 3u);
+  EXPECT_FALSE(fs::exists(r.results_root / "journal.bpj"));
   EXPECT_TRUE(exec_.events.empty());
   Value trt = read_toml_file(r.results_root / "a" / "1" / "test-run.toml");
   EXPECT_EQ(trt.find("current_iteration")->as_int(), 1);
@@ -130,7 +145,7 @@ TEST_F(EngineTest, WorkloadOnAnUnsupportedSchedulerFailsBeforeWritingAnything) {
         system_, s,
         [&] {
           EngineOptions o = options_;
-          o.dry_run = false;
+          o.allow_unsupported_workloads = false;
           return o;
         }(),
         &exec_);
@@ -262,7 +277,7 @@ TEST_F(EngineTest, SecretsAreMaskedInTestRunToml) {
   run.test.git_repos = {repo};
   s.runs = {run};
   system_.launcher_python = "/usr/bin/python3";
-  EngineResult r = run_scenario(system_, s, options_, nullptr);
+  EngineResult r = EngineTest::run(s, true);  // dry-run: MegatronBridge on a standalone system
   ASSERT_EQ(r.exit_code, 0);
   for (const auto& e : fs::recursive_directory_iterator(r.results_root)) {
     if (!e.is_regular_file()) continue;
@@ -301,6 +316,46 @@ TEST_F(EngineTest, PreTestRunsBeforeItsCaseAndPostTestAfter) {
   EXPECT_TRUE(fs::exists(r.results_root / "a" / "0" / "post_test" / "cleanup" / "test-run.toml"));
   ASSERT_EQ(r.records.size(), 3u);
   for (const RunRecord& rec : r.records) EXPECT_TRUE(rec.passed) << rec.case_id;
+}
+
+// Dry-run goes through the same engine as a run: hooks and sweep points are generated in the
+// order a run would start them, handed to the executor that submits nothing, and none of them
+// counts as failed (a pre-test that did not run does not skip its case).
+TEST_F(EngineTest, DryRunOfASweepWithHooksGeneratesEverythingAndSubmitsNothing) {
+  Scenario s;
+  s.name = "sc";
+  s.job_status_check = true;
+  s.runs = {sleep_case("sw", 2)};
+  s.runs[0].test.cmd_args = read_toml_string("seconds = [1, 2]", "t.toml");
+  s.runs[0].pre_test = sleep_hook("gate", {"check"});
+  s.runs[0].post_test = sleep_hook("after", {"cleanup"});
+  EngineResult r = run(s, true);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_FALSE(r.interrupted);
+  std::vector<std::string> order;
+  for (const RunRecord& rec : r.records) {
+    EXPECT_EQ(rec.state, "DRY-RUN") << rec.case_id;
+    EXPECT_FALSE(rec.skipped) << rec.case_id;
+    order.push_back(rec.case_id + "/" + std::to_string(rec.iteration) + "/" +
+                    std::to_string(rec.step));
+  }
+  // Per point: its pre-test, the point, its post-test; both iterations.
+  const std::vector<std::string> point = {"sw.pre_test.check/0/0", "sw/0/1",
+                                          "sw.post_test.cleanup/0/0"};
+  ASSERT_EQ(order.size(), 12u);
+  EXPECT_EQ(std::vector<std::string>(order.begin(), order.begin() + 3), point);
+  EXPECT_EQ(order[4], "sw/0/2");
+  EXPECT_EQ(order[10], "sw/1/2");
+  for (int it = 0; it < 2; ++it)
+    for (int step = 1; step <= 2; ++step) {
+      fs::path dir = r.results_root / "sw" / std::to_string(it) / std::to_string(step);
+      EXPECT_TRUE(fs::exists(dir / "test-run.toml")) << dir;
+      EXPECT_TRUE(fs::exists(dir / "pre_test" / "check" / "test-run.toml")) << dir;
+      EXPECT_TRUE(fs::exists(dir / "post_test" / "cleanup" / "test-run.toml")) << dir;
+      EXPECT_FALSE(fs::exists(dir / "job-state.toml")) << dir;
+    }
+  EXPECT_EQ(dry_exec_.requests().size(), 12u);
+  EXPECT_TRUE(exec_.events.empty());
 }
 
 TEST_F(EngineTest, FailedPreTestSkipsItsCaseWithTheReason) {

@@ -71,7 +71,6 @@ class ResumeTest : public ::testing::Test {
     system_.name = "local";
     system_.scheduler = "standalone";
     options_.output_path = dir_ / "results";
-    options_.dry_run = false;
   }
   void TearDown() override { clear_engine_stop(); }
 

@@ -193,7 +193,8 @@ class SweepDriver {
     // placeholder would rank failures above real results.
     o.kind = complete ? Feedback::Kind::kOk : Feedback::Kind::kFailed;
     o.reward = complete ? settings_.reward(o.observation) : settings_.metric_failure;
-    if (!r.ok && !runner_.dry_run() && !r.message.empty())
+    if (!r.submitted) ++not_submitted_;
+    if (!r.ok && r.submitted && !r.message.empty())
       log::warn(run_.id + " step " + std::to_string(p) + " failed: " + r.message);
     record(p, o);
     auto w = waiting_.find(sk->second);
@@ -253,7 +254,7 @@ class SweepDriver {
       s += "\n  best: step " + std::to_string(*best_) + " (" +
            describe_action(space_.action(*best_)) + "): " + join(metrics, " ") + ", reward " +
            python_float(best_reward_) + " -> " + run_.id + ".toml";
-    } else if (!runner_.dry_run()) {
+    } else if (not_submitted_ == 0) {
       s += "\n  no point produced the metrics " + join(settings_.metrics, ", ");
     }
     return s;
@@ -273,6 +274,7 @@ class SweepDriver {
   std::unordered_map<uint64_t, uint64_t> step_key_;              // started step -> key
   std::unordered_map<uint64_t, std::vector<uint64_t>> waiting_;  // key -> duplicate steps
   uint64_t started_ = 0;
+  uint64_t not_submitted_ = 0;  // points generated but never submitted (dry-run)
   uint64_t cache_hits_ = 0;
   std::optional<uint64_t> best_;
   double best_reward_ = 0;

@@ -39,6 +39,7 @@ class FakeRunner : public PointRunner {
     r.run_dir = dir_ / std::to_string(step);
     std::optional<double> m = dry_ ? std::nullopt : f_(point);
     r.ok = m.has_value();
+    r.submitted = !dry_;
     if (m) r.metrics["default"] = *m;
     pending_.push_back(r);
   }
@@ -52,7 +53,6 @@ class FakeRunner : public PointRunner {
   }
   int in_flight() const override { return static_cast<int>(pending_.size()); }
   int max_in_flight() const override { return max_; }
-  bool dry_run() const override { return dry_; }
   fs::path case_dir() const override { return dir_; }
 
   std::vector<int> steps;

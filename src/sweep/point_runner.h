@@ -1,6 +1,6 @@
-// How a sweep driver (agent loop) gets its points run. The scenario engine implements this for
-// dry-run (prepare only) and for real runs (prepare + submit + monitor), so the driver itself
-// knows nothing about schedulers.
+// How a sweep driver (agent loop) gets its points run. The scenario engine implements this
+// (prepare + submit + monitor through an executor, which for dry-run submits nothing), so the
+// driver itself knows nothing about schedulers.
 #pragma once
 
 #include <filesystem>
@@ -19,6 +19,9 @@ struct PointResult {
   std::string message;                    // failure reason
   std::map<std::string, double> metrics;  // requested metrics that could be computed
   std::filesystem::path run_dir;
+  // False when the point's files were generated but it was never submitted (dry-run): it
+  // neither passed nor failed.
+  bool submitted = true;
 };
 
 class PointRunner {
@@ -27,13 +30,12 @@ class PointRunner {
   // Creates <case>/<iteration>/<step>/ with all generated files and, in run mode, starts it.
   // `point` is the case with this point's parameters applied.
   virtual void start(int step, const TestRun& point) = 0;
-  // Blocks until at least one started point finished (dry-run: returns them at once) and
-  // returns the finished ones. Returns empty when nothing is in flight.
+  // Blocks until at least one started point finished (points that ended at submission are
+  // returned at once) and returns the finished ones. Returns empty when nothing is in flight.
   virtual std::vector<PointResult> wait_any() = 0;
   virtual int in_flight() const = 0;
   // Most points that may run at once (from agent_config.max_in_flight, default from system).
   virtual int max_in_flight() const = 0;
-  virtual bool dry_run() const = 0;
   // Case directory for this iteration: <results>/<case>/<iteration>/ (trajectory, pruned.csv).
   virtual std::filesystem::path case_dir() const = 0;
 };

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "testkit/testkit.h"
 #include "util/error.h"
 
 namespace bp {
@@ -13,9 +14,8 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(FolderLock, RefusesASecondHolderAndIsReleasedWithIt) {
-  const fs::path dir = fs::temp_directory_path() / ("bp-lock-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  testkit::TempDir tmp;
+  const fs::path dir = tmp.path();
   auto first = FolderLock::acquire(dir);
   try {
     FolderLock::acquire(dir);
@@ -27,7 +27,6 @@ TEST(FolderLock, RefusesASecondHolderAndIsReleasedWithIt) {
   }
   first.reset();
   EXPECT_NO_THROW(FolderLock::acquire(dir));
-  fs::remove_all(dir);
 }
 
 TEST(ProcessIdentity, OwnProcessIsAliveWithItsStartTime) {

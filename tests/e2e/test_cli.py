@@ -1,4 +1,5 @@
 """End-to-end checks of the CLI without a scheduler: verify-configs, dry-run, secrets."""
+import os
 import pathlib
 import shutil
 import unittest
@@ -86,6 +87,25 @@ class DryRun(unittest.TestCase):
         for case in ("Tests.sleep1", "Tests.sleep2", "Tests.sleep_watch", "Tests.sleep_side"):
             self.assertTrue((root / case / "0" / "test-run.toml").is_file(), case)
         self.assertTrue((root / "Tests.sleep_side" / "1" / "test-run.toml").is_file())
+
+    def test_dry_run_calls_no_scheduler_command(self):
+        # Every Slurm command on PATH is a recorder that fails: a dry-run on a Slurm system
+        # (a batch sweep and a self-submitting launcher) must call none of them.
+        d = tempdir(self)
+        bin_dir, calls = d / "bin", d / "calls.txt"
+        bin_dir.mkdir()
+        for cmd in ("sbatch", "squeue", "sacct", "scontrol", "scancel", "sinfo", "srun"):
+            fake = bin_dir / cmd
+            fake.write_text(f"#!/bin/sh\necho {cmd} \"$@\" >> '{calls}'\nexit 1\n")
+            fake.chmod(0o755)
+        env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "HF_TOKEN": TOKEN}
+        for scenario, tests in (("nccl_test.toml", "."), ("megatron_bridge_qwen_30b.toml", "h100")):
+            out = d / ("results_" + scenario)
+            proc = self.dry_run(scenario, out, tests=tests, env=env)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            self.assertTrue(any(p.name == "test-run.toml" for p in all_files(out)), scenario)
+            self.assertNotIn("submitted", proc.stderr)
+        self.assertFalse(calls.exists(), calls.read_text() if calls.exists() else "")
 
 
 

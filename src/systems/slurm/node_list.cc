@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "systems/slurm/command_runner.h"
+#include "systems/slurm/slurm_system.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -163,7 +164,7 @@ std::optional<GroupSpec> parse_group_spec(std::string_view spec) {
 
 const NodeGroup& find_group(const System& system, const GroupSpec& g, std::string_view spec) {
   std::vector<std::string> known;
-  for (const Partition& p : system.partitions) {
+  for (const Partition& p : slurm_settings(system).partitions) {
     if (p.name != g.partition) {
       known.push_back(p.name);
       continue;

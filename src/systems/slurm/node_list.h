@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/system.h"
+#include "systems/slurm/slurm_system.h"
 #include "util/error.h"
 
 namespace bp {
@@ -21,10 +22,10 @@ std::vector<std::string> expand_node_list(std::string_view list);
 
 // Resolves a case's `nodes` entries to node names (sorted, without duplicates). Each entry is
 // either a host list, or "PARTITION:GROUP:N" / "PARTITION:GROUP:max_avail": N nodes of that
-// group of the system TOML, preferring idle nodes (then completing, mixed, allocated,
-// reserved; down or drained nodes are never picked) as one `sinfo` call reports them.
-// Throws ValueError naming the entry when the partition or group is unknown or has
-// too few usable nodes. An empty list resolves to an empty list.
+// group of the system TOML (slurm_settings(system).partitions), preferring idle nodes (then
+// completing, mixed, allocated, reserved; down or drained nodes are never picked) as one `sinfo`
+// call reports them. Throws ValueError naming the entry when the partition or group is
+// unknown or has too few usable nodes. An empty list resolves to an empty list.
 std::vector<std::string> resolve_nodes(const System& system, const std::vector<std::string>& specs);
 std::vector<std::string> resolve_nodes(const System& system, const std::vector<std::string>& specs,
                                        CommandRunner& runner);

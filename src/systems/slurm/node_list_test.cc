@@ -40,7 +40,7 @@ System two_groups() {
   System s;
   s.name = "cluster";
   s.scheduler = "slurm";
-  s.partitions = {{"main", {{"g1", {"node[1-4]"}}, {"g2", {"gpu[01-02]"}}}}};
+  slurm_settings(s).partitions = {{"main", {{"g1", {"node[1-4]"}}, {"g2", {"gpu[01-02]"}}}}};
   return s;
 }
 

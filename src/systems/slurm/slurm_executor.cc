@@ -7,6 +7,7 @@
 #include "systems/slurm/job_metadata.h"
 #include "systems/slurm/sbatch_script.h"
 #include "systems/slurm/slurm_output.h"
+#include "systems/slurm/slurm_system.h"
 #include "util/backoff.h"
 #include "util/files.h"
 #include "util/folder_lock.h"
@@ -21,11 +22,11 @@ namespace {
 
 RetryPolicy retry_policy(const System& system, const SlurmExecutorOptions& o) {
   RetryPolicy p;
-  p.first_pause =
-      o.retry_pause.value_or(std::chrono::seconds(std::max(system.status_retry_pause_seconds, 0)));
+  p.first_pause = o.retry_pause.value_or(
+      std::chrono::seconds(std::max(slurm_settings(system).status_retry_pause_seconds, 0)));
   p.max_pause = o.max_retry_pause;
   p.max_attempts = std::max(o.retry_attempts, 1);
-  for (const std::string& e : system.extra_transient_status_errors)
+  for (const std::string& e : slurm_settings(system).extra_transient_status_errors)
     if (!trim(e).empty()) p.transient_patterns.push_back(e);
   return p;
 }

@@ -37,6 +37,7 @@
 #include "systems/slurm/slurm_commands.h"
 #include "systems/slurm/slurm_output.h"
 #include "systems/slurm/slurm_state.h"
+#include "systems/slurm/slurm_system.h"
 
 namespace bp {
 

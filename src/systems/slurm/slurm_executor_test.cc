@@ -298,8 +298,8 @@ TEST_F(SlurmExecutorTest, TransientErrorsAreRetriedWithBackoff) {
 }
 
 TEST_F(SlurmExecutorTest, SystemTransientPatternsAndPauseAreUsed) {
-  system_.extra_transient_status_errors = {"Zero Bytes were transmitted"};
-  system_.status_retry_pause_seconds = 0;
+  slurm_settings(system_).extra_transient_status_errors = {"Zero Bytes were transmitted"};
+  slurm_settings(system_).status_retry_pause_seconds = 0;
   options_.retry_pause.reset();
   int failures = 1;
   slurm_.override_squeue = [&](const std::vector<std::string>&) {

@@ -40,7 +40,7 @@ class SlurmIntegration : public ::testing::Test {
     system_.scheduler = "slurm";
     system_.mpi = "none";  // the local cluster has no PMIx
     system_.monitor_interval = 1;
-    system_.status_retry_pause_seconds = 1;
+    slurm_settings(system_).status_retry_pause_seconds = 1;
   }
 
   JobRequest request(const std::string& name, const std::string& command,
@@ -227,7 +227,7 @@ TEST_F(SlurmIntegration, GroupNodeSpecsResolveToIdleNodes) {
   for (const std::string& n : split(nodes.out, '\n'))
     if (!trim(n).empty()) names.emplace_back(trim(n));
   ASSERT_GE(names.size(), 2u);
-  system_.partitions = {{"p", {{"g", {join(names, ",")}}}}};
+  slurm_settings(system_).partitions = {{"p", {{"g", {join(names, ",")}}}}};
   std::vector<std::string> picked = resolve_nodes(system_, {"p:g:2"});
   ASSERT_EQ(picked.size(), 2u);
   SlurmExecutor ex(system_);

@@ -78,8 +78,7 @@ std::string write_gate(const RunContext& ctx, const Hook& hook) {
                         "hook case " + case_run.id + " (" + case_run.test.test_template_name +
                             ") cannot gate Megatron-Bridge: its workload has no output check");
     fs::create_directories(out);
-    RunContext hook_ctx{ctx.system, case_run, out, 1, {}, ctx.gpu_directives_supported,
-                        ctx.dry_run};
+    RunContext hook_ctx{ctx.system, case_run, out, 1, {}, ctx.gpu_directives_supported};
     RunSpec spec = w->prepare(hook_ctx);
     std::string srun = "srun --nodelist=\"$_node\" --output=\"" + out.string() +
                        "/stdout_${_node}.txt\" --error=\"" + out.string() +

@@ -32,7 +32,7 @@ class MegatronBridgeWorkload : public Workload {
   void preflight(const TestDefinition& test, const System& system) const override;
   void check_installed(const TestDefinition& test, const System& system) const override;
   std::vector<std::string> secret_fields() const override { return {"hf_token", "wandb_key"}; }
-  std::vector<std::string> schedulers() const override { return {"slurm"}; }
+  bool submits_own_jobs() const override { return true; }
   std::vector<Installable> installables(const TestDefinition& test,
                                         const System& system) const override;
   RunSpec prepare(const RunContext& ctx) const override;

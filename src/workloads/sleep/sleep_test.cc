@@ -44,7 +44,7 @@ RunSpec prepare_for(std::string_view toml) {
   run.id = "Tests.sleep";
   run.test = sleep_test(toml);
   testkit::TempDir run_dir;
-  RunContext ctx{system, run, run_dir, 1, {}, true, false};
+  RunContext ctx{system, run, run_dir, 1, {}, true};
   return sleep_workload().prepare(ctx);
 }
 

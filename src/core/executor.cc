@@ -1,10 +1,5 @@
-// The job-state vocabulary shared by all executors, and the executor for a system.
-#include <stdexcept>
-
+// The job-state vocabulary shared by all executors.
 #include "core/executor.h"
-#include "systems/slurm/slurm_executor.h"
-#include "systems/standalone/standalone_executor.h"
-#include "util/error.h"
 
 namespace bp {
 
@@ -47,6 +42,8 @@ std::string_view to_string(JobState s) {
       return "DEADLINE";
     case JobState::kUnknown:
       return "UNKNOWN";
+    case JobState::kNotSubmitted:
+      return "DRY-RUN";
   }
   return "UNKNOWN";
 }
@@ -55,13 +52,6 @@ std::vector<JobAttempt> all_attempts(const Job& job) {
   std::vector<JobAttempt> out = job.earlier_attempts;
   if (!job.id.empty()) out.push_back({job.id, job.state, job.exit_code, job.signal});
   return out;
-}
-
-std::unique_ptr<Executor> make_executor(const System& system) {
-  if (system.scheduler == "standalone") return std::make_unique<StandaloneExecutor>(system);
-  if (system.scheduler == "slurm") return std::make_unique<SlurmExecutor>(system);
-  throw ValueError("no executor for scheduler '" + system.scheduler +
-                   "' (supported: slurm, standalone)");
 }
 
 }  // namespace bp

@@ -1,0 +1,76 @@
+// The interface every scheduler implements (Slurm, standalone), and the registry.
+//
+// A scheduler is one folder under src/systems/ plus one row in src/systems/registry.cc;
+// nothing outside that folder names it. A row is complete: its name, the system-TOML keys it
+// accepts and how they are checked, the executor that submits and watches jobs, how a case's
+// `nodes` become node names, and the probe that learns what the TOML leaves open.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/system.h"
+
+namespace bp {
+
+class Executor;
+class TableFields;  // config/schema.h
+
+// How many nodes the system TOML lists for jobs, and where ("partition 'p1'").
+struct NodeCapacity {
+  size_t nodes = 0;  // 0: the TOML does not say
+  std::string where;
+};
+
+class Scheduler {
+ public:
+  virtual ~Scheduler() = default;
+
+  // The `scheduler` value of a system TOML that selects this row.
+  virtual std::string_view name() const = 0;
+
+  // System-TOML keys this scheduler accepts besides the common ones (loaders/load_system.cc).
+  virtual std::vector<std::string> system_keys() const = 0;
+
+  // Reads and checks those keys into `system` (its generic fields, monitor_interval's default
+  // and scheduler_settings). Throws ConfigError naming the file, line and key.
+  virtual void read_system(const TableFields& fields, System& system) const = 0;
+
+  // Whether commands that submit their own jobs (RunSpec::self_submitting, e.g.
+  // Megatron-Bridge's launcher) can run on this system.
+  virtual bool runs_self_submitting() const = 0;
+
+  // The executor that submits this system's jobs and watches them.
+  virtual std::unique_ptr<Executor> make_executor(const System& system) const = 0;
+
+  // A case's `nodes` entries as node names. Throws ValueError naming a bad entry.
+  virtual std::vector<std::string> resolve_nodes(const System& system,
+                                                 const std::vector<std::string>& specs) const = 0;
+
+  // The nodes the system TOML lists for jobs, to refuse a larger num_nodes before anything is
+  // written. Throws ConfigError naming the key when the TOML's node lists do not parse.
+  virtual NodeCapacity listed_nodes(const System& system) const = 0;
+
+  // A shell command line that runs `command` (already quoted) once on one compute node and
+  // waits for it, e.g. to import a container image where jobs will find it (`install`).
+  virtual std::string on_compute_node(const System& system, const std::string& job_name,
+                                      const std::string& command) const = 0;
+
+  // Asks the scheduler, once before anything is submitted (never in dry-run), what the system
+  // TOML leaves open, and writes it into `system` (Slurm: supports_gpu_directives from one
+  // `scontrol show config`). The executor and the workloads then read the answer from there.
+  virtual void probe(System& system) const = 0;
+};
+
+// Every row, in registry order.
+std::vector<const Scheduler*> all_schedulers();
+std::vector<std::string> scheduler_names();
+// nullptr when no row has this name.
+const Scheduler* find_scheduler(std::string_view name);
+// The system's row. Throws ValueError naming the known schedulers.
+const Scheduler& scheduler_of(const System& system);
+
+}  // namespace bp
