@@ -325,7 +325,7 @@ TEST_F(EngineTest, DryRunOfASweepWithHooksGeneratesEverythingAndSubmitsNothing) 
   Scenario s;
   s.name = "sc";
   s.job_status_check = true;
-  s.runs = {sleep_case("sw", 2)};
+  s.runs = {sleep_run("sw", 2)};
   s.runs[0].test.cmd_args = read_toml_string("seconds = [1, 2]", "t.toml");
   s.runs[0].pre_test = sleep_hook("gate", {"check"});
   s.runs[0].post_test = sleep_hook("after", {"cleanup"});
