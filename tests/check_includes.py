@@ -93,7 +93,7 @@ def check(src):
                                         f"{relation} {folder}/ (see ARCHITECTURE.md)")
                         continue
                     plugin = plugin_of(target)
-                    registry = PLUGIN_KINDS[target_folder]
+                    registry = PLUGIN_KINDS.get(target_folder, "")
                     # The registry and its own test (which checks every row) name the plug-ins.
                     if plugin and plugin_of(path) != plugin and \
                             path not in (registry, registry.replace(".cc", "_test.cc")):
