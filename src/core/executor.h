@@ -128,6 +128,9 @@ class Executor {
   }
   // From now on, leave jobs and wrappers running when this executor goes away (SIGHUP).
   virtual void detach() {}
+  // Non-empty once the scheduler stayed unreachable past the retry bound: the engine then
+  // stops as on SIGHUP (jobs left as they are, journal resumable) and reports this cause.
+  virtual std::string lost_scheduler() const { return {}; }
 };
 
 std::unique_ptr<Executor> make_executor(const System& system);
