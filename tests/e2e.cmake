@@ -64,3 +64,13 @@ add_test(NAME e2e_campaign
 set_tests_properties(e2e_campaign PROPERTIES
                      ENVIRONMENT "${BP_E2E_ENV};BENCHPILOT_TEST_SLURM_CONF=${BP_TEST_SLURM_CONF}"
                      FIXTURES_REQUIRED slurm TIMEOUT 900)
+
+# Faults on the cluster: slurmctld stopped and restarted, a node set DOWN, transient command
+# failures, a full disk, concurrent installs, kill -9 against the sweep CSVs. It stops the
+# shared cluster's controller and takes nodes down, so it runs alone.
+add_test(NAME e2e_faults
+         COMMAND ${Python3_EXECUTABLE} -m unittest -v test_faults
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/e2e)
+set_tests_properties(e2e_faults PROPERTIES
+                     ENVIRONMENT "${BP_E2E_ENV};BENCHPILOT_TEST_SLURM_CONF=${BP_TEST_SLURM_CONF}"
+                     FIXTURES_REQUIRED slurm LABELS slurm RUN_SERIAL TRUE TIMEOUT 900)

@@ -1,6 +1,7 @@
 #include "campaign/journal.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -265,12 +266,22 @@ void JournalWriter::append(const std::string& body, bool flush) {
   std::string line;
   line.reserve(body.size() + 10);
   line.append(crc, 9).append(body).push_back('\n');
+  struct stat before {};
+  const bool sized = ::fstat(fd_, &before) == 0;
   size_t done = 0;
   while (done < line.size()) {
     ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw FileError("cannot write the journal " + path_.string() + ": " + std::strerror(errno));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : ENOSPC;
+      // A full disk may take half the record: cut it off, so the next record (after space is
+      // freed) does not follow a torn one.
+      if (done > 0 && sized) {
+        int cut = ::ftruncate(fd_, before.st_size);  // best effort: a reader skips a torn end
+        (void)cut;
+      }
+      throw FileError("cannot write the journal " + path_.string() + ": " +
+                               std::strerror(err));
     }
     done += static_cast<size_t>(n);
   }

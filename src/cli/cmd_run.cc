@@ -193,7 +193,12 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
   write_result_reports(c, opts, result.results_root, result.records);
   std::cout << "\n" << format_results_table(result.records);
   std::cout << "\nResults: " << result.results_root.string() << "\n";
-  if (result.detached) {
+  if (result.detached && !result.lost_scheduler.empty()) {
+    log::error(result.lost_scheduler +
+               "; the submitted jobs were left as they are. Once Slurm answers again, "
+               "continue with\n  benchpilot resume " +
+               result.results_root.string());
+  } else if (result.detached) {
     log::warn(
         "stopped on SIGHUP: submitted jobs keep running; continue with\n  benchpilot resume " +
         result.results_root.string());

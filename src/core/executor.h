@@ -132,6 +132,9 @@ class Executor {
   }
   // From now on, leave jobs and wrappers running when this executor goes away (SIGHUP).
   virtual void detach() {}
+  // Non-empty once the scheduler stayed unreachable past the retry bound: the engine then
+  // stops as on SIGHUP (jobs left as they are, journal resumable) and reports this cause.
+  virtual std::string lost_scheduler() const { return {}; }
 };
 
 // The executor of the system's scheduler (core/scheduler.h). Throws ValueError

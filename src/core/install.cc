@@ -1,9 +1,14 @@
 #include "core/install.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <set>
 
 #include "core/scheduler.h"
@@ -43,19 +48,51 @@ bool clone_matches(const fs::path& dir, const std::string& commit) {
   return trim(head) == trim(want);
 }
 
+// An exclusive flock on <dest>.lock, held while `dest` is installed: two benchpilots started
+// together on an empty install path install it once, the second waits and then finds it. The
+// kernel releases it when the holder dies in any way.
+class InstallLock {
+ public:
+  explicit InstallLock(const fs::path& dest) {
+    fs::path path = dest;
+    path += ".lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) return;  // read-only install path: nothing to serialise against
+    if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
+    log::info("install: another benchpilot is installing " + dest.string() + "; waiting for it");
+    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  ~InstallLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  InstallLock(const InstallLock&) = delete;
+  InstallLock& operator=(const InstallLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 bool install_repo(const GitRepo& repo, const fs::path& dest) {
+  std::error_code ec;
+  fs::create_directories(dest.parent_path(), ec);
+  InstallLock lock(dest);
   if (fs::exists(dest / ".git")) {
     if (clone_matches(dest, repo.commit)) return true;
     log::error("install: " + dest.string() + " exists but is not at commit '" + repo.commit +
                "'. Remove it (benchpilot uninstall) and install again.");
     return false;
   }
-  // Clone into a temporary sibling and rename, so an interrupted install leaves no half clone.
-  fs::path tmp = dest;
-  tmp += ".partial";
-  std::error_code ec;
-  fs::remove_all(tmp, ec);
-  fs::create_directories(dest.parent_path());
+  // Clone into a temporary sibling of our own and rename, so an interrupted install leaves no
+  // half clone and a concurrent one (without the lock: another host on a shared file system)
+  // never clones into the same folder.
+  std::string tmp_pattern = dest.string() + ".partial-XXXXXX";
+  if (!::mkdtemp(tmp_pattern.data())) {
+    log::error("install: cannot create a temporary folder beside " + dest.string() + ": " +
+               std::strerror(errno));
+    return false;
+  }
+  const fs::path tmp = tmp_pattern;  // empty: git clones into it
   std::string out;
   log::info("install: cloning " + repo.url + " @ " + repo.commit + " into " + dest.string());
   if (run_shell("git clone --quiet -- " + shell_quote(repo.url) + " " + shell_quote(tmp.string()),
@@ -77,6 +114,9 @@ bool install_repo(const GitRepo& repo, const fs::path& dest) {
   }
   fs::rename(tmp, dest, ec);
   if (ec) {
+    std::error_code ignored;
+    fs::remove_all(tmp, ignored);
+    if (fs::exists(dest / ".git") && clone_matches(dest, repo.commit)) return true;
     log::error("install: cannot move clone to " + dest.string() + ": " + ec.message());
     return false;
   }
@@ -103,6 +143,8 @@ bool install_python(const Installable& item, const System& system) {
   fs::path clone = system.install_path / item.repo.dir_name();
   if (!install_repo(item.repo, clone)) return false;
   fs::path venv = venv_dir(item, system);
+  InstallLock lock(venv);
+  if (fs::exists(venv / "bin" / "python")) return true;  // a concurrent install made it
   std::string out;
   log::info("install: creating venv " + venv.string() +
             " (needs access to the Python package index;"

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 
 #include "testkit/testkit.h"
 
@@ -55,7 +57,25 @@ TEST_F(InstallTest, UnknownCommitFailsAndLeavesNothing) {
   repo.repo.commit = "no-such-tag";
   EXPECT_FALSE(install_all({repo}, system_));
   EXPECT_FALSE(fs::exists(system_.install_path / "Megatron-Bridge__no-such-tag"));
-  EXPECT_FALSE(fs::exists(system_.install_path / "Megatron-Bridge__no-such-tag.partial"));
+  for (const auto& e : fs::directory_iterator(system_.install_path))
+    EXPECT_EQ(e.path().filename().string().find(".partial"), std::string::npos) << e.path();
+}
+
+// Issue 11: runs started together on an empty install path used to clone into the same fixed
+// <repo>.partial folder and both fail. Now one clones, the others wait and find it.
+TEST_F(InstallTest, ConcurrentInstallsOfTheSameRepoAllSucceed) {
+  Installable repo;
+  repo.repo.url = "file://" + repo_dir_.string();
+  repo.repo.commit = "v1";
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&] { ok += install_all({repo}, system_) ? 1 : 0; });
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 4);
+  EXPECT_TRUE(is_installed(repo, system_));
+  for (const auto& e : fs::directory_iterator(system_.install_path))
+    EXPECT_EQ(e.path().filename().string().find(".partial"), std::string::npos) << e.path();
 }
 
 TEST_F(InstallTest, PythonOverrideIsUsedAndNeverRemoved) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <csignal>
 #include <ctime>
+#include <exception>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -105,6 +106,11 @@ class Engine {
   RunRecord record_without_job(const TestRun& run, const fs::path& dir, int iteration, int step,
                                std::vector<std::pair<std::string, Value>> params);
   void cancel_all(std::vector<std::unique_ptr<Active>>& active);
+  // Leaves the jobs running and forgets them (the journal knows them; a resume collects them).
+  void detach_all(std::vector<std::unique_ptr<Active>>& active) {
+    if (executor_ && !active.empty()) executor_->detach();
+    active.clear();
+  }
   // Scenario hooks. Runs the case's pre-tests (unless its workload runs them itself, as
   // Megatron-Bridge's gate does) under <dir>/pre_test/ and waits for them; when one fails the
   // case is recorded SKIPPED with the reason and false is returned.
@@ -151,7 +157,19 @@ class EnginePointRunner : public PointRunner {
     case_dir_ = engine.root() / base.id / std::to_string(iteration);
     fs::create_directories(case_dir_);
   }
-  ~EnginePointRunner() override { engine_.cancel_all(active_); }
+  ~EnginePointRunner() override {
+    // Unwinding from an error (a full disk, say): leave the jobs to run, as on SIGHUP; the
+    // journal knows them and a resume collects them. Never throw from here.
+    if (std::uncaught_exceptions() > 0) {
+      engine_.detach_all(active_);
+      return;
+    }
+    try {
+      engine_.cancel_all(active_);
+    } catch (const std::exception& e) {
+      log::error(std::string("cancelling the sweep's jobs failed: ") + e.what());
+    }
+  }
 
   void start(int step, const TestRun& point) override {
     if (engine_stop_requested()) throw Interrupted{};
@@ -368,6 +386,10 @@ void Engine::poll_round(std::vector<std::unique_ptr<Active>>& active,
       ids.push_back(a->job.id);
     }
     executor_->poll(jobs);
+    if (std::string lost = executor_->lost_scheduler(); !lost.empty() && !engine_stop_requested()) {
+      result_.lost_scheduler = lost;
+      request_engine_detach();  // the jobs may well be running: keep them, stay resumable
+    }
     bool changed = false;
     for (size_t i = 0; i < jobs.size(); ++i) {
       changed |= jobs[i]->state != before[i];
@@ -532,6 +554,9 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases) {
   } catch (const Interrupted&) {  // e.g. Ctrl-C while waiting for a pre-test
     cancel_all(active);
     throw;
+  } catch (const std::exception&) {  // e.g. the journal hit a full disk: keep what runs
+    detach_all(active);
+    throw;
   }
 }
 
@@ -638,9 +663,17 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
       }
     }
     for (const std::string& id : now_running) start_dependents(id, DependencyType::kStartPostInit);
-    for (auto& a : finished) {
-      settle(std::move(a));
-      if (status_check_stopped) return;
+    for (size_t i = 0; i < finished.size(); ++i) {
+      settle(std::move(finished[i]));
+      if (status_check_stopped) {
+        // Cases that ended in the same round are results, not casualties: record them.
+        for (size_t j = i + 1; j < finished.size(); ++j) {
+          RunRecord done = finish(*finished[j]);
+          journal_finished(*finished[j], done, 0);
+          records().push_back(std::move(done));
+        }
+        return;
+      }
     }
   }
 }
@@ -716,7 +749,7 @@ EngineResult Engine::run() {
     result_.detached = engine_detach_requested();
   }
   if (result_.interrupted) {
-    result_.exit_code = 130;
+    result_.exit_code = result_.lost_scheduler.empty() ? 130 : kExitSchedulerUnreachable;
   } else {
     for (const RunRecord& r : result_.records)
       if (judged_failed(r) && r.step == 0) result_.exit_code = 1;

@@ -56,12 +56,19 @@ struct EngineOptions {
   std::map<std::string, std::string> campaign_inputs;
 };
 
+// Exit code of a run that stopped because the scheduler stayed unreachable (EX_TEMPFAIL):
+// try again later with `benchpilot resume`.
+constexpr int kExitSchedulerUnreachable = 75;
+
 struct EngineResult {
   int exit_code = 0;
   std::filesystem::path results_root;
   std::vector<RunRecord> records;
   bool interrupted = false;
   bool detached = false;  // stopped by SIGHUP: jobs left running, resumable
+  // Why the run stopped with its jobs left running when the scheduler stayed unreachable
+  // (then detached is true and exit_code is kExitSchedulerUnreachable).
+  std::string lost_scheduler;
   // The journaled campaign (EngineOptions::journal), still locked; the caller records its end.
   std::shared_ptr<Campaign> campaign;
 };

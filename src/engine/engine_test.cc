@@ -58,6 +58,8 @@ class FakeExecutor : public Executor {
       }
     }
   }
+  void write_job_metadata(const Job& j) override { metadata_written.insert(names_[j.id]); }
+  std::set<std::string> metadata_written;  // case names whose slurm-job.toml was written
   void cancel(Job& j) override {
     events.push_back("cancel " + names_[j.id]);
     cancelled_.insert(j.id);
@@ -214,6 +216,27 @@ TEST_F(EngineTest, JobStatusCheckCancelsTheRestAndFails) {
     }
     if (rec.case_id == "slow") EXPECT_EQ(rec.state, "CANCELLED");
   }
+}
+
+// Issue 11: a case that ended in the same poll round as the failed one is a result: it stays
+// in the records (summary.json) and gets its job metadata (slurm-job.toml).
+TEST_F(EngineTest, JobStatusCheckKeepsCasesThatFinishedInTheSameRound) {
+  Scenario s;
+  s.name = "sc";
+  s.runs = {sleep_case("bad"), sleep_case("good"), sleep_case("slow")};
+  exec_.outcome["bad"] = JobState::kFailed;
+  exec_.outcome["slow"] = JobState::kRunning;
+  EngineResult r = run(s, false);
+  EXPECT_EQ(r.exit_code, 1);
+  std::map<std::string, const RunRecord*> by_case;
+  for (const RunRecord& rec : r.records) by_case[rec.case_id] = &rec;
+  ASSERT_EQ(by_case.size(), 3u);
+  ASSERT_TRUE(by_case.count("good"));
+  EXPECT_TRUE(by_case["good"]->passed);
+  EXPECT_EQ(by_case["good"]->state, "COMPLETED");
+  EXPECT_EQ(by_case["slow"]->state, "CANCELLED");
+  EXPECT_TRUE(exec_.metadata_written.count("good"));
+  EXPECT_TRUE(exec_.metadata_written.count("bad"));
 }
 
 TEST_F(EngineTest, WithoutJobStatusCheckOthersStillFinish) {

@@ -169,6 +169,9 @@ class SweepDriver {
     cache_[key] = Outcome{};
     step_key_[p] = key;
     ++started_;
+    // Every point pruned before this one is on disk before this one is journaled, so after a
+    // kill -9 pruned.csv holds at least what the journal implies.
+    pruned_->flush();
     runner_.start(static_cast<int>(p), apply_indices(run_, space_, idx_));
   }
 

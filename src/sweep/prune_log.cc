@@ -25,11 +25,12 @@ PruneLog::PruneLog(const ParamSpace& space, const CompiledConstraints& constrain
     rules_.push_back(std::move(t));
   }
   if (!csv.empty()) {
-    csv_ = std::make_unique<std::ofstream>(csv);
-    if (!*csv_) throw FileError("cannot write " + csv.string());
-    *csv_ << "step";
-    for (const Axis& a : space.axes()) *csv_ << ',' << csv_field(a.name);
-    *csv_ << ",rule_ids,messages\n";
+    csv_ = std::make_unique<LineAppender>(csv);
+    csv_->set_buffer_bytes(64 * 1024);
+    std::string header = "step";
+    for (const Axis& a : space.axes()) header += ',' + csv_field(a.name);
+    csv_->append(header + ",rule_ids,messages\n");
+    csv_->flush();
   }
 }
 
@@ -57,19 +58,18 @@ void PruneLog::add(uint64_t point, const std::vector<uint32_t>& indices, uint64_
     }
   }
   if (csv_) {
-    std::ofstream& o = *csv_;
-    o << point;
+    std::string row = std::to_string(point);
     for (size_t a = 0; a < indices.size(); ++a) {
       const Value& v = space_.axes()[a].values[indices[a]];
-      o << ',' << csv_field(v.is_string() ? v.as_string() : v.to_toml_inline());
+      row += ',' + csv_field(v.is_string() ? v.as_string() : v.to_toml_inline());
     }
     std::vector<std::string> ids, messages;
     for (const Violation& v : why) {
       ids.push_back(v.rule_id);
       messages.push_back(v.message);
     }
-    o << ',' << csv_field(join(ids, ";")) << ',' << csv_field(join(messages, "; ")) << '\n';
-    if (pruned_ % 4096 == 0) o.flush();
+    row += ',' + csv_field(join(ids, ";")) + ',' + csv_field(join(messages, "; ")) + '\n';
+    csv_->append(row);
   }
 }
 

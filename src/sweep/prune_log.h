@@ -4,13 +4,13 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "sweep/constraints.h"
 #include "sweep/param_space.h"
+#include "util/line_appender.h"
 
 namespace bp {
 
@@ -26,7 +26,7 @@ class PruneLog {
   static constexpr size_t kExamples = 3;
 
   // With a csv path, every added point is also written there (header: step, axis names,
-  // rule_ids, messages).
+  // rule_ids, messages), in whole rows: buffered up to 64 KiB and on flush().
   PruneLog(const ParamSpace& space, const CompiledConstraints& constraints,
            const std::filesystem::path& csv = {});
 
@@ -47,7 +47,7 @@ class PruneLog {
   const ParamSpace& space_;
   std::vector<RuleTally> rules_;
   uint64_t pruned_ = 0;
-  std::unique_ptr<std::ofstream> csv_;
+  std::unique_ptr<LineAppender> csv_;
 };
 
 // Short "tp=3 pp=1" text of a point's values.

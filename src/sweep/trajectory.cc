@@ -27,15 +27,13 @@ std::string observation_repr(const std::vector<double>& observation) {
 }
 
 TrajectoryWriter::TrajectoryWriter(const std::filesystem::path& file) : out_(file) {
-  if (!out_) throw FileError("cannot write " + file.string());
-  out_ << "step,action,reward,observation\n" << std::flush;
+  out_.append("step,action,reward,observation\n");
 }
 
 void TrajectoryWriter::add(uint64_t step, const Action& action, double reward,
                            const std::vector<double>& observation) {
-  out_ << step << ',' << csv_field(action_repr(action)) << ',' << python_float(reward) << ','
-       << csv_field(observation_repr(observation)) << '\n'
-       << std::flush;
+  out_.append(std::to_string(step) + ',' + csv_field(action_repr(action)) + ',' +
+              python_float(reward) + ',' + csv_field(observation_repr(observation)) + '\n');
 }
 
 }  // namespace bp

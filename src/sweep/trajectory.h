@@ -1,15 +1,16 @@
 // trajectory.csv as CloudAI writes it: step,action,reward,observation with the action as a
-// Python dict repr and the observation as a Python list repr. Rows are flushed as they are
-// added, so an interrupted sweep keeps what finished.
+// Python dict repr and the observation as a Python list repr. Each row is written whole as it is
+// added (util/line_appender.h), so an interrupted sweep keeps what finished and a kill -9 or a
+// full disk never leaves half a row.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <vector>
 
 #include "sweep/param_space.h"
 #include "util/error.h"
+#include "util/line_appender.h"
 
 namespace bp {
 
@@ -20,13 +21,14 @@ std::string observation_repr(const std::vector<double>& observation);
 
 class TrajectoryWriter {
  public:
-  // Creates the file with its header. Throws FileError when it cannot be written.
+  // Creates the file with its header. Throws FileError naming the file and the reason when it
+  // cannot be written, here or in add().
   explicit TrajectoryWriter(const std::filesystem::path& file);
   void add(uint64_t step, const Action& action, double reward,
            const std::vector<double>& observation);
 
  private:
-  std::ofstream out_;
+  LineAppender out_;
 };
 
 }  // namespace bp

@@ -49,7 +49,8 @@ SlurmExecutor::SlurmExecutor(const System& system, SlurmExecutorOptions options,
     : system_(system),
       options_(options),
       runner_(runner ? std::move(runner) : std::make_shared<SystemCommandRunner>()),
-      commands_(*runner_, retry_policy(system, options)) {}
+      retry_policy_(retry_policy(system, options)),
+      commands_(*runner_, retry_policy_) {}
 
 SlurmExecutor::~SlurmExecutor() {
   if (detached_) return;  // SIGHUP: wrappers keep relaying; a resume picks them up
@@ -123,13 +124,35 @@ Job SlurmExecutor::submit_batch(const JobRequest& req, Job job, Tracked& t) {
   std::vector<std::string> argv = {"sbatch", "--parsable", script.string()};
   if (!req.comment.empty()) argv.insert(argv.begin() + 2, "--comment=" + req.comment);
   t.submit_line = join(argv, " ");
-  // Not retried: a timed-out sbatch may still have queued the job.
-  CommandResult r = commands_.call(argv, false, command_options(req.run_dir, req.spec.process_env));
-  std::optional<std::string> id = r.ok() ? parse_sbatch_job_id(r.out) : std::nullopt;
+  // A transient failure is retried with backoff, but a timed-out sbatch may still have queued
+  // the job: before each retry, Slurm is asked for a job carrying our comment.
+  std::optional<std::string> id;
+  CommandResult r;
+  std::string first_error;
+  for (int attempt = 0;; ++attempt) {
+    r = commands_.call(argv, false, command_options(req.run_dir, req.spec.process_env));
+    id = r.ok() ? parse_sbatch_job_id(r.out) : std::nullopt;
+    if (id || !commands_.is_transient(r) || attempt + 1 >= retry_policy_.max_attempts) break;
+    if (first_error.empty()) first_error = first_line(error_text(r));
+    auto pause = backoff_delay(attempt, retry_policy_.first_pause, retry_policy_.max_pause);
+    log::warn(req.name + ": sbatch failed transiently (" + first_line(error_text(r)) +
+              "); retrying in " + std::to_string(pause.count()) + " ms");
+    runner_->sleep(pause);
+    if (!req.comment.empty()) {
+      if ((id = queued_job_with_comment(req.comment))) {
+        log::info(req.name + ": the failed sbatch had queued job " + *id + " after all");
+        break;
+      }
+    }
+  }
   if (!id) {
     job.state = JobState::kFailed;
     job.reason =
         "sbatch failed: " + (r.ok() ? "no job id in \"" + first_line(r.out) + "\"" : error_text(r));
+    if (!first_error.empty() && job.reason.find(first_error) == std::string::npos)
+      job.reason += " (first error: " + first_error + ")";
+    if (!first_error.empty())
+      job.reason += " after " + std::to_string(retry_policy_.max_attempts) + " attempts";
     log::error(req.name + ": " + job.reason);
     return job;
   }
@@ -225,8 +248,9 @@ void SlurmExecutor::check_wrapper(Job& job, Tracked& t) {
     job.state = JobState::kFailed;
     job.reason = "the submission wrapper ended (" + t.wrapper_status->describe() +
                  ") without printing a job id";
-    std::string tail = file_tail(t.run_dir / "submit.stderr", 10);
-    if (!tail.empty()) job.reason += ": " + tail;
+    // The cause (e.g. sbatch's "Socket timed out") comes first, the launcher's traceback last.
+    std::string excerpt = file_excerpt(t.run_dir / "submit.stderr", 5, 10);
+    if (!excerpt.empty()) job.reason += ": " + excerpt;
     t.finished = true;
     log::error(t.name + ": " + job.reason);
   }
@@ -293,13 +317,27 @@ void SlurmExecutor::query_slurm(const std::vector<Job*>& jobs,
   if (!r.ok() && !all_unknown) {
     const std::string why = "squeue: " + error_text(r);
     log::warn(why);
+    const auto now = runner_->now();
+    if (!unreachable_since_) unreachable_since_ = now;
+    const bool transient = commands_.is_transient(r);
     for (Job* job : jobs) {
       Tracked& t = tracked_.at(job->handle);
-      if (++t.failed_rounds >= options_.max_failed_rounds)
+      if (++t.failed_rounds < options_.max_failed_rounds) continue;
+      if (!transient) {
         give_up(*job, t, "cannot get the job state from Slurm (" + why + ")");
+      } else if (lost_scheduler_.empty()) {
+        // The controller is down or unreachable, not the job gone: the jobs are left to run
+        // and the run stops resumable instead of calling them UNKNOWN.
+        const auto secs =
+            std::chrono::duration_cast<std::chrono::seconds>(now - *unreachable_since_).count();
+        lost_scheduler_ = "Slurm did not answer for " + std::to_string(t.failed_rounds) +
+                          " monitoring rounds (" + std::to_string(secs) + " s, each call tried " +
+                          std::to_string(retry_policy_.max_attempts) + " times): " + why;
+      }
     }
     return;
   }
+  unreachable_since_.reset();
   std::map<std::string, SlurmJobStatus> in_queue;
   if (!all_unknown)
     for (SlurmJobStatus& s : parse_squeue_output(r.out)) in_queue[s.id] = std::move(s);
@@ -376,13 +414,15 @@ std::map<std::string, SlurmJobStatus> SlurmExecutor::finished_job_records(
     const std::vector<std::string>& ids) {
   std::map<std::string, SlurmJobStatus> out;
   if (accounting_.value_or(true)) {
+    // -D: a job Slurm requeued (its node failed or went DOWN) has one record per run, oldest
+    // first; the runs before the last one are kept as requeues of the job.
     CommandResult r = commands_.call(
-        {"sacct", "-j", join(ids, ","), "--format=" + std::string(kSacctFields), "-P", "-n"}, true,
-        command_options());
+        {"sacct", "-D", "-j", join(ids, ","), "--format=" + std::string(kSacctFields), "-P", "-n"},
+        true, command_options());
     if (r.ok()) {
       if (!accounting_) log::debug("Slurm accounting works: sacct is used for finished jobs");
       accounting_ = true;
-      std::vector<SacctRow> rows = parse_sacct_rows(r.out);
+      std::vector<SacctRow> rows = keep_last_runs(parse_sacct_rows(r.out));
       for (SlurmJobStatus& s : job_statuses(rows)) {
         if (is_terminal(s.state)) {  // keep the rows for slurm-job.toml: no second sacct call
           std::vector<SacctRow>& kept = sacct_rows_[s.id];
@@ -409,6 +449,33 @@ std::map<std::string, SlurmJobStatus> SlurmExecutor::finished_job_records(
     if (it != jobcomp_records_.end()) out[id] = it->second;
   }
   return out;
+}
+
+std::vector<SacctRow> SlurmExecutor::keep_last_runs(std::vector<SacctRow> rows) {
+  std::map<std::string, std::vector<std::vector<SacctRow>>> runs;  // id -> runs: job row, steps
+  std::vector<std::string> order;
+  for (SacctRow& row : rows) {
+    std::vector<std::vector<SacctRow>>& of_job = runs[row.job_id];
+    if (of_job.empty()) order.push_back(row.job_id);
+    if (row.step.empty() || of_job.empty())
+      of_job.push_back({std::move(row)});
+    else
+      of_job.back().push_back(std::move(row));
+  }
+  std::vector<SacctRow> last;
+  for (const std::string& id : order) {
+    std::vector<std::vector<SacctRow>>& of_job = runs[id];
+    std::vector<JobAttempt>& earlier = requeued_runs_[id];
+    earlier.clear();
+    for (size_t i = 0; i + 1 < of_job.size(); ++i)
+      for (const SlurmJobStatus& s : job_statuses(of_job[i])) {
+        JobAttempt a = attempt_of(s);
+        a.id = id;
+        earlier.push_back(a);
+      }
+    for (SacctRow& row : of_job.back()) last.push_back(std::move(row));
+  }
+  return last;
 }
 
 void SlurmExecutor::read_job_completion_log() {
@@ -464,6 +531,15 @@ void SlurmExecutor::maybe_finish(Job& job, Tracked& t) {
   if (!t.unresolved_ids.empty() && runner_->now() - t.slurm_done_at < options_.unknown_grace) {
     job.state = JobState::kCompleting;
     return;
+  }
+  // Runs of this job that Slurm requeued (node failure) count as earlier attempts.
+  if (auto rq = requeued_runs_.find(job.id); rq != requeued_runs_.end()) {
+    for (const JobAttempt& a : rq->second) {
+      log::warn(t.name + ": Slurm requeued job " + job.id + " after it ended " +
+                std::string(to_string(a.state)) + "; the later run is the verdict's");
+      job.earlier_attempts.push_back(a);
+    }
+    requeued_runs_.erase(rq);
   }
   JobAttempt outcome = attempt_of(t.final_status);
   job.state = t.final_status.state;
@@ -636,6 +712,25 @@ std::optional<std::string> SlurmExecutor::find_lost_job(const std::string& comme
   std::ifstream in(run_dir / "submit.stdout", std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), {});
   return find_submitted_job_id(text);
+}
+
+std::optional<std::string> SlurmExecutor::queued_job_with_comment(const std::string& comment) {
+  CommandResult r = commands_.call(
+      {"squeue", "-h", "--states=all", "-O", "JobID:|,Comment:|,State:|"}, true, command_options());
+  if (!r.ok()) return std::nullopt;
+  std::optional<std::string> newest;
+  for (const std::string& line : split(r.out, '\n')) {
+    std::vector<std::string> f = split(line, '|');
+    if (f.size() < 3 || trim(f[1]) != comment) continue;
+    // An earlier session's job of this point (resumed after it was cancelled) has our comment
+    // too; the one just submitted cannot have been cancelled yet.
+    if (trim(f[2]) == "CANCELLED") continue;
+    std::string id(trim(f[0]));
+    if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (!newest || id.size() > newest->size() || (id.size() == newest->size() && id > *newest))
+      newest = id;
+  }
+  return newest;
 }
 
 int SlurmExecutor::submitter_pid(const Job& job) const {

@@ -91,6 +91,8 @@ class SlurmExecutor : public Executor {
                                            const std::filesystem::path& run_dir) override;
   int submitter_pid(const Job& job) const override;
   void detach() override { detached_ = true; }
+  // Set when squeue failed transiently (controller down) for max_failed_rounds rounds.
+  std::string lost_scheduler() const override { return lost_scheduler_; }
 
   const SchedulerCallStats& call_stats() const { return commands_.stats(); }
   // Whether sacct works; nullopt until it was first needed.
@@ -127,6 +129,8 @@ class SlurmExecutor : public Executor {
   };
 
   Job submit_batch(const JobRequest& req, Job job, Tracked& t);
+  // The newest job in squeue carrying `comment` that was not cancelled (after a failed sbatch).
+  std::optional<std::string> queued_job_with_comment(const std::string& comment);
   Job submit_wrapper(const JobRequest& req, Job job, Tracked& t);
   void check_wrapper(Job& job, Tracked& t);
   std::vector<std::string> scan_wrapper_output(Tracked& t, bool final);
@@ -140,6 +144,9 @@ class SlurmExecutor : public Executor {
                        const std::map<std::string, SlurmJobStatus>& in_queue,
                        const std::map<std::string, SlurmJobStatus>& records);
   std::map<std::string, SlurmJobStatus> finished_job_records(const std::vector<std::string>& ids);
+  // Rows of `sacct -D`: the last run of each job (job row and steps); the earlier runs of a
+  // requeued job go to requeued_runs_.
+  std::vector<SacctRow> keep_last_runs(std::vector<SacctRow> rows);
   void read_job_completion_log();
   void give_up(Job& job, Tracked& t, const std::string& why);
   void maybe_finish(Job& job, Tracked& t);
@@ -151,7 +158,11 @@ class SlurmExecutor : public Executor {
   System system_;
   SlurmExecutorOptions options_;
   std::shared_ptr<CommandRunner> runner_;
+  RetryPolicy retry_policy_;
   SlurmCommands commands_;
+  std::string lost_scheduler_;
+  std::map<std::string, std::vector<JobAttempt>> requeued_runs_;  // by job id, oldest first
+  std::optional<std::chrono::steady_clock::time_point> unreachable_since_;
   std::map<int, Tracked> tracked_;  // by job handle
   int next_handle_ = 1;
   std::optional<bool> accounting_;

@@ -170,7 +170,70 @@ TEST_F(SlurmExecutorTest, SubmissionErrorFailsTheJobWithSbatchStderr) {
   EXPECT_EQ(job.state, JobState::kFailed);
   EXPECT_EQ(job.id, "");
   EXPECT_NE(job.reason.find("Invalid partition name specified"), std::string::npos);
-  EXPECT_EQ(runner_->count("sbatch"), 1) << "a submission is never retried";
+  EXPECT_EQ(runner_->count("sbatch"), 1) << "a permanent error is not retried";
+}
+
+// Issue 11: a transient sbatch failure is retried with backoff (after checking that it did not
+// queue the job after all); past the bound the message keeps the cause.
+TEST_F(SlurmExecutorTest, TransientSbatchFailureIsRetriedWithBackoff) {
+  int failures = 2;
+  runner_->set_handler([&](const std::vector<std::string>& argv) {
+    if (argv[0] == "sbatch" && failures-- > 0)
+      return FakeCommandRunner::fail(
+          "sbatch: error: Batch job submission failed: Socket timed out on send/recv operation");
+    if (argv[0] == "squeue" && argv.size() > 4 && argv[3] == "-O")
+      return FakeCommandRunner::ok("7|benchpilot:other:x/0/0|PENDING|\n");
+    return slurm_(argv);
+  });
+  JobRequest req = request("flaky", "true");
+  req.comment = "benchpilot:c1:flaky/0/0";
+  Job job = make()->submit(req);
+  EXPECT_EQ(job.state, JobState::kPending) << job.reason;
+  EXPECT_EQ(job.id, "100");
+  EXPECT_EQ(runner_->count("sbatch"), 3);
+  ASSERT_EQ(runner_->sleeps.size(), 2u);
+  EXPECT_EQ(runner_->sleeps[0], milliseconds(10));
+  EXPECT_EQ(runner_->sleeps[1], milliseconds(20));
+}
+
+TEST_F(SlurmExecutorTest, TimedOutSbatchThatQueuedTheJobIsNotSubmittedTwice) {
+  bool failed = false;
+  runner_->set_handler([&](const std::vector<std::string>& argv) {
+    if (argv[0] == "sbatch" && !failed) {
+      failed = true;
+      slurm_.next_id++;  // Slurm queued job 100 but the answer was lost
+      return FakeCommandRunner::fail("sbatch: error: Socket timed out on send/recv operation");
+    }
+    if (argv[0] == "squeue" && argv.size() > 4 && argv[3] == "-O")
+      return FakeCommandRunner::ok(
+          "99|benchpilot:c1:a/0/0|CANCELLED|\n"
+          "100|benchpilot:c1:a/0/0|PENDING|\n");
+    return slurm_(argv);
+  });
+  JobRequest req = request("a", "true");
+  req.comment = "benchpilot:c1:a/0/0";
+  Job job = make()->submit(req);
+  EXPECT_EQ(job.id, "100");
+  EXPECT_EQ(job.state, JobState::kPending);
+  EXPECT_EQ(runner_->count("sbatch"), 1);
+}
+
+TEST_F(SlurmExecutorTest, SbatchFailingPastTheBoundKeepsTheCause) {
+  int calls = 0;
+  runner_->set_handler([&](const std::vector<std::string>& argv) {
+    if (argv[0] == "sbatch")
+      return FakeCommandRunner::fail(++calls == 1
+                                         ? "sbatch: error: Socket timed out on send/recv operation"
+                                         : "sbatch: error: Unable to contact slurm controller");
+    return slurm_(argv);
+  });
+  Job job = make()->submit(request("down", "true"));
+  EXPECT_EQ(job.state, JobState::kFailed);
+  EXPECT_EQ(runner_->count("sbatch"), 3);
+  EXPECT_NE(job.reason.find("Unable to contact slurm controller"), std::string::npos) << job.reason;
+  EXPECT_NE(job.reason.find("first error: sbatch: error: Socket timed out"), std::string::npos)
+      << job.reason;
+  EXPECT_NE(job.reason.find("after 3 attempts"), std::string::npos) << job.reason;
 }
 
 TEST_F(SlurmExecutorTest, GpuDirectivesAreProbedOnce) {
@@ -207,7 +270,7 @@ TEST_F(SlurmExecutorTest, PollMapsStatesAndReasons) {
   EXPECT_EQ(runner_->calls.size(), 2u);
   EXPECT_EQ(runner_->calls[0], "squeue -h -j 100,101,102,103,104,105 --states=all -o %i|%T|%r");
   EXPECT_EQ(runner_->calls[1],
-            "sacct -j 100,101,102,103 --format=JobID,JobName,State,ExitCode,Reason,Start,End,"
+            "sacct -D -j 100,101,102,103 --format=JobID,JobName,State,ExitCode,Reason,Start,End,"
             "ElapsedRAW,NodeList,SubmitLine -P -n");
   EXPECT_EQ(jobs[0].state, JobState::kCompleted);
   EXPECT_EQ(jobs[0].reason, "");
@@ -315,8 +378,12 @@ TEST_F(SlurmExecutorTest, SystemTransientPatternsAndPauseAreUsed) {
 }
 
 TEST_F(SlurmExecutorTest, PersistentErrorsEndInUnknownNotAnException) {
-  slurm_.override_squeue = [](const std::vector<std::string>&) {
-    return FakeCommandRunner::fail("squeue: error: slurm_load_jobs error: Socket timed out");
+  int calls_seen = 0;
+  slurm_.override_squeue = [&](const std::vector<std::string>&) {
+    // Transient at first (retried), then an error that is no hiccup.
+    return FakeCommandRunner::fail(++calls_seen < 3
+                                       ? "squeue: error: slurm_load_jobs error: Socket timed out"
+                                       : "squeue: error: Zero Bytes were transmitted or received");
   };
   options_.max_failed_rounds = 2;
   auto ex = make();
@@ -327,10 +394,43 @@ TEST_F(SlurmExecutorTest, PersistentErrorsEndInUnknownNotAnException) {
   EXPECT_EQ(runner_->count("squeue"), 3) << "retries are bounded";
   ex->poll(active);
   EXPECT_EQ(jobs[0].state, JobState::kUnknown);
-  EXPECT_NE(jobs[0].reason.find("Socket timed out"), std::string::npos) << jobs[0].reason;
+  EXPECT_NE(jobs[0].reason.find("Zero Bytes"), std::string::npos) << jobs[0].reason;
+  EXPECT_EQ(ex->lost_scheduler(), "");
   int calls = static_cast<int>(runner_->calls.size());
   ex->poll(active);
   EXPECT_EQ(static_cast<int>(runner_->calls.size()), calls) << "finished jobs are not polled";
+}
+
+// Issue 11: a controller that stays down is not a verdict on the jobs: they stay as they were
+// and the executor reports the cause so the run can stop resumable.
+TEST_F(SlurmExecutorTest, ControllerDownPastTheBoundIsReportedNotTurnedIntoUnknown) {
+  bool down = true;
+  slurm_.override_squeue = [&](const std::vector<std::string>&) {
+    if (down)
+      return FakeCommandRunner::fail(
+          "squeue: error: Unable to contact slurm controller (connect failure)");
+    return FakeCommandRunner::ok("100|PENDING|None\n");
+  };
+  options_.max_failed_rounds = 2;
+  auto ex = make();
+  std::vector<Job> jobs{ex->submit(request("a", "true"))};
+  auto active = pointers(jobs);
+  ex->poll(active);
+  EXPECT_EQ(ex->lost_scheduler(), "") << "one bad round is tolerated";
+  // Back within the bound: monitoring goes on as if nothing happened.
+  down = false;
+  ex->poll(active);
+  EXPECT_EQ(jobs[0].state, JobState::kPending);
+  EXPECT_EQ(ex->lost_scheduler(), "");
+  down = true;
+  ex->poll(active);
+  ex->poll(active);
+  EXPECT_EQ(jobs[0].state, JobState::kPending) << "not UNKNOWN: the job may well be running";
+  EXPECT_NE(ex->lost_scheduler().find("Unable to contact slurm controller"), std::string::npos)
+      << ex->lost_scheduler();
+  EXPECT_NE(ex->lost_scheduler().find("2 monitoring rounds"), std::string::npos)
+      << ex->lost_scheduler();
+  EXPECT_EQ(runner_->sleeps.size(), 6u) << "each failed call is retried, bounded";
 }
 
 TEST_F(SlurmExecutorTest, JobNobodyKnowsBecomesUnknownAfterTheGrace) {
@@ -415,6 +515,40 @@ TEST_F(SlurmExecutorTest, MetadataFromSacct) {
   EXPECT_EQ(doc.find("source")->as_string(), "sacct");
   ASSERT_EQ(doc.find("job_steps")->size(), 1u);
   EXPECT_EQ(doc.find("job_steps")->items()[0].find("step_id")->as_string(), "batch");
+}
+
+// Issue 11: a node set DOWN under a running job: Slurm requeues it (same id) and it passes on
+// the next run. The first run is recorded as an earlier attempt, not lost.
+TEST_F(SlurmExecutorTest, RequeueAfterNodeFailureIsRecordedAsAnEarlierAttempt) {
+  runner_->set_handler([&](const std::vector<std::string>& argv) {
+    if (argv[0] == "sacct")
+      return FakeCommandRunner::ok(
+          "100|job_100|NODE_FAIL|0:0|None|2026-01-01T00:00:00|2026-01-01T00:00:02|2|node1|sbatch "
+          "x\n"
+          "100.batch|batch|CANCELLED|0:15||2026-01-01T00:00:00|2026-01-01T00:00:02|2|node1|\n"
+          "100|job_100|COMPLETED|0:0|None|2026-01-01T00:00:09|2026-01-01T00:00:14|5|node2|sbatch "
+          "x\n"
+          "100.batch|batch|COMPLETED|0:0||2026-01-01T00:00:09|2026-01-01T00:00:14|5|node2|\n");
+    return slurm_(argv);
+  });
+  auto ex = make();
+  std::vector<Job> jobs{ex->submit(request("a", "true"))};
+  slurm_.queue["100"] = "COMPLETED|None";
+  auto active = pointers(jobs);
+  ex->poll(active);
+  ASSERT_EQ(jobs[0].state, JobState::kCompleted) << jobs[0].reason;
+  ASSERT_EQ(jobs[0].earlier_attempts.size(), 1u);
+  EXPECT_EQ(jobs[0].earlier_attempts[0].id, "100");
+  EXPECT_EQ(jobs[0].earlier_attempts[0].state, JobState::kNodeFail);
+  ex->write_job_metadata(jobs[0]);
+  Value doc = read_toml_file(root_ / "a" / "slurm-job.toml");
+  EXPECT_EQ(doc.find("state")->as_string(), "COMPLETED");
+  EXPECT_EQ(doc.find("node_list")->as_string(), "node2");
+  ASSERT_EQ(doc.find("job_steps")->size(), 1u);
+  EXPECT_EQ(doc.find("job_steps")->items()[0].find("state")->as_string(), "COMPLETED");
+  ASSERT_TRUE(doc.find("earlier_attempts"));
+  ASSERT_EQ(doc.find("earlier_attempts")->size(), 1u);
+  EXPECT_EQ(doc.find("earlier_attempts")->items()[0].find("state")->as_string(), "NODE_FAIL");
 }
 
 TEST_F(SlurmExecutorTest, MetadataWhileAccountingHoldsAPlaceholder) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 namespace bp::nccl {
 
@@ -55,6 +56,14 @@ bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
+// A byte, element or error count ("1048576", "1e+06"): finite, not negative, and small enough for
+// int64_t (casting 1e120 is undefined behaviour; found by fuzz_nccl_output).
+std::optional<int64_t> parse_count(std::string_view s) {
+  auto v = parse_number(s);
+  if (!v || !std::isfinite(*v) || *v < 0 || *v >= 9.0e18) return std::nullopt;
+  return static_cast<int64_t>(*v);
+}
+
 std::optional<Placement> parse_placement(const std::string_view* f) {
   auto t = parse_number(f[0]);
   auto a = parse_number(f[1]);
@@ -62,9 +71,9 @@ std::optional<Placement> parse_placement(const std::string_view* f) {
   if (!t || !a || !b) return std::nullopt;
   Placement p{*t, *a, *b, std::nullopt};
   if (f[3] != "N/A") {
-    auto w = parse_number(f[3]);
+    auto w = parse_count(f[3]);
     if (!w) return std::nullopt;
-    p.wrong = static_cast<int64_t>(*w);
+    p.wrong = *w;
   }
   return p;
 }
@@ -125,14 +134,14 @@ Output parse_output(std::string_view text) {
     if (c >= '0' && c <= '9') {
       std::string_view f[14];
       if (split_fields(body, f, 13) != 13) continue;
-      auto size = parse_number(f[0]);
-      auto count = parse_number(f[1]);
+      auto size = parse_count(f[0]);
+      auto count = parse_count(f[1]);
       auto root = parse_int(f[4]);
       auto oop = parse_placement(f + 5);
       auto ip = parse_placement(f + 9);
       if (!size || !count || !root || !oop || !ip) continue;
-      out.rows.push_back(ResultRow{static_cast<int64_t>(*size), static_cast<int64_t>(*count),
-                                   std::string(f[2]), std::string(f[3]), *root, *oop, *ip});
+      out.rows.push_back(
+          ResultRow{*size, *count, std::string(f[2]), std::string(f[3]), *root, *oop, *ip});
       continue;
     }
     if (c == '#') {

@@ -28,6 +28,18 @@ const char* kAllReduce = R"(# nccl-tests version 2.19.6 nccl-headers=22803 nccl-
 #
 )";
 
+// Found by fuzz_nccl_output: a size of 1e120 or a #wrong of 3e22 was cast to int64_t
+// (undefined behaviour).
+TEST(NcclOutput, RowsWithCountsBeyondInt64AreSkipped) {
+  Output out = parse_output(
+      "  1e120  262144  float  sum  -1  49.23  21.30  39.94  0  49.68  21.11  39.58  0\n"
+      "  1048576  -4  float  sum  -1  49.23  21.30  39.94  0  49.68  21.11  39.58  0\n"
+      "  1048576  262144  float  sum  -1  49.23  21.30  39.94  3e22  49.68  21.11  39.58  0\n"
+      "  1048576  262144  float  sum  -1  49.23  21.30  39.94  0  49.68  21.11  39.58  0\n");
+  ASSERT_EQ(out.rows.size(), 1u);
+  EXPECT_EQ(out.rows[0].size, 1048576);
+}
+
 TEST(NcclOutput, ReadsRowsDevicesAndFooter) {
   Output out = parse_output(kAllReduce);
   EXPECT_EQ(out.program, "all_reduce_perf_mpi");
