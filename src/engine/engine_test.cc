@@ -223,7 +223,7 @@ TEST_F(EngineTest, JobStatusCheckCancelsTheRestAndFails) {
 TEST_F(EngineTest, JobStatusCheckKeepsCasesThatFinishedInTheSameRound) {
   Scenario s;
   s.name = "sc";
-  s.runs = {sleep_case("bad"), sleep_case("good"), sleep_case("slow")};
+  s.runs = {sleep_run("bad"), sleep_run("good"), sleep_run("slow")};
   exec_.outcome["bad"] = JobState::kFailed;
   exec_.outcome["slow"] = JobState::kRunning;
   EngineResult r = run(s, false);

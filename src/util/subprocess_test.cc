@@ -154,7 +154,7 @@ TEST(FileTail, ReturnsLastLines) {
 
 // Issue 11: the cause of a failure is usually its first error line, the rest a traceback.
 TEST(FileExcerpt, KeepsTheFirstAndTheLastLines) {
-  fs::path dir = fresh_dir("excerpt");
+  testkit::TempDir dir;
   {
     std::ofstream f(dir / "f");
     f << "sbatch: error: Socket timed out on send/recv operation\n";
@@ -170,11 +170,10 @@ TEST(FileExcerpt, KeepsTheFirstAndTheLastLines) {
   std::ofstream(dir / "g") << "a\nb\n" << std::string(1000, 'x') << "\n";
   EXPECT_EQ(file_excerpt(dir / "g", 3, 4), "a\nb\n" + std::string(300, 'x') + "...");
   EXPECT_EQ(file_excerpt(dir / "missing", 3, 4), "");
-  fs::remove_all(dir);
 }
 
 TEST(FileExcerpt, BigFilesAreReadOnlyAtBothEnds) {
-  fs::path dir = fresh_dir("excerpt-big");
+  testkit::TempDir dir;
   {
     std::ofstream f(dir / "f");
     f << "first cause\n";
@@ -183,7 +182,6 @@ TEST(FileExcerpt, BigFilesAreReadOnlyAtBothEnds) {
   }
   std::string e = file_excerpt(dir / "f", 1, 1);
   EXPECT_EQ(e, "first cause\n[... lines left out ...]\nlast words");
-  fs::remove_all(dir);
 }
 
 }  // namespace
