@@ -31,6 +31,10 @@ struct RunContext {
   // Whether the cluster accepts --gpus-per-node/--gres (probed once by the engine).
   bool gpu_directives_supported = true;
   bool dry_run = false;
+  // The campaign's Slurm job comment for this point ("benchpilot:<campaign>:<point>"; empty in
+  // dry-run). A workload that submits its own jobs passes it on, so a job whose id was never
+  // recorded can still be found (campaign/resume.h).
+  std::string job_comment;
 };
 
 // What the system's runner executes for one run.
