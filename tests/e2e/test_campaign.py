@@ -63,6 +63,7 @@ def wait_for(predicate, timeout, what):
 
 @needs_slurm
 class ResumeAfterKill(unittest.TestCase):
+    maxDiff = None
     def setUp(self):
         self.ws = SlurmWorkspace(tempdir(self))
 
