@@ -713,6 +713,26 @@ TEST_F(SlurmExecutorTest, ResumedSessionFollowsTheEarlierWrappersRetry) {
   EXPECT_EQ(all_attempts(later)[0].state, JobState::kFailed) << "resolved from accounting";
 }
 
+// A launcher's job found by its comment alone: submitted from elsewhere (another WorkDir),
+// logging elsewhere, its id never printed into the run dir. Of two attempts, the newer is live.
+TEST_F(SlurmExecutorTest, LostJobIsFoundByItsCommentAlone) {
+  auto ex = make();
+  JobRequest req = request("mb", "true", true);
+  const std::string comment = "benchpilot:sc_1.abcd:mb/0/2";
+  slurm_.override_squeue = [&](const std::vector<std::string>&) {
+    return FakeCommandRunner::ok(
+        "77|benchpilot:sc_1.abcd:mb/0/1|/home/u|/home/u/log-77.out|\n"
+        "98|" +
+        comment +
+        "|/home/u|/home/u/log-98.out|\n"
+        "99|" +
+        comment + "|/home/u|/home/u/log-99.out|\n");
+  };
+  EXPECT_EQ(ex->find_lost_job(comment, req.run_dir), "99");
+  EXPECT_EQ(ex->find_lost_job("benchpilot:sc_1.abcd:mb/0/3", req.run_dir), std::nullopt)
+      << "no comment, WorkDir, log path or printed id names it";
+}
+
 TEST_F(SlurmExecutorTest, CancelStopsEveryAttemptInOneCall) {
   auto ex = make();
   JobRequest req = request(
