@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "config/perf_reference.h"
+#include "loaders/perf_reference.h"
 #include "config/schema.h"
 #include "config/toml_reader.h"
 #include "core/workload.h"

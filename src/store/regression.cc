@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "config/perf_reference.h"
+#include "loaders/perf_reference.h"
 #include "config/toml_reader.h"
 
 namespace bp {

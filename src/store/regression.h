@@ -1,6 +1,6 @@
 // Reference values and the regression gate (`run --fail-on-regression`).
 //
-// References (core/test_definition.h's PerfReference, syntax in config/perf_reference.h) come
+// References (core/test_definition.h's PerfReference, syntax in loaders/perf_reference.h) come
 // from a reference file (`--reference FILE`, `[[reference]]` tables that may name `case` and
 // `model`) and from the `reference` key of test TOMLs and scenario cases. The first that matches
 // a run judges it: expected step time ± tolerance, or "no slower than the last passing run of

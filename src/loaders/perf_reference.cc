@@ -1,4 +1,4 @@
-#include "config/perf_reference.h"
+#include "loaders/perf_reference.h"
 
 #include "config/toml_reader.h"
 
