@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <map>
 
-#include "loaders/perf_reference.h"
 #include "config/schema.h"
 #include "config/toml_reader.h"
 #include "core/workload.h"
+#include "loaders/perf_reference.h"
 #include "util/strings.h"
 
 namespace bp {

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "loaders/perf_reference.h"
 #include "config/toml_reader.h"
+#include "loaders/perf_reference.h"
 
 namespace bp {
 
