@@ -629,6 +629,10 @@ std::optional<std::string> SlurmExecutor::find_lost_job(const std::string& comme
     c = trim(c);
     work = trim(work);
     out = trim(out);
+    // "<comment>:pre_test": the point's gate job, from the same folder: never the point's job.
+    if (!comment.empty() && c.size() > comment.size() && c.substr(0, comment.size()) == comment &&
+        c[comment.size()] == ':')
+      return false;
     return (!comment.empty() && c == comment) || work == dir ||
            (out.size() > dir.size() && out.substr(0, dir.size()) == dir && out[dir.size()] == '/');
   };

@@ -733,6 +733,23 @@ TEST_F(SlurmExecutorTest, LostJobIsFoundByItsCommentAlone) {
       << "no comment, WorkDir, log path or printed id names it";
 }
 
+// A Megatron-Bridge pre-test gate is a job of the point's folder too; it carries the point's
+// comment + ":pre_test". Killed after the gate's submission but before the training's, a resume
+// must not take the gate's job for the point's.
+TEST_F(SlurmExecutorTest, LostJobSearchSkipsThePointsGateJob) {
+  auto ex = make();
+  JobRequest req = request("mb", "true", true);
+  const std::string dir = fs::absolute(req.run_dir).lexically_normal().string();
+  const std::string comment = "benchpilot:sc_1.abcd:mb/0/2";
+  std::string rows = "120|" + comment + ":pre_test|" + dir + "|" + dir + "/pre_hook/stdout.txt|\n";
+  slurm_.override_squeue = [&](const std::vector<std::string>&) {
+    return FakeCommandRunner::ok(rows);
+  };
+  EXPECT_EQ(ex->find_lost_job(comment, req.run_dir), std::nullopt);
+  rows += "121|" + comment + "|" + dir + "|" + dir + "/experiments/log-121_0.out|\n";
+  EXPECT_EQ(ex->find_lost_job(comment, req.run_dir), "121");
+}
+
 TEST_F(SlurmExecutorTest, CancelStopsEveryAttemptInOneCall) {
   auto ex = make();
   JobRequest req = request(
