@@ -121,6 +121,10 @@ int main(int argc, char** argv) {
     std::printf("  fsyncs per point: %.1f (%llu in all)\n",
                 double(j.fsyncs() - fsyncs_before) / points,
                 static_cast<unsigned long long>(j.fsyncs() - fsyncs_before));
+    std::printf(
+        "  fsyncs at start:  %llu (the journal's and the results folder's directory "
+        "entries, the header)\n",
+        static_cast<unsigned long long>(fsyncs_before));
     std::printf("  journal size:     %.0f bytes per point\n",
                 double(fs::file_size(root / bp::kJournalFile)) / points);
   }

@@ -246,12 +246,18 @@ JournalWriter::JournalWriter(const fs::path& path, uint64_t valid_bytes) : path_
     if (::ftruncate(fd_, static_cast<off_t>(valid_bytes)) != 0)
       throw FileError("cannot cut the torn end of " + path.string() + ": " + std::strerror(errno));
   }
-  if (!existed) {  // the new directory entry must survive a crash too
-    int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir >= 0) {
-      ::fsync(dir);
-      ++fsyncs_;
-      ::close(dir);
+  if (!existed) {
+    // The journal's entry in the results folder, and the results folder's own entry (created
+    // just before, by the engine) in its parent, must survive a reboot too: else a resume
+    // finds no campaign while its jobs run.
+    const fs::path folder = fs::absolute(path).parent_path();
+    for (const fs::path& dir_path : {folder, folder.parent_path()}) {
+      int dir = ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dir >= 0) {
+        ::fsync(dir);
+        ++fsyncs_;
+        ::close(dir);
+      }
     }
   }
 }

@@ -5,13 +5,14 @@
 //
 // One record per line: "<crc32 as 8 hex digits> <JSON>\n", written (write(2)) before the
 // action it describes, so a killed benchpilot never loses one. Records that precede an action
-// which cannot be undone (a submission), the header and the end are also flushed to disk
-// (fdatasync) before append() returns; since fdatasync flushes the whole file, every earlier
-// record is then durable too, and a reboot can lose at most records whose actions a resume
-// redoes harmlessly (a planned point is prepared again, a job id or result is read from Slurm
-// again). That is one flush per point instead of four.
-// A line whose checksum does not match (a torn last write after a crash) is ignored, never
-// fatal; appending after such a line first cuts the file back to the last good record.
+// a reboot must not forget (a submission, an scancel), the header and the end are also flushed
+// to disk (fdatasync) before append() returns, and a new journal's directory entries (in the
+// results folder and of the folder in its parent) are flushed when it is created; since fdatasync
+// flushes the whole file, every earlier record is then durable too, and a reboot can lose at most
+// records whose actions a resume redoes harmlessly (a planned point is prepared again, a job id or
+// result is read from Slurm again). That is one flush per point instead of four. A line whose
+// checksum does not match (a torn last write after a crash) is ignored, never fatal; appending
+// after such a line first cuts the file back to the last good record.
 #pragma once
 
 #include <cstdint>

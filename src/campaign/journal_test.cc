@@ -46,23 +46,34 @@ class JournalTest : public ::testing::Test {
 TEST_F(JournalTest, RecordsEveryTransitionAndRestoresRecordsExactly) {
   {
     JournalWriter w(path());
+    // The new journal's directory entry and the results folder's entry in its parent.
+    EXPECT_EQ(w.fsyncs(), 2u);
+    // Records flushed before append() returns: what precedes an action a reboot must not
+    // forget (the header, a submission, a cancellation, the end); the others only written.
+    auto flushes = [&w](auto&& append) {
+      const uint64_t before = w.fsyncs();
+      append();
+      return w.fsyncs() - before;
+    };
     CampaignHeader h;
     h.id = "c1";
     h.scenario = "s";
     h.inputs = {{"test_scenario", "/x.toml"}};
     h.case_fingerprints = {{"sweep", "abc"}};
-    w.header(h);
+    EXPECT_EQ(flushes([&] { w.header(h); }), 1u);
     PointKey k{"sweep", 0, 3};
-    w.planned(k);
-    w.submitting(k, "benchpilot:c1:sweep/0/3", true);
-    w.submitted(k, "", 4242, 77);
-    w.submitted(k, "103", 4242, 77);
-    w.finished(k, 1, record(3), dir_);
+    EXPECT_EQ(flushes([&] { w.planned(k); }), 0u);
+    EXPECT_EQ(flushes([&] { w.submitting(k, "benchpilot:c1:sweep/0/3", true); }), 1u);
+    EXPECT_EQ(flushes([&] { w.submitted(k, "", 4242, 77); }), 0u);
+    EXPECT_EQ(flushes([&] { w.submitted(k, "103", 4242, 77); }), 0u);
+    EXPECT_EQ(flushes([&] { w.finished(k, 1, record(3), dir_); }), 0u);
     w.planned({"sweep", 0, 4});
-    w.submitting({"sweep", 0, 4}, "benchpilot:c1:sweep/0/4", false);
+    EXPECT_EQ(flushes([&] {
+                w.submitting({"sweep", 0, 4}, "benchpilot:c1:sweep/0/4", false);
+              }),
+              1u);
     EXPECT_EQ(w.records(), 8u);
-    // The new directory entry, the header and each record that precedes a submission.
-    EXPECT_EQ(w.fsyncs(), 4u);
+    EXPECT_EQ(w.fsyncs(), 5u);
   }
   JournalContents c = read_journal(path());
   ASSERT_TRUE(c.header);
@@ -90,6 +101,18 @@ TEST_F(JournalTest, RecordsEveryTransitionAndRestoresRecordsExactly) {
   EXPECT_EQ(p4.comment, "benchpilot:c1:sweep/0/4");
   EXPECT_EQ(c.batches.at({"sweep", 0}), (std::vector<std::vector<int>>{{3}}));
   EXPECT_FALSE(c.complete);
+}
+
+// A cancellation precedes an scancel; the end record closes the campaign: both are flushed.
+TEST_F(JournalTest, CancellationAndTheEndAreFlushed) {
+  JournalWriter w(path());
+  const uint64_t start = w.fsyncs();
+  w.cancelled({"sweep", 0, 1});
+  EXPECT_EQ(w.fsyncs(), start + 1);
+  w.done(0);
+  EXPECT_EQ(w.fsyncs(), start + 2);
+  JournalWriter reopened(path());  // an existing journal: no directory flush again
+  EXPECT_EQ(reopened.fsyncs(), 0u);
 }
 
 TEST_F(JournalTest, TornLastRecordIsIgnoredAndCutBeforeAppending) {

@@ -43,7 +43,7 @@ std::string absolute_or_empty(const std::string& p) {
 int record_and_judge(const CommonOptions& opts, const System& system, EngineResult& result,
                      const std::vector<Reference>& references) {
   if (result.records.empty()) return 0;
-  const bool judge = opts.fail_on_regression || !opts.reference.empty();
+  const bool judge = opts.fail_on_regression || !references.empty();
   int regressions = 0;
   try {
     IndexContext ctx{system.name, BENCHPILOT_VERSION};
@@ -54,7 +54,10 @@ int record_and_judge(const CommonOptions& opts, const System& system, EngineResu
     if (judge) {
       CompareOptions co;
       co.min_effect = opts.min_effect;
-      std::vector<GateVerdict> verdicts = regression_verdicts(runs, references, store.get(), co);
+      // Without a reference file, --fail-on-regression judges every other run against the last
+      // passing run of its configuration.
+      std::vector<GateVerdict> verdicts = regression_verdicts(
+          runs, references, store.get(), co, opts.fail_on_regression && opts.reference.empty());
       for (size_t i = 0; i < runs.size(); ++i)
         for (RunRecord& rec : result.records)
           if (std::filesystem::absolute(rec.run_dir).lexically_normal().string() ==
@@ -168,8 +171,15 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
     std::signal(SIGHUP, on_hangup);
   }
 
+  // The reference file's entries first (the command line is the most specific), then each
+  // case's own (`reference` in its test or scenario TOML).
   std::vector<Reference> references;
   if (!opts.reference.empty()) references = load_references(opts.reference);  // bad file: no run
+  for (const TestRun& run : c.scenario.runs)
+    for (Reference ref : run.test.references) {
+      ref.case_id = run.id;
+      references.push_back(std::move(ref));
+    }
 
   std::unique_ptr<ProgressDisplay> progress;
   if (!dry_run) {

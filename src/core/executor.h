@@ -28,8 +28,8 @@ struct JobRequest {
   std::optional<std::string> time_limit;  // normalized HH:MM:SS / D-HH:MM:SS
   std::string extra_srun_args;            // the case's
   // Carried by the job (Slurm: --comment) so a job whose id was never recorded can be found
-  // again: "benchpilot:<campaign>:<point>". Self-submitting launchers cannot pass it (sbatch
-  // reads no variable for it); their jobs are found by working directory and log path instead.
+  // again: "benchpilot:<campaign>:<point>". A self-submitting launcher gets it from the workload
+  // (RunContext::job_comment; Megatron-Bridge: --additional_slurm_params).
   std::string comment;
 };
 

@@ -25,6 +25,18 @@ struct GitRepo {
   std::string dir_name() const { return repo_name() + "__" + commit; }
 };
 
+// What a run should achieve: `[reference]` (or `[[reference]]`) in a test TOML or a scenario
+// case, or an entry of a `--reference` file. The gate (store/regression.h) judges runs by it.
+struct PerfReference {
+  // Which runs it applies to (empty: any). A test's or case's references get the case id.
+  std::string case_id, model;
+  std::vector<std::pair<std::string, std::string>> params;  // "cmd_args.tp" -> "2"
+  std::optional<double> step_time;                          // expected mean step time (s) ...
+  double tolerance = 0.05;                                  // ... within ± this fraction
+  bool last_passing = false;  // no slower than the last passing run on this system
+  SourceLoc loc;
+};
+
 struct TestDefinition {
   std::string name;
   std::string description;
@@ -46,6 +58,8 @@ struct TestDefinition {
   std::vector<std::string> agent_metrics = {"default"};
   std::string agent_reward_function = "inverse";
   Value agent_config = Value::table();
+  // Expected performance (`reference`, a benchpilot addition); empty for CloudAI tests.
+  std::vector<PerfReference> references;
 
   // The merged source table, for test-run.toml and best-config dumps.
   Value raw = Value::table();

@@ -30,6 +30,10 @@ struct RunContext {
   std::vector<std::string> resolved_nodes;
   // Whether the cluster accepts --gpus-per-node/--gres (the scheduler's probe, once).
   bool gpu_directives_supported = true;
+  // The campaign's Slurm job comment for this point ("benchpilot:<campaign>:<point>"; empty in
+  // dry-run). A workload that submits its own jobs passes it on, so a job whose id was never
+  // recorded can still be found (engine/resume.h).
+  std::string job_comment;
 };
 
 // What the system's runner executes for one run.

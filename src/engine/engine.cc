@@ -86,7 +86,8 @@ class Engine {
   EngineResult run();
 
   // Creates the run dir with all generated files; returns what to execute.
-  RunSpec prepare(const TestRun& run, const fs::path& dir, int iteration, int step);
+  RunSpec prepare(const TestRun& run, const fs::path& dir, int iteration, int step,
+                  const std::string& job_comment = {});
   Job submit(const TestRun& run, const fs::path& dir, const RunSpec& spec,
              const std::string& comment = {});
   // Run mode: prepares and submits a point, or (resume) takes up what an earlier session did
@@ -296,7 +297,8 @@ const std::vector<std::string>& Engine::resolved_nodes(const TestRun& run) {
   return nodes_cache_[run.id] = std::move(nodes);
 }
 
-RunSpec Engine::prepare(const TestRun& run, const fs::path& dir, int iteration, int step) {
+RunSpec Engine::prepare(const TestRun& run, const fs::path& dir, int iteration, int step,
+                        const std::string& job_comment) {
   // Case ids are safe names (no "/" or ".."), so this holds by construction; checked anyway
   // because a folder outside the results would be written with the user's rights.
   if (!is_inside(root(), dir))
@@ -310,6 +312,7 @@ RunSpec Engine::prepare(const TestRun& run, const fs::path& dir, int iteration, 
                  1,       {},  system_.supports_gpu_directives.value_or(true)};
   ctx.num_nodes = run.num_nodes.empty() ? 1 : static_cast<int>(run.num_nodes.front());
   ctx.resolved_nodes = resolved_nodes(run);
+  ctx.job_comment = job_comment;
   RunSpec spec = w.prepare(ctx);
   write_test_run_toml(run, dir, iteration, step, spec.command);
   return spec;
@@ -356,7 +359,8 @@ std::unique_ptr<Active> Engine::start_job(const TestRun& run, const fs::path& di
     }
     before_prepare(*campaign_, a->key(), dir);
   }
-  RunSpec spec = prepare(run, dir, iteration, step);
+  RunSpec spec =
+      prepare(run, dir, iteration, step, campaign_ ? campaign_->comment(a->key()) : std::string());
   const std::string comment =
       campaign_ ? before_submit(*campaign_, a->key(), spec.self_submitting) : std::string();
   a->job = submit(run, dir, spec, comment);

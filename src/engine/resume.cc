@@ -50,6 +50,8 @@ TakenUp take_up_point(Campaign& campaign, Executor& executor, const PointKey& ke
   out.job =
       executor.attach(req, prev->self_submitting, id, prev->submitter_pid, prev->submitter_start);
   log::info("re-attached " + key.str() + " to job " + id);
+  if (out.job->id != id && !out.job->id.empty())  // the launcher retried meanwhile
+    campaign.journal().submitted(key, out.job->id, prev->submitter_pid, prev->submitter_start);
   return out;
 }
 

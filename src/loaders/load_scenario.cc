@@ -35,7 +35,8 @@ const std::vector<std::string> kOverridableKeys = {"test_template_name",
                                                    "agent_steps",
                                                    "agent_metrics",
                                                    "agent_reward_function",
-                                                   "agent_config"};
+                                                   "agent_config",
+                                                   "reference"};
 
 const std::vector<std::string> kTestFileOnlyKeys = {"extra_cmd_args", "env_params",
                                                     "training_report"};

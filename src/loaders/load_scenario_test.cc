@@ -140,6 +140,47 @@ TEST_F(LoadScenarioTest, MergedValuesAreValidated) {
               HasSubstr("scenario.toml:5: Tests[0].agent_steps: expected an integer"));
 }
 
+// `reference` (a benchpilot addition) in a test file or a scenario case; CloudAI files, which
+// never have it, get no references.
+TEST_F(LoadScenarioTest, ReferenceValuesInTestAndCase) {
+  EXPECT_TRUE(tests_[0].references.empty());
+  EXPECT_TRUE(load(one_case("test_name = 'sleep'\n")).runs[0].test.references.empty());
+
+  std::ofstream(dir_ / "t.toml") << "name = 't'\ndescription = 'd'\ntest_template_name = 'Sleep'\n"
+                                    "[cmd_args]\nseconds = 1\n"
+                                    "[[reference]]\nparams = { seconds = 1 }\nstep_time = 9.2\n"
+                                    "[[reference]]\nbaseline = 'last_passing'\n";
+  TestDefinition t = load_test(dir_ / "t.toml", lookup_);
+  ASSERT_EQ(t.references.size(), 2u);
+  EXPECT_EQ(t.references[0].step_time, 9.2);
+  EXPECT_EQ(t.references[0].tolerance, 0.05);
+  EXPECT_EQ(t.references[0].params,
+            (std::vector<std::pair<std::string, std::string>>{{"cmd_args.seconds", "1"}}));
+  EXPECT_TRUE(t.references[1].last_passing);
+  EXPECT_EQ(t.references[1].loc.line, 9);
+
+  // A case's table merges into the test's like any override (here: the test has none).
+  Scenario s =
+      load(one_case("test_name = 'sleep'\n[Tests.reference]\nstep_time = 2.5\n"
+                    "tolerance = 0.1\n"));
+  ASSERT_EQ(s.runs[0].test.references.size(), 1u);
+  EXPECT_EQ(s.runs[0].test.references[0].step_time, 2.5);
+  EXPECT_EQ(s.runs[0].test.references[0].tolerance, 0.1);
+
+  EXPECT_THAT(error_of(one_case("test_name = 'sleep'\n[Tests.reference]\nstep_time = -1\n")),
+              HasSubstr("scenario.toml:6: Tests[0].reference.step_time: expected a positive"));
+  EXPECT_THAT(error_of(one_case("test_name = 'sleep'\n[Tests.reference]\ntolerance = 0.1\n")),
+              HasSubstr("Tests[0].reference: expected either step_time"));
+  EXPECT_THAT(error_of(one_case("test_name = 'sleep'\n[Tests.reference]\nstep_time = 1\n"
+                                "case = 'other'\n")),
+              HasSubstr("scenario.toml:7: Tests[0].reference.case: unknown key; expected params"));
+  EXPECT_THAT(error_of(one_case("test_name = 'sleep'\n[Tests.reference]\nstep_time = 1\n"
+                                "params = { seconds = [1, 2] }\n")),
+              HasSubstr("Tests[0].reference.params.seconds: expected one value"));
+  EXPECT_THAT(error_of(one_case("test_name = 'sleep'\nreference = 9.2\n")),
+              HasSubstr("scenario.toml:5: Tests[0].reference: expected a table"));
+}
+
 TEST_F(LoadScenarioTest, NumNodesForms) {
   EXPECT_EQ(load(one_case("test_name = 'sleep'\nnum_nodes = 4\n")).runs[0].num_nodes,
             std::vector<int64_t>{4});

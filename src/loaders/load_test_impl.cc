@@ -6,6 +6,7 @@
 #include "config/schema.h"
 #include "config/toml_reader.h"
 #include "core/workload.h"
+#include "loaders/perf_reference.h"
 #include "util/strings.h"
 
 namespace bp {
@@ -29,7 +30,8 @@ const std::vector<std::string> kTestKeys = {"name",
                                             "agent_metrics",
                                             "agent_reward_function",
                                             "agent_config",
-                                            "env_params"};
+                                            "env_params",
+                                            "reference"};
 
 const std::vector<std::string> kGitRepoKeys = {"url", "commit", "init_submodules", "mount_as",
                                                "installed_path"};
@@ -153,6 +155,8 @@ TestDefinition parse_test_table(const Value& table, const WorkloadLookup& worklo
   if (f.has("agent_metrics")) t.agent_metrics = f.string_list("agent_metrics");
   t.agent_reward_function = f.string_or("agent_reward_function", t.agent_reward_function);
   if (const Value* config = f.optional_table("agent_config")) t.agent_config = *config;
+  if (const Value* ref = f.get("reference"))
+    t.references = read_perf_references(*ref, f.key_path("reference"), false);
 
   workload->validate(t);
   return t;

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "config/toml_reader.h"
+#include "loaders/perf_reference.h"
 
 namespace bp {
 
@@ -31,67 +32,23 @@ std::string fmt(const char* f, double v) {
 
 std::vector<Reference> load_references(const std::filesystem::path& file) {
   Value doc = read_toml_file(file);
-  std::vector<Reference> out;
   const Value* list = doc.find("reference");
   if (!list || !list->is_array())
     throw ConfigError(doc.loc().file.empty() ? SourceLoc{file.string(), 0} : doc.loc(), "reference",
                       "expected one or more [[reference]] tables");
-  for (size_t i = 0; i < list->size(); ++i) {
-    const Value& t = list->items()[i];
-    const std::string where = "reference[" + std::to_string(i) + "]";
-    if (!t.is_table()) throw ConfigError(t.loc(), where, "expected a table");
-    Reference ref;
-    ref.loc = t.loc();
-    for (size_t k = 0; k < t.size(); ++k) {
-      const std::string& key = t.keys()[k];
-      const Value& v = t.items()[k];
-      const std::string path = where + "." + key;
-      if (key == "case" || key == "model") {
-        if (!v.is_string()) throw ConfigError(v.loc(), path, "expected a string");
-        (key == "case" ? ref.case_id : ref.model) = v.as_string();
-      } else if (key == "params") {
-        if (!v.is_table()) throw ConfigError(v.loc(), path, "expected a table of values");
-        for (size_t p = 0; p < v.size(); ++p) {
-          std::string name = v.keys()[p];
-          if (name.find('.') == std::string::npos) name = "cmd_args." + name;
-          const Value& pv = v.items()[p];
-          ref.params.emplace_back(name, pv.is_string() ? pv.as_string() : pv.to_toml_inline());
-        }
-      } else if (key == "step_time") {
-        if (!v.is_number() || v.as_double() <= 0)
-          throw ConfigError(v.loc(), path, "expected a positive number of seconds");
-        ref.step_time = v.as_double();
-      } else if (key == "tolerance") {
-        if (!v.is_number() || v.as_double() < 0 || v.as_double() >= 1)
-          throw ConfigError(v.loc(), path, "expected a fraction in [0, 1), e.g. 0.05 for 5%");
-        ref.tolerance = v.as_double();
-      } else if (key == "baseline") {
-        if (!v.is_string() || v.as_string() != "last_passing")
-          throw ConfigError(v.loc(), path, "expected \"last_passing\"");
-        ref.last_passing = true;
-      } else {
-        throw ConfigError(v.loc(), path,
-                          "unknown key; expected case, model, params, step_time, tolerance or "
-                          "baseline");
-      }
-    }
-    if (!ref.step_time && !ref.last_passing)
-      throw ConfigError(t.loc(), where,
-                        "expected step_time = <seconds> or baseline = \"last_passing\"");
-    out.push_back(std::move(ref));
-  }
-  return out;
+  return read_perf_references(*list, "reference", true);
 }
 
 std::vector<GateVerdict> regression_verdicts(const std::vector<StoredRun>& runs,
                                              const std::vector<Reference>& references,
-                                             ResultsStore* store, const CompareOptions& o) {
+                                             ResultsStore* store, const CompareOptions& o,
+                                             bool unmatched_last_passing) {
   std::vector<GateVerdict> out;
   Reference fallback;
   fallback.last_passing = true;
   for (const StoredRun& r : runs) {
     GateVerdict g;
-    const Reference* ref = references.empty() ? &fallback : nullptr;
+    const Reference* ref = unmatched_last_passing ? &fallback : nullptr;
     for (const Reference& candidate : references)
       if (matches(candidate, r)) {
         ref = &candidate;

@@ -1,19 +1,10 @@
 // Reference values and the regression gate (`run --fail-on-regression`).
 //
-// A reference file (TOML, `--reference FILE`) lists what runs should achieve:
-//
-//   [[reference]]
-//   case = "llama"            # optional: which runs it applies to (case id,
-//   model = "llama3_8b"       #   model recipe, parameters); the first match wins
-//   params = { tp = 2 }
-//   step_time = 9.2           # expected mean step time (s) ...
-//   tolerance = 0.05          # ... within ±5 % (default)
-//
-//   [[reference]]
-//   baseline = "last_passing" # no slower than the last passing run of the same configuration
-//                             # on this system (from the results store)
-//
-// Without a reference file the gate uses "last_passing" for every run.
+// References (core/test_definition.h's PerfReference, syntax in loaders/perf_reference.h) come
+// from a reference file (`--reference FILE`, `[[reference]]` tables that may name `case` and
+// `model`) and from the `reference` key of test TOMLs and scenario cases. The first that matches
+// a run judges it: expected step time ± tolerance, or "no slower than the last passing run of
+// the same configuration on this system" (from the results store).
 #pragma once
 
 #include <filesystem>
@@ -22,19 +13,13 @@
 #include <vector>
 
 #include "config/value.h"
+#include "core/test_definition.h"
 #include "store/compare.h"
 #include "store/store.h"
 
 namespace bp {
 
-struct Reference {
-  std::string case_id, model;
-  std::vector<std::pair<std::string, std::string>> params;  // "cmd_args.tp" -> "2"
-  std::optional<double> step_time;
-  double tolerance = 0.05;
-  bool last_passing = false;
-  SourceLoc loc;
-};
+using Reference = PerfReference;
 
 // Reads a reference file. Throws ConfigError naming file, line, key and what was expected.
 std::vector<Reference> load_references(const std::filesystem::path& file);
@@ -47,8 +32,11 @@ struct GateVerdict {
 
 // The verdict for each run (same order); runs without a verdict (failed, no baseline) get an
 // explanatory text and no regression. `store` may be null (then last_passing has no baseline).
+// A run no reference matches is judged against the last passing run when
+// `unmatched_last_passing`, else gets "no reference".
 std::vector<GateVerdict> regression_verdicts(const std::vector<StoredRun>& runs,
                                              const std::vector<Reference>& references,
-                                             ResultsStore* store, const CompareOptions& o);
+                                             ResultsStore* store, const CompareOptions& o,
+                                             bool unmatched_last_passing);
 
 }  // namespace bp

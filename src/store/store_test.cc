@@ -183,13 +183,33 @@ TEST_F(StoreTest, RegressionGateAgainstReferenceAndLastPassingRun) {
   store->record({run("old", 2, 8.0, "2")});
   std::vector<StoredRun> now = {run("new", 1, 9.5, "1"), run("new", 2, 8.0 * 1.05, "2"),
                                 run("new", 3, 7.0, "4")};
-  auto v = regression_verdicts(now, refs, store.get(), CompareOptions{});
+  auto v = regression_verdicts(now, refs, store.get(), CompareOptions{}, false);
   ASSERT_EQ(v.size(), 3u);
   EXPECT_TRUE(v[0].regression) << v[0].text;  // 9.5 vs 9.0 ±3 %
   EXPECT_NE(v[0].text.find("+5.6%"), std::string::npos) << v[0].text;
   EXPECT_TRUE(v[1].regression) << v[1].text;  // 5 % slower than the stored run
   EXPECT_FALSE(v[2].regression);
   EXPECT_NE(v[2].text.find("no baseline"), std::string::npos) << v[2].text;
+}
+
+// References of a test or case (`reference` in its TOML) apply to its runs; a run none matches
+// is judged against the last passing run only when asked (--fail-on-regression without a file).
+TEST_F(StoreTest, UnmatchedRunsFallBackToTheLastPassingRunOnlyWhenAsked) {
+  Reference case_ref;
+  case_ref.case_id = "case";
+  case_ref.params = {{"cmd_args.tp", "1"}};
+  case_ref.step_time = 9.0;
+  auto store = open_sqlite_store(dir_ / "bp.db");
+  store->record({run("old", 2, 8.0, "2")});
+  std::vector<StoredRun> now = {run("new", 1, 9.1, "1"), run("new", 2, 8.0 * 1.05, "2")};
+  auto judged = regression_verdicts(now, {case_ref}, store.get(), CompareOptions{}, true);
+  EXPECT_FALSE(judged[0].regression) << judged[0].text;
+  EXPECT_EQ(judged[0].text.rfind("ok: +1.1% vs 9.000 s", 0), 0u) << judged[0].text;
+  EXPECT_TRUE(judged[1].regression) << judged[1].text;
+  EXPECT_NE(judged[1].text.find("last passing run"), std::string::npos) << judged[1].text;
+  auto only_refs = regression_verdicts(now, {case_ref}, store.get(), CompareOptions{}, false);
+  EXPECT_FALSE(only_refs[1].regression);
+  EXPECT_EQ(only_refs[1].text, "no reference");
 }
 
 TEST_F(StoreTest, BadReferenceFileNamesLineAndKey) {

@@ -26,17 +26,18 @@ def journal(root):
 
 
 def jobs_of(root):
-    """Every Slurm job (queued, running or recently ended) submitted from a run dir of the
-    results folder `root` (the launcher runs there; its jobs' WorkDir), by run dir."""
-    out = subprocess.run(["squeue", "-h", "--states=all", "-O", "JobID:|,WorkDir:|"],
+    """Every Slurm job (queued, running or recently ended) of the campaign in results folder
+    `root`, by point ("case/iteration/step"): each job, the launcher's included, carries the
+    comment "benchpilot:<campaign id>:<point>"."""
+    prefix = f"benchpilot:{journal(root)[0]['id']}:"
+    out = subprocess.run(["squeue", "-h", "--states=all", "-O", "JobID:|,Comment:|"],
                          capture_output=True, text=True,
                          env={**os.environ, "SLURM_CONF": slurm_conf()}, check=True)
     jobs = {}
-    prefix = str(root) + "/"
     for line in out.stdout.splitlines():
-        job, work = line.split("|")[:2]
-        if work.strip().startswith(prefix):
-            jobs.setdefault(work.strip()[len(prefix):], []).append(job.strip())
+        job, comment = (f.strip() for f in line.split("|")[:2])
+        if comment.startswith(prefix):
+            jobs.setdefault(comment[len(prefix):], []).append(job)
     return jobs
 
 
@@ -52,6 +53,7 @@ def comparable_runs(root):
 
 @needs_slurm
 class ResumeAfterKill(unittest.TestCase):
+    maxDiff = None
     def setUp(self):
         self.ws = SlurmWorkspace(tempdir(self))
 
@@ -163,7 +165,8 @@ echo "$out"; exit $rc
         self.assertFalse([r for r in before if r["t"] == "submitted" and r.get("job")],
                          "benchpilot died before it learned any job id")
         lost = jobs_of(root)
-        self.assertEqual(list(lost), ["lost/0/1"], "the launcher submitted from the point's dir")
+        self.assertEqual(list(lost), ["lost/0/1"],
+                         "the launcher's job carries the campaign's comment for its point")
 
         # Changed inputs are refused before anything is submitted.
         changed = self.ws.scenario("lost", body.replace("tp = [1, 2]", "tp = [1, 4]"))
@@ -183,6 +186,51 @@ echo "$out"; exit $rc
         runs = summary(root)["runs"]
         self.assertEqual([r["status"] for r in runs], ["PASSED", "PASSED"], runs)
         self.assertEqual({r["job_id"] for r in runs if r["step"] == 1}, {job})
+
+    def test_resume_follows_the_launcher_retry_of_a_surviving_wrapper(self):
+        # Attempt 1 fails flakily at iteration 5; benchpilot is killed while it runs. The
+        # wrapper survives, its launcher retries, and the resumed session must follow the retry.
+        body = self.ws.mb_case("flk", env_vars='  MBRIDGE_EMULATOR_FAULT = "flaky@5"\n',
+                               step_sleep="0.4")
+        scenario = self.ws.scenario("flk", body)
+        proc = subprocess.Popen(self.ws.command(scenario), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, env=self.ws.env())
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        results = self.ws.root / "results"
+        def first_id():
+            r = next(results.glob("flk_*"), None)
+            return r and [x["job"] for x in journal(r) if x["t"] == "submitted" and x.get("job")]
+        wait_for(first_id, 180, "the first attempt's job id in the journal")
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+        root = next(results.glob("flk_*"))
+        (first,) = first_id()
+        run_dir = root / "flk" / "0"
+        def retried():
+            return "Submitted batch job" in (run_dir / "submit.stdout").read_text().split(first, 1)[1]
+        self.assertFalse(retried(), "benchpilot was killed before the launcher retried")
+
+        resumed = self.resume(root)
+        out = resumed.stdout + resumed.stderr
+        self.assertEqual(resumed.returncode, 0, out)
+        self.assertIn(f"re-attached flk/0 to job {first}", out)
+        self.assertTrue(retried())
+        run = summary(root)["runs"][0]
+        self.assertEqual(run["status"], "PASSED", run)
+        attempts = run["attempts"]
+        self.assertEqual([(a["state"], a["exit_code"]) for a in attempts],
+                         [("FAILED", 1), ("COMPLETED", 0)], attempts)
+        self.assertEqual(attempts[0]["job_id"], first)
+        self.assertEqual(run["job_id"], attempts[1]["job_id"], "the verdict is the last attempt's")
+        self.assertIn(f'job_id = {attempts[1]["job_id"]}\n', (run_dir / "slurm-job.toml").read_text())
+        records = journal(root)
+        self.assertEqual(len([r for r in records if r["t"] == "submitting"]), 1,
+                         "the resumed session submitted nothing")
+        self.assertEqual(sorted(jobs_of(root)["flk/0"]), sorted(a["job_id"] for a in attempts),
+                         "both attempts are the launcher's, with the campaign's comment")
+        (done,) = [r for r in records if r["t"] == "finished"]
+        self.assertEqual(done["rec"]["job"], attempts[1]["job_id"])
+        self.assertEqual(records[-1]["t"], "done")
 
     def test_sighup_keeps_jobs_and_resume_collects_them(self):
         scenario = self.sweep("hup")
@@ -284,6 +332,30 @@ class StoreCompareAndRegressions(unittest.TestCase):
                                   "--csv", "--limit", "0"], capture_output=True, text=True,
                                  timeout=60)
         self.assertEqual(len(csv_out.stdout.strip().splitlines()), 7)
+
+
+@needs_slurm
+class ReferenceValuesInTheScenario(unittest.TestCase):
+    def test_case_reference_values_judge_each_point(self):
+        ws = SlurmWorkspace(tempdir(self))
+        # tp=1 must be at most 1000 s a step (it is far faster); tp=2 at most 1 ms (it is not).
+        refs = ("  [[Tests.reference]]\n  params = { tp = 1 }\n  step_time = 1000.0\n"
+                "  [[Tests.reference]]\n  params = { tp = 2 }\n  step_time = 0.001\n"
+                "  tolerance = 0.1\n")
+        body = ws.mb_case("ref", extra=refs, cmd_args="  tp = [1, 2]\n  gb = 64\n")
+        proc = subprocess.run(ws.command(ws.scenario("ref", body)) + ["--fail-on-regression"],
+                              capture_output=True, text=True, env=ws.env(), timeout=300)
+        out = proc.stdout + proc.stderr
+        self.assertEqual(proc.returncode, 1, out)
+        self.assertRegex(proc.stderr, r"regression: ref/0/2: REGRESSION: \+\d+\.\d% vs 0\.001 s ±10%")
+        self.assertNotIn("regression: ref/0/1", proc.stderr)
+        runs = {r["step"]: r for r in summary(ws.results("ref"))["runs"]}
+        self.assertEqual({s: r["status"] for s, r in runs.items()}, {1: "PASSED", 2: "PASSED"})
+        self.assertTrue(runs[1]["perf_verdict"].startswith("faster: "), runs[1])
+        self.assertTrue(runs[2]["perf_verdict"].startswith("REGRESSION: "), runs[2])
+        table = proc.stdout.split("Results:")[0]
+        self.assertIn("REGRESSION", table)
+        self.assertIn("faster", table)
 
 
 def cloudai_folder(root, step_time, image, end):

@@ -1,6 +1,7 @@
 """End-to-end runs of the NcclTest workload and of scenario hooks, on the real local Slurm
 cluster, with tools/nccl-tests-double (a TEST DOUBLE of nccl-tests: no GPU, real output format)
 and the Megatron-Bridge launcher EMULATOR standing in for the real programs."""
+import json
 import os
 import pathlib
 import re
@@ -10,7 +11,7 @@ import unittest
 
 from helpers import CONF, SOURCE_DIR, run_bp, summary, tempdir
 from test_reports import Dom
-from slurm_env import SlurmWorkspace, needs_slurm
+from slurm_env import SlurmWorkspace, needs_slurm, slurm_conf
 
 DOUBLE = SOURCE_DIR / "tools" / "nccl-tests-double" / "nccl_tests_double.py"
 
@@ -86,6 +87,19 @@ time_limit = "00:05:00"
   commit = "v0.3.0-emulated"
   mount_as = "/opt/Megatron-Bridge"
 ''')
+
+
+def campaign_id(root):
+    """The campaign id from the journal's first record ("<crc> <json>")."""
+    first = (root / "journal.bpj").read_text().split("\n", 1)[0]
+    return json.loads(first.split(" ", 1)[1])["id"]
+
+
+def slurm_comment(job_id):
+    out = subprocess.run(["squeue", "-h", "--states=all", "-j", job_id, "-O", "Comment:|"],
+                         capture_output=True, text=True, check=True,
+                         env={**os.environ, "SLURM_CONF": slurm_conf()})
+    return out.stdout.strip().rstrip("|").strip()
 
 
 def run_of(s, case):
@@ -224,6 +238,13 @@ class MegatronBridgeNcclGate(unittest.TestCase):
         self.assertRegex(results, r"a2a node1 PASSED \d+")
         self.assertRegex(results, r"a2a node2 PASSED \d+")
         self.assertEqual((run_dir / "pre_hook" / "result").read_text().strip(), "PASSED")
+        # Both jobs carry the campaign's comment; the gate's is marked, so a resume looking for
+        # the training job by comment, folder or log path never takes the gate's.
+        gate_id = re.search(r"Submitted pre-hook batch job (\d+)",
+                            (run_dir / "wrapper.stdout").read_text()).group(1)
+        point = f"benchpilot:{campaign_id(root)}:train/0"
+        self.assertEqual(slurm_comment(gate_id), point + ":pre_test")
+        self.assertEqual(slurm_comment(r["job_id"]), point)
 
 
 @needs_slurm

@@ -274,6 +274,8 @@ void SlurmExecutor::poll(std::vector<Job*>& active) {
     if (t.self_submitting) {
       check_wrapper(*job, t);
       if (t.finished || job->id.empty()) continue;
+    } else if (t.follow_output) {
+      take_new_job_ids(*job, t, false);
     }
     for (const std::string& id : t.unresolved_ids) earlier.emplace_back(job, id);
     if (t.slurm_done)
@@ -507,8 +509,10 @@ void SlurmExecutor::give_up(Job& job, Tracked& t, const std::string& why) {
 }
 
 void SlurmExecutor::maybe_finish(Job& job, Tracked& t) {
-  if (t.orphan_wrapper > 0 && process_alive(t.orphan_wrapper, t.orphan_start) &&
-      runner_->now() - t.slurm_done_at < options_.wrapper_grace) {
+  const bool orphan_alive = t.orphan_wrapper > 0 && process_alive(t.orphan_wrapper, t.orphan_start);
+  // The earlier session's launcher may retry: its wrapper then reports the next attempt's job.
+  if (t.follow_output && take_new_job_ids(job, t, !orphan_alive)) return;
+  if (orphan_alive && runner_->now() - t.slurm_done_at < options_.wrapper_grace) {
     job.state = JobState::kCompleting;  // an earlier session's wrapper still relays the log
     return;
   }
@@ -661,20 +665,35 @@ Job SlurmExecutor::attach(const JobRequest& req, bool self_submitting, const std
   t.run_dir = req.run_dir;
   t.self_submitting = false;  // its wrapper is not our child: watch the Slurm job only
   t.submit_line = self_submitting ? std::string("(submitted by an earlier session)") : "sbatch";
+  our_ids_.insert(job_id);
   if (self_submitting) {
     t.orphan_wrapper = submitter_pid;
     t.orphan_start = submitter_start;
+    t.follow_output = true;
+    std::vector<std::string> ids = scan_wrapper_output(t, false);
+    if (std::find(ids.begin(), ids.end(), job_id) == ids.end()) ids.push_back(job_id);
+    for (const std::string& id : ids) {
+      t.seen_ids.insert(id);
+      our_ids_.insert(id);
+    }
+    job.id = ids.back();
+    for (size_t i = 0; i + 1 < ids.size(); ++i) {  // their end is asked with the next poll
+      job.earlier_attempts.push_back(JobAttempt{ids[i], JobState::kUnknown, std::nullopt, 0});
+      t.unresolved_ids.push_back(ids[i]);
+    }
+    if (job.id != job_id)
+      log::info(t.name + ": the launcher of the earlier session retried; following its job " +
+                job.id + " (attempt " + std::to_string(ids.size()) + ")");
   }
-  our_ids_.insert(job_id);
   return job;
 }
 
 std::optional<std::string> SlurmExecutor::find_lost_job(const std::string& comment,
                                                         const fs::path& run_dir) {
-  // Our sbatch jobs carry the comment. A launcher's job cannot (sbatch has no environment
-  // variable for --comment), but it is submitted from the run dir (its WorkDir) and writes its
-  // log below it (NEMORUN_HOME is the run dir). A launcher that retried leaves several jobs:
-  // the newest is the live one.
+  // Our jobs carry the comment (a launcher's through the workload's parameters). Failing that
+  // (a launcher that could not pass it), a launcher's job is submitted from the run dir (its
+  // WorkDir) and writes its log below it (NEMORUN_HOME is the run dir). A launcher that retried
+  // leaves several jobs: the newest is the live one.
   const std::string dir = fs::absolute(run_dir).lexically_normal().string();
   std::optional<std::string> best;
   auto consider = [&](std::string_view id) {
@@ -687,6 +706,10 @@ std::optional<std::string> SlurmExecutor::find_lost_job(const std::string& comme
     c = trim(c);
     work = trim(work);
     out = trim(out);
+    // "<comment>:pre_test": the point's gate job, from the same folder: never the point's job.
+    if (!comment.empty() && c.size() > comment.size() && c.substr(0, comment.size()) == comment &&
+        c[comment.size()] == ':')
+      return false;
     return (!comment.empty() && c == comment) || work == dir ||
            (out.size() > dir.size() && out.substr(0, dir.size()) == dir && out[dir.size()] == '/');
   };
@@ -735,7 +758,9 @@ std::optional<std::string> SlurmExecutor::queued_job_with_comment(const std::str
 
 int SlurmExecutor::submitter_pid(const Job& job) const {
   auto it = tracked_.find(job.handle);
-  return it == tracked_.end() ? 0 : std::max(0, static_cast<int>(it->second.wrapper));
+  if (it == tracked_.end()) return 0;
+  // A re-attached job's wrapper is the earlier session's: the journal keeps naming it.
+  return it->second.wrapper > 0 ? static_cast<int>(it->second.wrapper) : it->second.orphan_wrapper;
 }
 
 std::chrono::milliseconds SlurmExecutor::next_poll_interval(int quiet_rounds) const {

@@ -81,7 +81,10 @@ class SlurmExecutor : public Executor {
   // first_poll_interval, doubling while nothing changes, up to system.monitor_interval.
   std::chrono::milliseconds next_poll_interval(int quiet_rounds) const override;
   // Resume: watch a job of an earlier session; an orphaned wrapper still relaying its log is
-  // waited for (up to wrapper_grace) once the job ended.
+  // waited for (up to wrapper_grace) once the job ended. For a self-submitted job the wrapper's
+  // submit.stdout is followed: the newest id printed there is the current attempt, the ones
+  // before it earlier attempts, and an id the wrapper prints later (a launcher retry) becomes
+  // the next attempt, as in the session that started it.
   Job attach(const JobRequest& req, bool self_submitting, const std::string& job_id,
              int submitter_pid, unsigned long long submitter_start) override;
   // One `squeue --states=all` (+ `sacct` when nothing matched and accounting works): a job with
@@ -126,6 +129,9 @@ class SlurmExecutor : public Executor {
     // Re-attached: the earlier session's wrapper (not our child), by pid and start time.
     int orphan_wrapper = 0;
     unsigned long long orphan_start = 0;
+    // Re-attached to a self-submitted job: submit.stdout, which that wrapper may still write
+    // (a launcher retry), is followed like our own wrappers' output.
+    bool follow_output = false;
   };
 
   Job submit_batch(const JobRequest& req, Job job, Tracked& t);

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "campaign/lock.h"
 #include "config/toml_reader.h"
 #include "testkit/fake_command_runner.h"
 #include "testkit/testkit.h"
@@ -777,6 +778,104 @@ TEST_F(SlurmExecutorTest, AttemptNeverSeenEndingIsResolvedWithinTheRoundsCalls) 
   std::ofstream(req.run_dir / "release") << "";
   poll_until_done(*ex, job);
   EXPECT_EQ(job.state, JobState::kCompleted);
+}
+
+// Resume: benchpilot died while the launcher's first attempt ran; its wrapper survived. The
+// resumed session re-attaches to the journaled job and follows the wrapper's output, so the
+// launcher's retry becomes the next attempt and the verdict is the last attempt's.
+TEST_F(SlurmExecutorTest, ResumedSessionFollowsTheEarlierWrappersRetry) {
+  JobRequest req = request("mb",
+                           "echo 'Submitted batch job 501'; while [ ! -f retry ]; do sleep 0.02; "
+                           "done; echo 'Submitted batch job 502'; "
+                           "while [ ! -f release ]; do sleep 0.02; done",
+                           true);
+  int wrapper = 0;
+  {
+    auto first = make();
+    Job job = first->submit(req);
+    wrapper = first->submitter_pid(job);
+    for (int i = 0; i < 500 && read(req.run_dir / "submit.stdout").empty(); ++i)
+      std::this_thread::sleep_for(milliseconds(10));
+    first->detach();  // as after SIGHUP or kill -9: the wrapper runs on
+  }
+  ASSERT_GT(wrapper, 0);
+  ASSERT_TRUE(process_alive(wrapper, process_start_time(wrapper)));
+  slurm_.queue["501"] = "RUNNING|None";
+  auto ex = make();
+  Job job = ex->attach(req, true, "501", wrapper, process_start_time(wrapper));
+  EXPECT_EQ(job.id, "501");
+  EXPECT_EQ(ex->submitter_pid(job), wrapper) << "the journal keeps naming the earlier wrapper";
+  std::vector<Job*> active{&job};
+  ex->poll(active);
+  EXPECT_EQ(job.state, JobState::kRunning);
+  slurm_.queue["501"] = "FAILED|NonZeroExitCode";
+  slurm_.acct["501"] = "FAILED|1:0|None";
+  ex->poll(active);
+  EXPECT_EQ(job.state, JobState::kCompleting) << "the earlier wrapper may still retry";
+  slurm_.queue["502"] = "RUNNING|None";
+  std::ofstream(req.run_dir / "retry") << "";
+  for (int i = 0; i < 500 && job.id != "502"; ++i) {
+    ex->poll(active);
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_EQ(job.id, "502");
+  slurm_.queue["502"] = "COMPLETED|None";
+  slurm_.acct["502"] = "COMPLETED|0:0|None";
+  std::ofstream(req.run_dir / "release") << "";
+  poll_until_done(*ex, job);
+  EXPECT_EQ(job.state, JobState::kCompleted);
+  std::vector<JobAttempt> attempts = all_attempts(job);
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0].id, "501");
+  EXPECT_EQ(attempts[0].state, JobState::kFailed);
+  EXPECT_EQ(attempts[1].id, "502");
+
+  // A second resume after the retry: the newest id printed is the current attempt.
+  auto again = make();
+  Job later = again->attach(req, true, "501", wrapper, process_start_time(wrapper));
+  EXPECT_EQ(later.id, "502");
+  ASSERT_EQ(later.earlier_attempts.size(), 1u);
+  EXPECT_EQ(later.earlier_attempts[0].id, "501");
+  poll_until_done(*again, later);
+  EXPECT_EQ(later.state, JobState::kCompleted);
+  EXPECT_EQ(all_attempts(later)[0].state, JobState::kFailed) << "resolved from accounting";
+}
+
+// A launcher's job found by its comment alone: submitted from elsewhere (another WorkDir),
+// logging elsewhere, its id never printed into the run dir. Of two attempts, the newer is live.
+TEST_F(SlurmExecutorTest, LostJobIsFoundByItsCommentAlone) {
+  auto ex = make();
+  JobRequest req = request("mb", "true", true);
+  const std::string comment = "benchpilot:sc_1.abcd:mb/0/2";
+  slurm_.override_squeue = [&](const std::vector<std::string>&) {
+    return FakeCommandRunner::ok(
+        "77|benchpilot:sc_1.abcd:mb/0/1|/home/u|/home/u/log-77.out|\n"
+        "98|" +
+        comment +
+        "|/home/u|/home/u/log-98.out|\n"
+        "99|" +
+        comment + "|/home/u|/home/u/log-99.out|\n");
+  };
+  EXPECT_EQ(ex->find_lost_job(comment, req.run_dir), "99");
+  EXPECT_EQ(ex->find_lost_job("benchpilot:sc_1.abcd:mb/0/3", req.run_dir), std::nullopt)
+      << "no comment, WorkDir, log path or printed id names it";
+}
+
+// A Megatron-Bridge pre-test gate is a job of the point's folder too; it carries the point's
+// comment + ":pre_test". Killed after the gate's submission but before the training's, a resume
+// must not take the gate's job for the point's.
+TEST_F(SlurmExecutorTest, LostJobSearchSkipsThePointsGateJob) {
+  auto ex = make();
+  JobRequest req = request("mb", "true", true);
+  const std::string dir = fs::absolute(req.run_dir).lexically_normal().string();
+  const std::string comment = "benchpilot:sc_1.abcd:mb/0/2";
+  std::string rows = "120|" + comment + ":pre_test|" + dir + "|" + dir + "/pre_hook/stdout.txt|\n";
+  slurm_.override_squeue = [&](const std::vector<std::string>&) {
+    return FakeCommandRunner::ok(rows);
+  };
+  EXPECT_EQ(ex->find_lost_job(comment, req.run_dir), std::nullopt);
+  rows += "121|" + comment + "|" + dir + "|" + dir + "/experiments/log-121_0.out|\n";
+  EXPECT_EQ(ex->find_lost_job(comment, req.run_dir), "121");
 }
 
 TEST_F(SlurmExecutorTest, CancelStopsEveryAttemptInOneCall) {

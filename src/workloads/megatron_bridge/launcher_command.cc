@@ -1,6 +1,8 @@
 #include "workloads/megatron_bridge/launcher_command.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <map>
 
 #include "core/install.h"
@@ -185,6 +187,15 @@ void reject_list(const TestRun& run, std::string_view name) {
                       "replaced it with one value");
 }
 
+// A value the launcher's parse_additional_slurm_params keeps whole (it splits on ';' and blanks)
+// and NeMo-Run writes into #SBATCH unquoted.
+bool is_plain_slurm_value(std::string_view v) {
+  if (v.empty()) return false;
+  for (char c : v)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && !std::strchr("._-:/", c)) return false;
+  return true;
+}
+
 }  // namespace
 
 EnvVars final_env_vars(const TestDefinition& test, const System& system) {
@@ -217,6 +228,7 @@ std::vector<std::string> srun_args_as_slurm_params(std::string_view srun_args) {
 std::vector<std::string> additional_slurm_params(const TestRun& run, const System& system,
                                                  const LauncherInputs& in) {
   std::vector<std::string> params;
+  if (is_plain_slurm_value(in.job_comment)) params.push_back("comment=" + in.job_comment);
   if (system.gpus_per_node && *system.gpus_per_node > 0 && in.gpu_directives_supported) {
     std::string n = std::to_string(*system.gpus_per_node);
     params.push_back("gpus-per-node=" + n);

@@ -23,6 +23,10 @@ struct LauncherInputs {
   // Chain the training job after the pre-test gate (nccl_gate.h): --additional_slurm_params
   // gets dependency=afterok:$PRE_HOOK_JOB_ID and, without explicit nodes, nodelist=$PRE_HOOK_NODES.
   bool after_pre_hook = false;
+  // The campaign's job comment (run mode only): --additional_slurm_params gets comment=<it> first,
+  // so a comment the user sets in extra_srun_args still wins. Skipped unless it is made of
+  // letters, digits and ._-:/ (the launcher splits the parameters on ';' and blanks).
+  std::string job_comment;
 };
 
 // The launcher's arguments (after setup_experiment.py), each already a shell word: quoted where
@@ -45,8 +49,8 @@ EnvVars final_env_vars(const TestDefinition& test, const System& system);
 // words not starting with "--" are dropped.
 std::vector<std::string> srun_args_as_slurm_params(std::string_view srun_args);
 
-// The items of --additional_slurm_params, in order: gpus-per-node/gres, nodelist or exclude,
-// then the system's and the case's extra_srun_args.
+// The items of --additional_slurm_params, in order: the campaign's comment, gpus-per-node/gres,
+// nodelist or exclude, then the system's and the case's extra_srun_args.
 std::vector<std::string> additional_slurm_params(const TestRun& run, const System& system,
                                                  const LauncherInputs& in);
 

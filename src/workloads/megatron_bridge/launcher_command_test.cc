@@ -418,6 +418,40 @@ TEST(MbridgeLauncher, AdditionalSlurmParams) {
                         "constraint=gpu' "));
 }
 
+// Run mode: the campaign's comment reaches the launcher's job, so a resume finds a job whose id
+// was never recorded; a comment set by the user (extra_srun_args) still wins, coming later.
+TEST(MbridgeLauncher, CampaignCommentGoesFirstIntoAdditionalSlurmParams) {
+  TestRun r = run_of(test_with_args(""));
+  System s = slurm_system();
+  LauncherInputs in = inputs();
+  in.job_comment = "benchpilot:sc_2026-11-26_16-00-00.0a1b2c3d:case/0/2";
+  EXPECT_THAT(additional_slurm_params(r, s, in),
+              ElementsAre("comment=benchpilot:sc_2026-11-26_16-00-00.0a1b2c3d:case/0/2",
+                          "gpus-per-node=8", "gres=gpu:8"));
+  EXPECT_THAT(args_text(r, s, in),
+              HasSubstr(" --additional_slurm_params 'comment=benchpilot:sc_2026-11-26_16-00-00."
+                        "0a1b2c3d:case/0/2;gpus-per-node=8;gres=gpu:8' "));
+  s.gpus_per_node.reset();  // the only parameter: still one item (no ';' and no blank in it)
+  EXPECT_THAT(args_text(r, s, in),
+              HasSubstr(" --additional_slurm_params comment=benchpilot:sc_2026-11-26_16-00-00."
+                        "0a1b2c3d:case/0/2 "));
+  r.extra_srun_args = "--comment=mine";
+  EXPECT_EQ(additional_slurm_params(r, s, in).back(), "comment=mine");
+  // After the pre-test gate the chained items follow the comment.
+  r.extra_srun_args.clear();
+  in.after_pre_hook = true;
+  EXPECT_THAT(args_text(r, s, in),
+              HasSubstr(" --additional_slurm_params 'comment=benchpilot:sc_2026-11-26_16-00-00."
+                        "0a1b2c3d:case/0/2;'\"dependency=afterok:${PRE_HOOK_JOB_ID};"));
+  // A comment the launcher would split (or NeMo-Run would have to quote) is left out: the job is
+  // then found by its working directory and log path.
+  in.after_pre_hook = false;
+  for (const char* bad : {"a b", "a;b", "a'b", "a$b", ""}) {
+    in.job_comment = bad;
+    EXPECT_THAT(args_text(r, s, in), Not(HasSubstr("comment="))) << bad;
+  }
+}
+
 TEST(MbridgeLauncher, HydraDefaultsThenOverrides) {
   std::string text = args_text("");
   EXPECT_THAT(text, HasSubstr(" logger.tensorboard_dir=/nemo_run/tb_logs "

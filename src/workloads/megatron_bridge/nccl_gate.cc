@@ -120,7 +120,13 @@ std::string write_gate(const RunContext& ctx, const Hook& hook) {
   w += "\n# Pre-test gate (" + hook.name + "): the training job is chained afterok on it.\n";
   w += "GATE_DIR=" + shell_quote(gate.string()) + "\n";
   w += "rm -f \"$GATE_DIR/result\" \"$GATE_DIR/nodes.txt\"\n";
-  w += "PRE_HOOK_OUTPUT=$(sbatch " + shell_quote((dir / kGateScript).string()) + " 2>&1)\n";
+  // Run mode: the gate's job carries the point's comment + ":pre_test", so a resume that looks
+  // for the point's training job by comment, folder or log path never takes the gate's.
+  const std::string comment = ctx.job_comment.empty()
+                                  ? ""
+                                  : shell_quote("--comment=" + ctx.job_comment + ":pre_test") + " ";
+  w += "PRE_HOOK_OUTPUT=$(sbatch " + comment + shell_quote((dir / kGateScript).string()) +
+       " 2>&1)\n";
   w +=
       R"GATE(PRE_HOOK_JOB_ID=$(echo "$PRE_HOOK_OUTPUT" | grep -Eo "Submitted batch job [0-9]+" | grep -Eo "[0-9]+" | tail -n1 || true)
 if [ -z "$PRE_HOOK_JOB_ID" ]; then echo "Failed to submit pre-hook job: $PRE_HOOK_OUTPUT" >&2; exit 1; fi

@@ -187,6 +187,7 @@ RunSpec MegatronBridgeWorkload::prepare(const RunContext& ctx) const {
   in.resolved_nodes = ctx.resolved_nodes;
   in.gpu_directives_supported = ctx.gpu_directives_supported;
   in.after_pre_hook = ctx.run.pre_test != nullptr;
+  in.job_comment = ctx.job_comment;
 
   WrapperInputs w;
   w.run_dir = in.run_dir;
