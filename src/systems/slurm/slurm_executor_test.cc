@@ -9,7 +9,7 @@
 #include <set>
 #include <thread>
 
-#include "campaign/lock.h"
+#include "util/folder_lock.h"
 #include "config/toml_reader.h"
 #include "testkit/fake_command_runner.h"
 #include "testkit/testkit.h"
@@ -794,7 +794,7 @@ TEST_F(SlurmExecutorTest, ResumedSessionFollowsTheEarlierWrappersRetry) {
     auto first = make();
     Job job = first->submit(req);
     wrapper = first->submitter_pid(job);
-    for (int i = 0; i < 500 && read(req.run_dir / "submit.stdout").empty(); ++i)
+    for (int i = 0; i < 500 && read_file(req.run_dir / "submit.stdout").empty(); ++i)
       std::this_thread::sleep_for(milliseconds(10));
     first->detach();  // as after SIGHUP or kill -9: the wrapper runs on
   }
