@@ -9,10 +9,10 @@
 
 #include "config/toml_reader.h"
 #include "sweep/field_decode.h"
-#include "sweep/pipeline_layout.h"
 #include "util/log.h"
 #include "util/strings.h"
 #include "workloads/megatron_bridge/args.h"
+#include "workloads/megatron_bridge/pipeline_layout.h"
 
 namespace bp {
 
@@ -717,10 +717,11 @@ void warn_unknown_recipe(const std::string& recipe) {
   static std::set<std::string> warned;
   std::lock_guard<std::mutex> lock(mu);
   if (!warned.insert(recipe).second) return;
-  log::warn("model_recipe_name '" + recipe +
-            "' is not in the model catalog, so only CloudAI's generic sweep rules (C1-C18) "
-            "apply; add its shape to a file listed in BENCHPILOT_MODEL_CATALOG (format of "
-            "src/sweep/model_catalog.toml) to prune what Megatron would reject");
+  log::warn(
+      "model_recipe_name '" + recipe +
+      "' is not in the model catalog, so only CloudAI's generic sweep rules (C1-C18) "
+      "apply; add its shape to a file listed in BENCHPILOT_MODEL_CATALOG (format of "
+      "src/workloads/megatron_bridge/model_catalog.toml) to prune what Megatron would reject");
 }
 
 void write_model(const ModelShape* m, int64_t* s) {
