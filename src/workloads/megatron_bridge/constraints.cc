@@ -761,9 +761,12 @@ std::vector<FieldDecoder> decoders(const ModelCatalog& catalog, const std::strin
   const RecipeParallelism* r = recipe.defaults;
   auto or_unknown = [r](int64_t RecipeParallelism::*field) { return r ? r->*field : kUnknown; };
   std::vector<FieldDecoder> d;
-  d.push_back({"num_gpus", {kNumGpus}, [](const Value* v, int64_t* s, const std::string& key) {
-                 s[kNumGpus] = v ? decode_int(*v, key) : 8;
-               }});
+  // Unwritten num_gpus is the launcher's default, from the one place it is written (args.cc).
+  const int64_t default_gpus = mbridge::find_arg("num_gpus")->default_value.as_int();
+  d.push_back(
+      {"num_gpus", {kNumGpus}, [default_gpus](const Value* v, int64_t* s, const std::string& key) {
+         s[kNumGpus] = v ? decode_int(*v, key) : default_gpus;
+       }});
   d.push_back(parallel_field("tp", kTp, 1, true, kMTp, or_unknown(&RecipeParallelism::tp)));
   d.push_back(parallel_field("pp", kPp, 1, true, kMPp, or_unknown(&RecipeParallelism::pp)));
   d.push_back(parallel_field("cp", kCp, 1, true, kMCp, or_unknown(&RecipeParallelism::cp)));
