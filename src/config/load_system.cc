@@ -2,6 +2,7 @@
 
 #include "config/schema.h"
 #include "config/toml_reader.h"
+#include "core/workload.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -10,8 +11,8 @@ namespace {
 
 const std::vector<std::string> kCommonKeys = {"name", "scheduler", "install_path", "output_path",
                                               "hf_home_path", "global_env_vars", "monitor_interval",
-                                              // benchpilot extensions, accepted on any system
-                                              "launcher_python", "supports_gpu_directives"};
+                                              // benchpilot extension, accepted on any system
+                                              "supports_gpu_directives"};
 
 const std::vector<std::string> kSlurmKeys = {"default_partition",
                                              "partitions",
@@ -168,7 +169,12 @@ System parse_system_table(const Value& table) {
     f.fail("scheduler", "unsupported scheduler \"" + s.scheduler +
                             "\" (supported: " + join(kSupportedSchedulers, ", ") + ")");
 
-  f.check_keys(s.scheduler == "slurm" ? concat(kCommonKeys, kSlurmKeys) : kCommonKeys);
+  // Keys the workloads declare (Workload::system_keys) are accepted on any system.
+  std::vector<std::string> workload_keys;
+  for (const std::string& n : workload_names())
+    for (const std::string& key : find_workload(n)->system_keys()) workload_keys.push_back(key);
+  f.check_keys(concat(s.scheduler == "slurm" ? concat(kCommonKeys, kSlurmKeys) : kCommonKeys,
+                      workload_keys));
 
   s.name = f.required_string("name");
   // std::filesystem::absolute("") throws (found by fuzz_config_system): an empty path is a
@@ -186,7 +192,8 @@ System parse_system_table(const Value& table) {
   else
     s.hf_home_path = s.install_path / "huggingface";
   s.global_env_vars = read_env_vars(f, "global_env_vars");
-  s.launcher_python = f.one_line_string_or("launcher_python", "");
+  for (const std::string& key : workload_keys)
+    if (f.has(key)) s.workload_settings[key] = f.one_line_string_or(key, "");
   s.supports_gpu_directives = f.optional_bool("supports_gpu_directives");
 
   if (s.scheduler == "slurm") {

@@ -76,7 +76,7 @@ TEST_F(LoadSystemTest, SlurmAllFields) {
   EXPECT_EQ(s.extra_transient_status_errors, (std::vector<std::string>{"Socket timed out"}));
   EXPECT_EQ(s.status_retry_pause_seconds, 0);
   EXPECT_TRUE(s.container_mount_home);
-  EXPECT_EQ(s.launcher_python, "/usr/bin/python3");
+  EXPECT_EQ(s.workload_settings.at("launcher_python"), "/usr/bin/python3");
   EXPECT_EQ(s.supports_gpu_directives, false);
   ASSERT_EQ(s.global_env_vars.size(), 2u);
   EXPECT_EQ(s.global_env_vars[0], (std::pair<std::string, std::string>{"NCCL_IB_GID_INDEX", "3"}));

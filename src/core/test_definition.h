@@ -38,8 +38,8 @@ struct TestDefinition {
   std::vector<std::pair<std::string, std::string>> extra_cmd_args;
   std::vector<std::string> extra_container_mounts;
   std::vector<GitRepo> git_repos;
-  // MegatronBridge only (CloudAI's nemo_run_repo): the NeMo-Run repository installed into the
-  // launcher's venv; unset = NeMo-Run at main.
+  // CloudAI's nemo_run_repo, for workloads whose launcher runs with NeMo-Run
+  // (Workload::takes_nemo_run_repo): installed into the launcher's venv; unset = main.
   std::optional<GitRepo> nemo_run_repo;
   std::string agent = "grid_search";
   std::optional<int64_t> agent_steps;  // unset = agent's own default

@@ -6,11 +6,12 @@
 //   case = "llama"            # optional: which runs it applies to (case id,
 //   model = "llama3_8b"       #   model recipe, parameters); the first match wins
 //   params = { tp = 2 }
-//   step_time = 9.2           # expected mean step time (s) ...
-//   tolerance = 0.05          # ... within ±5 % (default)
+//   value = 9.2               # expected mean of the workload's comparison metric (step time
+//   tolerance = 0.05          #   in s, bus bandwidth in GB/s, ...) within ±5 % (default);
+//                             #   `step_time` is the older name of `value`
 //
 //   [[reference]]
-//   baseline = "last_passing" # no slower than the last passing run of the same configuration
+//   baseline = "last_passing" # no worse than the last passing run of the same configuration
 //                             # on this system (from the results store)
 //
 // Without a reference file the gate uses "last_passing" for every run.
@@ -30,7 +31,7 @@ namespace bp {
 struct Reference {
   std::string case_id, model;
   std::vector<std::pair<std::string, std::string>> params;  // "cmd_args.tp" -> "2"
-  std::optional<double> step_time;
+  std::optional<double> step_time;  // expected mean of the workload's comparison metric
   double tolerance = 0.05;
   bool last_passing = false;
   SourceLoc loc;

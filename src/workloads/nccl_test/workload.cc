@@ -299,9 +299,26 @@ bool NcclTestWorkload::can_handle(const fs::path& run_dir) const {
 }
 
 std::vector<ResultColumn> NcclTestWorkload::result_columns() const {
-  return {{"busbw-peak", "busbw peak (GB/s)", 2},
-          {"busbw-avg", "busbw avg (GB/s)", 2},
-          {"latency-in-place", "time in-place (us)", 2}};
+  return {{"busbw-peak", "busbw peak (GB/s)", 2, true, "GB/s"},
+          {"busbw-avg", "busbw avg (GB/s)", 2, true, "GB/s"},
+          {"latency-in-place", "time in-place (us)", 2, false, "us"}};
+}
+
+std::string NcclTestWorkload::comparison_metric() const {
+  return "busbw-avg";
+}
+
+std::vector<std::string> NcclTestWorkload::report_files() const {
+  return {"report.txt (the result table, peak and average bus bandwidth)",
+          std::string(kCsvReport) + " (the result table as CSV)"};
+}
+
+RunFacts NcclTestWorkload::run_facts(const Value& test_definition) const {
+  RunFacts f;
+  if (const Value* image = test_definition.find_path("cmd_args.docker_image_url");
+      image && image->is_string())
+    f.container_image = image->as_string();
+  return f;
 }
 
 Value NcclTestWorkload::report_details(const fs::path& run_dir) const {
