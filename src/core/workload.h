@@ -206,6 +206,10 @@ class Workload {
   // with the highest reward (agent_metrics through the reward function), as in sweeps.
   virtual std::vector<ResultColumn> result_columns() const { return {}; }
 
+  // Sweep axes report.html's heatmaps put on x and y when both were swept (e.g. tensor x
+  // pipeline parallelism); none: the first two swept axes.
+  virtual std::vector<std::string> heatmap_axes() const { return {}; }
+
   // The metric, one of result_columns(), that `compare`, `history` and `run
   // --fail-on-regression` judge runs of this workload by; empty when runs are not compared.
   virtual std::string comparison_metric() const { return {}; }

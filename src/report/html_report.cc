@@ -151,8 +151,8 @@ std::vector<std::pair<std::string, std::string>> params_as_text(const RunRecord&
   return out;
 }
 
-// Heatmaps of the metrics over two swept axes (tp x pp when both were swept, else the first
-// two); cells hold the best value over the other axes.
+// Heatmaps of the workloads' result columns over two swept axes (the workload's heatmap_axes()
+// when both were swept, else the first two); cells hold the best value over the other axes.
 std::vector<svg::Heatmap> heatmaps(const SweepGroup& g, const std::vector<PrunedPoint>& pruned,
                                    const std::string& id_prefix) {
   std::vector<std::string> axes;
@@ -161,9 +161,13 @@ std::vector<svg::Heatmap> heatmaps(const SweepGroup& g, const std::vector<Pruned
       if (std::find(axes.begin(), axes.end(), k) == axes.end()) axes.push_back(k);
   if (axes.empty()) return {};
   std::string x = axes[0], y = axes.size() > 1 ? axes[1] : "";
-  if (std::count(axes.begin(), axes.end(), "tp") && std::count(axes.begin(), axes.end(), "pp")) {
-    x = "tp";
-    y = "pp";
+  if (const Workload* w = g.runs.empty() ? nullptr : find_workload(g.runs.front()->workload)) {
+    const std::vector<std::string> preferred = w->heatmap_axes();
+    if (preferred.size() >= 2 && std::count(axes.begin(), axes.end(), preferred[0]) &&
+        std::count(axes.begin(), axes.end(), preferred[1])) {
+      x = preferred[0];
+      y = preferred[1];
+    }
   }
   std::vector<std::string> others;
   for (const std::string& a : axes)

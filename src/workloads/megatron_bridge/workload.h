@@ -56,6 +56,7 @@ class MegatronBridgeWorkload : public Workload {
   GpuCountRule gpu_count() const override;
   std::vector<ResultColumn> result_columns() const override;
   std::string comparison_metric() const override;
+  std::vector<std::string> heatmap_axes() const override { return {"tp", "pp"}; }
   bool takes_nemo_run_repo() const override { return true; }
   std::vector<std::string> system_keys() const override { return {kLauncherPythonKey}; }
   std::vector<std::string> report_files() const override;
