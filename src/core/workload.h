@@ -104,7 +104,6 @@ struct RunFacts {
   std::string model;  // e.g. the model recipe; empty when the workload has none
   std::string gpu_type;
   std::string software_commit;  // commit of the benchmarked software's repository
-  std::string container_image;
 };
 
 class Workload {
@@ -221,6 +220,10 @@ class Workload {
     (void)run_dir;
     return {};
   }
+
+  // The cmd_args field naming the container image, if any: the store records it, and `compare`
+  // matches configurations across images (what is usually being compared).
+  virtual std::string image_field() const { return {}; }
 
   // The run's facts for the results store, from test-run.toml's [test_definition].
   virtual RunFacts run_facts(const Value& test_definition) const {

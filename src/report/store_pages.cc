@@ -159,8 +159,7 @@ html::Page build_history_page(const std::vector<StoredRun>& runs, const std::str
     if (models.size() > 1) s += r.model.empty() ? "-" : r.model;
     if (systems.size() > 1) s += (s.empty() ? "" : " ") + (r.system.empty() ? "-" : r.system);
     for (const auto& [k, v] : r.params)
-      if (values[k].size() > 1 && std::find(co.ignored_params.begin(), co.ignored_params.end(),
-                                            k) == co.ignored_params.end())
+      if (values[k].size() > 1 && identifies_configuration(r, k, co))
         s += (s.empty() ? "" : " ") + k.substr(k.find('.') + 1) + "=" + v;
     if (s.empty()) s = r.model.empty() ? r.case_id : r.model;
     return s;

@@ -120,13 +120,23 @@ PerfVerdict metric_verdict(const std::vector<double>& base_samples, std::optiona
   return v;
 }
 
+bool identifies_configuration(const StoredRun& r, const std::string& key, const CompareOptions& o) {
+  if (std::find(o.ignored_params.begin(), o.ignored_params.end(), key) != o.ignored_params.end())
+    return false;
+  const Workload* w = find_workload(r.workload);
+  if (!w) return true;
+  if (!w->image_field().empty() && key == "cmd_args." + w->image_field()) return false;
+  for (const std::string& secret : w->secret_fields())
+    if (key == "cmd_args." + secret) return false;
+  return true;
+}
+
 std::string config_key(const StoredRun& r, const CompareOptions& o) {
   std::string key = r.workload + "|" + r.model + "|" + std::to_string(r.num_gpus);
   std::vector<std::pair<std::string, std::string>> params = r.params;
   std::sort(params.begin(), params.end());
   for (const auto& [k, v] : params)
-    if (std::find(o.ignored_params.begin(), o.ignored_params.end(), k) == o.ignored_params.end())
-      key += "|" + k + "=" + v;
+    if (identifies_configuration(r, k, o)) key += "|" + k + "=" + v;
   return key;
 }
 
@@ -149,8 +159,7 @@ std::vector<ComparedConfig> compare_runs(const std::vector<StoredRun>& a,
     c.key = key;
     std::vector<std::string> parts;
     for (const auto& [k, v] : c.a.front()->params)
-      if (values[k].size() > 1 &&
-          std::find(o.ignored_params.begin(), o.ignored_params.end(), k) == o.ignored_params.end())
+      if (values[k].size() > 1 && identifies_configuration(*c.a.front(), k, o))
         parts.push_back(k.substr(k.find('.') + 1) + "=" + v);
     for (const std::string& p : parts) c.label += (c.label.empty() ? "" : " ") + p;
     if (c.label.empty())

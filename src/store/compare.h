@@ -22,9 +22,9 @@ namespace bp {
 struct CompareOptions {
   double min_effect = kDefaultMinEffect;  // relative change of the metric's median
   double alpha = kDefaultAlpha;           // significance level of the rank test
-  // Parameters that do not identify a configuration (what is being compared, secrets).
-  std::vector<std::string> ignored_params = {"cmd_args.container_image", "cmd_args.hf_token",
-                                             "cmd_args.wandb_key"};
+  // Parameters that do not identify a configuration, besides each workload's image field and
+  // secrets (Workload::image_field, secret_fields), which never do.
+  std::vector<std::string> ignored_params;
 };
 
 // kFaster: better by the metric's direction (shorter time, higher bandwidth); kSlower: worse.
@@ -57,7 +57,11 @@ std::vector<ResultColumn> result_columns_of(const std::vector<StoredRun>& runs);
 std::vector<double> metric_samples_of(const StoredRun& r, const std::string& metric);
 std::optional<double> metric_mean_of(const StoredRun& r, const std::string& metric);
 
-// The configuration key of a run: workload, model, GPUs and every parameter not ignored.
+// Whether parameter `key` of run `r` identifies its configuration: not ignored, not its
+// workload's image field (what is being compared) nor a secret.
+bool identifies_configuration(const StoredRun& r, const std::string& key, const CompareOptions& o);
+
+// The configuration key of a run: workload, model, GPUs and every identifying parameter.
 std::string config_key(const StoredRun& r, const CompareOptions& o);
 
 // One result column of the workload with its means over each side's runs.

@@ -103,7 +103,8 @@ std::optional<StoredRun> read_run_dir(const fs::path& root, const fs::path& dir,
         r.model = std::move(facts.model);
         r.gpu_type = std::move(facts.gpu_type);
         r.mbridge_commit = std::move(facts.software_commit);
-        r.container_image = std::move(facts.container_image);
+        if (!w->image_field().empty())
+          r.container_image = str_at(doc, "test_definition.cmd_args." + w->image_field());
         if (auto gpus = gpus_of_run(*w, doc, std::nullopt)) r.num_gpus = static_cast<int>(*gpus);
       }
       if (const Value* args = doc.find_path("test_definition.cmd_args"))

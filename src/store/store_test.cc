@@ -181,14 +181,16 @@ TEST(MetricVerdict, AHigherIsBetterMetricIsWorseWhenItFalls) {
 
 // A CloudAI-layout results folder with one NcclTest run whose nccl-tests output (stdout.txt,
 // the real format) reports `avg_busbw` as its average bus bandwidth.
-fs::path nccl_results(const fs::path& root, double avg_busbw) {
+fs::path nccl_results(const fs::path& root, double avg_busbw,
+                      const std::string& image = "nvcr.io#nvidia/pytorch:24.02-py3") {
   const fs::path run = root / "nccl" / "0";
   fs::create_directories(run);
   std::ofstream(run / "test-run.toml")
       << "name = \"nccl\"\ncurrent_iteration = 0\nstep = 0\nnnodes = 2\n"
          "[test_definition]\nname = \"nccl\"\ntest_template_name = \"NcclTest\"\n"
          "[test_definition.cmd_args]\nsubtest_name = \"all_reduce_perf_mpi\"\n"
-         "docker_image_url = \"nvcr.io#nvidia/pytorch:24.02-py3\"\n";
+         "docker_image_url = \""
+      << image << "\"\n";
   char avg[64];
   std::snprintf(avg, sizeof avg, "%.3f", avg_busbw);
   std::ofstream(run / "stdout.txt")
@@ -215,7 +217,9 @@ TEST_F(StoreTest, ComparingTwoNcclResultsFlagsABandwidthDrop) {
   // Through the indexer and the registry, as `benchpilot compare A B`: the NcclTest workload
   // compares by average bus bandwidth, higher is better.
   auto a = runs_from_results_folder(nccl_results(dir_ / "a", 225.0));
-  auto dropped = runs_from_results_folder(nccl_results(dir_ / "b", 200.0));
+  // A new image (what is being compared: not part of the configuration) with less bandwidth.
+  auto dropped =
+      runs_from_results_folder(nccl_results(dir_ / "b", 200.0, "nvcr.io#nvidia/pytorch:24.05-py3"));
   auto same = runs_from_results_folder(nccl_results(dir_ / "c", 224.0));
   ASSERT_EQ(a.size(), 1u);
   EXPECT_EQ(a[0].workload, "NcclTest");

@@ -268,7 +268,6 @@ RunFacts MegatronBridgeWorkload::run_facts(const Value& test_definition) const {
   f.model = text("cmd_args.model_recipe_name");
   if (f.model.empty()) f.model = text("cmd_args.model_family_name");
   f.gpu_type = text("cmd_args.gpu_type");
-  f.container_image = text("cmd_args.container_image");
   if (const Value* repos = test_definition.find("git_repos"); repos && repos->is_array())
     for (const Value& repo : repos->items()) {
       if (!repo.is_table()) continue;

@@ -61,6 +61,7 @@ class MegatronBridgeWorkload : public Workload {
   std::vector<std::string> system_keys() const override { return {kLauncherPythonKey}; }
   std::vector<std::string> report_files() const override;
   RunFacts run_facts(const Value& test_definition) const override;
+  std::string image_field() const override { return "container_image"; }
   std::map<std::string, std::vector<double>> metric_samples(
       const std::filesystem::path& run_dir) const override;
   // The scenario's pre_test runs as a gate job the training job is chained after (nccl_gate.h).

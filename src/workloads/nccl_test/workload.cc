@@ -313,14 +313,6 @@ std::vector<std::string> NcclTestWorkload::report_files() const {
           std::string(kCsvReport) + " (the result table as CSV)"};
 }
 
-RunFacts NcclTestWorkload::run_facts(const Value& test_definition) const {
-  RunFacts f;
-  if (const Value* image = test_definition.find_path("cmd_args.docker_image_url");
-      image && image->is_string())
-    f.container_image = image->as_string();
-  return f;
-}
-
 Value NcclTestWorkload::report_details(const fs::path& run_dir) const {
   auto out = read_output(run_dir);
   if (!out || out->rows.empty()) return Value();

@@ -55,7 +55,7 @@ class NcclTestWorkload : public Workload {
   std::vector<ResultColumn> result_columns() const override;
   std::string comparison_metric() const override;
   std::vector<std::string> report_files() const override;
-  RunFacts run_facts(const Value& test_definition) const override;
+  std::string image_field() const override { return "docker_image_url"; }
   Value report_details(const std::filesystem::path& run_dir) const override;
   std::optional<OutputCheck> output_check(const TestRun& run,
                                           const std::string& output_file) const override;
