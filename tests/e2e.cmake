@@ -51,6 +51,12 @@ add_test(NAME e2e_pages
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/e2e)
 set_tests_properties(e2e_pages PROPERTIES ENVIRONMENT "${BP_E2E_ENV}" TIMEOUT 300)
 
+# compare/history/--fail-on-regression on NcclTest results (hand-made folders, no cluster).
+add_test(NAME e2e_compare_nccl
+         COMMAND ${Python3_EXECUTABLE} -m unittest -v test_compare_nccl
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/e2e)
+set_tests_properties(e2e_compare_nccl PROPERTIES ENVIRONMENT "${BP_E2E_ENV}" TIMEOUT 120)
+
 add_test(NAME emulator_unit
          COMMAND ${Python3_EXECUTABLE} -m unittest -v emulator_test
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tools/mbridge-emulator)

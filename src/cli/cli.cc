@@ -39,12 +39,14 @@ void add_common(CLI::App* cmd, CommonOptions& o, bool with_run_flags,
                     "Results store (SQLite) to record finished runs in (default: "
                     "<output_path>/benchpilot.db)");
     cmd->add_flag("--fail-on-regression", o.fail_on_regression,
-                  "Exit 1 when a run is slower than its reference (--reference) or, without "
+                  "Exit 1 when a run is worse than its reference (--reference) or, without "
                   "one, than the last passing run of its configuration on this system");
-    cmd->add_option("--reference", o.reference, "TOML file of expected step times")
+    cmd->add_option("--reference", o.reference,
+                    "TOML file of expected values of each workload's comparison metric")
         ->check(CLI::ExistingFile);
     cmd->add_option("--min-effect", o.min_effect,
-                    "Smallest relative step-time change that counts (default 0.02 = 2%)")
+                    "Smallest relative change of the comparison metric that counts (0.02 = 2%)")
+        ->capture_default_str()
         ->check(CLI::Range(0.0, 1.0));
     const WorkLimits limits;
     cmd->add_flag(kAllowLargeFlag, o.allow_large,
@@ -125,11 +127,14 @@ int cli_main(int argc, char** argv) {
   resume->add_option("--store", resume_opts.store, "Results store (as for run)");
   resume->add_flag("--fail-on-regression", resume_opts.fail_on_regression,
                    "As for run: exit 1 when a run regressed");
-  resume->add_option("--reference", resume_opts.reference, "TOML file of expected step times")
+  resume
+      ->add_option("--reference", resume_opts.reference,
+                   "TOML file of expected values of each workload's comparison metric")
       ->check(CLI::ExistingFile);
   resume
       ->add_option("--min-effect", resume_opts.min_effect,
-                   "Smallest relative step-time change that counts (default 0.02)")
+                   "Smallest relative change of the comparison metric that counts")
+      ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
   auto add_store = [](CLI::App* cmd, StoreLocation& w) {
     cmd->add_option("--store", w.store,
@@ -165,8 +170,9 @@ int cli_main(int argc, char** argv) {
   bool hist_json = false, hist_csv = false;
   history->add_flag("--json", hist_json, "JSON output (with metric samples)");
   history->add_flag("--csv", hist_csv, "CSV output");
-  history->add_option("--html", hist.html,
-                      "Also write an HTML page (step time per configuration over time) to PATH");
+  history->add_option(
+      "--html", hist.html,
+      "Also write an HTML page (each configuration's comparison metric over time) to PATH");
   auto* compare = app.add_subcommand(
       "compare", "Compare two results folders or stored campaigns, configuration by configuration");
   CompareOptionsCli cmp;
@@ -174,7 +180,8 @@ int cli_main(int argc, char** argv) {
   compare->add_option("a", cmp.a, "Baseline: results folder or campaign id")->required();
   compare->add_option("b", cmp.b, "Candidate: results folder or campaign id")->required();
   compare
-      ->add_option("--min-effect", cmp.min_effect, "Smallest relative step-time change that counts")
+      ->add_option("--min-effect", cmp.min_effect,
+                   "Smallest relative change of the comparison metric that counts")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
   compare->add_option("--alpha", cmp.alpha, "Significance level of the rank test")
@@ -182,7 +189,7 @@ int cli_main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   compare->add_flag("--json", cmp.json, "JSON output");
   compare->add_flag("--fail-on-regression", cmp.fail_on_regression,
-                    "Exit 1 when a configuration of B is slower than in A");
+                    "Exit 1 when a configuration of B is worse (slower) than in A");
   compare->add_option("--html", cmp.html,
                       "Also write an HTML page (A and B side by side, regressions marked) to PATH");
   auto* verify = app.add_subcommand("verify-configs", "Check every TOML file under a folder");

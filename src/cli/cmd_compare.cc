@@ -1,5 +1,7 @@
 // benchpilot compare A B: matching configurations of two results folders (or stored campaigns)
-// side by side, with the noise-aware step-time verdict of store/compare.h.
+// side by side, with the noise-aware verdict of store/compare.h on each workload's comparison
+// metric and the workload's result columns.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -44,6 +46,28 @@ std::string num(std::optional<double> v, int decimals) {
   return buf;
 }
 
+// JSON key of a column's mean on one side: a_<metric> with '-' written '_' (a_step_time).
+std::string side_key(const char* side, const std::string& metric) {
+  std::string key = std::string(side) + "_" + metric;
+  std::replace(key.begin(), key.end(), '-', '_');
+  return key;
+}
+
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    std::string line;
+    for (size_t i = 0; i < rows[r].size(); ++i) {
+      line += rows[r][i];
+      if (i + 1 < rows[r].size()) line += std::string(width[i] - rows[r][i].size() + 2, ' ');
+    }
+    std::cout << line << "\n";
+    if (r == 0) std::cout << std::string(line.size(), '-') << "\n";
+  }
+}
+
 }  // namespace
 
 int cmd_compare(const CompareOptionsCli& o) {
@@ -62,15 +86,18 @@ int cmd_compare(const CompareOptionsCli& o) {
     nlohmann::json out = nlohmann::json::array();
     for (const ComparedConfig& c : pairs) {
       auto opt = [](std::optional<double> v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
-      out.push_back({{"configuration", c.label},
-                     {"a_step_time", opt(c.a_step_time)},
-                     {"b_step_time", opt(c.b_step_time)},
-                     {"a_tflops_per_gpu", opt(c.a_tflops)},
-                     {"b_tflops_per_gpu", opt(c.b_tflops)},
-                     {"relative_change", c.verdict.relative},
-                     {"p_value", c.verdict.p_value},
-                     {"from_samples", c.verdict.from_samples},
-                     {"verdict", to_string(c.verdict.change)}});
+      nlohmann::json row = {{"configuration", c.label},
+                            {"workload", c.workload},
+                            {"metric", c.columns.empty() ? "" : c.columns[0].column.metric}};
+      for (const ComparedColumn& col : c.columns) {
+        row[side_key("a", col.column.metric)] = opt(col.a);
+        row[side_key("b", col.column.metric)] = opt(col.b);
+      }
+      row["relative_change"] = c.verdict.relative;
+      row["p_value"] = c.verdict.p_value;
+      row["from_samples"] = c.verdict.from_samples;
+      row["verdict"] = to_string(c.verdict.change);
+      out.push_back(std::move(row));
     }
     std::cout << nlohmann::json{{"a", o.a},
                                 {"b", o.b},
@@ -80,27 +107,39 @@ int cmd_compare(const CompareOptionsCli& o) {
                      .dump(2)
               << "\n";
   } else {
-    std::vector<std::vector<std::string>> rows = {{"configuration", "A step (s)", "B step (s)",
-                                                   "change", "A TFLOP/s/GPU", "B TFLOP/s/GPU",
-                                                   "verdict"}};
+    // One table per workload: its result columns, the compared metric first.
+    std::vector<std::string> workloads;
     for (const ComparedConfig& c : pairs)
-      rows.push_back({c.label, num(c.a_step_time, 3), num(c.b_step_time, 3), c.verdict.explain,
-                      num(c.a_tflops, 1), num(c.b_tflops, 1), to_string(c.verdict.change)});
-    std::vector<size_t> width(rows[0].size(), 0);
-    for (const auto& row : rows)
-      for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-    for (size_t r = 0; r < rows.size(); ++r) {
-      std::string line;
-      for (size_t i = 0; i < rows[r].size(); ++i) {
-        line += rows[r][i];
-        if (i + 1 < rows[r].size()) line += std::string(width[i] - rows[r][i].size() + 2, ' ');
+      if (std::find(workloads.begin(), workloads.end(), c.workload) == workloads.end())
+        workloads.push_back(c.workload);
+    for (const std::string& workload : workloads) {
+      std::vector<std::vector<std::string>> rows;
+      for (const ComparedConfig& c : pairs) {
+        if (c.workload != workload) continue;
+        if (rows.empty()) {
+          rows.push_back({"configuration"});
+          for (size_t i = 0; i < c.columns.size(); ++i) {
+            rows[0].push_back("A " + c.columns[i].column.header);
+            rows[0].push_back("B " + c.columns[i].column.header);
+            if (i == 0) rows[0].push_back("change");
+          }
+          rows[0].push_back("verdict");
+        }
+        std::vector<std::string> row = {c.label};
+        for (size_t i = 0; i < c.columns.size(); ++i) {
+          row.push_back(num(c.columns[i].a, c.columns[i].column.decimals));
+          row.push_back(num(c.columns[i].b, c.columns[i].column.decimals));
+          if (i == 0) row.push_back(c.verdict.explain);
+        }
+        row.push_back(to_string(c.verdict.change));
+        rows.push_back(std::move(row));
       }
-      std::cout << line << "\n";
-      if (r == 0) std::cout << std::string(line.size(), '-') << "\n";
+      if (workloads.size() > 1) std::cout << workload << "\n";
+      print_table(rows);
     }
     std::cout << pairs.size() << " matching configuration(s): " << slower << " slower, " << faster
               << " faster, " << pairs.size() - slower - faster
-              << " no change (Mann-Whitney U on step-time samples, p < " << o.alpha
+              << " no change (Mann-Whitney U on each workload's comparison metric, p < " << o.alpha
               << ", and at least " << o.min_effect * 100 << "% apart)\n";
   }
   if (pairs.empty()) log::warn("no configuration ran (and passed) on both sides");
@@ -112,7 +151,9 @@ int cmd_compare(const CompareOptionsCli& o) {
   if (o.fail_on_regression && slower > 0) {
     for (const ComparedConfig& c : pairs)
       if (c.verdict.change == Change::kSlower)
-        log::error("regression: " + c.label + ": step time " + c.verdict.explain);
+        log::error("regression: " + c.label + ": " +
+                   (c.columns.empty() ? std::string() : c.columns[0].column.header + " ") +
+                   c.verdict.explain);
     return 1;
   }
   return 0;

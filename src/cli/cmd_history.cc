@@ -1,5 +1,6 @@
 // benchpilot history: the runs in the results store, newest first, filtered by model, system,
 // workload, campaign, parameters and time; as a table, JSON or CSV.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -10,6 +11,7 @@
 #include "cli/commands.h"
 #include "report/results_data.h"
 #include "report/store_pages.h"
+#include "store/compare.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -18,7 +20,7 @@ namespace bp {
 
 namespace {
 
-std::string fixed(const std::map<std::string, double>& m, const char* name, int decimals) {
+std::string fixed(const std::map<std::string, double>& m, const std::string& name, int decimals) {
   auto it = m.find(name);
   if (it == m.end()) return "-";
   char buf[64];
@@ -119,26 +121,24 @@ int cmd_history(const HistoryOptions& o) {
     return 0;
   }
   if (o.format == "csv") {
-    std::cout << "end_time,system,model,gpu_type,num_gpus,campaign,run,status,job_state,job_id,"
-                 "step_time_s,tflops_per_gpu,mbridge_commit,container_image,parameters\n";
+    // The metric columns: the result columns of the listed runs' workloads, '-' written '_'.
+    const std::vector<ResultColumn> columns = result_columns_of(runs);
+    std::cout << "end_time,system,model,gpu_type,num_gpus,campaign,run,status,job_state,job_id,";
+    for (const ResultColumn& c : columns) {
+      std::string name = c.metric;
+      std::replace(name.begin(), name.end(), '-', '_');
+      std::cout << name << ",";
+    }
+    std::cout << "mbridge_commit,container_image,parameters\n";
     for (const StoredRun& r : runs) {
       std::vector<std::string> params;
       for (const auto& [k, v] : r.params) params.push_back(k + "=" + v);
-      std::vector<std::string> row = {r.end_time,
-                                      r.system,
-                                      r.model,
-                                      r.gpu_type,
-                                      std::to_string(r.num_gpus),
-                                      r.campaign,
-                                      label(r),
-                                      r.verdict,
-                                      r.state,
-                                      r.job_id,
-                                      fixed(r.metrics, "step-time", 6),
-                                      fixed(r.metrics, "tflops-per-gpu", 3),
-                                      r.mbridge_commit,
-                                      r.container_image,
-                                      join(params, ";")};
+      std::vector<std::string> row = {
+          r.end_time, r.system, r.model,   r.gpu_type, std::to_string(r.num_gpus),
+          r.campaign, label(r), r.verdict, r.state,    r.job_id};
+      for (const ResultColumn& c : columns) row.push_back(fixed(r.metrics, c.metric, 6));
+      for (std::string s : {r.mbridge_commit, r.container_image, join(params, ";")})
+        row.push_back(std::move(s));
       for (size_t i = 0; i < row.size(); ++i) std::cout << (i ? "," : "") << csv_field(row[i]);
       std::cout << "\n";
     }
@@ -148,16 +148,19 @@ int cmd_history(const HistoryOptions& o) {
   std::map<std::string, std::set<std::string>> values;
   for (const StoredRun& r : runs)
     for (const auto& [k, v] : r.params) values[k].insert(v);
+  const std::vector<ResultColumn> columns = result_columns_of(runs);
   std::vector<std::vector<std::string>> rows = {
-      {"end", "system", "model", "run", "parameters", "status", "step time (s)", "TFLOP/s/GPU"}};
+      {"end", "system", "model", "run", "parameters", "status"}};
+  for (const ResultColumn& c : columns) rows[0].push_back(c.header);
   for (const StoredRun& r : runs) {
     std::vector<std::string> params;
     for (const auto& [k, v] : r.params)
       if (values[k].size() > 1) params.push_back(k.substr(k.find('.') + 1) + "=" + v);
     rows.push_back({r.end_time.empty() ? "-" : r.end_time, r.system.empty() ? "-" : r.system,
                     r.model.empty() ? "-" : r.model, label(r),
-                    params.empty() ? "-" : join(params, " "), r.verdict,
-                    fixed(r.metrics, "step-time", 3), fixed(r.metrics, "tflops-per-gpu", 1)});
+                    params.empty() ? "-" : join(params, " "), r.verdict});
+    for (const ResultColumn& c : columns)
+      rows.back().push_back(fixed(r.metrics, c.metric, c.decimals));
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& row : rows)

@@ -66,19 +66,21 @@ int cmd_list(const std::string& what, bool verbose) {
     if (verbose) std::cout << "reward functions: " << join(reward_function_names(), ", ") << "\n";
   } else {
     // Per-run reports come from each workload; every results folder gets the summary.
-    std::cout << "per_test   report.txt per run, from each workload:";
+    std::cout << "per_test   per run, from its workload:\n";
     for (const std::string& n : workload_names()) {
+      const Workload* w = find_workload(n);
       std::vector<std::string> headers;
-      for (const ResultColumn& c : find_workload(n)->result_columns()) headers.push_back(c.header);
-      if (!headers.empty()) std::cout << " " << n << " (" << join(headers, ", ") << ")";
+      for (const ResultColumn& c : w->result_columns()) headers.push_back(c.header);
+      std::cout << "           " << n << ": "
+                << (w->report_files().empty() ? "-" : join(w->report_files(), ", "));
+      if (!headers.empty()) std::cout << "; results table: " << join(headers, ", ");
+      std::cout << "\n";
     }
-    std::cout << "\n"
-                 "summary    summary.json and summary.txt in the results folder\n"
+    std::cout << "summary    summary.json and summary.txt in the results folder\n"
                  "dse        trajectory.csv, pruned.csv and <case>.toml (best point) per sweep\n"
                  "html       report.html in the results folder: runs, leaderboards, heatmaps,\n"
-                 "           pruned points, GPU-hours, per-step charts (self-contained)\n"
-                 "junit      results.xml (or --junit PATH): one test case per run\n"
-                 "training   training_report.json per Megatron-Bridge run (CloudAI's schema)\n";
+                 "           pruned points, GPU-hours, charts from each workload (self-contained)\n"
+                 "junit      results.xml (or --junit PATH): one test case per run\n";
   }
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/compare_defaults.h"
 #include "util/error.h"
 
 namespace bp {
@@ -31,7 +32,7 @@ struct CommonOptions {
   std::string store;
   bool fail_on_regression = false;
   std::string reference;  // TOML file of expected values; empty: the last passing run
-  double min_effect = 0.02;
+  double min_effect = kDefaultMinEffect;
   bool allow_large = false;  // --allow-large: lift the limits of cli/limits.h
 };
 
@@ -55,8 +56,8 @@ struct HistoryOptions {
 struct CompareOptionsCli {
   StoreLocation where;
   std::string a, b;  // results folders or stored campaign ids
-  double min_effect = 0.02;
-  double alpha = 0.05;
+  double min_effect = kDefaultMinEffect;
+  double alpha = kDefaultAlpha;
   bool json = false;
   bool fail_on_regression = false;
   std::string html;  // also write the comparison page here; empty: no page

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,9 +45,9 @@ struct System {
   bool container_mount_home = false;
 
   // benchpilot extensions (documented in README "System TOML"):
-  // Python interpreter that runs the Megatron-Bridge launcher instead of a NeMo-Run venv that
-  // CloudAI would build from the internet. Also settable with BENCHPILOT_LAUNCHER_PYTHON.
-  std::string launcher_python;
+  // Keys the workloads declare for the system TOML (Workload::system_keys), as written (one-line
+  // strings), e.g. the interpreter a workload's launcher runs with.
+  std::map<std::string, std::string> workload_settings;
   // Whether the cluster accepts --gpus-per-node/--gres. Unset in the TOML: the scheduler's
   // probe (core/scheduler.h) fills it in once before anything is submitted.
   std::optional<bool> supports_gpu_directives;

@@ -31,7 +31,7 @@ struct PerfReference {
   // Which runs it applies to (empty: any). A test's or case's references get the case id.
   std::string case_id, model;
   std::vector<std::pair<std::string, std::string>> params;  // "cmd_args.tp" -> "2"
-  std::optional<double> step_time;                          // expected mean step time (s) ...
+  std::optional<double> step_time;  // `value`: expected mean of the comparison metric ...
   double tolerance = 0.05;                                  // ... within ± this fraction
   bool last_passing = false;  // no slower than the last passing run on this system
   SourceLoc loc;
@@ -50,8 +50,8 @@ struct TestDefinition {
   std::vector<std::pair<std::string, std::string>> extra_cmd_args;
   std::vector<std::string> extra_container_mounts;
   std::vector<GitRepo> git_repos;
-  // MegatronBridge only (CloudAI's nemo_run_repo): the NeMo-Run repository installed into the
-  // launcher's venv; unset = NeMo-Run at main.
+  // CloudAI's nemo_run_repo, for workloads whose launcher runs with NeMo-Run
+  // (Workload::takes_nemo_run_repo): installed into the launcher's venv; unset = main.
   std::optional<GitRepo> nemo_run_repo;
   std::string agent = "grid_search";
   std::optional<int64_t> agent_steps;  // unset = agent's own default

@@ -1,11 +1,49 @@
 #include "core/workload.h"
 
+#include <algorithm>
+
 #include "util/subprocess.h"
 
 namespace bp {
 
 std::string Workload::failure_details(const std::filesystem::path& run_dir) const {
   return file_tail(run_dir / "stderr.txt", 20);
+}
+
+std::optional<int64_t> gpus_of_run(const Workload& w, const Value& test_run,
+                                   std::optional<int64_t> gpus_per_node) {
+  const GpuCountRule rule = w.gpu_count();
+  if (!rule.field.empty()) {
+    const Value* v = test_run.find_path("test_definition.cmd_args." + rule.field);
+    if (!v) return rule.default_value;
+    return v->is_int() ? std::optional<int64_t>(v->as_int()) : std::nullopt;
+  }
+  const Value* n = test_run.find("nnodes");
+  if (n && n->is_int() && gpus_per_node) return n->as_int() * *gpus_per_node;
+  return std::nullopt;
+}
+
+std::vector<ResultColumn> result_columns_of(const std::vector<std::string>& workloads) {
+  std::vector<ResultColumn> columns;
+  std::vector<const Workload*> seen;
+  for (const std::string& name : workloads) {
+    const Workload* w = find_workload(name);
+    if (!w || std::find(seen.begin(), seen.end(), w) != seen.end()) continue;
+    seen.push_back(w);
+    for (ResultColumn& c : w->result_columns())
+      if (std::none_of(columns.begin(), columns.end(),
+                       [&](const ResultColumn& o) { return o.metric == c.metric; }))
+        columns.push_back(std::move(c));
+  }
+  return columns;
+}
+
+std::optional<ResultColumn> comparison_column(const Workload& w) {
+  const std::string name = w.comparison_metric();
+  if (name.empty()) return std::nullopt;
+  for (ResultColumn& c : w.result_columns())
+    if (c.metric == name) return std::move(c);
+  return std::nullopt;
 }
 
 }  // namespace bp

@@ -1,4 +1,4 @@
-// The interface every workload implements (Megatron-Bridge, Sleep, ...), and the registry.
+// The interface every workload implements, and the registry.
 //
 // A workload is one folder under src/workloads/ plus one line in src/workloads/registry.cc.
 // It mirrors CloudAI's split: definition (schema + validation), command generation for a
@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,7 +58,7 @@ struct RunSpec {
 // A series of numbers a workload offers for the HTML report, e.g. step time per step or bus
 // bandwidth per message size. Series of several runs with the same `chart` share one chart.
 struct ReportSeries {
-  std::string chart;  // groups series into one chart, e.g. "step-time"
+  std::string chart;  // groups series into one chart, e.g. "bus-bandwidth"
   std::string title;  // the chart's title
   std::string x_label, y_label;
   bool log_x = false;  // e.g. message sizes
@@ -77,6 +78,10 @@ struct ResultColumn {
   std::string metric;  // a name from metric_names()
   std::string header;  // "busbw peak (GB/s)"
   int decimals = 2;
+  // Which way is better: heatmaps keep the best value per cell, and `compare` calls a change of
+  // the comparison metric better or worse by it.
+  bool higher_is_better = false;
+  std::string unit;  // "GB/s", for verdict texts ("-5.1% vs 120.000 GB/s")
 };
 
 // A shell test over one output file of this workload (CloudAI's gen_srun_success_check), for
@@ -96,11 +101,19 @@ struct GpuCountRule {
   int64_t default_value = 0;
 };
 
+// What the results store keeps of a run to group and filter by (`history --model`), read from its
+// test-run.toml's test definition.
+struct RunFacts {
+  std::string model;  // e.g. the model recipe; empty when the workload has none
+  std::string gpu_type;
+  std::string software_commit;  // commit of the benchmarked software's repository
+};
+
 class Workload {
  public:
   virtual ~Workload() = default;
 
-  // The test_template_name this workload answers to ("MegatronBridge", "Sleep").
+  // The test_template_name this workload answers to (what a test TOML names it).
   virtual std::string_view name() const = 0;
 
   // cmd_args field names in schema order; sweeps enumerate list-valued fields in this order.
@@ -124,6 +137,15 @@ class Workload {
   // Megatron-Bridge's launcher does; it then runs only where the scheduler's row says
   // runs_self_submitting() (core/scheduler.h).
   virtual bool submits_own_jobs() const { return false; }
+
+  // Whether a test of this workload may name a NeMo-Run repository (`nemo_run_repo`, CloudAI's
+  // field for launchers that run with NeMo-Run).
+  virtual bool takes_nemo_run_repo() const { return false; }
+
+  // Keys this workload reads from the system TOML (benchpilot extensions, accepted on any
+  // system): the loader checks each is a one-line string and keeps it in
+  // System::workload_settings.
+  virtual std::vector<std::string> system_keys() const { return {}; }
 
   // Secret cmd_args keys: masked in test-run.toml, passed through the process environment.
   virtual std::vector<std::string> secret_fields() const { return {}; }
@@ -153,6 +175,8 @@ class Workload {
 
   // Writes per-run reports (report.txt, ...) into run_dir. Must tolerate missing logs.
   virtual void write_report(const std::filesystem::path& run_dir) const { (void)run_dir; }
+  // The files write_report() writes, each with a few words, for `list reports`.
+  virtual std::vector<std::string> report_files() const { return {}; }
 
   // Series for report.html's charts, from a finished run's files (none by default).
   virtual std::vector<ReportSeries> report_series(const std::filesystem::path& run_dir) const {
@@ -185,6 +209,32 @@ class Workload {
   // with the highest reward (agent_metrics through the reward function), as in sweeps.
   virtual std::vector<ResultColumn> result_columns() const { return {}; }
 
+  // Sweep axes report.html's heatmaps put on x and y when both were swept (e.g. tensor x
+  // pipeline parallelism); none: the first two swept axes.
+  virtual std::vector<std::string> heatmap_axes() const { return {}; }
+
+  // The metric, one of result_columns(), that `compare`, `history` and `run
+  // --fail-on-regression` judge runs of this workload by; empty when runs are not compared.
+  virtual std::string comparison_metric() const { return {}; }
+
+  // Per-sample values of a finished run's metrics (e.g. one per training step), oldest first,
+  // for the results store's rank tests; none by default (the means alone are compared then).
+  virtual std::map<std::string, std::vector<double>> metric_samples(
+      const std::filesystem::path& run_dir) const {
+    (void)run_dir;
+    return {};
+  }
+
+  // The cmd_args field naming the container image, if any: the store records it, and `compare`
+  // matches configurations across images (what is usually being compared).
+  virtual std::string image_field() const { return {}; }
+
+  // The run's facts for the results store, from test-run.toml's [test_definition].
+  virtual RunFacts run_facts(const Value& test_definition) const {
+    (void)test_definition;
+    return {};
+  }
+
   // Structured results beyond single numbers (e.g. bus bandwidth per message size) for
   // summary.json; none when there is nothing to add.
   virtual Value report_details(const std::filesystem::path& run_dir) const {
@@ -206,6 +256,18 @@ class Workload {
   // training job after a gate job); otherwise the engine runs them before the test.
   virtual bool runs_own_pre_tests() const { return false; }
 };
+
+// The result columns of the named workloads (unknown names skipped), first-seen order, each
+// metric once: the columns of a table or page that shows runs of several workloads.
+std::vector<ResultColumn> result_columns_of(const std::vector<std::string>& workloads);
+
+// The column of `w`'s comparison metric; nullopt when it compares nothing.
+std::optional<ResultColumn> comparison_column(const Workload& w);
+
+// GPUs of a finished run from its test-run.toml document, by w's gpu_count() rule (the rule's
+// field, else nnodes x gpus_per_node); nullopt when that cannot be known.
+std::optional<int64_t> gpus_of_run(const Workload& w, const Value& test_run,
+                                   std::optional<int64_t> gpus_per_node);
 
 // Registry (src/workloads/registry.cc).
 const Workload* find_workload(std::string_view test_template_name);

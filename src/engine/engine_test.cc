@@ -299,7 +299,7 @@ TEST_F(EngineTest, SecretsAreMaskedInTestRunToml) {
   repo.commit = "v0.3.0";
   run.test.git_repos = {repo};
   s.runs = {run};
-  system_.launcher_python = "/usr/bin/python3";
+  system_.workload_settings["launcher_python"] = "/usr/bin/python3";
   EngineResult r = EngineTest::run(s, true);  // dry-run: MegatronBridge on a standalone system
   ASSERT_EQ(r.exit_code, 0);
   for (const auto& e : fs::recursive_directory_iterator(r.results_root)) {

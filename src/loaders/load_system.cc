@@ -3,6 +3,7 @@
 #include "config/schema.h"
 #include "config/toml_reader.h"
 #include "core/scheduler.h"
+#include "core/workload.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -12,7 +13,7 @@ namespace {
 const std::vector<std::string> kCommonKeys = {"name", "scheduler", "install_path", "output_path",
                                               "hf_home_path", "global_env_vars", "monitor_interval",
                                               // benchpilot extensions, accepted on any system
-                                              "launcher_python", "supports_gpu_directives"};
+                                              "supports_gpu_directives"};
 
 // Like Python's Path.absolute(): against the current directory, without "." components.
 std::filesystem::path absolute_path(const std::string& written) {
@@ -78,7 +79,11 @@ System parse_system_table(const Value& table) {
     f.fail("scheduler",
            "unsupported scheduler \"" + s.scheduler + "\" (supported: " + join(names, ", ") + ")");
 
-  f.check_keys(concat(kCommonKeys, row->system_keys()));
+  // Keys the workloads declare (Workload::system_keys) are accepted on any system.
+  std::vector<std::string> workload_keys;
+  for (const std::string& n : workload_names())
+    for (const std::string& key : find_workload(n)->system_keys()) workload_keys.push_back(key);
+  f.check_keys(concat(concat(kCommonKeys, row->system_keys()), workload_keys));
 
   s.name = f.required_string("name");
   // std::filesystem::absolute("") throws (found by fuzz_config_system): an empty path is a
@@ -96,7 +101,8 @@ System parse_system_table(const Value& table) {
   else
     s.hf_home_path = s.install_path / "huggingface";
   s.global_env_vars = read_env_vars(f, "global_env_vars");
-  s.launcher_python = f.one_line_string_or("launcher_python", "");
+  for (const std::string& key : workload_keys)
+    if (f.has(key)) s.workload_settings[key] = f.one_line_string_or(key, "");
   s.supports_gpu_directives = f.optional_bool("supports_gpu_directives");
 
   row->read_system(f, s);

@@ -61,7 +61,7 @@ TEST_F(LoadSystemTest, SlurmAllFields) {
   EXPECT_EQ(s.extra_srun_args, "--reservation my_reserv");
   EXPECT_EQ(s.extra_sbatch_args, (std::vector<std::string>{"--exclusive", "--constraint=gpu"}));
   EXPECT_TRUE(s.container_mount_home);
-  EXPECT_EQ(s.launcher_python, "/usr/bin/python3");
+  EXPECT_EQ(s.workload_settings.at("launcher_python"), "/usr/bin/python3");
   EXPECT_EQ(s.supports_gpu_directives, false);
   ASSERT_EQ(s.global_env_vars.size(), 2u);
   EXPECT_EQ(s.global_env_vars[0], (std::pair<std::string, std::string>{"NCCL_IB_GID_INDEX", "3"}));

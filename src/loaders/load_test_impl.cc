@@ -143,9 +143,10 @@ TestDefinition parse_test_table(const Value& table, const WorkloadLookup& worklo
   t.extra_container_mounts = f.string_list("extra_container_mounts");
   t.git_repos = read_git_repos(f);
   if (const Value* repo = f.optional_table("nemo_run_repo")) {
-    // CloudAI's MegatronBridgeTestDefinition.nemo_run_repo: the NeMo-Run the launcher runs with.
-    if (t.test_template_name != "MegatronBridge")
-      f.fail("nemo_run_repo", "only MegatronBridge tests have a NeMo-Run repository");
+    // CloudAI's nemo_run_repo: the NeMo-Run a launcher runs with, for workloads that have one.
+    if (!workload->takes_nemo_run_repo())
+      f.fail("nemo_run_repo", "the " + t.test_template_name +
+                                  " workload takes no NeMo-Run repository; remove this table");
     t.nemo_run_repo = read_git_repo(*repo, f.key_path("nemo_run_repo"));
   }
   for (const char* opaque : {"nsys", "predictor", "training_report", "env_params"})

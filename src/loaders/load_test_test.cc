@@ -84,7 +84,7 @@ TEST_F(LoadTestTest, EveryTestFileField) {
 }
 
 TEST_F(LoadTestTest, NemoRunRepoOfMegatronBridgeTests) {
-  // The real MegatronBridge workload (registry), which needs its model names and repo.
+  // The real Megatron-Bridge workload (registry), which needs its model names and repo.
   const std::string mb =
       "name = 't'\ndescription = 'd'\ntest_template_name = 'MegatronBridge'\n"
       "[cmd_args]\nmodel_family_name = 'llama'\nmodel_recipe_name = 'llama3_8b'\n"
@@ -104,7 +104,7 @@ TEST_F(LoadTestTest, NemoRunRepoOfMegatronBridgeTests) {
     EXPECT_THAT(e.what(), HasSubstr("v.toml:10: nemo_run_repo.commit: missing required key"));
   }
   EXPECT_THAT(error_of(kHead + "[nemo_run_repo]\nurl = 'u'\ncommit = 'c'\n"),
-              HasSubstr("t.toml:4: nemo_run_repo: only MegatronBridge tests have a NeMo-Run "
+              HasSubstr("t.toml:4: nemo_run_repo: the Sleep workload takes no NeMo-Run "
                         "repository"));
 }
 

@@ -9,7 +9,7 @@ namespace {
 PerfReference read_one(const Value& t, const std::string& where, bool selectors) {
   if (!t.is_table())
     throw ConfigError(t.loc(), where,
-                      "expected a table (step_time and tolerance, or baseline), got " +
+                      "expected a table (value and tolerance, or baseline), got " +
                           std::string(t.type_name()));
   PerfReference ref;
   ref.loc = t.loc();
@@ -31,9 +31,13 @@ PerfReference read_one(const Value& t, const std::string& where, bool selectors)
                             "expected one value (a point's), not a list or table");
         ref.params.emplace_back(name, pv.is_string() ? pv.as_string() : pv.to_toml_inline());
       }
-    } else if (key == "step_time") {
+    } else if (key == "value" || key == "step_time") {  // step_time: the older name of value
       if (!v.is_number() || v.as_double() <= 0)
-        throw ConfigError(v.loc(), path, "expected a positive number of seconds");
+        throw ConfigError(v.loc(), path,
+                          key == "step_time"
+                              ? "expected a positive number of seconds"
+                              : "expected a positive number (the comparison metric's expected "
+                                "mean: seconds of step time, GB/s of bus bandwidth, ...)");
       ref.step_time = v.as_double();
     } else if (key == "tolerance") {
       if (!v.is_number() || v.as_double() < 0 || v.as_double() >= 1)
@@ -46,12 +50,13 @@ PerfReference read_one(const Value& t, const std::string& where, bool selectors)
     } else {
       throw ConfigError(v.loc(), path,
                         std::string("unknown key; expected ") + (selectors ? "case, model, " : "") +
-                            "params, step_time, tolerance or baseline");
+                            "params, value (or step_time), tolerance or baseline");
     }
   }
   if (ref.step_time.has_value() == ref.last_passing)
     throw ConfigError(t.loc(), where,
-                      "expected either step_time = <seconds> or baseline = \"last_passing\"");
+                      "expected either value = <expected mean> (or step_time = <seconds>) or baseline = "
+                      "\"last_passing\"");
   return ref;
 }
 

@@ -40,18 +40,10 @@ Cell link_cell(std::string text, std::string href) {
 // Runs charted per plain (not swept) case at most, so a long list of iterations stays readable.
 constexpr size_t kMaxChartedPlainRuns = 4;
 
-// Metrics that get a heatmap when runs have them, and whether higher is better.
-struct MapMetric {
-  const char* name;
-  const char* label;
-  bool higher_is_better;
-};
-constexpr MapMetric kMapMetrics[] = {{"step-time", "step time (s)", false},
-                                     {"tflops-per-gpu", "TFLOP/s/GPU", true}};
-
+// A metric's header as its workload declares it (Workload::result_columns), else its name.
 std::string metric_label(const std::string& name) {
-  if (name == "step-time") return "step time (s)";
-  if (name == "tflops-per-gpu") return "TFLOP/s/GPU";
+  for (const ResultColumn& c : result_columns_of(workload_names()))
+    if (c.metric == name) return c.header;
   return name;
 }
 
@@ -159,8 +151,8 @@ std::vector<std::pair<std::string, std::string>> params_as_text(const RunRecord&
   return out;
 }
 
-// Heatmaps of the metrics over two swept axes (tp x pp when both were swept, else the first
-// two); cells hold the best value over the other axes.
+// Heatmaps of the workloads' result columns over two swept axes (the workload's heatmap_axes()
+// when both were swept, else the first two); cells hold the best value over the other axes.
 std::vector<svg::Heatmap> heatmaps(const SweepGroup& g, const std::vector<PrunedPoint>& pruned,
                                    const std::string& id_prefix) {
   std::vector<std::string> axes;
@@ -169,9 +161,13 @@ std::vector<svg::Heatmap> heatmaps(const SweepGroup& g, const std::vector<Pruned
       if (std::find(axes.begin(), axes.end(), k) == axes.end()) axes.push_back(k);
   if (axes.empty()) return {};
   std::string x = axes[0], y = axes.size() > 1 ? axes[1] : "";
-  if (std::count(axes.begin(), axes.end(), "tp") && std::count(axes.begin(), axes.end(), "pp")) {
-    x = "tp";
-    y = "pp";
+  if (const Workload* w = g.runs.empty() ? nullptr : find_workload(g.runs.front()->workload)) {
+    const std::vector<std::string> preferred = w->heatmap_axes();
+    if (preferred.size() >= 2 && std::count(axes.begin(), axes.end(), preferred[0]) &&
+        std::count(axes.begin(), axes.end(), preferred[1])) {
+      x = preferred[0];
+      y = preferred[1];
+    }
   }
   std::vector<std::string> others;
   for (const std::string& a : axes)
@@ -193,20 +189,23 @@ std::vector<svg::Heatmap> heatmaps(const SweepGroup& g, const std::vector<Pruned
   sort_axis_values(columns);
   sort_axis_values(rows);
 
+  // A heatmap per result column of the runs' workloads.
+  std::vector<std::string> workloads;
+  for (const RunRecord* r : g.runs) workloads.push_back(r->workload);
   std::vector<svg::Heatmap> maps;
-  for (const MapMetric& m : kMapMetrics) {
+  for (const ResultColumn& m : result_columns_of(workloads)) {
     svg::Heatmap map;
-    map.id = id_prefix + "-" + m.name;
+    map.id = id_prefix + "-" + m.metric;
     map.x_label = x;
     map.y_label = y.empty() ? "-" : y;
-    map.value_label = m.label;
+    map.value_label = m.header;
     map.higher_is_better = m.higher_is_better;
     map.columns = columns;
     map.rows = rows;
     map.cells.assign(rows.size(), std::vector<std::optional<double>>(columns.size()));
     bool any = false;
     for (const RunRecord* r : g.runs) {
-      auto it = r->metrics.find(m.name);
+      auto it = r->metrics.find(m.metric);
       if (!r->passed || it == r->metrics.end() || !std::isfinite(it->second)) continue;
       auto p = params_as_text(*r);
       size_t c = std::find(columns.begin(), columns.end(), param_of(p, x)) - columns.begin();
@@ -218,7 +217,7 @@ std::vector<svg::Heatmap> heatmaps(const SweepGroup& g, const std::vector<Pruned
       any = true;
     }
     if (!any) continue;
-    map.title = std::string(m.label) + " by " + x + (y.empty() ? "" : " x " + y) +
+    map.title = m.header + " by " + x + (y.empty() ? "" : " x " + y) +
                 (others.empty() ? "" : " (best over " + join(others, ", ") + ")");
     maps.push_back(std::move(map));
   }

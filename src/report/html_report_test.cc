@@ -168,8 +168,10 @@ struct SweepFixture {
       r.run_dir = c / std::to_string(step);
       fs::create_directories(r.run_dir);
       write_file(r.run_dir / "slurm-job.toml", "elapsed_time_sec = 3600\n");
+      r.workload = "MegatronBridge";  // its result columns get heatmaps; num_gpus counts GPUs
       write_file(r.run_dir / "test-run.toml",
-                 "nnodes = 1\n[test_definition.cmd_args]\nnum_gpus = 8\n");
+            "nnodes = 1\n[test_definition]\ntest_template_name = \"MegatronBridge\"\n"
+            "[test_definition.cmd_args]\nnum_gpus = 8\n");
       write_file(r.run_dir / "stdout.txt", "log\n");
       r.passed = step != 4;
       r.state = step != 4 ? "COMPLETED" : "FAILED";

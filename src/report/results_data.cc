@@ -257,11 +257,9 @@ std::optional<double> job_elapsed_seconds(const fs::path& run_dir) {
 std::optional<int64_t> run_gpus(const fs::path& run_dir, std::optional<int64_t> gpus_per_node) {
   auto doc = read_toml_quietly(run_dir / "test-run.toml");
   if (!doc) return std::nullopt;
-  if (const Value* g = doc->find_path("test_definition.cmd_args.num_gpus"); g && g->is_int())
-    return g->as_int();
-  const Value* n = doc->find("nnodes");
-  if (n && n->is_int() && gpus_per_node) return n->as_int() * *gpus_per_node;
-  return std::nullopt;
+  const Workload* w = workload_of_run(run_dir);
+  if (!w) return std::nullopt;
+  return gpus_of_run(*w, *doc, gpus_per_node);
 }
 
 const Workload* workload_of_run(const fs::path& run_dir) {

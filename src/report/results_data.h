@@ -64,8 +64,8 @@ std::string failure_text(const RunRecord& r);
 
 // The job's elapsed seconds from slurm-job.toml, when known.
 std::optional<double> job_elapsed_seconds(const std::filesystem::path& run_dir);
-// GPUs the run used: Megatron-Bridge's cmd_args.num_gpus from test-run.toml, else nnodes x
-// gpus_per_node (when given), else nullopt.
+// GPUs the run used, by its workload's GpuCountRule over test-run.toml (core/workload.h:
+// gpus_of_run); nullopt when unknown.
 std::optional<int64_t> run_gpus(const std::filesystem::path& run_dir,
                                 std::optional<int64_t> gpus_per_node);
 // The workload that produced a run dir (test-run.toml's test_template_name, else the first

@@ -21,12 +21,6 @@ std::string fixed(std::optional<double> v, int decimals) {
   return buf;
 }
 
-std::optional<double> metric_of(const StoredRun& r, const char* name) {
-  auto it = r.metrics.find(name);
-  if (it == r.metrics.end()) return std::nullopt;
-  return it->second;
-}
-
 html::Cell number(std::optional<double> v, int decimals) {
   return {fixed(v, decimals), "", "num", "", {}};
 }
@@ -59,8 +53,9 @@ html::Page build_compare_page(const std::string& a_name, const std::string& b_na
   page.title = "compare " + a_name + " vs " + b_name;
   char rule[160];
   std::snprintf(rule, sizeof rule,
-                "Mann-Whitney U on step-time samples, p < %g, and at least %g%% apart", o.alpha,
-                o.min_effect * 100);
+                "Mann-Whitney U on each workload's comparison metric, p < %g, and at least %g%% "
+                "apart",
+                o.alpha, o.min_effect * 100);
   page.subtitle = std::string("benchpilot compare - A (baseline) vs B (candidate); ") + rule;
 
   size_t slower = 0, faster = 0;
@@ -79,42 +74,66 @@ html::Page build_compare_page(const std::string& a_name, const std::string& b_na
   page.sections.push_back(std::move(overview));
 
   html::Section side{"configurations", "Configurations side by side", {}};
-  html::Table t;
-  t.id = "compare-table";
-  t.header = {"configuration",   "A runs",          "B runs",
-              "A step time (s)", "B step time (s)", "change",
-              "A TFLOP/s/GPU",   "B TFLOP/s/GPU",   "verdict"};
-  t.empty_text = "no configuration ran (and passed) on both sides";
-  svg::BarChart bars;
-  bars.id = "compare-step-time-chart";
-  bars.title = "Mean step time, A and B";
-  bars.unit = "s";
-  for (const ComparedConfig& c : configs) {
-    html::Cell verdict{to_string(c.verdict.change), "", "", c.verdict.explain, {}};
-    html::Cell change{c.verdict.explain, "", "num", "", {}};
-    if (c.verdict.change == Change::kSlower) {
-      verdict.text = std::string(kRegressionWord) + " (slower)";
-      verdict.css = kRegressionClass;
-      change.css = kRegressionClass;
-    } else if (c.verdict.change == Change::kFaster) {
-      verdict.css = "passed";
+  // One table and one bar chart per workload: its result columns, the compared metric first.
+  std::vector<std::string> workloads;
+  for (const ComparedConfig& c : configs)
+    if (std::find(workloads.begin(), workloads.end(), c.workload) == workloads.end())
+      workloads.push_back(c.workload);
+  if (workloads.empty()) workloads.emplace_back();
+  for (const std::string& workload : workloads) {
+    const ComparedConfig* first = nullptr;
+    for (const ComparedConfig& c : configs)
+      if (c.workload == workload) {
+        first = &c;
+        break;
+      }
+    html::Table t;
+    t.id = workload == workloads.front() ? "compare-table" : "compare-table-" + workload;
+    t.header = {"configuration", "A runs", "B runs"};
+    const std::vector<ComparedColumn> none;
+    const std::vector<ComparedColumn>& columns = first ? first->columns : none;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      t.header.push_back("A " + columns[i].column.header);
+      t.header.push_back("B " + columns[i].column.header);
+      if (i == 0) t.header.push_back("change");
     }
-    t.rows.push_back({{c.label, "", "", c.key, {}},
-                      number(static_cast<double>(c.a.size()), 0),
-                      number(static_cast<double>(c.b.size()), 0),
-                      number(c.a_step_time, 3),
-                      number(c.b_step_time, 3),
-                      change,
-                      number(c.a_tflops, 1),
-                      number(c.b_tflops, 1),
-                      verdict});
-    if (c.a_step_time && c.b_step_time) {
-      bars.bars.push_back({c.label + "  A", *c.a_step_time, ""});
-      bars.bars.push_back({c.label + "  B", *c.b_step_time, verdict.text});
+    t.header.push_back("verdict");
+    t.empty_text = "no configuration ran (and passed) on both sides";
+    svg::BarChart bars;
+    if (!columns.empty()) {
+      bars.id = "compare-" + columns[0].column.metric + "-chart";
+      bars.title = "Mean " + columns[0].column.header + ", A and B";
+      bars.unit = columns[0].column.unit;
     }
+    for (const ComparedConfig& c : configs) {
+      if (c.workload != workload) continue;
+      html::Cell verdict{to_string(c.verdict.change), "", "", c.verdict.explain, {}};
+      html::Cell change{c.verdict.explain, "", "num", "", {}};
+      if (c.verdict.change == Change::kSlower) {
+        verdict.text = std::string(kRegressionWord) + " (slower)";
+        verdict.css = kRegressionClass;
+        change.css = kRegressionClass;
+      } else if (c.verdict.change == Change::kFaster) {
+        verdict.css = "passed";
+      }
+      std::vector<html::Cell> row = {{c.label, "", "", c.key, {}},
+                                     number(static_cast<double>(c.a.size()), 0),
+                                     number(static_cast<double>(c.b.size()), 0)};
+      for (size_t i = 0; i < c.columns.size(); ++i) {
+        row.push_back(number(c.columns[i].a, c.columns[i].column.decimals));
+        row.push_back(number(c.columns[i].b, c.columns[i].column.decimals));
+        if (i == 0) row.push_back(change);
+      }
+      row.push_back(verdict);
+      t.rows.push_back(std::move(row));
+      if (!c.columns.empty() && c.columns[0].a && c.columns[0].b) {
+        bars.bars.push_back({c.label + "  A", *c.columns[0].a, ""});
+        bars.bars.push_back({c.label + "  B", *c.columns[0].b, verdict.text});
+      }
+    }
+    side.blocks.push_back(std::move(t));
+    if (!bars.bars.empty()) side.blocks.push_back(std::move(bars));
   }
-  side.blocks.push_back(std::move(t));
-  if (!bars.bars.empty()) side.blocks.push_back(std::move(bars));
   page.sections.push_back(std::move(side));
   return page;
 }
@@ -140,14 +159,14 @@ html::Page build_history_page(const std::vector<StoredRun>& runs, const std::str
     if (models.size() > 1) s += r.model.empty() ? "-" : r.model;
     if (systems.size() > 1) s += (s.empty() ? "" : " ") + (r.system.empty() ? "-" : r.system);
     for (const auto& [k, v] : r.params)
-      if (values[k].size() > 1 && std::find(co.ignored_params.begin(), co.ignored_params.end(),
-                                            k) == co.ignored_params.end())
+      if (values[k].size() > 1 && identifies_configuration(r, k, co))
         s += (s.empty() ? "" : " ") + k.substr(k.find('.') + 1) + "=" + v;
     if (s.empty()) s = r.model.empty() ? r.case_id : r.model;
     return s;
   };
 
-  // Step time per configuration over start time (passing runs), oldest first.
+  // Each workload's comparison metric per configuration over start time (passing runs), oldest
+  // first: one chart per metric.
   std::optional<double> origin;
   std::string origin_text;
   for (const StoredRun& r : runs) {
@@ -165,34 +184,47 @@ html::Page build_history_page(const std::vector<StoredRun>& runs, const std::str
   const double unit = span < 2 * 3600.0 ? 60.0 : span < 2 * 86400.0 ? 3600.0 : 86400.0;
   const char* unit_name = unit == 60.0 ? "minutes" : unit == 3600.0 ? "hours" : "days";
 
-  std::vector<std::string> keys;
-  std::vector<std::vector<std::pair<double, double>>> points;
-  std::vector<std::string> names;
+  struct MetricChart {
+    ResultColumn metric;
+    std::vector<std::string> keys;
+    std::vector<std::vector<std::pair<double, double>>> points;
+    std::vector<std::string> names;
+  };
+  std::vector<MetricChart> charts;
   for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
     const StoredRun& r = *it;
-    auto step = metric_of(r, "step-time");
+    const std::optional<ResultColumn> metric = compared_metric(r.workload);
+    if (!metric) continue;
+    auto value = metric_mean_of(r, metric->metric);
     auto t = epoch_seconds(r.start_time.empty() ? r.end_time : r.start_time);
-    if (r.verdict != "PASSED" || !step || !t) continue;
+    if (r.verdict != "PASSED" || !value || !t) continue;
+    auto chart = std::find_if(charts.begin(), charts.end(), [&](const MetricChart& c) {
+      return c.metric.metric == metric->metric;
+    });
+    if (chart == charts.end())
+      chart = charts.insert(charts.end(), MetricChart{*metric, {}, {}, {}});
     std::string key = config_key(r, co);
-    size_t i = std::find(keys.begin(), keys.end(), key) - keys.begin();
-    if (i == keys.size()) {
-      keys.push_back(key);
-      names.push_back(config_label(r));
-      points.emplace_back();
+    size_t i = std::find(chart->keys.begin(), chart->keys.end(), key) - chart->keys.begin();
+    if (i == chart->keys.size()) {
+      chart->keys.push_back(key);
+      chart->names.push_back(config_label(r));
+      chart->points.emplace_back();
     }
-    points[i].emplace_back((*t - *origin) / unit, *step);
+    chart->points[i].emplace_back((*t - *origin) / unit, *value);
   }
-  html::Section over_time{"over-time", "Step time over time", {}};
-  if (keys.empty()) {
+  html::Section over_time{"over-time", "Over time", {}};
+  if (charts.empty())
     over_time.blocks.push_back(
-        html::Paragraph{"no passing run with a step time and a start time to chart"});
-  } else {
+        html::Paragraph{"no passing run with a compared metric and a start time to chart"});
+  for (MetricChart& mc : charts) {
+    auto& points = mc.points;
+    const auto& names = mc.names;
     svg::LineChart chart;
-    chart.id = "history-step-time";
-    chart.title = "Step time per configuration over start time";
+    chart.id = "history-" + mc.metric.metric;
+    chart.title = mc.metric.header + " per configuration over start time";
     chart.x_label = std::string(unit_name) + " since " + origin_text;
-    chart.y_label = "step time (s)";
-    for (size_t i = 0; i < keys.size(); ++i) {
+    chart.y_label = mc.metric.header;
+    for (size_t i = 0; i < mc.keys.size(); ++i) {
       std::sort(points[i].begin(), points[i].end());
       svg::Series s{names[i], {}, {}};
       for (const auto& [x, y] : points[i]) {
@@ -208,8 +240,9 @@ html::Page build_history_page(const std::vector<StoredRun>& runs, const std::str
   html::Section list{"runs", "Runs (newest first)", {}};
   html::Table t;
   t.id = "history-table";
-  t.header = {"start", "end",      "system", "model",         "configuration",
-              "run",   "campaign", "status", "step time (s)", "TFLOP/s/GPU"};
+  t.header = {"start", "end", "system", "model", "configuration", "run", "campaign", "status"};
+  const std::vector<ResultColumn> columns = result_columns_of(runs);
+  for (const ResultColumn& c : columns) t.header.push_back(c.header);
   t.empty_text = "no run matches";
   for (const StoredRun& r : runs) {
     auto dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
@@ -220,9 +253,9 @@ html::Page build_history_page(const std::vector<StoredRun>& runs, const std::str
                       {config_label(r), "", "", "", {}},
                       {run_label(r), "", "", r.run_dir, {}},
                       {r.campaign, "", "", r.results_dir, {}},
-                      {r.verdict, "", r.verdict == "PASSED" ? "passed" : "failed", r.message, {}},
-                      number(metric_of(r, "step-time"), 3),
-                      number(metric_of(r, "tflops-per-gpu"), 1)});
+                      {r.verdict, "", r.verdict == "PASSED" ? "passed" : "failed", r.message, {}}});
+    for (const ResultColumn& c : columns)
+      t.rows.back().push_back(number(metric_mean_of(r, c.metric), c.decimals));
   }
   list.blocks.push_back(std::move(t));
   page.sections.push_back(std::move(list));

@@ -1,6 +1,6 @@
 // The HTML pages of the results store's views, built like report.html (report/html_page.h):
 // `compare --html` (two campaigns side by side, regressions marked) and `history --html` (each
-// configuration's step time over time, and the runs).
+// configuration's comparison metric over time, and the runs).
 #pragma once
 
 #include <string>
@@ -12,7 +12,7 @@
 
 namespace bp {
 
-// CSS class and visible word of a configuration whose step time got slower.
+// CSS class and visible word of a configuration whose comparison metric got worse.
 inline constexpr const char* kRegressionClass = "regression";
 inline constexpr const char* kRegressionWord = "REGRESSION";
 

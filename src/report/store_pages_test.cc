@@ -100,7 +100,7 @@ TEST(HistoryPage, NothingToChartSaysSo) {
   runs[0].end_time.clear();
   html::Page page = build_history_page(runs, "");
   EXPECT_EQ(find_block<svg::LineChart>(page, "over-time"), nullptr);
-  EXPECT_THAT(html::render_page(page), HasSubstr("no passing run with a step time"));
+  EXPECT_THAT(html::render_page(page), HasSubstr("no passing run with a compared metric"));
 }
 
 }  // namespace

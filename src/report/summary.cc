@@ -97,19 +97,9 @@ namespace {
 
 // The metric columns of the workloads in the table, in order of first appearance.
 std::vector<ResultColumn> table_columns(const std::vector<RunRecord>& records) {
-  std::vector<ResultColumn> columns;
-  std::vector<std::string> seen;
-  for (const RunRecord& r : records) {
-    if (std::find(seen.begin(), seen.end(), r.workload) != seen.end()) continue;
-    seen.push_back(r.workload);
-    const Workload* w = find_workload(r.workload);
-    if (!w) continue;
-    for (const ResultColumn& c : w->result_columns())
-      if (std::none_of(columns.begin(), columns.end(),
-                       [&](const ResultColumn& o) { return o.metric == c.metric; }))
-        columns.push_back(c);
-  }
-  return columns;
+  std::vector<std::string> workloads;
+  for (const RunRecord& r : records) workloads.push_back(r.workload);
+  return result_columns_of(workloads);
 }
 
 nlohmann::json to_json(const Value& v) {

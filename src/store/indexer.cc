@@ -12,7 +12,6 @@
 #include "core/workload.h"
 #include "util/error.h"
 #include "util/log.h"
-#include "workloads/megatron_bridge/report.h"
 
 namespace bp {
 
@@ -52,10 +51,12 @@ std::map<std::string, nlohmann::json> summary_rows(const fs::path& root) {
   return out;
 }
 
+// A run dir has a test-run.toml (benchpilot's and CloudAI's), or a workload recognises it (its
+// log without the TOML).
 bool is_run_dir(const fs::path& dir) {
   if (fs::exists(dir / "test-run.toml")) return true;
-  for (std::string_view name : mbridge::kReportLogNames)
-    if (fs::exists(dir / name)) return true;
+  for (const std::string& n : workload_names())
+    if (find_workload(n)->can_handle(dir)) return true;
   return false;
 }
 
@@ -98,20 +99,15 @@ std::optional<StoredRun> read_run_dir(const fs::path& root, const fs::path& dir,
         r.step = static_cast<int>(v->as_int());
       r.workload = str_at(doc, "test_definition.test_template_name");
       w = find_workload(r.workload);
-      r.model = str_at(doc, "test_definition.cmd_args.model_recipe_name");
-      if (r.model.empty()) r.model = str_at(doc, "test_definition.cmd_args.model_family_name");
-      r.gpu_type = str_at(doc, "test_definition.cmd_args.gpu_type");
-      if (const Value* v = doc.find_path("test_definition.cmd_args.num_gpus"); v && v->is_int())
-        r.num_gpus = static_cast<int>(v->as_int());
-      r.container_image = str_at(doc, "test_definition.cmd_args.container_image");
-      if (const Value* repos = doc.find_path("test_definition.git_repos");
-          repos && repos->is_array())
-        for (const Value& repo : repos->items()) {
-          std::string url = str_at(repo, "url"), mount = str_at(repo, "mount_as");
-          if (url.find("Megatron-Bridge") != std::string::npos ||
-              mount.find("Megatron-Bridge") != std::string::npos)
-            r.mbridge_commit = str_at(repo, "commit");
-        }
+      if (const Value* def = doc.find("test_definition"); w && def) {
+        RunFacts facts = w->run_facts(*def);
+        r.model = std::move(facts.model);
+        r.gpu_type = std::move(facts.gpu_type);
+        r.mbridge_commit = std::move(facts.software_commit);
+        if (!w->image_field().empty())
+          r.container_image = str_at(doc, "test_definition.cmd_args." + w->image_field());
+        if (auto gpus = gpus_of_run(*w, doc, std::nullopt)) r.num_gpus = static_cast<int>(*gpus);
+      }
       if (const Value* args = doc.find_path("test_definition.cmd_args"))
         flatten(*args, "cmd_args", r.params);
       if (const Value* env = doc.find_path("test_definition.extra_env_vars"))
@@ -164,16 +160,8 @@ std::optional<StoredRun> read_run_dir(const fs::path& root, const fs::path& dir,
     for (const std::string& m : w->metric_names())
       if (m != "default")
         if (auto val = w->metric(dir, m)) r.metrics[m] = *val;
-  }
-  if (auto log = mbridge::find_launcher_log(dir)) {
-    if (auto steps = mbridge::read_last_steps(*log); steps && !steps->empty()) {
-      std::vector<double>& st = r.samples["step-time"];
-      std::vector<double>& tf = r.samples["tflops-per-gpu"];
-      for (const auto& s : *steps) {
-        st.push_back(s.step_time_s);
-        tf.push_back(s.tflops_per_gpu);
-      }
-    }
+    r.samples = w->metric_samples(dir);
+    std::erase_if(r.samples, [](const auto& s) { return s.second.empty(); });
   }
   return r;
 }

@@ -24,7 +24,7 @@ std::vector<StoredRun> runs_from_results_folder(const std::filesystem::path& roo
                                                 const IndexContext& ctx = {});
 
 // The runs a campaign just finished, with the engine's verdicts, metrics and states, plus what
-// their run dirs say (parameters, model, image, commit, times, step-time samples).
+// their run dirs say (parameters, model, image, commit, times, the workload's metric samples).
 std::vector<StoredRun> runs_from_records(const std::filesystem::path& root,
                                          const std::vector<RunRecord>& records,
                                          const IndexContext& ctx);

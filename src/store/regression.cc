@@ -54,18 +54,25 @@ std::vector<GateVerdict> regression_verdicts(const std::vector<StoredRun>& runs,
         ref = &candidate;
         break;
       }
-    auto mean = r.metrics.find("step-time");
+    // The workload's comparison metric (step time, bus bandwidth, ...) and its direction.
+    const std::optional<ResultColumn> metric = compared_metric(r.workload);
+    const std::optional<double> mean =
+        metric ? metric_mean_of(r, metric->metric) : std::optional<double>();
     if (!ref) {
       g.text = "no reference";
-    } else if (r.verdict != "PASSED" || mean == r.metrics.end()) {
+    } else if (!metric) {
+      g.text = "not judged (the workload compares no metric)";
+    } else if (r.verdict != "PASSED" || !mean) {
       g.text = "not judged (run failed)";
     } else if (ref->step_time) {
-      const double rel = (mean->second - *ref->step_time) / *ref->step_time;
+      const double rel = (*mean - *ref->step_time) / *ref->step_time;
       const std::string vs = fmt("%+.1f%%", rel * 100) + " vs " + fmt("%.3f", *ref->step_time) +
-                             " s ±" + fmt("%g", ref->tolerance * 100) + "%";
-      g.regression = rel > ref->tolerance;
+                             " " + metric->unit + " ±" + fmt("%g", ref->tolerance * 100) + "%";
+      // Worse beyond the tolerance: higher for times, lower for bandwidths.
+      const double worse = metric->higher_is_better ? -rel : rel;
+      g.regression = worse > ref->tolerance;
       g.text =
-          g.regression ? "REGRESSION: " + vs : (rel < -ref->tolerance ? "faster: " : "ok: ") + vs;
+          g.regression ? "REGRESSION: " + vs : (worse < -ref->tolerance ? "faster: " : "ok: ") + vs;
     } else if (!store) {
       g.text = "no baseline (no results store)";
     } else {
@@ -85,16 +92,9 @@ std::vector<GateVerdict> regression_verdicts(const std::vector<StoredRun>& runs,
       if (!base) {
         g.text = "no baseline (first passing run of this configuration on this system)";
       } else {
-        auto samples = [](const StoredRun& s) {
-          auto it = s.samples.find("step-time");
-          return it == s.samples.end() ? std::vector<double>() : it->second;
-        };
-        auto base_mean = base->metrics.find("step-time");
-        PerfVerdict v = step_time_verdict(samples(*base),
-                                          base_mean == base->metrics.end()
-                                              ? std::nullopt
-                                              : std::optional<double>(base_mean->second),
-                                          samples(r), mean->second, o);
+        const std::string& m = metric->metric;
+        PerfVerdict v = metric_verdict(metric_samples_of(*base, m), metric_mean_of(*base, m),
+                                       metric_samples_of(r, m), mean, metric->higher_is_better, o);
         const std::string vs =
             v.explain + " vs last passing run (" + base->campaign + ", " + base->end_time + ")";
         g.regression = v.change == Change::kSlower;

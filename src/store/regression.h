@@ -3,8 +3,9 @@
 // References (core/test_definition.h's PerfReference, syntax in loaders/perf_reference.h) come
 // from a reference file (`--reference FILE`, `[[reference]]` tables that may name `case` and
 // `model`) and from the `reference` key of test TOMLs and scenario cases. The first that matches
-// a run judges it: expected step time ± tolerance, or "no slower than the last passing run of
-// the same configuration on this system" (from the results store).
+// a run judges it: the expected mean of the workload's comparison metric (`value`, or its older
+// name `step_time`: seconds of step time, GB/s of bus bandwidth, ...) ± tolerance, or "no worse
+// than the last passing run of the same configuration on this system" (from the results store).
 #pragma once
 
 #include <filesystem>

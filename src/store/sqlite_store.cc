@@ -18,6 +18,8 @@ namespace fs = std::filesystem;
 namespace {
 
 // Each entry moves the schema one version up; never edit a released entry, append a new one.
+// Migrations, applied in order. The runs table's step_time and tflops columns are no longer
+// written (NULL): `metrics` holds every metric of every workload.
 const char* const kMigrations[] = {
     // 1: runs and their parameters.
     R"sql(
@@ -150,8 +152,8 @@ class SqliteStore : public ResultsStore {
                "INSERT INTO runs(campaign, results_dir, run_dir, scenario, case_id, iteration, "
                "step, workload, model, system, gpu_type, num_gpus, mbridge_commit, "
                "container_image, benchpilot_version, start_time, end_time, job_id, state, "
-               "verdict, message, step_time, tflops, metrics) VALUES "
-               "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+               "verdict, message, metrics) VALUES "
+               "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       Stmt ins_param(db_, "INSERT OR REPLACE INTO params(run_id, name_id, value) VALUES (?,?,?)");
       Stmt ins_sample(db_, "INSERT OR REPLACE INTO samples(run_id, metric, data) VALUES (?,?,?)");
       for (const StoredRun& r : runs) {
@@ -165,10 +167,6 @@ class SqliteStore : public ResultsStore {
           }
         }
         find.reset();
-        auto metric = [&](const char* name) -> std::optional<double> {
-          auto it = r.metrics.find(name);
-          return it == r.metrics.end() ? std::nullopt : std::optional<double>(it->second);
-        };
         nlohmann::json metrics(r.metrics);
         int col = 0;
         auto text = [&](const std::string& v) { ins.bind(++col, v); };
@@ -194,8 +192,6 @@ class SqliteStore : public ResultsStore {
         text(r.state);
         text(r.verdict);
         text(r.message);
-        ins.bind_double(++col, metric("step-time"));
-        ins.bind_double(++col, metric("tflops-per-gpu"));
         text(metrics.dump());
         ins.step();
         ins.reset();

@@ -45,8 +45,8 @@ struct StoredRun {
   std::string message;
   // Every parameter of the run ("cmd_args.tp", "extra_env_vars.X"), as plain text.
   std::vector<std::pair<std::string, std::string>> params;
-  std::map<std::string, double> metrics;               // means (step-time, tflops-per-gpu)
-  std::map<std::string, std::vector<double>> samples;  // per-step values, oldest first
+  std::map<std::string, double> metrics;               // means, by the workload's metric names
+  std::map<std::string, std::vector<double>> samples;  // e.g. one per step, oldest first
 };
 
 struct HistoryQuery {

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 
 #include "store/compare.h"
@@ -141,17 +142,108 @@ TEST(StepTimeVerdict, FlagsAFivePercentSlowdownAndIgnoresNoise) {
     slower.push_back(9.2 * 1.05 * jitter);
     small.push_back(9.2 * 1.01 * jitter);
   }
-  EXPECT_EQ(step_time_verdict(base, {}, slower, {}, o).change, Change::kSlower);
-  EXPECT_EQ(step_time_verdict(slower, {}, base, {}, o).change, Change::kFaster);
-  EXPECT_EQ(step_time_verdict(base, {}, same, {}, o).change, Change::kNoChange);
+  EXPECT_EQ(metric_verdict(base, {}, slower, {}, false, o).change, Change::kSlower);
+  EXPECT_EQ(metric_verdict(slower, {}, base, {}, false, o).change, Change::kFaster);
+  EXPECT_EQ(metric_verdict(base, {}, same, {}, false, o).change, Change::kNoChange);
   // Significant but under the 2 % minimum effect.
-  EXPECT_EQ(step_time_verdict(base, {}, small, {}, o).change, Change::kNoChange);
+  EXPECT_EQ(metric_verdict(base, {}, small, {}, false, o).change, Change::kNoChange);
   o.min_effect = 0.005;
-  EXPECT_EQ(step_time_verdict(base, {}, small, {}, o).change, Change::kSlower);
+  EXPECT_EQ(metric_verdict(base, {}, small, {}, false, o).change, Change::kSlower);
   // Means only: the effect threshold alone decides, and says so.
-  PerfVerdict means = step_time_verdict({}, 10.0, {}, 10.5, CompareOptions{});
+  PerfVerdict means = metric_verdict({}, 10.0, {}, 10.5, false, CompareOptions{});
   EXPECT_EQ(means.change, Change::kSlower);
   EXPECT_NE(means.explain.find("means only"), std::string::npos);
+}
+
+TEST(MetricVerdict, AHigherIsBetterMetricIsWorseWhenItFalls) {
+  // Bus bandwidth: a 5 % drop is a regression (kSlower), a 5 % rise an improvement.
+  CompareOptions o;
+  std::vector<double> base, lower, higher;
+  for (int i = 0; i < 10; ++i) {
+    double jitter = 1.0 + 0.01 * ((i * 37) % 7 - 3) / 3.0;
+    base.push_back(200 * jitter);
+    lower.push_back(200 * 0.95 * jitter);
+    higher.push_back(200 * 1.05 * jitter);
+  }
+  EXPECT_EQ(metric_verdict(base, {}, lower, {}, true, o).change, Change::kSlower);
+  EXPECT_EQ(metric_verdict(base, {}, higher, {}, true, o).change, Change::kFaster);
+  EXPECT_EQ(metric_verdict({}, 200.0, {}, 190.0, true, o).change, Change::kSlower);
+  EXPECT_EQ(metric_verdict({}, 200.0, {}, 199.0, true, o).change, Change::kNoChange);
+}
+
+// A CloudAI-layout results folder with one NcclTest run whose nccl-tests output (stdout.txt,
+// the real format) reports `avg_busbw` as its average bus bandwidth.
+fs::path nccl_results(const fs::path& root, double avg_busbw,
+                      const std::string& image = "nvcr.io#nvidia/pytorch:24.02-py3") {
+  const fs::path run = root / "nccl" / "0";
+  fs::create_directories(run);
+  std::ofstream(run / "test-run.toml")
+      << "name = \"nccl\"\ncurrent_iteration = 0\nstep = 0\nnnodes = 2\n"
+         "[test_definition]\nname = \"nccl\"\ntest_template_name = \"NcclTest\"\n"
+         "[test_definition.cmd_args]\nsubtest_name = \"all_reduce_perf_mpi\"\n"
+         "docker_image_url = \""
+      << image << "\"\n";
+  char avg[64];
+  std::snprintf(avg, sizeof avg, "%.3f", avg_busbw);
+  std::ofstream(run / "stdout.txt")
+      << "# nccl-tests version 2.19.6 nccl-headers=22803 nccl-library=22803\n"
+         "# Collective test starting: all_reduce_perf_mpi\n"
+         "# nThread 1 nGpus 1 minBytes 1048576 maxBytes 4194304 step: 4(factor) warmup iters: 5 "
+         "iters: 20 agg iters: 1 validation: 1 graph: 0 unalign: 0\n#\n# Using devices\n"
+         "#  Rank  0 Group  0 Pid 412230 on   node-001 device  0 [0000:18:00] NVIDIA H100\n"
+         "#  Rank  1 Group  0 Pid  90117 on   node-002 device  0 [0000:18:00] NVIDIA H100\n#\n"
+         "#                                                              out-of-place          "
+         "             in-place          \n"
+         "#       size         count      type   redop    root     time   algbw   busbw  #wrong "
+         "    time   algbw   busbw  #wrong \n"
+         "#        (B)    (elements)                               (us)  (GB/s)  (GB/s)        "
+         "     (us)  (GB/s)  (GB/s)         \n"
+         "     1048576        262144     float     sum      -1    49.23   21.30   "
+      << avg << "       0    49.68   21.11   " << avg
+      << "       0\n# Out of bounds values : 0 OK\n# Avg bus bandwidth    : " << avg
+      << " \n#\n# Collective test concluded: all_reduce_perf_mpi\n#\n";
+  return root;
+}
+
+TEST_F(StoreTest, ComparingTwoNcclResultsFlagsABandwidthDrop) {
+  // Through the indexer and the registry, as `benchpilot compare A B`: the NcclTest workload
+  // compares by average bus bandwidth, higher is better.
+  auto a = runs_from_results_folder(nccl_results(dir_ / "a", 225.0));
+  // A new image (what is being compared: not part of the configuration) with less bandwidth.
+  auto dropped =
+      runs_from_results_folder(nccl_results(dir_ / "b", 200.0, "nvcr.io#nvidia/pytorch:24.05-py3"));
+  auto same = runs_from_results_folder(nccl_results(dir_ / "c", 224.0));
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].workload, "NcclTest");
+  EXPECT_EQ(a[0].verdict, "PASSED") << a[0].message;
+  EXPECT_EQ(a[0].container_image, "nvcr.io#nvidia/pytorch:24.02-py3");
+  ASSERT_EQ(a[0].metrics.count("busbw-avg"), 1u);
+
+  auto pairs = compare_runs(a, dropped, CompareOptions{});
+  ASSERT_EQ(pairs.size(), 1u);
+  ASSERT_FALSE(pairs[0].columns.empty());
+  EXPECT_EQ(pairs[0].columns[0].column.metric, "busbw-avg");
+  EXPECT_TRUE(pairs[0].columns[0].column.higher_is_better);
+  EXPECT_DOUBLE_EQ(*pairs[0].columns[0].a, 225.0);
+  EXPECT_DOUBLE_EQ(*pairs[0].columns[0].b, 200.0);
+  EXPECT_EQ(pairs[0].verdict.change, Change::kSlower) << pairs[0].verdict.explain;
+  EXPECT_NE(pairs[0].verdict.explain.find("-11.1%"), std::string::npos) << pairs[0].verdict.explain;
+  // The other way round it is an improvement; a 0.4 % wobble is no change.
+  EXPECT_EQ(compare_runs(dropped, a, CompareOptions{})[0].verdict.change, Change::kFaster);
+  EXPECT_EQ(compare_runs(a, same, CompareOptions{})[0].verdict.change, Change::kNoChange);
+
+  // The regression gate: against the stored last passing run, and against a reference value.
+  auto store = open_sqlite_store(dir_ / "bp.db");
+  store->record(a);
+  auto gate = regression_verdicts(dropped, {}, store.get(), CompareOptions{});
+  ASSERT_EQ(gate.size(), 1u);
+  EXPECT_TRUE(gate[0].regression) << gate[0].text;
+  std::ofstream(dir_ / "ref.toml") << "[[reference]]\nvalue = 220.0\ntolerance = 0.05\n";
+  auto refs = load_references(dir_ / "ref.toml");
+  auto against_value = regression_verdicts(dropped, refs, nullptr, CompareOptions{});
+  EXPECT_TRUE(against_value[0].regression) << against_value[0].text;
+  EXPECT_NE(against_value[0].text.find("GB/s"), std::string::npos) << against_value[0].text;
+  EXPECT_FALSE(regression_verdicts(a, refs, nullptr, CompareOptions{})[0].regression);
 }
 
 TEST_F(StoreTest, CompareMatchesConfigurationsAcrossImages) {

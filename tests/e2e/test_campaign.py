@@ -405,7 +405,7 @@ class StoreCommandsOnFolders(unittest.TestCase):
         self.assertEqual(flagged.returncode, 1, flagged.stdout + flagged.stderr)
         self.assertIn("slower", flagged.stdout)
         self.assertIn("+5.0%", flagged.stdout)
-        self.assertIn("regression: llama3_8b: step time +5.0%", flagged.stderr)
+        self.assertIn("regression: llama3_8b: step time (s) +5.0%", flagged.stderr)
         quiet = self.bp("compare", old, same, "--fail-on-regression")
         self.assertEqual(quiet.returncode, 0, quiet.stdout + quiet.stderr)
         self.assertIn("no change", quiet.stdout)

@@ -101,7 +101,7 @@ class StorePagesInChromium(BrowserChecks, unittest.TestCase):
         # An empty selection still writes a page that says so.
         empty = run_bp("history", "--store", store, "--model", "nope", "--html", page)
         self.assertEqual(empty.returncode, 0, empty.stderr)
-        self.assertIn("no passing run with a step time", page.read_text())
+        self.assertIn("no passing run with a compared metric", page.read_text())
         self.assertEqual(Dom(page.read_text()).rows.get("history-table"), None)
 
     def test_unwritable_page_is_an_error(self):

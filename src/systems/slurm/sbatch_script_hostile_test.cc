@@ -1,4 +1,4 @@
-// The Sleep workload's sbatch.sh run for real (bash, with srun and scontrol replaced by
+// The sleep workload's sbatch.sh run for real (bash, with srun and scontrol replaced by
 // recording shims) after every user-controlled field was given a value that runs a command if
 // it is ever evaluated by a shell: nothing may run, every value must arrive as data.
 #include <gmock/gmock.h>

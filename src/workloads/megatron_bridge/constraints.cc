@@ -8,11 +8,11 @@
 #include <set>
 
 #include "sweep/field_decode.h"
-#include "sweep/pipeline_layout.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
 #include "workloads/megatron_bridge/args.h"
+#include "workloads/megatron_bridge/pipeline_layout.h"
 
 namespace bp {
 
@@ -717,10 +717,11 @@ void warn_unknown_recipe(const std::string& recipe) {
   static std::set<std::string> warned;
   std::lock_guard<std::mutex> lock(mu);
   if (!warned.insert(recipe).second) return;
-  log::warn("model_recipe_name '" + recipe +
-            "' is not in the model catalog, so only CloudAI's generic sweep rules (C1-C18) "
-            "apply; add its shape to a file listed in BENCHPILOT_MODEL_CATALOG (format of "
-            "src/sweep/model_catalog.toml) to prune what Megatron would reject");
+  log::warn(
+      "model_recipe_name '" + recipe +
+      "' is not in the model catalog, so only CloudAI's generic sweep rules (C1-C18) "
+      "apply; add its shape to a file listed in BENCHPILOT_MODEL_CATALOG (format of "
+      "src/workloads/megatron_bridge/model_catalog.toml) to prune what Megatron would reject");
 }
 
 void write_model(const ModelShape* m, int64_t* s) {
@@ -760,9 +761,12 @@ std::vector<FieldDecoder> decoders(const ModelCatalog& catalog, const std::strin
   const RecipeParallelism* r = recipe.defaults;
   auto or_unknown = [r](int64_t RecipeParallelism::*field) { return r ? r->*field : kUnknown; };
   std::vector<FieldDecoder> d;
-  d.push_back({"num_gpus", {kNumGpus}, [](const Value* v, int64_t* s, const std::string& key) {
-                 s[kNumGpus] = v ? decode_int(*v, key) : 8;
-               }});
+  // Unwritten num_gpus is the launcher's default, from the one place it is written (args.cc).
+  const int64_t default_gpus = mbridge::find_arg("num_gpus")->default_value.as_int();
+  d.push_back(
+      {"num_gpus", {kNumGpus}, [default_gpus](const Value* v, int64_t* s, const std::string& key) {
+         s[kNumGpus] = v ? decode_int(*v, key) : default_gpus;
+       }});
   d.push_back(parallel_field("tp", kTp, 1, true, kMTp, or_unknown(&RecipeParallelism::tp)));
   d.push_back(parallel_field("pp", kPp, 1, true, kMPp, or_unknown(&RecipeParallelism::pp)));
   d.push_back(parallel_field("cp", kCp, 1, true, kMCp, or_unknown(&RecipeParallelism::cp)));

@@ -4,11 +4,12 @@
 // space gives CloudAI's valid set when the model is unknown. Its constraints 2 and 8 are always
 // true there (no layer count); benchpilot checks them as M4/M5 when the recipe is in the model
 // catalog. M-rules are what Megatron-Bridge/Megatron-LM reject at start-up for a known model
-// shape; they apply only when model_recipe_name is found in the catalog (sweep/model_catalog.h).
+// shape; they apply only when model_recipe_name is found in the catalog
+// (workloads/megatron_bridge/model_catalog.h).
 #pragma once
 
 #include "sweep/constraints.h"
-#include "sweep/model_catalog.h"
+#include "workloads/megatron_bridge/model_catalog.h"
 
 namespace bp {
 

@@ -135,7 +135,9 @@ void check_pinned_launcher(const TestDefinition& test, const System& system) {
 }
 
 std::string launcher_python_override(const System& system) {
-  if (!system.launcher_python.empty()) return system.launcher_python;
+  if (auto it = system.workload_settings.find(kLauncherPythonKey);
+      it != system.workload_settings.end() && !it->second.empty())
+    return it->second;
   const char* env = std::getenv("BENCHPILOT_LAUNCHER_PYTHON");
   return env ? std::string(trim(env)) : std::string();
 }
@@ -245,7 +247,57 @@ GpuCountRule MegatronBridgeWorkload::gpu_count() const {
 }
 
 std::vector<ResultColumn> MegatronBridgeWorkload::result_columns() const {
-  return {{"step-time", "step time (s)", 3}, {"tflops-per-gpu", "TFLOP/s/GPU", 1}};
+  return {{"step-time", "step time (s)", 3, false, "s"},
+          {"tflops-per-gpu", "TFLOP/s/GPU", 1, true, "TFLOP/s/GPU"}};
+}
+
+std::string MegatronBridgeWorkload::comparison_metric() const {
+  return "step-time";
+}
+
+std::vector<std::string> MegatronBridgeWorkload::report_files() const {
+  return {"report.txt (step time and TFLOP/s/GPU statistics, as CloudAI)",
+          "training_report.json (CloudAI's schema: configuration, every step, aggregates)"};
+}
+
+RunFacts MegatronBridgeWorkload::run_facts(const Value& test_definition) const {
+  auto text = [&](std::string_view path) {
+    const Value* v = test_definition.find_path(path);
+    return v && v->is_string() ? v->as_string() : std::string();
+  };
+  RunFacts f;
+  f.model = text("cmd_args.model_recipe_name");
+  if (f.model.empty()) f.model = text("cmd_args.model_family_name");
+  f.gpu_type = text("cmd_args.gpu_type");
+  if (const Value* repos = test_definition.find("git_repos"); repos && repos->is_array())
+    for (const Value& repo : repos->items()) {
+      if (!repo.is_table()) continue;
+      const Value* url = repo.find("url");
+      const Value* mount = repo.find("mount_as");
+      const Value* commit = repo.find("commit");
+      auto names_bridge = [](const Value* v) {
+        return v && v->is_string() && v->as_string().find("Megatron-Bridge") != std::string::npos;
+      };
+      if ((names_bridge(url) || names_bridge(mount)) && commit && commit->is_string())
+        f.software_commit = commit->as_string();
+    }
+  return f;
+}
+
+std::map<std::string, std::vector<double>> MegatronBridgeWorkload::metric_samples(
+    const fs::path& run_dir) const {
+  std::map<std::string, std::vector<double>> out;
+  auto log = find_launcher_log(run_dir);
+  if (!log) return out;
+  auto steps = read_last_steps(*log);
+  if (!steps || steps->empty()) return out;
+  std::vector<double>& step_time = out["step-time"];
+  std::vector<double>& tflops = out["tflops-per-gpu"];
+  for (const auto& s : *steps) {
+    step_time.push_back(s.step_time_s);
+    tflops.push_back(s.tflops_per_gpu);
+  }
+  return out;
 }
 
 bool MegatronBridgeWorkload::can_handle(const fs::path& run_dir) const {

@@ -13,7 +13,11 @@ namespace bp::mbridge {
 inline constexpr const char* kNemoRunUrl = "https://github.com/NVIDIA-NeMo/Run.git";
 inline constexpr const char* kNemoRunCommit = "main";  // unless the test sets nemo_run_repo
 
-// The interpreter that replaces the NeMo-Run venv: system.launcher_python, else
+// The system TOML key (a benchpilot extension this workload declares) naming the Python that
+// runs the launcher instead of the NeMo-Run venv CloudAI would build from the internet.
+inline constexpr const char* kLauncherPythonKey = "launcher_python";
+
+// The interpreter that replaces the NeMo-Run venv: the system's launcher_python, else
 // $BENCHPILOT_LAUNCHER_PYTHON (read now); empty when neither is set.
 std::string launcher_python_override(const System& system);
 
@@ -51,6 +55,15 @@ class MegatronBridgeWorkload : public Workload {
   // cmd_args.num_gpus (the launcher's -ng), default from the schema.
   GpuCountRule gpu_count() const override;
   std::vector<ResultColumn> result_columns() const override;
+  std::string comparison_metric() const override;
+  std::vector<std::string> heatmap_axes() const override { return {"tp", "pp"}; }
+  bool takes_nemo_run_repo() const override { return true; }
+  std::vector<std::string> system_keys() const override { return {kLauncherPythonKey}; }
+  std::vector<std::string> report_files() const override;
+  RunFacts run_facts(const Value& test_definition) const override;
+  std::string image_field() const override { return "container_image"; }
+  std::map<std::string, std::vector<double>> metric_samples(
+      const std::filesystem::path& run_dir) const override;
   // The scenario's pre_test runs as a gate job the training job is chained after (nccl_gate.h).
   bool runs_own_pre_tests() const override { return true; }
 };

@@ -148,7 +148,7 @@ TEST_F(MbridgeWrapperTest, PipInstallPrecedesLauncherOnlyWithTheVenv) {
   ASSERT_NE(launcher, std::string::npos);
   EXPECT_LT(pip, launcher);
 
-  system_.launcher_python = "/bin/bash";
+  system_.workload_settings["launcher_python"] = "/bin/bash";
   prepare();
   script = read_file(run_dir_ / kWrapperFile);
   EXPECT_THAT(script, Not(HasSubstr("pip install")));
@@ -485,7 +485,7 @@ TEST(MbridgeWorkload, Installables) {
   setenv("BENCHPILOT_LAUNCHER_PYTHON", "/usr/bin/python3", 1);
   EXPECT_EQ(megatron_bridge_workload().installables(test_with_args(""), s)[0].python,
             "/usr/bin/python3");
-  s.launcher_python = "/opt/py/bin/python";  // the system's setting wins
+  s.workload_settings["launcher_python"] = "/opt/py/bin/python";  // the system's setting wins
   EXPECT_EQ(megatron_bridge_workload().installables(test_with_args(""), s)[0].python,
             "/opt/py/bin/python");
   unsetenv("BENCHPILOT_LAUNCHER_PYTHON");

@@ -184,6 +184,13 @@ void validate_args(const TestDefinition& test) {
     }
     check_one(*s, v, path);
   }
+  // CloudAI reads the alltoallv matrix from its MoE benchmark (DeepEP) dependency's output,
+  // a workload benchpilot does not have: such a test could never run.
+  if (const Value* deepep = args.find("use_deepep_matrix");
+      deepep && deepep->is_bool() && deepep->as_bool())
+    throw ConfigError(deepep->loc(), "cmd_args.use_deepep_matrix",
+                      "needs CloudAI's MoE benchmark (DeepEP) workload as a dependency to produce "
+                      "the traffic matrix, which benchpilot does not have; set it to false");
 }
 
 Value arg_value(const TestDefinition& test, std::string_view name) {
@@ -211,8 +218,59 @@ std::string docker_image(const TestDefinition& test) {
   return v && v->is_string() ? std::string(trim(v->as_string())) : std::string();
 }
 
+namespace {
+
+// CloudAI runs alltoallv_perf_mpi as nccl-tests' alltoallv_perf from the container's build tree,
+// with -b -e -g -w -n first and every other program field as --name value (a true bool as a bare
+// --name, a false one left out); the rest of the fields configure CloudAI, not the program.
+std::string alltoallv_command(const TestDefinition& test) {
+  const bool in_container = !docker_image(test).empty();
+  std::vector<std::string> words = {in_container ? kAlltoallvContainerProgram
+                                                 : std::string(kAlltoallvProgram)};
+  auto one = [](const Value& v, const std::string& name) {
+    if (v.is_array())
+      throw ConfigError(v.loc(), "cmd_args." + name,
+                        "expected one value for a run; a list is a sweep and is expanded before "
+                        "the run is prepared");
+    return shell_quote(value_text(v));
+  };
+  const std::pair<const char*, const char*> leading[] = {{"-b", "minbytes"},
+                                                         {"-e", "maxbytes"},
+                                                         {"-g", "ngpus"},
+                                                         {"-w", "warmup_iters"},
+                                                         {"-n", "iters"}};
+  for (const auto& [flag, name] : leading) {
+    words.push_back(flag);
+    words.push_back(one(arg_value(test, name), name));
+  }
+  auto rest = [&](const std::string& name, const Value& v) {
+    for (const auto& lead : leading)
+      if (name == lead.second) return;
+    if (v.is_none()) return;
+    if (v.is_bool()) {
+      if (v.as_bool()) words.push_back(shell_quote("--" + name));
+      return;
+    }
+    words.push_back(shell_quote("--" + name));
+    words.push_back(one(v, name));
+  };
+  for (const ArgSpec& s : arg_specs())
+    if (s.emitted) rest(s.name, arg_value(test, s.name));
+  const Value& args = test.cmd_args;
+  for (size_t i = 0; i < args.size(); ++i)
+    if (!find_arg(args.keys()[i])) rest(args.keys()[i], args.items()[i]);
+  for (const auto& [key, value] : test.extra_cmd_args) {
+    words.push_back(shell_quote(key));
+    if (!value.empty()) words.push_back(shell_quote(value));
+  }
+  return join(words, " ");
+}
+
+}  // namespace
+
 std::string test_command(const TestDefinition& test) {
   const std::string subtest = subtest_name(test);
+  if (subtest == kAlltoallvSubtest) return alltoallv_command(test);
   const bool single = is_single_process(subtest);
   std::vector<std::string> words = {shell_quote(subtest)};
   auto flag = [&](const std::string& name, const Value& v) {

@@ -43,8 +43,16 @@ bool is_single_process(std::string_view subtest);
 std::optional<double> min_busbw(const TestDefinition& test);
 std::string docker_image(const TestDefinition& test);  // empty: run without a container
 
+// The subtest CloudAI runs differently (nccl-tests' alltoallv_perf by path, short flags first),
+// the program it runs inside the container, and the one benchpilot runs from PATH when the test
+// has no container (docker_image_url left out).
+inline constexpr const char* kAlltoallvSubtest = "alltoallv_perf_mpi";
+inline constexpr const char* kAlltoallvContainerProgram = "/opt/nccl-tests/build/alltoallv_perf";
+inline constexpr const char* kAlltoallvProgram = "alltoallv_perf";
+
 // "<subtest> --nthreads 1 --ngpus 1 --minbytes 32M ..." as CloudAI writes it (every emitted
-// field with its default, extra keys, then extra_cmd_args); user values are shell-quoted.
+// field with its default, extra keys, then extra_cmd_args); user values are shell-quoted. For
+// alltoallv_perf_mpi: "<alltoallv_perf> -b 32M -e 32M -g 1 -w 5 -n 20 --nthreads 1 ...".
 std::string test_command(const TestDefinition& test);
 
 }  // namespace bp::nccl

@@ -299,9 +299,18 @@ bool NcclTestWorkload::can_handle(const fs::path& run_dir) const {
 }
 
 std::vector<ResultColumn> NcclTestWorkload::result_columns() const {
-  return {{"busbw-peak", "busbw peak (GB/s)", 2},
-          {"busbw-avg", "busbw avg (GB/s)", 2},
-          {"latency-in-place", "time in-place (us)", 2}};
+  return {{"busbw-peak", "busbw peak (GB/s)", 2, true, "GB/s"},
+          {"busbw-avg", "busbw avg (GB/s)", 2, true, "GB/s"},
+          {"latency-in-place", "time in-place (us)", 2, false, "us"}};
+}
+
+std::string NcclTestWorkload::comparison_metric() const {
+  return "busbw-avg";
+}
+
+std::vector<std::string> NcclTestWorkload::report_files() const {
+  return {"report.txt (the result table, peak and average bus bandwidth)",
+          std::string(kCsvReport) + " (the result table as CSV)"};
 }
 
 Value NcclTestWorkload::report_details(const fs::path& run_dir) const {

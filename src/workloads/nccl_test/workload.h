@@ -53,6 +53,9 @@ class NcclTestWorkload : public Workload {
                                std::string_view name) const override;
   bool can_handle(const std::filesystem::path& run_dir) const override;
   std::vector<ResultColumn> result_columns() const override;
+  std::string comparison_metric() const override;
+  std::vector<std::string> report_files() const override;
+  std::string image_field() const override { return "docker_image_url"; }
   Value report_details(const std::filesystem::path& run_dir) const override;
   std::optional<OutputCheck> output_check(const TestRun& run,
                                           const std::string& output_file) const override;

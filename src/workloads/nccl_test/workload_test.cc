@@ -71,6 +71,32 @@ TEST(NcclArgs, SingleProcessExtraKeysAndExtraCmdArgs) {
   EXPECT_EQ(min_busbw(t), 100.0);
 }
 
+TEST(NcclArgs, AlltoallvRunsCloudAisProgramWithShortFlagsFirst) {
+  // As CloudAI's NcclTestSlurmCommandGenStrategy: the container's alltoallv_perf, -b -e -g -w -n,
+  // then every other program field as --name value, bools bare when true, extra keys, extras.
+  TestDefinition boxed = nccl_test(
+      "docker_image_url = \"nvcr.io#nvidia/pytorch:24.02-py3\"\nsubtest_name = "
+      "\"alltoallv_perf_mpi\"\nngpus = 8\niters = 50\nmin_busbw = 10.0\nuse_deepep_matrix = "
+      "false\nfast = true\nslow = false",
+      "[extra_cmd_args]\n\"--run_cycles\" = \"2\"");
+  EXPECT_EQ(test_command(boxed),
+            "/opt/nccl-tests/build/alltoallv_perf -b 32M -e 32M -g 8 -w 5 -n 50 --nthreads 1 "
+            "--stepbytes 1M --op sum --datatype float --root 0 --agg_iters 1 --average 1 "
+            "--parallel_init 0 --check 1 --blocking 0 --cudagraph 0 --fast --run_cycles 2");
+  EXPECT_FALSE(is_single_process(subtest_name(boxed)));  // srun --mpi, as CloudAI
+  // Without a container (a benchpilot extension) the program comes from PATH.
+  TestDefinition bare = nccl_test("subtest_name = \"alltoallv_perf_mpi\"\nminbytes = \"1K\"");
+  EXPECT_TRUE(test_command(bare).starts_with("alltoallv_perf -b 1K -e 32M -g 1 -w 5 -n 20 "))
+      << test_command(bare);
+}
+
+TEST(NcclArgs, DeepepMatrixIsRefusedForWantOfTheMoeBenchmark) {
+  EXPECT_NE(error_of("subtest_name = \"alltoallv_perf_mpi\"\nuse_deepep_matrix = true")
+                .find("cmd_args.use_deepep_matrix"),
+            std::string::npos);
+  EXPECT_EQ(error_of("subtest_name = \"alltoallv_perf_mpi\"\nuse_deepep_matrix = false"), "");
+}
+
 TEST(NcclArgs, UserTextIsQuoted) {
   TestDefinition t = nccl_test("X = \"1; touch /tmp/pwned\"");
   EXPECT_NE(test_command(t).find("-X '1; touch /tmp/pwned'"), std::string::npos);

@@ -1,4 +1,4 @@
-#include "sweep/pipeline_layout.h"
+#include "workloads/megatron_bridge/pipeline_layout.h"
 
 #include <gtest/gtest.h>
 

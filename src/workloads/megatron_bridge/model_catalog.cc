@@ -1,4 +1,4 @@
-#include "sweep/model_catalog.h"
+#include "workloads/megatron_bridge/model_catalog.h"
 
 #include <algorithm>
 #include <cstdlib>

@@ -1,6 +1,7 @@
 // Shapes of Megatron-Bridge recipes (layers, heads, experts, ...) that the model-aware sweep
-// rules need. The built-in catalog is src/sweep/model_catalog.toml, compiled in; users add or
-// override entries with files listed in BENCHPILOT_MODEL_CATALOG (colon-separated).
+// rules need. The built-in catalog is src/workloads/megatron_bridge/model_catalog.toml, compiled
+// in; users add or override entries with files listed in BENCHPILOT_MODEL_CATALOG
+// (colon-separated).
 #pragma once
 
 #include <cstdint>
