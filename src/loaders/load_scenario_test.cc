@@ -170,7 +170,7 @@ TEST_F(LoadScenarioTest, ReferenceValuesInTestAndCase) {
   EXPECT_THAT(error_of(one_case("test_name = 'sleep'\n[Tests.reference]\nstep_time = -1\n")),
               HasSubstr("scenario.toml:6: Tests[0].reference.step_time: expected a positive"));
   EXPECT_THAT(error_of(one_case("test_name = 'sleep'\n[Tests.reference]\ntolerance = 0.1\n")),
-              HasSubstr("Tests[0].reference: expected either step_time"));
+              HasSubstr("Tests[0].reference: expected either value"));
   EXPECT_THAT(error_of(one_case("test_name = 'sleep'\n[Tests.reference]\nstep_time = 1\n"
                                 "case = 'other'\n")),
               HasSubstr("scenario.toml:7: Tests[0].reference.case: unknown key; expected params"));

@@ -235,15 +235,15 @@ TEST_F(StoreTest, ComparingTwoNcclResultsFlagsABandwidthDrop) {
   // The regression gate: against the stored last passing run, and against a reference value.
   auto store = open_sqlite_store(dir_ / "bp.db");
   store->record(a);
-  auto gate = regression_verdicts(dropped, {}, store.get(), CompareOptions{});
+  auto gate = regression_verdicts(dropped, {}, store.get(), CompareOptions{}, true);
   ASSERT_EQ(gate.size(), 1u);
   EXPECT_TRUE(gate[0].regression) << gate[0].text;
   std::ofstream(dir_ / "ref.toml") << "[[reference]]\nvalue = 220.0\ntolerance = 0.05\n";
   auto refs = load_references(dir_ / "ref.toml");
-  auto against_value = regression_verdicts(dropped, refs, nullptr, CompareOptions{});
+  auto against_value = regression_verdicts(dropped, refs, nullptr, CompareOptions{}, false);
   EXPECT_TRUE(against_value[0].regression) << against_value[0].text;
   EXPECT_NE(against_value[0].text.find("GB/s"), std::string::npos) << against_value[0].text;
-  EXPECT_FALSE(regression_verdicts(a, refs, nullptr, CompareOptions{})[0].regression);
+  EXPECT_FALSE(regression_verdicts(a, refs, nullptr, CompareOptions{}, false)[0].regression);
 }
 
 TEST_F(StoreTest, CompareMatchesConfigurationsAcrossImages) {
