@@ -15,8 +15,8 @@ import time
 import unittest
 import zlib
 
-from helpers import BINARY, CONF, tempdir
-from slurm_env import SlurmWorkspace, needs_slurm, read_csv, slurm_conf, summary
+from helpers import BINARY, CONF, read_csv, summary, tempdir, wait_for
+from slurm_env import SlurmWorkspace, needs_slurm, slurm_conf
 
 
 def cluster_dir():
@@ -34,15 +34,6 @@ def journal_lines(root):
     good = [json.loads(l[9:]) for l in lines
             if len(l) > 9 and l[8:9] == b" " and int(l[:8], 16) == zlib.crc32(l[9:])]
     return good, len(lines)
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def our_jobs(results):
