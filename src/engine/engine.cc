@@ -117,8 +117,8 @@ class Engine {
   // case is recorded SKIPPED with the reason and false is returned.
   bool pre_tests_pass(const TestRun& run, const fs::path& dir, int iteration, int step,
                       const std::vector<std::pair<std::string, Value>>& params);
-  // Runs the case's post-tests under <dir>/post_test/ and waits for them.
-  void run_post_tests(const TestRun& run, const fs::path& dir);
+  // Runs the point's post-tests under <dir>/post_test/ and waits for them.
+  void run_post_tests(const Active& point, const fs::path& dir);
   const fs::path& root() const { return result_.results_root; }
   const System& system() const { return system_; }
   int max_in_flight() const { return options_.max_in_flight; }
@@ -128,9 +128,14 @@ class Engine {
 
  private:
   // Runs a hook's cases as jobs under <dir>/<kind>/<hook case> and waits; "" when all passed,
-  // else which failed and why.
-  std::string run_hook(const Hook& hook, const TestRun& owner, const fs::path& dir,
-                       const std::string& kind);
+  // else which failed and why. Each job carries the point's comment + ":<kind>:<hook case>", so
+  // the campaign's jobs are all found by comment, and none is taken for the point's own job.
+  std::string run_hook(const Hook& hook, const TestRun& owner, const PointKey& point,
+                       const fs::path& dir, const std::string& kind);
+  // The campaign's job comment for a point; empty without a journal (dry-run).
+  std::string point_comment(const PointKey& k) const {
+    return campaign_ ? campaign_->comment(k) : std::string();
+  }
   std::map<std::string, std::vector<std::string>> nodes_cache_;
   void run_plain_cases(const std::vector<const TestRun*>& cases);
   void run_plain_cases(const std::vector<const TestRun*>& cases,
@@ -235,7 +240,7 @@ class EnginePointRunner : public PointRunner {
     engine_.journal_finished(a, rec, batch);
     PointResult r = point_result(rec);
     engine_.records().push_back(std::move(rec));
-    engine_.run_post_tests(a.run, r.run_dir);
+    engine_.run_post_tests(a, r.run_dir);
     return r;
   }
 
@@ -492,8 +497,9 @@ void Engine::cancel_all(std::vector<std::unique_ptr<Active>>& active) {
   active.clear();
 }
 
-std::string Engine::run_hook(const Hook& hook, const TestRun& owner, const fs::path& dir,
-                             const std::string& kind) {
+std::string Engine::run_hook(const Hook& hook, const TestRun& owner, const PointKey& point,
+                             const fs::path& dir, const std::string& kind) {
+  const std::string owner_comment = point_comment(point);
   std::vector<std::unique_ptr<Active>> active;
   std::vector<std::string> failures;
   for (const TestRun& h : hook.runs) {
@@ -501,10 +507,12 @@ std::string Engine::run_hook(const Hook& hook, const TestRun& owner, const fs::p
     hr.id = owner.id + "." + kind + "." + h.id;  // its name in the results
     fs::path hdir = dir / kind / h.id;
     log::info("running " + kind + " '" + hook.name + "' case " + h.id + " for " + owner.id);
-    RunSpec spec = prepare(hr, hdir, 0, 0);
+    const std::string comment =
+        owner_comment.empty() ? "" : owner_comment + ":" + kind + ":" + h.id;
+    RunSpec spec = prepare(hr, hdir, 0, 0, comment);
     auto a = std::make_unique<Active>();
     a->run = std::move(hr);
-    a->job = submit(a->run, hdir, spec);
+    a->job = submit(a->run, hdir, spec, comment);
     active.push_back(std::move(a));
   }
   while (!active.empty()) {
@@ -531,7 +539,8 @@ bool Engine::pre_tests_pass(const TestRun& run, const fs::path& dir, int iterati
   if (!run.pre_test || workload_of(run).runs_own_pre_tests()) return true;
   // A resumed point that an earlier session got past its pre-tests is not gated again.
   if (campaign_ && campaign_->previous(PointKey{run.id, iteration, step})) return true;
-  std::string failed = run_hook(*run.pre_test, run, dir, "pre_test");
+  std::string failed =
+      run_hook(*run.pre_test, run, PointKey{run.id, iteration, step}, dir, "pre_test");
   if (failed.empty()) return true;
   RunRecord rec = record_without_job(run, dir, iteration, step, params);
   rec.state = "SKIPPED";
@@ -544,9 +553,10 @@ bool Engine::pre_tests_pass(const TestRun& run, const fs::path& dir, int iterati
   return false;
 }
 
-void Engine::run_post_tests(const TestRun& run, const fs::path& dir) {
+void Engine::run_post_tests(const Active& point, const fs::path& dir) {
+  const TestRun& run = point.run;
   if (!run.post_test) return;
-  std::string failed = run_hook(*run.post_test, run, dir, "post_test");
+  std::string failed = run_hook(*run.post_test, run, point.key(), dir, "post_test");
   if (!failed.empty())
     log::warn("post-test '" + run.post_test->name + "' of " + run.id + " failed: " + failed);
 }
@@ -614,7 +624,7 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
     const bool failed = judged_failed(rec);
     fs::path run_dir = rec.run_dir;
     records().push_back(std::move(rec));
-    run_post_tests(a->run, run_dir);
+    run_post_tests(*a, run_dir);
     if (!a->reported_running && a->iteration == 0)
       start_dependents(a->run.id, DependencyType::kStartPostInit);
     if (failed && scenario_.job_status_check) {

@@ -22,8 +22,9 @@ using testkit::sleep_run;
 // The final state per case id is configurable. Records the order of events.
 class FakeExecutor : public Executor {
  public:
-  std::map<std::string, JobState> outcome;  // by case id; default COMPLETED
-  std::vector<std::string> events;          // "submit <case>", "end <case>", "cancel <case>"
+  std::map<std::string, JobState> outcome;      // by case id; default COMPLETED
+  std::vector<std::string> events;              // "submit <case>", "end <case>", "cancel <case>"
+  std::map<std::string, std::string> comments;  // by job name: the job's comment
   int polls = 0;
 
   Job submit(const JobRequest& req) override {
@@ -32,6 +33,7 @@ class FakeExecutor : public Executor {
     j.id = std::to_string(1000 + next_);
     j.run_dir = req.run_dir;
     names_[j.id] = req.name;
+    comments[req.name] = req.comment;
     events.push_back("submit " + req.name);
     return j;
   }
@@ -339,6 +341,13 @@ TEST_F(EngineTest, PreTestRunsBeforeItsCaseAndPostTestAfter) {
   EXPECT_TRUE(fs::exists(r.results_root / "a" / "0" / "post_test" / "cleanup" / "test-run.toml"));
   ASSERT_EQ(r.records.size(), 3u);
   for (const RunRecord& rec : r.records) EXPECT_TRUE(rec.passed) << rec.case_id;
+  // Every job of the campaign carries its comment; a hook's names the point it serves, and is
+  // never equal to the point's own (a lost-job search by comment cannot confuse them).
+  const std::string point = exec_.comments["a"];
+  EXPECT_EQ(point.rfind("benchpilot:", 0), 0u) << point;
+  EXPECT_EQ(point.substr(point.size() - 4), ":a/0") << point;
+  EXPECT_EQ(exec_.comments["a.pre_test.check"], point + ":pre_test:check");
+  EXPECT_EQ(exec_.comments["a.post_test.cleanup"], point + ":post_test:cleanup");
 }
 
 // Dry-run goes through the same engine as a run: hooks and sweep points are generated in the
