@@ -433,6 +433,10 @@ RunRecord Engine::finish(Active& a) {
   if (executor_) executor_->write_job_metadata(a.job);
   try {
     w.write_report(dir);
+  } catch (const FileError&) {
+    // The disk, not the log (e.g. no space left): stop before the point is journaled finished,
+    // so a resume collects it again and writes its files.
+    throw;
   } catch (const std::exception& e) {
     log::warn("report for " + dir.string() + " failed: " + e.what());
   }

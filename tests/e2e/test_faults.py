@@ -399,6 +399,10 @@ class DiskFull(unittest.TestCase):
         runs = summary(root)["runs"]
         self.assertEqual(sorted((r["case"], r["status"]) for r in runs),
                          [("a", "PASSED"), ("b", "PASSED")])
+        for case in ("a", "b"):  # the point the full disk interrupted got its files on resume
+            for name in ("slurm-job.toml", "job-state.toml"):
+                p = root / case / "0" / name
+                self.assertTrue(p.exists() and p.stat().st_size > 0, f"{p} missing or empty")
         self.assertEqual(journal_lines(root)[0][-1]["t"], "done")
 
 
