@@ -46,4 +46,11 @@ std::optional<ResultColumn> comparison_column(const Workload& w) {
   return std::nullopt;
 }
 
+void mask_secret_fields(const Workload& w, Value& cmd_args) {
+  if (!cmd_args.is_table()) return;
+  for (const std::string& secret : w.secret_fields())
+    if (Value* v = cmd_args.find(secret); v && !(v->is_string() && v->as_string().empty()))
+      *v = Value::string("***", v->loc());
+}
+
 }  // namespace bp

@@ -273,4 +273,9 @@ std::optional<int64_t> gpus_of_run(const Workload& w, const Value& test_run,
 const Workload* find_workload(std::string_view test_template_name);
 std::vector<std::string> workload_names();
 
+// Replaces each of the workload's non-empty secret fields in `cmd_args` (a table) with "***":
+// the one place that masks secrets in the files benchpilot writes (test-run.toml, the best
+// point's TOML).
+void mask_secret_fields(const Workload& w, Value& cmd_args);
+
 }  // namespace bp

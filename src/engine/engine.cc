@@ -814,12 +814,8 @@ void write_test_run_toml(const TestRun& run, const fs::path& run_dir, int iterat
   if (!def.is_table()) def = Value::table();
   def.set("cmd_args", run.test.cmd_args);
   def.set("extra_env_vars", run.test.extra_env_vars);
-  if (const Workload* w = find_workload(run.test.test_template_name)) {
-    Value* args = def.find("cmd_args");
-    for (const std::string& secret : w->secret_fields())
-      if (Value* v = args->find(secret); v && !(v->is_string() && v->as_string().empty()))
-        *v = Value::string("***");
-  }
+  if (const Workload* w = find_workload(run.test.test_template_name))
+    mask_secret_fields(*w, *def.find("cmd_args"));
   doc.set("test_definition", def);
   write_file_atomic(run_dir / "test-run.toml", to_toml_document(doc));
 }

@@ -229,13 +229,8 @@ class SweepDriver {
       doc.set("cmd_args", best.test.cmd_args);
       if (best.test.extra_env_vars.size()) doc.set("extra_env_vars", best.test.extra_env_vars);
     }
-    std::vector<std::string> secrets = {"hf_token", "wandb_key"};
     if (const Workload* w = find_workload(run_.test.test_template_name))
-      for (const std::string& s : w->secret_fields()) secrets.push_back(s);
-    if (Value* args = doc.find("cmd_args"); args && args->is_table())
-      for (const std::string& s : secrets)
-        if (Value* v = args->find(s); v && !(v->is_string() && v->as_string().empty()))
-          *v = Value::string("***", v->loc());
+      if (Value* args = doc.find("cmd_args")) mask_secret_fields(*w, *args);
     fs::path file = runner_.case_dir() / (run_.id + ".toml");
     try {
       write_file_atomic(file, to_toml_document(doc));

@@ -241,17 +241,20 @@ TEST(Driver, EverythingPrunedIsAnError) {
   EXPECT_EQ(read_file(dir / "trajectory.csv"), "step,action,reward,observation\n");
 }
 
+// The best point's TOML masks the secret fields its workload declares (Workload::secret_fields;
+// Megatron-Bridge: hf_token, wandb_key) through core's one masking function.
 TEST(Driver, BestConfigMasksSecrets) {
   testkit::TempDir dir;
-  TestRun run = synthetic("hf_token = 'hf_secret_value'\nwandb_key = 'wk'\nx = [1, 2]\n");
-  FakeRunner runner(dir, [](const TestRun& p) { return 1.0 * arg(p, "x"); });
+  TestRun run = synthetic("hf_token = 'hf_secret_value'\nwandb_key = 'wk'\nmb = [1, 2]\n");
+  run.test.test_template_name = "MegatronBridge";
+  FakeRunner runner(dir, [](const TestRun& p) { return 1.0 * arg(p, "mb"); });
   run.test.agent_reward_function = "identity";
   run_sweep(run, System{}, runner);
   std::string best = read_file(dir / "case.toml");
   EXPECT_EQ(best.find("hf_secret_value"), std::string::npos) << best;
   EXPECT_EQ(best.find("\"wk\""), std::string::npos) << best;
   EXPECT_NE(best.find("hf_token = \"***\""), std::string::npos) << best;
-  EXPECT_NE(best.find("x = 2"), std::string::npos) << best;
+  EXPECT_NE(best.find("mb = 2"), std::string::npos) << best;
 }
 
 TEST(Driver, RandomSearchIsSeededAndBudgeted) {
