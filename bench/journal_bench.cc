@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <string>
 
+#include "bench_clock.h"
 #include "campaign/campaign.h"
 #include "core/executor.h"
 #include "systems/slurm/slurm_executor.h"
@@ -29,27 +30,13 @@
 #include "util/log.h"
 
 namespace fs = std::filesystem;
+using bench::Clock;
+using bench::cpu_seconds;
+using bench::since;
+using bench::user_seconds;
 using bp::testkit::FakeCommandRunner;
-using Clock = std::chrono::steady_clock;
 
 namespace {
-
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto secs = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
-  return secs(ru.ru_utime) + secs(ru.ru_stime);
-}
-
-double user_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
-}
-
-double since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 bp::RunRecord make_record(const fs::path& root, int step) {
   bp::RunRecord r;

@@ -18,21 +18,16 @@
 #include <thread>
 #include <vector>
 
+#include "bench_clock.h"
 #include "systems/slurm/slurm_executor.h"
 #include "util/log.h"
 #include "util/subprocess.h"
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::cpu_seconds;
 
 namespace {
-
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto secs = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
-  return secs(ru.ru_utime) + secs(ru.ru_stime);
-}
 
 struct Cluster {
   fs::path dir;  // set when we started it

@@ -21,16 +21,14 @@
 #include <filesystem>
 #include <string>
 
+#include "bench_clock.h"
 #include "store/store.h"
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::since;
 
 namespace {
-
-double since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 const char* kModels[] = {"llama3_8b", "llama3_70b", "qwen3_30b_a3b", "deepseek_v3"};
 const char* kSystems[] = {"eos", "cw-dfw", "local-slurm"};
