@@ -85,6 +85,16 @@ class ResumeTest : public ::testing::Test {
     return s;
   }
 
+  // Resumes the campaign `cut` stopped (as a new process would: its lock released, no stop
+  // pending) with `scheduler`.
+  EngineResult resume(const Scenario& s, EngineResult& cut, Executor& scheduler) {
+    cut.campaign.reset();  // the lock goes with the process
+    clear_engine_stop();
+    EngineOptions again = options_;
+    again.resume_root = cut.results_root;
+    return run_scenario(system_, s, again, &scheduler);
+  }
+
   static std::set<std::string> steps(const std::vector<RunRecord>& records) {
     std::set<std::string> out;
     for (const RunRecord& r : records) out.insert(std::to_string(r.step));
@@ -119,13 +129,9 @@ TEST_F(ResumeTest, StoppedSweepContinuesWithoutSubmittingAPointTwice) {
     EXPECT_LT(cut.records.size(), 5u);
     JournalContents j = read_journal(cut.results_root / kJournalFile);
     EXPECT_FALSE(j.complete);
-    cut.campaign.reset();  // the lock goes with the process
 
-    clear_engine_stop();
-    EngineOptions again = options_;
-    again.resume_root = cut.results_root;
     StandInScheduler second(&cluster);
-    EngineResult resumed = run_scenario(system_, s, again, &second);
+    EngineResult resumed = resume(s, cut, second);
     EXPECT_EQ(resumed.exit_code, 0);
     EXPECT_FALSE(resumed.detached);
     // Every point ran exactly once across both sessions; the in-flight ones were re-attached.
@@ -177,12 +183,8 @@ TEST_F(ResumeTest, CancelledPointsRunAgainFromACleanDirectory) {
   EngineResult cut = run_scenario(system_, s, options_, &first);
   ASSERT_TRUE(cut.interrupted);
   ASSERT_FALSE(cut.detached);
-  cut.campaign.reset();
-  clear_engine_stop();
-  EngineOptions again = options_;
-  again.resume_root = cut.results_root;
   StandInScheduler second(&cluster);
-  EngineResult resumed = run_scenario(system_, s, again, &second);
+  EngineResult resumed = resume(s, cut, second);
   EXPECT_EQ(resumed.exit_code, 0);
   EXPECT_EQ(resumed.records.size(), 5u);
   for (const RunRecord& r : resumed.records) EXPECT_EQ(r.state, "COMPLETED") << r.step;
@@ -204,12 +206,8 @@ TEST_F(ResumeTest, PlainCaseIterationsResume) {
   EngineResult cut = run_scenario(system_, s, options_, &first);
   ASSERT_TRUE(cut.detached);
   ASSERT_EQ(cut.records.size(), 1u);
-  cut.campaign.reset();
-  clear_engine_stop();
-  EngineOptions again = options_;
-  again.resume_root = cut.results_root;
   StandInScheduler second(&cluster);
-  EngineResult resumed = run_scenario(system_, s, again, &second);
+  EngineResult resumed = resume(s, cut, second);
   EXPECT_EQ(resumed.exit_code, 0);
   ASSERT_EQ(resumed.records.size(), 3u);
   EXPECT_EQ(second.attached, std::vector<std::string>{"5001"});  // iteration 1's job
