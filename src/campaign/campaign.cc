@@ -12,6 +12,7 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
+#include "util/time_format.h"
 
 namespace bp {
 
@@ -35,12 +36,7 @@ std::string hex64(uint64_t v) {
 }
 
 std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return format_time(std::time(nullptr), "%Y-%m-%dT%H:%M:%SZ", TimeZone::kUtc);
 }
 
 std::string random_suffix() {

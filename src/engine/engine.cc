@@ -24,6 +24,7 @@
 #include "util/files.h"
 #include "util/log.h"
 #include "util/strings.h"
+#include "util/time_format.h"
 
 namespace bp {
 
@@ -37,12 +38,7 @@ volatile std::sig_atomic_t g_stop = 0;
 struct Interrupted {};
 
 std::string now_stamp() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d_%H-%M-%S", &tm);
-  return buf;
+  return format_time(std::time(nullptr), "%Y-%m-%d_%H-%M-%S");
 }
 
 const Workload& workload_of(const TestRun& run) {

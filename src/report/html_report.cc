@@ -13,6 +13,7 @@
 #include "report/summary.h"
 #include "util/log.h"
 #include "util/strings.h"
+#include "util/time_format.h"
 
 namespace bp {
 namespace fs = std::filesystem;
@@ -273,14 +274,8 @@ html::Page build_results_page(const fs::path& root, const std::vector<RunRecord>
                               const ReportContext& ctx) {
   html::Page page;
   page.title = ctx.scenario_name.empty() ? root.filename().string() : ctx.scenario_name;
-  {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    page.subtitle = "benchpilot results " + root.string() + " - written " + buf;
-  }
+  page.subtitle = "benchpilot results " + root.string() + " - written " +
+                  format_time(std::time(nullptr), "%Y-%m-%d %H:%M:%S");
   std::vector<const RunRecord*> runs;
   for (const RunRecord& r : records) runs.push_back(&r);
   std::stable_sort(runs.begin(), runs.end(), [](const RunRecord* a, const RunRecord* b) {

@@ -12,6 +12,7 @@
 #include "core/workload.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/time_format.h"
 
 namespace bp {
 
@@ -143,14 +144,10 @@ std::optional<StoredRun> read_run_dir(const fs::path& root, const fs::path& dir,
   if (r.end_time.empty()) {  // no scheduler record: the folder's time will do
     std::error_code ec;
     auto t = fs::last_write_time(dir, ec);
-    if (!ec) {
-      std::time_t tt = std::chrono::system_clock::to_time_t(std::chrono::file_clock::to_sys(t));
-      std::tm tm{};
-      localtime_r(&tt, &tm);
-      char buf[32];
-      std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-      r.end_time = buf;
-    }
+    if (!ec)
+      r.end_time =
+          format_time(std::chrono::system_clock::to_time_t(std::chrono::file_clock::to_sys(t)),
+                      "%Y-%m-%dT%H:%M:%S");
   }
   if (w) {
     RunVerdict v = w->verdict(dir);

@@ -7,18 +7,14 @@
 #include "util/backoff.h"
 #include "util/files.h"
 #include "util/log.h"
+#include "util/time_format.h"
 
 namespace bp {
 
 namespace {
 
 std::string iso_local(std::chrono::system_clock::time_point t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  localtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return buf;
+  return format_time(std::chrono::system_clock::to_time_t(t), "%Y-%m-%dT%H:%M:%S");
 }
 
 constexpr std::chrono::milliseconds kCancelGrace{2000};
