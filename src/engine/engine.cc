@@ -94,6 +94,14 @@ class Engine {
   void journal_finished(const Active& a, const RunRecord& rec, int batch) {
     if (campaign_ && !a.restored) campaign_->journal().finished(a.key(), batch, rec, root());
   }
+  // Judges a job that ended, journals the result and adds it to the records; the reference is
+  // valid until the next record is added.
+  const RunRecord& record_finished(Active& a, int batch) {
+    RunRecord rec = finish(a);
+    journal_finished(a, rec, batch);
+    records().push_back(std::move(rec));
+    return records().back();
+  }
   Campaign* campaign() const { return campaign_.get(); }
   // One monitoring round; moves finished jobs out of `active` into `finished`.
   void poll_round(std::vector<std::unique_ptr<Active>>& active,
@@ -232,10 +240,7 @@ class EnginePointRunner : public PointRunner {
   // Records a finished point, runs its post-tests and says how it went. The point's record
   // comes before its post-tests', as for cases that are not sweeps.
   PointResult settle(Active& a, int batch) {
-    RunRecord rec = engine_.finish(a);
-    engine_.journal_finished(a, rec, batch);
-    PointResult r = point_result(rec);
-    engine_.records().push_back(std::move(rec));
+    PointResult r = point_result(engine_.record_finished(a, batch));
     engine_.run_post_tests(a, r.run_dir);
     return r;
   }
@@ -619,11 +624,9 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
   // Records a job that ended and starts what waited for it: its next iteration after the
   // last, its dependents.
   settle = [&](std::unique_ptr<Active> a) {
-    RunRecord rec = finish(*a);
-    journal_finished(*a, rec, 0);
+    const RunRecord& rec = record_finished(*a, 0);
     const bool failed = judged_failed(rec);
-    fs::path run_dir = rec.run_dir;
-    records().push_back(std::move(rec));
+    const fs::path run_dir = rec.run_dir;  // copied: post-tests add records
     run_post_tests(*a, run_dir);
     if (!a->reported_running && a->iteration == 0)
       start_dependents(a->run.id, DependencyType::kStartPostInit);
@@ -681,11 +684,7 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
       settle(std::move(finished[i]));
       if (status_check_stopped) {
         // Cases that ended in the same round are results, not casualties: record them.
-        for (size_t j = i + 1; j < finished.size(); ++j) {
-          RunRecord done = finish(*finished[j]);
-          journal_finished(*finished[j], done, 0);
-          records().push_back(std::move(done));
-        }
+        for (size_t j = i + 1; j < finished.size(); ++j) record_finished(*finished[j], 0);
         return;
       }
     }
