@@ -47,6 +47,37 @@ struct ModelShape {
   bool account_for_embedding_in_pipeline_split = false;
   bool account_for_loss_in_pipeline_split = false;
   std::vector<std::pair<int64_t, int64_t>> auto_layout_pairs;  // (pp, vp)
+
+  // What Megatron's FLOPs and memory formulas need (issue: `benchpilot estimate`). 0 or empty:
+  // not given in the catalog; the estimator derives Megatron's default where there is one
+  // (ffn_hidden_size = 4·h, kv_channels = h / heads) and gives no estimate otherwise.
+  int64_t ffn_hidden_size = 0;
+  int64_t moe_ffn_hidden_size = 0;
+  int64_t moe_shared_expert_intermediate_size = 0;  // 0: no shared expert
+  int64_t kv_channels = 0;
+  bool gated_linear_unit = false;  // SwiGLU/GeGLU: the MLP's first GEMM is twice as wide
+  // Per decoder layer, 1 = MoE, 0 = dense (Megatron's moe_layer_freq expanded, first dense
+  // layers included); empty = every layer MoE for an MoE model.
+  std::vector<int> moe_layer_pattern;
+  // Multi-latent attention (0: not MLA / not given; q_lora_rank 0: no q compression).
+  int64_t q_lora_rank = 0;
+  int64_t kv_lora_rank = 0;
+  int64_t qk_head_dim = 0;
+  int64_t qk_pos_emb_head_dim = 0;
+  int64_t v_head_dim = 0;
+  // Sliding-window attention: window (tokens, 0: none) and the pattern of layers using it
+  // (Megatron's window_attn_skip_freq: every N-th layer is full attention; 0: all windowed).
+  int64_t window_size = 0;
+  int64_t window_attn_skip_freq = 0;
+  bool untie_embeddings_and_output_weights = true;
+  int64_t make_vocab_size_divisible_by = 128;
+  // Hybrid (Mamba) layers.
+  int64_t mamba_state_dim = 0;
+  int64_t mamba_head_dim = 0;
+  int64_t mamba_num_groups = 0;
+  int64_t mamba_num_heads = 0;
+  // Where the numbers above come from (a provider file at a tag, or a Hugging Face config).
+  std::string shape_source;
   // "<gpu>_<dtype>" (lower case) -> the pretrain recipe's parallelism.
   std::vector<std::pair<std::string, RecipeParallelism>> pretrain_defaults;
   SourceLoc loc;
