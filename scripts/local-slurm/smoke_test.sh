@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # smoke_test.sh -- start a throw-away local Slurm cluster, run real jobs, stop it.
 #
-# usage: smoke_test.sh [--accounting] [--cgroup] [--nodes N] [--port-base P] [--keep]
+# usage: smoke_test.sh [--accounting] [--cgroup] [--side-by-side] [--nodes N] [--port-base P] [--keep]
 #
 #   --accounting   also start slurmdbd + MariaDB and check sacct
 #   --cgroup       start with cgroup enforcement and check a real OUT_OF_MEMORY
+#   --side-by-side start a second cluster beside the first (own ports and node
+#                  names), check that the first one's node names are refused to a
+#                  third, and that stopping the first leaves the second's job running
 #   --nodes N      emulated nodes (default 2)
 #   --port-base P  first TCP port (default: the first free one of 6817, 6917, ...)
 #   --keep         leave the cluster directory in place (the daemons are stopped anyway)
@@ -20,14 +23,16 @@ PORT_BASE=""
 KEEP=0
 ACCOUNTING=0
 CGROUP=0
+SIDE=0
 while [ $# -gt 0 ]; do
   case $1 in
     --accounting) ACCOUNTING=1; START_OPTS+=(--accounting); shift ;;
     --cgroup) CGROUP=1; START_OPTS+=(--cgroup); shift ;;
+    --side-by-side) SIDE=1; shift ;;
     --nodes) NODES=$2; shift 2 ;;
     --port-base) PORT_BASE=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) awk '/^# shellcheck/ { next } NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "smoke_test: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -56,7 +61,9 @@ if [ -z "$PORT_BASE" ]; then
 fi
 
 DIR=$(mktemp -d /tmp/bpsmoke.XXXXXX)
-echo "# cluster dir $DIR, port base $PORT_BASE, $NODES node(s) ${START_OPTS[*]:-}"
+# Node names of this cluster only (see start.sh --node-prefix): s<pid>n1, s<pid>n2, ...
+PREFIX="s$$n"
+echo "# cluster dir $DIR, port base $PORT_BASE, nodes ${PREFIX}1..$PREFIX$NODES ${START_OPTS[*]:-}"
 cleanup_done=0
 stop_cluster() {
   [ $cleanup_done = 1 ] && return
@@ -65,8 +72,36 @@ stop_cluster() {
 }
 trap stop_cluster EXIT
 
+# side_by_side: start cluster 2 (ports PORT_BASE+50.., nodes t<pid>n*) with a long job
+# (JB) on it; a third cluster asking for cluster 1's node names is refused.
+DIR2=""
+JB=""
+side_by_side() {
+  local base2=$((PORT_BASE + 50)) out opts=()
+  [ $CGROUP = 1 ] && opts=(--cgroup)
+  DIR2=$(mktemp -d /tmp/bpsmoke2.XXXXXX)
+  if ! bash "$HERE/start.sh" "$DIR2" --nodes 1 --node-prefix "t$$n" --cpus 4 --gpus 0 \
+      --port-base "$base2" "${opts[@]}" >"$DIR2.start.log" 2>&1; then
+    fail "second cluster failed to start:"; sed 's/^/    /' "$DIR2.start.log"; return
+  fi
+  pass "a second cluster starts beside the first"
+  JB=$(SLURM_CONF=$DIR2/etc/slurm.conf sbatch --parsable -o /dev/null --wrap 'sleep 120')
+  for _ in $(seq 1 100); do
+    [ "$(SLURM_CONF=$DIR2/etc/slurm.conf squeue -h -j "$JB" -o %T)" = RUNNING ] && break; sleep 0.1
+  done
+  local dir3
+  dir3=$(mktemp -d /tmp/bpsmoke3.XXXXXX)
+  out=$(bash "$HERE/start.sh" "$dir3" --nodes 1 --node-prefix "$PREFIX" --gpus 0 \
+          --port-base $((PORT_BASE + 80)) 2>&1)
+  expect "a third cluster with the first one's node names is refused" \
+    grep -q "node name ${PREFIX}1 is in use by the running cluster of $DIR/etc/slurm.conf" <<<"$out"
+  bash "$HERE/stop.sh" "$dir3" --purge >/dev/null
+  rm -f "$DIR2.start.log"
+}
+trap 'stop_cluster; [ -n "$DIR2" ] && bash "$HERE/stop.sh" "$DIR2" --purge >/dev/null' EXIT
+
 t0=$(date +%s%3N)
-if bash "$HERE/start.sh" "$DIR" --nodes "$NODES" --cpus 16 --gpus 8 --port-base "$PORT_BASE" "${START_OPTS[@]}" >"$DIR.start.log" 2>&1; then
+if bash "$HERE/start.sh" "$DIR" --nodes "$NODES" --node-prefix "$PREFIX" --cpus 16 --gpus 8 --port-base "$PORT_BASE" "${START_OPTS[@]}" >"$DIR.start.log" 2>&1; then
   pass "start.sh ($(( $(date +%s%3N) - t0 )) ms)"
 else
   fail "start.sh failed:"; sed 's/^/    /' "$DIR.start.log"; rm -f "$DIR.start.log"; finish
@@ -77,8 +112,10 @@ expect "env.sh exports SLURM_CONF" grep -q "^export SLURM_CONF=$DIR/etc/slurm.co
 source "$DIR/env.sh"
 
 idle=$(sinfo -h -N -t idle -o '%N' | sort -u | tr '\n' ' ')
-expected=$(for i in $(seq 1 "$NODES"); do printf 'node%d ' "$i"; done)
-expect "sinfo: nodes node1..node$NODES idle" [ "$idle" = "$expected" ]
+expected=$(for i in $(seq 1 "$NODES"); do printf '%s%d ' "$PREFIX" "$i"; done)
+expect "sinfo: nodes ${PREFIX}1..$PREFIX$NODES idle" [ "$idle" = "$expected" ]
+expect "env.sh exports the node names" grep -q "^export LOCAL_SLURM_NODE_NAMES=$PREFIX" "$DIR/env.sh"
+
 expect "sinfo: default partition is main" [ "$(sinfo -h -o %P | sort -u)" = "main*" ]
 expect "sinfo: 8 GPUs per node" [ "$(sinfo -h -N -o '%G' | sort -u)" = "gpu:8" ]
 
@@ -130,9 +167,20 @@ if [ $CGROUP = 1 ]; then
     bash -c "scontrol -o show job $J4 | grep -q 'JobState=OUT_OF_MEMORY'"
 fi
 
+# ---- a second cluster beside this one
+if [ $SIDE = 1 ]; then side_by_side; fi
+
 # ---- stop and check that nothing is left
 pids=$(awk '{print $2}' "$DIR/run/daemons" | tr '\n' ' ')
 stop_cluster
+if [ $SIDE = 1 ]; then
+  expect "the second cluster's job still runs after the first cluster stopped" \
+    bash -c "[ \"\$(SLURM_CONF=$DIR2/etc/slurm.conf squeue -h -j $JB -o %T)\" = RUNNING ]"
+  JB2=$(SLURM_CONF=$DIR2/etc/slurm.conf sbatch --parsable --wait -o /dev/null --wrap 'true')
+  expect "the second cluster still runs new jobs" \
+    bash -c "SLURM_CONF=$DIR2/etc/slurm.conf scontrol -o show job $JB2 | grep -q JobState=COMPLETED"
+  bash "$HERE/stop.sh" "$DIR2" --purge >/dev/null
+fi
 left=""
 for p in $pids; do
   st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)

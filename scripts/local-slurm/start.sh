@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2034  # variables named only in the etc/*.in templates: render reads them by name
 # start.sh -- bring up a disposable, real Slurm cluster on this single machine.
 #
-# Intended for tests and CI of benchpilot. Must be run as root. Debian packages
-# (munge, slurmctld, slurmd, slurm-client; slurmdbd + mariadb-server for
-# --accounting) are installed with apt-get when missing. All daemons run as plain
-# background processes (no systemd); every file they use (configs, keys, sockets,
-# state, spool, logs, database) lives below DIR. Several compute nodes are
-# emulated by running one slurmd per node (node1..nodeN), each with fake GPUs
-# exposed through GRES. Only 127.0.0.1 is used for traffic.
+# Intended for tests and CI of benchpilot. Must be run as root. Needs the Debian
+# packages munge, slurmctld, slurmd, slurm-client (slurmdbd + mariadb-server for
+# --accounting): scripts/setup-deps.sh installs them; this script installs nothing.
+# All daemons run as plain background processes (no systemd); every file they use
+# (configs, keys, sockets, state, spool, logs, database) lives below DIR; the config
+# files are rendered from the templates in etc/ beside this script. Several compute
+# nodes are emulated by running one slurmd per node (PREFIX1..PREFIXN), each with
+# fake GPUs exposed through GRES. Only 127.0.0.1 is used for traffic.
+#
+# Two clusters on one machine need their own ports and their own node names: Slurm
+# keys a job's cgroups by node name and job id, so two clusters that both have a
+# node1 kill each other's jobs. start.sh refuses a node prefix that a running
+# slurmd of another cluster already uses.
 #
 # usage: start.sh DIR [options]
 #
 #   DIR                 cluster directory; keep it short (<= 64 chars) because unix
 #                       socket paths below it must stay under 108 bytes
-#   --nodes N           emulated compute nodes node1..nodeN          (default 4)
+#   --nodes N           emulated compute nodes PREFIX1..PREFIXN      (default 4)
+#   --node-prefix P     node names are P1..PN (letters, digits, '-'; ends in a
+#                       letter)                                      (default node)
 #   --cpus N            CPUs declared per node, may exceed the host  (default 16)
 #   --gpus N            fake GPUs (gres/gpu) per node, 0 = none      (default 8)
 #   --mem MB            RealMemory per node    (default 90% of host memory / nodes)
@@ -26,7 +35,7 @@
 #   --min-job-age S     seconds finished jobs stay visible in squeue/scontrol
 #                       (default 3600)
 #   --keep-state        keep job ids, state and accounting DB of a previous run
-#   --no-install        fail instead of installing missing packages
+#   --no-install        accepted for compatibility; nothing is ever installed
 #   --timeout S         per-step readiness timeout in seconds        (default 60)
 #   -h, --help          show this text
 #
@@ -38,9 +47,12 @@ set -Eeuo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROG=local-slurm/start
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 
 DIR=""
 NODES=4
+NODE_PREFIX=node
 CPUS=16
 GPUS=8
 MEM=""
@@ -50,13 +62,9 @@ ACCOUNTING=0
 CGROUP=0
 MIN_JOB_AGE=3600
 KEEP_STATE=0
-INSTALL=1
 TIMEOUT=60
 CLUSTER_NAME=bpcluster
 
-say() { printf '%s: %s\n' "$PROG" "$*"; }
-fatal() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
-show_help() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 ms_now() { date +%s%3N; }
 secs_since() { local d=$(( $(ms_now) - $1 )); printf '%d.%02ds' $((d / 1000)) $(((d % 1000) / 10)); }
 
@@ -64,6 +72,7 @@ need_value() { [ $# -ge 2 ] && [ -n "$2" ] || fatal "option $1 needs a value"; }
 while [ $# -gt 0 ]; do
   case $1 in
     --nodes) need_value "$@"; NODES=$2; shift 2 ;;
+    --node-prefix) need_value "$@"; NODE_PREFIX=$2; shift 2 ;;
     --cpus) need_value "$@"; CPUS=$2; shift 2 ;;
     --gpus) need_value "$@"; GPUS=$2; shift 2 ;;
     --mem) need_value "$@"; MEM=$2; shift 2 ;;
@@ -73,15 +82,15 @@ while [ $# -gt 0 ]; do
     --cgroup) CGROUP=1; shift ;;
     --min-job-age) need_value "$@"; MIN_JOB_AGE=$2; shift 2 ;;
     --keep-state) KEEP_STATE=1; shift ;;
-    --no-install) INSTALL=0; shift ;;
+    --no-install) shift ;;
     --timeout) need_value "$@"; TIMEOUT=$2; shift 2 ;;
-    -h|--help) show_help; exit 0 ;;
+    -h|--help) show_help "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) fatal "unknown option '$1' (try --help)" ;;
     *) [ -z "$DIR" ] || fatal "only one DIR may be given (got '$DIR' and '$1')"; DIR=$1; shift ;;
   esac
 done
 
-[ -n "$DIR" ] || { show_help >&2; exit 2; }
+[ -n "$DIR" ] || { show_help "${BASH_SOURCE[0]}" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || fatal "must be run as root (slurmd needs root)"
 for opt in NODES CPUS GPUS PORT_BASE MIN_JOB_AGE TIMEOUT; do
   [[ ${!opt} =~ ^[0-9]+$ ]] || fatal "--$(tr 'A-Z_' 'a-z-' <<<"$opt") expects a non-negative integer, got '${!opt}'"
@@ -92,6 +101,8 @@ done
 [ "$GPUS" -le 64 ] || fatal "--gpus must be <= 64"
 [ "$PORT_BASE" -ge 1024 ] && [ $((PORT_BASE + 10 + NODES)) -le 65535 ] || fatal "--port-base out of range"
 [[ $PARTITION =~ ^[A-Za-z0-9_-]+$ ]] || fatal "bad partition name '$PARTITION'"
+[[ $NODE_PREFIX =~ ^[A-Za-z]([A-Za-z0-9-]*[A-Za-z])?$ ]] && [ ${#NODE_PREFIX} -le 32 ] ||
+  fatal "--node-prefix expects letters, digits and '-', starting and ending with a letter (at most 32), got '$NODE_PREFIX'"
 
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd -P)
@@ -109,25 +120,7 @@ DB_PORT=$((PORT_BASE + 2))
 export SLURM_CONF=$ETC/slurm.conf
 T_BEGIN=$(ms_now)
 
-# ------------------------------------------------------------------ process helpers
-# stat_field PID N: field N (counting from the one after the command name) of /proc/PID/stat
-stat_field() {
-  local s n=$2 f
-  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  s=${s##*) }
-  read -r -a f <<<"$s"
-  printf '%s' "${f[$((n - 1))]:-}"
-}
-# is_running PID COMM [STARTTIME]: PID exists, is no zombie, has that command name
-# (and, if given, that start time, which protects against reused PIDs)
-is_running() {
-  local st
-  [[ $1 =~ ^[0-9]+$ ]] || return 1
-  st=$(stat_field "$1" 1) || return 1
-  [ "$st" != Z ] && [ "$st" != X ] || return 1
-  [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ] || return 1
-  [ -z "${3:-}" ] || [ "$(stat_field "$1" 20)" = "$3" ]
-}
+# ------------------------------------------------------------------ process helpers (and lib.sh)
 tcp_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 STARTED=()   # "name pid comm" for daemons launched in this invocation
@@ -226,28 +219,25 @@ todo=()
 for p in "${want[@]}"; do
   [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || todo+=("$p")
 done
-if [ ${#todo[@]} -gt 0 ]; then
-  [ $INSTALL = 1 ] || fatal "missing Debian packages: ${todo[*]} (drop --no-install to install them)"
-  t=$(ms_now)
-  say "installing Debian packages: ${todo[*]}"
-  # The packages' maintainer scripts would start system-wide munged/slurm daemons
-  # (default ports, /run/munge). A policy-rc.d that answers 101 forbids that.
-  own_policy=0
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\n# temporary, from benchpilot local-slurm/start.sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 0755 /usr/sbin/policy-rc.d
-    own_policy=1
+[ ${#todo[@]} -eq 0 ] ||
+  fatal "missing Debian packages: ${todo[*]} (install them with scripts/setup-deps.sh)"
+
+# ------------------------------------------------------------------ node names
+# The names of this cluster's nodes must not be those of another running cluster (see above).
+node_name_in_use() {   # prints the SLURM_CONF of a running slurmd of another cluster named $1
+  local pid conf
+  for pid in $(pgrep -x slurmd); do
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qw -- "-N $1" || continue
+    conf=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | sed -n 's/^SLURM_CONF=//p')
+    [ "$conf" = "$SLURM_CONF" ] || { echo "${conf:-an unknown cluster}"; return 0; }
+  done
+  return 1
+}
+for i in $(seq 1 "$NODES"); do
+  if other=$(node_name_in_use "$NODE_PREFIX$i"); then
+    fatal "node name $NODE_PREFIX$i is in use by the running cluster of $other; choose another --node-prefix"
   fi
-  rc=0
-  {
-    DEBIAN_FRONTEND=noninteractive apt-get update -q &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      -o DPkg::Lock::Timeout=300 "${todo[@]}"
-  } >"$DIR/apt-get.log" 2>&1 || rc=$?
-  [ $own_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
-  if [ $rc != 0 ]; then tail -n 25 "$DIR/apt-get.log" >&2; fatal "apt-get failed (see $DIR/apt-get.log)"; fi
-  say "packages installed in $(secs_since "$t")"
-fi
+done
 
 # ------------------------------------------------------------------ ports
 busy=()
@@ -264,7 +254,7 @@ touch "$DIR/.benchpilot-local-slurm"
 chmod 0755 "$DIR" "$ETC" "$RUN" "$LOG"
 chmod 0700 "$DIR/munge"
 rm -f "$DAEMONS"
-for i in $(seq 1 "$NODES"); do mkdir -p "$DIR/spool/node$i"; done
+for i in $(seq 1 "$NODES"); do mkdir -p "$DIR/spool/$NODE_PREFIX$i"; done
 if [ ! -s "$DIR/munge/munge.key" ]; then
   mungekey --create --keyfile="$DIR/munge/munge.key" >/dev/null 2>&1 ||
     head -c 1024 /dev/urandom >"$DIR/munge/munge.key"
@@ -277,8 +267,8 @@ HOST=${HOST%%.*}
 HOST_MB=$(awk '/^MemTotal:/ { printf "%d", $2 / 1024 }' /proc/meminfo)
 [ -n "$MEM" ] || MEM=$(( HOST_MB * 9 / 10 / NODES ))
 REAL_CPUS=$(nproc)
-if [ "$NODES" -eq 1 ]; then NODE_NAMES=node1; NODE_PORTS=$((PORT_BASE + 11))
-else NODE_NAMES="node[1-$NODES]"; NODE_PORTS="[$((PORT_BASE + 11))-$((PORT_BASE + 10 + NODES))]"; fi
+if [ "$NODES" -eq 1 ]; then NODE_NAMES=${NODE_PREFIX}1; NODE_PORTS=$((PORT_BASE + 11))
+else NODE_NAMES="${NODE_PREFIX}[1-$NODES]"; NODE_PORTS="[$((PORT_BASE + 11))-$((PORT_BASE + 10 + NODES))]"; fi
 
 GRES_ATTR=""
 rm -f "$ETC/gres.conf"
@@ -289,87 +279,31 @@ if [ "$GPUS" -gt 0 ]; then
     echo "# written by local-slurm/start.sh: fake GPUs, one /dev/null link per device"
     echo "AutoDetect=off"
     for i in $(seq 1 "$NODES"); do
-      mkdir -p "$DIR/gpus/node$i"
-      for g in $(seq 0 $((GPUS - 1))); do ln -sfn /dev/null "$DIR/gpus/node$i/nvidia$g"; done
-      echo "NodeName=node$i Name=gpu File=$DIR/gpus/node$i/nvidia[0-$((GPUS - 1))]"
+      mkdir -p "$DIR/gpus/$NODE_PREFIX$i"
+      for g in $(seq 0 $((GPUS - 1))); do ln -sfn /dev/null "$DIR/gpus/$NODE_PREFIX$i/nvidia$g"; done
+      echo "NodeName=$NODE_PREFIX$i Name=gpu File=$DIR/gpus/$NODE_PREFIX$i/nvidia[0-$((GPUS - 1))]"
     done
   } >"$ETC/gres.conf"
 fi
 
+TEMPLATES=$HERE/etc
+# task/affinity cannot bind to CPUs that do not exist, so it is only added when the declared
+# CPU count fits the host.
+TASK_PLUGIN=task/cgroup
+[ "$CPUS" -le "$REAL_CPUS" ] && TASK_PLUGIN=task/cgroup,task/affinity
+DEF_MEM_PER_CPU=$(( MEM / CPUS ))
 {
-  cat <<EOF
-# slurm.conf written by benchpilot scripts/local-slurm/start.sh -- test cluster, regenerated on every start
-ClusterName=$CLUSTER_NAME
-SlurmctldHost=$HOST(127.0.0.1)
-SlurmctldPort=$CTLD_PORT
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-CredType=cred/munge
-AuthInfo=socket=$MUNGE_SOCKET
-StateSaveLocation=$DIR/state
-SlurmdSpoolDir=$DIR/spool/%n
-SlurmctldPidFile=$RUN/slurmctld.pid
-SlurmdPidFile=$RUN/slurmd-%n.pid
-SlurmctldLogFile=$LOG/slurmctld.log
-SlurmdLogFile=$LOG/slurmd-%n.log
-SlurmctldDebug=info
-SlurmdDebug=info
-MailProg=/bin/true
-MpiDefault=none
-SelectType=select/cons_tres
-JobAcctGatherType=jobacct_gather/linux
-JobAcctGatherFrequency=10
-# Fast turnaround for tests: no 3 s batch delay, short backfill period, quick kills.
-SchedulerType=sched/backfill
-SchedulerParameters=batch_sched_delay=0,bf_interval=5,default_queue_depth=500
-SchedulerTimeSlice=5
-KillWait=5
-InactiveLimit=0
-ReturnToService=2
-# Several slurmd on one host, declaring more CPUs/memory than really exist.
-SlurmdParameters=config_overrides
-DependencyParameters=kill_invalid_depend
-# Finished jobs stay visible to squeue/scontrol for a while and are logged to a file.
-MinJobAge=$MIN_JOB_AGE
-JobCompType=jobcomp/filetxt
-JobCompLoc=$LOG/jobcomp.log
-EOF
-  if [ $CGROUP = 1 ]; then
-    # task/affinity cannot bind to CPUs that do not exist, so only add it when the
-    # declared CPU count fits the host.
-    tp=task/cgroup
-    [ "$CPUS" -le "$REAL_CPUS" ] && tp=task/cgroup,task/affinity
-    cat <<EOF
-# cgroup v1 containment; memory is a consumable resource and is enforced
-ProctrackType=proctrack/cgroup
-TaskPlugin=$tp
-SelectTypeParameters=CR_Core_Memory
-DefMemPerCPU=$(( MEM / CPUS ))
-EOF
-  else
-    cat <<EOF
-# no cgroups: processes tracked through /proc only, memory not enforced
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectTypeParameters=CR_Core
-EOF
-  fi
+  render "$TEMPLATES/slurm.conf.in"
+  if [ $CGROUP = 1 ]; then render "$TEMPLATES/slurm-cgroup.conf.in"
+  else render "$TEMPLATES/slurm-nocgroup.conf.in"; fi
   if [ $ACCOUNTING = 1 ]; then
-    cat <<EOF
-AccountingStorageType=accounting_storage/slurmdbd
-AccountingStorageHost=127.0.0.1
-AccountingStoragePort=$DBD_PORT
-# slurmctld talks munge to slurmdbd through the socket named here (not AuthInfo)
-AccountingStoragePass=$MUNGE_SOCKET
-EOF
+    render "$TEMPLATES/slurm-accounting.conf.in"
     [ "$GPUS" -gt 0 ] && echo "AccountingStorageTRES=gres/gpu"
   else
     echo "AccountingStorageType=accounting_storage/none"
   fi
   [ "$GPUS" -gt 0 ] && echo "GresTypes=gpu"
-  echo "NodeName=$NODE_NAMES NodeHostname=$HOST NodeAddr=127.0.0.1 Port=$NODE_PORTS CPUs=$CPUS Boards=1 SocketsPerBoard=1 CoresPerSocket=$CPUS ThreadsPerCore=1 RealMemory=$MEM$GRES_ATTR State=UNKNOWN"
-  echo "PartitionName=$PARTITION Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO"
+  render "$TEMPLATES/slurm-nodes.conf.in"
 } >"$ETC/slurm.conf"
 
 rm -f "$ETC/cgroup.conf"
@@ -377,15 +311,7 @@ if [ $CGROUP = 1 ]; then
   for c in memory freezer cpuset; do
     [ -d "/sys/fs/cgroup/$c" ] || fatal "--cgroup needs the cgroup v1 '$c' controller under /sys/fs/cgroup"
   done
-  cat >"$ETC/cgroup.conf" <<EOF
-# written by local-slurm/start.sh
-CgroupPlugin=cgroup/v1
-CgroupMountpoint=/sys/fs/cgroup
-ConstrainRAMSpace=yes
-ConstrainSwapSpace=no
-ConstrainCores=no
-ConstrainDevices=no
-EOF
+  render "$TEMPLATES/cgroup.conf.in" >"$ETC/cgroup.conf"
 fi
 
 rm -f "$ETC/slurmdbd.conf"
@@ -396,24 +322,7 @@ if [ $ACCOUNTING = 1 ]; then
   chmod 0600 "$DIR/db/slurm.pw"
   DB_PW=$(cat "$DIR/db/slurm.pw")
   umask 077
-  cat >"$ETC/slurmdbd.conf" <<EOF
-# written by local-slurm/start.sh
-AuthType=auth/munge
-AuthInfo=socket=$MUNGE_SOCKET
-DbdHost=$HOST
-DbdAddr=127.0.0.1
-DbdPort=$DBD_PORT
-SlurmUser=root
-DebugLevel=info
-LogFile=$LOG/slurmdbd.log
-PidFile=$RUN/slurmdbd.pid
-StorageType=accounting_storage/mysql
-StorageHost=127.0.0.1
-StoragePort=$DB_PORT
-StorageUser=slurm
-StoragePass=$DB_PW
-StorageLoc=slurm_acct_db
-EOF
+  render "$TEMPLATES/slurmdbd.conf.in" >"$ETC/slurmdbd.conf"
   umask 022
   chmod 0600 "$ETC/slurmdbd.conf"
 fi
@@ -460,11 +369,11 @@ await slurmctld "slurmctld" scontrol ping
 record slurmctld; mark slurmctld
 
 for i in $(seq 1 "$NODES"); do
-  launch "slurmd-node$i" slurmd "$RUN/slurmd-node$i.pid" -- slurmd -D -N "node$i"
+  launch "slurmd-$NODE_PREFIX$i" slurmd "$RUN/slurmd-$NODE_PREFIX$i.pid" -- slurmd -D -N "$NODE_PREFIX$i"
 done
 all_idle() { [ "$(sinfo -h -N -t idle -o '%N' 2>/dev/null | sort -u | wc -l)" -eq "$NODES" ]; }
-await slurmd-node1 "nodes idle" all_idle
-for i in $(seq 1 "$NODES"); do record "slurmd-node$i"; done
+await "slurmd-${NODE_PREFIX}1" "nodes idle" all_idle
+for i in $(seq 1 "$NODES"); do record "slurmd-$NODE_PREFIX$i"; done
 mark "nodes idle"
 
 # slurmctld only runs its first scheduling pass a few seconds after start; jobs
@@ -483,19 +392,8 @@ if [ $ACCOUNTING = 1 ]; then
   mark "sacct ready"
 fi
 
-cat >"$DIR/env.sh" <<EOF
-# source this file to use the local Slurm cluster in $DIR
-export SLURM_CONF=$ETC/slurm.conf
-export LOCAL_SLURM_DIR=$DIR
-export LOCAL_SLURM_PARTITION=$PARTITION
-export LOCAL_SLURM_NODES=$NODES
-export LOCAL_SLURM_CPUS_PER_NODE=$CPUS
-export LOCAL_SLURM_GPUS_PER_NODE=$GPUS
-export LOCAL_SLURM_ACCOUNTING=$ACCOUNTING
-export LOCAL_SLURM_CGROUP=$CGROUP
-export LOCAL_SLURM_JOBCOMP=$LOG/jobcomp.log
-EOF
+render "$TEMPLATES/env.sh.in" >"$DIR/env.sh"
 
 say "ready after $(secs_since "$T_BEGIN") (${TIMES%, })"
-say "$NODES node(s) node1..node$NODES, $CPUS CPUs and $GPUS GPUs each, partition '$PARTITION', slurmctld on 127.0.0.1:$CTLD_PORT$([ $ACCOUNTING = 1 ] && echo ", accounting on")$([ $CGROUP = 1 ] && echo ", cgroup enforcement on")"
+say "$NODES node(s) ${NODE_PREFIX}1..$NODE_PREFIX$NODES, $CPUS CPUs and $GPUS GPUs each, partition '$PARTITION', slurmctld on 127.0.0.1:$CTLD_PORT$([ $ACCOUNTING = 1 ] && echo ", accounting on")$([ $CGROUP = 1 ] && echo ", cgroup enforcement on")"
 say "use it:  source $DIR/env.sh    stop it:  bash $HERE/stop.sh $DIR [--purge]"

@@ -15,18 +15,20 @@
 set -uo pipefail
 
 PROG=local-slurm/stop
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 DIR=""
 PURGE=0
 for a in "$@"; do
   case $a in
     --purge) PURGE=1 ;;
-    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) show_help "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) echo "$PROG: error: unknown option '$a'" >&2; exit 2 ;;
     *) [ -z "$DIR" ] || { echo "$PROG: error: only one DIR may be given" >&2; exit 2; }; DIR=$a ;;
   esac
 done
 [ -n "$DIR" ] || { echo "usage: stop.sh DIR [--purge]" >&2; exit 2; }
-say() { printf '%s: %s\n' "$PROG" "$*"; }
 
 if [ ! -d "$DIR" ]; then say "$DIR does not exist; nothing to do"; exit 0; fi
 DIR=$(cd "$DIR" && pwd -P)
@@ -34,21 +36,6 @@ DAEMONS=$DIR/run/daemons
 CONF=$DIR/etc/slurm.conf
 export SLURM_CONF=$CONF
 
-stat_field() {
-  local s n=$2 f
-  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  s=${s##*) }
-  read -r -a f <<<"$s"
-  printf '%s' "${f[$((n - 1))]:-}"
-}
-is_running() {   # PID COMM [STARTTIME]
-  local st
-  [[ $1 =~ ^[0-9]+$ ]] || return 1
-  st=$(stat_field "$1" 1) || return 1
-  [ "$st" != Z ] && [ "$st" != X ] || return 1
-  [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ] || return 1
-  [ -z "${3:-}" ] || [ "$(stat_field "$1" 20)" = "$3" ]
-}
 alive_count() {  # number of recorded daemons with command name $1 still running
   local n=0 name pid comm st
   while read -r name pid comm st; do

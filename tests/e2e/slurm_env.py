@@ -18,10 +18,30 @@ def slurm_conf():
     return conf if conf and pathlib.Path(conf).is_file() else ""
 
 
-def cluster_enforces_memory():
-    """start.sh records --cgroup in <cluster dir>/env.sh as LOCAL_SLURM_CGROUP=1."""
+def cluster_setting(name, default=""):
+    """A LOCAL_SLURM_<name> value start.sh wrote to <cluster dir>/env.sh."""
     env_sh = pathlib.Path(slurm_conf()).parent.parent / "env.sh"
-    return env_sh.is_file() and "LOCAL_SLURM_CGROUP=1" in env_sh.read_text()
+    if slurm_conf() and env_sh.is_file():
+        for line in env_sh.read_text().splitlines():
+            if line.startswith(f"export LOCAL_SLURM_{name}="):
+                return line.split("=", 1)[1]
+    return default
+
+
+def cluster_enforces_memory():
+    """start.sh records --cgroup as LOCAL_SLURM_CGROUP=1."""
+    return cluster_setting("CGROUP") == "1"
+
+
+def node(i):
+    """The name of the local cluster's node i: each cluster has its own node names
+    (start.sh --node-prefix), so two clusters on one machine do not share cgroups."""
+    return f"{cluster_setting('NODE_PREFIX', 'node')}{i}"
+
+
+def nodes(first, last):
+    """A Slurm host list of the local cluster's nodes first..last."""
+    return f"{cluster_setting('NODE_PREFIX', 'node')}[{first}-{last}]"
 
 
 def needs_slurm(cls):
@@ -66,7 +86,7 @@ launcher_python = "{sys.executable}"
 name = "main"
   [[partitions.groups]]
   name = "all"
-  nodes = ["node[1-4]"]
+  nodes = ["{nodes(1, 4)}"]
 ''')
 
     def env(self):

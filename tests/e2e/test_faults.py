@@ -16,7 +16,7 @@ import unittest
 import zlib
 
 from helpers import BINARY, CONF, read_csv, summary, tempdir, wait_for
-from slurm_env import SlurmWorkspace, needs_slurm, slurm_conf
+from slurm_env import SlurmWorkspace, needs_slurm, nodes, slurm_conf
 
 
 def cluster_dir():
@@ -125,7 +125,7 @@ status_retry_pause_seconds = 1
 name = "main"
   [[partitions.groups]]
   name = "all"
-  nodes = ["node[1-4]"]
+  nodes = ["{nodes(1, 4)}"]
 ''')
 
     def scenario(self, name, cases, extra=""):

@@ -11,7 +11,7 @@ import unittest
 
 from helpers import CONF, SOURCE_DIR, run_bp, summary, tempdir
 from test_reports import Dom
-from slurm_env import SlurmWorkspace, needs_slurm, slurm_conf
+from slurm_env import SlurmWorkspace, needs_slurm, node, nodes, slurm_conf
 
 DOUBLE = SOURCE_DIR / "tools" / "nccl-tests-double" / "nccl_tests_double.py"
 
@@ -68,13 +68,13 @@ min_busbw = {min_busbw}
 ''')
 
     def gated_mb_scenario(self, name):
-        """A Megatron-Bridge case on node1 and node2 behind the all-to-all gate."""
+        """A Megatron-Bridge case on nodes 1 and 2 behind the all-to-all gate."""
         return self.scenario(name, f'''pre_test = "a2a_gate"
 [[Tests]]
 id = "train"
 test_name = "megatron_bridge_llama3_8b_h100"
 num_nodes = 2
-nodes = ["node[1-2]"]
+nodes = ["{nodes(1, 2)}"]
 time_limit = "00:05:00"
   [Tests.cmd_args]
   container_image = "{self.image}"
@@ -191,7 +191,7 @@ class MegatronBridgeNcclGate(unittest.TestCase):
 
     def test_slow_node_keeps_the_training_job_from_starting(self):
         self.ws.gate_hook(min_busbw=100)
-        self.ws.extra_env = {"NCCL_TESTS_DOUBLE_SLOW_NODES": "node2",
+        self.ws.extra_env = {"NCCL_TESTS_DOUBLE_SLOW_NODES": node(2),
                              # the gate runs long enough for the training job to be submitted
                              # and wait on it (afterok) before the gate fails
                              "NCCL_TESTS_DOUBLE_SLEEP": "4"}
@@ -200,15 +200,15 @@ class MegatronBridgeNcclGate(unittest.TestCase):
         root = self.ws.results("gatefail")
         r = run_of(summary(root), "train")
         self.assertEqual(r["status"], "SKIPPED", r)
-        self.assertIn("pre-test gate failed on node node2", r["message"])
-        self.assertRegex(r["message"], r"node2 \(a2a\): \d+(\.\d+)? \[a2a: Avg bus bandwidth")
+        self.assertIn(f"pre-test gate failed on node {node(2)}", r["message"])
+        self.assertRegex(r["message"], node(2) + r" \(a2a\): \d+(\.\d+)? \[a2a: Avg bus bandwidth")
         self.assertIn("requires Avg bus bandwidth >= 100", r["message"])
-        self.assertNotIn("node1", r["message"])
+        self.assertNotIn(node(1), r["message"])
         self.assertIn("SKIPPED", proc.stdout)
         run_dir = root / "train" / "0"
         results = (run_dir / "pre_hook" / "results.txt").read_text()
-        self.assertRegex(results, r"a2a node1 PASSED \d+")
-        self.assertRegex(results, r"a2a node2 FAILED \d+")
+        self.assertRegex(results, f"a2a {node(1)} PASSED " + r"\d+")
+        self.assertRegex(results, f"a2a {node(2)} FAILED " + r"\d+")
         # The training job was chained afterok on the gate and never ran a step.
         gate_id = re.search(r"Submitted pre-hook batch job (\d+)",
                             (run_dir / "wrapper.stdout").read_text()).group(1)
@@ -235,8 +235,8 @@ class MegatronBridgeNcclGate(unittest.TestCase):
         self.assertGreater(r["metrics"]["step-time"], 0)
         run_dir = root / "train" / "0"
         results = (run_dir / "pre_hook" / "results.txt").read_text()
-        self.assertRegex(results, r"a2a node1 PASSED \d+")
-        self.assertRegex(results, r"a2a node2 PASSED \d+")
+        self.assertRegex(results, f"a2a {node(1)} PASSED " + r"\d+")
+        self.assertRegex(results, f"a2a {node(2)} PASSED " + r"\d+")
         self.assertEqual((run_dir / "pre_hook" / "result").read_text().strip(), "PASSED")
         # Both jobs carry the campaign's comment; the gate's is marked, so a resume looking for
         # the training job by comment, folder or log path never takes the gate's.
@@ -269,7 +269,7 @@ class GenericHooks(unittest.TestCase):
                          ["nap.pre_test.a2a", "nap", "nap.post_test.a2a"])
         self.assertTrue(all(r["status"] == "PASSED" for r in runs), runs)
 
-        self.ws.extra_env = {"NCCL_TESTS_DOUBLE_SLOW_NODES": "node1,node2,node3,node4"}
+        self.ws.extra_env = {"NCCL_TESTS_DOUBLE_SLOW_NODES": ",".join(node(i) for i in range(1, 5))}
         proc = self.ws.run(sc)
         self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
         runs = summary(self.ws.results("hooks"))["runs"]
