@@ -1,5 +1,6 @@
 #include "workloads/megatron_bridge/model_flops.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "workloads/megatron_bridge/model_catalog.h"
@@ -63,21 +64,21 @@ struct LayerCounts {
 // pattern marks.
 LayerCounts hybrid_layer_counts(const ModelShape& m, int64_t mtp, bool count_windows) {
   LayerCounts n;
-  auto add = [&n](char c, int64_t times) {
-    if (c == '*') n.attention += times;
-    if (c == 'M') n.mamba += times;
-    if (c == '-') n.mlp += times;
-    if (c == 'E') n.moe += times;
+  auto add = [&n](const std::string& pattern, int64_t times) {
+    for (char c : pattern) {
+      if (c == '*') n.attention += times;
+      if (c == 'M') n.mamba += times;
+      if (c == '-') n.mlp += times;
+      if (c == 'E') n.moe += times;
+    }
   };
-  int64_t position = 0;
-  for (char c : m.hybrid_layer_pattern) {
-    add(c, 1);
-    ++position;
-    const bool windowed = m.window_attn_skip_freq <= 0 || position % m.window_attn_skip_freq != 0;
-    if (count_windows && c == '*' && windowed) ++n.swa_attention;
-  }
-  if (mtp > 0)
-    for (char c : m.mtp_hybrid_layer_pattern) add(c, mtp);
+  add(m.hybrid_layer_pattern, 1);
+  if (mtp > 0) add(m.mtp_hybrid_layer_pattern, mtp);
+  if (!count_windows) return n;
+  const int64_t skip = m.window_attn_skip_freq;
+  for (size_t i = 0; i < m.hybrid_layer_pattern.size(); ++i)
+    if (m.hybrid_layer_pattern[i] == '*' && (skip <= 0 || static_cast<int64_t>(i + 1) % skip != 0))
+      ++n.swa_attention;
   return n;
 }
 
@@ -139,8 +140,7 @@ std::optional<MlpLayers> mlp_layers(const ModelShape& m, const Common& c) {
     last_is_moe = true;
     if (!m.moe_layer_pattern.empty()) {
       if (static_cast<int64_t>(m.moe_layer_pattern.size()) != m.num_layers) return std::nullopt;
-      moe = 0;
-      for (int x : m.moe_layer_pattern) moe += x != 0;
+      moe = m.num_layers - std::count(m.moe_layer_pattern.begin(), m.moe_layer_pattern.end(), 0);
       last_is_moe = m.moe_layer_pattern.back() != 0;
     }
     if (m.moe_router_topk <= 0) return std::nullopt;
