@@ -165,6 +165,7 @@ def model_config(name, e, tp, seq_length, mtp):
     if hybrid:
         model.is_hybrid_model = True
         model.hybrid_layer_pattern = pattern
+        model.hybrid_override_pattern = pattern  # the name before v0.4
         for key in ("mamba_state_dim", "mamba_head_dim", "mamba_num_groups"):
             setattr(model, key, e[key])
         model.mamba_num_heads = opt("mamba_num_heads")

@@ -16,7 +16,8 @@ struct ModelShape;
 // Megatron-Bridge v0.5.0 changed the count: the gated-unit factor applies to any gated MLP (not
 // only SiLU), sliding-window layers use the mean causal window, gated attention counts its gate.
 // kFrom0_5 is v0.6.0's function (v0.5.x differs from it only for hybrid models with
-// sliding-window layers, which v0.5.x counts as full attention).
+// sliding-window layers, which v0.5.x counts as full attention). kBefore0_5 is v0.4.x's (v0.3.x
+// differs from it only for hybrid MTP layers, which it leaves out, and Gated DeltaNet layers).
 enum class FlopsRules { kBefore0_5, kFrom0_5 };
 
 // The rules of a Megatron-Bridge version ("0.4.2", "v0.6.0", "0.6.0rc1"); kFrom0_5 when the
