@@ -37,6 +37,37 @@ const std::set<std::string>& known_keys() {
       "account_for_loss_in_pipeline_split",
       "auto_layout_pairs",
       "pretrain_defaults",
+      // What Megatron's FLOPs and memory formulas need.
+      "ffn_hidden_size",
+      "moe_ffn_hidden_size",
+      "moe_shared_expert_intermediate_size",
+      "moe_latent_size",
+      "moe_layer_freq",
+      "kv_channels",
+      "gated_linear_unit",
+      "activation",
+      "attention_output_gate",
+      "q_lora_rank",
+      "kv_lora_rank",
+      "qk_head_dim",
+      "qk_pos_emb_head_dim",
+      "v_head_dim",
+      "window_size",
+      "window_attn_skip_freq",
+      "share_embeddings_and_output_weights",
+      "make_vocab_size_divisible_by",
+      "mamba_state_dim",
+      "mamba_head_dim",
+      "mamba_num_groups",
+      "mamba_num_heads",
+      "mtp_hybrid_layer_pattern",
+      "linear_attention_freq",
+      "linear_key_head_dim",
+      "linear_value_head_dim",
+      "linear_num_key_heads",
+      "linear_num_value_heads",
+      "linear_conv_kernel_dim",
+      "shape_source",
   };
   return keys;
 }
@@ -73,13 +104,14 @@ class EntryReader {
     return v->as_string();
   }
   const Value* find(const char* key) const { return t_.find(key); }
+  SourceLoc table_loc() const { return t_.loc(); }
 
  private:
   const Value& t_;
   const std::string& name_;
 };
 
-ModelShape parse_entry(const std::string& name, const Value& t) {
+void check_keys(const std::string& name, const Value& t) {
   if (!t.is_table())
     throw ConfigError(t.loc(), name, "expected a table describing the recipe's model shape");
   for (size_t i = 0; i < t.size(); ++i) {
@@ -90,10 +122,16 @@ ModelShape parse_entry(const std::string& name, const Value& t) {
               join(std::vector<std::string>(known_keys().begin(), known_keys().end()), ", "));
     }
   }
-  EntryReader r(t, name);
-  ModelShape m;
-  m.name = name;
-  m.loc = t.loc();
+}
+
+// Checks that a layer pattern holds only the symbols the catalog knows.
+void check_hybrid_symbols(const Value& v, const std::string& key, const std::string& pattern) {
+  if (pattern.find_first_not_of("M*-E") != std::string::npos)
+    throw ConfigError(v.loc(), key, "may only hold M (Mamba), * (attention), - (MLP) and E (MoE)");
+}
+
+// The fields the model rules use (layers, heads, experts, pipeline split).
+void parse_structure(const std::string& name, const EntryReader& r, ModelShape& m) {
   m.family = r.string("family");
   m.kind = r.string("kind");
   if (m.kind.empty()) m.kind = "dense";
@@ -130,61 +168,145 @@ ModelShape parse_entry(const std::string& name, const Value& t) {
   if (m.num_layers == 0)
     throw ConfigError(r.find("num_layers")->loc(), name + ".num_layers", "must be at least 1");
   if (m.kind == "moe" && m.num_moe_experts == 0)
-    throw ConfigError(t.loc(), name + ".num_moe_experts", "is required for kind = \"moe\"");
+    throw ConfigError(r.table_loc(), name + ".num_moe_experts", "is required for kind = \"moe\"");
   if (!m.hybrid_layer_pattern.empty()) {
     const Value* p = r.find("hybrid_layer_pattern");
-    if (m.hybrid_layer_pattern.find_first_not_of("M*-E") != std::string::npos)
-      throw ConfigError(p->loc(), name + ".hybrid_layer_pattern",
-                        "may only hold M (Mamba), * (attention), - (MLP) and E (MoE)");
+    check_hybrid_symbols(*p, name + ".hybrid_layer_pattern", m.hybrid_layer_pattern);
     if (static_cast<int64_t>(m.hybrid_layer_pattern.size()) != m.num_layers)
       throw ConfigError(p->loc(), name + ".hybrid_layer_pattern",
                         "has " + std::to_string(m.hybrid_layer_pattern.size()) +
                             " layers but num_layers = " + std::to_string(m.num_layers));
   }
-  if (const Value* pairs = r.find("auto_layout_pairs")) {
-    const std::string key = name + ".auto_layout_pairs";
-    if (!pairs->is_array()) throw ConfigError(pairs->loc(), key, "expected a list of [pp, vp]");
-    for (const Value& pr : pairs->items()) {
-      if (!pr.is_array() || pr.size() != 2 || !pr.items()[0].is_int() || !pr.items()[1].is_int() ||
-          pr.items()[0].as_int() < 1 || pr.items()[1].as_int() < 1 ||
-          pr.items()[0].as_int() > 255 || pr.items()[1].as_int() > 255)
-        throw ConfigError(
-            pr.loc(), key,
-            "expected [pp, vp] with integers from 1 to 255, got " + pr.to_toml_inline());
-      m.auto_layout_pairs.emplace_back(pr.items()[0].as_int(), pr.items()[1].as_int());
-    }
-    if (m.auto_layout_pairs.size() > 16)
-      throw ConfigError(pairs->loc(), key, "at most 16 pairs are supported");
+}
+
+// Megatron's moe_layer_freq (N: every N-th layer is MoE; or a 0/1 list per layer), else the
+// first first_k_dense_replace layers dense: expanded to one entry per decoder layer.
+void parse_moe_layer_pattern(const std::string& name, const EntryReader& r, ModelShape& m) {
+  if (!m.is_moe()) return;
+  const Value* v = r.find("moe_layer_freq");
+  const std::string key = name + ".moe_layer_freq";
+  if (!v) {
+    const int64_t dense = std::min(m.first_k_dense_replace, m.num_layers);
+    m.moe_layer_pattern.assign(static_cast<size_t>(m.num_layers), 1);
+    std::fill_n(m.moe_layer_pattern.begin(), dense, 0);
+    return;
   }
-  if (const Value* defaults = r.find("pretrain_defaults")) {
-    const std::string key = name + ".pretrain_defaults";
-    if (!defaults->is_table())
-      throw ConfigError(defaults->loc(), key,
-                        "expected a table of \"<gpu>_<dtype>\" = { tp, pp, cp, vp, ep }");
-    for (size_t i = 0; i < defaults->size(); ++i) {
-      const std::string& gpu_dtype = defaults->keys()[i];
-      const Value& t = defaults->items()[i];
-      const std::string entry_key = key + "." + gpu_dtype;
-      if (!t.is_table())
-        throw ConfigError(t.loc(), entry_key, "expected an inline table { tp, pp, cp, vp, ep }");
-      RecipeParallelism p;
-      std::pair<const char*, int64_t*> fields[] = {
-          {"tp", &p.tp}, {"pp", &p.pp}, {"cp", &p.cp}, {"vp", &p.vp}, {"ep", &p.ep}};
-      for (size_t k = 0; k < t.size(); ++k) {
-        auto it = std::find_if(std::begin(fields), std::end(fields),
-                               [&](const auto& f) { return t.keys()[k] == f.first; });
-        const Value& v = t.items()[k];
-        if (it == std::end(fields))
-          throw ConfigError(v.loc(), entry_key + "." + t.keys()[k],
-                            "unknown key; expected tp, pp, cp, vp or ep");
-        if (!v.is_int() || v.as_int() < 1 || v.as_int() > 4096)
-          throw ConfigError(v.loc(), entry_key + "." + t.keys()[k],
-                            "expected an integer from 1 to 4096, got " + v.to_toml_inline());
-        *it->second = v.as_int();
-      }
-      m.pretrain_defaults.emplace_back(to_lower(gpu_dtype), p);
-    }
+  if (v->is_int() && v->as_int() >= 1) {
+    for (int64_t i = 0; i < m.num_layers; ++i) m.moe_layer_pattern.push_back(i % v->as_int() == 0);
+    return;
   }
+  if (!v->is_array() || static_cast<int64_t>(v->size()) != m.num_layers)
+    throw ConfigError(v->loc(), key,
+                      "expected a positive integer or a list of num_layers = " +
+                          std::to_string(m.num_layers) + " entries of 0 (dense) or 1 (MoE)");
+  for (const Value& x : v->items()) {
+    if (!x.is_int() || (x.as_int() != 0 && x.as_int() != 1))
+      throw ConfigError(x.loc(), key, "expected 0 (dense) or 1 (MoE), got " + x.to_toml_inline());
+    m.moe_layer_pattern.push_back(static_cast<int>(x.as_int()));
+  }
+}
+
+// What Megatron's FLOPs and memory formulas need beyond the structure.
+void parse_formula_fields(const std::string& name, const EntryReader& r, ModelShape& m) {
+  m.ffn_hidden_size = r.positive("ffn_hidden_size", false);
+  m.moe_ffn_hidden_size = r.positive("moe_ffn_hidden_size", false);
+  m.moe_shared_expert_intermediate_size = r.positive("moe_shared_expert_intermediate_size", false);
+  m.moe_latent_size = r.positive("moe_latent_size", false);
+  m.kv_channels = r.positive("kv_channels", false);
+  m.gated_linear_unit = r.boolean("gated_linear_unit");
+  m.activation = r.string("activation");
+  m.attention_output_gate = r.boolean("attention_output_gate");
+  m.q_lora_rank = r.positive("q_lora_rank", false);
+  m.kv_lora_rank = r.positive("kv_lora_rank", false);
+  m.qk_head_dim = r.positive("qk_head_dim", false);
+  m.qk_pos_emb_head_dim = r.positive("qk_pos_emb_head_dim", false);
+  m.v_head_dim = r.positive("v_head_dim", false);
+  m.window_size = r.positive("window_size", false);
+  m.window_attn_skip_freq = r.positive("window_attn_skip_freq", false);
+  m.untie_embeddings_and_output_weights = !r.boolean("share_embeddings_and_output_weights");
+  m.make_vocab_size_divisible_by =
+      r.positive("make_vocab_size_divisible_by", false, m.make_vocab_size_divisible_by);
+  if (m.make_vocab_size_divisible_by == 0)
+    throw ConfigError(r.find("make_vocab_size_divisible_by")->loc(),
+                      name + ".make_vocab_size_divisible_by", "must be at least 1");
+  m.mamba_state_dim = r.positive("mamba_state_dim", false);
+  m.mamba_head_dim = r.positive("mamba_head_dim", false);
+  m.mamba_num_groups = r.positive("mamba_num_groups", false);
+  m.mamba_num_heads = r.positive("mamba_num_heads", false);
+  m.mtp_hybrid_layer_pattern = r.string("mtp_hybrid_layer_pattern");
+  if (!m.mtp_hybrid_layer_pattern.empty())
+    check_hybrid_symbols(*r.find("mtp_hybrid_layer_pattern"), name + ".mtp_hybrid_layer_pattern",
+                         m.mtp_hybrid_layer_pattern);
+  m.linear_attention_freq = r.positive("linear_attention_freq", false);
+  m.linear_key_head_dim = r.positive("linear_key_head_dim", false);
+  m.linear_value_head_dim = r.positive("linear_value_head_dim", false);
+  m.linear_num_key_heads = r.positive("linear_num_key_heads", false);
+  m.linear_num_value_heads = r.positive("linear_num_value_heads", false);
+  m.linear_conv_kernel_dim = r.positive("linear_conv_kernel_dim", false);
+  m.shape_source = r.string("shape_source");
+  parse_moe_layer_pattern(name, r, m);
+}
+
+void parse_auto_layout_pairs(const std::string& name, const EntryReader& r, ModelShape& m) {
+  const Value* pairs = r.find("auto_layout_pairs");
+  if (!pairs) return;
+  const std::string key = name + ".auto_layout_pairs";
+  if (!pairs->is_array()) throw ConfigError(pairs->loc(), key, "expected a list of [pp, vp]");
+  for (const Value& pr : pairs->items()) {
+    if (!pr.is_array() || pr.size() != 2 || !pr.items()[0].is_int() || !pr.items()[1].is_int() ||
+        pr.items()[0].as_int() < 1 || pr.items()[1].as_int() < 1 || pr.items()[0].as_int() > 255 ||
+        pr.items()[1].as_int() > 255)
+      throw ConfigError(
+          pr.loc(), key,
+          "expected [pp, vp] with integers from 1 to 255, got " + pr.to_toml_inline());
+    m.auto_layout_pairs.emplace_back(pr.items()[0].as_int(), pr.items()[1].as_int());
+  }
+  if (m.auto_layout_pairs.size() > 16)
+    throw ConfigError(pairs->loc(), key, "at most 16 pairs are supported");
+}
+
+void parse_pretrain_defaults(const std::string& name, const EntryReader& r, ModelShape& m) {
+  const Value* defaults = r.find("pretrain_defaults");
+  if (!defaults) return;
+  const std::string key = name + ".pretrain_defaults";
+  if (!defaults->is_table())
+    throw ConfigError(defaults->loc(), key,
+                      "expected a table of \"<gpu>_<dtype>\" = { tp, pp, cp, vp, ep }");
+  for (size_t i = 0; i < defaults->size(); ++i) {
+    const std::string& gpu_dtype = defaults->keys()[i];
+    const Value& t = defaults->items()[i];
+    const std::string entry_key = key + "." + gpu_dtype;
+    if (!t.is_table())
+      throw ConfigError(t.loc(), entry_key, "expected an inline table { tp, pp, cp, vp, ep }");
+    RecipeParallelism p;
+    std::pair<const char*, int64_t*> fields[] = {
+        {"tp", &p.tp}, {"pp", &p.pp}, {"cp", &p.cp}, {"vp", &p.vp}, {"ep", &p.ep}};
+    for (size_t k = 0; k < t.size(); ++k) {
+      auto it = std::find_if(std::begin(fields), std::end(fields),
+                             [&](const auto& f) { return t.keys()[k] == f.first; });
+      const Value& v = t.items()[k];
+      if (it == std::end(fields))
+        throw ConfigError(v.loc(), entry_key + "." + t.keys()[k],
+                          "unknown key; expected tp, pp, cp, vp or ep");
+      if (!v.is_int() || v.as_int() < 1 || v.as_int() > 4096)
+        throw ConfigError(v.loc(), entry_key + "." + t.keys()[k],
+                          "expected an integer from 1 to 4096, got " + v.to_toml_inline());
+      *it->second = v.as_int();
+    }
+    m.pretrain_defaults.emplace_back(to_lower(gpu_dtype), p);
+  }
+}
+
+ModelShape parse_entry(const std::string& name, const Value& t) {
+  check_keys(name, t);
+  EntryReader r(t, name);
+  ModelShape m;
+  m.name = name;
+  m.loc = t.loc();
+  parse_structure(name, r, m);
+  parse_formula_fields(name, r, m);
+  parse_auto_layout_pairs(name, r, m);
+  parse_pretrain_defaults(name, r, m);
   return m;
 }
 

@@ -65,8 +65,9 @@ struct ModelShape {
   int64_t qk_head_dim = 0;
   int64_t qk_pos_emb_head_dim = 0;
   int64_t v_head_dim = 0;
-  // Sliding-window attention: window (tokens, 0: none) and the pattern of layers using it
-  // (Megatron's window_attn_skip_freq: every N-th layer is full attention; 0: all windowed).
+  // Sliding-window attention: the tokens a query sees (Megatron's window_size[0] +
+  // window_size[1] + 1; 0: no window) and which layers use it (Megatron's
+  // window_attn_skip_freq: every N-th layer is full attention; 0: all windowed).
   int64_t window_size = 0;
   int64_t window_attn_skip_freq = 0;
   bool untie_embeddings_and_output_weights = true;
@@ -75,7 +76,21 @@ struct ModelShape {
   int64_t mamba_state_dim = 0;
   int64_t mamba_head_dim = 0;
   int64_t mamba_num_groups = 0;
-  int64_t mamba_num_heads = 0;
+  int64_t mamba_num_heads = 0;  // 0: 2·hidden_size / mamba_head_dim
+  // Hybrid models: the layer pattern of one multi-token-prediction depth (e.g. "*E").
+  std::string mtp_hybrid_layer_pattern;
+  // Before Megatron-Bridge v0.5.0 the gated-unit factor applied only to SiLU ("silu").
+  std::string activation;
+  bool attention_output_gate = false;  // gated attention: one more q-sized projection
+  int64_t moe_latent_size = 0;         // 0: routed experts run on hidden_size
+  // Gated DeltaNet (linear attention) layers: every linear_attention_freq-th layer is standard
+  // attention, the others GDN (0: no GDN layers).
+  int64_t linear_attention_freq = 0;
+  int64_t linear_key_head_dim = 0;
+  int64_t linear_value_head_dim = 0;
+  int64_t linear_num_key_heads = 0;
+  int64_t linear_num_value_heads = 0;
+  int64_t linear_conv_kernel_dim = 0;
   // Where the numbers above come from (a provider file at a tag, or a Hugging Face config).
   std::string shape_source;
   // "<gpu>_<dtype>" (lower case) -> the pretrain recipe's parallelism.

@@ -113,6 +113,77 @@ TEST(ModelCatalog, BadEntriesNameFileLineAndKey) {
             std::string::npos);
 }
 
+TEST(ModelCatalog, FormulaFieldsOfEveryBuiltinEntry) {
+  ModelCatalog c = ModelCatalog::load("");
+  for (const ModelShape& m : c.models()) {
+    SCOPED_TRACE(m.name);
+    EXPECT_FALSE(m.shape_source.empty());  // every entry says where its numbers come from
+    if (m.is_moe()) {
+      EXPECT_EQ(static_cast<int64_t>(m.moe_layer_pattern.size()), m.num_layers);
+    }
+  }
+  const ModelShape& ds = *c.find("deepseek_v3");
+  EXPECT_EQ(ds.moe_layer_pattern[2], 0);  // first_k_dense_replace = 3
+  EXPECT_EQ(ds.moe_layer_pattern[3], 1);
+  EXPECT_EQ(ds.q_lora_rank, 1536);
+  EXPECT_EQ(ds.make_vocab_size_divisible_by, 1280);
+  EXPECT_TRUE(ds.untie_embeddings_and_output_weights);
+  const ModelShape& oss = *c.find("gpt_oss_120b");
+  EXPECT_EQ(oss.window_size, 128);
+  EXPECT_EQ(oss.window_attn_skip_freq, 2);
+  EXPECT_EQ(oss.activation, "quick_gelu");
+  EXPECT_EQ(c.find("nemotron_3_5_lightning")->mtp_hybrid_layer_pattern, "*E");
+  EXPECT_EQ(c.find("llama3_8b")->make_vocab_size_divisible_by, 128);
+}
+
+TEST(ModelCatalog, MoeLayerFreqLikeMegatron) {
+  auto pattern_of = [](const std::string& extra) {
+    return ModelCatalog::parse(
+               read_toml_string("[m]\nkind = 'moe'\nnum_layers = 4\nnum_attention_heads = 8\n"
+                                "num_moe_experts = 4\n" +
+                                    extra,
+                                "cat.toml"))
+        .models()
+        .at(0)
+        .moe_layer_pattern;
+  };
+  EXPECT_EQ(pattern_of(""), (std::vector<int>{1, 1, 1, 1}));
+  EXPECT_EQ(pattern_of("moe_layer_freq = 2\n"), (std::vector<int>{1, 0, 1, 0}));
+  EXPECT_EQ(pattern_of("moe_layer_freq = [0, 1, 1, 0]\n"), (std::vector<int>{0, 1, 1, 0}));
+  EXPECT_EQ(pattern_of("first_k_dense_replace = 1\n"), (std::vector<int>{0, 1, 1, 1}));
+  for (const char* bad : {"moe_layer_freq = [1, 1]", "moe_layer_freq = [0, 1, 2, 1]",
+                          "moe_layer_freq = 0", "moe_layer_freq = 'x'"}) {
+    try {
+      pattern_of(std::string(bad) + "\n");
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("cat.toml:6: m.moe_layer_freq"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+TEST(ModelCatalog, BadFormulaFields) {
+  auto error_of = [](const std::string& extra) {
+    try {
+      ModelCatalog::parse(
+          read_toml_string("[m]\nnum_layers = 2\nnum_attention_heads = 8\n" + extra, "cat.toml"));
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of("make_vocab_size_divisible_by = 0\n"),
+            "cat.toml:4: m.make_vocab_size_divisible_by: must be at least 1");
+  EXPECT_NE(
+      error_of("mtp_hybrid_layer_pattern = '*X'\n").find("cat.toml:4: m.mtp_hybrid_layer_pattern"),
+      std::string::npos);
+  EXPECT_EQ(error_of("kv_channels = -1\n"),
+            "cat.toml:4: m.kv_channels: expected a non-negative integer, got -1");
+  EXPECT_EQ(error_of("gated_linear_unit = 1\n"),
+            "cat.toml:4: m.gated_linear_unit: expected true or false, got 1");
+}
+
 TEST(ModelCatalog, MissingUserFileIsAnError) {
   EXPECT_THROW(ModelCatalog::load("/nonexistent/catalog.toml"), ConfigError);
 }
