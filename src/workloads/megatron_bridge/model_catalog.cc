@@ -36,9 +36,29 @@ const std::set<std::string>& known_keys() {
       "account_for_embedding_in_pipeline_split",
       "account_for_loss_in_pipeline_split",
       "auto_layout_pairs",
+      "auto_layout_pairs_v0_6",
       "pretrain_defaults",
   };
   return keys;
+}
+
+// `key` of entry `name`: a list of [pp, vp] (each 1..255, at most 16: constraints.cc packs them).
+void read_layout_pairs(const Value& r, const std::string& name, const char* key_name,
+                       std::vector<std::pair<int64_t, int64_t>>& out) {
+  const Value* pairs = r.find(key_name);
+  if (!pairs) return;
+  const std::string key = name + "." + key_name;
+  if (!pairs->is_array()) throw ConfigError(pairs->loc(), key, "expected a list of [pp, vp]");
+  for (const Value& pr : pairs->items()) {
+    if (!pr.is_array() || pr.size() != 2 || !pr.items()[0].is_int() || !pr.items()[1].is_int() ||
+        pr.items()[0].as_int() < 1 || pr.items()[1].as_int() < 1 || pr.items()[0].as_int() > 255 ||
+        pr.items()[1].as_int() > 255)
+      throw ConfigError(
+          pr.loc(), key,
+          "expected [pp, vp] with integers from 1 to 255, got " + pr.to_toml_inline());
+    out.emplace_back(pr.items()[0].as_int(), pr.items()[1].as_int());
+  }
+  if (out.size() > 16) throw ConfigError(pairs->loc(), key, "at most 16 pairs are supported");
 }
 
 class EntryReader {
@@ -141,21 +161,8 @@ ModelShape parse_entry(const std::string& name, const Value& t) {
                         "has " + std::to_string(m.hybrid_layer_pattern.size()) +
                             " layers but num_layers = " + std::to_string(m.num_layers));
   }
-  if (const Value* pairs = r.find("auto_layout_pairs")) {
-    const std::string key = name + ".auto_layout_pairs";
-    if (!pairs->is_array()) throw ConfigError(pairs->loc(), key, "expected a list of [pp, vp]");
-    for (const Value& pr : pairs->items()) {
-      if (!pr.is_array() || pr.size() != 2 || !pr.items()[0].is_int() || !pr.items()[1].is_int() ||
-          pr.items()[0].as_int() < 1 || pr.items()[1].as_int() < 1 ||
-          pr.items()[0].as_int() > 255 || pr.items()[1].as_int() > 255)
-        throw ConfigError(
-            pr.loc(), key,
-            "expected [pp, vp] with integers from 1 to 255, got " + pr.to_toml_inline());
-      m.auto_layout_pairs.emplace_back(pr.items()[0].as_int(), pr.items()[1].as_int());
-    }
-    if (m.auto_layout_pairs.size() > 16)
-      throw ConfigError(pairs->loc(), key, "at most 16 pairs are supported");
-  }
+  read_layout_pairs(t, name, "auto_layout_pairs", m.auto_layout_pairs);
+  read_layout_pairs(t, name, "auto_layout_pairs_v0_6", m.auto_layout_pairs_v0_6);
   if (const Value* defaults = r.find("pretrain_defaults")) {
     const std::string key = name + ".pretrain_defaults";
     if (!defaults->is_table())
