@@ -228,8 +228,8 @@ TEST(CloudAiRules, C18PairsFollowThePinnedRelease) {
             "DeepSeek-V3 supports (pp, vp) in (1,1) (4,1) (8,1) (4,2) (16,1) (8,2) (4,4) (2,8) "
             "(8,4) (the pinned v0.6 recipes); got (2,4)");
   EXPECT_EQ(message_of("C18", ds + "pp = 2\nvp = 8\n", "v0.3.0"),
-            "DeepSeek-V3 supports (pp, vp) in (1,1) (4,1) (8,1) (4,2) (16,1) (8,2) (4,4) (the "
-            "pinned v0.3 recipes (CloudAI's list)); got (2,8)");
+            "DeepSeek-V3 supports (pp, vp) in (1,1) (4,1) (8,1) (4,2) (16,1) (8,2) (4,4) "
+            "(CloudAI's list, for the pinned v0.3 recipes); got (2,8)");
 }
 
 TEST(CloudAiRules, UnknownRecipeGetsOnlyGenericRulesAndOneWarning) {

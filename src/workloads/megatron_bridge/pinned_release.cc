@@ -65,11 +65,11 @@ std::string_view era_description(RecipeEra era) {
     case RecipeEra::kV0_6:
       return "the pinned v0.6 recipes";
     case RecipeEra::kV0_3:
-      return "the pinned v0.3 recipes (CloudAI's list)";
+      return "CloudAI's list, for the pinned v0.3 recipes";
     case RecipeEra::kUnknown:
       break;
   }
-  return "CloudAI's list (the pinned release is unknown)";
+  return "CloudAI's list: the pinned release is unknown";
 }
 
 }  // namespace bp::mbridge

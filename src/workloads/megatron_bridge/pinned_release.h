@@ -31,7 +31,7 @@ void remember_clone_era(std::string_view commit, RecipeEra era);
 // The era of the test's Megatron-Bridge pin: a clone read for that commit, else a known tag.
 RecipeEra pinned_era(const TestDefinition& test);
 
-// For messages: "v0.6.0 recipes", "v0.3.0 recipes (CloudAI)", "an unknown pin (CloudAI)".
+// For messages: "the pinned v0.6 recipes", "CloudAI's list, for the pinned v0.3 recipes", ...
 std::string_view era_description(RecipeEra era);
 
 }  // namespace bp::mbridge
