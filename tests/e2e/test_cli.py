@@ -79,6 +79,40 @@ class DryRun(unittest.TestCase):
             self.assertTrue((case_dir / str(step) / "mbridge-launcher.sh").is_file())
         self.assertIn("pruned", proc.stdout)
 
+    def test_deepseek_gb300_pp2_vp8_follows_the_pinned_release(self):
+        # Megatron-Bridge's published GB300 DeepSeek-V3 configuration (issue 15 §5): its v0.6.0
+        # recipes build a layout for (pp, vp) = (2, 8); CloudAI's C18 list (v0.3.0) lacks it.
+        # No clone is installed: the pin's tag alone decides.
+        for commit, accepted in (("v0.6.0", True), ("v0.3.0", False), ("my-branch", False)):
+            with self.subTest(commit=commit):
+                d = tempdir(self)
+                (d / "tests").mkdir()
+                (d / "tests" / "ds.toml").write_text(
+                    'name = "ds_gb300"\ndescription = "d"\ntest_template_name = "MegatronBridge"\n'
+                    '[[git_repos]]\nurl = "https://github.com/NVIDIA-NeMo/Megatron-Bridge.git"\n'
+                    f'commit = "{commit}"\nmount_as = "/opt/Megatron-Bridge"\n'
+                    '[cmd_args]\ngpu_type = "gb300"\ncontainer_image = "nvcr.io#nvidia/nemo:26.02.00"\n'
+                    'model_family_name = "deepseek"\nmodel_recipe_name = "deepseek_v3"\n'
+                    'num_gpus = 32\ntask = "pretrain"\ncompute_dtype = "fp8_mx"\n'
+                    'pp = 2\nvp = 8\nep = 8\nmb = 1\ngb = 4096\n')
+                scenario = d / "scenario.toml"
+                scenario.write_text('name = "ds"\n[[Tests]]\nid = "ds"\ntest_name = "ds_gb300"\n'
+                                    'num_nodes = "4"\n')
+                out = d / "results"
+                proc = run_bp("dry-run", "--system-config",
+                              CONF / "system" / "example_slurm_cluster.toml", "--tests-dir",
+                              d / "tests", "--test-scenario", scenario, "--output-dir", out,
+                              env={"HF_TOKEN": TOKEN})
+                text = proc.stdout + proc.stderr
+                if accepted:
+                    self.assertEqual(proc.returncode, 0, text)
+                    self.assertTrue((results_root(out) / "ds" / "0" / "mbridge-launcher.sh").is_file())
+                else:
+                    self.assertNotEqual(proc.returncode, 0, text)
+                    self.assertIn("C18", text)
+                    self.assertIn("got (2,8)", text)
+                    self.assertFalse(out.exists() and any(out.iterdir()), "nothing may be written")
+
     def test_dependency_scenario_generates_every_case(self):
         out = tempdir(self) / "results"
         proc = self.dry_run("sleep.toml", out, tests=".", system="standalone.toml")

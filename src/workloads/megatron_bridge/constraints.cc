@@ -12,6 +12,7 @@
 #include "util/log.h"
 #include "util/strings.h"
 #include "workloads/megatron_bridge/args.h"
+#include "workloads/megatron_bridge/pinned_release.h"
 #include "workloads/megatron_bridge/pipeline_layout.h"
 
 namespace bp {
@@ -44,6 +45,7 @@ enum Slot : int {
   kRecCount,      // len(set(normalized recompute modules))
   kRecLayers,     // recompute_num_layers, kUnsetSlot when unset
   kDeepseekName,  // recipe name mentions deepseek_v3
+  kPinnedEra,     // mbridge::RecipeEra of the Megatron-Bridge pin (C18's pairs, M6's pairs)
   // Model shape from the catalog (kModelKnown = 0: unknown recipe, model rules accept).
   kModelKnown,
   kModelLayers,
@@ -218,7 +220,7 @@ uint64_t reads_of(std::string_view id) {
       {"C15", slot_bits(kScopeMask)},
       {"C16", slot_bits(kScopeMask)},
       {"C17", slot_bits(kScopeCount, kScopeMask, kRecCount, kRecMask)},
-      {"C18", slot_bits(kDeepseekName, kPp, kVp)},
+      {"C18", slot_bits(kDeepseekName, kPp, kVp, kPinnedEra)},
       {"M1", slot_bits(kModelKnown, kHeads, kMTp)},
       {"M2", slot_bits(kModelKnown, kGroups, kMTp)},
       {"M3", slot_bits(kModelKnown, kExperts, kMEp)},
@@ -247,6 +249,36 @@ uint64_t reads_of(std::string_view id) {
 std::vector<Rule> with_reads(std::vector<Rule> rules) {
   for (Rule& r : rules) r.reads = reads_of(r.id);
   return rules;
+}
+
+// ---- C18: the DeepSeek-V3 (pp, vp) pairs of the pinned release -------------------------------
+
+// CloudAI's list: the pairs set_deepseek_v3_pipeline_model_parallel_layout has a layout for
+// (recipes/deepseek/deepseek_v3.py, v0.3.0 and v0.6.0 alike).
+constexpr std::pair<int64_t, int64_t> kDeepseekPairsCloudai[] = {{1, 1},  {4, 1}, {8, 1}, {4, 2},
+                                                                 {16, 1}, {8, 2}, {4, 4}};
+// v0.6.0's perf recipes also run pairs outside that table with their own layout string, which
+// the launcher keeps for a pair the table lacks: GB300 (2, 8) with 16 stages, H100 (8, 4) with
+// 32 (perf_recipes/deepseek/{gb300,h100}/deepseek_v3.py). The catalog's auto_layout_pairs_v0_6
+// of deepseek_v3 lists the same pairs for M6.
+constexpr std::pair<int64_t, int64_t> kDeepseekPairsV0_6Extra[] = {{2, 8}, {8, 4}};
+
+bool deepseek_pair_allowed(int64_t era, int64_t pp, int64_t vp) {
+  for (auto [p, v] : kDeepseekPairsCloudai)
+    if (p == pp && v == vp) return true;
+  if (era != static_cast<int64_t>(mbridge::RecipeEra::kV0_6)) return false;
+  for (auto [p, v] : kDeepseekPairsV0_6Extra)
+    if (p == pp && v == vp) return true;
+  return false;
+}
+
+std::string deepseek_pairs_text(int64_t era) {
+  std::string out;
+  for (auto [p, v] : kDeepseekPairsCloudai) out += fmt::format("({},{}) ", p, v);
+  if (era == static_cast<int64_t>(mbridge::RecipeEra::kV0_6))
+    for (auto [p, v] : kDeepseekPairsV0_6Extra) out += fmt::format("({},{}) ", p, v);
+  out.pop_back();
+  return out;
 }
 
 // ---- CloudAI's constraint_check ----------------------------------------------------------------
@@ -395,16 +427,14 @@ const std::vector<Rule>& cloudai_rules() {
       {"C18", "DeepSeek-V3 (pp, vp) pairs",
        [](const int64_t* s) {
          if (!s[kDeepseekName]) return true;
-         int64_t pp = s[kPp], vp = or_one(s[kVp]);
-         return (pp == 1 && vp == 1) || (pp == 4 && vp == 1) || (pp == 8 && vp == 1) ||
-                (pp == 4 && vp == 2) || (pp == 16 && vp == 1) || (pp == 8 && vp == 2) ||
-                (pp == 4 && vp == 4);
+         return deepseek_pair_allowed(s[kPinnedEra], s[kPp], or_one(s[kVp]));
        },
        [](const int64_t* s) {
          return fmt::format(
-             "DeepSeek-V3 supports (pp, vp) in (1,1) (4,1) (8,1) (4,2) (16,1) (8,2) "
-             "(4,4); got ({},{})",
-             s[kPp], or_one(s[kVp]));
+             "DeepSeek-V3 supports (pp, vp) in {} ({}); got ({},{})",
+             deepseek_pairs_text(s[kPinnedEra]),
+             mbridge::era_description(static_cast<mbridge::RecipeEra>(s[kPinnedEra])), s[kPp],
+             or_one(s[kVp]));
        }},
   });
   return rules;
@@ -724,7 +754,7 @@ void warn_unknown_recipe(const std::string& recipe) {
       "src/workloads/megatron_bridge/model_catalog.toml) to prune what Megatron would reject");
 }
 
-void write_model(const ModelShape* m, int64_t* s) {
+void write_model(const ModelShape* m, mbridge::RecipeEra era, int64_t* s) {
   for (int k = kModelKnown; k <= kPairs3; ++k) s[k] = 0;
   s[kDefaultEt] = kUnsetSlot;
   if (!m) return;
@@ -742,9 +772,10 @@ void write_model(const ModelShape* m, int64_t* s) {
   if (m->expert_tensor_parallel_size) s[kDefaultEt] = *m->expert_tensor_parallel_size;
   s[kModelSeq] = m->seq_length;
   s[kMtp] = m->mtp_num_layers;
-  s[kHasPairs] = !m->auto_layout_pairs.empty();
-  for (size_t i = 0; i < m->auto_layout_pairs.size(); ++i) {
-    auto [pp, vp] = m->auto_layout_pairs[i];
+  const auto& pairs = m->layout_pairs(era == mbridge::RecipeEra::kV0_6);
+  s[kHasPairs] = !pairs.empty();
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    auto [pp, vp] = pairs[i];
     s[kPairs0 + i / 4] |= (pp << 8 | vp) << (16 * (i % 4));
   }
 }
@@ -757,7 +788,7 @@ struct RecipeView {
 };
 
 std::vector<FieldDecoder> decoders(const ModelCatalog& catalog, const std::string& family,
-                                   const RecipeView& recipe) {
+                                   const RecipeView& recipe, mbridge::RecipeEra era) {
   const RecipeParallelism* r = recipe.defaults;
   auto or_unknown = [r](int64_t RecipeParallelism::*field) { return r ? r->*field : kUnknown; };
   std::vector<FieldDecoder> d;
@@ -819,12 +850,14 @@ std::vector<FieldDecoder> decoders(const ModelCatalog& catalog, const std::strin
   std::vector<int> model_slots;
   for (int k = kModelKnown; k <= kPairs3; ++k) model_slots.push_back(k);
   model_slots.push_back(kDeepseekName);
+  model_slots.push_back(kPinnedEra);
   d.push_back({"model_recipe_name", model_slots,
-               [&catalog, family](const Value* v, int64_t* s, const std::string& key) {
+               [&catalog, family, era](const Value* v, int64_t* s, const std::string& key) {
                  std::string recipe = v ? decode_string(*v, key) : "";
                  std::string lower = to_lower(recipe);
                  s[kDeepseekName] = contains(lower, "deepseek_v3") || contains(lower, "deepseekv3");
-                 write_model(catalog.find(recipe, family), s);
+                 s[kPinnedEra] = static_cast<int64_t>(era);
+                 write_model(catalog.find(recipe, family), era, s);
                }});
   d.push_back(int_field("num_layers", kUserLayers, 0, false));
   d.push_back(int_field("seq_length", kUserSeq, 0, false));
@@ -919,7 +952,8 @@ CompiledConstraints compile_megatron_bridge(const TestRun& run, const ParamSpace
   }
   std::vector<Rule> rules = cloudai_rules();
   if (any_known) rules.insert(rules.end(), model_rules().begin(), model_rules().end());
-  return compile_constraints(decoders(catalog, family, recipe_view(run, recipes, catalog, family)),
+  return compile_constraints(decoders(catalog, family, recipe_view(run, recipes, catalog, family),
+                                      mbridge::pinned_era(run.test)),
                              std::move(rules), run, space);
 }
 

@@ -36,19 +36,27 @@ const ModelCatalog& builtin() {
   return c;
 }
 
-TestRun mb_run(const std::string& cmd_args) {
+// `pin`: the Megatron-Bridge commit in git_repos (none when empty: an unknown release).
+TestRun mb_run(const std::string& cmd_args, const std::string& pin = "") {
   TestRun run;
   run.id = "case";
   run.test.name = "mb";
   run.test.test_template_name = "MegatronBridge";
   run.test.cmd_args = read_toml_string(cmd_args, "test.toml");
+  if (!pin.empty()) {
+    GitRepo repo;
+    repo.url = "https://github.com/NVIDIA-NeMo/Megatron-Bridge.git";
+    repo.commit = pin;
+    run.test.git_repos.push_back(repo);
+  }
   return run;
 }
 
 // Rule ids that reject the single point of `cmd_args`.
 std::set<std::string> rejected_by(const std::string& cmd_args,
-                                  const ModelCatalog& catalog = builtin()) {
-  TestRun run = mb_run(cmd_args);
+                                  const ModelCatalog& catalog = builtin(),
+                                  const std::string& pin = "") {
+  TestRun run = mb_run(cmd_args, pin);
   ParamSpace space(run, kFields);
   CompiledConstraints c = compile_megatron_bridge(run, space, catalog);
   std::vector<uint32_t> idx;
@@ -64,8 +72,9 @@ bool rejects(const std::string& id, const std::string& cmd_args,
   return rejected_by(cmd_args, catalog).count(id) > 0;
 }
 
-std::string message_of(const std::string& id, const std::string& cmd_args) {
-  TestRun run = mb_run(cmd_args);
+std::string message_of(const std::string& id, const std::string& cmd_args,
+                       const std::string& pin = "") {
+  TestRun run = mb_run(cmd_args, pin);
   ParamSpace space(run, kFields);
   CompiledConstraints c = compile_megatron_bridge(run, space, builtin());
   std::vector<uint32_t> idx;
@@ -203,6 +212,26 @@ TEST(CloudAiRules, C18DeepSeekPairs) {
   EXPECT_FALSE(rejects("C18", "model_recipe_name = 'llama_custom'\npp = 2\n"));
 }
 
+// C18 follows the pinned release: v0.6.0's perf recipes run DeepSeek-V3 at (2, 8) on GB300 and
+// (8, 4) on H100 with their own layouts; v0.3.0 pins and unknown pins keep CloudAI's list.
+TEST(CloudAiRules, C18PairsFollowThePinnedRelease) {
+  const std::string ds = "model_recipe_name = 'my_deepseek_v3_variant'\n";
+  for (const char* pair : {"pp = 2\nvp = 8\n", "pp = 8\nvp = 4\n"}) {
+    EXPECT_FALSE(rejected_by(ds + pair, builtin(), "v0.6.0").count("C18")) << pair;
+    EXPECT_TRUE(rejected_by(ds + pair, builtin(), "v0.3.0").count("C18")) << pair;
+    EXPECT_TRUE(rejected_by(ds + pair, builtin(), "my-branch").count("C18")) << pair;
+    EXPECT_TRUE(rejects("C18", ds + pair)) << pair;  // no pin at all
+  }
+  EXPECT_TRUE(rejected_by(ds + "pp = 2\nvp = 4\n", builtin(), "v0.6.0").count("C18"));
+  EXPECT_FALSE(rejected_by(ds + "pp = 4\nvp = 4\n", builtin(), "v0.6.0").count("C18"));
+  EXPECT_EQ(message_of("C18", ds + "pp = 2\nvp = 4\n", "v0.6.0"),
+            "DeepSeek-V3 supports (pp, vp) in (1,1) (4,1) (8,1) (4,2) (16,1) (8,2) (4,4) (2,8) "
+            "(8,4) (the pinned v0.6 recipes); got (2,4)");
+  EXPECT_EQ(message_of("C18", ds + "pp = 2\nvp = 8\n", "v0.3.0"),
+            "DeepSeek-V3 supports (pp, vp) in (1,1) (4,1) (8,1) (4,2) (16,1) (8,2) (4,4) "
+            "(CloudAI's list, for the pinned v0.3 recipes); got (2,8)");
+}
+
 TEST(CloudAiRules, UnknownRecipeGetsOnlyGenericRulesAndOneWarning) {
   TestRun run = mb_run("model_recipe_name = 'never_heard_of_it'\ntp = [1, 2]\n");
   ParamSpace space(run, kFields);
@@ -303,6 +332,20 @@ TEST(ModelRules, M5StageLayersDivisibleByVp) {
   EXPECT_FALSE(rejects("M5", kLlama70b + "tp = 4\npp = 4\nvp = 5\n"));  // 80/4 = 20, 20 % 5
   EXPECT_TRUE(rejects("M5", kLlama70b + "tp = 4\npp = 4\nvp = 3\n"));
   EXPECT_FALSE(rejects("M5", kQwen30b + "pp = 2\nvp = 12\n"));
+}
+
+// M6 reads the catalog's auto_layout_pairs_v0_6 for a v0.6 pin: the GB300 FP8 recipes' own
+// (pp, vp) = (2, 8), unwritten or written, is a layout they build.
+TEST(ModelRules, M6PairsFollowThePinnedRelease) {
+  const std::string gb300 = kDeepSeek + "gpu_type = 'gb300'\ncompute_dtype = 'fp8_mx'\n";
+  EXPECT_TRUE(rejects("M6", gb300));  // no pin: the recipe's own default is refused
+  EXPECT_TRUE(rejected_by(gb300, builtin(), "v0.3.0").count("M6"));
+  EXPECT_TRUE(rejected_by(gb300, builtin(), "v0.6.0").empty());
+  EXPECT_TRUE(rejected_by(gb300 + "pp = 2\nvp = 8\n", builtin(), "v0.6.0").empty());
+  EXPECT_TRUE(rejected_by(gb300 + "pp = 2\nvp = 4\n", builtin(), "v0.6.0").count("M6"));
+  // A model without v0.6 pairs keeps its one list.
+  const std::string kimi = "model_recipe_name = 'kimi_k2'\nnum_gpus = 256\npp = 2\nvp = 1\n";
+  EXPECT_TRUE(rejected_by(kimi, builtin(), "v0.6.0").count("M6"));
 }
 
 TEST(ModelRules, M6RecipePipelinePairs) {

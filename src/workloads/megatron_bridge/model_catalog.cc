@@ -36,6 +36,7 @@ const std::set<std::string>& known_keys() {
       "account_for_embedding_in_pipeline_split",
       "account_for_loss_in_pipeline_split",
       "auto_layout_pairs",
+      "auto_layout_pairs_v0_6",
       "pretrain_defaults",
       // What Megatron's FLOPs and memory formulas need.
       "ffn_hidden_size",
@@ -247,10 +248,13 @@ void parse_formula_fields(const std::string& name, const EntryReader& r, ModelSh
   parse_moe_layer_pattern(name, r, m);
 }
 
-void parse_auto_layout_pairs(const std::string& name, const EntryReader& r, ModelShape& m) {
-  const Value* pairs = r.find("auto_layout_pairs");
+// `key_name` of entry `name`: a list of [pp, vp] (each 1..255, at most 16: constraints.cc packs
+// them).
+void read_layout_pairs(const std::string& name, const EntryReader& r, const char* key_name,
+                       std::vector<std::pair<int64_t, int64_t>>& out) {
+  const Value* pairs = r.find(key_name);
   if (!pairs) return;
-  const std::string key = name + ".auto_layout_pairs";
+  const std::string key = name + "." + key_name;
   if (!pairs->is_array()) throw ConfigError(pairs->loc(), key, "expected a list of [pp, vp]");
   for (const Value& pr : pairs->items()) {
     if (!pr.is_array() || pr.size() != 2 || !pr.items()[0].is_int() || !pr.items()[1].is_int() ||
@@ -259,10 +263,9 @@ void parse_auto_layout_pairs(const std::string& name, const EntryReader& r, Mode
       throw ConfigError(
           pr.loc(), key,
           "expected [pp, vp] with integers from 1 to 255, got " + pr.to_toml_inline());
-    m.auto_layout_pairs.emplace_back(pr.items()[0].as_int(), pr.items()[1].as_int());
+    out.emplace_back(pr.items()[0].as_int(), pr.items()[1].as_int());
   }
-  if (m.auto_layout_pairs.size() > 16)
-    throw ConfigError(pairs->loc(), key, "at most 16 pairs are supported");
+  if (out.size() > 16) throw ConfigError(pairs->loc(), key, "at most 16 pairs are supported");
 }
 
 void parse_pretrain_defaults(const std::string& name, const EntryReader& r, ModelShape& m) {
@@ -305,7 +308,8 @@ ModelShape parse_entry(const std::string& name, const Value& t) {
   m.loc = t.loc();
   parse_structure(name, r, m);
   parse_formula_fields(name, r, m);
-  parse_auto_layout_pairs(name, r, m);
+  read_layout_pairs(name, r, "auto_layout_pairs", m.auto_layout_pairs);
+  read_layout_pairs(name, r, "auto_layout_pairs_v0_6", m.auto_layout_pairs_v0_6);
   parse_pretrain_defaults(name, r, m);
   return m;
 }

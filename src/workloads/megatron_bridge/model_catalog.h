@@ -46,7 +46,8 @@ struct ModelShape {
   std::optional<int64_t> expert_tensor_parallel_size;
   bool account_for_embedding_in_pipeline_split = false;
   bool account_for_loss_in_pipeline_split = false;
-  std::vector<std::pair<int64_t, int64_t>> auto_layout_pairs;  // (pp, vp)
+  std::vector<std::pair<int64_t, int64_t>> auto_layout_pairs;       // (pp, vp)
+  std::vector<std::pair<int64_t, int64_t>> auto_layout_pairs_v0_6;  // empty: as above
 
   // What Megatron's FLOPs and memory formulas need (issue: `benchpilot estimate`). 0 or empty:
   // not given in the catalog; the estimator derives Megatron's default where there is one
@@ -100,6 +101,11 @@ struct ModelShape {
   // The pretrain recipe's parallelism for this GPU type and dtype, or nullptr when unknown.
   const RecipeParallelism* pretrain_defaults_for(std::string_view gpu_type,
                                                  std::string_view compute_dtype) const;
+
+  // The (pp, vp) pairs the pinned recipes build layouts for (v0.6 and later, or older pins).
+  const std::vector<std::pair<int64_t, int64_t>>& layout_pairs(bool v0_6) const {
+    return v0_6 && !auto_layout_pairs_v0_6.empty() ? auto_layout_pairs_v0_6 : auto_layout_pairs;
+  }
 
   bool is_moe() const { return num_moe_experts > 0; }
   bool is_hybrid() const { return kind == "hybrid"; }

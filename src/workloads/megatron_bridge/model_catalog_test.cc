@@ -24,6 +24,11 @@ TEST(ModelCatalog, BuiltinHasShapes) {
   ASSERT_NE(ds, nullptr);
   EXPECT_EQ(ds->name, "deepseek_v3");
   EXPECT_EQ(ds->auto_layout_pairs.size(), 7u);
+  // v0.6 pins: its GB300 and H100 recipes' own pairs too; a model without a v0.6 list keeps one.
+  EXPECT_EQ(ds->layout_pairs(true).size(), 9u);
+  EXPECT_EQ(ds->layout_pairs(true)[7], std::make_pair(int64_t{2}, int64_t{8}));
+  EXPECT_EQ(ds->layout_pairs(false).size(), 7u);
+  EXPECT_EQ(&c.find("kimi_k2")->layout_pairs(true), &c.find("kimi_k2")->auto_layout_pairs);
   EXPECT_TRUE(ds->multi_latent_attention);
   EXPECT_TRUE(ds->has_dense_mlp());
   EXPECT_FALSE(c.find("qwen3_30b_a3b")->has_dense_mlp());
@@ -110,6 +115,10 @@ TEST(ModelCatalog, BadEntriesNameFileLineAndKey) {
             std::string::npos);
   EXPECT_NE(error_of("[m]\nnum_layers = 2\nnum_attention_heads = 8\nauto_layout_pairs = [[1]]\n")
                 .find("expected [pp, vp]"),
+            std::string::npos);
+  EXPECT_NE(error_of("[m]\nnum_layers = 2\nnum_attention_heads = 8\n"
+                     "auto_layout_pairs_v0_6 = [[2, 0]]\n")
+                .find("m.auto_layout_pairs_v0_6: expected [pp, vp]"),
             std::string::npos);
 }
 

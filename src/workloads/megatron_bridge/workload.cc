@@ -13,6 +13,7 @@
 #include "workloads/megatron_bridge/launcher_command.h"
 #include "workloads/megatron_bridge/launcher_flags.h"
 #include "workloads/megatron_bridge/nccl_gate.h"
+#include "workloads/megatron_bridge/pinned_release.h"
 #include "workloads/megatron_bridge/report.h"
 #include "workloads/megatron_bridge/validate.h"
 #include "workloads/megatron_bridge/wrapper.h"
@@ -114,6 +115,9 @@ void refuse_secret(const std::vector<UserValue>& values, const std::string& secr
 void check_pinned_launcher(const TestDefinition& test, const System& system) {
   Installable repo = repo_installable(test);
   fs::path clone = installed_path(repo, system);
+  // The sweep rules that follow the pinned recipes (C18, M6) read the clone's era from here.
+  if (RecipeEra era = era_of_clone(clone); era != RecipeEra::kUnknown)
+    remember_clone_era(repo.repo.commit, era);
   std::optional<LauncherFlagSet> flags = read_launcher_flags(clone);
   if (!flags) {
     static std::mutex mu;
