@@ -334,6 +334,26 @@ TEST(ModelRules, M5StageLayersDivisibleByVp) {
   EXPECT_FALSE(rejects("M5", kQwen30b + "pp = 2\nvp = 12\n"));
 }
 
+// C18 (CloudAI's rule, for any recipe naming deepseek_v3) and the built-in catalog's deepseek_v3
+// pairs (M6) are written in two places; they must agree for every pinned release.
+TEST(CloudAiRules, C18AgreesWithTheCatalogsDeepSeekPairs) {
+  const ModelShape* ds = builtin().find("deepseek_v3");
+  ASSERT_NE(ds, nullptr);
+  for (auto [pin, v0_6] : {std::pair{"v0.6.0", true}, {"v0.3.0", false}, {"", false}}) {
+    const auto& pairs = ds->layout_pairs(v0_6);
+    for (int64_t pp = 1; pp <= 16; ++pp)
+      for (int64_t vp = 1; vp <= 16; ++vp) {
+        const bool listed =
+            std::find(pairs.begin(), pairs.end(), std::make_pair(pp, vp)) != pairs.end();
+        const std::string args =
+            "model_recipe_name = 'custom_deepseek_v3'\npp = " + std::to_string(pp) +
+            "\nvp = " + std::to_string(vp) + "\n";
+        EXPECT_EQ(rejected_by(args, builtin(), pin).count("C18") == 0, listed)
+            << pin << " " << pp << "," << vp;
+      }
+  }
+}
+
 // M6 reads the catalog's auto_layout_pairs_v0_6 for a v0.6 pin: the GB300 FP8 recipes' own
 // (pp, vp) = (2, 8), unwritten or written, is a layout they build.
 TEST(ModelRules, M6PairsFollowThePinnedRelease) {
