@@ -162,6 +162,27 @@ void check_size_walk(const TestDefinition& test) {
                         "use stepbytes > 0 or stepfactor > 1");
 }
 
+// nccl-tests divides each time by iters * agg_iters, a product of two C ints: beyond a C int it
+// overflows (undefined behaviour) and the reported times are garbage.
+void check_iteration_product(const Value& args) {
+  auto largest = [&](std::string_view name) {
+    int64_t most = 0;
+    for (const Value& v : run_values(args, name))
+      most = std::max(most, expect_int(v, "cmd_args." + std::string(name)));
+    return most;
+  };
+  const int64_t iters = largest("iters"), agg_iters = largest("agg_iters");
+  if (iters * agg_iters <= std::numeric_limits<int32_t>::max()) return;
+  const Value* written = args.find("agg_iters");
+  const char* key = written ? "cmd_args.agg_iters" : "cmd_args.iters";
+  if (!written) written = args.find("iters");
+  throw ConfigError(where(*written, args), key,
+                    "iters (" + std::to_string(iters) + ") times agg_iters (" +
+                        std::to_string(agg_iters) +
+                        ") is above 2147483647: nccl-tests divides the time by this product of "
+                        "two C ints, which then overflows");
+}
+
 std::string value_text(const Value& v) {
   if (v.is_bool()) return v.as_bool() ? "True" : "False";  // Python's str(), as CloudAI
   return v.to_plain_string();
@@ -278,6 +299,7 @@ void validate_args(const TestDefinition& test) {
     check_one(*s, v, path);
   }
   check_size_walk(test);
+  check_iteration_product(args);
   // CloudAI reads the alltoallv matrix from its MoE benchmark (DeepEP) dependency's output,
   // a workload benchpilot does not have: such a test could never run.
   if (const Value* deepep = args.find("use_deepep_matrix");

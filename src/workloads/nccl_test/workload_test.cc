@@ -148,6 +148,11 @@ TEST(NcclArgs, ValuesNcclTestsCannotRunAreRefusedAtTheirLine) {
   EXPECT_NE(error_of("nthreads = 0").find("from 1 to"), std::string::npos);
   // nccl-tests reads these into a C int: 2^31 would silently become another number.
   EXPECT_NE(error_of("iters = 2147483648").find("to 2147483647"), std::string::npos);
+  EXPECT_EQ(error_of("iters = 65536\nagg_iters = [1, 32768]"),
+            "nccl.toml:7: cmd_args.agg_iters: iters (65536) times agg_iters (32768) is above "
+            "2147483647: nccl-tests divides the time by this product of two C ints, which then "
+            "overflows");
+  EXPECT_EQ(error_of("iters = 65536\nagg_iters = 32767"), "");
   // What nccl-tests runs with stays valid: root -1 is every rank, a negative warm-up is none.
   EXPECT_EQ(error_of("root = -1\nwarmup_iters = -1\ncheck = 0\ncudagraph = 3\naverage = 4"), "");
   EXPECT_EQ(error_of("min_busbw = 0.0"), "");
