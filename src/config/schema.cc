@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 #include "util/error.h"
 #include "util/strings.h"
@@ -34,14 +35,38 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
-// Integer text as pydantic reads it: optional sign, digits, surrounding blanks ignored.
-std::optional<int64_t> parse_int_text(std::string_view s) {
+// A string as pydantic's lax int reads it (see lax_int in schema.h).
+std::optional<int64_t> int_from_text(std::string_view s) {
   s = trim(s);
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  int64_t out = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
-  return out;
+  bool negative = false;
+  if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
+    negative = s.front() == '-';
+    s.remove_prefix(1);
+  }
+  // Trailing ".0", ".00", ...: an integral decimal.
+  if (size_t dot = s.find('.'); dot != std::string_view::npos) {
+    std::string_view fraction = s.substr(dot + 1);
+    if (fraction.empty() || fraction.find_first_not_of('0') != std::string_view::npos)
+      return std::nullopt;
+    s = s.substr(0, dot);
+  }
+  // Digits with single underscores between them, accumulated as a negative number so that
+  // INT64_MIN fits.
+  if (s.empty() || s.front() == '_' || s.back() == '_') return std::nullopt;
+  int64_t magnitude = 0;  // <= 0
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '_') {
+      if (s[i + 1] == '_') return std::nullopt;
+      continue;
+    }
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+    if (__builtin_mul_overflow(magnitude, 10, &magnitude) ||
+        __builtin_sub_overflow(magnitude, s[i] - '0', &magnitude))
+      return std::nullopt;
+  }
+  if (negative) return magnitude;
+  if (magnitude == std::numeric_limits<int64_t>::min()) return std::nullopt;
+  return -magnitude;
 }
 
 std::string quoted_list(const std::vector<std::string>& names) {
@@ -80,16 +105,30 @@ std::string expect_string(const Value& v, const std::string& key_path) {
   return v.as_string();
 }
 
-int64_t expect_int(const Value& v, const std::string& key_path) {
+std::optional<int64_t> lax_int(const Value& v) {
   if (v.is_int()) return v.as_int();
-  if (v.is_float() && std::isfinite(v.as_double()) && v.as_double() == std::trunc(v.as_double()) &&
-      std::fabs(v.as_double()) < 9e15)
-    return static_cast<int64_t>(v.as_double());
-  if (v.is_string()) {
-    if (auto parsed = parse_int_text(v.as_string())) return *parsed;
+  if (v.is_bool()) return v.as_bool() ? 1 : 0;
+  if (v.is_float()) {
+    // 2^63 is exact in a double; every integral double below it fits in 64 bits.
+    constexpr double kTwoPow63 = 9223372036854775808.0;
+    double d = v.as_double();
+    if (std::isfinite(d) && d == std::trunc(d) && d >= -kTwoPow63 && d < kTwoPow63)
+      return static_cast<int64_t>(d);
+    return std::nullopt;
+  }
+  if (v.is_string()) return int_from_text(v.as_string());
+  return std::nullopt;
+}
+
+int64_t expect_int(const Value& v, const std::string& key_path) {
+  if (auto i = lax_int(v)) return *i;
+  if (v.is_string())
     throw ConfigError(v.loc(), key_path,
                       "expected an integer, got the string \"" + v.as_string() + "\"");
-  }
+  if (v.is_float())
+    throw ConfigError(v.loc(), key_path,
+                      "expected an integer, got float " + v.to_plain_string() +
+                          " (a fractional part, not finite, or beyond 64 bits)");
   throw ConfigError(v.loc(), key_path,
                     std::string("expected an integer, got ") + std::string(v.type_name()));
 }
@@ -106,6 +145,15 @@ double expect_number(const Value& v, const std::string& key_path) {
   }
   throw ConfigError(v.loc(), key_path,
                     std::string("expected a number, got ") + std::string(v.type_name()));
+}
+
+double expect_finite_number(const Value& v, const std::string& key_path) {
+  double d = expect_number(v, key_path);
+  if (!std::isfinite(d))
+    throw ConfigError(v.loc(), key_path,
+                      "expected a finite number, got " + v.to_plain_string() +
+                          " (nan and inf cannot be a threshold or an expected value)");
+  return d;
 }
 
 bool expect_bool(const Value& v, const std::string& key_path) {

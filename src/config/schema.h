@@ -1,8 +1,7 @@
 // Typed field readers over a Value table, for the config loaders.
 //
 // Every failure is a ConfigError naming the file, the line, the key path and what was expected,
-// so a user can fix a config without reading code. Integer fields accept what CloudAI's pydantic
-// models accept in lax mode: integers, integral floats (2.0) and numeric strings ("2").
+// so a user can fix a config without reading code. Integer fields follow lax_int, CloudAI's rule.
 #pragma once
 
 #include <cstdint>
@@ -24,10 +23,21 @@ std::string index_key_path(std::string_view prefix, size_t index);
 // plausible typo.
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
 
+// The one integer rule: what pydantic v2 accepts for an `int` field in lax mode (CloudAI's
+// models), limited to 64 bits. A TOML integer; true/false as 1/0; a float with no fractional
+// part (2.0, 9e15; not 2.5, nan or inf); a string that, blanks trimmed, is an optional sign and
+// digits, '_' allowed between two digits, optionally followed by '.' and zeros ("2", "+2",
+// " 2 ", "2_000", "2.00"; not "2.5", "1e3", "0x10", "2_"). nullopt for anything else.
+std::optional<int64_t> lax_int(const Value& v);
+
 // Conversions of one value found at `key_path`; throw ConfigError at the value's location.
 std::string expect_string(const Value& v, const std::string& key_path);
+// lax_int, or an error naming what was written.
 int64_t expect_int(const Value& v, const std::string& key_path);
 double expect_number(const Value& v, const std::string& key_path);
+// expect_number without nan and inf: a threshold or a reference that compares false with every
+// measurement (nan) or that nothing can reach (inf) cannot work.
+double expect_finite_number(const Value& v, const std::string& key_path);
 bool expect_bool(const Value& v, const std::string& key_path);
 std::vector<std::string> expect_string_list(const Value& v, const std::string& key_path);
 // A string without newlines or other control characters (see has_control_char).

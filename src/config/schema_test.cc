@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "config/toml_reader.h"
 
 namespace bp {
@@ -55,7 +58,8 @@ TEST(SchemaTest, ErrorsNameFileLineKeyAndExpectation) {
   EXPECT_EQ(error_of([&] { f.required_int("s"); }),
             "doc.toml:1: top.s: expected an integer, got the string \"text\"");
   EXPECT_EQ(error_of([&] { f.required_int("frac"); }),
-            "doc.toml:5: top.frac: expected an integer, got float");
+            "doc.toml:5: top.frac: expected an integer, got float 2.5 (a fractional part, not "
+            "finite, or beyond 64 bits)");
   EXPECT_EQ(error_of([&] { f.required_string("i"); }),
             "doc.toml:2: top.i: expected a string, got integer");
   EXPECT_EQ(error_of([&] { f.bool_or("s", false); }),
@@ -68,6 +72,47 @@ TEST(SchemaTest, ErrorsNameFileLineKeyAndExpectation) {
               HasSubstr("top.nope: missing required key 'nope' in thing"));
   EXPECT_THAT(error_of([&] { f.optional_table("s"); }), HasSubstr("expected a table"));
   EXPECT_THAT(error_of([&] { f.optional_array("t"); }), HasSubstr("expected a list"));
+}
+
+// Issue 16 D4: one integer rule, pydantic v2's lax int (CloudAI's models), for every reader.
+TEST(SchemaTest, LaxIntIsPydanticsRule) {
+  auto str = [](const char* s) { return lax_int(Value::string(s)); };
+  EXPECT_EQ(str("2"), 2);
+  EXPECT_EQ(str("+2"), 2);
+  EXPECT_EQ(str(" 2 "), 2);
+  EXPECT_EQ(str("-2"), -2);
+  EXPECT_EQ(str("042"), 42);
+  EXPECT_EQ(str("2_000"), 2000);
+  EXPECT_EQ(str("2.0"), 2);
+  EXPECT_EQ(str("-1.00"), -1);
+  EXPECT_EQ(str("-9223372036854775808"), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(str("9223372036854775807"), std::numeric_limits<int64_t>::max());
+  for (const char* bad : {"2.5", "1e3", "0x10", "2_", "_2", "2__0", "", " ", "+", "++2", "+-1",
+                          "1.", "2.0_0", ".0", "two", "9223372036854775808", "nan"})
+    EXPECT_EQ(str(bad), std::nullopt) << '"' << bad << '"';
+  EXPECT_EQ(lax_int(Value::floating(2.0)), 2);
+  EXPECT_EQ(lax_int(Value::floating(9e15)), 9000000000000000);
+  EXPECT_EQ(lax_int(Value::floating(-9223372036854775808.0)), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(lax_int(Value::floating(2.5)), std::nullopt);
+  EXPECT_EQ(lax_int(Value::floating(9223372036854775808.0)), std::nullopt);  // 2^63
+  EXPECT_EQ(lax_int(Value::floating(std::nan(""))), std::nullopt);
+  EXPECT_EQ(lax_int(Value::floating(INFINITY)), std::nullopt);
+  EXPECT_EQ(lax_int(Value::boolean(true)), 1);  // pydantic: bool is a lax int
+  EXPECT_EQ(lax_int(Value::boolean(false)), 0);
+  EXPECT_EQ(lax_int(Value::array()), std::nullopt);
+  EXPECT_EQ(lax_int(Value()), std::nullopt);
+}
+
+TEST(SchemaTest, FiniteNumbersRefuseNanAndInf) {
+  Value doc = read_toml_string("a = nan\nb = -inf\nc = \"inf\"\nd = 1.5\n", "doc.toml");
+  EXPECT_EQ(error_of([&] { expect_finite_number(*doc.find("a"), "a"); }),
+            "doc.toml:1: a: expected a finite number, got nan (nan and inf cannot be a threshold "
+            "or an expected value)");
+  EXPECT_THAT(error_of([&] { expect_finite_number(*doc.find("b"), "b"); }),
+              HasSubstr("doc.toml:2: b: expected a finite number, got -inf"));
+  EXPECT_THAT(error_of([&] { expect_finite_number(*doc.find("c"), "c"); }),
+              HasSubstr("doc.toml:3: c: expected a finite number"));
+  EXPECT_EQ(expect_finite_number(*doc.find("d"), "d"), 1.5);
 }
 
 TEST(SchemaTest, UnknownKeysSuggestClosest) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "config/schema.h"
 #include "util/subprocess.h"
 
 namespace bp {
@@ -16,7 +17,7 @@ std::optional<int64_t> gpus_of_run(const Workload& w, const Value& test_run,
   if (!rule.field.empty()) {
     const Value* v = test_run.find_path("test_definition.cmd_args." + rule.field);
     if (!v) return rule.default_value;
-    return v->is_int() ? std::optional<int64_t>(v->as_int()) : std::nullopt;
+    return lax_int(*v);
   }
   const Value* n = test_run.find("nnodes");
   if (n && n->is_int() && gpus_per_node) return n->as_int() * *gpus_per_node;

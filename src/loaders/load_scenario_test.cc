@@ -181,6 +181,22 @@ TEST_F(LoadScenarioTest, ReferenceValuesInTestAndCase) {
               HasSubstr("scenario.toml:5: Tests[0].reference: expected a table"));
 }
 
+// Issue 15 §3: nan compares false with every mean and inf is met by none; both are refused.
+TEST_F(LoadScenarioTest, ReferenceValuesAreFinite) {
+  EXPECT_THAT(error_of(one_case("test_name = 'sleep'\n[Tests.reference]\nvalue = nan\n")),
+              HasSubstr("scenario.toml:6: Tests[0].reference.value: expected a finite number, "
+                        "got nan"));
+  EXPECT_THAT(error_of(one_case("test_name = 'sleep'\n[Tests.reference]\nstep_time = inf\n")),
+              HasSubstr("scenario.toml:6: Tests[0].reference.step_time: expected a finite "
+                        "number, got inf"));
+  EXPECT_THAT(error_of(one_case("test_name = 'sleep'\n[Tests.reference]\nvalue = 2.0\n"
+                                "tolerance = nan\n")),
+              HasSubstr("scenario.toml:7: Tests[0].reference.tolerance: expected a finite "
+                        "number, got nan"));
+  EXPECT_THAT(error_of(one_case("test_name = 'sleep'\n[Tests.reference]\nvalue = -inf\n")),
+              HasSubstr("Tests[0].reference.value: expected a finite number, got -inf"));
+}
+
 TEST_F(LoadScenarioTest, NumNodesForms) {
   EXPECT_EQ(load(one_case("test_name = 'sleep'\nnum_nodes = 4\n")).runs[0].num_nodes,
             std::vector<int64_t>{4});

@@ -1,6 +1,7 @@
 #include "loaders/perf_reference.h"
 
-#include "config/toml_reader.h"
+#include "config/schema.h"
+#include "util/error.h"
 
 namespace bp {
 
@@ -8,9 +9,9 @@ namespace {
 
 PerfReference read_one(const Value& t, const std::string& where, bool selectors) {
   if (!t.is_table())
-    throw ConfigError(t.loc(), where,
-                      "expected a table (value and tolerance, or baseline), got " +
-                          std::string(t.type_name()));
+    throw ConfigError(
+        t.loc(), where,
+        "expected a table (value and tolerance, or baseline), got " + std::string(t.type_name()));
   PerfReference ref;
   ref.loc = t.loc();
   for (size_t k = 0; k < t.size(); ++k) {
@@ -32,7 +33,7 @@ PerfReference read_one(const Value& t, const std::string& where, bool selectors)
         ref.params.emplace_back(name, pv.is_string() ? pv.as_string() : pv.to_toml_inline());
       }
     } else if (key == "value" || key == "step_time") {  // step_time: the older name of value
-      if (!v.is_number() || v.as_double() <= 0)
+      if (!v.is_number() || expect_finite_number(v, path) <= 0)
         throw ConfigError(v.loc(), path,
                           key == "step_time"
                               ? "expected a positive number of seconds"
@@ -40,7 +41,7 @@ PerfReference read_one(const Value& t, const std::string& where, bool selectors)
                                 "mean: seconds of step time, GB/s of bus bandwidth, ...)");
       ref.step_time = v.as_double();
     } else if (key == "tolerance") {
-      if (!v.is_number() || v.as_double() < 0 || v.as_double() >= 1)
+      if (!v.is_number() || expect_finite_number(v, path) < 0 || v.as_double() >= 1)
         throw ConfigError(v.loc(), path, "expected a fraction in [0, 1), e.g. 0.05 for 5%");
       ref.tolerance = v.as_double();
     } else if (key == "baseline") {
@@ -54,9 +55,10 @@ PerfReference read_one(const Value& t, const std::string& where, bool selectors)
     }
   }
   if (ref.step_time.has_value() == ref.last_passing)
-    throw ConfigError(t.loc(), where,
-                      "expected either value = <expected mean> (or step_time = <seconds>) or baseline = "
-                      "\"last_passing\"");
+    throw ConfigError(
+        t.loc(), where,
+        "expected either value = <expected mean> (or step_time = <seconds>) or baseline = "
+        "\"last_passing\"");
   return ref;
 }
 

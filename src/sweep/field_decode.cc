@@ -1,8 +1,6 @@
 #include "sweep/field_decode.h"
 
-#include <charconv>
-#include <cmath>
-
+#include "config/schema.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -33,18 +31,7 @@ std::string_view strip_brackets(std::string_view s) {
 }  // namespace
 
 int64_t decode_int(const Value& v, const std::string& key_path) {
-  if (v.is_int()) return v.as_int();
-  if (v.is_float()) {
-    double d = v.as_double();
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e18)
-      return static_cast<int64_t>(d);
-  }
-  if (v.is_string()) {
-    std::string_view s = trim(v.as_string());
-    int64_t out = 0;
-    auto res = std::from_chars(s.data(), s.data() + s.size(), out);
-    if (!s.empty() && res.ec == std::errc() && res.ptr == s.data() + s.size()) return out;
-  }
+  if (auto i = lax_int(v)) return *i;
   wrong_type(v, key_path, "an integer");
 }
 

@@ -10,7 +10,7 @@
 
 namespace bp {
 
-// Integers; also integral floats and numeric strings (pydantic's lax int).
+// Integers by the one rule, lax_int (config/schema.h).
 int64_t decode_int(const Value& v, const std::string& key_path);
 // Booleans; also 0/1 and pydantic's strings (true/false, yes/no, on/off, t/f, y/n, 1/0).
 bool decode_bool(const Value& v, const std::string& key_path);

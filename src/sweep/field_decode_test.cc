@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "config/schema.h"
 #include "config/toml_reader.h"
 
 namespace bp {
@@ -17,6 +18,23 @@ TEST(FieldDecode, IntsLikePydantic) {
   EXPECT_EQ(decode_int(v("' 8 '"), "k"), 8);
   EXPECT_THROW(decode_int(v("4.5"), "k"), ConfigError);
   EXPECT_THROW(decode_int(v("'x'"), "k"), ConfigError);
+}
+
+// Issue 16 D4: the constraint decoder reads integers by the loaders' rule (lax_int). It used
+// to refuse "+2" and to take floats up to 9e18 where the loaders stopped at 9e15.
+TEST(FieldDecode, IntsByTheOneRule) {
+  for (const char* toml : {"'2'", "'+2'", "2.0", "2.5", "9e15", "9.1e18", "1e19", "'2_000'", "true",
+                           "'1e3'", "nan", "[1]"}) {
+    const Value value = v(toml);
+    const std::optional<int64_t> expected = lax_int(value);
+    if (expected)
+      EXPECT_EQ(decode_int(value, "k"), *expected) << toml;
+    else
+      EXPECT_THROW(decode_int(value, "k"), ConfigError) << toml;
+  }
+  EXPECT_EQ(decode_int(v("'+2'"), "k"), 2);
+  EXPECT_EQ(decode_int(v("9.1e18"), "k"), int64_t{9100000000000000000});
+  EXPECT_THROW(decode_int(v("1e19"), "k"), ConfigError);
 }
 
 TEST(FieldDecode, BoolsLikePydantic) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <map>
 
+#include "config/schema.h"
 #include "core/install.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -17,6 +18,18 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string shell_word(std::string_view s);
+
+// An integer field as CloudAI's model holds it once pydantic has read it: tp = "2" or 2.0
+// reaches the launcher as 2 (the validator has accepted only what lax_int reads).
+Value as_integers(const Value& v) {
+  if (v.is_array()) {
+    Value out = Value::array(v.loc());
+    for (const Value& item : v.items()) out.push_back(as_integers(item));
+    return out;
+  }
+  const std::optional<int64_t> i = lax_int(v);
+  return i ? Value::integer(*i, v.loc()) : v;
+}
 
 // Collects launcher words following CloudAI's add_field/add rules. Every field is passed with
 // its emitted_value (written, else CloudAI's default), as CloudAI passes a test referenced by
@@ -45,6 +58,9 @@ class ArgList {
       if (v->is_bool() && v->as_bool()) word(spec.flag);
       return;
     }
+    // profiling_ranks keeps a string ("0,1"): pydantic's str member takes it as it is.
+    if (spec.type == ArgType::kInt || (spec.type == ArgType::kRanks && !v->is_string()))
+      return add(spec.flag, as_integers(*v));
     add(spec.flag, *v, name == "dataset_paths");
   }
 
@@ -146,8 +162,8 @@ std::string double_quoted(const std::string& s) {
 }
 
 bool is_vp_one(const Value& v) {
-  if (v.is_int()) return v.as_int() == 1;
-  return v.is_array() && v.size() == 1 && v.items()[0].is_int() && v.items()[0].as_int() == 1;
+  if (v.is_array()) return v.size() == 1 && lax_int(v.items()[0]) == 1;
+  return lax_int(v) == 1;
 }
 
 std::string required_name(const TestRun& run, std::string_view name) {

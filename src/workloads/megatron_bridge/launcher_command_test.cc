@@ -273,6 +273,17 @@ TEST(MbridgeLauncher, VirtualPipelineOfOneBecomesNone) {
   EXPECT_THAT(args_text("vp = 2\n"), HasSubstr(" -vp 2 "));
 }
 
+// What CloudAI's model holds once pydantic has read it reaches the launcher: tp = "2" is 2.
+TEST(MbridgeLauncher, IntegerFieldsReachTheLauncherAsIntegers) {
+  EXPECT_THAT(args_text("tp = \"2\"\n"), HasSubstr(" -tp 2 "));
+  EXPECT_THAT(args_text("tp = \" +2 \"\n"), HasSubstr(" -tp 2 "));
+  EXPECT_THAT(args_text("mb = 2.0\n"), HasSubstr(" -mb 2 "));
+  EXPECT_THAT(args_text("tp = [\"1\", 2.0]\n"), HasSubstr(" -tp 1,2 "));
+  EXPECT_THAT(args_text("vp = \"1\"\n"), HasSubstr(" -vp None "));
+  EXPECT_THAT(args_text("profiling_ranks = [\"0\", 1.0]\n"), HasSubstr(" --profiling_ranks 0,1 "));
+  EXPECT_THAT(args_text("profiling_ranks = \"0, 1\"\n"), HasSubstr(" --profiling_ranks '0, 1' "));
+}
+
 TEST(MbridgeLauncher, BooleansAndBareFlags) {
   std::string text = args_text(
       "enable_vboost = true\nuse_tokendrop = false\nnccl_ub = true\npytorch_profiler = false\n"

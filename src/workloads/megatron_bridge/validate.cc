@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "config/schema.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -37,13 +38,13 @@ bool is_scalar_of(const Value& v, ArgType type) {
     case ArgType::kString:
       return v.is_string();
     case ArgType::kInt:
-      return v.is_int();
+      return lax_int(v).has_value();
     case ArgType::kFloat:
       return v.is_number();
     case ArgType::kBool:
       return v.is_bool();
     case ArgType::kRanks: {
-      if (v.is_int()) return true;
+      if (lax_int(v)) return true;
       if (!v.is_string()) return false;
       for (const std::string& part : split(v.as_string(), ',')) {
         std::string_view t = trim(part);
@@ -108,13 +109,14 @@ constexpr IntRange kIntRanges[] = {
 };
 
 void check_range(const ArgSpec& spec, const Value& item, const SourceLoc& loc) {
-  if (!item.is_int()) return;
+  const std::optional<int64_t> value = lax_int(item);
+  if (!value) return;
   for (const IntRange& r : kIntRanges) {
     if (r.name != spec.name) continue;
-    if (item.as_int() < r.min || item.as_int() > r.max)
+    if (*value < r.min || *value > r.max)
       throw ConfigError(loc, "cmd_args." + spec.name,
                         "expected an integer from " + std::to_string(r.min) + " to " +
-                            std::to_string(r.max) + ", got " + std::to_string(item.as_int()));
+                            std::to_string(r.max) + ", got " + std::to_string(*value));
     return;
   }
 }

@@ -104,8 +104,24 @@ TEST(MbridgeValidate, ProfilingRanksForms) {
   EXPECT_EQ(validation_error(test_with_args("profiling_ranks = [0, 1, 2, 3]\n")), "");
   EXPECT_THAT(validation_error(test_with_args("profiling_ranks = \"0,a\"\n")),
               HasSubstr("cmd_args.profiling_ranks"));
-  EXPECT_THAT(validation_error(test_with_args("profiling_ranks = [\"0\"]\n")),
+  // CloudAI's List[int] reads "0" as 0 (pydantic's lax int); "a" is no integer.
+  EXPECT_EQ(validation_error(test_with_args("profiling_ranks = [\"0\"]\n")), "");
+  EXPECT_THAT(validation_error(test_with_args("profiling_ranks = [\"a\"]\n")),
               HasSubstr("cmd_args.profiling_ranks"));
+}
+
+// Issue 16 D4: CloudAI types tp as Optional[Union[int, List[int]]], so pydantic's lax int takes
+// tp = "2"; benchpilot used to refuse it. Ranges apply to the integer read.
+TEST(MbridgeValidate, IntegersFollowTheOneRule) {
+  for (const char* ok : {"tp = \"2\"\n", "tp = \" +2 \"\n", "tp = 2.0\n", "tp = [1, \"2\"]\n",
+                         "max_steps = \"1_000\"\n"})
+    EXPECT_EQ(validation_error(test_with_args(ok)), "") << ok;
+  EXPECT_THAT(validation_error(test_with_args("tp = \"0\"\n")),
+              HasSubstr("cmd_args.tp: expected an integer from 1 to 65536, got 0"));
+  EXPECT_THAT(validation_error(test_with_args("tp = 2.5\n")),
+              HasSubstr("cmd_args.tp: expected an integer or a list of integers, got float 2.5"));
+  EXPECT_THAT(validation_error(test_with_args("tp = \"1e3\"\n")),
+              HasSubstr("cmd_args.tp: expected an integer or a list of integers"));
 }
 
 TEST(MbridgeValidate, UnknownKeysAndGpusPerNodeOnlyWarn) {

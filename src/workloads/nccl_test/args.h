@@ -2,6 +2,8 @@
 // command line it becomes.
 #pragma once
 
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,7 +25,16 @@ struct ArgSpec {
   // (docker_image_url, subtest_name, min_busbw, ...): never a flag.
   bool emitted = true;
   std::vector<std::string> choices;  // kChoice
+  // kInt: the values nccl-tests can work with (it reads them into a C int).
+  int64_t min_int = std::numeric_limits<int32_t>::min();
+  int64_t max_int = std::numeric_limits<int32_t>::max();
 };
+
+// A size as nccl-tests' parsesize reads it ("32M", "1.5G", " 8 g", 128; K, M and G are powers
+// of 1024; what follows the unit letter is ignored), in whole bytes; nullopt when nccl-tests
+// refuses it (no number, another unit letter, negative) or it cannot work (nan, inf, 2^63 bytes
+// or more).
+std::optional<int64_t> size_in_bytes(const Value& v);
 
 // Every field in CloudAI's declaration order.
 const std::vector<ArgSpec>& arg_specs();
@@ -31,7 +42,8 @@ std::vector<std::string> arg_names();
 const ArgSpec* find_arg(std::string_view name);
 
 // Checks cmd_args: types, choices, sizes ("32M", "1G", 128), extra keys (any name made of
-// letters, digits and '_', emitted as -X/--key); throws ConfigError at the value.
+// letters, digits and '_', emitted as -X/--key), and the values nccl-tests refuses or never
+// finishes with (never stricter than nccl-tests); throws ConfigError at the value.
 void validate_args(const TestDefinition& test);
 
 // The value of a field for one run: written, else the default (none when neither).

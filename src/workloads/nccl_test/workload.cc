@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/schema.h"
 #include "config/toml_reader.h"
 #include "util/strings.h"
 #include "workloads/nccl_test/args.h"
@@ -60,7 +61,8 @@ std::optional<double> min_busbw_of(const fs::path& run_dir) {
   try {
     Value doc = read_toml_file(run_dir / "test-run.toml");
     const Value* v = doc.find_path("test_definition.cmd_args.min_busbw");
-    if (v && (v->is_int() || v->is_float())) return v->is_int() ? v->as_int() : v->as_double();
+    // As the job's own check reads it (output_check, min_busbw()): "5" counts too.
+    if (v && !v->is_none()) return expect_finite_number(*v, "cmd_args.min_busbw");
   } catch (const ConfigError&) {
   }
   return std::nullopt;

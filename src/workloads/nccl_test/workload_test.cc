@@ -112,7 +112,125 @@ TEST(NcclArgs, BadValuesNameTheKeyAndWhatWasExpected) {
   EXPECT_NE(error_of("iters = [10, \"x\"]").find("cmd_args.iters[1]"), std::string::npos);
   EXPECT_NE(error_of("min_busbw = [1.0, 2.0]").find("cannot be swept"), std::string::npos);
   EXPECT_NE(error_of("\"a b\" = 1").find("letters, digits"), std::string::npos);
-  EXPECT_EQ(error_of("iters = [10, 20]\nmaxbytes = [\"1G\", 128]"), "");
+  EXPECT_EQ(error_of("iters = [10, 20]\nmaxbytes = [\"1G\", 67108864]"), "");
+}
+
+// Issue 15 §3: values nccl-tests refuses, or runs forever with, are refused at their line.
+TEST(NcclArgs, ValuesNcclTestsCannotRunAreRefusedAtTheirLine) {
+  EXPECT_EQ(error_of("iters = -3"),
+            "nccl.toml:6: cmd_args.iters: expected an integer from 1 to 2147483647 (what "
+            "nccl-tests can run), got -3");
+  EXPECT_EQ(error_of("ngpus = 0"),
+            "nccl.toml:6: cmd_args.ngpus: expected an integer from 1 to 2147483647 (what "
+            "nccl-tests can run), got 0");
+  EXPECT_EQ(error_of("minbytes = \"8G\"\nmaxbytes = \"1M\""),
+            "nccl.toml:6: cmd_args.minbytes: minbytes (8G = 8589934592 bytes) is above maxbytes "
+            "(1M = 1048576 bytes): nccl-tests refuses it (\"invalid sizes for 'minbytes' and "
+            "'maxbytes'\")");
+  // Only maxbytes written: the default minbytes (32M) is above it, so the error points there.
+  EXPECT_NE(error_of("maxbytes = \"1M\"").find("nccl.toml:6: cmd_args.maxbytes: minbytes (32M"),
+            std::string::npos);
+  // One point of a sweep that nccl-tests would refuse is enough.
+  EXPECT_NE(error_of("minbytes = [\"1K\", \"64M\"]").find("cmd_args.minbytes: minbytes (64M"),
+            std::string::npos);
+  EXPECT_NE(error_of("maxbytes = \"99999999999999999999G\"")
+                .find("nccl.toml:6: cmd_args.maxbytes: expected a size in bytes below 2^63"),
+            std::string::npos);
+  EXPECT_NE(error_of("maxbytes = \"8E\"").find("cmd_args.maxbytes: expected a size"),
+            std::string::npos);
+  EXPECT_EQ(error_of("min_busbw = -5.0"),
+            "nccl.toml:6: cmd_args.min_busbw: expected a bus bandwidth of 0 GB/s or more, got "
+            "-5.0");
+  EXPECT_EQ(error_of("root = -2").find("nccl.toml:6: cmd_args.root: expected an integer from -1"),
+            0u);
+  EXPECT_NE(error_of("average = 5").find("from 0 to 4"), std::string::npos);
+  EXPECT_NE(error_of("agg_iters = 0").find("from 1 to"), std::string::npos);
+  EXPECT_NE(error_of("nthreads = 0").find("from 1 to"), std::string::npos);
+  // nccl-tests reads these into a C int: 2^31 would silently become another number.
+  EXPECT_NE(error_of("iters = 2147483648").find("to 2147483647"), std::string::npos);
+  EXPECT_EQ(error_of("iters = 65536\nagg_iters = [1, 32768]"),
+            "nccl.toml:7: cmd_args.agg_iters: iters (65536) times agg_iters (32768) is above "
+            "2147483647: nccl-tests divides the time by this product of two C ints, which then "
+            "overflows");
+  EXPECT_EQ(error_of("iters = 65536\nagg_iters = 32767"), "");
+  // What nccl-tests runs with stays valid: root -1 is every rank, a negative warm-up is none.
+  EXPECT_EQ(error_of("root = -1\nwarmup_iters = -1\ncheck = 0\ncudagraph = 3\naverage = 4"), "");
+  EXPECT_EQ(error_of("min_busbw = 0.0"), "");
+}
+
+TEST(NcclArgs, NanAndInfAreNoBusBandwidth) {
+  EXPECT_EQ(error_of("min_busbw = nan"),
+            "nccl.toml:6: cmd_args.min_busbw: expected a finite number, got nan (nan and inf "
+            "cannot be a threshold or an expected value)");
+  EXPECT_NE(error_of("min_busbw = inf").find("cmd_args.min_busbw: expected a finite number"),
+            std::string::npos);
+  EXPECT_NE(error_of("min_busbw = \"nan\"").find("expected a finite number"), std::string::npos);
+}
+
+// The one combination with which the size walk never ends: the size cannot grow.
+TEST(NcclArgs, SizeWalksThatNeverEndAreRefused) {
+  const std::string step_zero = "minbytes = \"1M\"\nmaxbytes = \"8M\"\nstepbytes = \"0\"";
+  EXPECT_EQ(error_of(step_zero).find("nccl.toml:8: cmd_args.stepbytes: stepbytes = 0 with "
+                                     "stepfactor unset, 0 or 1"),
+            0u)
+      << error_of(step_zero);
+  EXPECT_NE(error_of(step_zero + "\nstepfactor = 1").find("cmd_args.stepbytes"), std::string::npos);
+  EXPECT_NE(error_of(step_zero + "\nstepfactor = [2, 0]").find("cmd_args.stepbytes"),
+            std::string::npos);
+  // stepbytes is not used: a factor above 1 (or a negative one, which nccl-tests holds as a huge
+  // unsigned factor) walks the sizes, or there is one size.
+  EXPECT_EQ(error_of(step_zero + "\nstepfactor = 2"), "");
+  EXPECT_EQ(error_of(step_zero + "\nstepfactor = -1"), "");
+  EXPECT_EQ(error_of("minbytes = \"8M\"\nmaxbytes = \"8M\"\nstepbytes = 0"), "");
+  // A step factor passed another way comes later on the command line and wins.
+  EXPECT_EQ(error_of(step_zero + "\nf = 2"), "");
+  // 0 doubled stays 0: nccl-tests' warm-up (v2.16.8 on) and any stepfactor > 1 never end.
+  EXPECT_EQ(error_of("minbytes = 0")
+                .find("nccl.toml:6: cmd_args.minbytes: a minbytes of 0 bytes "
+                      "never ends"),
+            0u);
+  EXPECT_NE(error_of("minbytes = \"0.5\"").find("a minbytes of 0 bytes"), std::string::npos);
+}
+
+// What nccl-tests' parsesize reads (sscanf "%lf %1s"), never stricter.
+TEST(NcclArgs, SizesAreReadAsNcclTestsReadsThem) {
+  auto bytes = [](Value v) { return size_in_bytes(v); };
+  EXPECT_EQ(bytes(Value::string("32M")), 32 << 20);
+  EXPECT_EQ(bytes(Value::string("1.5G")), int64_t{3} << 29);
+  EXPECT_EQ(bytes(Value::string(" 8 g")), int64_t{8} << 30);
+  EXPECT_EQ(bytes(Value::string("32MB")), 32 << 20);  // what follows the unit is ignored
+  EXPECT_EQ(bytes(Value::string("1e3")), 1000);
+  EXPECT_EQ(bytes(Value::string("0.1K")), 102);  // whole bytes, truncated
+  EXPECT_EQ(bytes(Value::integer(128)), 128);
+  EXPECT_EQ(bytes(Value::string("8191P")), std::nullopt);  // a unit nccl-tests does not know
+  EXPECT_EQ(bytes(Value::string("M")), std::nullopt);
+  EXPECT_EQ(bytes(Value::string("-1")), std::nullopt);
+  EXPECT_EQ(bytes(Value::integer(-1)), std::nullopt);
+  EXPECT_EQ(bytes(Value::string("inf")), std::nullopt);
+  EXPECT_EQ(bytes(Value::string("nan")), std::nullopt);
+  EXPECT_EQ(bytes(Value::string(std::string("8G\0", 3))), std::nullopt);
+  EXPECT_EQ(bytes(Value::string("8589934591G")), ((int64_t{1} << 33) - 1) << 30);
+  EXPECT_EQ(bytes(Value::string("8589934592G")), std::nullopt);  // 2^63 bytes
+  EXPECT_EQ(bytes(Value::floating(1024.0)), std::nullopt);       // CloudAI's field is a string
+}
+
+// CloudAI's string integers stay valid and reach nccl-tests as the integer pydantic reads.
+TEST(NcclArgs, IntegerFieldsFollowTheOneRuleAndAreWrittenAsIntegers) {
+  TestDefinition t = nccl_test(
+      "iters = \"100\"\nwarmup_iters = \" 5 \"\nngpus = 2.0\nagg_iters = \"+1\"\nstepfactor = "
+      "\"2_0\"\ncheck = true");
+  const std::string cmd = test_command(t);
+  EXPECT_NE(cmd.find("--ngpus 2 "), std::string::npos) << cmd;
+  EXPECT_NE(cmd.find("--iters 100 --warmup_iters 5 --agg_iters 1 "), std::string::npos) << cmd;
+  EXPECT_NE(cmd.find("--check 1 "), std::string::npos) << cmd;
+  EXPECT_NE(cmd.find("--stepfactor 20"), std::string::npos) << cmd;
+  TestDefinition a2av =
+      nccl_test("subtest_name = \"alltoallv_perf_mpi\"\niters = \"50\"\nngpus = 4.0");
+  EXPECT_NE(test_command(a2av).find("-g 4 -w 5 -n 50 "), std::string::npos) << test_command(a2av);
+  EXPECT_NE(error_of("iters = 2.5").find("cmd_args.iters: expected an integer, got float 2.5"),
+            std::string::npos);
+  EXPECT_NE(error_of("iters = \"1e2\"").find("expected an integer, got the string \"1e2\""),
+            std::string::npos);
 }
 
 TEST_F(NcclDir, VerdictFollowsCloudAisRulesThenWrongResultsAndMinBusbw) {

@@ -82,8 +82,20 @@ TEST(SleepWorkload, ValidateErrorsNameFileLineAndKey) {
   EXPECT_EQ(validate_error("[cmd_args]\nseconds = []\n"),
             "sleep.toml:2: cmd_args.seconds: expected an integer or a non-empty list of "
             "integers, got an empty list");
-  std::string item = validate_error("[cmd_args]\nseconds = [1, true]\n");
+  std::string item = validate_error("[cmd_args]\nseconds = [1, 2.5]\n");
   EXPECT_NE(item.find("cmd_args.seconds[1]: expected an integer"), std::string::npos) << item;
+}
+
+// Issue 16 D4: seconds is read by the one integer rule, pydantic's lax int, as CloudAI does.
+TEST(SleepWorkload, SecondsFollowTheOneIntegerRule) {
+  EXPECT_EQ(prepare_for("[cmd_args]\nseconds = \"+7\"\n").command, "sleep 7");
+  EXPECT_EQ(prepare_for("[cmd_args]\nseconds = \" 1_0 \"\n").command, "sleep 10");
+  EXPECT_EQ(prepare_for("[cmd_args]\nseconds = 3.0\n").command, "sleep 3");
+  EXPECT_EQ(prepare_for("[cmd_args]\nseconds = true\n").command, "sleep 1");
+  EXPECT_EQ(validate_error("[cmd_args]\nseconds = 1.5\n"),
+            "sleep.toml:2: cmd_args.seconds: expected an integer, got float 1.5 (a fractional "
+            "part, not finite, or beyond 64 bits)");
+  EXPECT_EQ(validate_error("[cmd_args]\nseconds = \"-0\"\n"), "");
 }
 
 TEST(SleepWorkload, UnknownKeysWarn) {
