@@ -8,7 +8,8 @@ list(APPEND BP_SOURCES ${PROJECT_BINARY_DIR}/generated/embedded_catalog.cc)
 
 # Scripts the workload writes into run folders are real files here, so that the ctest
 # `check_scripts` runs bash -n and shellcheck, or py_compile, on them; each is compiled in as one string.
-foreach(embed "gate_wrapper.sh:kGateWrapperPart" "launcher_helper.py:kLauncherHelper")
+foreach(embed "gate_wrapper.sh:kGateWrapperPart" "launcher_wrapper.sh:kLauncherWrapper"
+              "launcher_helper.py:kLauncherHelper")
   string(REPLACE ":" ";" embed ${embed})
   list(GET embed 0 BP_EMBED_FILE)
   list(GET embed 1 BP_EMBED_SYMBOL)
