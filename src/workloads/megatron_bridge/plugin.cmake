@@ -7,7 +7,8 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/embedded_catalog.cc.in
 list(APPEND BP_SOURCES ${PROJECT_BINARY_DIR}/generated/embedded_catalog.cc)
 
 # Scripts the workload writes into run folders are real files here, so that the ctest
-# `check_scripts` runs bash -n and shellcheck, or py_compile, on them; each is compiled in as one string.
+# `check_scripts` runs bash -n and shellcheck, or py_compile, on them; each is compiled in as
+# one string.
 foreach(embed "gate_wrapper.sh:kGateWrapperPart" "launcher_wrapper.sh:kLauncherWrapper"
               "launcher_helper.py:kLauncherHelper")
   string(REPLACE ":" ";" embed ${embed})
