@@ -27,6 +27,9 @@ endfunction()
 bp_e2e_test(e2e_cli test_cli 300)
 # CloudAI-format folders of tests/golden through dry-run, compared with CloudAI's commands.
 bp_e2e_test(e2e_golden test_golden 120)
+# bash -n, shellcheck -S warning and py_compile over the shipped scripts (the generated ones are
+# checked by e2e_golden and e2e_hostile).
+bp_e2e_test(check_scripts test_scripts 120)
 bp_e2e_test(e2e_slurm test_slurm 1200 CLUSTER)
 bp_e2e_test(e2e_nccl test_nccl 900 CLUSTER)
 bp_e2e_test(e2e_retries test_retries 900 CLUSTER)

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,6 +19,26 @@ namespace bp {
 
 class Executor;
 class TableFields;  // config/schema.h
+struct JobRequest;  // core/executor.h
+
+// What a workload that writes a batch script of its own (Megatron-Bridge's pre-test gate) adds
+// to the header the scheduler writes for a JobRequest.
+struct BatchHeaderExtras {
+  std::string comment;                        // one line after "#!/bin/bash" (without "# ")
+  bool gpu_directives = false;                // the cluster accepts GPU directives
+  std::vector<std::string> extra_directives;  // options after the system's extra_sbatch_args
+};
+
+// A launch that runs once per node, inside a shell loop over the allocation's nodes: the
+// variable holding the node's name and the folder of the node's output files.
+struct PerNodeLaunch {
+  std::string node_variable;  // a shell variable name, e.g. "_node"
+  std::filesystem::path output_dir;
+};
+
+// One output file of a per-node launch, `stream` being "stdout" or "stderr", as one shell word:
+// '<output_dir>/stdout_'"$_node".txt (the folder quoted, the node's variable expanded).
+std::string per_node_output(const PerNodeLaunch& launch, std::string_view stream);
 
 // How many nodes the system TOML lists for jobs, and where ("partition 'p1'").
 struct NodeCapacity {
@@ -63,6 +84,20 @@ class Scheduler {
   // TOML leaves open, and writes it into `system` (Slurm: supports_gpu_directives from one
   // `scontrol show config`). The executor and the workloads then read the answer from there.
   virtual void probe(System& system) const = 0;
+
+  // Batch scripts of workloads that write their own (a job beside the ones the executor
+  // submits), written by the same code, with the same checks and quoting, as the scheduler's
+  // own. The header: "#!/bin/bash", the extras' comment, the directives for `req` (job name,
+  // req.run_dir's stdout.txt and stderr.txt, partition, resources, time limit, the system's
+  // extra directives) and the extras' directives. Throws ValueError naming a value that cannot
+  // be a directive; Error when this scheduler has no batch scripts.
+  virtual std::string batch_header(const System& system, const JobRequest& req,
+                                   const BatchHeaderExtras& extras) const;
+
+  // The line that starts req.spec.command on the allocation, or, given `per_node`, on the node
+  // named by its variable with that node's own output files.
+  virtual std::string launch_line(const System& system, const JobRequest& req,
+                                  const PerNodeLaunch* per_node) const;
 };
 
 // Every row, in registry order.

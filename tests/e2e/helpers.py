@@ -4,6 +4,7 @@ import csv
 import json
 import os
 import pathlib
+import py_compile
 import subprocess
 import tempfile
 import time
@@ -55,6 +56,44 @@ def write_file(path, text):
 
 def all_files(root):
     return [p for p in pathlib.Path(root).rglob("*") if p.is_file()]
+
+
+def scripts_in(root):
+    """The shell and Python scripts under root: *.sh, *.py and files starting with a bash or
+    Python #! line."""
+    found = []
+    for f in all_files(root):
+        if f.suffix in (".sh", ".py"):
+            found.append(f)
+            continue
+        with open(f, "rb") as fh:
+            first = fh.readline(200)
+        if first.startswith(b"#!") and (b"bash" in first or b"python" in first):
+            found.append(f)
+    return found
+
+
+def check_scripts(test, scripts):
+    """bash -n and `shellcheck -S warning` on each shell script, py_compile on each Python one;
+    the test fails naming the script and what was found."""
+    for script in scripts:
+        script = pathlib.Path(script)
+        with open(script, "rb") as fh:
+            first = fh.readline(200)
+        if script.suffix == ".py" or b"python" in first:
+            with tempfile.TemporaryDirectory() as d:
+                try:
+                    py_compile.compile(str(script), cfile=os.path.join(d, "x.pyc"), doraise=True)
+                except py_compile.PyCompileError as e:
+                    test.fail(f"{script}: {e.msg}")
+            continue
+        # A command file without a #! line (command.sh) is run by bash.
+        shell = [] if first.startswith(b"#!") else ["--shell=bash"]
+        for argv in (["bash", "-n"], ["shellcheck", "-S", "warning", *shell]):
+            proc = subprocess.run(argv + [str(script)], capture_output=True, text=True,
+                                  timeout=120)
+            test.assertEqual(proc.returncode, 0, f"{' '.join(argv)} {script}:\n"
+                             f"{proc.stdout}{proc.stderr}\n--- the script:\n{script.read_text()}")
 
 
 def results_root(output_dir):

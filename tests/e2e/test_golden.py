@@ -31,7 +31,8 @@ import shlex
 import shutil
 import unittest
 
-from helpers import SOURCE_DIR, all_files, results_root, run_bp, summary, tempdir
+from helpers import (SOURCE_DIR, all_files, check_scripts, results_root, run_bp, scripts_in,
+                     summary, tempdir)
 
 GOLDEN = SOURCE_DIR / "tests" / "golden"
 HF_TOKEN = "hf_golden_secret_value"
@@ -176,6 +177,7 @@ class GoldenTest(unittest.TestCase):
             text = f.read_text(errors="replace")
             for secret in SECRETS:
                 self.assertNotIn(secret, text, f"{f} holds a secret")
+        check_scripts(self, scripts_in(work / "results"))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
 """Hostile input: the bad-input corpus (tests/corpus) and generated scripts fed hostile values.
 
 Corpus: every folder under tests/corpus (but _base) is one case: `args` (the command line),
-`expect` ("exit N", "has: text", "lacks: text" lines), optional `env` (K=V; an empty V unsets
-K), `setup.sh` (run in the work folder first) and `files/` (copied over tests/corpus/_base).
+`expect` ("exit N", "has: text", "lacks: text" lines; "runs: <file name>" runs each generated
+file of that name under bash with failing stand-ins for Slurm's commands, and "argv: <word>"
+says one of them received that exact word), optional `env` (K=V; an empty V unsets K),
+`setup.sh` (run in the work folder first) and `files/` (copied over tests/corpus/_base).
 Each case runs in a fresh work folder under resource limits and must end with the expected exit
 code and text, within 1 s and 100 MB (looser under sanitizers, where BENCHPILOT_SANITIZED=1),
-without creating a file named `pwned` anywhere, and, when it fails, without writing results.
+without creating a file named `pwned` anywhere (nor do the scripts it runs), and, when it fails,
+without writing results.
 """
 import json
 import os
@@ -22,7 +25,7 @@ import time
 import unittest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from helpers import BINARY, SOURCE_DIR, tempdir  # noqa: E402
+from helpers import BINARY, SOURCE_DIR, check_scripts, scripts_in, tempdir  # noqa: E402
 
 CORPUS = SOURCE_DIR / "tests" / "corpus"
 SANITIZED = os.environ.get("BENCHPILOT_SANITIZED") == "1"
@@ -70,15 +73,24 @@ def markers(root):
             if p.is_file() and re.fullmatch(r"pwned(-[a-z-]+\d?)?", p.name)]
 
 
+# Stand-ins for Slurm's commands while a generated script runs: each records its name and
+# arguments (one per line, then "--") and fails; scontrol names two nodes so that per-node loops
+# run their srun lines.
+SLURM_STAND_IN = """#!/bin/sh
+{ basename "$0"; printf '%s\\n' "$@" --; } >>"$STAND_IN_LOG"
+[ "$(basename "$0")" = scontrol ] && printf 'n1\\nn2\\n' && exit 0
+exit 1
+"""
+
+
 def load_case(case_dir):
-    expect = {"exit": None, "has": [], "lacks": []}
+    expect = {"exit": None, "has": [], "lacks": [], "runs": [], "argv": []}
     for line in (case_dir / "expect").read_text().splitlines():
+        key, sep, value = line.partition(": ")
         if line.startswith("exit "):
             expect["exit"] = int(line[5:])
-        elif line.startswith("has: "):
-            expect["has"].append(line[5:])
-        elif line.startswith("lacks: "):
-            expect["lacks"].append(line[7:])
+        elif sep and key in expect:
+            expect[key].append(value)
     env = {}
     if (case_dir / "env").exists():
         for line in (case_dir / "env").read_text().splitlines():
@@ -125,6 +137,33 @@ class CorpusTest(unittest.TestCase):
             self.assertEqual(written, [], f"failed but wrote results\n{where}")
         for summary in work.rglob("summary.json"):
             json.loads(summary.read_text(encoding="utf-8"))  # valid JSON, valid UTF-8
+        if rc == 0 and args and args[0] == "dry-run":
+            check_scripts(self, scripts_in(work))
+        if expect["runs"]:
+            self.run_generated(work, expect, where)
+
+    def run_generated(self, work, expect, where):
+        """Runs the generated scripts the case names under bash, Slurm's commands failing."""
+        stand_ins = work.parent / "slurm-stand-ins"
+        stand_ins.mkdir()
+        for name in ("scontrol", "srun", "sbatch", "squeue", "scancel", "sacct"):
+            (stand_ins / name).write_text(SLURM_STAND_IN)
+            (stand_ins / name).chmod(0o755)
+        log = work.parent / "stand-in-calls.txt"
+        env = dict(os.environ, PATH=f"{stand_ins}:{os.environ['PATH']}", STAND_IN_LOG=str(log))
+        for name in expect["runs"]:
+            scripts = list(work.rglob(name))
+            self.assertTrue(scripts, f"no {name} was generated\n{where}")
+            for script in scripts:
+                proc = subprocess.run(["bash", str(script)], cwd=work, env=env,
+                                      capture_output=True, text=True, timeout=60)
+                text = script.read_text()
+                self.assertEqual(markers(work), [], f"{script} executed a hostile value\n{text}")
+                self.assertNotEqual(proc.returncode, 0, f"{script} passed with srun failing")
+        calls = log.read_text() if log.exists() else ""
+        self.assertIn("srun\n", calls, "the scripts ran no srun line")
+        for word in expect["argv"]:
+            self.assertIn("\n" + word + "\n", calls, f"no command received {word!r}\n{calls}")
 
     def test_corpus_is_large_enough(self):
         self.assertGreaterEqual(len(CASES), 100)
@@ -194,7 +233,7 @@ class GeneratedScriptTest(unittest.TestCase):
             'default_partition = "p1"\ngpus_per_node = 8\nsupports_gpu_directives = true\n'
             f'launcher_python = {q(str(launcher))}\n'
             f'account = {q(self.hostile("account"))}\n'
-            f'extra_srun_args = {q("--comment=" + self.hostile("sys-srun"))}\n'
+            f'extra_srun_args = {q("--comment=" + shlex.quote(self.hostile("sys-srun")))}\n'
             '[[partitions]]\nname = "p1"\n'
             f'[global_env_vars]\nGLOBAL_X = {q(self.hostile("global-env"))}\n')
         (self.work / "tests").mkdir()
@@ -210,7 +249,7 @@ class GeneratedScriptTest(unittest.TestCase):
             f'[extra_cmd_args]\n{q("k" + self.hostile("hydra-key"))} = {q(self.hostile("hydra"))}\n')
         (self.work / "scenario.toml").write_text(
             'name = "hostile"\n[[Tests]]\nid = "m1"\ntest_name = "mb"\ntime_limit = "00:10:00"\n'
-            f'extra_srun_args = {q("--comment=" + self.hostile("case-srun"))}\n')
+            f'extra_srun_args = {q("--comment=" + shlex.quote(self.hostile("case-srun")))}\n')
         env = dict(os.environ, HF_TOKEN=self.hostile("token"))
         argv = [BINARY, "--log-file", "", "dry-run", "--system-config", "system.toml",
                 "--tests-dir", "tests", "--test-scenario", "scenario.toml"]
@@ -238,6 +277,8 @@ class GeneratedScriptTest(unittest.TestCase):
         self.assertIn(self.hostile("token"), words)  # -hf "$HF_TOKEN", as one word
         self.assertIn(self.hostile("account"), words)
         self.assertIn("export ENV_X=" + self.hostile("env"), words)
-        # extra_srun_args split into words, then into --additional_slurm_params, as text.
+        # extra_srun_args split into words, then into --additional_slurm_params, as text, whole
+        # (a word the conversion would drop is refused: sec_gate_srun_args_lose_a_word).
         params = words[words.index("--additional_slurm_params") + 1]
-        self.assertIn("comment=x$(touch", params)
+        self.assertIn("comment=" + self.hostile("sys-srun"), params)
+        self.assertIn("comment=" + self.hostile("case-srun"), params)

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
+#include "util/error.h"
+
 namespace bp {
 namespace {
 
@@ -91,6 +95,46 @@ TEST(SbatchScript, SecretsFromTheEnvironmentAreNotWritten) {
   std::string s = make_sbatch_script(cluster(), req, true);
   EXPECT_EQ(s.find("hf_secret_value"), std::string::npos);
   EXPECT_NE(s.find("$HF_TOKEN"), std::string::npos);
+}
+
+// The per-node form the Megatron-Bridge gate asks for: the node from a shell variable, output
+// files per node with the folder quoted (a folder named "out$(touch x)" stays a name).
+TEST(SbatchScript, PerNodeLaunchQuotesTheFolderAndExpandsTheNode) {
+  JobRequest req = request();
+  req.num_nodes = 1;
+  const PerNodeLaunch on_node{"_node", "/r/out$(touch x)"};
+  EXPECT_EQ(make_srun_line(cluster(), req, &on_node),
+            "srun --nodelist=\"$_node\" --output='/r/out$(touch x)/stdout_'\"$_node\".txt "
+            "--error='/r/out$(touch x)/stderr_'\"$_node\".txt --export=ALL --mpi=pmix -N1 "
+            "bash -c 'sleep 5; echo \"done $X\"'");
+  const PerNodeLaunch bad{"_node; touch x", "/r"};
+  EXPECT_THROW(make_srun_line(cluster(), req, &bad), std::logic_error);
+}
+
+TEST(SbatchScript, MpiIsOneQuotedWordOrLeftToSlurm) {
+  System sys = cluster();
+  sys.mpi = "pmix;touch x";
+  EXPECT_NE(make_srun_line(sys, request()).find(" '--mpi=pmix;touch x' -N2 "), std::string::npos);
+  sys.mpi.clear();
+  EXPECT_EQ(make_srun_line(sys, request()).find("--mpi"), std::string::npos);
+}
+
+TEST(SbatchScript, HeaderExtrasFollowTheSystemsDirectives) {
+  System sys = cluster();
+  sys.extra_sbatch_args = {"--exclusive"};
+  BatchHeaderExtras extras;
+  extras.comment = "the gate of m1";
+  extras.extra_directives = {"--segment=2"};
+  EXPECT_EQ(make_sbatch_header(sys, request(), extras),
+            "#!/bin/bash\n# the gate of m1\n#SBATCH --job-name=sleep_0\n"
+            "#SBATCH --output=/results/sc/sleep/0/stdout.txt\n"
+            "#SBATCH --error=/results/sc/sleep/0/stderr.txt\n#SBATCH --partition=batch\n"
+            "#SBATCH -N 2\n#SBATCH --exclusive\n#SBATCH --segment=2\n");
+  extras.extra_directives = {"--segment=2\ntouch x"};
+  EXPECT_THROW(make_sbatch_header(sys, request(), extras), ValueError);
+  extras.extra_directives.clear();
+  extras.comment = "a\ntouch x";
+  EXPECT_THROW(make_sbatch_header(sys, request(), extras), ValueError);
 }
 
 TEST(SbatchScript, ReservationForms) {

@@ -7,10 +7,11 @@
 #include "core/scheduler.h"
 #include "systems/slurm/cluster_probe.h"
 #include "systems/slurm/node_list.h"
+#include "systems/slurm/sbatch_script.h"
 #include "systems/slurm/slurm_executor.h"
 #include "systems/slurm/slurm_system.h"
-#include "util/log.h"
 #include "util/error.h"
+#include "util/log.h"
 #include "util/strings.h"
 
 namespace bp {
@@ -91,7 +92,7 @@ class SlurmScheduler : public Scheduler {
                 "' in partitions");
     s.account = f.one_line_string_or("account", "");
     s.distribution = f.one_line_string_or("distribution", "");
-    s.mpi = f.one_line_string_or("mpi", "pmix");
+    s.mpi = f.one_line_string_or("mpi", s.mpi);  // System holds the default
     // A node has at least one GPU when the key is written (0 emitted "-gn 0"); 4096 is far
     // above any real node and keeps products of counts small.
     if (f.has("gpus_per_node"))
@@ -166,6 +167,16 @@ class SlurmScheduler : public Scheduler {
   void probe(System& system) const override {
     if (!system.supports_gpu_directives)
       system.supports_gpu_directives = probe_gpu_directives(system);
+  }
+
+  std::string batch_header(const System& system, const JobRequest& req,
+                           const BatchHeaderExtras& extras) const override {
+    return make_sbatch_header(system, req, extras);
+  }
+
+  std::string launch_line(const System& system, const JobRequest& req,
+                          const PerNodeLaunch* per_node) const override {
+    return make_srun_line(system, req, per_node);
   }
 };
 

@@ -228,7 +228,10 @@ std::vector<std::string> srun_args_as_slurm_params(std::string_view srun_args) {
   std::vector<std::string> params;
   for (size_t i = 0; i < words.size(); ++i) {
     const std::string& w = words[i];
-    if (!w.starts_with("--")) continue;
+    if (!w.starts_with("--"))
+      throw ValueError("the word " + shell_quote(w) +
+                       " is neither a --option nor the value of one, so it would be lost in "
+                       "--additional_slurm_params (write --key=value or --key value)");
     std::string key = w.substr(2);
     if (key.find('=') != std::string::npos) {
       params.push_back(key);
@@ -239,6 +242,26 @@ std::vector<std::string> srun_args_as_slurm_params(std::string_view srun_args) {
     }
   }
   return params;
+}
+
+std::vector<std::string> system_slurm_params(const System& system) {
+  try {
+    return srun_args_as_slurm_params(system.extra_srun_args);
+  } catch (const ValueError& e) {
+    throw ConfigError(system.loc, "extra_srun_args", e.what());
+  }
+}
+
+std::vector<std::string> case_slurm_params(const TestRun& run) {
+  try {
+    return srun_args_as_slurm_params(run.extra_srun_args);
+  } catch (const ValueError& e) {
+    throw ConfigError(run.loc, "Tests." + run.id + ".extra_srun_args", e.what());
+  }
+}
+
+void check_system_srun_args(const System& system) {
+  system_slurm_params(system);
 }
 
 std::vector<std::string> additional_slurm_params(const TestRun& run, const System& system,
@@ -255,9 +278,8 @@ std::vector<std::string> additional_slurm_params(const TestRun& run, const Syste
   } else if (!run.exclude_nodes.empty()) {
     params.push_back("exclude=" + join(run.exclude_nodes, ","));
   }
-  for (const std::string& p : srun_args_as_slurm_params(system.extra_srun_args))
-    params.push_back(p);
-  for (const std::string& p : srun_args_as_slurm_params(run.extra_srun_args)) params.push_back(p);
+  for (const std::string& p : system_slurm_params(system)) params.push_back(p);
+  for (const std::string& p : case_slurm_params(run)) params.push_back(p);
   return params;
 }
 

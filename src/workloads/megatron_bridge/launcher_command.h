@@ -45,9 +45,17 @@ std::string launcher_command(const TestRun& run, const System& system, const Lau
 // System global_env_vars overlaid by the test's extra_env_vars, sorted by name.
 EnvVars final_env_vars(const TestDefinition& test, const System& system);
 
-// CloudAI's _parse_srun_args_as_slurm_params: "--k v" and "--k=v" -> "k=v", "--flag" -> "flag";
-// words not starting with "--" are dropped.
+// CloudAI's _parse_srun_args_as_slurm_params: "--k v" and "--k=v" -> "k=v", "--flag" -> "flag".
+// CloudAI drops any other word ("--exclusive $(touch x)" would become "exclusive=$(touch"):
+// throws ValueError naming the first word the conversion would drop.
 std::vector<std::string> srun_args_as_slurm_params(std::string_view srun_args);
+
+// srun_args_as_slurm_params of the system's extra_srun_args (refused in the workload's
+// preflight, before anything is written) or of a case's (refused when its files are generated,
+// before anything is submitted), as a ConfigError naming the file, the key and the word.
+std::vector<std::string> system_slurm_params(const System& system);
+std::vector<std::string> case_slurm_params(const TestRun& run);
+void check_system_srun_args(const System& system);
 
 // The items of --additional_slurm_params, in order: the campaign's comment, gpus-per-node/gres,
 // nodelist or exclude, then the system's and the case's extra_srun_args.

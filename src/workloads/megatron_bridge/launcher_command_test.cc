@@ -388,8 +388,48 @@ TEST(MbridgeLauncher, SrunArgsBecomeSlurmParams) {
               ElementsAre("exclusive", "reservation=my_reserv", "overcommit"));
   EXPECT_THAT(srun_args_as_slurm_params("--reservation my_reserv --constraint=gpu"),
               ElementsAre("reservation=my_reserv", "constraint=gpu"));
-  EXPECT_THAT(srun_args_as_slurm_params("-N 2 stray --mem=0"), ElementsAre("mem=0"));
   EXPECT_THAT(srun_args_as_slurm_params(""), ElementsAre());
+}
+
+// CloudAI drops words that are neither a --option nor its value: "--exclusive $(touch /tmp/x)"
+// would become "exclusive=$(touch". benchpilot refuses, naming the word.
+std::string dropped_word_error(std::string_view srun_args) {
+  try {
+    srun_args_as_slurm_params(srun_args);
+  } catch (const ValueError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(MbridgeLauncher, SrunArgsThatLoseAWordAreRefused) {
+  EXPECT_THAT(dropped_word_error("--exclusive $(touch /tmp/x)"), HasSubstr("'/tmp/x)'"));
+  EXPECT_THAT(dropped_word_error("-N 2 --mem=0"), HasSubstr("the word -N is neither"));
+  EXPECT_THAT(dropped_word_error("--reservation r stray"), HasSubstr("the word stray"));
+  EXPECT_EQ(dropped_word_error("--comment='$(touch /tmp/x)'"), "");  // one word, kept whole
+}
+
+TEST(MbridgeLauncher, SrunArgsThatLoseAWordAreRefusedNamingTheKey) {
+  System s;
+  s.loc = SourceLoc{"system.toml", 0};
+  TestRun r;
+  r.id = "m1";
+  r.loc = SourceLoc{"scenario.toml", 4};
+  s.extra_srun_args = "--exclusive $(touch x)";
+  try {
+    check_system_srun_args(s);
+    FAIL() << "accepted system srun options that lose a word";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("system.toml: extra_srun_args: the word 'x)'"));
+  }
+  s.extra_srun_args.clear();
+  r.extra_srun_args = "--segment 2 stray";
+  try {
+    additional_slurm_params(r, s, LauncherInputs{});
+    FAIL() << "accepted a case whose srun options lose a word";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("scenario.toml:4: Tests.m1.extra_srun_args: the word stray"));
+  }
 }
 
 TEST(MbridgeLauncher, AdditionalSlurmParams) {

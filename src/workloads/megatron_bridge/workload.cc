@@ -170,6 +170,7 @@ void MegatronBridgeWorkload::validate(const TestDefinition& test) const {
 void MegatronBridgeWorkload::preflight(const TestDefinition& test, const System& system) const {
   mbridge::preflight(test);
   check_pinned_launcher(test, system);
+  check_system_srun_args(system);
 }
 
 void MegatronBridgeWorkload::check_installed(const TestDefinition& test,

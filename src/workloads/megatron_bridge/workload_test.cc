@@ -449,6 +449,25 @@ TEST(MbridgeWrapperScript, SecretFlagWithALiteralValueIsRefused) {
   EXPECT_THAT(s, Not(HasSubstr("WANDB_API_KEY is not set")));
 }
 
+// The wrapper is launcher_wrapper.sh filled in: a value that looks like one of its markers is
+// written as it is, never filled in again.
+TEST(MbridgeWrapperScript, ValuesThatLookLikeTemplateMarkersStayValues) {
+  WrapperInputs in;
+  in.run_dir = "/tmp/run@LOG@";
+  in.python = "py@PYTHON@";
+  in.launcher_script = "/x/setup_experiment.py";
+  in.launcher_arguments = {"-g", "@HELPER@"};
+  in.pre_launch = "\n#@PIP_STEP@\n";
+  std::string s = wrapper_script(in);
+  EXPECT_THAT(s, HasSubstr("\nexport NEMORUN_HOME=/tmp/run@LOG@\n"));
+  EXPECT_THAT(s, HasSubstr("\nLOG=/tmp/run@LOG@/launcher.log\n"));
+  EXPECT_THAT(s, HasSubstr("\nPYTHON=py@PYTHON@\n"));
+  EXPECT_THAT(s, HasSubstr(" -- /x/setup_experiment.py -g @HELPER@ >\"$PIPE_DIR/out\" 2>&1 &\n"));
+  EXPECT_THAT(s, HasSubstr("\n#@PIP_STEP@\n"));  // a block is not searched either
+  EXPECT_THAT(s, Not(HasSubstr("#@EXPORTS@")));
+  EXPECT_EQ(s.back(), '\n');
+}
+
 TEST(MbridgeWorkload, RegisteredWithSchemaAndSecrets) {
   const Workload* w = find_workload("MegatronBridge");
   ASSERT_NE(w, nullptr);
