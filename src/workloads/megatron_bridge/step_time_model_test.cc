@@ -7,6 +7,7 @@
 #include "workloads/megatron_bridge/estimate_accuracy_test_helpers.h"
 #include "workloads/megatron_bridge/gpu_specs.h"
 #include "workloads/megatron_bridge/model_catalog.h"
+#include "workloads/megatron_bridge/model_flops.h"
 
 namespace bp {
 namespace {
@@ -70,6 +71,9 @@ TEST(StepTimeModel, InterleavingShrinksTheBubble) {
   EXPECT_LT(interleaved->step_time_s, plain->step_time_s);
 }
 
+// Same constants for every call, so only the bandwidths and the domain size differ.
+const StepTimeCalibration kPlain{"", "", 0.5, 1.0, 0.0};
+
 TEST(StepTimeModel, ExpertAllToAllSlowsWhenItLeavesTheNvlinkDomain) {
   StepTimeInput in;
   in.ep = 8;
@@ -77,16 +81,48 @@ TEST(StepTimeModel, ExpertAllToAllSlowsWhenItLeavesTheNvlinkDomain) {
   in.num_gpus = 16;
   in.gpu_type = "h100";
   in.compute_dtype = "fp8_cs";
-  const auto inside = estimate_step_time(model("qwen3_30b_a3b"), in);
+  const auto inside = estimate_step_time(model("qwen3_30b_a3b"), in, &kPlain);
   in.ep = 16;  // two DGX nodes: half of every all-to-all crosses InfiniBand
-  const auto across = estimate_step_time(model("qwen3_30b_a3b"), in);
+  const auto across = estimate_step_time(model("qwen3_30b_a3b"), in, &kPlain);
   ASSERT_TRUE(inside && across);
   EXPECT_GT(across->ep_comm_s, 3 * inside->ep_comm_s);
-  in.gpu_type = "gb200";  // NVL72: still one domain
-  in.compute_dtype = "fp8_mx";
-  const auto nvl72 = estimate_step_time(model("qwen3_30b_a3b"), in);
+  in.gpu_type = "gb200";  // NVL72: still one domain, at twice H100's NVLink bandwidth
+  const auto nvl72 = estimate_step_time(model("qwen3_30b_a3b"), in, &kPlain);
   ASSERT_TRUE(nvl72);
   EXPECT_LT(nvl72->ep_comm_s, across->ep_comm_s / 4);
+}
+
+TEST(StepTimeModel, ContextParallelExchangesKeysAndValues) {
+  StepTimeInput in = llama70b_on_64_h100();
+  const auto without = estimate_step_time(model("llama3_70b"), in, &kPlain);
+  in.cp = 2;
+  const auto with = estimate_step_time(model("llama3_70b"), in, &kPlain);
+  ASSERT_TRUE(without && with);
+  EXPECT_EQ(without->cp_comm_s, 0);
+  EXPECT_GT(with->cp_comm_s, 0);
+}
+
+TEST(StepTimeModel, UsesMegatronsFlopsCountForTheTpItRuns) {
+  StepTimeInput in = llama70b_on_64_h100();
+  const auto e = estimate_step_time(model("llama3_70b"), in);
+  ASSERT_TRUE(e);
+  FlopsSettings fs;
+  fs.seq_length = 8192;
+  fs.tp = 4;
+  EXPECT_DOUBLE_EQ(e->model_flops_per_token, *model_flops_per_token(model("llama3_70b"), fs));
+}
+
+TEST(StepTimeModel, CalibrationConstantsMoveTheirParts) {
+  StepTimeInput in = llama70b_on_64_h100();
+  StepTimeCalibration slow = kPlain, overhead = kPlain;
+  slow.gemm_efficiency = 0.25;
+  overhead.step_overhead_s = 1.5;
+  const auto base = estimate_step_time(model("llama3_70b"), in, &kPlain);
+  const auto half = estimate_step_time(model("llama3_70b"), in, &slow);
+  const auto fixed = estimate_step_time(model("llama3_70b"), in, &overhead);
+  ASSERT_TRUE(base && half && fixed);
+  EXPECT_GT(half->compute_s, 1.5 * base->compute_s);  // GEMMs take twice as long
+  EXPECT_NEAR(fixed->step_time_s - base->step_time_s, 1.5, 1e-9);
 }
 
 TEST(StepTimeModel, FasterDtypeFasterStep) {
