@@ -156,6 +156,36 @@ double collective_s(double bytes, double group, double in_domain, const GpuSpec&
   return std::max(over_nvlink, over_network);
 }
 
+struct DataParallel {
+  double exposed_s = 0;    // gradient reduce-scatter + parameter all-gather not overlapped
+  double optimizer_s = 0;  // Adam over this rank's shard, HBM-bound
+};
+
+// Gradients are reduce-scattered during the last micro-batch's backward (2/3 of it) and
+// parameters all-gathered during the first one's forward (1/3); the rest is exposed. Dense
+// weights are sharded over dp·cp, experts over the expert-data-parallel group.
+DataParallel data_parallel(const ShapeFigures& f, const StepTimeInput& in, double etp,
+                           const GpuSpec& gpu, double per_micro_batch) {
+  const double tp = static_cast<double>(in.tp), pp = static_cast<double>(in.pp),
+               cp = static_cast<double>(in.cp), ep = static_cast<double>(in.ep);
+  const double gpus = static_cast<double>(in.num_gpus);
+  const double domain = static_cast<double>(gpu.nvlink_domain);
+  const double dp_group = gpus / (tp * pp);  // dp · cp
+  const double edp_group = gpus / (etp * ep * pp);
+  const double dense_shard = f.dense_params / (tp * pp);
+  const double expert_shard = f.expert_params / (etp * ep * pp);
+  const double grads_s =
+      collective_s(dense_shard * kGradBytes, dp_group, domain / (tp * cp), gpu) +
+      collective_s(expert_shard * kGradBytes, edp_group, domain / (etp * ep), gpu);
+  const double params_s = grads_s * kParamBytes / kGradBytes;
+  DataParallel d;
+  d.exposed_s = std::max(0.0, grads_s - per_micro_batch * 2 / 3) +
+                std::max(0.0, params_s - per_micro_batch / 3);
+  const double shard_params = dense_shard / dp_group + expert_shard / edp_group;
+  d.optimizer_s = shard_params * kAdamBytesPerParam / (gpu.hbm_tb_per_s * 1e12);
+  return d;
+}
+
 }  // namespace
 
 const StepTimeCalibration* find_step_time_calibration(std::string_view gpu_type,
@@ -234,23 +264,9 @@ std::optional<StepTimeEstimate> estimate_step_time(const ModelShape& shape, cons
   const double per_micro_batch = busy / micro_batches;
   e.bubble_s = per_micro_batch * (pp - 1) / static_cast<double>(in.vp);
 
-  // Data parallel: gradients reduce-scattered during the last micro-batch's backward (2/3 of
-  // it), parameters all-gathered during the first one's forward (1/3); the rest is exposed.
-  const double dp_group = static_cast<double>(dp) * cp;
-  const double edp_group = gpus / (etp * ep * pp);
-  const double dense_shard = f.dense_params / (tp * pp),
-               expert_shard = f.expert_params / (etp * ep * pp);
-  const double dp_in_domain = domain / (tp * cp);
-  const double grads_s =
-      collective_s(dense_shard * kGradBytes, dp_group, dp_in_domain, *gpu) +
-      collective_s(expert_shard * kGradBytes, edp_group, domain / (etp * ep), *gpu);
-  const double params_s = grads_s * kParamBytes / kGradBytes;
-  e.dp_reduction_s = std::max(0.0, grads_s - per_micro_batch * 2 / 3) +
-                     std::max(0.0, params_s - per_micro_batch / 3);
-
-  const double shard_params = dense_shard / dp_group + expert_shard / edp_group;
-  e.optimizer_s =
-      shard_params * kAdamBytesPerParam / (gpu->hbm_tb_per_s * 1e12) + calibration->step_overhead_s;
+  const DataParallel d = data_parallel(f, in, etp, *gpu, per_micro_batch);
+  e.dp_reduction_s = d.exposed_s;
+  e.optimizer_s = d.optimizer_s + calibration->step_overhead_s;
 
   e.step_time_s = busy + e.bubble_s + e.dp_reduction_s + e.optimizer_s;
   e.tokens_per_s_per_gpu = tokens_per_gpu / e.step_time_s;
