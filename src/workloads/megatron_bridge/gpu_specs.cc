@@ -12,16 +12,23 @@ namespace {
 //   1.8 TB/s bidirectional; 8x 400 Gb/s ConnectX-7.
 // - gb200: NVIDIA GB200 NVL72 datasheet, per GPU: 2.5 / 5 / 10 PFLOPS dense BF16/FP8/FP4,
 //   HBM3e 8 TB/s, NVLink 5 1.8 TB/s, 72-GPU NVLink domain; one 400 Gb/s NIC per GPU.
-// - b300: NVIDIA DGX B300 datasheet (Blackwell Ultra): FP4 dense 15 PFLOPS, FP8 4.5 PFLOPS,
-//   BF16 2.25 PFLOPS per GPU; HBM3e 8 TB/s; 8x 800 Gb/s ConnectX-8.
-// - gb300: NVIDIA GB300 NVL72 datasheet, per GPU: FP4 dense 15 PFLOPS, FP8 5 PFLOPS, BF16 2.5
-//   PFLOPS; HBM3e 8 TB/s; NVLink 5 1.8 TB/s, 72-GPU domain; ConnectX-8 800 Gb/s per GPU.
+// - b300: NVIDIA DGX B300 datasheet (Blackwell Ultra, 8 GPUs): 144 PFLOPS FP4 (sparse) and
+//   72 PFLOPS FP8 -> per GPU 13.5 PFLOPS dense FP4 (Blackwell Ultra's dense FP4 is 3/4 of its
+//   sparse figure), 4.5 FP8, 2.25 BF16; HBM3e 8 TB/s; 8x 800 Gb/s ConnectX-8.
+// - gb300: NVIDIA GB300 NVL72 datasheet (72 GPUs): 1,080 PFLOPS dense FP4, 360 PFLOPS FP8
+//   training -> per GPU 15 / 5 / 2.5 PFLOPS dense FP4/FP8/BF16; HBM3e 8 TB/s; NVLink 5 1.8 TB/s,
+//   72-GPU domain; one ConnectX-8 800 Gb/s per GPU.
+// clang-format off
 constexpr GpuSpec kGpuSpecs[] = {
-    // gpu_type  bf16   fp8    fp4     HBM   NVLink domain network
-    {"h100", 989, 1979, 0, 3.35, 450, 8, 50},       {"h200", 989, 1979, 0, 4.8, 450, 8, 50},
-    {"b200", 2250, 4500, 9000, 8.0, 900, 8, 50},    {"b300", 2250, 4500, 15000, 8.0, 900, 8, 100},
-    {"gb200", 2500, 5000, 10000, 8.0, 900, 72, 50}, {"gb300", 2500, 5000, 15000, 8.0, 900, 72, 100},
+    // gpu_type  bf16   fp8    fp4    HBM TB/s  NVLink GB/s  domain  network GB/s
+    {"h100",     989,  1979,      0,  3.35,     450,         8,      50},
+    {"h200",     989,  1979,      0,  4.8,      450,         8,      50},
+    {"b200",    2250,  4500,   9000,  8.0,      900,         8,      50},
+    {"b300",    2250,  4500,  13500,  8.0,      900,         8,     100},
+    {"gb200",   2500,  5000,  10000,  8.0,      900,        72,      50},
+    {"gb300",   2500,  5000,  15000,  8.0,      900,        72,     100},
 };
+// clang-format on
 
 bool same_ignoring_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
