@@ -66,9 +66,10 @@ constexpr double kParamBytes = 2;  // bf16 parameters, all-gathered
 constexpr double kActBytes = 2;    // bf16 activations on the wire
 
 bool same_text(std::string_view a, std::string_view b) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
+    if (lower(a[i]) != lower(b[i])) return false;
   return true;
 }
 

@@ -154,6 +154,10 @@ TEST(StepTimeModel, UnlistedDtypeUsesTheGpuTypesBf16Constants) {
   EXPECT_EQ(find_step_time_calibration("h100", "fp8_mx"),
             find_step_time_calibration("h100", "bf16"));
   EXPECT_EQ(find_step_time_calibration("a100x", "bf16"), nullptr);
+  EXPECT_EQ(find_step_time_calibration("H100", "FP8_CS"),
+            find_step_time_calibration("h100", "fp8_cs"));
+  EXPECT_NE(find_step_time_calibration("h100", "fp8_cs"),
+            find_step_time_calibration("h100", "bf16"));
 }
 
 // Issue 17's done-when on Megatron-Bridge's published pre-training rows (catalog models, every
