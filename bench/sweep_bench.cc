@@ -19,6 +19,7 @@
 #include "sweep/constraints.h"
 #include "sweep/param_space.h"
 #include "workloads/megatron_bridge/constraints.h"
+#include "workloads/megatron_bridge/step_time_model.h"
 
 namespace {
 
@@ -106,6 +107,39 @@ std::string with_commas(uint64_t v) {
   return out;
 }
 
+// The step-time estimate (Megatron's FLOPs per token included) of every point of a
+// tp × pp × cp × vp × ep × et × mb × gb × dtype × GPU-type grid of one model on 64 GPUs, one core.
+Result estimate_all(const ModelShape& model) {
+  const int64_t powers[] = {1, 2, 4, 8};
+  const char* dtypes[] = {"bf16", "fp8_cs", "fp8_mx", "nvfp4"};
+  const char* gpus[] = {"h100", "b200", "gb200"};
+  Result r;
+  double total_s = 0;  // consumed, so the loop is not optimised away
+  StepTimeInput in;
+  in.num_gpus = 64;
+  auto t0 = Clock::now();
+  for (const char* gpu : gpus)
+    for (const char* dtype : dtypes)
+      for (int64_t tp : powers)
+        for (int64_t pp : powers)
+          for (int64_t cp : {1, 2, 4})
+            for (int64_t vp : {1, 2, 4})
+              for (int64_t ep : powers)
+                for (int64_t et : {1, 2})
+                  for (int64_t mb : {1, 2, 4})
+                    for (int64_t gb = 128; gb <= 128 * 61; gb += 128) {
+                      in = {tp, pp, cp, vp, ep, et, mb, gb, 0, 64, gpu, dtype};
+                      ++r.points;
+                      if (auto e = estimate_step_time(model, in)) {
+                        ++r.valid;
+                        total_s += e->step_time_s;
+                      }
+                    }
+  r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (total_s < 0) std::printf("impossible\n");
+  return r;
+}
+
 }  // namespace
 
 int main() {
@@ -135,6 +169,15 @@ int main() {
                   with_commas(static_cast<uint64_t>(rate)).c_str(), peak_rss_kib() / 1024.0,
                   with_commas(r.points).c_str());
     }
+  }
+
+  {
+    Result r = estimate_all(*catalog.find("qwen3_30b_a3b"));
+    double rate = static_cast<double>(r.points) / r.seconds;
+    std::printf("%-14s %-30s %6s %12s %8.2f %14s %7.1f MiB   (%s points, valid = estimated)\n",
+                "~10^6", "step time + FLOPs (qwen3_30b)", "-", with_commas(r.valid).c_str(),
+                r.seconds, with_commas(static_cast<uint64_t>(rate)).c_str(),
+                peak_rss_kib() / 1024.0, with_commas(r.points).c_str());
   }
 
   // Python reference on a strided sample of the largest space, CloudAI's rules only.
