@@ -198,6 +198,9 @@ int cli_main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingPath);
   verify->add_option("--tests-dir", verify_tests, "Tests for the scenarios (default: those found)");
+  bool verify_strict = false;
+  verify->add_flag("--strict", verify_strict,
+                   "Also fail on files for a workload or scheduler benchpilot does not have");
   auto* list = app.add_subcommand("list", "List workloads, agents or reports");
   std::string what;
   bool verbose = false;
@@ -241,7 +244,7 @@ int cli_main(int argc, char** argv) {
     if (*uninst) return resolve_system_config(uninst_opts) ? cmd_install(uninst_opts, true) : 2;
     if (*report)
       return resolve_system_config(report_opts) ? cmd_generate_report(report_opts, result_dir) : 2;
-    if (*verify) return cmd_verify_configs(verify_dir, verify_tests);
+    if (*verify) return cmd_verify_configs(verify_dir, verify_tests, verify_strict);
     if (*list) return cmd_list(what, verbose);
   } catch (const std::exception& e) {
     log::error(e.what());

@@ -76,7 +76,7 @@ std::filesystem::path resolve_store_path(const StoreLocation& where);
 int cmd_resume(const std::string& results_dir, const CommonOptions& extra);
 int cmd_install(const CommonOptions& opts, bool uninstall);
 int cmd_generate_report(const CommonOptions& opts, const std::string& result_dir);
-int cmd_verify_configs(const std::string& dir, const std::string& tests_dir);
+int cmd_verify_configs(const std::string& dir, const std::string& tests_dir, bool strict);
 int cmd_list(const std::string& what, bool verbose);
 
 }  // namespace bp

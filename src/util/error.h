@@ -39,6 +39,13 @@ class ConfigError : public Error {
   std::string message_;
 };
 
+// Valid CloudAI input that needs something benchpilot does not have (a CloudAI-only workload as
+// a dependency): an error for run and dry-run, but verify-configs counts the file apart.
+class UnsupportedError : public ConfigError {
+ public:
+  using ConfigError::ConfigError;
+};
+
 // A file or folder that could not be read or written; what() says which and why (strerror).
 class FileError : public Error {
  public:

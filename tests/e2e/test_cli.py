@@ -13,7 +13,25 @@ class VerifyConfigs(unittest.TestCase):
     def test_shipped_configs_pass(self):
         proc = run_bp("verify-configs", CONF)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-        self.assertRegex(proc.stdout, r"\d+ passed, 0 failed")
+        self.assertRegex(proc.stdout, r"\d+ passed, 0 unsupported, 0 failed")
+
+    def test_cloudai_conf_has_no_errors(self):
+        """CloudAI's own conf/ (pinned copy): tests sharing a name in sibling folders are no
+        duplicates, and files for workloads or schedulers benchpilot lacks are counted apart."""
+        conf = SOURCE_DIR / "tests" / "data" / "cloudai_conf"
+        proc = run_bp("verify-configs", conf)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("verified 119 files: 39 passed, 80 unsupported, 0 failed", proc.stdout)
+        self.assertNotIn("duplicate test name", proc.stdout)
+        self.assertIn(f"SKIP {conf}/common/test/nemo_run_llama3_8b.toml: unsupported workload NeMoRun: "
+                      "not an error in the file", proc.stdout)
+        self.assertIn(f"OK   {conf}/hook/test/nccl_test_all_gather.toml (test)", proc.stdout)
+        strict = run_bp("verify-configs", "--strict", conf)
+        self.assertEqual(strict.returncode, 1, strict.stdout + strict.stderr)
+        # One tests folder at a time, as CloudAI's --tests-dir.
+        common = run_bp("verify-configs", conf / "common", "--tests-dir", conf / "common" / "test")
+        self.assertEqual(common.returncode, 0, common.stdout + common.stderr)
+        self.assertRegex(common.stdout, r"\d+ passed, \d+ unsupported, 0 failed")
 
     def test_broken_file_fails_with_file_line_and_key(self):
         d = tempdir(self)

@@ -171,6 +171,10 @@ inline int64_t dp_of(const int64_t* s) {
   int64_t denom = saturating_mul(s[kTp], s[kPp], s[kCp]);
   return denom > 0 ? py_div(s[kNumGpus], denom) : 0;
 }
+// CloudAI's "vp is set": not None and not 1 (validation refuses vp < 1).
+inline bool virtual_pipeline(const int64_t* s) {
+  return is_set(s[kVp]) && s[kVp] > 1;
+}
 inline bool graphs_on(const int64_t* s) {
   return s[kImpl] != kImplOff && s[kScopeCount] > 0;
 }
@@ -221,6 +225,8 @@ uint64_t reads_of(std::string_view id) {
       {"C16", slot_bits(kScopeMask)},
       {"C17", slot_bits(kScopeCount, kScopeMask, kRecCount, kRecMask)},
       {"C18", slot_bits(kDeepseekName, kPp, kVp, kPinnedEra)},
+      {"C19", slot_bits(kPp, kVp)},
+      {"C20", slot_bits(kA2a, kPp, kEp, kVp)},
       {"M1", slot_bits(kModelKnown, kHeads, kMTp)},
       {"M2", slot_bits(kModelKnown, kGroups, kMTp)},
       {"M3", slot_bits(kModelKnown, kExperts, kMEp)},
@@ -435,6 +441,23 @@ const std::vector<Rule>& cloudai_rules() {
              deepseek_pairs_text(s[kPinnedEra]),
              mbridge::era_description(static_cast<mbridge::RecipeEra>(s[kPinnedEra])), s[kPp],
              or_one(s[kVp]));
+       }},
+      // C19 and C20 are CloudAI PR 1025 (after the notes' snapshot). Both read vp None or 1 as
+      // "no virtual pipeline": CloudAI's command turns vp = 1 into -vp None.
+      {"C19", "vp needs pp>1", [](const int64_t* s) { return !virtual_pipeline(s) || s[kPp] > 1; },
+       [](const int64_t* s) {
+         return fmt::format("vp={} needs pp > 1 (pp={}; an unwritten pp is 1)", s[kVp], s[kPp]);
+       }},
+      {"C20", "MoE a2a overlap with pp>1 needs vp",
+       [](const int64_t* s) {
+         bool moe = is_set(s[kEp]) && s[kEp] > 1;
+         return !(s[kA2a] && moe && s[kPp] > 1 && !virtual_pipeline(s));
+       },
+       [](const int64_t* s) {
+         return fmt::format(
+             "moe_a2a_overlap=true with ep={} and pp={} needs a virtual pipeline (vp > 1), got "
+             "vp={}",
+             s[kEp], s[kPp], opt(s[kVp]));
        }},
   });
   return rules;
@@ -664,6 +687,8 @@ const std::vector<Rule>& model_rules() {
          return fmt::format("cuda_graph_scope={} is not supported for this model (allowed: {})",
                             scopes(s), join(ok, ", "));
        }},
+      // C19 (CloudAI) rejects a written vp > 1 at a written pp of 1 or none; M14 adds the
+      // recipe's own vp and pp, which CloudAI does not read.
       {"M14", "vp needs pp>1",
        [](const int64_t* s) {
          if (!s[kModelKnown] || s[kLayoutSet] || !known(s[kMVp]) || !known(s[kMPp])) return true;
@@ -749,7 +774,7 @@ void warn_unknown_recipe(const std::string& recipe) {
   if (!warned.insert(recipe).second) return;
   log::warn(
       "model_recipe_name '" + recipe +
-      "' is not in the model catalog, so only CloudAI's generic sweep rules (C1-C18) "
+      "' is not in the model catalog, so only CloudAI's generic sweep rules (C1-C20) "
       "apply; add its shape to a file listed in BENCHPILOT_MODEL_CATALOG (format of "
       "src/workloads/megatron_bridge/model_catalog.toml) to prune what Megatron would reject");
 }

@@ -232,6 +232,51 @@ TEST(CloudAiRules, C18PairsFollowThePinnedRelease) {
             "(CloudAI's list, for the pinned v0.3 recipes); got (2,8)");
 }
 
+// CloudAI's own cases for constraints 19 and 20 (PR 1025), from
+// tests/workloads/megatron_bridge/test_workload.py at CloudAI commit 7370a52b: the fixed
+// arguments satisfy every other rule, so CloudAI's verdict is whether any C-rule rejects.
+TEST(CloudAiRules, C19C20MatchCloudAisOwnCases) {
+  struct Case {
+    const char* ep;
+    int pp;
+    const char* vp;
+    bool a2a;
+    bool valid;
+  };
+  const Case cases[] = {
+      {"32", 1, nullptr, false, true}, {"32", 1, "1", false, true},
+      {"32", 1, "2", false, false},    {"32", 1, "4", false, false},
+      {"32", 2, nullptr, true, false}, {"32", 2, "1", true, false},
+      {"32", 2, "2", true, true},      {"32", 4, "4", true, true},
+      {"32", 2, nullptr, false, true}, {"32", 2, "1", false, true},
+      {nullptr, 2, "1", true, true},   {"1", 2, "1", true, true},
+  };
+  for (const Case& c : cases) {
+    std::string args =
+        "model_family_name = 'qwen3'\nmodel_recipe_name = '30b_a3b'\nnum_gpus = 128\n"
+        "tp = 1\ncp = 1\net = 1\nmb = 1\ngb = 128\npp = " +
+        std::to_string(c.pp) + "\nmoe_a2a_overlap = " + (c.a2a ? "true" : "false") + "\n";
+    if (c.ep) args += std::string("ep = ") + c.ep + "\n";
+    if (c.vp) args += std::string("vp = ") + c.vp + "\n";
+    std::set<std::string> cloudai;
+    for (const std::string& id : rejected_by(args))
+      if (id[0] == 'C') cloudai.insert(id);
+    EXPECT_EQ(cloudai.empty(), c.valid) << args;
+    for (const std::string& id : cloudai) EXPECT_TRUE(id == "C19" || id == "C20") << args;
+  }
+}
+
+TEST(CloudAiRules, C19C20ReadTheWrittenValues) {
+  // CloudAI's pp is the written one (or 1): the recipe's pp = 4 for llama3_70b on H100 does not
+  // count, so vp = 5 without pp is pruned.
+  EXPECT_TRUE(rejects("C19", "model_recipe_name = 'llama3_70b'\ngpu_type = 'h100'\nvp = 5\n"));
+  EXPECT_EQ(message_of("C19", kUnknown + "vp = 2\n"),
+            "vp=2 needs pp > 1 (pp=1; an unwritten pp is 1)");
+  EXPECT_FALSE(rejects("C20", kUnknown + "ep = 8\npp = 2\nmoe_a2a_overlap = false\n"));
+  EXPECT_EQ(message_of("C20", kUnknown + "ep = 8\npp = 2\nvp = 1\nmoe_a2a_overlap = true\n"),
+            "moe_a2a_overlap=true with ep=8 and pp=2 needs a virtual pipeline (vp > 1), got vp=1");
+}
+
 TEST(CloudAiRules, UnknownRecipeGetsOnlyGenericRulesAndOneWarning) {
   TestRun run = mb_run("model_recipe_name = 'never_heard_of_it'\ntp = [1, 2]\n");
   ParamSpace space(run, kFields);
@@ -240,7 +285,7 @@ TEST(CloudAiRules, UnknownRecipeGetsOnlyGenericRulesAndOneWarning) {
   CompiledConstraints b = compile_megatron_bridge(run, space, builtin());
   EXPECT_EQ(log::warning_count(), before + 1);
   EXPECT_EQ(a.rules().size(), megatron_bridge_cloudai_rules().size());
-  EXPECT_EQ(megatron_bridge_cloudai_rules().size(), 16u);  // CloudAI's 2 and 8 are always true
+  EXPECT_EQ(megatron_bridge_cloudai_rules().size(), 18u);  // CloudAI's 20; 2 and 8 are always true
 }
 
 TEST(CloudAiRules, BadValueNamesFileLineAndKey) {
@@ -645,6 +690,9 @@ bool reference_cloudai_ok(const Value& a) {
                                                 {16, 1}, {8, 2}, {4, 4}};
     if (!ok.count({pp, or1(vp)})) return false;
   }
+  bool virtual_pipeline = vp && *vp != 1;  // 19 and 20: vp None or 1 is no virtual pipeline
+  if (virtual_pipeline && pp == 1) return false;
+  if (a2a && ep && *ep > 1 && pp > 1 && !virtual_pipeline) return false;
   return true;
 }
 
@@ -846,8 +894,8 @@ TEST(ValidSet, ParallelismSpaceWithoutModelMatchesReference) {
       "model_recipe_name = 'my_model'\nnum_gpus = 8\ntp = [1, 2, 3, 8]\npp = [1, 2, 4]\n"
       "cp = [1, 2]\nvp = [1, 2]\nep = [1, 4, 8]\net = [1, 2]\nmb = [1, 3]\ngb = [16, 24]\n"
       "use_megatron_fsdp = [true, false]\nnum_distributed_optimizer_instances = [1, 2]\n"
-      "activation_offload_layers = [0, 2]\n",
-      4 * 3 * 2 * 2 * 3 * 2 * 2 * 2 * 2 * 2 * 2);
+      "activation_offload_layers = [0, 2]\nmoe_a2a_overlap = [true, false]\n",
+      4 * 3 * 2 * 2 * 3 * 2 * 2 * 2 * 2 * 2 * 2 * 2);
 }
 
 TEST(ValidSet, CudaGraphSpaceWithoutModelMatchesReference) {
@@ -879,14 +927,15 @@ TEST(ValidSet, Llama70bSpaceMatchesReference) {
 
 TEST(ValidSet, UnwrittenFieldsFromRecipeDefaultsMatchReference) {
   // H100: llama3_70b's bf16 recipe runs tp 4, pp 4, cp 2, vp 5 for whatever is not written;
-  // fp8_cs has no cp and pp 8; b300 has pp 4 vp 5 only for fp8_mx.
+  // fp8_cs has no cp and pp 8; b300 has pp 4 vp 5 only for fp8_mx. CloudAI's C19 prunes every
+  // written vp > 1 here (its pp is the written one, none), so vp = 1 keeps points to compare.
   for (const char* dtype : {"bf16", "fp8_cs"})
     expect_same_valid_set(std::string("model_recipe_name = 'llama3_70b'\nnum_gpus = 64\n"
                                       "gpu_type = 'h100'\ncompute_dtype = '") +
                               dtype +
-                              "'\nvp = [2, 3, 5, 10]\nnum_layers = [80, 60, 40]\n"
+                              "'\nvp = [1, 2, 3, 5, 10]\nnum_layers = [80, 60, 40]\n"
                               "mb = [1, 2]\ngb = [4, 8, 16, 128]\n",
-                          4 * 3 * 2 * 4, {"num_layers"});
+                          5 * 3 * 2 * 4, {"num_layers"});
 }
 
 TEST(ValidSet, QwenMoeSpaceMatchesReference) {

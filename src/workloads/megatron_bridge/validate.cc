@@ -1,5 +1,6 @@
 #include "workloads/megatron_bridge/validate.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "config/schema.h"
@@ -141,6 +142,26 @@ void check_field(const ArgSpec& spec, const Value& v) {
   throw ConfigError(v.loc(), key, msg);
 }
 
+// Megatron's names for CUDA-graph scopes and recompute modules are lower-case. CloudAI's
+// constraint check lower-cases them but its command passes the text as written, so "MLP" would
+// pass the rules and fail in Megatron: refuse it here, once, with the spelling to use.
+constexpr std::string_view kLowerCaseFields[] = {"cuda_graph_scope", "recompute_modules"};
+
+void check_lower_case(const ArgSpec& spec, const Value& v) {
+  if (std::find(std::begin(kLowerCaseFields), std::end(kLowerCaseFields), spec.name) ==
+      std::end(kLowerCaseFields))
+    return;
+  auto check_item = [&](const Value& item, const SourceLoc& loc) {
+    if (!item.is_string() || to_lower(item.as_string()) == item.as_string()) return;
+    throw ConfigError(loc, "cmd_args." + spec.name,
+                      "expected lower-case names (Megatron's spelling), got " +
+                          toml_string(item.as_string()) + "; write " +
+                          toml_string(to_lower(item.as_string())));
+  };
+  if (!v.is_array()) return check_item(v, v.loc());
+  for (const Value& item : v.items()) check_item(item, item.loc().line ? item.loc() : v.loc());
+}
+
 void check_not_blank(const TestDefinition& test, const std::string& name, const char* example) {
   const Value* v = test.cmd_args.find(name);
   if (v && v->is_string() && !trim(v->as_string()).empty()) return;
@@ -202,6 +223,7 @@ void validate(const TestDefinition& test) {
       continue;
     }
     check_field(*spec, v);
+    check_lower_case(*spec, v);
   }
   check_not_blank(test, "model_family_name", "qwen");
   check_not_blank(test, "model_recipe_name", "qwen3_30b_a3b");

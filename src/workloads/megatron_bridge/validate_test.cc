@@ -98,6 +98,22 @@ TEST(MbridgeValidate, BooleansStringsAndFloats) {
               HasSubstr("cmd_args.lr: expected a number or a list of numbers"));
 }
 
+// Issue 16, D5: the constraint rules lower-case scope and module names, the launcher gets the
+// text as written, so "MLP" is refused with the spelling to use (one decision, in validate).
+TEST(MbridgeValidate, ScopeAndRecomputeNamesMustBeLowerCase) {
+  EXPECT_THAT(validation_error(test_with_args("cuda_graph_scope = \"MLP\"\n")),
+              HasSubstr("test.toml:10: cmd_args.cuda_graph_scope: expected lower-case names "
+                        "(Megatron's spelling), got \"MLP\"; write \"mlp\""));
+  EXPECT_THAT(validation_error(test_with_args("cuda_graph_scope = [\"attn\", \"moe_Router\"]\n")),
+              HasSubstr("got \"moe_Router\"; write \"moe_router\""));
+  EXPECT_THAT(
+      validation_error(test_with_args("recompute_modules = \"moe_router, MOE_PREPROCESS\"\n")),
+      HasSubstr("cmd_args.recompute_modules: expected lower-case names"));
+  EXPECT_EQ(validation_error(test_with_args("cuda_graph_scope = \"[attn, 'mlp']\"\n"
+                                            "recompute_modules = [\"core_attn\"]\n")),
+            "");
+}
+
 TEST(MbridgeValidate, ProfilingRanksForms) {
   EXPECT_EQ(validation_error(test_with_args("profiling_ranks = 0\n")), "");
   EXPECT_EQ(validation_error(test_with_args("profiling_ranks = \"0,1, 2\"\n")), "");

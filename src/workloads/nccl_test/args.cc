@@ -304,9 +304,10 @@ void validate_args(const TestDefinition& test) {
   // a workload benchpilot does not have: such a test could never run.
   if (const Value* deepep = args.find("use_deepep_matrix");
       deepep && deepep->is_bool() && deepep->as_bool())
-    throw ConfigError(deepep->loc(), "cmd_args.use_deepep_matrix",
-                      "needs CloudAI's MoE benchmark (DeepEP) workload as a dependency to produce "
-                      "the traffic matrix, which benchpilot does not have; set it to false");
+    throw UnsupportedError(
+        deepep->loc(), "cmd_args.use_deepep_matrix",
+        "needs CloudAI's MoE benchmark (DeepEP) workload as a dependency to produce "
+        "the traffic matrix, which benchpilot does not have; set it to false");
 }
 
 Value arg_value(const TestDefinition& test, std::string_view name) {
