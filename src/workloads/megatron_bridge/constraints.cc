@@ -746,10 +746,16 @@ std::string memory_text(const int64_t* s) {
   return m ? describe_memory(*m, gpu_gib(s)) : "no estimate";
 }
 
+// Every slot memory_inputs(), memory_of() and memory_verdict() read.
+constexpr uint64_t kMemoryReads =
+    slot_bits(kNumGpus, kMTp, kMPp, kMCp, kMVp, kMEp, kEt, kDefaultEt, kMb, kGb, kUserSeq,
+              kUserLayers, kFsdp, kImpl, kScopeCount, kRecMask, kRecLayers, kOffload) |
+    slot_bits(kEstShape, kEstGpuMicroGiB, kEstRule);
+
 const std::vector<Rule>& estimate_rules() {
   static const std::vector<Rule> rules = {
       {"E1", "predicted out of memory", [](const int64_t* s) { return memory_verdict(s).fits; },
-       [](const int64_t* s) { return memory_text(s); }},
+       [](const int64_t* s) { return memory_text(s); }, kMemoryReads},
   };
   return rules;
 }
@@ -759,7 +765,7 @@ const std::vector<Rule>& memory_warnings() {
   static const std::vector<Rule> rules = {
       {"E1", "near the GPU memory limit",
        [](const int64_t* s) { return !memory_verdict(s).near_limit; },
-       [](const int64_t* s) { return memory_text(s); }},
+       [](const int64_t* s) { return memory_text(s); }, kMemoryReads},
   };
   return rules;
 }

@@ -124,6 +124,14 @@ TEST(MemoryRule, SweepPrunesOnlyTheSmallParallelisms) {
   // Only tp = 8 with pp = 14 (3.6 B parameters per GPU) fits.
   EXPECT_EQ(e1.size(), 3u);
   for (const std::string& point : e1) EXPECT_EQ(point.find("tp=8 pp=14"), std::string::npos);
+  // A walk that re-checks E1 only when a slot it reads changed agrees with full evaluation.
+  CompiledConstraints::Evaluator ev(c);
+  PointCursor cursor(space);
+  size_t changed = 0;
+  while (cursor.next(changed)) {
+    ev.update(cursor.indices(), changed);
+    EXPECT_EQ(ev.violations(), c.check(cursor.indices())) << cursor.point();
+  }
 }
 
 TEST(Estimator, GivesMemoryAndResolvedParameters) {
