@@ -25,6 +25,8 @@ function(bp_e2e_test name module timeout)
 endfunction()
 
 bp_e2e_test(e2e_cli test_cli 300)
+# estimate --json and rule E1 (predicted out of memory) in plan and dry-run.
+bp_e2e_test(e2e_estimate test_estimate 120)
 # CloudAI-format folders of tests/golden through dry-run, compared with CloudAI's commands.
 bp_e2e_test(e2e_golden test_golden 120)
 # bash -n, shellcheck -S warning and py_compile over the shipped scripts (the generated ones are

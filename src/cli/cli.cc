@@ -93,7 +93,7 @@ int cli_main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--log-file", log_file, "Debug log file (use '' for none)")->capture_default_str();
 
-  CommonOptions run_opts, dry_opts, plan_opts, inst_opts, uninst_opts, report_opts;
+  CommonOptions run_opts, dry_opts, plan_opts, est_opts, inst_opts, uninst_opts, report_opts;
   auto* run = app.add_subcommand("run", "Install what is missing, submit, monitor, report");
   add_common(run, run_opts, true, true);
   run->add_flag("--quiet", run_opts.quiet, "No progress output; only warnings and errors");
@@ -104,6 +104,13 @@ int cli_main(int argc, char** argv) {
   auto* plan =
       app.add_subcommand("plan", "Show sweep sizes, pruned points and the GPU-hour budget");
   add_common(plan, plan_opts, true);
+  auto* estimate = app.add_subcommand(
+      "estimate",
+      "Predict memory per GPU (and whether it fits) for every point; needs no install or token");
+  add_common(estimate, est_opts, true);
+  bool est_json = false, est_verbose = false;
+  estimate->add_flag("--json", est_json, "JSON output: {\"points\": [...]}");
+  estimate->add_flag("-v,--verbose", est_verbose, "Memory parts per point");
   auto* inst =
       app.add_subcommand("install", "Clone repositories, build environments, cache images");
   add_common(inst, inst_opts, false);
@@ -240,6 +247,8 @@ int cli_main(int argc, char** argv) {
     if (*compare) return cmd_compare(cmp);
     if (*dry) return resolve_system_config(dry_opts) ? cmd_run(dry_opts, true) : 2;
     if (*plan) return resolve_system_config(plan_opts) ? cmd_plan(plan_opts) : 2;  // PLAN
+    if (*estimate)
+      return resolve_system_config(est_opts) ? cmd_estimate(est_opts, est_json, est_verbose) : 2;
     if (*inst) return resolve_system_config(inst_opts) ? cmd_install(inst_opts, false) : 2;
     if (*uninst) return resolve_system_config(uninst_opts) ? cmd_install(uninst_opts, true) : 2;
     if (*report)

@@ -65,6 +65,8 @@ struct CompareOptionsCli {
 
 int cmd_run(const CommonOptions& opts, bool dry_run);
 int cmd_plan(const CommonOptions& opts);
+// Memory per GPU (and what else the workloads predict) for every point; --json, -v for parts.
+int cmd_estimate(const CommonOptions& opts, bool json, bool verbose);
 int cmd_index(const StoreLocation& where, const std::vector<std::string>& dirs,
               const std::string& system_name);
 int cmd_history(const HistoryOptions& opts);

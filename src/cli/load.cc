@@ -45,7 +45,7 @@ void check_cases(const LoadedConfig& c) {
                                 c.system.loc.str());
     ParamSpace space = ParamSpace::of(run);
     if (space.is_sweep()) continue;
-    CompiledConstraints constraints = compile_case_constraints(run, space);
+    CompiledConstraints constraints = compile_case_constraints(run, space, &c.system);
     if (constraints.empty()) continue;
     std::vector<uint32_t> none;
     if (!constraints.check(none)) continue;

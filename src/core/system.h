@@ -51,6 +51,9 @@ struct System {
   // Whether the cluster accepts --gpus-per-node/--gres. Unset in the TOML: the scheduler's
   // probe (core/scheduler.h) fills it in once before anything is submitted.
   std::optional<bool> supports_gpu_directives;
+  // Usable memory of one GPU in GiB, for the memory estimate (rule E1); unset: the workload's
+  // figure for its GPU type.
+  std::optional<double> gpu_memory_gib;
 
   // The scheduler's own settings; null when it has none.
   std::shared_ptr<const SchedulerSettings> scheduler_settings;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/value.h"
+#include "core/estimate.h"
 #include "core/system.h"
 
 namespace bp {
@@ -32,8 +33,8 @@ struct PerfReference {
   std::string case_id, model;
   std::vector<std::pair<std::string, std::string>> params;  // "cmd_args.tp" -> "2"
   std::optional<double> step_time;  // `value`: expected mean of the comparison metric ...
-  double tolerance = 0.05;                                  // ... within ± this fraction
-  bool last_passing = false;  // no slower than the last passing run on this system
+  double tolerance = 0.05;          // ... within ± this fraction
+  bool last_passing = false;        // no slower than the last passing run on this system
   SourceLoc loc;
 };
 
@@ -60,6 +61,8 @@ struct TestDefinition {
   Value agent_config = Value::table();
   // Expected performance (`reference`, a benchpilot addition); empty for CloudAI tests.
   std::vector<PerfReference> references;
+  // `[estimate] oom`: what a point predicted out of memory does (rule E1; a benchpilot addition).
+  OomRule oom_rule = OomRule::kPrune;
 
   // The merged source table, for test-run.toml and best-config dumps.
   Value raw = Value::table();

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/estimate.h"
 #include "core/install.h"
 #include "core/scenario.h"
 #include "core/system.h"
@@ -201,6 +202,10 @@ class Workload {
 
   // The rules that prune sweep points (sweep/constraints.h); nullptr when there are none.
   virtual const ConstraintSet* constraints() const { return nullptr; }
+
+  // What this workload predicts about a run before it is submitted (memory per GPU, ...), for
+  // `estimate` and `plan`; nullptr when it predicts nothing.
+  virtual const Estimator* estimator() const { return nullptr; }
 
   // How plan counts the GPUs of one run.
   virtual GpuCountRule gpu_count() const { return {}; }

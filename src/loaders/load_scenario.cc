@@ -36,7 +36,8 @@ const std::vector<std::string> kOverridableKeys = {"test_template_name",
                                                    "agent_metrics",
                                                    "agent_reward_function",
                                                    "agent_config",
-                                                   "reference"};
+                                                   "reference",
+                                                   "estimate"};
 
 const std::vector<std::string> kTestFileOnlyKeys = {"extra_cmd_args", "env_params",
                                                     "training_report"};

@@ -13,7 +13,7 @@ namespace {
 const std::vector<std::string> kCommonKeys = {"name", "scheduler", "install_path", "output_path",
                                               "hf_home_path", "global_env_vars", "monitor_interval",
                                               // benchpilot extensions, accepted on any system
-                                              "supports_gpu_directives"};
+                                              "supports_gpu_directives", "gpu_memory_gib"};
 
 // Like Python's Path.absolute(): against the current directory, without "." components.
 std::filesystem::path absolute_path(const std::string& written) {
@@ -104,6 +104,12 @@ System parse_system_table(const Value& table) {
   for (const std::string& key : workload_keys)
     if (f.has(key)) s.workload_settings[key] = f.one_line_string_or(key, "");
   s.supports_gpu_directives = f.optional_bool("supports_gpu_directives");
+  s.gpu_memory_gib = f.optional_number("gpu_memory_gib");
+  if (s.gpu_memory_gib && !(*s.gpu_memory_gib > 0 && *s.gpu_memory_gib < 1e6))
+    f.fail("gpu_memory_gib",
+           "expected the usable memory of one GPU in GiB (a number above 0, "
+           "e.g. 79.6 for an 80 GB H100), got " +
+               f.get("gpu_memory_gib")->to_plain_string());
 
   row->read_system(f, s);
   return s;

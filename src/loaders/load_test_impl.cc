@@ -31,10 +31,22 @@ const std::vector<std::string> kTestKeys = {"name",
                                             "agent_reward_function",
                                             "agent_config",
                                             "env_params",
-                                            "reference"};
+                                            "reference",
+                                            "estimate"};
 
 const std::vector<std::string> kGitRepoKeys = {"url", "commit", "init_submodules", "mount_as",
                                                "installed_path"};
+
+// `[estimate]`: oom = "prune" (default), "warn" or "off" (rule E1, core/estimate.h).
+OomRule read_oom_rule(const Value& table, const std::string& key_path) {
+  TableFields f(table, key_path, "estimate table");
+  f.check_keys({"oom"});
+  if (!f.has("oom")) return OomRule::kPrune;
+  const std::string text = f.required_string("oom");
+  std::optional<OomRule> rule = parse_oom_rule(text);
+  if (!rule) f.fail("oom", "expected \"prune\", \"warn\" or \"off\", got \"" + text + "\"");
+  return *rule;
+}
 
 Value read_env_vars(const TableFields& f) {
   const Value* table = f.optional_table("extra_env_vars");
@@ -158,6 +170,8 @@ TestDefinition parse_test_table(const Value& table, const WorkloadLookup& worklo
   if (const Value* config = f.optional_table("agent_config")) t.agent_config = *config;
   if (const Value* ref = f.get("reference"))
     t.references = read_perf_references(*ref, f.key_path("reference"), false);
+  if (const Value* estimate = f.optional_table("estimate"))
+    t.oom_rule = read_oom_rule(*estimate, f.key_path("estimate"));
 
   workload->validate(t);
   return t;

@@ -11,10 +11,18 @@ const ConstraintSet* constraints_for(std::string_view test_template_name) {
   return w ? w->constraints() : nullptr;
 }
 
-CompiledConstraints compile_case_constraints(const TestRun& run, const ParamSpace& space) {
+CompiledConstraints compile_case_constraints(const TestRun& run, const ParamSpace& space,
+                                             const System* system) {
   const ConstraintSet* set = constraints_for(run.test.test_template_name);
   if (!set) return CompiledConstraints();
-  return set->compile(run, space);
+  return set->compile(run, space, system);
+}
+
+CompiledConstraints compile_case_warnings(const TestRun& run, const ParamSpace& space,
+                                          const System* system) {
+  const ConstraintSet* set = constraints_for(run.test.test_template_name);
+  if (!set) return CompiledConstraints();
+  return set->warnings(run, space, system);
 }
 
 CompiledConstraints compile_constraints(const std::vector<FieldDecoder>& decoders,

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/scenario.h"
+#include "core/system.h"
 #include "sweep/param_space.h"
 
 namespace bp {
@@ -79,6 +80,8 @@ class CompiledConstraints {
     void update(const std::vector<uint32_t>& indices, size_t first);
     uint64_t violations();
     std::vector<Violation> explain(uint64_t mask) const;
+    // The slots as loaded (for a workload that reads its own slots back, e.g. to estimate).
+    const int64_t* slots() const { return s_.data(); }
 
    private:
     void apply(size_t axis, uint32_t index);
@@ -117,12 +120,26 @@ class ConstraintSet {
   virtual std::string_view workload() const = 0;  // test_template_name
   // Every rule this set may apply, for documentation and listings.
   virtual std::vector<Rule> all_rules() const = 0;
-  virtual CompiledConstraints compile(const TestRun& run, const ParamSpace& space) const = 0;
+  // `system` may be null (verify-configs, tests): rules that need it then use defaults.
+  virtual CompiledConstraints compile(const TestRun& run, const ParamSpace& space,
+                                      const System* system) const = 0;
+  // Rules that do not prune but warn (a point near the GPU's memory); none by default.
+  virtual CompiledConstraints warnings(const TestRun& run, const ParamSpace& space,
+                                       const System* system) const {
+    (void)run;
+    (void)space;
+    (void)system;
+    return CompiledConstraints();
+  }
 };
 
 // The constraint set a workload declares (Workload::constraints), or nullptr when it has none.
 const ConstraintSet* constraints_for(std::string_view test_template_name);
 // The case's compiled constraints (none when its workload has no constraint set).
-CompiledConstraints compile_case_constraints(const TestRun& run, const ParamSpace& space);
+CompiledConstraints compile_case_constraints(const TestRun& run, const ParamSpace& space,
+                                             const System* system = nullptr);
+// The case's warning rules (ConstraintSet::warnings); empty when there are none.
+CompiledConstraints compile_case_warnings(const TestRun& run, const ParamSpace& space,
+                                          const System* system);
 
 }  // namespace bp

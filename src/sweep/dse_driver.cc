@@ -87,12 +87,12 @@ struct Outcome {
 
 class SweepDriver {
  public:
-  SweepDriver(const TestRun& run, PointRunner& runner)
+  SweepDriver(const TestRun& run, const System& system, PointRunner& runner)
       : run_(run),
         runner_(runner),
         settings_(read_sweep_settings(run)),
         space_(ParamSpace::of(run)),
-        constraints_(compile_case_constraints(run, space_)),
+        constraints_(compile_case_constraints(run, space_, &system)),
         ev_(constraints_) {}
 
   int run() {
@@ -321,8 +321,7 @@ bool is_sweep(const TestRun& run) {
 }
 
 int run_sweep(const TestRun& run, const System& system, PointRunner& runner) {
-  (void)system;
-  SweepDriver driver(run, runner);
+  SweepDriver driver(run, system, runner);
   return driver.run();
 }
 

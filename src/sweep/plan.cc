@@ -97,8 +97,21 @@ Plan make_plan(const TestRun& run, const System& system) {
   ParamSpace space = ParamSpace::of(run);
   GpuCounter gpus = gpu_counter(run, system, space);
   plan.is_sweep = space.is_sweep();
+  CompiledConstraints warnings = compile_case_warnings(run, space, &system);
+  PruneLog warned(space, warnings);
+  CompiledConstraints::Evaluator warn_ev(warnings);
+  // Tallies the warning rules of a point that runs (loaded whole: pruned points in between are
+  // not walked here).
+  auto check_warnings = [&](uint64_t point, const std::vector<uint32_t>& indices) {
+    if (warnings.empty()) return;
+    warn_ev.load(indices);
+    if (uint64_t mask = warn_ev.violations()) warned.add(point, indices, mask, warn_ev);
+  };
   if (!plan.is_sweep) {
     std::vector<uint32_t> none;
+    check_warnings(0, none);
+    plan.warned = warned.pruned();
+    plan.warned_by_rule = warned.tallies();
     int64_t g = gpus.of(none);
     plan.gpus_per_job_min = plan.gpus_per_job_max = g;
     plan.jobs = static_cast<uint64_t>(plan.iterations);
@@ -108,7 +121,7 @@ Plan make_plan(const TestRun& run, const System& system) {
 
   SweepSettings settings = read_sweep_settings(run);
   plan.agent = settings.agent;
-  CompiledConstraints constraints = compile_case_constraints(run, space);
+  CompiledConstraints constraints = compile_case_constraints(run, space, &system);
   PruneLog log(space, constraints);
   CompiledConstraints::Evaluator ev(constraints);
   PointCursor cursor(space);
@@ -126,6 +139,7 @@ Plan make_plan(const TestRun& run, const System& system) {
       log.add(cursor.point(), cursor.indices(), mask, ev);
       continue;
     }
+    check_warnings(cursor.point(), cursor.indices());
     int64_t g = gpus.of(cursor.indices());
     plan.gpus_per_job_min = std::min(plan.gpus_per_job_min, g);
     plan.gpus_per_job_max = std::max(plan.gpus_per_job_max, g);
@@ -136,6 +150,8 @@ Plan make_plan(const TestRun& run, const System& system) {
   if (plan.valid == 0) plan.gpus_per_job_min = 0;
   plan.pruned = log.pruned();
   plan.pruned_by_rule = log.tallies();
+  plan.warned = warned.pruned();
+  plan.warned_by_rule = warned.tallies();
 
   const uint64_t per_iteration = std::min(plan.valid, cap);
   plan.jobs = per_iteration * static_cast<uint64_t>(plan.iterations);
@@ -199,6 +215,15 @@ std::string format_plan(const std::vector<Plan>& plans) {
     for (const RuleTally& t : p.pruned_by_rule) {
       out += "  " + pad(t.id + " " + t.name, w, false) + "  " +
              pad(std::to_string(t.count), 8, true) + "\n";
+      for (const std::string& e : t.examples) out += "      e.g. " + e + "\n";
+    }
+  }
+  for (const Plan& p : plans) {
+    if (!p.warned) continue;
+    out += "\nWarnings in " + p.case_id + " (" + std::to_string(p.warned) + " of " +
+           std::to_string(p.valid) + " points run but:)\n";
+    for (const RuleTally& t : p.warned_by_rule) {
+      out += "  " + t.id + " " + t.name + "  " + std::to_string(t.count) + "\n";
       for (const std::string& e : t.examples) out += "      e.g. " + e + "\n";
     }
   }

@@ -24,6 +24,9 @@ struct Plan {
   uint64_t valid = 1;
   uint64_t pruned = 0;
   std::vector<RuleTally> pruned_by_rule;
+  // Points that run but that a warning rule flags (near the GPU's memory), counts and examples.
+  uint64_t warned = 0;
+  std::vector<RuleTally> warned_by_rule;
   int iterations = 1;
   uint64_t jobs = 1;  // jobs over all iterations
   int64_t gpus_per_job_min = 0;

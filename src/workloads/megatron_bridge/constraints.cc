@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <deque>
 #include <mutex>
 #include <set>
 
@@ -13,6 +15,7 @@
 #include "util/strings.h"
 #include "workloads/megatron_bridge/args.h"
 #include "workloads/megatron_bridge/pinned_release.h"
+#include "workloads/megatron_bridge/memory_model.h"
 #include "workloads/megatron_bridge/pipeline_layout.h"
 
 namespace bp {
@@ -86,6 +89,11 @@ enum Slot : int {
   kMCp,
   kMVp,  // 1 = no virtual pipeline
   kMEp,
+  // The memory rule (E1): the interned model shape (an address, 0 unknown), the GPU's usable
+  // memory in millionths of a GiB (0 unknown) and the case's OomRule.
+  kEstShape,
+  kEstGpuMicroGiB,
+  kEstRule,
   kSlotCount
 };
 static_assert(kSlotCount <= static_cast<int>(kMaxSlots));
@@ -715,6 +723,108 @@ const std::vector<Rule>& model_rules() {
   return rules;
 }
 
+// ---- E1: predicted out of memory (memory_model.h, verdict in core/estimate.h) -----------------
+
+static_assert(kRMlp == mbridge::kRecomputeMlp && kRMoe == mbridge::kRecomputeMoe &&
+              kRMoeAct == mbridge::kRecomputeMoeAct &&
+              kRShared == mbridge::kRecomputeSharedExperts &&
+              kRLayernorm == mbridge::kRecomputeLayernorm);
+
+// Shapes the memory rule reads through kEstShape: copies interned while compiling and never
+// freed, so a slot's address stays valid whatever catalog the case was compiled with.
+const ModelShape* intern_shape(const ModelShape& m) {
+  static std::mutex mu;
+  static std::deque<std::pair<std::string, ModelShape>> shapes;
+  std::string key = fmt::format(
+      "{}|{}|{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}", m.name, m.loc.str(), m.num_layers,
+      m.hidden_size, m.num_attention_heads, m.num_query_groups, m.ffn_hidden_size,
+      m.moe_ffn_hidden_size, m.moe_shared_expert_intermediate_size, m.kv_channels,
+      m.gated_linear_unit, m.num_moe_experts, m.moe_router_topk, m.first_k_dense_replace,
+      m.mtp_num_layers, m.seq_length, m.vocab_size, m.untie_embeddings_and_output_weights);
+  std::lock_guard<std::mutex> lock(mu);
+  for (const auto& [k, shape] : shapes)
+    if (k == key) return &shape;
+  return &shapes.emplace_back(std::move(key), m).second;
+}
+
+const ModelShape* est_shape(const int64_t* s) {
+  return reinterpret_cast<const ModelShape*>(static_cast<intptr_t>(s[kEstShape]));
+}
+
+// What Megatron receives at this point, when every parallelism is known.
+std::optional<mbridge::MemoryInputs> memory_inputs(const int64_t* s) {
+  if (!s[kEstShape]) return std::nullopt;
+  for (Slot k : {kMTp, kMPp, kMCp, kMVp, kMEp})
+    if (!known(s[k]) || s[k] <= 0) return std::nullopt;
+  if (s[kNumGpus] <= 0) return std::nullopt;
+  mbridge::MemoryInputs in;
+  in.num_gpus = s[kNumGpus];
+  in.tp = s[kMTp];
+  in.pp = s[kMPp];
+  in.cp = s[kMCp];
+  in.vp = s[kMVp];
+  in.ep = s[kMEp];
+  in.etp = is_set(s[kEt]) && s[kEt] > 0 ? s[kEt] : (is_set(s[kDefaultEt]) ? s[kDefaultEt] : 0);
+  in.mb = s[kMb] > 0 ? s[kMb] : 1;  // unwritten: 1, the least memory (a prune stays right)
+  in.gb = s[kGb] > 0 ? s[kGb] : 0;
+  in.seq_length = s[kUserSeq] > 0 ? s[kUserSeq] : 0;
+  in.num_layers = s[kUserLayers] > 0 ? s[kUserLayers] : 0;
+  in.megatron_fsdp = s[kFsdp] != 0;
+  in.cuda_graphs = graphs_on(s);
+  in.recompute_modules = static_cast<uint32_t>(s[kRecMask] & ~kROther);
+  in.recompute_num_layers = is_set(s[kRecLayers]) && s[kRecLayers] > 0 ? s[kRecLayers] : 0;
+  in.offload_layers = s[kOffload] > 0 ? s[kOffload] : 0;
+  return in;
+}
+
+std::optional<MemoryEstimate> memory_of(const int64_t* s) {
+  std::optional<mbridge::MemoryInputs> in = memory_inputs(s);
+  if (!in) return std::nullopt;
+  std::optional<mbridge::MemoryBreakdown> b = mbridge::estimate_memory(*est_shape(s), *in);
+  if (!b) return std::nullopt;
+  return to_gib(*b);
+}
+
+double gpu_gib(const int64_t* s) {
+  return static_cast<double>(s[kEstGpuMicroGiB]) / 1e6;
+}
+
+MemoryVerdict memory_verdict(const int64_t* s) {
+  if (s[kEstGpuMicroGiB] <= 0) return {};
+  std::optional<MemoryEstimate> m = memory_of(s);
+  if (!m) return {};
+  return judge_memory(m->total(), gpu_gib(s), static_cast<OomRule>(s[kEstRule]));
+}
+
+std::string memory_text(const int64_t* s) {
+  std::optional<MemoryEstimate> m = memory_of(s);
+  return m ? describe_memory(*m, gpu_gib(s)) : "no estimate";
+}
+
+// Every slot memory_inputs(), memory_of() and memory_verdict() read.
+constexpr uint64_t kMemoryReads =
+    slot_bits(kNumGpus, kMTp, kMPp, kMCp, kMVp, kMEp, kEt, kDefaultEt, kMb, kGb, kUserSeq,
+              kUserLayers, kFsdp, kImpl, kScopeCount, kRecMask, kRecLayers, kOffload) |
+    slot_bits(kEstShape, kEstGpuMicroGiB, kEstRule);
+
+const std::vector<Rule>& estimate_rules() {
+  static const std::vector<Rule> rules = {
+      {"E1", "predicted out of memory", [](const int64_t* s) { return memory_verdict(s).fits; },
+       [](const int64_t* s) { return memory_text(s); }, kMemoryReads},
+  };
+  return rules;
+}
+
+// Points that run but come close to (or, with `[estimate] oom = "warn"`, beyond) the memory.
+const std::vector<Rule>& memory_warnings() {
+  static const std::vector<Rule> rules = {
+      {"E1", "near the GPU memory limit",
+       [](const int64_t* s) { return !memory_verdict(s).near_limit; },
+       [](const int64_t* s) { return memory_text(s); }, kMemoryReads},
+  };
+  return rules;
+}
+
 // ---- Decoders: cmd_args values -> slots ---------------------------------------------------------
 
 using DecodeFn = std::function<void(const Value*, int64_t*, const std::string&)>;
@@ -927,16 +1037,48 @@ RecipeView recipe_view(const TestRun& run, const std::vector<std::string>& recip
   return view;
 }
 
+// The memory rule's slots: the shape of each recipe, the GPU's memory (the system's
+// gpu_memory_gib, else the gpu_type's) and the case's [estimate] oom.
+std::vector<FieldDecoder> estimate_decoders(const ModelCatalog& catalog, const std::string& family,
+                                            std::optional<double> system_gib, OomRule rule) {
+  std::vector<FieldDecoder> d;
+  d.push_back({"model_recipe_name",
+               {kEstShape},
+               [&catalog, family](const Value* v, int64_t* s, const std::string& key) {
+                 const ModelShape* m = catalog.find(v ? decode_string(*v, key) : "", family);
+                 s[kEstShape] =
+                     m ? static_cast<int64_t>(reinterpret_cast<intptr_t>(intern_shape(*m))) : 0;
+               }});
+  const std::string default_gpu = mbridge::find_arg("gpu_type")->default_value.as_string();
+  d.push_back({"gpu_type",
+               {kEstGpuMicroGiB, kEstRule},
+               [=](const Value* v, int64_t* s, const std::string& key) {
+                 std::optional<double> gib = system_gib;
+                 if (!gib)
+                   if (auto g = mbridge::gpu_memory_of(v ? decode_string(*v, key) : default_gpu))
+                     gib = g->gib;
+                 s[kEstGpuMicroGiB] = gib ? std::llround(*gib * 1e6) : 0;
+                 s[kEstRule] = static_cast<int64_t>(rule);
+               }});
+  return d;
+}
+
 class MegatronBridgeConstraints : public ConstraintSet {
  public:
   std::string_view workload() const override { return "MegatronBridge"; }
   std::vector<Rule> all_rules() const override {
     std::vector<Rule> all = cloudai_rules();
     all.insert(all.end(), model_rules().begin(), model_rules().end());
+    all.insert(all.end(), estimate_rules().begin(), estimate_rules().end());
     return all;
   }
-  CompiledConstraints compile(const TestRun& run, const ParamSpace& space) const override {
-    return compile_megatron_bridge(run, space, ModelCatalog::global());
+  CompiledConstraints compile(const TestRun& run, const ParamSpace& space,
+                              const System* system) const override {
+    return compile_megatron_bridge(run, space, ModelCatalog::global(), system);
+  }
+  CompiledConstraints warnings(const TestRun& run, const ParamSpace& space,
+                               const System* system) const override {
+    return compile_memory_warnings(run, space, ModelCatalog::global(), system);
   }
 };
 
@@ -954,8 +1096,14 @@ const ConstraintSet& megatron_bridge_constraints() {
   return set;
 }
 
-CompiledConstraints compile_megatron_bridge(const TestRun& run, const ParamSpace& space,
-                                            const ModelCatalog& catalog) {
+namespace {
+
+// The decoders and rules of a case: CloudAI's rules, the model rules when a recipe of the case
+// is known, and with `memory` the memory rule (E1) or, for warnings, its near-limit twin.
+enum class MemoryRules { kPrune, kWarnings };
+CompiledConstraints compile_case(const TestRun& run, const ParamSpace& space,
+                                 const ModelCatalog& catalog, const System* system,
+                                 MemoryRules memory) {
   const Value& args = run.test.cmd_args;
   std::string family;
   if (const Value* f = args.find("model_family_name"); f && f->is_string()) family = f->as_string();
@@ -972,14 +1120,59 @@ CompiledConstraints compile_megatron_bridge(const TestRun& run, const ParamSpace
   for (const std::string& r : recipes) {
     if (catalog.find(r, family))
       any_known = true;
-    else if (!trim(r).empty())
+    else if (!trim(r).empty() && memory == MemoryRules::kPrune)
       warn_unknown_recipe(r);
   }
-  std::vector<Rule> rules = cloudai_rules();
-  if (any_known) rules.insert(rules.end(), model_rules().begin(), model_rules().end());
-  return compile_constraints(decoders(catalog, family, recipe_view(run, recipes, catalog, family),
-                                      mbridge::pinned_era(run.test)),
-                             std::move(rules), run, space);
+  std::vector<Rule> rules;
+  if (memory == MemoryRules::kPrune) {
+    rules = cloudai_rules();
+    if (any_known) rules.insert(rules.end(), model_rules().begin(), model_rules().end());
+  }
+  std::vector<FieldDecoder> d =
+      decoders(catalog, family, recipe_view(run, recipes, catalog, family),
+               mbridge::pinned_era(run.test));
+  const OomRule oom = run.test.oom_rule;
+  const bool prunes = oom == OomRule::kPrune && memory == MemoryRules::kPrune;
+  const bool warns = oom != OomRule::kOff && memory == MemoryRules::kWarnings;
+  if (any_known && (prunes || warns)) {
+    const std::vector<Rule>& extra = prunes ? estimate_rules() : memory_warnings();
+    rules.insert(rules.end(), extra.begin(), extra.end());
+    for (FieldDecoder& e :
+         estimate_decoders(catalog, family, system ? system->gpu_memory_gib : std::nullopt, oom))
+      d.push_back(std::move(e));
+  }
+  if (rules.empty()) return CompiledConstraints();
+  return compile_constraints(d, std::move(rules), run, space);
+}
+
+}  // namespace
+
+CompiledConstraints compile_megatron_bridge(const TestRun& run, const ParamSpace& space,
+                                            const ModelCatalog& catalog, const System* system) {
+  return compile_case(run, space, catalog, system, MemoryRules::kPrune);
+}
+
+CompiledConstraints compile_memory_warnings(const TestRun& run, const ParamSpace& space,
+                                            const ModelCatalog& catalog, const System* system) {
+  return compile_case(run, space, catalog, system, MemoryRules::kWarnings);
+}
+
+MemoryPoint megatron_bridge_memory_point(const TestRun& point, const System* system,
+                                         const ModelCatalog& catalog) {
+  TestRun run = point;
+  run.test.oom_rule = run.test.oom_rule == OomRule::kOff ? OomRule::kWarn : run.test.oom_rule;
+  ParamSpace space = ParamSpace::of(run);
+  CompiledConstraints c = compile_case(run, space, catalog, system, MemoryRules::kWarnings);
+  MemoryPoint p;
+  if (c.empty()) return p;
+  CompiledConstraints::Evaluator ev(c);
+  ev.load(std::vector<uint32_t>(space.axes().size(), 0));
+  const int64_t* s = ev.slots();
+  p.inputs = memory_inputs(s);
+  if (s[kEstShape]) p.shape = est_shape(s);
+  if (s[kEstGpuMicroGiB] > 0) p.gpu_gib = gpu_gib(s);
+  if (p.inputs) p.memory = memory_of(s);
+  return p;
 }
 
 }  // namespace bp

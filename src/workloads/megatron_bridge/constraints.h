@@ -8,7 +8,11 @@
 // (workloads/megatron_bridge/model_catalog.h).
 #pragma once
 
+#include <optional>
+
+#include "core/estimate.h"
 #include "sweep/constraints.h"
+#include "workloads/megatron_bridge/memory_model.h"
 #include "workloads/megatron_bridge/model_catalog.h"
 
 namespace bp {
@@ -16,8 +20,28 @@ namespace bp {
 const ConstraintSet& megatron_bridge_constraints();
 
 // Same as megatron_bridge_constraints().compile() with an explicit catalog (tests, benchmarks).
+// With a known recipe and `[estimate] oom = "prune"` (the default) it includes rule E1,
+// predicted out of memory (memory_model.h; the GPU's memory is system->gpu_memory_gib, else
+// the gpu_type's).
 CompiledConstraints compile_megatron_bridge(const TestRun& run, const ParamSpace& space,
-                                            const ModelCatalog& catalog);
+                                            const ModelCatalog& catalog,
+                                            const System* system = nullptr);
+// E1's warning twin: fails for the points that run near (or, with oom = "warn", beyond) the
+// GPU's memory; empty when the rule is off or no recipe is known.
+CompiledConstraints compile_memory_warnings(const TestRun& run, const ParamSpace& space,
+                                            const ModelCatalog& catalog,
+                                            const System* system = nullptr);
+
+// The memory estimate of one point (a run without lists), resolved exactly as E1 resolves it:
+// written values, else the recipe's defaults. Members unset where that cannot be known.
+struct MemoryPoint {
+  std::optional<mbridge::MemoryInputs> inputs;
+  const ModelShape* shape = nullptr;
+  std::optional<double> gpu_gib;
+  std::optional<MemoryEstimate> memory;
+};
+MemoryPoint megatron_bridge_memory_point(const TestRun& point, const System* system,
+                                         const ModelCatalog& catalog);
 
 // The rule tables, in evaluation order.
 const std::vector<Rule>& megatron_bridge_cloudai_rules();

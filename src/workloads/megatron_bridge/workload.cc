@@ -10,6 +10,7 @@
 #include "util/strings.h"
 #include "workloads/megatron_bridge/args.h"
 #include "workloads/megatron_bridge/constraints.h"
+#include "workloads/megatron_bridge/estimator.h"
 #include "workloads/megatron_bridge/launcher_command.h"
 #include "workloads/megatron_bridge/launcher_flags.h"
 #include "workloads/megatron_bridge/nccl_gate.h"
@@ -241,6 +242,10 @@ std::optional<double> MegatronBridgeWorkload::metric(const fs::path& run_dir,
 std::string MegatronBridgeWorkload::failure_details(const fs::path& run_dir) const {
   auto log = find_launcher_log(run_dir);
   return log ? read_last_lines(*log, 20) : std::string();
+}
+
+const Estimator* MegatronBridgeWorkload::estimator() const {
+  return &megatron_bridge_estimator();
 }
 
 const ConstraintSet* MegatronBridgeWorkload::constraints() const {

@@ -52,6 +52,7 @@ class MegatronBridgeWorkload : public Workload {
   // The end of the launcher log (tracebacks, CUDA errors) when the training job failed.
   std::string failure_details(const std::filesystem::path& run_dir) const override;
   const ConstraintSet* constraints() const override;
+  const Estimator* estimator() const override;
   // cmd_args.num_gpus (the launcher's -ng), default from the schema.
   GpuCountRule gpu_count() const override;
   std::vector<ResultColumn> result_columns() const override;

@@ -1,0 +1,199 @@
+// estimate: what each point of a scenario needs and predicts, before anything is installed or
+// submitted (the workload's Estimator, core/estimate.h). Same inputs as plan.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/limits.h"
+#include "cli/load.h"
+#include "core/workload.h"
+#include "sweep/constraints.h"
+#include "sweep/param_space.h"
+#include "util/strings.h"
+
+namespace bp {
+
+namespace {
+
+nlohmann::json to_json(const Value& v) {
+  if (v.is_bool()) return v.as_bool();
+  if (v.is_int()) return v.as_int();
+  if (v.is_float()) return v.as_double();
+  if (v.is_string()) return v.as_string();
+  if (v.is_array()) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const Value& item : v.items()) a.push_back(to_json(item));
+    return a;
+  }
+  if (v.is_table()) {
+    nlohmann::json t = nlohmann::json::object();
+    for (size_t i = 0; i < v.keys().size(); ++i) t[v.keys()[i]] = to_json(v.items()[i]);
+    return t;
+  }
+  return nullptr;
+}
+
+nlohmann::json opt(std::optional<double> v) {
+  return v ? nlohmann::json(*v) : nlohmann::json();
+}
+
+struct PointEstimate {
+  std::string case_id;
+  int iteration = 0;
+  std::optional<uint64_t> step;  // point of a sweep (as pruned.csv numbers it)
+  Action action;                 // the swept values
+  Estimate e;
+  MemoryVerdict verdict;
+  std::vector<std::string> pruned;  // rules other than E1 that prune the point
+};
+
+// Every point of one case (one iteration; the others are the same).
+std::vector<PointEstimate> estimate_case(const TestRun& run, const System& system,
+                                         const Estimator& estimator) {
+  std::vector<PointEstimate> out;
+  ParamSpace space = ParamSpace::of(run);
+  CompiledConstraints rules = compile_case_constraints(run, space, &system);
+  auto one = [&](std::optional<uint64_t> step, const std::vector<uint32_t>& indices) {
+    PointEstimate p;
+    p.case_id = run.id;
+    p.step = step;
+    p.action = space.action_of(indices);
+    p.e = estimator.estimate(space.is_sweep() ? apply_indices(run, space, indices) : run, system);
+    if (p.e.memory && p.e.gpu_memory_gib)
+      p.verdict = judge_memory(p.e.memory->total(), *p.e.gpu_memory_gib, run.test.oom_rule);
+    if (!rules.empty())
+      for (const Violation& v : rules.explain(indices))
+        if (v.rule_id != "E1") p.pruned.push_back(v.rule_id);
+    out.push_back(std::move(p));
+  };
+  if (!space.is_sweep()) {
+    one(std::nullopt, {});
+    return out;
+  }
+  PointCursor cursor(space);
+  size_t changed = 0;
+  while (cursor.next(changed)) one(cursor.point(), cursor.indices());
+  return out;
+}
+
+nlohmann::json point_json(const PointEstimate& p) {
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& [k, v] : p.e.params) params[k] = to_json(v);
+  for (const auto& [k, v] : p.action) params[k] = to_json(v);
+  nlohmann::json memory;
+  if (p.e.memory) {
+    const MemoryEstimate& m = *p.e.memory;
+    memory = {{"weights", m.weights},     {"gradients", m.gradients},
+              {"optimizer", m.optimizer}, {"activations", m.activations},
+              {"other", m.other},         {"total", m.total()}};
+    nlohmann::json details = nlohmann::json::object();
+    for (const auto& [k, v] : m.details) details[k] = v;
+    memory["other_parts"] = details;
+  }
+  return {{"case", p.case_id},
+          {"iteration", p.iteration},
+          {"step", p.step ? nlohmann::json(*p.step) : nlohmann::json()},
+          {"params", params},
+          {"model_flops_per_token", opt(p.e.model_flops_per_token)},
+          {"step_time_s", opt(p.e.step_time_s)},
+          {"tflops_per_gpu", opt(p.e.tflops_per_gpu)},
+          {"tokens_per_s_per_gpu", opt(p.e.tokens_per_s_per_gpu)},
+          {"memory_gib", memory},
+          {"gpu_memory_gib", opt(p.e.gpu_memory_gib)},
+          {"fits", p.verdict.fits},
+          {"near_limit", p.verdict.near_limit},
+          {"pruned", p.pruned}};
+}
+
+std::string num(std::optional<double> v, int decimals) {
+  return v ? fmt::format("{:.{}f}", *v, decimals) : "-";
+}
+
+std::string status_of(const PointEstimate& p) {
+  if (!p.e.memory || !p.e.gpu_memory_gib) return "unknown";
+  if (!p.verdict.fits) return "OUT OF MEMORY";
+  if (p.verdict.over) return "over (warn)";
+  return p.verdict.near_limit ? "near limit" : "fits";
+}
+
+// One table per case: the point's parameters, verdict and figures (with -v, memory parts).
+std::string format_case(const std::vector<PointEstimate>& points, bool verbose) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> head = {"step", "parameters", "memory", "GiB/GPU", "of GiB"};
+  if (verbose) head.insert(head.end(), {"weights", "grads", "optim", "activ", "other"});
+  head.insert(head.end(), {"step s", "TFLOP/s/GPU", "tokens/s/GPU", "FLOP/token", "pruned"});
+  rows.push_back(head);
+  for (const PointEstimate& p : points) {
+    std::vector<std::string> words;
+    for (const auto& [k, v] : p.e.params)
+      if (k == "tp" || k == "pp" || k == "cp" || k == "vp" || k == "ep" || k == "mb" ||
+          k == "num_gpus" || k == "gpu_type")
+        words.push_back(k + "=" + (v.is_none() ? "?" : v.to_plain_string()));
+    for (const auto& [k, v] : p.action)
+      if (k != "tp" && k != "pp" && k != "cp" && k != "vp" && k != "ep" && k != "mb" &&
+          k != "num_gpus" && k != "gpu_type")
+        words.push_back(k + "=" + v.to_plain_string());
+    const MemoryEstimate* m = p.e.memory ? &*p.e.memory : nullptr;
+    std::vector<std::string> r = {
+        p.step ? std::to_string(*p.step) : "-", join(words, " "), status_of(p),
+        num(m ? std::optional(m->total()) : std::nullopt, 1), num(p.e.gpu_memory_gib, 1)};
+    if (verbose)
+      for (double part : {m ? m->weights : -1, m ? m->gradients : -1, m ? m->optimizer : -1,
+                          m ? m->activations : -1, m ? m->other : -1})
+        r.push_back(part < 0 ? "-" : fmt::format("{:.1f}", part));
+    r.insert(r.end(),
+             {num(p.e.step_time_s, 2), num(p.e.tflops_per_gpu, 0), num(p.e.tokens_per_s_per_gpu, 0),
+              p.e.model_flops_per_token ? fmt::format("{:.4g}", *p.e.model_flops_per_token) : "-",
+              p.pruned.empty() ? "" : join(p.pruned, ",")});
+    rows.push_back(r);
+  }
+  std::vector<size_t> width(head.size(), 0);
+  for (const auto& r : rows)
+    for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
+  std::string out;
+  for (const auto& r : rows) {
+    std::string line;
+    for (size_t c = 0; c < r.size(); ++c)
+      line += (c ? "  " : "") + r[c] + std::string(width[c] - r[c].size(), ' ');
+    out += std::string(trim(line)) + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+int cmd_estimate(const CommonOptions& opts, bool json, bool verbose) {
+  LoadedConfig c = load_config(opts);
+  WorkLimits limits;
+  if (!opts.allow_large) check_sweep_sizes(c.scenario, limits);
+  nlohmann::json all = nlohmann::json::array();
+  std::string text;
+  for (const TestRun& run : c.scenario.runs) {
+    const Workload* w = find_workload(run.test.test_template_name);
+    const Estimator* estimator = w ? w->estimator() : nullptr;
+    if (!estimator) continue;
+    std::vector<PointEstimate> points = estimate_case(run, c.system, *estimator);
+    if (json) {
+      for (int it = 0; it < std::max(1, run.iterations); ++it)
+        for (PointEstimate& p : points) {
+          p.iteration = it;
+          all.push_back(point_json(p));
+        }
+    } else {
+      text += fmt::format("\n{} ({} x {} iteration{})\n", run.id, run.test.test_template_name,
+                          std::max(1, run.iterations), run.iterations > 1 ? "s" : "");
+      text += format_case(points, verbose);
+    }
+  }
+  if (json) {
+    std::cout << nlohmann::json{{"points", all}}.dump(2) << "\n";
+    return 0;
+  }
+  if (text.empty()) text = "\nNo case of this scenario has a workload that estimates.\n";
+  std::cout << "Estimate (GiB = 2^30 bytes per GPU, most-loaded rank)" << text;
+  return 0;
+}
+
+}  // namespace bp

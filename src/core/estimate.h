@@ -1,0 +1,71 @@
+// What a workload predicts about one run before it is submitted: memory per GPU (and, once
+// wired, FLOPs and step time). A workload declares an Estimator (Workload::estimator); `plan`,
+// `estimate`, the sweep and the reports use it without naming the workload. The one verdict on
+// memory (fits / near the limit / out of memory) is judge_memory() here.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config/value.h"
+
+namespace bp {
+
+struct System;   // core/system.h
+struct TestRun;  // core/scenario.h
+
+// GiB (2^30 bytes) per GPU, on the most-loaded rank. `other`: what the framework's own formula
+// leaves out (CUDA context, NCCL buffers, fragmentation, CUDA graphs); `details` names its parts.
+struct MemoryEstimate {
+  double weights = 0, gradients = 0, optimizer = 0, activations = 0, other = 0;
+  std::vector<std::pair<std::string, double>> details;  // parts of `other`, GiB
+  double total() const { return weights + gradients + optimizer + activations + other; }
+};
+
+struct Estimate {
+  // The point's resolved configuration (what the framework receives), keyed as in
+  // trajectory.csv; values as they would be written in cmd_args.
+  std::vector<std::pair<std::string, Value>> params;
+  std::optional<double> model_flops_per_token;  // FLOP
+  std::optional<double> step_time_s;
+  std::optional<double> tflops_per_gpu;
+  std::optional<double> tokens_per_s_per_gpu;
+  std::optional<MemoryEstimate> memory;
+  std::optional<double> gpu_memory_gib;  // usable memory of one GPU
+};
+
+// What happens to a point predicted out of memory (the test's or case's `[estimate] oom`).
+enum class OomRule { kPrune, kWarn, kOff };
+inline constexpr std::string_view kOomRuleKey = "estimate.oom";
+// "prune", "warn", "off"; nullopt for anything else.
+std::optional<OomRule> parse_oom_rule(std::string_view text);
+
+// The E1 verdict. A point is pruned only when its estimate is clearly above the GPU's memory:
+// Megatron's activation formula counts every saved tensor in bf16 and so overestimates tuned
+// configurations (Transformer Engine keeps FP8 copies and fuses layer norms): Megatron-Bridge's
+// published Llama3-70B FP8 configuration on 64 H100, which runs, comes out about 4 % above 79.6
+// GiB. Pruning from 20 % above leaves twice or more that room; from 90 % of the memory up the
+// point runs with a warning.
+inline constexpr double kOomPruneAbove = 1.20;  // x usable GPU memory
+inline constexpr double kNearLimitFrom = 0.90;
+struct MemoryVerdict {
+  bool fits = true;  // false exactly when E1 prunes (rule kPrune)
+  bool near_limit = false;
+  bool over = false;  // clearly out of memory, whatever the rule says
+};
+MemoryVerdict judge_memory(double total_gib, double gpu_gib, OomRule rule);
+// "needs 97.3 GiB of 79.6 GiB: weights 41.0, gradients 20.5, optimizer 30.8, activations 3.0,
+// other 2.0"
+std::string describe_memory(const MemoryEstimate& m, double gpu_gib);
+
+class Estimator {
+ public:
+  virtual ~Estimator() = default;
+  // One point: `run` with the point's parameters applied, on `system`.
+  virtual Estimate estimate(const TestRun& run, const System& system) const = 0;
+};
+
+}  // namespace bp

@@ -1,0 +1,53 @@
+#include "core/estimate.h"
+
+#include <gtest/gtest.h>
+
+namespace bp {
+namespace {
+
+TEST(JudgeMemory, PrunesOnlyClearCases) {
+  // 79.6 GiB (an 80 GB H100): pruned above 1.2 x 79.6 = 95.52, near the limit from 71.64.
+  MemoryVerdict over = judge_memory(97.3, 79.6, OomRule::kPrune);
+  EXPECT_FALSE(over.fits);
+  EXPECT_TRUE(over.over);
+  EXPECT_FALSE(over.near_limit);
+  MemoryVerdict above_but_close = judge_memory(90.0, 79.6, OomRule::kPrune);
+  EXPECT_TRUE(above_but_close.fits);
+  EXPECT_TRUE(above_but_close.near_limit);
+  MemoryVerdict near = judge_memory(72.0, 79.6, OomRule::kPrune);
+  EXPECT_TRUE(near.fits);
+  EXPECT_TRUE(near.near_limit);
+  MemoryVerdict fine = judge_memory(71.0, 79.6, OomRule::kPrune);
+  EXPECT_TRUE(fine.fits);
+  EXPECT_FALSE(fine.near_limit);
+}
+
+TEST(JudgeMemory, WarnAndOffNeverPrune) {
+  MemoryVerdict warn = judge_memory(500, 79.6, OomRule::kWarn);
+  EXPECT_TRUE(warn.fits);
+  EXPECT_TRUE(warn.over);
+  EXPECT_TRUE(warn.near_limit);
+  MemoryVerdict off = judge_memory(500, 79.6, OomRule::kOff);
+  EXPECT_TRUE(off.fits);
+  EXPECT_FALSE(off.near_limit);
+  EXPECT_TRUE(judge_memory(500, 0, OomRule::kPrune).fits);  // GPU memory unknown
+}
+
+TEST(JudgeMemory, ParsesTheRuleAndDescribesTheNumbers) {
+  EXPECT_EQ(parse_oom_rule("prune"), OomRule::kPrune);
+  EXPECT_EQ(parse_oom_rule("warn"), OomRule::kWarn);
+  EXPECT_EQ(parse_oom_rule("off"), OomRule::kOff);
+  EXPECT_FALSE(parse_oom_rule("Prune"));
+  MemoryEstimate m;
+  m.weights = 41.0;
+  m.gradients = 20.5;
+  m.optimizer = 30.8;
+  m.activations = 3.0;
+  m.other = 2.0;
+  EXPECT_EQ(describe_memory(m, 79.6),
+            "needs 97.3 GiB of 79.6 GiB: weights 41.0, gradients 20.5, optimizer 30.8, "
+            "activations 3.0, other 2.0");
+}
+
+}  // namespace
+}  // namespace bp

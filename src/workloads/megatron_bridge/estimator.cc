@@ -1,0 +1,76 @@
+#include "workloads/megatron_bridge/estimator.h"
+
+#include "core/scenario.h"
+#include "core/system.h"
+#include "workloads/megatron_bridge/args.h"
+#include "workloads/megatron_bridge/constraints.h"
+
+namespace bp {
+
+namespace {
+
+// cmd_args as the launcher receives them (written value, else the schema's default).
+Value emitted(const TestRun& point, const char* field) {
+  const Value* v = mbridge::emitted_value(*mbridge::find_arg(field), point.test.cmd_args);
+  return v ? *v : Value();
+}
+
+// The resolved configuration, keyed as trajectory.csv keys cmd_args; null where unknown.
+std::vector<std::pair<std::string, Value>> params_of(const TestRun& point, const MemoryPoint& m) {
+  std::vector<std::pair<std::string, Value>> p;
+  auto num = [](std::optional<int64_t> v) { return v ? Value::integer(*v) : Value(); };
+  const mbridge::MemoryInputs* in = m.inputs ? &*m.inputs : nullptr;
+  auto field = [&](int64_t mbridge::MemoryInputs::*f) {
+    return in ? std::optional<int64_t>(in->*f) : std::nullopt;
+  };
+  p.emplace_back("model_recipe_name", emitted(point, "model_recipe_name"));
+  p.emplace_back("num_gpus", num(field(&mbridge::MemoryInputs::num_gpus)));
+  p.emplace_back("gpu_type", emitted(point, "gpu_type"));
+  p.emplace_back("compute_dtype", emitted(point, "compute_dtype"));
+  p.emplace_back("tp", num(field(&mbridge::MemoryInputs::tp)));
+  p.emplace_back("pp", num(field(&mbridge::MemoryInputs::pp)));
+  p.emplace_back("cp", num(field(&mbridge::MemoryInputs::cp)));
+  p.emplace_back("vp", num(field(&mbridge::MemoryInputs::vp)));
+  p.emplace_back("ep", num(field(&mbridge::MemoryInputs::ep)));
+  std::optional<int64_t> et = field(&mbridge::MemoryInputs::etp);
+  if (et && *et == 0) et = in->tp;  // Megatron's default
+  p.emplace_back("et", num(et));
+  p.emplace_back("mb", num(field(&mbridge::MemoryInputs::mb)));
+  p.emplace_back("gb", Value(emitted(point, "gb")));
+  std::optional<int64_t> seq;
+  if (in && m.shape) seq = in->seq_length > 0 ? in->seq_length : m.shape->seq_length;
+  p.emplace_back("seq_length", num(seq));
+  for (const char* f : {"recompute_modules", "recompute_num_layers", "activation_offload_layers",
+                        "use_megatron_fsdp", "cuda_graph_impl", "cuda_graph_scope"})
+    p.emplace_back(f, emitted(point, f));
+  return p;
+}
+
+class MegatronBridgeEstimator : public Estimator {
+ public:
+  Estimate estimate(const TestRun& point, const System& system) const override {
+    return estimate_megatron_bridge(point, system, ModelCatalog::global());
+  }
+};
+
+}  // namespace
+
+Estimate estimate_megatron_bridge(const TestRun& point, const System& system,
+                                  const ModelCatalog& catalog) {
+  MemoryPoint m = megatron_bridge_memory_point(point, &system, catalog);
+  Estimate e;
+  e.params = params_of(point, m);
+  e.memory = m.memory;
+  e.gpu_memory_gib = m.gpu_gib;
+  // FLOPs per token and step time (issue 17, items 2 and 4) are wired here: model_flops.h's
+  // model_flops_per_token() for the point, then step_time_s, tflops_per_gpu and
+  // tokens_per_s_per_gpu. Until then they stay unset (null in `estimate --json`).
+  return e;
+}
+
+const Estimator& megatron_bridge_estimator() {
+  static const MegatronBridgeEstimator estimator;
+  return estimator;
+}
+
+}  // namespace bp

@@ -1,0 +1,161 @@
+#include "workloads/megatron_bridge/estimator.h"
+
+#include <gtest/gtest.h>
+
+#include "config/toml_reader.h"
+#include "core/scenario.h"
+#include "core/system.h"
+#include "sweep/prune_log.h"
+#include "workloads/megatron_bridge/constraints.h"
+
+namespace bp {
+namespace {
+
+// A catalog of the fields the catalog parser knows today (Megatron's defaults fill the rest:
+// ffn = 4h, kv_channels = h / heads, no gated unit).
+const ModelCatalog& catalog() {
+  static const ModelCatalog c = ModelCatalog::parse(read_toml_string(R"(
+[big]
+kind = "dense"
+num_layers = 126
+hidden_size = 16384
+num_attention_heads = 128
+num_query_groups = 8
+seq_length = 8192
+vocab_size = 128256
+
+[small]
+kind = "dense"
+num_layers = 32
+hidden_size = 4096
+num_attention_heads = 32
+num_query_groups = 8
+seq_length = 8192
+vocab_size = 128256
+)",
+                                                                     "catalog.toml"));
+  return c;
+}
+
+TestRun run_of(const std::string& cmd_args, OomRule rule = OomRule::kPrune) {
+  TestRun run;
+  run.id = "case";
+  run.test.name = "mb";
+  run.test.test_template_name = "MegatronBridge";
+  run.test.cmd_args = read_toml_string(cmd_args, "test.toml");
+  run.test.oom_rule = rule;
+  return run;
+}
+
+const std::string kBigOnOneNode =
+    "model_recipe_name = 'big'\ngpu_type = 'h100'\nnum_gpus = 8\ntp = 1\npp = 1\ncp = 1\n"
+    "vp = 1\nep = 1\nmb = 1\ngb = 64\n";
+
+std::vector<Violation> violations(const TestRun& run, const System* system = nullptr) {
+  ParamSpace space = ParamSpace::of(run);
+  CompiledConstraints c = compile_megatron_bridge(run, space, catalog(), system);
+  std::vector<uint32_t> idx(space.axes().size(), 0);
+  return c.explain(idx);
+}
+
+TEST(MemoryRule, PrunesAModelThatCannotFitWithTheNumbers) {
+  std::vector<Violation> v = violations(run_of(kBigOnOneNode));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].rule_id, "E1");
+  EXPECT_EQ(v[0].rule_name, "predicted out of memory");
+  EXPECT_NE(v[0].message.find("GiB of 79.6 GiB: weights "), std::string::npos) << v[0].message;
+  EXPECT_NE(v[0].message.find(", optimizer "), std::string::npos);
+  EXPECT_NE(v[0].message.find(", activations "), std::string::npos);
+}
+
+TEST(MemoryRule, FitsWhenSpreadOverEnoughGpus) {
+  EXPECT_TRUE(violations(run_of("model_recipe_name = 'small'\ngpu_type = 'h100'\nnum_gpus = 8\n"
+                                "tp = 1\npp = 1\ncp = 1\nvp = 1\nep = 1\nmb = 1\ngb = 8\n"))
+                  .empty());
+}
+
+TEST(MemoryRule, WarnOffAndUnknownNeverPrune) {
+  EXPECT_TRUE(violations(run_of(kBigOnOneNode, OomRule::kWarn)).empty());
+  EXPECT_TRUE(violations(run_of(kBigOnOneNode, OomRule::kOff)).empty());
+  // A parallelism neither written nor known from the recipe: no estimate, no prune.
+  EXPECT_TRUE(
+      violations(run_of("model_recipe_name = 'big'\ngpu_type = 'h100'\nnum_gpus = 8\n")).empty());
+  // A GPU type without a built-in figure.
+  std::string other = kBigOnOneNode;
+  other.replace(other.find("h100"), 4, "mi300x");
+  EXPECT_TRUE(violations(run_of(other)).empty());
+}
+
+TEST(MemoryRule, SystemGpuMemoryOverridesTheGpuType) {
+  System system;
+  system.gpu_memory_gib = 100000;
+  EXPECT_TRUE(violations(run_of(kBigOnOneNode), &system).empty());
+  system.gpu_memory_gib = 16;
+  std::vector<Violation> v = violations(run_of(kBigOnOneNode), &system);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_NE(v[0].message.find("GiB of 16.0 GiB"), std::string::npos) << v[0].message;
+}
+
+TEST(MemoryRule, WarningTwinFlagsWhatRunsBeyondOrNearTheLimit) {
+  TestRun warn = run_of(kBigOnOneNode, OomRule::kWarn);
+  ParamSpace space = ParamSpace::of(warn);
+  CompiledConstraints w = compile_memory_warnings(warn, space, catalog());
+  ASSERT_FALSE(w.empty());
+  std::vector<Violation> v = w.explain({});
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].rule_name, "near the GPU memory limit");
+  EXPECT_TRUE(
+      compile_memory_warnings(run_of(kBigOnOneNode, OomRule::kOff), space, catalog()).empty());
+}
+
+TEST(MemoryRule, SweepPrunesOnlyTheSmallParallelisms) {
+  TestRun run = run_of(
+      "model_recipe_name = 'big'\ngpu_type = 'h100'\nnum_gpus = 896\ntp = [1, 8]\n"
+      "pp = [1, 14]\ncp = 1\nvp = 1\nep = 1\nmb = 1\ngb = 64\n");
+  ParamSpace space = ParamSpace::of(run);
+  CompiledConstraints c = compile_megatron_bridge(run, space, catalog());
+  std::vector<std::string> e1;
+  for (uint64_t p = 1; p <= space.size(); ++p) {
+    std::vector<uint32_t> idx;
+    space.decode(p, idx);
+    for (const Violation& v : c.explain(idx))
+      if (v.rule_id == "E1") e1.push_back(describe_action(space.action_of(idx)));
+  }
+  // Only tp = 8 with pp = 14 (3.6 B parameters per GPU) fits.
+  EXPECT_EQ(e1.size(), 3u);
+  for (const std::string& point : e1) EXPECT_EQ(point.find("tp=8 pp=14"), std::string::npos);
+  // A walk that re-checks E1 only when a slot it reads changed agrees with full evaluation.
+  CompiledConstraints::Evaluator ev(c);
+  PointCursor cursor(space);
+  size_t changed = 0;
+  while (cursor.next(changed)) {
+    ev.update(cursor.indices(), changed);
+    EXPECT_EQ(ev.violations(), c.check(cursor.indices())) << cursor.point();
+  }
+}
+
+TEST(Estimator, GivesMemoryAndResolvedParameters) {
+  System system;
+  Estimate e = estimate_megatron_bridge(run_of(kBigOnOneNode), system, catalog());
+  ASSERT_TRUE(e.memory);
+  ASSERT_TRUE(e.gpu_memory_gib);
+  EXPECT_NEAR(*e.gpu_memory_gib, 79.6, 0.01);
+  EXPECT_GT(e.memory->total(), 1000);
+  EXPECT_FALSE(e.model_flops_per_token);  // wired with model_flops.h
+  EXPECT_FALSE(e.step_time_s);
+  std::map<std::string, Value> params(e.params.begin(), e.params.end());
+  EXPECT_EQ(params.at("tp").as_int(), 1);
+  EXPECT_EQ(params.at("et").as_int(), 1);  // Megatron's default: tp
+  EXPECT_EQ(params.at("seq_length").as_int(), 8192);
+  EXPECT_EQ(params.at("gpu_type").as_string(), "h100");
+  EXPECT_EQ(params.at("compute_dtype").as_string(), "bf16");
+  Estimate unknown =
+      estimate_megatron_bridge(run_of("model_recipe_name = 'nope'\n"), system, catalog());
+  EXPECT_FALSE(unknown.memory);
+  using Params = std::map<std::string, Value>;
+  Params unknown_params(unknown.params.begin(), unknown.params.end());
+  EXPECT_TRUE(unknown_params.at("tp").is_none());
+}
+
+}  // namespace
+}  // namespace bp

@@ -1,0 +1,115 @@
+"""End-to-end checks of `benchpilot estimate` and of rule E1 (predicted out of memory) in plan."""
+import json
+import unittest
+
+from helpers import CONF, run_bp, tempdir, write_file
+
+SYSTEM = CONF / "system" / "example_slurm_cluster.toml"
+
+TEST = """name = "llama405"
+description = "Llama3.1 405B on one H100 node"
+test_template_name = "MegatronBridge"
+{extra}
+[cmd_args]
+gpu_type = "h100"
+model_family_name = "llama"
+model_recipe_name = "llama31_405b"
+num_gpus = 8
+tp = {tp}
+pp = 1
+cp = 1
+vp = 1
+ep = 1
+mb = 1
+gb = 64
+
+[[git_repos]]
+url = "https://github.com/NVIDIA-NeMo/Megatron-Bridge.git"
+commit = "v0.6.0"
+"""
+
+SCENARIO = """name = "estimate_e2e"
+[[Tests]]
+id = "llama405"
+test_name = "llama405"
+num_nodes = 1
+time_limit = "00:30:00"
+"""
+
+
+class Estimate(unittest.TestCase):
+    def setup(self, tp="1", extra=""):
+        d = tempdir(self)
+        write_file(d / "tests" / "llama405.toml", TEST.format(tp=tp, extra=extra))
+        write_file(d / "scenario.toml", SCENARIO)
+        return d
+
+    def bp(self, command, d, *extra):
+        return run_bp(command, "--system-config", SYSTEM, "--tests-dir", d / "tests",
+                      "--test-scenario", d / "scenario.toml", *extra, env={"HF_TOKEN": ""})
+
+    def test_json_has_every_key_for_every_point(self):
+        d = self.setup(tp="[1, 8]")
+        proc = self.bp("estimate", d, "--json")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        points = json.loads(proc.stdout)["points"]
+        self.assertEqual([p["step"] for p in points], [1, 2])
+        for p in points:
+            self.assertEqual(set(p), {"case", "iteration", "step", "params",
+                                      "model_flops_per_token", "step_time_s", "tflops_per_gpu",
+                                      "tokens_per_s_per_gpu", "memory_gib", "gpu_memory_gib",
+                                      "fits", "near_limit", "pruned"})
+            self.assertEqual(p["case"], "llama405")
+            self.assertEqual(p["iteration"], 0)
+            for key in ("tp", "pp", "cp", "vp", "ep", "et", "mb", "gb", "seq_length", "num_gpus",
+                        "gpu_type", "compute_dtype", "recompute_modules"):
+                self.assertIn(key, p["params"])
+            m = p["memory_gib"]
+            parts = ("weights", "gradients", "optimizer", "activations", "other")
+            self.assertAlmostEqual(m["total"], sum(m[k] for k in parts), places=6)
+            self.assertAlmostEqual(p["gpu_memory_gib"], 79.6, places=3)
+        tp1, tp8 = points
+        self.assertEqual(tp1["params"]["tp"], 1)
+        self.assertEqual(tp8["params"]["tp"], 8)
+        # 405 B parameters on 8 GPUs: out of memory at tp = 1, still at tp = 8 (one node).
+        self.assertFalse(tp1["fits"])
+        self.assertGreater(tp1["memory_gib"]["total"], 1000)
+        self.assertLess(tp8["memory_gib"]["weights"], tp1["memory_gib"]["weights"] / 7)
+        self.assertEqual(tp1["pruned"], [])
+
+    def test_plan_prunes_405b_on_one_node_with_the_numbers(self):
+        d = self.setup(tp="[1, 2]")
+        proc = self.bp("plan", d)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("E1 predicted out of memory", proc.stdout)
+        self.assertRegex(proc.stdout, r"needs \d+\.\d GiB of 79\.6 GiB: weights \d+\.\d, "
+                                      r"gradients \d+\.\d, optimizer \d+\.\d, activations")
+
+    def test_single_case_out_of_memory_is_refused_before_anything_is_written(self):
+        d = self.setup()
+        out = d / "results"
+        proc = run_bp("dry-run", "--system-config", SYSTEM, "--tests-dir", d / "tests",
+                      "--test-scenario", d / "scenario.toml", "--output-dir", out,
+                      env={"HF_TOKEN": "hf_e2eSECRETtoken123"})
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("E1 predicted out of memory", proc.stdout + proc.stderr)
+        self.assertFalse(out.exists() and any(out.iterdir()), "nothing may be written")
+
+    def test_warn_runs_the_point_and_plan_warns(self):
+        d = self.setup(extra='[estimate]\noom = "warn"\n')
+        proc = self.bp("plan", d)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertNotIn("Pruned in", proc.stdout)
+        self.assertIn("Warnings in llama405", proc.stdout)
+        self.assertIn("E1 near the GPU memory limit", proc.stdout)
+
+    def test_bad_oom_value_names_file_line_and_key(self):
+        d = self.setup(extra='[estimate]\noom = "maybe"\n')
+        proc = self.bp("estimate", d)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("llama405.toml:5", proc.stdout + proc.stderr)
+        self.assertIn("estimate.oom", proc.stdout + proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
