@@ -5,7 +5,9 @@ Corpus: every folder under tests/corpus (but _base) is one case: `args` (the com
 K), `setup.sh` (run in the work folder first) and `files/` (copied over tests/corpus/_base).
 Each case runs in a fresh work folder under resource limits and must end with the expected exit
 code and text, within 1 s and 100 MB (looser under sanitizers, where BENCHPILOT_SANITIZED=1),
-without creating a file named `pwned` anywhere, and, when it fails, without writing results.
+without creating a file named `pwned` anywhere, and, when it fails, without writing results
+(but for exit 74: the runs were done and kept, an output file named on the command line was not
+written). After every case /dev/null and /dev/full are still character devices.
 """
 import json
 import os
@@ -15,6 +17,7 @@ import resource
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -29,6 +32,7 @@ SANITIZED = os.environ.get("BENCHPILOT_SANITIZED") == "1"
 MAX_SECONDS = 10.0 if SANITIZED else 1.0
 MAX_RSS_MB = 100
 HANG_SECONDS = 20
+EXIT_OUTPUT_FAILED = 74  # util/error.h kExitOutputFailed
 
 
 def limit_resources():
@@ -119,7 +123,9 @@ class CorpusTest(unittest.TestCase):
             self.assertLessEqual(rss, MAX_RSS_MB, f"used {rss:.0f} MB\n{where}")
         pwned = [str(p) for p in markers(work)]
         self.assertEqual(pwned, [], f"a hostile value executed\n{where}")
-        if rc != 0 and args and args[0] in ("run", "dry-run"):
+        for dev in ("/dev/null", "/dev/full"):
+            self.assertTrue(stat.S_ISCHR(os.lstat(dev).st_mode), f"{dev} was replaced\n{where}")
+        if rc not in (0, EXIT_OUTPUT_FAILED) and args and args[0] in ("run", "dry-run"):
             results = work / "results"
             written = [str(p) for p in results.rglob("*")] if results.exists() else []
             self.assertEqual(written, [], f"failed but wrote results\n{where}")
