@@ -194,6 +194,15 @@ void write_user_output(const std::filesystem::path& path, std::string_view conte
     return;
   }
   if (S_ISREG(st.st_mode)) {
+    // Our own stdout or stderr sent to a file (`--junit /dev/stdout > out.txt`): appended to it,
+    // as the shell would; a rename would cut everything printed after it from out.txt.
+    for (int own : {STDOUT_FILENO, STDERR_FILENO}) {
+      struct stat o {};
+      if (::fstat(own, &o) == 0 && o.st_dev == st.st_dev && o.st_ino == st.st_ino) {
+        if (int err = write_all(own, content)) fail(reason(err));
+        return;
+      }
+    }
     std::error_code ec;
     const std::filesystem::path target = std::filesystem::canonical(path, ec);
     if (ec) fail(ec.message());

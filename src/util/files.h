@@ -39,7 +39,8 @@ bool write_file_atomic_or_warn(const std::filesystem::path& path, std::string_vi
 
 // Writes a file the user named on the command line (--junit, --html). Symbolic links are
 // followed and the rule applies to what they name:
-//  - absent or a regular file: write_file_atomic on it (a link stays a link);
+//  - absent or a regular file: write_file_atomic on it (a link stays a link), unless it is the
+//    file our stdout or stderr goes to (/dev/stdout redirected to a file): appended there;
 //  - a character device or a FIFO (/dev/null, /dev/stdout, a pipe): written through, with no
 //    temporary file and no rename; a FIFO nobody opens for reading within
 //    kFifoReaderWaitSeconds is an error, not a hang;

@@ -62,6 +62,18 @@ class UserOutputs(unittest.TestCase):
         self.assertIn('"done"', journal)
         self.assertTrue((root / "report.html").is_file())
 
+    def test_junit_to_dev_stdout_sent_to_a_file_lands_after_the_table(self):
+        with open(self.d / "out.txt", "w") as out:
+            proc = subprocess.run(
+                [os.path.abspath(BINARY), "--log-file", "", "dry-run", "--system-config",
+                 self.d / "system.toml", "--tests-dir", CONF / "test", "--test-scenario",
+                 self.d / "scenario.toml", "--junit", "/dev/stdout"],
+                stdout=out, stderr=subprocess.PIPE, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        text = (self.d / "out.txt").read_text()
+        self.assertIn("<testsuites", text)
+        self.assertIn("Results: ", text)  # printed after the XML, still in the file
+
     def test_junit_to_a_fifo_reaches_its_reader(self):
         fifo = self.d / "pipe"
         os.mkfifo(fifo)
