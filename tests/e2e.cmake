@@ -41,6 +41,9 @@ bp_e2e_test(e2e_reports test_reports 900 CLUSTER)
 bp_e2e_test(e2e_pages test_pages 300)
 # compare/history/--fail-on-regression on NcclTest results (hand-made folders, no cluster).
 bp_e2e_test(e2e_compare_nccl test_compare_nccl 120)
+# --junit/--html/--store paths that are links to /dev/null, /dev/full, FIFOs, directories, a
+# foreign SQLite file; a journal.bpj that is /dev/zero (standalone runs, no cluster).
+bp_e2e_test(e2e_outputs test_outputs 300)
 bp_e2e_test(e2e_campaign test_campaign 900 CLUSTER)
 # Faults on the cluster: slurmctld stopped and restarted, a node set DOWN, transient command
 # failures, a full disk, concurrent installs, kill -9 against the sweep CSVs. It stops the

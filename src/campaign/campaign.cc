@@ -170,8 +170,12 @@ fs::path latest_unfinished_campaign(const fs::path& output_path, const std::stri
   }
   std::sort(candidates.begin(), candidates.end());
   for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
-    JournalContents c = read_journal(*it / kJournalFile);
-    if (c.header && !c.complete) return *it;
+    try {
+      JournalContents c = read_journal(*it / kJournalFile);
+      if (c.header && !c.complete) return *it;
+    } catch (const FileError& e) {  // not a campaign to take up; the others still are
+      log::warn(e.what());
+    }
   }
   return {};
 }

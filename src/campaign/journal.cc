@@ -13,6 +13,7 @@
 
 #include "config/toml_reader.h"
 #include "util/error.h"
+#include "util/files.h"
 #include "util/log.h"
 
 namespace bp {
@@ -188,9 +189,14 @@ std::string PointKey::str() const {
 
 JournalContents read_journal(const fs::path& path) {
   JournalContents c;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return c;
-  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(path, ec))) return c;
+  std::string text;
+  try {
+    text = read_regular_file(path, SIZE_MAX, Links::kRefuse);
+  } catch (const FileError& e) {
+    throw FileError("the journal " + path.string() + ": " + e.what());
+  }
   const fs::path root = path.parent_path();
   size_t pos = 0;
   while (pos < text.size()) {
@@ -238,10 +244,26 @@ JournalContents read_journal(const fs::path& path) {
 }
 
 JournalWriter::JournalWriter(const fs::path& path, uint64_t valid_bytes) : path_(path) {
-  const bool existed = fs::exists(path);
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  std::error_code ec;
+  const fs::file_status status = fs::symlink_status(path, ec);
+  const bool existed = fs::exists(status);
+  if (existed && !fs::is_regular_file(status))
+    throw FileError("cannot open the journal " + path.string() + ": it is " +
+                    (fs::is_symlink(status) ? "a symbolic link, " : "") + "not a regular file");
+  // O_NOFOLLOW and O_NONBLOCK: a planted link is not followed and a FIFO does not block; the
+  // fstat below refuses both.
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+               0644);
   if (fd_ < 0)
-    throw FileError("cannot open the journal " + path.string() + ": " + std::strerror(errno));
+    throw FileError(
+        "cannot open the journal " + path.string() + ": " +
+        (errno == ELOOP ? "it is a symbolic link, not a regular file" : std::strerror(errno)));
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    fd_ = -1;
+    throw FileError("cannot open the journal " + path.string() + ": it is not a regular file");
+  }
   if (existed && valid_bytes != UINT64_MAX && fs::file_size(path) > valid_bytes) {
     if (::ftruncate(fd_, static_cast<off_t>(valid_bytes)) != 0)
       throw FileError("cannot cut the torn end of " + path.string() + ": " + std::strerror(errno));
@@ -286,8 +308,7 @@ void JournalWriter::append(const std::string& body, bool flush) {
         int cut = ::ftruncate(fd_, before.st_size);  // best effort: a reader skips a torn end
         (void)cut;
       }
-      throw FileError("cannot write the journal " + path_.string() + ": " +
-                               std::strerror(err));
+      throw FileError("cannot write the journal " + path_.string() + ": " + std::strerror(err));
     }
     done += static_cast<size_t>(n);
   }

@@ -87,13 +87,16 @@ struct JournalContents {
   uint64_t valid_bytes = 0;  // length of the prefix made of good records
 };
 
-// Reads a journal; a missing file reads as empty. Never throws for damaged content.
+// Reads a journal; a missing file reads as empty. Never throws for damaged content; throws
+// FileError naming the file when it is not a regular file (a FIFO, /dev/zero, a symbolic link:
+// the journal is benchpilot's own, and a link planted there is not followed). No size cap: a
+// long campaign's journal may be large, and a regular file ends.
 JournalContents read_journal(const std::filesystem::path& path);
 
 class JournalWriter {
  public:
   // Opens (creating) the journal for appending; cuts a torn tail back to `valid_bytes` first.
-  // Throws FileError naming the file when it cannot be opened.
+  // Throws FileError naming the file when it cannot be opened or is not a regular file.
   explicit JournalWriter(const std::filesystem::path& path, uint64_t valid_bytes = UINT64_MAX);
   ~JournalWriter();
   JournalWriter(const JournalWriter&) = delete;

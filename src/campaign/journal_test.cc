@@ -1,12 +1,16 @@
 #include "campaign/journal.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 
 #include "campaign/campaign.h"
 #include "testkit/testkit.h"
+#include "util/files.h"
 
 namespace bp {
 namespace {
@@ -157,6 +161,45 @@ TEST_F(JournalTest, MissingJournalReadsEmpty) {
   JournalContents c = read_journal(dir_ / "nope.bpj");
   EXPECT_FALSE(c.header);
   EXPECT_EQ(c.records, 0u);
+}
+
+std::string journal_error(const std::function<void()>& open) {
+  try {
+    open();
+  } catch (const FileError& e) {
+    return e.what();
+  }
+  return "(opened)";
+}
+
+// A journal.bpj that is /dev/zero (through a link) or a FIFO used to hang a resume; now it is
+// refused at once, for reading and for appending, and what it points at is not touched.
+TEST_F(JournalTest, ANonRegularJournalIsRefusedWithoutHanging) {
+  fs::create_symlink("/dev/zero", path());
+  EXPECT_THAT(
+      journal_error([&] { read_journal(path()); }),
+      testing::AllOf(testing::HasSubstr(path().string()), testing::HasSubstr("symbolic link")));
+  EXPECT_THAT(journal_error([&] { JournalWriter w(path()); }), testing::HasSubstr("symbolic link"));
+  fs::remove(path());
+  ASSERT_EQ(::mkfifo(path().c_str(), 0644), 0);
+  EXPECT_THAT(journal_error([&] { read_journal(path()); }), testing::HasSubstr("FIFO"));
+  EXPECT_THAT(journal_error([&] { JournalWriter w(path()); }),
+              testing::HasSubstr("not a regular file"));
+}
+
+// No cap: a long campaign's journal may pass the 16 MiB config cap.
+TEST_F(JournalTest, AJournalLargerThanTheConfigCapIsRead) {
+  {
+    JournalWriter w(path());
+    w.planned({"a", 0, 1});
+  }
+  std::string text = testkit::read_file(path());
+  const std::string line = text;  // one good record, repeated past the cap
+  while (text.size() <= kMaxConfigFileBytes) text += line;
+  testkit::write_file(path(), text);
+  JournalContents c = read_journal(path());
+  EXPECT_EQ(c.records, text.size() / line.size());
+  EXPECT_EQ(c.ignored_lines, 0u);
 }
 
 TEST(CaseFingerprint, ChangesWithPointsNotWithSecrets) {

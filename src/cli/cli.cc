@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/limits.h"
+#include "util/error.h"
 #include "util/log.h"
 
 namespace bp {
@@ -87,6 +88,11 @@ int cli_main(int argc, char** argv) {
       "Reads CloudAI system/test/scenario TOML files; runs Megatron-Bridge sweeps on Slurm."};
   app.set_version_flag("--version", std::string("benchpilot, version ") + BENCHPILOT_VERSION);
   app.require_subcommand(1);
+  app.footer("Exit codes: 0 done; 1 a run, check or input failed; 2 a bad option value; " +
+             std::to_string(kExitOutputFailed) +
+             " an output file named on the command line (--junit, --html) could not be "
+             "written (the runs are kept); 75 the scheduler stopped answering (resume later); "
+             "130 interrupted.");
   std::string log_level = "INFO";
   std::string log_file = "debug.log";
   app.add_option("--log-level", log_level, "Console log level: DEBUG, INFO, WARNING, ERROR")
@@ -231,7 +237,12 @@ int cli_main(int argc, char** argv) {
   // --quiet keeps the console to warnings and errors unless a level was asked for.
   if ((run_opts.quiet || dry_opts.quiet) && app.get_option("--log-level")->count() == 0)
     level = log::Level::kWarning;
-  log::init(level, log_file);
+  try {
+    log::init(level, log_file);
+  } catch (const OutputError& e) {  // before anything ran: nothing to keep
+    std::cerr << "error: " << e.what() << "\n";
+    return kExitOutputFailed;
+  }
 
   try {
     if (*run) {
@@ -255,6 +266,9 @@ int cli_main(int argc, char** argv) {
       return resolve_system_config(report_opts) ? cmd_generate_report(report_opts, result_dir) : 2;
     if (*verify) return cmd_verify_configs(verify_dir, verify_tests, verify_strict);
     if (*list) return cmd_list(what, verbose);
+  } catch (const OutputError& e) {  // --html of history/compare
+    log::error(e.what());
+    return kExitOutputFailed;
   } catch (const std::exception& e) {
     log::error(e.what());
     return 1;

@@ -14,6 +14,7 @@
 #include "store/indexer.h"
 #include "store/store.h"
 #include "util/error.h"
+#include "util/files.h"
 #include "util/log.h"
 
 namespace bp {
@@ -144,8 +145,7 @@ int cmd_compare(const CompareOptionsCli& o) {
   }
   if (pairs.empty()) log::warn("no configuration ran (and passed) on both sides");
   if (!o.html.empty()) {
-    if (!write_file_atomically(o.html, html::render_page(build_compare_page(o.a, o.b, pairs, co))))
-      return 1;
+    write_user_output(o.html, html::render_page(build_compare_page(o.a, o.b, pairs, co)));
     log::info("comparison page: " + o.html);
   }
   if (o.fail_on_regression && slower > 0) {

@@ -13,6 +13,7 @@
 #include "report/store_pages.h"
 #include "store/compare.h"
 #include "store/store.h"
+#include "util/files.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -81,9 +82,7 @@ int cmd_history(const HistoryOptions& o) {
       if (!value.empty()) filter.push_back(name + "=" + value);
     for (const std::string& p : o.params) filter.push_back(p);
     if (o.passed_only) filter.push_back("passed only");
-    if (!write_file_atomically(o.html,
-                               html::render_page(build_history_page(runs, join(filter, " ")))))
-      return 1;
+    write_user_output(o.html, html::render_page(build_history_page(runs, join(filter, " "))));
     log::info("history page: " + o.html);
   }
 

@@ -12,12 +12,13 @@
 #include "report/summary.h"
 #include "sweep/agent.h"
 #include "sweep/plan.h"
+#include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
 
 namespace bp {
 
-void write_result_reports(const LoadedConfig& c, const CommonOptions& opts,
+bool write_result_reports(const LoadedConfig& c, const CommonOptions& opts,
                           const std::filesystem::path& root,
                           const std::vector<RunRecord>& records) {
   ReportContext ctx;
@@ -31,8 +32,14 @@ void write_result_reports(const LoadedConfig& c, const CommonOptions& opts,
     }
   }
   write_html_report(root, records, ctx);
-  write_junit_report(opts.junit.empty() ? root / "results.xml" : std::filesystem::path(opts.junit),
-                     root, c.scenario.name, records);
+  try {
+    write_junit_report(opts.junit, root, c.scenario.name, records);
+  } catch (const OutputError& e) {
+    log::error(std::string(e.what()) + " (--junit; the results in " + root.string() +
+               " are complete)");
+    return false;
+  }
+  return true;
 }
 
 int cmd_generate_report(const CommonOptions& opts, const std::string& result_dir) {
@@ -40,10 +47,11 @@ int cmd_generate_report(const CommonOptions& opts, const std::string& result_dir
   auto records = collect_results(result_dir, &c.scenario);
   fill_params_from_trajectories(records);
   write_summary(std::filesystem::absolute(result_dir), c.scenario.name, records);
-  write_result_reports(c, opts, std::filesystem::absolute(result_dir), records);
+  const bool written =
+      write_result_reports(c, opts, std::filesystem::absolute(result_dir), records);
   std::cout << format_results_table(records);
   log::info("reports written under " + result_dir);
-  return 0;
+  return written ? 0 : kExitOutputFailed;
 }
 
 int cmd_verify_configs(const std::string& dir, const std::string& tests_dir, bool strict) {

@@ -200,7 +200,7 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
   if (!dry_run && !result.detached)
     regressions = record_and_judge(opts, c.system, result, references);
   write_summary(result.results_root, c.scenario.name, result.records);
-  write_result_reports(c, opts, result.results_root, result.records);
+  const bool outputs_written = write_result_reports(c, opts, result.results_root, result.records);
   std::cout << "\n" << format_results_table(result.records);
   std::cout << "\nResults: " << result.results_root.string() << "\n";
   if (result.detached && !result.lost_scheduler.empty()) {
@@ -218,11 +218,14 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
   } else if (result.campaign) {
     result.campaign->journal().done(result.exit_code);
   }
+  int code = result.exit_code;
   if (opts.fail_on_regression && regressions > 0) {
     log::error(std::to_string(regressions) + " run(s) regressed (--fail-on-regression)");
-    return result.exit_code != 0 ? result.exit_code : 1;
+    if (code == 0) code = 1;
   }
-  return result.exit_code;
+  // A missing --junit file outranks failed runs (CI would read them from it), not a stop.
+  if (!outputs_written && (code == 0 || code == 1)) code = kExitOutputFailed;
+  return code;
 }
 
 }  // namespace bp

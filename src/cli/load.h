@@ -31,8 +31,9 @@ void check_cases(const LoadedConfig& c);
 std::vector<Installable> scenario_installables(const LoadedConfig& c);
 
 // report.html and results.xml (or --junit) for a results folder; plans give planned GPU-hours
-// and rule names (computed here when empty).
-void write_result_reports(const LoadedConfig& c, const CommonOptions& opts,
+// and rule names (computed here when empty). False, with the error logged, when the file named by
+// --junit could not be written: the command then exits kExitOutputFailed (util/error.h).
+bool write_result_reports(const LoadedConfig& c, const CommonOptions& opts,
                           const std::filesystem::path& root, const std::vector<RunRecord>& records);
 
 }  // namespace bp

@@ -11,6 +11,7 @@
 #include "core/workload.h"
 #include "report/results_data.h"
 #include "report/summary.h"
+#include "util/files.h"
 #include "util/log.h"
 #include "util/strings.h"
 #include "util/time_format.h"
@@ -527,8 +528,8 @@ html::Page build_results_page(const fs::path& root, const std::vector<RunRecord>
 
 bool write_html_report(const fs::path& root, const std::vector<RunRecord>& records,
                        const ReportContext& ctx) {
-  return write_file_atomically(root / "report.html",
-                               html::render_page(build_results_page(root, records, ctx)));
+  return write_file_atomic_or_warn(root / "report.html",
+                                   html::render_page(build_results_page(root, records, ctx)));
 }
 
 }  // namespace bp

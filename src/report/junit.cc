@@ -5,6 +5,7 @@
 #include <map>
 
 #include "report/results_data.h"
+#include "util/files.h"
 #include "util/strings.h"
 
 namespace bp {
@@ -134,11 +135,17 @@ std::string format_junit(const fs::path& root, const std::string& scenario_name,
          "\">\n" + body + "</testsuites>\n";
 }
 
-bool write_junit_report(const fs::path& file, const fs::path& root,
+void write_junit_report(const std::string& user_file, const fs::path& root,
                         const std::string& scenario_name, const std::vector<RunRecord>& records) {
+  const std::string xml = format_junit(root, scenario_name, records);
+  if (user_file.empty()) {
+    write_file_atomic_or_warn(root / "results.xml", xml);
+    return;
+  }
+  const fs::path file(user_file);
   std::error_code ec;
   if (file.has_parent_path()) fs::create_directories(file.parent_path(), ec);
-  return write_file_atomically(file, format_junit(root, scenario_name, records));
+  write_user_output(file, xml);
 }
 
 }  // namespace bp

@@ -14,8 +14,9 @@ namespace bp {
 std::string format_junit(const std::filesystem::path& root, const std::string& scenario_name,
                          const std::vector<RunRecord>& records);
 
-// Writes `file` (default <root>/results.xml); false (with a warning) when it cannot.
-bool write_junit_report(const std::filesystem::path& file, const std::filesystem::path& root,
+// Writes <root>/results.xml (a failure is a warning), or `user_file` when not empty: a path the
+// user named (--junit), written by util/files.h write_user_output, which throws OutputError.
+void write_junit_report(const std::string& user_file, const std::filesystem::path& root,
                         const std::string& scenario_name, const std::vector<RunRecord>& records);
 
 }  // namespace bp

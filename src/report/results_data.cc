@@ -307,14 +307,4 @@ std::string url_path(const fs::path& relative) {
   return out;
 }
 
-bool write_file_atomically(const fs::path& file, const std::string& content) {
-  try {
-    write_file_atomic(file, content);  // util/files.h: temp file + rename, the one way to do it
-    return true;
-  } catch (const std::exception& e) {
-    log::warn(e.what());
-    return false;
-  }
-}
-
 }  // namespace bp

@@ -78,8 +78,4 @@ std::vector<std::filesystem::path> run_files(const std::filesystem::path& run_di
 // A relative path as a URL path: every byte outside [A-Za-z0-9._~/-] percent-encoded.
 std::string url_path(const std::filesystem::path& relative);
 
-// util/files.h write_file_atomic (temp file + rename) for reports that must not stop a run:
-// Returns false (and logs a warning) when it cannot.
-bool write_file_atomically(const std::filesystem::path& file, const std::string& content);
-
 }  // namespace bp

@@ -1,15 +1,19 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
 #include "store/store.h"
 #include "util/error.h"
+#include "util/files.h"
 
 namespace bp {
 
@@ -49,6 +53,20 @@ CREATE INDEX runs_by_model_end ON runs(model, end_time);
 )sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
+
+// The tables the migrations up to `version` create (read from their CREATE TABLE statements).
+std::set<std::string> tables_of_version(int version) {
+  std::set<std::string> out;
+  const std::string create = "CREATE TABLE ";
+  for (int v = 0; v < version; ++v) {
+    const std::string sql = kMigrations[v];
+    for (size_t at = sql.find(create); at != std::string::npos; at = sql.find(create, at + 1)) {
+      const size_t begin = at + create.size();
+      out.insert(sql.substr(begin, sql.find('(', begin) - begin));
+    }
+  }
+  return out;
+}
 
 class Stmt {
  public:
@@ -113,6 +131,7 @@ class Stmt {
 class SqliteStore : public ResultsStore {
  public:
   explicit SqliteStore(const fs::path& path) : path_(path) {
+    require_regular_or_absent(path, "results store");  // SQLite opens it in place
     if (!path.parent_path().empty()) fs::create_directories(path.parent_path());
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
         SQLITE_OK) {
@@ -120,11 +139,17 @@ class SqliteStore : public ResultsStore {
       sqlite3_close(db_);
       throw Error("cannot open the results store " + path.string() + ": " + err);
     }
-    // Writers wait for each other instead of failing; WAL lets readers go on meanwhile.
-    sqlite3_busy_timeout(db_, 30000);
-    exec("PRAGMA journal_mode=WAL");
-    exec("PRAGMA synchronous=NORMAL");
-    migrate();
+    try {
+      // Writers wait for each other instead of failing; WAL lets readers go on meanwhile.
+      sqlite3_busy_timeout(db_, 30000);
+      refuse_foreign();  // before anything writes: the WAL pragma changes the file
+      exec("PRAGMA journal_mode=WAL");
+      exec("PRAGMA synchronous=NORMAL");
+      migrate();
+    } catch (...) {
+      sqlite3_close(db_);  // the destructor does not run for a constructor that throws
+      throw;
+    }
   }
   ~SqliteStore() override { sqlite3_close(db_); }
 
@@ -340,9 +365,50 @@ class SqliteStore : public ResultsStore {
     }
   }
 
+  int64_t pragma(const std::string& name) {
+    try {
+      Stmt s(db_, "PRAGMA " + name);
+      s.step();
+      return s.integer(0);
+    } catch (const Error&) {  // "file is not a database", said with the path
+      throw Error("results store " + path_.string() + ": " + sqlite3_errmsg(db_));
+    }
+  }
+
+  // Throws, having written nothing, unless the file is benchpilot's store (its application_id),
+  // one made by an earlier benchpilot (no application_id yet; its user_version and that
+  // version's tables) or an empty database. migrate() then stamps or initialises it.
+  void refuse_foreign() {
+    const int64_t app_id = pragma("application_id");
+    if (app_id == kStoreApplicationId) return;
+    const int64_t version = pragma("user_version");
+    std::set<std::string> tables;
+    {
+      Stmt s(db_,
+             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+      while (s.step()) tables.insert(s.text(0));
+    }
+    if (app_id == 0 && version == 0 && tables.empty()) return;
+    if (app_id == 0 && version >= 1 && version <= kSchemaVersion) {
+      const std::set<std::string> want = tables_of_version(static_cast<int>(version));
+      if (std::includes(tables.begin(), tables.end(), want.begin(), want.end())) return;
+    }
+    std::string names;
+    for (const std::string& t : tables) names += (names.empty() ? "" : ", ") + t;
+    char id[16];
+    std::snprintf(id, sizeof id, "0x%08llx", static_cast<unsigned long long>(app_id) & 0xffffffffu);
+    throw Error("results store " + path_.string() +
+                " is a SQLite database of another program (application_id " + id +
+                ", user_version " + std::to_string(version) +
+                ", tables: " + (names.empty() ? "none" : names) +
+                "); it was left untouched. Name another file with --store");
+  }
+
   void migrate() {
     begin_immediate();
     try {
+      if (pragma("application_id") != kStoreApplicationId)
+        exec("PRAGMA application_id = " + std::to_string(kStoreApplicationId));
       int version = schema_version();
       if (version > kSchemaVersion)
         throw Error("results store " + path_.string() + " has schema version " +

@@ -71,8 +71,13 @@ class ResultsStore {
   virtual int schema_version() = 0;
 };
 
+// SQLite's application_id of a benchpilot store ("BPDB"). A file without it is taken only when it
+// is empty or an earlier benchpilot's store (user_version and its tables), then stamped.
+constexpr int64_t kStoreApplicationId = 0x42504442;
+
 // Opens (creating or migrating) a SQLite store: WAL journal, busy timeout, so several
-// benchpilot processes can write at once without losing a run. Throws Error.
+// benchpilot processes can write at once without losing a run. Throws Error, having changed
+// nothing, for a path that is not a regular file (or absent) and for another program's database.
 std::unique_ptr<ResultsStore> open_sqlite_store(const std::filesystem::path& path);
 
 // The store used when --store is not given: <output_path>/benchpilot.db.

@@ -1,5 +1,7 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -72,6 +74,30 @@ TEST_F(StoreTest, RecordsAndQueriesWithFiltersAndSamples) {
   EXPECT_EQ(store->count(), 3);
 }
 
+// The application_id of the SQLite file at `path`, read without benchpilot.
+int64_t application_id_of(const fs::path& path) {
+  sqlite3* db = nullptr;
+  int64_t id = -1;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &s, nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+      id = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(db);
+  return id;
+}
+
+std::string store_error(const fs::path& path) {
+  try {
+    open_sqlite_store(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(opened)";
+}
+
 TEST_F(StoreTest, MigratesAnOlderSchema) {
   {
     sqlite3* db = nullptr;
@@ -93,13 +119,70 @@ TEST_F(StoreTest, MigratesAnOlderSchema) {
     ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
   }
+  EXPECT_EQ(application_id_of(dir_ / "old.db"), 0);
   auto store = open_sqlite_store(dir_ / "old.db");
   EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(application_id_of(dir_ / "old.db"), kStoreApplicationId);  // stamped as benchpilot's
   auto rs = store->query({});
   ASSERT_EQ(rs.size(), 1u);
   EXPECT_DOUBLE_EQ(rs[0].metrics.at("step-time"), 3.5);
   store->record({run("new", 1, 9.0)});  // the new table works
   EXPECT_EQ(store->count(), 2);
+}
+
+TEST_F(StoreTest, AnEmptyFileIsInitialisedAndStamped) {
+  testkit::write_file(dir_ / "empty.db", "");
+  EXPECT_EQ(open_sqlite_store(dir_ / "empty.db")->count(), 0);
+  EXPECT_EQ(application_id_of(dir_ / "empty.db"), kStoreApplicationId);
+  EXPECT_EQ(open_sqlite_store(dir_ / "empty.db")->schema_version(), 2);  // recognised next time
+}
+
+TEST_F(StoreTest, AnotherProgramsDatabaseIsRefusedUntouched) {
+  const fs::path db_path = dir_ / "other.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+    // A "runs" table, as in the report: the migration used to fail on it after WAL was set.
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE runs(x TEXT); INSERT INTO runs VALUES ('mine');",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const std::string before = testkit::read_file(db_path);
+  EXPECT_THAT(store_error(db_path), testing::AllOf(testing::HasSubstr(db_path.string()),
+                                                   testing::HasSubstr("another program"),
+                                                   testing::HasSubstr("tables: runs")));
+  EXPECT_EQ(testkit::read_file(db_path), before);  // not a byte changed (no WAL switch)
+  EXPECT_FALSE(fs::exists(dir_ / "other.db-wal"));
+
+  // One with an application_id of its own, even with benchpilot's tables.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "stamped.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA application_id = 7; CREATE TABLE t(x);", nullptr, nullptr,
+                           nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const std::string stamped = testkit::read_file(dir_ / "stamped.db");
+  EXPECT_THAT(store_error(dir_ / "stamped.db"), testing::HasSubstr("application_id 0x00000007"));
+  EXPECT_EQ(testkit::read_file(dir_ / "stamped.db"), stamped);
+}
+
+TEST_F(StoreTest, ACorruptFileOrANonRegularPathIsRefusedUntouched) {
+  const std::string garbage(8192, 'x');
+  testkit::write_file(dir_ / "corrupt.db", garbage);
+  EXPECT_THAT(store_error(dir_ / "corrupt.db"),
+              testing::AllOf(testing::HasSubstr("corrupt.db"),
+                             testing::HasSubstr("file is not a database")));
+  EXPECT_EQ(testkit::read_file(dir_ / "corrupt.db"), garbage);
+
+  ASSERT_EQ(::mkfifo((dir_ / "fifo.db").c_str(), 0644), 0);
+  EXPECT_THAT(store_error(dir_ / "fifo.db"), testing::HasSubstr("it is a FIFO"));
+  fs::create_directory(dir_ / "dir.db");
+  EXPECT_THAT(store_error(dir_ / "dir.db"), testing::HasSubstr("it is a directory"));
+  fs::create_symlink("/dev/null", dir_ / "null.db");
+  EXPECT_THAT(store_error(dir_ / "null.db"), testing::HasSubstr("it is a character device"));
 }
 
 TEST_F(StoreTest, ConcurrentWritersLoseNothing) {

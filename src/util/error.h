@@ -52,6 +52,17 @@ class FileError : public Error {
   using Error::Error;
 };
 
+// An output file named on the command line (--junit, --html) could not be written. The command
+// still did its work (runs, journal and summary are kept) and exits kExitOutputFailed.
+class OutputError : public FileError {
+ public:
+  using FileError::FileError;
+};
+
+// Exit code for an OutputError (sysexits' EX_IOERR): not 1 (a run or a check failed) and not 75
+// (the scheduler stopped answering).
+constexpr int kExitOutputFailed = 74;
+
 // A value that is not what was expected, found where the file and key are unknown (a node list,
 // a time limit, a shell word). The caller that knows them turns it into a ConfigError.
 class ValueError : public Error {

@@ -7,7 +7,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
+
+#include "util/log.h"
 
 namespace bp {
 
@@ -23,6 +27,7 @@ const char* kind_of(mode_t mode) {
   if (S_ISCHR(mode)) return "a character device";
   if (S_ISBLK(mode)) return "a block device";
   if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISLNK(mode)) return "a symbolic link";
   return "not a regular file";
 }
 
@@ -41,10 +46,11 @@ struct Fd {
 
 }  // namespace
 
-std::string read_regular_file(const std::filesystem::path& path, size_t max_bytes) {
+std::string read_regular_file(const std::filesystem::path& path, size_t max_bytes, Links links) {
   const std::string name = path.string();
   struct stat st {};
-  if (::stat(name.c_str(), &st) != 0) throw FileError("cannot open file: " + reason(errno));
+  const int got = links == Links::kFollow ? ::stat(name.c_str(), &st) : ::lstat(name.c_str(), &st);
+  if (got != 0) throw FileError("cannot open file: " + reason(errno));
   if (!S_ISREG(st.st_mode))
     throw FileError(std::string("cannot read file: it is ") + kind_of(st.st_mode) +
                     ", not a regular file");
@@ -53,7 +59,8 @@ std::string read_regular_file(const std::filesystem::path& path, size_t max_byte
                     std::to_string(st.st_size) + " bytes)");
   // O_NONBLOCK: should the path have been swapped for a FIFO since stat, open does not block.
   Fd f;
-  f.fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  f.fd = ::open(name.c_str(),
+                O_RDONLY | O_CLOEXEC | O_NONBLOCK | (links == Links::kRefuse ? O_NOFOLLOW : 0));
   if (f.fd < 0) throw FileError("cannot open file: " + reason(errno));
   struct stat st2 {};
   if (::fstat(f.fd, &st2) != 0 || !S_ISREG(st2.st_mode))
@@ -96,10 +103,141 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
     }
     done += static_cast<size_t>(n);
   }
+  // Synced before the rename, so that a crash of the machine leaves the old file or the new one.
+  if (::fdatasync(f.fd) != 0) fail("", errno);
   int fd = f.fd;
   f.fd = -1;
   if (::close(fd) != 0) fail("", errno);
   if (::rename(tmp.c_str(), target.c_str()) != 0) fail("", errno);
+}
+
+bool write_file_atomic_or_warn(const std::filesystem::path& path, std::string_view content) {
+  try {
+    write_file_atomic(path, content);
+    return true;
+  } catch (const std::exception& e) {
+    log::warn(e.what());
+    return false;
+  }
+}
+
+namespace {
+
+// Writes all of content to fd; the errno of the first failure, 0 when all was written.
+int write_all(int fd, std::string_view content) {
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    if (n == 0) return ENOSPC;
+    done += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+// Opens a FIFO for writing without blocking on a missing reader: waits up to
+// kFifoReaderWaitSeconds for one. -1 with errno set when it cannot.
+int open_fifo_for_writing(const std::string& name) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(kFifoReaderWaitSeconds);
+  while (true) {
+    int fd = ::open(name.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0) {
+      // Blocking writes from here on: the reader takes the content at its own pace.
+      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+      return fd;
+    }
+    if (errno != ENXIO || std::chrono::steady_clock::now() >= deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+// Where a dangling symbolic link points (following a chain of them), for writing a new file
+// there; `path` itself when it is not a link.
+std::filesystem::path link_destination(const std::filesystem::path& path) {
+  std::filesystem::path p = path;
+  for (int hops = 0; hops < 40; ++hops) {
+    std::error_code ec;
+    if (!std::filesystem::is_symlink(std::filesystem::symlink_status(p, ec))) return p;
+    std::filesystem::path next = std::filesystem::read_symlink(p, ec);
+    if (ec) return p;
+    p = next.is_absolute() ? next : p.parent_path() / next;
+  }
+  return p;
+}
+
+}  // namespace
+
+void check_user_output_path(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return;  // absent (or unreachable: the write will say)
+  if (S_ISREG(st.st_mode) || S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) return;
+  throw OutputError("cannot write " + path.string() + ": it is " + kind_of(st.st_mode) +
+                    ", expected a regular file, a character device or a FIFO");
+}
+
+void write_user_output(const std::filesystem::path& path, std::string_view content) {
+  const std::string name = path.string();
+  auto fail = [&](const std::string& why) {
+    throw OutputError("cannot write " + name + ": " + why);
+  };
+  struct stat st {};
+  if (::stat(name.c_str(), &st) != 0) {
+    if (errno != ENOENT) fail(reason(errno));
+    // Absent, or a link to something absent: a new regular file where the link points.
+    try {
+      write_file_atomic(link_destination(path), content);
+    } catch (const FileError& e) {
+      throw OutputError(e.what());
+    }
+    return;
+  }
+  if (S_ISREG(st.st_mode)) {
+    // Our own stdout or stderr sent to a file (`--junit /dev/stdout > out.txt`): appended to it,
+    // as the shell would; a rename would cut everything printed after it from out.txt.
+    for (int own : {STDOUT_FILENO, STDERR_FILENO}) {
+      struct stat o {};
+      if (::fstat(own, &o) == 0 && o.st_dev == st.st_dev && o.st_ino == st.st_ino) {
+        if (int err = write_all(own, content)) fail(reason(err));
+        return;
+      }
+    }
+    std::error_code ec;
+    const std::filesystem::path target = std::filesystem::canonical(path, ec);
+    if (ec) fail(ec.message());
+    try {
+      write_file_atomic(target, content);  // the link, if any, stays; its target is replaced
+    } catch (const FileError& e) {
+      throw OutputError(target == std::filesystem::absolute(path) ? e.what()
+                                                                  : name + ": " + e.what());
+    }
+    return;
+  }
+  check_user_output_path(path);  // a block device, a socket or a directory: refused
+  // Written through: no O_CREAT (it exists), no O_TRUNC (a device or pipe has nothing to cut).
+  Fd f;
+  f.fd = S_ISFIFO(st.st_mode) ? open_fifo_for_writing(name)
+                              : ::open(name.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  if (f.fd < 0)
+    fail(errno == ENXIO ? "no process opened the FIFO for reading within " +
+                              std::to_string(kFifoReaderWaitSeconds) + " s"
+                        : reason(errno));
+  if (int err = write_all(f.fd, content)) fail(reason(err));
+  int fd = f.fd;
+  f.fd = -1;
+  if (::close(fd) != 0) fail(reason(errno));
+}
+
+void require_regular_or_absent(const std::filesystem::path& path, const std::string& what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;
+    throw FileError(what + " " + path.string() + ": " + reason(errno));
+  }
+  if (!S_ISREG(st.st_mode))
+    throw FileError(what + " " + path.string() + ": it is " + kind_of(st.st_mode) +
+                    ", expected a regular file");
 }
 
 bool is_inside(const std::filesystem::path& root, const std::filesystem::path& path) {

@@ -14,18 +14,48 @@ namespace bp {
 // Config files are small; anything bigger is a mistake (or /dev/zero behind a symlink).
 constexpr size_t kMaxConfigFileBytes = 16 * 1024 * 1024;
 
+// Whether a symbolic link at the path itself is followed. A user's input files may be links;
+// a file inside a results folder is benchpilot's own, and a link planted there is refused.
+enum class Links { kFollow, kRefuse };
+
 // The whole content of a regular file of at most max_bytes. Devices, FIFOs, sockets and
 // directories are refused before they are opened (so a FIFO cannot block us), as is a file that
 // is, or grows, larger than max_bytes. Throws FileError with the reason ("No such file or
 // directory", "is a FIFO, not a regular file", "is larger than 16 MiB").
 std::string read_regular_file(const std::filesystem::path& path,
-                              size_t max_bytes = kMaxConfigFileBytes);
+                              size_t max_bytes = kMaxConfigFileBytes, Links links = Links::kFollow);
 
 // Replaces `path` with `content` so that readers (and a crash, a full disk, a kill) see either
-// the old file or the new one, never a truncated mix: writes a temporary file beside it, then
-// renames it over. Throws FileError naming the file and the reason (e.g. "No space left on
-// device"); the old file is then untouched and the temporary removed.
+// the old file or the new one, never a truncated mix: writes a temporary file beside it, syncs
+// it, then renames it over. For benchpilot's own files (those in a results folder): a symbolic
+// link planted at `path` is replaced, never followed. Throws FileError naming the file and the
+// reason (e.g. "No space left on device"); the old file is then untouched and the temporary
+// removed.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
+
+// write_file_atomic for files a run can do without (report.html): logs the reason as a warning
+// and returns false when it cannot. Never throws.
+bool write_file_atomic_or_warn(const std::filesystem::path& path, std::string_view content);
+
+// Writes a file the user named on the command line (--junit, --html). Symbolic links are
+// followed and the rule applies to what they name:
+//  - absent or a regular file: write_file_atomic on it (a link stays a link), unless it is the
+//    file our stdout or stderr goes to (/dev/stdout redirected to a file): appended there;
+//  - a character device or a FIFO (/dev/null, /dev/stdout, a pipe): written through, with no
+//    temporary file and no rename; a FIFO nobody opens for reading within
+//    kFifoReaderWaitSeconds is an error, not a hang;
+//  - a block device, a socket or a directory: refused, nothing opened.
+// Throws OutputError naming the path and the reason ("No space left on device").
+void write_user_output(const std::filesystem::path& path, std::string_view content);
+
+// write_user_output's refusal alone, for an output another library opens (--log-file): throws
+// OutputError for a block device, a socket or a directory (or a link to one).
+void check_user_output_path(const std::filesystem::path& path);
+constexpr int kFifoReaderWaitSeconds = 10;
+
+// Refuses, with a FileError naming the path, anything at `path` other than a regular file (or a
+// link to one), so that SQLite or an appender opens it in place: absent is fine.
+void require_regular_or_absent(const std::filesystem::path& path, const std::string& what);
 
 // True when `path` names `root` or something below it once both are made absolute and "." and
 // ".." are resolved (symbolic links in the existing part of the paths too).

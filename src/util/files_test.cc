@@ -3,14 +3,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "testkit/testkit.h"
 
@@ -107,6 +112,116 @@ TEST_F(FilesTest, FailedWriteKeepsTheOldFile) {
   int files = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_)) ++files;
   EXPECT_EQ(files, 1) << "the temporary file was left behind";
+}
+
+// The file type at `path` without following a link: 'l', 'c', 'p', 'f', 'd', '-' when absent.
+char type_of(const fs::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return '-';
+  if (S_ISLNK(st.st_mode)) return 'l';
+  if (S_ISCHR(st.st_mode)) return 'c';
+  if (S_ISFIFO(st.st_mode)) return 'p';
+  if (S_ISDIR(st.st_mode)) return 'd';
+  return S_ISREG(st.st_mode) ? 'f' : '?';
+}
+
+std::string output_error(const fs::path& path) {
+  try {
+    write_user_output(path, "<xml/>\n");
+  } catch (const OutputError& e) {
+    return e.what();
+  }
+  return "(written)";
+}
+
+TEST_F(FilesTest, UserOutputThroughALinkToDevNullWritesThroughAndKeepsBoth) {
+  fs::create_symlink("/dev/null", dir_ / "out.xml");
+  write_user_output(dir_ / "out.xml", "<xml/>\n");
+  EXPECT_EQ(type_of(dir_ / "out.xml"), 'l');
+  EXPECT_EQ(fs::read_symlink(dir_ / "out.xml"), "/dev/null");
+  EXPECT_EQ(type_of("/dev/null"), 'c');
+}
+
+TEST_F(FilesTest, UserOutputToDevFullFailsWithNoSpaceLeft) {
+  fs::create_symlink("/dev/full", dir_ / "out.xml");
+  EXPECT_THAT(output_error(dir_ / "out.xml"), testing::AllOf(HasSubstr((dir_ / "out.xml").string()),
+                                                             HasSubstr("No space left on device")));
+  EXPECT_EQ(type_of(dir_ / "out.xml"), 'l');
+  EXPECT_EQ(type_of("/dev/full"), 'c');
+}
+
+TEST_F(FilesTest, UserOutputToAFifoIsWrittenThroughToItsReader) {
+  const fs::path fifo = dir_ / "pipe";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  std::string got;
+  std::thread reader([&] { got = testkit::read_file(fifo); });
+  write_user_output(fifo, "<xml/>\n");
+  reader.join();
+  EXPECT_EQ(got, "<xml/>\n");
+  EXPECT_EQ(type_of(fifo), 'p');
+}
+
+TEST_F(FilesTest, UserOutputFollowsALinkToARegularFileAndCreatesADanglingLinksTarget) {
+  testkit::write_file(dir_ / "real.xml", "old");
+  fs::create_symlink("real.xml", dir_ / "out.xml");
+  write_user_output(dir_ / "out.xml", "new");
+  EXPECT_EQ(type_of(dir_ / "out.xml"), 'l');
+  EXPECT_EQ(testkit::read_file(dir_ / "real.xml"), "new");
+
+  fs::create_symlink("later.xml", dir_ / "dangling.xml");
+  write_user_output(dir_ / "dangling.xml", "made");
+  EXPECT_EQ(type_of(dir_ / "dangling.xml"), 'l');
+  EXPECT_EQ(testkit::read_file(dir_ / "later.xml"), "made");
+  int files = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_)) ++files;
+  EXPECT_EQ(files, 4) << "a temporary file was left behind";
+}
+
+TEST_F(FilesTest, UserOutputRefusesDirectoriesSocketsAndBlockDevices) {
+  fs::create_directory(dir_ / "dir");
+  EXPECT_THAT(output_error(dir_ / "dir"), HasSubstr("it is a directory"));
+  fs::create_directory_symlink(dir_ / "dir", dir_ / "dirlink");
+  EXPECT_THAT(output_error(dir_ / "dirlink"), HasSubstr("it is a directory"));
+  EXPECT_EQ(type_of(dir_ / "dirlink"), 'l');
+
+  int sock = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string sock_path = (dir_ / "sock").string();
+  ASSERT_LT(sock_path.size(), sizeof addr.sun_path);
+  std::strcpy(addr.sun_path, sock_path.c_str());
+  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  EXPECT_THAT(output_error(dir_ / "sock"), HasSubstr("it is a socket"));
+  ::close(sock);
+
+  // A block device node made in the temp dir (needs root; /dev itself is never touched).
+  if (::mknod((dir_ / "blk").c_str(), S_IFBLK | 0600, ::makedev(7, 200)) == 0) {
+    EXPECT_THAT(output_error(dir_ / "blk"), HasSubstr("it is a block device"));
+    struct stat st {};
+    ASSERT_EQ(::lstat((dir_ / "blk").c_str(), &st), 0);
+    EXPECT_TRUE(S_ISBLK(st.st_mode));
+  }
+}
+
+TEST_F(FilesTest, AtomicWriteReplacesALinkPlantedInTheResultsFolderWithoutFollowingIt) {
+  testkit::write_file(dir_ / "victim", "precious");
+  fs::create_symlink(dir_ / "victim", dir_ / "summary.json");
+  write_file_atomic(dir_ / "summary.json", "{}");
+  EXPECT_EQ(type_of(dir_ / "summary.json"), 'f');
+  EXPECT_EQ(testkit::read_file(dir_ / "summary.json"), "{}");
+  EXPECT_EQ(testkit::read_file(dir_ / "victim"), "precious");
+}
+
+TEST_F(FilesTest, ReadingWithLinksRefusedDoesNotFollowThem) {
+  testkit::write_file(dir_ / "real", "x");
+  fs::create_symlink(dir_ / "real", dir_ / "link");
+  EXPECT_EQ(read_regular_file(dir_ / "link"), "x");
+  try {
+    read_regular_file(dir_ / "link", kMaxConfigFileBytes, Links::kRefuse);
+    ADD_FAILURE() << "read through a link";
+  } catch (const FileError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("symbolic link"));
+  }
 }
 
 TEST_F(FilesTest, IsInside) {

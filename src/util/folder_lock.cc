@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 
 std::unique_ptr<FolderLock> FolderLock::acquire(const fs::path& folder) {
   const fs::path path = folder / ".benchpilot.lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int fd =
+      ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);  // no planted link
   if (fd < 0) throw FileError("cannot open " + path.string() + ": " + std::strerror(errno));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     std::string holder;

@@ -11,7 +11,9 @@
 namespace bp {
 
 LineAppender::LineAppender(const std::filesystem::path& path) : path_(path.string()) {
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // O_NOFOLLOW: the file is in a results folder, benchpilot's own; a link planted there is
+  // refused, never written through.
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd_ < 0) throw FileError("cannot write " + path_ + ": " + std::strerror(errno));
 }
 

@@ -6,6 +6,8 @@
 
 #include <atomic>
 
+#include "util/error.h"
+#include "util/files.h"
 #include "util/strings.h"
 
 namespace bp::log {
@@ -60,7 +62,13 @@ void init(Level console_level, const std::string& file) {
   auto& lg = logger();
   lg.sinks().front()->set_level(to_spd(console_level));
   if (!file.empty()) {
-    auto fsink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, /*truncate=*/true);
+    check_user_output_path(file);
+    std::shared_ptr<spdlog::sinks::basic_file_sink_mt> fsink;
+    try {
+      fsink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, /*truncate=*/true);
+    } catch (const spdlog::spdlog_ex& e) {
+      throw OutputError("cannot write the log file " + file + " (--log-file): " + e.what());
+    }
     fsink->set_pattern("%Y-%m-%d %H:%M:%S.%e %v");
     fsink->set_level(spdlog::level::debug);
     lg.sinks().push_back(fsink);

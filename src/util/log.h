@@ -9,7 +9,10 @@ namespace bp::log {
 enum class Level { kDebug, kInfo, kWarning, kError };
 
 // Console gets `console_level` and above ("[INFO] message"); the file, when given, gets
-// everything from debug up. Parses CloudAI's names: DEBUG, INFO, WARNING, ERROR.
+// everything from debug up. Parses CloudAI's names: DEBUG, INFO, WARNING, ERROR. Throws
+// OutputError (util/error.h) naming the file when it is refused (util/files.h
+// check_user_output_path) or cannot be opened; a later failed write of it is reported on stderr
+// by spdlog and the command goes on.
 void init(Level console_level, const std::string& file = "");
 bool parse_level(std::string_view name, Level& out);
 

@@ -8,7 +8,9 @@ says one of them received that exact word), optional `env` (K=V; an empty V unse
 Each case runs in a fresh work folder under resource limits and must end with the expected exit
 code and text, within 1 s and 100 MB (looser under sanitizers, where BENCHPILOT_SANITIZED=1),
 without creating a file named `pwned` anywhere (nor do the scripts it runs), and, when it fails,
-without writing results.
+without writing results (but for exit 74: the runs were done and kept, an output file named on the
+command line was not written). After every case /dev/null and /dev/full are still character
+devices.
 """
 import json
 import os
@@ -18,6 +20,7 @@ import resource
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -32,6 +35,7 @@ SANITIZED = os.environ.get("BENCHPILOT_SANITIZED") == "1"
 MAX_SECONDS = 10.0 if SANITIZED else 1.0
 MAX_RSS_MB = 100
 HANG_SECONDS = 20
+EXIT_OUTPUT_FAILED = 74  # util/error.h kExitOutputFailed
 
 
 def limit_resources():
@@ -131,7 +135,9 @@ class CorpusTest(unittest.TestCase):
             self.assertLessEqual(rss, MAX_RSS_MB, f"used {rss:.0f} MB\n{where}")
         pwned = [str(p) for p in markers(work)]
         self.assertEqual(pwned, [], f"a hostile value executed\n{where}")
-        if rc != 0 and args and args[0] in ("run", "dry-run"):
+        for dev in ("/dev/null", "/dev/full"):
+            self.assertTrue(stat.S_ISCHR(os.lstat(dev).st_mode), f"{dev} was replaced\n{where}")
+        if rc not in (0, EXIT_OUTPUT_FAILED) and args and args[0] in ("run", "dry-run"):
             results = work / "results"
             written = [str(p) for p in results.rglob("*")] if results.exists() else []
             self.assertEqual(written, [], f"failed but wrote results\n{where}")

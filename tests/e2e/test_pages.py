@@ -107,9 +107,10 @@ class StorePagesInChromium(BrowserChecks, unittest.TestCase):
     def test_unwritable_page_is_an_error(self):
         old = cloudai_folder(self.cloudai / "old_2026-11-20_10-00-00", 9.0, "nemo:25.11",
                              "2026-11-20T10:20:00")
-        proc = run_bp("compare", old, old, "--html", self.tmp / "missing" / "compare.html")
-        self.assertEqual(proc.returncode, 1)
-        self.assertIn("cannot write", proc.stderr)
+        page = self.tmp / "missing" / "compare.html"
+        proc = run_bp("compare", old, old, "--html", page)
+        self.assertEqual(proc.returncode, 74)  # util/error.h kExitOutputFailed
+        self.assertIn(f"cannot write {page}", proc.stderr)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+: > store.db && ln -s /dev/full page.html

@@ -1,0 +1,1 @@
+mkfifo out.xml && (timeout 20 cat out.xml > /dev/null &)

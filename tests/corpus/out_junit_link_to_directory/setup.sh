@@ -1,0 +1,1 @@
+mkdir xmldir && ln -s xmldir out.xml

@@ -1,0 +1,1 @@
+mkdir res && ln -s /dev/zero res/journal.bpj

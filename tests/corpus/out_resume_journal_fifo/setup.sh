@@ -1,0 +1,1 @@
+mkdir res && mkfifo res/journal.bpj

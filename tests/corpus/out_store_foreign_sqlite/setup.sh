@@ -1,0 +1,1 @@
+python3 -c "import sqlite3; sqlite3.connect(\"other.db\").execute(\"CREATE TABLE runs(x TEXT)\")"
