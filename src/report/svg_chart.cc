@@ -1,9 +1,11 @@
 #include "report/svg_chart.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <vector>
 
 #include "report/html_page.h"
 
@@ -16,10 +18,10 @@ constexpr const char* kPalette[] = {"#2f7d32", "#c62828", "#1565c0", "#ef6c00",
                                     "#6a1b9a", "#00838f", "#5d4037", "#ad1457"};
 constexpr size_t kPaletteSize = sizeof kPalette / sizeof kPalette[0];
 
-std::string num(double v) {  // coordinates
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
+std::string num(double v) {  // coordinates: printf's "%.1f" (to_chars: same text, faster)
+  char buf[400];             // "%.1f" of the largest double has 310 digits
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 1);
+  return std::string(buf, end);
 }
 
 struct Ticks {
@@ -107,6 +109,34 @@ std::string format_bytes(double v) {
   return format_number(v) + units[u];
 }
 
+struct Point {
+  double x, y;
+};
+
+// The points of a polyline worth drawing. Beyond a few per pixel column (a long run's million
+// steps) a line draws the same through each column's first, lowest, highest and last point
+// (M4 decimation), so the page stays small; fewer points, or x not in order, are kept as is.
+std::vector<Point> drawn_points(std::vector<Point> line, int columns) {
+  const size_t most = 4 * static_cast<size_t>(std::max(columns, 1));
+  if (line.size() <= most) return line;
+  for (size_t i = 1; i < line.size(); ++i)
+    if (line[i].x < line[i - 1].x) return line;
+  std::vector<Point> out;
+  for (size_t start = 0; start < line.size();) {
+    const double column = std::floor(line[start].x);
+    size_t end = start, low = start, high = start;
+    for (; end < line.size() && std::floor(line[end].x) == column; ++end) {
+      if (line[end].y < line[low].y) low = end;
+      if (line[end].y > line[high].y) high = end;
+    }
+    size_t picks[] = {start, std::min(low, high), std::max(low, high), end - 1};
+    for (size_t k = 0; k < 4; ++k)
+      if (k == 0 || picks[k] != picks[k - 1]) out.push_back(line[picks[k]]);
+    start = end;
+  }
+  return out;
+}
+
 std::string render(const LineChart& chart) {
   const int legend_rows = static_cast<int>(chart.series.size());
   const int w = 720, left = 70, right = 20, top = 34, bottom = 56 + 18 * legend_rows;
@@ -163,18 +193,25 @@ std::string render(const LineChart& chart) {
   for (size_t k = 0; k < chart.series.size(); ++k) {
     const Series& s = chart.series[k];
     const char* colour = kPalette[k % kPaletteSize];
-    std::string pts;
     std::string dots;
+    std::vector<Point> line;
     size_t n = std::min(s.x.size(), s.y.size());
     for (size_t i = 0; i < n; ++i) {
       if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || (chart.log_x && s.x[i] <= 0))
         continue;
       double x = px(chart.log_x ? std::log2(s.x[i]) : s.x[i]), y = py(s.y[i]);
-      pts += num(x) + "," + num(y) + " ";
+      line.push_back({x, y});
       if (n <= 80)
         dots += "<circle cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"2.5\"><title>" +
                 escape(s.name + ": " + format_number(s.x[i]) + " -> " + format_number(s.y[i])) +
                 "</title></circle>";
+    }
+    std::string pts;
+    for (const Point& p : drawn_points(std::move(line), pw)) {
+      pts += num(p.x);
+      pts += ',';
+      pts += num(p.y);
+      pts += ' ';
     }
     out += "<g class=\"series\" data-series=\"" + escape(s.name) + "\" stroke=\"" + colour +
            "\" fill=\"" + colour + "\">\n<polyline fill=\"none\" stroke-width=\"2\" points=\"" +
