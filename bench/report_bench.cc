@@ -173,6 +173,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: conf/ not found; pass --conf\n");
     return 2;
   }
+  fs::create_directories(dir);
   const fs::path log = bench::launcher_log_path(dir, size_mb);
   if (!bench::ensure_log(log, size_mb << 20)) return 1;
   const fs::path work = dir / ("benchpilot_report_bench_" + std::to_string(size_mb) + "mb");
@@ -205,6 +206,18 @@ int main(int argc, char** argv) {
   std::printf("generate-report / grep: %.2f wall, %.2f CPU (goal: at most 3)\n",
               ours.seconds / grep.seconds, ours.cpu_seconds / grep.cpu_seconds);
   int rc = 0;
+  // Every step line made it into the report (the generated log has one iteration line each).
+  size_t steps = 0;
+  const std::string report = read_text(root / kCompared[1]);
+  for (size_t at = report.find("\"iteration\": "); at != std::string::npos;
+       at = report.find("\"iteration\": ", at + 1))
+    ++steps;
+  std::printf("training_report.json: %zu steps\n", steps);
+  if (std::to_string(steps) != count) {
+    std::fprintf(stderr, "error: %zu steps in training_report.json, grep counted %s\n", steps,
+                 count.c_str());
+    rc = 1;
+  }
   for (size_t i = 0; i < want.size(); ++i) {
     const bool same = read_text(root / kCompared[i]) == want[i];
     std::printf("%s: %s\n", kCompared[i], same ? "byte-identical to the reference" : "DIFFERS");

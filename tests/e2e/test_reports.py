@@ -303,6 +303,15 @@ class ReportsOfARealSweep(BrowserChecks, unittest.TestCase):
         # pp=3 breaks M4 (32 layers), and more rules with the test's cp=2.
         self.assertTrue(all(m.startswith("pruned by ") and "M4" in m for m in skipped), skipped)
 
+    def test_run_reads_each_launcher_log_once(self):
+        # At each job's end the verdict, metrics, samples and reports share one read of its
+        # launcher log (the reader logs each read at DEBUG into debug.log).
+        text = (self.ws.root / "debug.log").read_text(errors="replace")
+        reads = re.findall(r"Read launcher log (.*?): \d+ bytes", text)
+        runs = [str(self.root / r["run_dir"] / "launcher.log") for r in summary(self.root)["runs"]]
+        self.assertEqual(len(runs), 4)
+        self.assertEqual(sorted(reads), sorted(runs), text[-3000:])
+
     def test_training_report_per_run(self):
         runs = summary(self.root)["runs"]
         self.assertEqual(len(runs), 4)

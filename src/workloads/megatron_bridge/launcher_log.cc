@@ -10,6 +10,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <list>
 #include <mutex>
 
 #include "util/log.h"
@@ -90,8 +91,10 @@ bool contains(std::string_view line, std::string_view needle) {
 // The N of "iteration N/M" (spaces allowed around the numbers), if the line is an iteration line.
 std::optional<int64_t> iteration_of(std::string_view line) {
   size_t pos = 0;
-  while ((pos = line.find("iteration", pos)) != std::string_view::npos) {
-    size_t i = pos + 9;
+  while (true) {
+    const void* hit = ::memmem(line.data() + pos, line.size() - pos, "iteration", 9);
+    if (!hit) break;
+    size_t i = static_cast<size_t>(static_cast<const char*>(hit) - line.data()) + 9;
     pos = i;
     while (i < line.size() && line[i] == ' ') ++i;
     size_t digits = i;
@@ -360,21 +363,38 @@ std::shared_ptr<const LauncherLogRead> launcher_log_read(const fs::path& log) {
     int64_t mtime_ns = 0;
     bool operator==(const Identity&) const = default;
   };
+  struct Entry {
+    Identity id;
+    std::shared_ptr<const LauncherLogRead> read;
+  };
   struct stat st {};
   if (::stat(log.c_str(), &st) != 0) return nullptr;
   const Identity id{log.string(), st.st_dev, st.st_ino, st.st_size,
                     int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec};
   static std::mutex mu;
-  static Identity last_id;
-  static std::shared_ptr<const LauncherLogRead> last;
+  static std::list<Entry> recent;  // most recently used first
   std::lock_guard<std::mutex> lock(mu);
-  if (last && last_id == id) return last;
-  last.reset();  // release the previous run's read before reading the next
+  for (auto it = recent.begin(); it != recent.end(); ++it)
+    if (it->id == id) {
+      recent.splice(recent.begin(), recent, it);
+      return recent.front().read;
+    }
+  std::erase_if(recent, [&](const Entry& e) { return e.id.path == id.path; });  // stale
   auto read = read_launcher_log(log);
   if (!read) return nullptr;
-  last = std::make_shared<const LauncherLogRead>(std::move(*read));
-  last_id = id;
-  return last;
+  recent.push_front({id, std::make_shared<const LauncherLogRead>(std::move(*read))});
+  // Keep the reads of the last few runs (a campaign's end reports them all again), up to a
+  // budget in steps (48 + 16 bytes each); the newest is always kept.
+  auto steps = [](const Entry& e) { return e.read->iterations.size() + e.read->samples.size(); };
+  size_t total = 0;
+  for (auto it = recent.begin(); it != recent.end(); ++it) {
+    total += steps(*it);
+    if (it != recent.begin() && total > kCachedStepBudget) {
+      recent.erase(it, recent.end());
+      break;
+    }
+  }
+  return recent.front().read;
 }
 
 }  // namespace bp::mbridge

@@ -79,8 +79,11 @@ std::optional<LauncherLogRead> read_launcher_log(const std::filesystem::path& lo
                                                  size_t chunk_bytes = kDefaultChunkBytes);
 
 // The read of `log`, shared by everything one command asks of the same run (verdict, metrics,
-// samples, reports): the last log read is kept and read again only when its identity, size or
-// modification time changed. nullptr when it cannot be read.
+// samples, reports, and again the store and report.html at a campaign's end): the reads of the
+// last runs are kept, up to kCachedStepBudget lines in all (the newest always), and a log is read
+// again only when its identity, size or modification time changed. nullptr when it cannot be
+// read.
+inline constexpr size_t kCachedStepBudget = 2'000'000;
 std::shared_ptr<const LauncherLogRead> launcher_log_read(const std::filesystem::path& log);
 
 }  // namespace bp::mbridge

@@ -122,6 +122,13 @@ TEST(LauncherLog, OneReadIsSharedUntilTheLogChanges) {
   EXPECT_NE(second.get(), first.get());
   EXPECT_EQ(second->samples.size(), first->samples.size() + 1);
   EXPECT_EQ(launcher_log_read(dir / "missing.log"), nullptr);
+  // The reads of other runs in between (a campaign's end reports every run again) do not
+  // evict it.
+  const fs::path other = testkit::write_file(dir / "other.log", "iteration 1/1 |\n");
+  auto other_read = launcher_log_read(other);
+  ASSERT_TRUE(other_read);
+  EXPECT_EQ(launcher_log_read(file).get(), second.get());
+  EXPECT_EQ(launcher_log_read(other).get(), other_read.get());
 }
 
 }  // namespace

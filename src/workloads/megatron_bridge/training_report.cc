@@ -76,21 +76,19 @@ void append_json_number(std::string& out, double v) {
 class StepJsonWriter {
  public:
   void append(std::string& out, const TrainingStep& s) {
-    out += "    {\n      \"iteration\": ";
+    out += std::string_view("    {\n      \"iteration\": ");
     char buf[24];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, s.iteration);
     out.append(buf, end);
-    out += ",\n";
+    out += std::string_view(",\n");
     const std::optional<double> values[] = {s.step_time_sec,         s.loss,
                                             s.memory_reserved_bytes, s.memory_allocated_bytes,
                                             s.tflops_per_gpu,        s.grad_norm};
     for (size_t i = 0; i < std::size(values); ++i) {
       Column& c = columns_[i];
-      out += "      \"";
-      out += c.key;
-      out += "\": ";
+      out += c.prefix;
       if (!values[i]) {
-        out += "null";
+        out += std::string_view("null");
       } else {
         uint64_t bits = 0;
         std::memcpy(&bits, &*values[i], sizeof bits);
@@ -102,20 +100,22 @@ class StepJsonWriter {
         }
         out += c.text;
       }
-      out += i + 1 < std::size(values) ? ",\n" : "\n";
+      out += std::string_view(i + 1 < std::size(values) ? ",\n" : "\n");
     }
-    out += "    }";
+    out += std::string_view("    }");
   }
 
  private:
   struct Column {
-    std::string_view key;
+    std::string_view prefix;  // the indented key
     bool formatted = false;
     uint64_t bits = 0;
     std::string text;
   };
-  Column columns_[6] = {{"step_time_sec"},          {"loss"},           {"memory_reserved_bytes"},
-                        {"memory_allocated_bytes"}, {"tflops_per_gpu"}, {"grad_norm"}};
+  Column columns_[6] = {
+      {"      \"step_time_sec\": "},         {"      \"loss\": "},
+      {"      \"memory_reserved_bytes\": "}, {"      \"memory_allocated_bytes\": "},
+      {"      \"tflops_per_gpu\": "},        {"      \"grad_norm\": "}};
 };
 
 // A YAML scalar as JSON: booleans, integers, floats and null as such (plain scalars only),
@@ -374,7 +374,7 @@ void emit_training_report(const fs::path& run_dir, const LauncherLogRead& read,
   std::string buf;
   StepJsonWriter steps;
   for (size_t i = 0; i < read.iterations.size(); ++i) {
-    buf += i ? ",\n" : "\n";
+    buf += std::string_view(i ? ",\n" : "\n");
     steps.append(buf, training_step(read, read.iterations[i]));
     if (buf.size() >= kDefaultChunkBytes) {
       out(buf);
