@@ -184,12 +184,13 @@ ExactSums exact_sums(const std::vector<double>& values, bool with_squares) {
     const int biased = static_cast<int>((bits >> 52) & 0x7ff);
     uint64_t m = 0;
     int e = 0;
-    if (biased != 0) {
+    if (biased != 0 && biased != 0x7ff) {
       m = (bits & ((uint64_t{1} << 52) - 1)) | (uint64_t{1} << 52);
       e = biased - 1075;
-    } else {
-      m = bits & ((uint64_t{1} << 52) - 1);  // subnormal (or zero)
-      e = -1074;
+    } else {  // zero, subnormal, inf, NaN: exactly as before (frexp), whatever that gives
+      double frac = std::frexp(std::fabs(v), &e);  // v = frac * 2^e, frac in [0.5, 1)
+      m = static_cast<uint64_t>(std::ldexp(frac, 53));
+      e -= 53;
     }
     if (m == 0) continue;
     if (!last || e != last_exp) {
