@@ -113,29 +113,57 @@ struct Point {
   double x, y;
 };
 
-// The points of a polyline worth drawing. Beyond a few per pixel column (a long run's million
-// steps) a line draws the same through each column's first, lowest, highest and last point
-// (M4 decimation), so the page stays small; fewer points, or x not in order, are kept as is.
-std::vector<Point> drawn_points(std::vector<Point> line, int columns) {
-  const size_t most = 4 * static_cast<size_t>(std::max(columns, 1));
-  if (line.size() <= most) return line;
-  for (size_t i = 1; i < line.size(); ++i)
-    if (line[i].x < line[i - 1].x) return line;
-  std::vector<Point> out;
-  for (size_t start = 0; start < line.size();) {
-    const double column = std::floor(line[start].x);
-    size_t end = start, low = start, high = start;
-    for (; end < line.size() && std::floor(line[end].x) == column; ++end) {
-      if (line[end].y < line[low].y) low = end;
-      if (line[end].y > line[high].y) high = end;
+// The points of a polyline worth drawing, fed in order. Beyond 4 per pixel column (a long run's
+// million steps) a line draws the same through each column's first, lowest, highest and last
+// point (M4 decimation), so the page stays small and nothing is kept per input point; the
+// caller decides `decimate` (many points, x in order), else every point is kept.
+class PolylinePoints {
+ public:
+  explicit PolylinePoints(bool decimate) : decimate_(decimate) {}
+
+  void add(Point p) {
+    if (!decimate_) {
+      out_.push_back(p);
+      return;
     }
-    size_t picks[] = {start, std::min(low, high), std::max(low, high), end - 1};
-    for (size_t k = 0; k < 4; ++k)
-      if (k == 0 || picks[k] != picks[k - 1]) out.push_back(line[picks[k]]);
-    start = end;
+    const double column = std::floor(p.x);
+    if (count_ > 0 && column != column_) flush();
+    if (count_ == 0) {
+      column_ = column;
+      first_ = low_ = high_ = {p, seq_};
+    }
+    if (p.y < low_.p.y) low_ = {p, seq_};
+    if (p.y > high_.p.y) high_ = {p, seq_};
+    last_ = {p, seq_};
+    ++count_;
+    ++seq_;
   }
-  return out;
-}
+
+  std::vector<Point> finish() {
+    if (count_ > 0) flush();
+    return std::move(out_);
+  }
+
+ private:
+  struct Seen {
+    Point p;
+    size_t seq;
+  };
+  void flush() {
+    const Seen& a = low_.seq < high_.seq ? low_ : high_;
+    const Seen& b = low_.seq < high_.seq ? high_ : low_;
+    const Seen* picks[] = {&first_, &a, &b, &last_};
+    for (size_t k = 0; k < 4; ++k)
+      if (k == 0 || picks[k]->seq != picks[k - 1]->seq) out_.push_back(picks[k]->p);
+    count_ = 0;
+  }
+
+  bool decimate_;
+  std::vector<Point> out_;
+  size_t count_ = 0, seq_ = 0;
+  double column_ = 0;
+  Seen first_{}, low_{}, high_{}, last_{};
+};
 
 std::string render(const LineChart& chart) {
   const int legend_rows = static_cast<int>(chart.series.size());
@@ -194,20 +222,31 @@ std::string render(const LineChart& chart) {
     const Series& s = chart.series[k];
     const char* colour = kPalette[k % kPaletteSize];
     std::string dots;
-    std::vector<Point> line;
     size_t n = std::min(s.x.size(), s.y.size());
+    auto drawn = [&](size_t i) {
+      return std::isfinite(s.x[i]) && std::isfinite(s.y[i]) && !(chart.log_x && s.x[i] <= 0);
+    };
+    auto x_at = [&](size_t i) { return px(chart.log_x ? std::log2(s.x[i]) : s.x[i]); };
+    size_t count = 0;
+    bool ordered = true;
+    for (size_t i = 0, last = 0; i < n; ++i) {
+      if (!drawn(i)) continue;
+      if (count > 0 && x_at(i) < x_at(last)) ordered = false;
+      last = i;
+      ++count;
+    }
+    PolylinePoints line(ordered && count > 4 * static_cast<size_t>(pw));
     for (size_t i = 0; i < n; ++i) {
-      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || (chart.log_x && s.x[i] <= 0))
-        continue;
-      double x = px(chart.log_x ? std::log2(s.x[i]) : s.x[i]), y = py(s.y[i]);
-      line.push_back({x, y});
+      if (!drawn(i)) continue;
+      double x = x_at(i), y = py(s.y[i]);
+      line.add({x, y});
       if (n <= 80)
         dots += "<circle cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"2.5\"><title>" +
                 escape(s.name + ": " + format_number(s.x[i]) + " -> " + format_number(s.y[i])) +
                 "</title></circle>";
     }
     std::string pts;
-    for (const Point& p : drawn_points(std::move(line), pw)) {
+    for (const Point& p : line.finish()) {
       pts += num(p.x);
       pts += ',';
       pts += num(p.y);

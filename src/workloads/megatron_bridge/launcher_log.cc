@@ -287,7 +287,7 @@ void LauncherLogParser::feed(std::string_view line) {
 }
 
 LauncherLogRead LauncherLogParser::finish() {
-  std::vector<IterationLine>& its = read_.iterations;
+  std::deque<IterationLine>& its = read_.iterations;
   if (!sorted_) {
     // Order by iteration; of equal iterations the last line in the log wins.
     std::stable_sort(its.begin(), its.end(), [](const IterationLine& a, const IterationLine& b) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -48,10 +49,11 @@ struct MemoryFigures {
 
 struct LauncherLogRead {
   std::filesystem::path log;
-  std::vector<StepSample> samples;  // every step line, in log order
+  // Chunked containers: a million entries grow without a reallocation's second copy.
+  std::deque<StepSample> samples;  // every step line, in log order
   // Iteration lines ordered by iteration; a repeated iteration (a relaunched attempt) keeps
   // its last line.
-  std::vector<IterationLine> iterations;
+  std::deque<IterationLine> iterations;
   std::map<int64_t, MemoryReading> memory_by_iteration;  // K -> readings
   MemoryFigures memory;
 

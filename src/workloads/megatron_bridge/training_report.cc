@@ -333,6 +333,7 @@ Json config_json(const std::optional<Value>& test, const YAML::Node& cfg,
 Json aggregation_json(const LauncherLogRead& read, const StepWindow& window) {
   auto values_of = [&](auto&& field) {
     std::vector<double> values;
+    values.reserve(read.iterations.size());
     for (size_t i = 0; i < read.iterations.size(); ++i) {
       const IterationLine& line = read.iterations[i];
       if (!step_kept(i, line.iteration, window)) continue;
@@ -471,6 +472,8 @@ std::vector<ReportSeries> mbridge_report_series(const fs::path& run_dir) {
     ReportSeries time{"step-time", "Step time per step", "step", "step time (s)", false, {}, {}};
     ReportSeries tflops{
         "tflops-per-gpu", "TFLOP/s/GPU per step", "step", "TFLOP/s/GPU", false, {}, {}};
+    for (std::vector<double>* v : {&time.x, &time.y, &tflops.x, &tflops.y})
+      v->reserve(read->samples.size());
     for (size_t i = 0; i < read->samples.size(); ++i) {
       time.x.push_back(static_cast<double>(i + 1));
       time.y.push_back(read->samples[i].step_time_s);
