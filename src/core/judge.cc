@@ -6,6 +6,7 @@
 #include "config/toml_reader.h"
 #include "core/reward.h"
 #include "util/files.h"
+#include "util/strings.h"
 
 namespace bp {
 
@@ -37,6 +38,49 @@ Judgement judge(const Workload& workload, const fs::path& run_dir, const JobOutc
     j.message = v.message;
   }
   return j;
+}
+
+namespace {
+
+// Why a run folder has no usable job state, for the UNKNOWN message.
+std::string why_no_job_state(const fs::path& dir) {
+  std::error_code ec;
+  for (const char* name : {kJobOutcomeFile, "slurm-job.toml", "standalone-job.toml"}) {
+    if (!fs::exists(dir / name, ec)) continue;
+    try {
+      read_toml_file(dir / name);
+      return std::string(name) + " has no job state (a non-empty string 'state')";
+    } catch (const std::exception& e) {
+      return std::string(name) + " is unreadable: " + e.what();
+    }
+  }
+  return "no job state recorded (no slurm-job.toml): the run may have been killed";
+}
+
+}  // namespace
+
+FolderJudgement judge_run_folder(const Workload& workload, const fs::path& run_dir) {
+  FolderJudgement out;
+  std::optional<JobOutcome> job = read_job_outcome(run_dir);
+  if (!job || job->state.empty() || has_control_char(job->state)) {
+    // A folder from a killed run has no state, and a damaged one proves nothing: never PASSED.
+    RunVerdict v = workload.verdict(run_dir);
+    out.state = "UNKNOWN";
+    out.judgement.message =
+        why_no_job_state(run_dir) + (v.ok || v.message.empty() ? std::string() : "\n" + v.message);
+    return out;
+  }
+  out.judgement = judge(workload, run_dir, *job);
+  out.job_id = job->id;
+  out.state = job->state;
+  return out;
+}
+
+std::string run_status(const RunRecord& r) {
+  if (r.state == "DRY-RUN") return "DRY-RUN";
+  if (r.skipped) return "SKIPPED";
+  if (r.state == "UNKNOWN" && !r.passed) return "UNKNOWN";
+  return r.passed ? "PASSED" : "FAILED";
 }
 
 void collect_run_results(const Workload& workload, const fs::path& run_dir,

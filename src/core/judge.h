@@ -31,6 +31,20 @@ struct Judgement {
 Judgement judge(const Workload& workload, const std::filesystem::path& run_dir,
                 const JobOutcome& job);
 
+// A run folder judged from its files alone, as generate-report and index judge it: the recorded
+// job outcome (read_job_outcome) through judge(). A folder with no usable job state (a killed
+// run's, or a damaged record) is UNKNOWN and never passed; the message says why.
+struct FolderJudgement {
+  std::string job_id;
+  std::string state;  // the recorded job state, or "UNKNOWN"
+  Judgement judgement;
+};
+FolderJudgement judge_run_folder(const Workload& workload, const std::filesystem::path& run_dir);
+
+// PASSED, FAILED, SKIPPED (a failed pre-test kept it from starting), UNKNOWN (no job state
+// recorded: a killed run's folder) or DRY-RUN: the one status word of a run.
+std::string run_status(const RunRecord& r);
+
 // Fills rec.metrics (the workload's metrics and the case's agent_metrics), rec.reward and
 // rec.details from a finished run's files.
 void collect_run_results(const Workload& workload, const std::filesystem::path& run_dir,

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "report/html_page.h"
@@ -77,6 +78,42 @@ TEST(SvgChart, LineChartDrawsOnePolylinePerSeriesAndLogTicksAsBytes) {
   EXPECT_THAT(out, HasSubstr(">1K<"));
   EXPECT_THAT(out, HasSubstr(">1M<"));
   EXPECT_THAT(out, HasSubstr("id=\"bw\""));
+}
+
+// The points of the first polyline of an SVG text.
+std::vector<std::string> polyline_points(const std::string& svg) {
+  const std::string tag = "points=\"";
+  size_t at = svg.find(tag);
+  std::vector<std::string> out;
+  if (at == std::string::npos) return out;
+  at += tag.size();
+  std::string list = svg.substr(at, svg.find('"', at) - at);
+  for (size_t start = 0, sp; (sp = list.find(' ', start)) != std::string::npos; start = sp + 1)
+    out.push_back(list.substr(start, sp - start));
+  return out;
+}
+
+TEST(SvgChart, AMillionStepLineKeepsEachPixelColumnsExtremes) {
+  svg::LineChart c;
+  svg::Series big{"run", {}, {}};
+  for (int i = 0; i < 1000000; ++i) {
+    big.x.push_back(i + 1);
+    big.y.push_back(i == 500000 ? 50.0 : i == 700000 ? -40.0 : (i % 2 ? 1.0 : 2.0));
+  }
+  c.series.push_back(big);
+  auto points = polyline_points(svg::render(c));
+  EXPECT_GT(points.size(), 600u);
+  EXPECT_LE(points.size(), 4u * 630u);
+  // The one spike up and the one down are both drawn.
+  std::vector<double> ys;
+  for (const std::string& p : points) ys.push_back(std::stod(p.substr(p.find(',') + 1)));
+  const double top = *std::min_element(ys.begin(), ys.end());
+  const double bottom = *std::max_element(ys.begin(), ys.end());
+  c.series[0] = svg::Series{"run", {1, 2, 3}, {50.0, -40.0, 1.0}};
+  auto three = polyline_points(svg::render(c));
+  ASSERT_EQ(three.size(), 3u);  // few points: every one drawn, as before
+  EXPECT_EQ(top, std::stod(three[0].substr(three[0].find(',') + 1)));
+  EXPECT_EQ(bottom, std::stod(three[1].substr(three[1].find(',') + 1)));
 }
 
 TEST(SvgChart, EmptyLineChartSaysSo) {
@@ -170,8 +207,8 @@ struct SweepFixture {
       write_file(r.run_dir / "slurm-job.toml", "elapsed_time_sec = 3600\n");
       r.workload = "MegatronBridge";  // its result columns get heatmaps; num_gpus counts GPUs
       write_file(r.run_dir / "test-run.toml",
-            "nnodes = 1\n[test_definition]\ntest_template_name = \"MegatronBridge\"\n"
-            "[test_definition.cmd_args]\nnum_gpus = 8\n");
+                 "nnodes = 1\n[test_definition]\ntest_template_name = \"MegatronBridge\"\n"
+                 "[test_definition.cmd_args]\nnum_gpus = 8\n");
       write_file(r.run_dir / "stdout.txt", "log\n");
       r.passed = step != 4;
       r.state = step != 4 ? "COMPLETED" : "FAILED";

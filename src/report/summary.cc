@@ -74,13 +74,6 @@ std::string run_label(const RunRecord& r) {
   return s;
 }
 
-std::string run_status(const RunRecord& r) {
-  if (r.state == "DRY-RUN") return "DRY-RUN";
-  if (r.skipped) return "SKIPPED";
-  if (r.state == "UNKNOWN" && !r.passed) return "UNKNOWN";
-  return r.passed ? "PASSED" : "FAILED";
-}
-
 // Index of the best passing run per case: the highest reward (core/reward.h run_reward).
 std::map<std::string, size_t> best_per_case(const std::vector<RunRecord>& records) {
   std::map<std::string, size_t> best;
@@ -229,21 +222,6 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
 
 namespace {
 
-// Why a run folder has no usable job state, for the UNKNOWN message.
-std::string why_no_job_state(const fs::path& dir) {
-  std::error_code ec;
-  for (const char* name : {kJobOutcomeFile, "slurm-job.toml", "standalone-job.toml"}) {
-    if (!fs::exists(dir / name, ec)) continue;
-    try {
-      read_toml_file(dir / name);
-      return std::string(name) + " has no job state (a non-empty string 'state')";
-    } catch (const std::exception& e) {
-      return std::string(name) + " is unreadable: " + e.what();
-    }
-  }
-  return "no job state recorded (no slurm-job.toml): the run may have been killed";
-}
-
 // The swept values of a point, from the case's axes and the point's resolved test (what
 // test-run.toml holds), so generate-report keeps the parameters the run wrote.
 std::vector<std::pair<std::string, Value>> params_from(const Value& test_run, const TestRun& base) {
@@ -379,22 +357,12 @@ class ResultCollector {
       log::warn("report for " + dir.string() + " failed: " + e.what());
     }
     rec.workload = std::string(w->name());
-    std::optional<JobOutcome> job = read_job_outcome(dir);
-    if (!job || job->state.empty() || has_control_char(job->state)) {
-      // A folder from a killed run has no state, and a damaged one proves nothing: never PASSED.
-      RunVerdict v = w->verdict(dir);
-      rec.state = "UNKNOWN";
-      rec.passed = false;
-      rec.message =
-          why_no_job_state(dir) + (v.ok || v.message.empty() ? std::string() : "\n" + v.message);
-    } else {
-      Judgement j = judge(*w, dir, *job);
-      rec.job_id = job->id;
-      rec.state = job->state;
-      rec.passed = j.passed;
-      rec.skipped = j.skipped;
-      rec.message = j.message;
-    }
+    FolderJudgement j = judge_run_folder(*w, dir);
+    rec.job_id = j.job_id;
+    rec.state = j.state;
+    rec.passed = j.judgement.passed;
+    rec.skipped = j.judgement.skipped;
+    rec.message = j.judgement.message;
     rec.message = sanitize_utf8(rec.message);
     if (!rec.passed)
       log::warn(fs::relative(dir, root_).string() + ": " + run_status(rec) + ": " + rec.message);

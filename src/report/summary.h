@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/judge.h"  // run_status
 #include "core/run_record.h"
 #include "core/scenario.h"
 
@@ -14,9 +15,6 @@ namespace bp {
 
 // "case/iteration[/step]".
 std::string run_label(const RunRecord& r);
-// PASSED, FAILED, SKIPPED (a failed pre-test kept it from starting), UNKNOWN (no job state
-// recorded: generate-report on a killed run's folder) or DRY-RUN.
-std::string run_status(const RunRecord& r);
 
 // A fixed-width table: run, parameters, status, the result columns of the workloads present
 // (Workload::result_columns), job id; the best passing run of each case (highest reward) is

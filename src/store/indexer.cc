@@ -9,6 +9,7 @@
 
 #include "campaign/campaign.h"
 #include "config/toml_reader.h"
+#include "core/judge.h"
 #include "core/workload.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -150,10 +151,14 @@ std::optional<StoredRun> read_run_dir(const fs::path& root, const fs::path& dir,
                       "%Y-%m-%dT%H:%M:%S");
   }
   if (w) {
-    RunVerdict v = w->verdict(dir);
-    bool job_ok = r.state.empty() || r.state == "COMPLETED";
-    r.verdict = v.ok && job_ok ? "PASSED" : "FAILED";
-    r.message = v.message;
+    // The same verdict generate-report gives (a killed run's folder is UNKNOWN, not PASSED).
+    FolderJudgement j = judge_run_folder(*w, dir);
+    RunRecord judged;
+    judged.state = j.state;
+    judged.passed = j.judgement.passed;
+    judged.skipped = j.judgement.skipped;
+    r.verdict = run_status(judged);
+    r.message = j.judgement.message;
     for (const std::string& m : w->metric_names())
       if (m != "default")
         if (auto val = w->metric(dir, m)) r.metrics[m] = *val;
@@ -164,7 +169,7 @@ std::optional<StoredRun> read_run_dir(const fs::path& root, const fs::path& dir,
 }
 
 void apply_record(StoredRun& r, const RunRecord& rec) {
-  r.verdict = rec.state == "DRY-RUN" ? "DRY-RUN" : (rec.passed ? "PASSED" : "FAILED");
+  r.verdict = run_status(rec);
   r.message = rec.message;
   if (!rec.state.empty()) r.state = rec.state;
   if (!rec.job_id.empty()) r.job_id = rec.job_id;

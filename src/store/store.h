@@ -41,7 +41,7 @@ struct StoredRun {
   std::string end_time;
   std::string job_id;
   std::string state;    // Slurm's final state
-  std::string verdict;  // PASSED / FAILED
+  std::string verdict;  // run_status(): PASSED, FAILED, SKIPPED, UNKNOWN
   std::string message;
   // Every parameter of the run ("cmd_args.tp", "extra_env_vars.X"), as plain text.
   std::vector<std::pair<std::string, std::string>> params;

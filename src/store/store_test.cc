@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "core/judge.h"
 #include "store/compare.h"
 #include "store/indexer.h"
 #include "store/regression.h"
@@ -266,6 +267,8 @@ fs::path nccl_results(const fs::path& root, double avg_busbw,
          "[test_definition.cmd_args]\nsubtest_name = \"all_reduce_perf_mpi\"\n"
          "docker_image_url = \""
       << image << "\"\n";
+  // A finished run's job record: without one the folder is a killed run's (UNKNOWN).
+  std::ofstream(run / "slurm-job.toml") << "job_id = 77\nstate = \"COMPLETED\"\n";
   char avg[64];
   std::snprintf(avg, sizeof avg, "%.3f", avg_busbw);
   std::ofstream(run / "stdout.txt")
@@ -445,6 +448,40 @@ TEST_F(StoreTest, IndexesACloudAIResultsFolderWithoutWritingIntoIt) {
   EXPECT_FALSE(fs::exists(run / "report.txt"));  // the folder is only read
   EXPECT_EQ(fs::last_write_time(run), before);
   EXPECT_EQ(find_results_folders(dir_ / "cloudai"), std::vector<fs::path>{root});
+}
+
+TEST_F(StoreTest, IndexJudgesAFolderAsGenerateReportDoes) {
+  // A killed run's folder: steps in the log but no job record. generate-report calls it
+  // UNKNOWN (never PASSED); so must index. A run its dependency stopped on purpose passes.
+  const fs::path root = dir_ / "killed";
+  auto make_run = [&](const std::string& name) {
+    const fs::path run = root / name / "0";
+    fs::create_directories(run);
+    std::ofstream(run / "test-run.toml")
+        << "name = \"" << name << "\"\nnnodes = 1\ncurrent_iteration = 0\nstep = 0\n"
+        << "[test_definition]\nname = \"mb\"\ntest_template_name = \"MegatronBridge\"\n";
+    std::ofstream(run / "launcher.log")
+        << "Step Time : 9.0s GPU utilization: 400.0MODEL_TFLOP/s/GPU\n";
+    return run;
+  };
+  make_run("killed");
+  std::ofstream(make_run("stopped") / "job-state.toml")
+      << "job_id = \"7\"\nstate = \"CANCELLED\"\nreason = \"\"\nstopped_by_dependency = true\n";
+  std::vector<StoredRun> runs = runs_from_results_folder(root);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].case_id, "killed");
+  EXPECT_EQ(runs[0].verdict, "UNKNOWN") << runs[0].message;
+  EXPECT_NE(runs[0].message.find("no job state recorded"), std::string::npos) << runs[0].message;
+  EXPECT_EQ(runs[1].case_id, "stopped");
+  EXPECT_EQ(runs[1].verdict, "PASSED") << runs[1].message;
+  for (const StoredRun& r : runs) {
+    RunRecord rec;
+    FolderJudgement j = judge_run_folder(*find_workload("MegatronBridge"), r.run_dir);
+    rec.state = j.state;
+    rec.passed = j.judgement.passed;
+    rec.skipped = j.judgement.skipped;
+    EXPECT_EQ(r.verdict, run_status(rec)) << r.case_id;
+  }
 }
 
 }  // namespace

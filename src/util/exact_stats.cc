@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <map>
 
 namespace bp {
 namespace {
@@ -149,34 +151,71 @@ double round_to_double(const BigUInt& q, int64_t exp, bool sticky) {
   return std::ldexp(static_cast<double>(mant), static_cast<int>(exp + shift));
 }
 
-// The values as integers over a common power of two: value_i = ints[i] * 2^min_exp.
-struct ScaledValues {
-  std::vector<BigUInt> ints;
+// Exact sums of the values and of their squares as integers over a common power of two:
+// sum = Σ v_i / 2^min_exp, sum_sq = Σ v_i^2 / 2^(2 min_exp). Values are grouped by binary
+// exponent first (a log's values share a handful), so each value costs a few 128-bit additions
+// instead of a big-integer shift and add.
+struct ExactSums {
+  BigUInt sum, sum_sq;
   int64_t min_exp = 0;
 };
 
-ScaledValues scale(const std::vector<double>& values) {
-  ScaledValues out;
-  std::vector<uint64_t> mants;
-  std::vector<int> exps;
-  int min_exp = 0;
-  bool first = true;
+BigUInt big_of(unsigned __int128 v) {
+  BigUInt hi(static_cast<uint64_t>(v >> 64));
+  BigUInt r = hi.shifted_left(64);
+  r.add(BigUInt(static_cast<uint64_t>(v)));
+  return r;
+}
+
+ExactSums exact_sums(const std::vector<double>& values, bool with_squares) {
+  struct Bucket {
+    unsigned __int128 sum = 0;    // < 2^85 for up to 2^32 values of 53 bits
+    unsigned __int128 sq_lo = 0;  // Σ m^2, low 128 bits
+    uint64_t sq_hi = 0;           // and the carries out of them
+  };
+  std::map<int, Bucket> by_exp;
+  Bucket* last = nullptr;
+  int last_exp = 0;
   for (double v : values) {
+    // v = m * 2^e with m < 2^53: straight from the bits for normal numbers (most values of
+    // one log share an exponent: the bucket is looked up again only when it changes).
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    const int biased = static_cast<int>((bits >> 52) & 0x7ff);
+    uint64_t m = 0;
     int e = 0;
-    double frac = std::frexp(std::fabs(v), &e);  // v = frac * 2^e, frac in [0.5, 1)
-    uint64_t m = static_cast<uint64_t>(std::ldexp(frac, 53));
-    e -= 53;
-    if (m == 0) e = 0;
-    mants.push_back(m);
-    exps.push_back(e);
-    if (m != 0 && (first || e < min_exp)) {
-      min_exp = e;
-      first = false;
+    if (biased != 0 && biased != 0x7ff) {
+      m = (bits & ((uint64_t{1} << 52) - 1)) | (uint64_t{1} << 52);
+      e = biased - 1075;
+    } else {  // zero, subnormal, inf, NaN: exactly as before (frexp), whatever that gives
+      double frac = std::frexp(std::fabs(v), &e);  // v = frac * 2^e, frac in [0.5, 1)
+      m = static_cast<uint64_t>(std::ldexp(frac, 53));
+      e -= 53;
+    }
+    if (m == 0) continue;
+    if (!last || e != last_exp) {
+      last = &by_exp[e];
+      last_exp = e;
+    }
+    Bucket& b = *last;
+    b.sum += m;
+    if (with_squares) {
+      const unsigned __int128 m2 = static_cast<unsigned __int128>(m) * m;
+      b.sq_lo += m2;
+      if (b.sq_lo < m2) ++b.sq_hi;
     }
   }
-  for (size_t i = 0; i < mants.size(); ++i)
-    out.ints.push_back(mants[i] ? BigUInt(mants[i]).shifted_left(exps[i] - min_exp) : BigUInt());
-  out.min_exp = min_exp;
+  ExactSums out;
+  if (by_exp.empty()) return out;
+  out.min_exp = by_exp.begin()->first;
+  for (const auto& [e, b] : by_exp) {
+    const int shift = static_cast<int>(e - out.min_exp);
+    out.sum.add(big_of(b.sum).shifted_left(shift));
+    if (!with_squares) continue;
+    BigUInt sq = BigUInt(b.sq_hi).shifted_left(128);
+    sq.add(big_of(b.sq_lo));
+    out.sum_sq.add(sq.shifted_left(2 * shift));
+  }
   return out;
 }
 
@@ -192,9 +231,8 @@ unsigned __int128 isqrt(unsigned __int128 x) {
 
 double exact_mean(const std::vector<double>& values) {
   if (values.empty()) return 0.0;
-  ScaledValues sv = scale(values);
-  BigUInt sum;
-  for (const BigUInt& v : sv.ints) sum.add(v);
+  ExactSums sv = exact_sums(values, false);
+  const BigUInt& sum = sv.sum;
   if (sum.is_zero()) return 0.0;
   auto n = static_cast<uint32_t>(values.size());
   // Scale up so the quotient keeps at least 56 bits.
@@ -207,12 +245,9 @@ double exact_mean(const std::vector<double>& values) {
 
 double exact_pstdev(const std::vector<double>& values) {
   if (values.size() < 2) return 0.0;
-  ScaledValues sv = scale(values);
-  BigUInt sum, sum_sq;
-  for (const BigUInt& v : sv.ints) {
-    sum.add(v);
-    sum_sq.add(v.times(v));
-  }
+  ExactSums sv = exact_sums(values, true);
+  const BigUInt& sum = sv.sum;
+  const BigUInt& sum_sq = sv.sum_sq;
   auto n = static_cast<uint32_t>(values.size());
   // n^2 * variance = n * sum(x^2) - sum(x)^2, in units of 2^(2 * min_exp).
   BigUInt scaled_var = sum_sq.times(BigUInt(n));

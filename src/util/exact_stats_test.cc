@@ -39,6 +39,17 @@ TEST(ExactStats, MatchesPythonStatistics) {
   }
 }
 
+TEST(ExactStats, ManyValuesOverSeveralExponentsMatchPython) {
+  // The sums are grouped by binary exponent: values spread over exponents, and a long run of
+  // equal ones (a log's million steps), still give Python's results to the last bit.
+  EXPECT_EQ(exact_mean({0.1, 1e10, 3.0, 2.5e-3, 7.75}), 2000000002.1705);
+  EXPECT_EQ(exact_pstdev({0.1, 1e10, 3.0, 2.5e-3, 7.75}), 3999999998.91475);
+  std::vector<double> many(100000, 0.1);
+  many.insert(many.end(), 3, 0.30000000000000004);
+  EXPECT_EQ(exact_mean(many), 0.10000599982000541);
+  EXPECT_EQ(exact_pstdev(many), 0.001095412252642753);
+}
+
 TEST(ExactStats, EmptyInput) {
   EXPECT_EQ(exact_mean({}), 0.0);
   EXPECT_EQ(exact_pstdev({}), 0.0);

@@ -22,6 +22,9 @@ def nccl_folder(root, slow_factor=None):
         '[test_definition]\nname = "nccl"\ndescription = "d"\ntest_template_name = "NcclTest"\n'
         '[test_definition.cmd_args]\nsubtest_name = "all_reduce_perf"\nngpus = 8\n'
         'minbytes = "1M"\nmaxbytes = "1G"\nstepfactor = 4\n')
+    # CloudAI records the finished job; a folder without a job record is a killed run's
+    # (UNKNOWN in generate-report and index alike, so never compared).
+    (run / "slurm-job.toml").write_text('job_id = 41\nstate = "COMPLETED"\n')
     bindir = root / "bin"
     subprocess.run([sys.executable, str(DOUBLE), "--make-links", str(bindir)], check=True)
     env = dict(os.environ, SLURMD_NODENAME="node1")

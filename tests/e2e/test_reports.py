@@ -174,6 +174,22 @@ class ReportsFromAFolder(BrowserChecks, unittest.TestCase):
         self.assertIn("Traceback", failed[0].find("failure").get("message") + text)
         self.assertEqual(float(failed[0].get("time")), 60.0)
 
+    def test_each_launcher_log_is_read_once_per_command(self):
+        # Verdict, metrics, samples, report.txt, training_report.json and the charts all come
+        # from one read of the launcher log (the reader logs each read at DEBUG).
+        root = tempdir(self) / "results"
+        self.make_folder(root)
+        rep = run_bp("--log-level", "DEBUG", "generate-report", "--system-config",
+                     CONF / "system" / "example_slurm_cluster.toml", "--tests-dir", CONF / "test" / "h100",
+                     "--test-scenario", CONF / "test_scenario" / "megatron_bridge_llama3_8b_sweep.toml",
+                     "--result-dir", root, check=True)
+        idx = run_bp("--log-level", "DEBUG", "index", "--store", tempdir(self) / "bp.db", root, check=True)
+        for name, proc in (("generate-report", rep), ("index", idx)):
+            reads = re.findall(r"Read launcher log (.*?): \d+ bytes", proc.stdout + proc.stderr)
+            self.assertEqual(sorted(reads), sorted([str(root / "evil" / "0" / "launcher.log"),
+                                                    str(root / "llama" / "0" / "launcher.log")]),
+                             name + ":\n" + proc.stderr[-3000:])
+
     @needs_chromium
     def test_report_renders_in_chromium_with_hostile_names_escaped(self):
         root = tempdir(self) / "results"
@@ -286,6 +302,15 @@ class ReportsOfARealSweep(BrowserChecks, unittest.TestCase):
         self.assertEqual(len(skipped), 4)
         # pp=3 breaks M4 (32 layers), and more rules with the test's cp=2.
         self.assertTrue(all(m.startswith("pruned by ") and "M4" in m for m in skipped), skipped)
+
+    def test_run_reads_each_launcher_log_once(self):
+        # At each job's end the verdict, metrics, samples and reports share one read of its
+        # launcher log (the reader logs each read at DEBUG into debug.log).
+        text = (self.ws.root / "debug.log").read_text(errors="replace")
+        reads = re.findall(r"Read launcher log (.*?): \d+ bytes", text)
+        runs = [str(self.root / r["run_dir"] / "launcher.log") for r in summary(self.root)["runs"]]
+        self.assertEqual(len(runs), 4)
+        self.assertEqual(sorted(reads), sorted(runs), text[-3000:])
 
     def test_training_report_per_run(self):
         runs = summary(self.root)["runs"]

@@ -45,6 +45,11 @@ void append_stats(std::string& out, std::string_view title, const std::vector<do
 
 }  // namespace
 
+std::vector<StepSample> last_samples(const LauncherLogRead& read) {
+  const size_t n = std::min(read.samples.size(), kCloudaiKeptSteps);
+  return {read.samples.end() - static_cast<ptrdiff_t>(n), read.samples.end()};
+}
+
 std::optional<fs::path> find_launcher_log(const fs::path& run_dir) {
   for (std::string_view name : kReportLogNames) {
     fs::path candidate = run_dir / name;
@@ -95,9 +100,9 @@ std::string read_last_lines(const fs::path& file, int count) {
 RunVerdict mbridge_verdict(const fs::path& run_dir) {
   auto log = find_launcher_log(run_dir);
   if (!log) return {false, "Megatron-Bridge launcher log not found in " + run_dir.string() + "."};
-  auto samples = read_last_steps(*log, 1);
-  if (!samples) return {false, "Megatron-Bridge launcher log " + log->string() + " is unreadable."};
-  if (!samples->empty()) return {true, ""};
+  auto read = launcher_log_read(*log);
+  if (!read) return {false, "Megatron-Bridge launcher log " + log->string() + " is unreadable."};
+  if (!read->samples.empty()) return {true, ""};
   std::string tail = read_last_lines(*log, kVerdictTailLines);
   // CloudAI's message is the tail alone; an empty log would leave no reason at all.
   if (trim(tail).empty()) tail = "Megatron-Bridge launcher log " + log->string() + " is empty.";
@@ -130,19 +135,20 @@ void write_mbridge_report(const fs::path& run_dir) {
                (run_dir / kReportLogNames[0]).string());
     return;
   }
-  auto samples = read_last_steps(*log);
-  if (!samples) {
+  auto read = launcher_log_read(*log);
+  if (!read) {
     log::error("Cannot read Megatron-Bridge launcher log " + log->string());
     return;
   }
+  const std::vector<StepSample> samples = last_samples(*read);
   const fs::path report = run_dir / "report.txt";
   try {
-    write_file_atomic(report, format_mbridge_report(*log, *samples));
+    write_file_atomic(report, format_mbridge_report(*log, samples));
   } catch (const FileError& e) {
     log::error(e.what());
     return;
   }
-  if (samples->empty())
+  if (samples.empty())
     log::warn("No step metrics found under " + run_dir.string() + " (wrote " + report.string() +
               ")");
 }
@@ -156,10 +162,10 @@ std::optional<double> mbridge_metric(const fs::path& run_dir, std::string_view n
   if (!step_time && name != "tflops-per-gpu") return std::nullopt;
   auto log = find_launcher_log(run_dir);
   if (!log) return std::nullopt;
-  auto samples = read_last_steps(*log);
-  if (!samples || samples->empty()) return std::nullopt;
+  auto read = launcher_log_read(*log);
+  if (!read || read->samples.empty()) return std::nullopt;
   std::vector<double> values;
-  for (const StepSample& s : *samples)
+  for (const StepSample& s : last_samples(*read))
     values.push_back(step_time ? s.step_time_s : s.tflops_per_gpu);
   return exact_mean(values);
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/workload.h"
+#include "workloads/megatron_bridge/launcher_log.h"
 #include "workloads/megatron_bridge/metrics.h"
 #include "workloads/megatron_bridge/wrapper.h"
 
@@ -41,6 +42,9 @@ std::string format_mbridge_report(const std::filesystem::path& log,
 // the last 10 step lines. nullopt for other names, no log, or no step lines.
 std::optional<double> mbridge_metric(const std::filesystem::path& run_dir, std::string_view name);
 std::vector<std::string> mbridge_metric_names();
+
+// The step lines CloudAI summarises: the last 10 of the log.
+std::vector<StepSample> last_samples(const LauncherLogRead& read);
 
 // Whether run_dir holds a launcher log under either name.
 bool mbridge_can_handle(const std::filesystem::path& run_dir);

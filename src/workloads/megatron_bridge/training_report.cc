@@ -2,18 +2,24 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <fstream>
-#include <map>
+#include <cstring>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "config/toml_reader.h"
+#include "util/error.h"
 #include "util/exact_stats.h"
 #include "util/log.h"
 #include "util/strings.h"
+#include "workloads/megatron_bridge/launcher_log.h"
 #include "workloads/megatron_bridge/metrics.h"
 #include "workloads/megatron_bridge/report.h"
 
@@ -23,143 +29,94 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-std::optional<double> parse_number(std::string_view s) {
-  s = trim(s);
-  double v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p == s.data()) return std::nullopt;
-  return v;
-}
-
-// "key: value" fields of a `|`-separated log line.
-std::map<std::string, std::string_view, std::less<>> fields_of(std::string_view line) {
-  std::map<std::string, std::string_view, std::less<>> out;
-  size_t start = 0;
-  while (start < line.size()) {
-    size_t bar = line.find('|', start);
-    std::string_view piece = line.substr(start, bar == std::string_view::npos ? bar : bar - start);
-    size_t colon = piece.rfind(": ");
-    if (colon != std::string_view::npos)
-      out.emplace(std::string(trim(piece.substr(0, colon))), trim(piece.substr(colon + 2)));
-    if (bar == std::string_view::npos) break;
-    start = bar + 1;
-  }
-  return out;
-}
-
-// The N of "iteration N/M" (spaces allowed around the numbers), if the line is an iteration line.
-std::optional<int64_t> iteration_of(std::string_view line) {
-  size_t pos = 0;
-  while ((pos = line.find("iteration", pos)) != std::string_view::npos) {
-    size_t i = pos + 9;
-    pos = i;
-    while (i < line.size() && line[i] == ' ') ++i;
-    size_t digits = i;
-    while (i < line.size() && std::isdigit(static_cast<unsigned char>(line[i]))) ++i;
-    if (i == digits || i >= line.size() || line[i] != '/') continue;
-    int64_t n = 0;
-    std::from_chars(line.data() + digits, line.data() + i, n);
-    return n;
-  }
-  return std::nullopt;
-}
-
-// The K of "(after K iterations) memory (GB)".
-std::optional<int64_t> memory_iteration_of(std::string_view line) {
-  if (line.find("memory (GB)") == std::string_view::npos) return std::nullopt;
-  size_t after = line.find("(after ");
-  if (after == std::string_view::npos) return std::nullopt;
-  int64_t k = 0;
-  const char* b = line.data() + after + 7;
-  auto [p, ec] = std::from_chars(b, line.data() + line.size(), k);
-  if (ec != std::errc()) return std::nullopt;
-  return k;
-}
-
-class StepParser {
- public:
-  void feed(std::string_view line) {
-    if (auto sample = parse_step_line(line)) {
-      pending_tflops_ = sample->tflops_per_gpu;
-      return;
-    }
-    if (auto k = memory_iteration_of(line)) {
-      auto f = fields_of(line);
-      Memory& m = memory_[*k];
-      if (auto it = f.find("mem-allocated-gigabytes"); it != f.end())
-        if (auto v = parse_number(it->second)) m.allocated = std::max(m.allocated.value_or(0), *v);
-      if (auto it = f.find("mem-reserved-gigabytes"); it != f.end())
-        if (auto v = parse_number(it->second)) m.reserved = std::max(m.reserved.value_or(0), *v);
-      return;
-    }
-    auto iteration = iteration_of(line);
-    if (!iteration) return;
-    auto f = fields_of(line);
-    auto elapsed = f.find("elapsed time per iteration (ms)");
-    if (elapsed == f.end()) return;
-    auto ms = parse_number(elapsed->second);
-    if (!ms) return;
-    TrainingStep s;
-    s.iteration = *iteration;
-    s.step_time_sec = *ms / 1000.0;
-    if (auto it = f.find("lm loss"); it != f.end()) s.loss = parse_number(it->second);
-    if (auto it = f.find("grad norm"); it != f.end()) s.grad_norm = parse_number(it->second);
-    if (auto it = f.find("throughput per GPU (TFLOP/s/GPU)"); it != f.end())
-      s.tflops_per_gpu = parse_number(it->second);
-    if (!s.tflops_per_gpu) s.tflops_per_gpu = pending_tflops_;
-    pending_tflops_.reset();
-    steps_[s.iteration] = s;  // a relaunched attempt's line replaces the earlier one
-  }
-
-  std::vector<TrainingStep> steps() const {
-    std::vector<TrainingStep> out;
-    for (auto [it, s] : steps_) {
-      auto m = memory_.upper_bound(it);  // latest reading at or before this iteration
-      if (m != memory_.begin()) {
-        --m;
-        if (m->second.reserved) s.memory_reserved_bytes = *m->second.reserved * 1e9;
-        if (m->second.allocated) s.memory_allocated_bytes = *m->second.allocated * 1e9;
-      }
-      out.push_back(s);
-    }
-    return out;
-  }
-
- private:
-  struct Memory {
-    std::optional<double> allocated, reserved;
-  };
-  std::map<int64_t, TrainingStep> steps_;
-  std::map<int64_t, Memory> memory_;
-  std::optional<double> pending_tflops_;
-};
-
-std::optional<std::vector<TrainingStep>> read_training_steps(const fs::path& log) {
-  std::ifstream in(log, std::ios::binary);
-  if (!in) return std::nullopt;
-  StepParser parser;
-  std::string line;
-  while (std::getline(in, line)) {
-    // \r-separated progress output stays one line here; each piece is checked.
-    for (std::string_view piece : split(line, '\r')) parser.feed(piece);
-  }
-  return parser.steps();
-}
-
-Json stats_json(const std::vector<TrainingStep>& steps,
-                std::optional<double> TrainingStep::*field) {
-  std::vector<double> values;
-  for (const TrainingStep& s : steps)
-    if (s.*field) values.push_back(*(s.*field));
+Json stats_json(const std::vector<double>& values) {
   auto st = metric_stats(values);
   if (!st) return nullptr;
   return Json{{"mean", st->mean}, {"min", st->min}, {"max", st->max},
               {"std", st->std},   {"t99", st->t99}, {"t95", st->t95}};
 }
 
-Json optional_json(const std::optional<double>& v) {
-  return v ? Json(*v) : Json(nullptr);
+// Whether the step at `index` (in iteration order) counts for the aggregation: the one rule
+// behind filter_steps() and the report.
+bool step_kept(size_t index, int64_t iteration, const StepWindow& window) {
+  if (index < static_cast<size_t>(std::max<int64_t>(0, window.exclude_start_steps))) return false;
+  return !(window.profiling_enabled && window.profiling_start_step && window.profiling_stop_step &&
+           iteration >= *window.profiling_start_step &&
+           iteration <= *window.profiling_stop_step + window.exclude_post_profiling_steps);
 }
+
+TrainingStep training_step(const LauncherLogRead& read, const IterationLine& line) {
+  TrainingStep s;
+  s.iteration = line.iteration;
+  s.step_time_sec = line.step_time_sec;
+  if (line.present & IterationLine::kLoss) s.loss = line.loss;
+  if (line.present & IterationLine::kTflops) s.tflops_per_gpu = line.tflops_per_gpu;
+  if (line.present & IterationLine::kGradNorm) s.grad_norm = line.grad_norm;
+  if (const MemoryReading* m = read.memory_at(line.iteration)) {
+    if (m->reserved_gb) s.memory_reserved_bytes = *m->reserved_gb * 1e9;
+    if (m->allocated_gb) s.memory_allocated_bytes = *m->allocated_gb * 1e9;
+  }
+  return s;
+}
+
+// A number as nlohmann's dump() writes it (shortest round-trip digits; null when not finite),
+// so the streamed steps read exactly like a dumped document.
+void append_json_number(std::string& out, double v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  char buf[64];
+  char* end = nlohmann::detail::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<size_t>(end - buf));
+}
+
+// Formats the elements of "steps" as dump(2) indents them inside the document. A column's
+// number is formatted again only when it changes (memory readings repeat on every step).
+class StepJsonWriter {
+ public:
+  void append(std::string& out, const TrainingStep& s) {
+    out += std::string_view("    {\n      \"iteration\": ");
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, s.iteration);
+    out.append(buf, end);
+    out += std::string_view(",\n");
+    const std::optional<double> values[] = {s.step_time_sec,         s.loss,
+                                            s.memory_reserved_bytes, s.memory_allocated_bytes,
+                                            s.tflops_per_gpu,        s.grad_norm};
+    for (size_t i = 0; i < std::size(values); ++i) {
+      Column& c = columns_[i];
+      out += c.prefix;
+      if (!values[i]) {
+        out += std::string_view("null");
+      } else {
+        uint64_t bits = 0;
+        std::memcpy(&bits, &*values[i], sizeof bits);
+        if (!c.formatted || bits != c.bits) {
+          c.text.clear();
+          append_json_number(c.text, *values[i]);
+          c.bits = bits;
+          c.formatted = true;
+        }
+        out += c.text;
+      }
+      out += std::string_view(i + 1 < std::size(values) ? ",\n" : "\n");
+    }
+    out += std::string_view("    }");
+  }
+
+ private:
+  struct Column {
+    std::string_view prefix;  // the indented key
+    bool formatted = false;
+    uint64_t bits = 0;
+    std::string text;
+  };
+  Column columns_[6] = {
+      {"      \"step_time_sec\": "},         {"      \"loss\": "},
+      {"      \"memory_reserved_bytes\": "}, {"      \"memory_allocated_bytes\": "},
+      {"      \"tflops_per_gpu\": "},        {"      \"grad_norm\": "}};
+};
 
 // A YAML scalar as JSON: booleans, integers, floats and null as such (plain scalars only),
 // everything else a string.
@@ -230,84 +187,81 @@ std::optional<int64_t> int_of(const Value* v) {
 }  // namespace
 
 std::vector<TrainingStep> parse_training_steps(std::string_view log_text) {
-  StepParser parser;
-  size_t start = 0;
-  for (size_t i = 0; i <= log_text.size(); ++i) {
-    if (i < log_text.size() && log_text[i] != '\n' && log_text[i] != '\r') continue;
-    parser.feed(log_text.substr(start, i - start));
-    start = i + 1;
-  }
-  return parser.steps();
+  LauncherLogRead read = parse_launcher_log(log_text);
+  std::vector<TrainingStep> out;
+  for (const IterationLine& line : read.iterations) out.push_back(training_step(read, line));
+  return out;
 }
 
 std::vector<TrainingStep> filter_steps(const std::vector<TrainingStep>& steps,
                                        const StepWindow& window) {
   std::vector<TrainingStep> out;
-  const size_t skip = static_cast<size_t>(std::max<int64_t>(0, window.exclude_start_steps));
-  for (size_t i = skip; i < steps.size(); ++i) {
-    const TrainingStep& s = steps[i];
-    if (window.profiling_enabled && window.profiling_start_step && window.profiling_stop_step &&
-        s.iteration >= *window.profiling_start_step &&
-        s.iteration <= *window.profiling_stop_step + window.exclude_post_profiling_steps)
-      continue;
-    out.push_back(s);
-  }
+  for (size_t i = 0; i < steps.size(); ++i)
+    if (step_kept(i, steps[i].iteration, window)) out.push_back(steps[i]);
   return out;
 }
 
 std::optional<MetricStats> metric_stats(const std::vector<double>& values) {
   if (values.empty()) return std::nullopt;
-  std::vector<double> sorted = values;
-  std::sort(sorted.begin(), sorted.end());
   MetricStats st;
   st.mean = exact_mean(values);
-  st.min = sorted.front();
-  st.max = sorted.back();
   st.std = exact_pstdev(values);
+  std::vector<double> work = values;
+  const bool finite =
+      std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); });
+  // Finite values have one order, so selecting the two neighbours of each quantile gives what
+  // sorting gives, in linear time (a long run has a million steps); otherwise sort as before.
+  if (!finite) std::sort(work.begin(), work.end());
+  auto [lo, hi] = std::minmax_element(work.begin(), work.end());
+  st.min = finite ? *lo : work.front();
+  st.max = finite ? *hi : work.back();
   auto quantile = [&](int p) {
-    if (sorted.size() == 1) return sorted.front();
-    const size_t m = sorted.size() - 1;
+    if (work.size() == 1) return work.front();
+    const size_t m = work.size() - 1;
     const size_t j = static_cast<size_t>(p) * m / 100, delta = static_cast<size_t>(p) * m % 100;
-    return (sorted[j] * static_cast<double>(100 - delta) +
-            sorted[j + 1] * static_cast<double>(delta)) /
-           100.0;
+    double a = work[j], b = work[j + 1];
+    if (finite) {
+      std::nth_element(work.begin(), work.begin() + static_cast<ptrdiff_t>(j), work.end());
+      a = work[j];
+      b = *std::min_element(work.begin() + static_cast<ptrdiff_t>(j) + 1, work.end());
+    }
+    return (a * static_cast<double>(100 - delta) + b * static_cast<double>(delta)) / 100.0;
   };
   st.t99 = quantile(99);
   st.t95 = quantile(95);
   return st;
 }
 
-std::optional<std::string> format_training_report(const fs::path& run_dir) {
-  auto log = find_launcher_log(run_dir);
-  if (!log) return std::nullopt;
-  auto steps = read_training_steps(*log);
-  if (!steps || steps->empty()) return std::nullopt;
+namespace {
 
-  std::optional<Value> test;
+std::optional<Value> read_test_run(const fs::path& run_dir) {
   try {
-    if (fs::exists(run_dir / "test-run.toml")) test = read_toml_file(run_dir / "test-run.toml");
+    if (fs::exists(run_dir / "test-run.toml")) return read_toml_file(run_dir / "test-run.toml");
   } catch (const std::exception& e) {
     log::warn("training report: cannot read " + (run_dir / "test-run.toml").string() + ": " +
               e.what());
   }
-  YAML::Node cfg;
-  if (auto path = find_config_container(run_dir)) {
-    try {
-      cfg = YAML::LoadFile(path->string());
-      if (!cfg.IsMap()) {
-        log::warn("training report: " + path->string() + " is not a YAML mapping");
-        cfg = YAML::Node();
-      }
-    } catch (const std::exception& e) {
-      log::warn("training report: invalid config artifact at " + path->string() + ": " + e.what());
-      cfg = YAML::Node();
-    }
-  } else {
+  return std::nullopt;
+}
+
+YAML::Node read_config_container(const fs::path& run_dir) {
+  auto path = find_config_container(run_dir);
+  if (!path) {
     log::warn("training report: config artifact not found under " + run_dir.string() +
               " (**/configs/ConfigContainer.yaml); configuration fields are null");
+    return YAML::Node();
   }
-  auto model = [&](std::string_view key) { return yaml_path(cfg, "model." + std::string(key)); };
+  try {
+    YAML::Node cfg = YAML::LoadFile(path->string());
+    if (cfg.IsMap()) return cfg;
+    log::warn("training report: " + path->string() + " is not a YAML mapping");
+  } catch (const std::exception& e) {
+    log::warn("training report: invalid config artifact at " + path->string() + ": " + e.what());
+  }
+  return YAML::Node();
+}
 
+StepWindow step_window(const std::optional<Value>& test) {
   StepWindow window;
   if (auto v = int_of(test_value(test, "test_definition.training_report.exclude_start_steps")))
     window.exclude_start_steps = *v;
@@ -320,23 +274,25 @@ std::optional<std::string> format_training_report(const fs::path& run_dir) {
       int_of(test_value(test, "test_definition.cmd_args.profiling_start_step"));
   window.profiling_stop_step =
       int_of(test_value(test, "test_definition.cmd_args.profiling_stop_step"));
+  return window;
+}
 
+// world_size / (tp * pp * cp) when that divides; null otherwise.
+Json data_parallel_size(const Json& world, const Json& tp, const Json& pp, const Json& cp) {
+  if (!world.is_number_integer() || !tp.is_number_integer()) return nullptr;
+  int64_t div = tp.get<int64_t>() * (pp.is_number_integer() ? pp.get<int64_t>() : 1) *
+                (cp.is_number_integer() ? cp.get<int64_t>() : 1);
+  if (div > 0 && world.get<int64_t>() % div == 0) return world.get<int64_t>() / div;
+  log::warn("training report: world size " + world.dump() + " is not divisible by tp*pp*cp");
+  return nullptr;
+}
+
+Json config_json(const std::optional<Value>& test, const YAML::Node& cfg,
+                 const StepWindow& window) {
+  auto model = [&](std::string_view key) { return yaml_path(cfg, "model." + std::string(key)); };
   Json world = value_json(test_value(test, "test_definition.cmd_args.num_gpus"));
-  Json dp = nullptr;
-  {
-    Json tp = model("tensor_model_parallel_size"), pp = model("pipeline_model_parallel_size"),
-         cp = model("context_parallel_size");
-    if (world.is_number_integer() && tp.is_number_integer()) {
-      int64_t div = tp.get<int64_t>() * (pp.is_number_integer() ? pp.get<int64_t>() : 1) *
-                    (cp.is_number_integer() ? cp.get<int64_t>() : 1);
-      if (div > 0 && world.get<int64_t>() % div == 0)
-        dp = world.get<int64_t>() / div;
-      else
-        log::warn("training report: world size " + world.dump() + " is not divisible by tp*pp*cp");
-    }
-  }
-
-  Json config = {
+  auto optional_int = [](const std::optional<int64_t>& v) { return v ? Json(*v) : Json(nullptr); };
+  return {
       {"micro_batch_size", yaml_path(cfg, "train.micro_batch_size")},
       {"global_batch_size", yaml_path(cfg, "train.global_batch_size")},
       {"seq_length", model("seq_length")},
@@ -346,7 +302,9 @@ std::optional<std::string> format_training_report(const fs::path& run_dir) {
       {"virtual_pipeline_parallel_size", model("virtual_pipeline_model_parallel_size")},
       {"sequence_parallel", model("sequence_parallel")},
       {"expert_parallel_size", model("expert_model_parallel_size")},
-      {"data_parallel_size", dp},
+      {"data_parallel_size",
+       data_parallel_size(world, model("tensor_model_parallel_size"),
+                          model("pipeline_model_parallel_size"), model("context_parallel_size"))},
       {"num_layers", model("num_layers")},
       {"hidden_size", model("hidden_size")},
       {"num_attention_heads", model("num_attention_heads")},
@@ -363,72 +321,144 @@ std::optional<std::string> format_training_report(const fs::path& run_dir) {
       {"world_size", world},
       {"num_nodes", value_json(test_value(test, "nnodes"))},
       {"profiling_enabled", window.profiling_enabled},
-      {"profiling_start_step", nullptr},  // set below: integers, not floats
-      {"profiling_stop_step", nullptr},
+      {"profiling_start_step", optional_int(window.profiling_start_step)},
+      {"profiling_stop_step", optional_int(window.profiling_stop_step)},
       {"exclude_start_steps", window.exclude_start_steps},
       {"exclude_post_profiling_steps", window.exclude_post_profiling_steps},
       {"test_template_name", "MegatronBridge"}};
-  config["profiling_start_step"] =
-      window.profiling_start_step ? Json(*window.profiling_start_step) : Json(nullptr);
-  config["profiling_stop_step"] =
-      window.profiling_stop_step ? Json(*window.profiling_stop_step) : Json(nullptr);
+}
 
-  Json step_list = Json::array();
-  for (const TrainingStep& s : *steps)
-    step_list.push_back({{"iteration", s.iteration},
-                         {"step_time_sec", s.step_time_sec},
-                         {"loss", optional_json(s.loss)},
-                         {"memory_reserved_bytes", optional_json(s.memory_reserved_bytes)},
-                         {"memory_allocated_bytes", optional_json(s.memory_allocated_bytes)},
-                         {"tflops_per_gpu", optional_json(s.tflops_per_gpu)},
-                         {"grad_norm", optional_json(s.grad_norm)}});
+// Statistics of each step field over the kept steps; one field's values at a time, so memory
+// stays one double per step.
+Json aggregation_json(const LauncherLogRead& read, const StepWindow& window) {
+  auto values_of = [&](auto&& field) {
+    std::vector<double> values;
+    values.reserve(read.iterations.size());
+    for (size_t i = 0; i < read.iterations.size(); ++i) {
+      const IterationLine& line = read.iterations[i];
+      if (!step_kept(i, line.iteration, window)) continue;
+      if (std::optional<double> v = field(training_step(read, line))) values.push_back(*v);
+    }
+    return values;
+  };
+  Json step_time = stats_json(
+      values_of([](const TrainingStep& s) { return std::optional<double>(s.step_time_sec); }));
+  if (step_time.is_null()) return nullptr;  // no kept steps
+  return {{"step_time_sec", step_time},
+          {"loss", stats_json(values_of([](const TrainingStep& s) { return s.loss; }))},
+          {"memory_reserved_bytes",
+           stats_json(values_of([](const TrainingStep& s) { return s.memory_reserved_bytes; }))},
+          {"memory_allocated_bytes",
+           stats_json(values_of([](const TrainingStep& s) { return s.memory_allocated_bytes; }))},
+          {"tflops_per_gpu",
+           stats_json(values_of([](const TrainingStep& s) { return s.tflops_per_gpu; }))},
+          {"grad_norm", stats_json(values_of([](const TrainingStep& s) { return s.grad_norm; }))}};
+}
 
-  std::vector<TrainingStep> kept = filter_steps(*steps, window);
-  Json aggregation = nullptr;
-  if (!kept.empty()) {
-    std::vector<double> times;
-    for (const TrainingStep& s : kept) times.push_back(s.step_time_sec);
-    auto st = *metric_stats(times);
-    aggregation = {
-        {"step_time_sec",
-         {{"mean", st.mean},
-          {"min", st.min},
-          {"max", st.max},
-          {"std", st.std},
-          {"t99", st.t99},
-          {"t95", st.t95}}},
-        {"loss", stats_json(kept, &TrainingStep::loss)},
-        {"memory_reserved_bytes", stats_json(kept, &TrainingStep::memory_reserved_bytes)},
-        {"memory_allocated_bytes", stats_json(kept, &TrainingStep::memory_allocated_bytes)},
-        {"tflops_per_gpu", stats_json(kept, &TrainingStep::tflops_per_gpu)},
-        {"grad_norm", stats_json(kept, &TrainingStep::grad_norm)}};
+using TextSink = std::function<void(std::string_view)>;
+
+// Writes training_report.json's text to `out` in pieces: the document as dump(2) writes it,
+// with the steps (a million lines for a long run) formatted one by one into its empty array.
+void emit_training_report(const fs::path& run_dir, const LauncherLogRead& read,
+                          const TextSink& out) {
+  std::optional<Value> test = read_test_run(run_dir);
+  const StepWindow window = step_window(test);
+  Json doc = {{"config", config_json(test, read_config_container(run_dir), window)},
+              {"steps", Json::array()},
+              {"aggregation", aggregation_json(read, window)}};
+  const std::string text = doc.dump(2) + "\n";
+  // Only the top-level key sits at two spaces after a newline (strings cannot hold one).
+  constexpr std::string_view kEmptySteps = "\n  \"steps\": [";
+  const size_t at = text.find(std::string(kEmptySteps) + "]");
+  const size_t open_end = at + kEmptySteps.size();
+  out(std::string_view(text).substr(0, open_end));
+  std::string buf;
+  StepJsonWriter steps;
+  for (size_t i = 0; i < read.iterations.size(); ++i) {
+    buf += std::string_view(i ? ",\n" : "\n");
+    steps.append(buf, training_step(read, read.iterations[i]));
+    if (buf.size() >= kDefaultChunkBytes) {
+      out(buf);
+      buf.clear();
+    }
   }
-  Json doc = {{"config", config}, {"steps", step_list}, {"aggregation", aggregation}};
-  return doc.dump(2) + "\n";
+  buf += "\n  ";
+  out(buf);
+  out(std::string_view(text).substr(open_end));
+}
+
+// A file written in pieces the way write_file_atomic() writes a whole one (a temporary beside
+// it, renamed over it once complete), for a report too big to hold in memory. Throws FileError.
+// TODO(lead): fold into util/files.h as a write_file_atomic() overload once the FIFO/device
+// work there has landed (another branch changes that function now).
+class StreamedAtomicFile {
+ public:
+  explicit StreamedAtomicFile(fs::path target)
+      : target_(std::move(target)),
+        tmp_(target_.string() + ".tmp." + std::to_string(::getpid()) + ".stream") {
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) fail(errno);
+  }
+  ~StreamedAtomicFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(tmp_.c_str());
+  }
+  void write(std::string_view piece) {
+    while (!piece.empty()) {
+      ssize_t n = ::write(fd_, piece.data(), piece.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) fail(errno);
+      piece.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+  void commit() {
+    const int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) fail(errno);
+    if (::rename(tmp_.c_str(), target_.c_str()) != 0) fail(errno);
+    committed_ = true;
+  }
+
+ private:
+  [[noreturn]] void fail(int err) {
+    throw FileError("cannot write " + target_.string() + ": " + std::strerror(err));
+  }
+  fs::path target_;
+  std::string tmp_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+std::shared_ptr<const LauncherLogRead> training_log_of(const fs::path& run_dir) {
+  auto log = find_launcher_log(run_dir);
+  if (!log) return nullptr;
+  auto read = launcher_log_read(*log);
+  if (!read || read->iterations.empty()) return nullptr;
+  return read;
+}
+
+}  // namespace
+
+std::optional<std::string> format_training_report(const fs::path& run_dir) {
+  auto read = training_log_of(run_dir);
+  if (!read) return std::nullopt;
+  std::string text;
+  emit_training_report(run_dir, *read, [&](std::string_view piece) { text += piece; });
+  return text;
 }
 
 void write_training_report(const fs::path& run_dir) {
-  std::optional<std::string> text;
+  const fs::path file = run_dir / "training_report.json";
   try {
-    text = format_training_report(run_dir);
+    auto read = training_log_of(run_dir);
+    if (!read) return;
+    StreamedAtomicFile out(file);
+    emit_training_report(run_dir, *read, [&](std::string_view piece) { out.write(piece); });
+    out.commit();
   } catch (const std::exception& e) {
     log::warn("training report for " + run_dir.string() + " failed: " + e.what());
     return;
   }
-  if (!text) return;
-  const fs::path file = run_dir / "training_report.json";
-  const fs::path tmp = run_dir / "training_report.json.tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << *text;
-    if (!out) {
-      log::warn("cannot write " + tmp.string());
-      return;
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, file, ec);
-  if (ec) log::warn("cannot write " + file.string() + ": " + ec.message());
   log::debug("Generated training report at " + file.string());
 }
 
@@ -436,28 +466,30 @@ std::vector<ReportSeries> mbridge_report_series(const fs::path& run_dir) {
   std::vector<ReportSeries> out;
   auto log = find_launcher_log(run_dir);
   if (!log) return out;
-  if (auto samples = read_all_steps(*log); samples && !samples->empty()) {
+  auto read = launcher_log_read(*log);
+  if (!read) return out;
+  if (!read->samples.empty()) {
     ReportSeries time{"step-time", "Step time per step", "step", "step time (s)", false, {}, {}};
     ReportSeries tflops{
         "tflops-per-gpu", "TFLOP/s/GPU per step", "step", "TFLOP/s/GPU", false, {}, {}};
-    for (size_t i = 0; i < samples->size(); ++i) {
+    for (std::vector<double>* v : {&time.x, &time.y, &tflops.x, &tflops.y})
+      v->reserve(read->samples.size());
+    for (size_t i = 0; i < read->samples.size(); ++i) {
       time.x.push_back(static_cast<double>(i + 1));
-      time.y.push_back((*samples)[i].step_time_s);
+      time.y.push_back(read->samples[i].step_time_s);
       tflops.x.push_back(static_cast<double>(i + 1));
-      tflops.y.push_back((*samples)[i].tflops_per_gpu);
+      tflops.y.push_back(read->samples[i].tflops_per_gpu);
     }
     out.push_back(std::move(time));
     out.push_back(std::move(tflops));
   }
-  if (auto steps = read_training_steps(*log)) {
-    ReportSeries loss{"lm-loss", "lm loss per iteration", "iteration", "lm loss", false, {}, {}};
-    for (const TrainingStep& s : *steps)
-      if (s.loss) {
-        loss.x.push_back(static_cast<double>(s.iteration));
-        loss.y.push_back(*s.loss);
-      }
-    if (!loss.x.empty()) out.push_back(std::move(loss));
-  }
+  ReportSeries loss{"lm-loss", "lm loss per iteration", "iteration", "lm loss", false, {}, {}};
+  for (const IterationLine& s : read->iterations)
+    if (s.present & IterationLine::kLoss) {
+      loss.x.push_back(static_cast<double>(s.iteration));
+      loss.y.push_back(s.loss);
+    }
+  if (!loss.x.empty()) out.push_back(std::move(loss));
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
 
 #include "testkit/testkit.h"
@@ -140,6 +141,48 @@ TEST(TrainingReport, JsonFollowsCloudaiSchemaWithConfigFromYaml) {
   EXPECT_NEAR(doc["aggregation"]["step_time_sec"]["mean"].get<double>(), 1.006, 1e-12);
   EXPECT_NEAR(doc["aggregation"]["step_time_sec"]["min"].get<double>(), 1.004, 1e-12);
   EXPECT_DOUBLE_EQ(doc["aggregation"]["memory_reserved_bytes"]["max"].get<double>(), 61.843e9);
+}
+
+TEST(TrainingReport, StreamedStepsReadExactlyLikeADumpedDocument) {
+  // The steps are formatted one by one (a long run has a million); the text must be what
+  // nlohmann's dump(2) writes for the same values: nulls, NaN and inf as null, integral doubles
+  // with ".0", shortest round-trip digits.
+  testkit::TempDir dir;
+  std::string log = std::string(kMemory2) + "\n";
+  for (int i = 1; i <= 9; ++i) {
+    std::string line = iteration_line(i, 1000.0 / 3 * i, 1.0 / i, 0.1 * i, i % 2 == 0);
+    if (i == 4) line += " lm loss: 1 |";  // a duplicate key: the first one counts
+    log += line + "\n";
+  }
+  log += "iteration 10/10 | elapsed time per iteration (ms): 100 | lm loss: nan | grad norm: inf\n";
+  testkit::write_file(dir / "launcher.log", log);
+  auto text = format_training_report(dir);
+  ASSERT_TRUE(text);
+  const auto doc = nlohmann::ordered_json::parse(*text);
+  EXPECT_EQ(doc.dump(2) + "\n", *text);
+  const std::vector<TrainingStep> steps = parse_training_steps(log);
+  ASSERT_EQ(doc["steps"].size(), steps.size());
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const auto& s = doc["steps"][i];
+    EXPECT_EQ(s["step_time_sec"].get<double>(), steps[i].step_time_sec);
+    if (i == 0) {  // before the first memory report (after iteration 2)
+      EXPECT_TRUE(s["memory_reserved_bytes"].is_null());
+    } else {
+      EXPECT_EQ(s["memory_reserved_bytes"].get<double>(), 62e9);
+    }
+    if (steps[i].loss && std::isfinite(*steps[i].loss)) {
+      EXPECT_EQ(s["loss"].get<double>(), *steps[i].loss);
+    }
+  }
+  EXPECT_NE(text->find("\"memory_reserved_bytes\": 62000000000.0,"), std::string::npos);
+  EXPECT_TRUE(doc["steps"][9]["loss"].is_null());       // nan
+  EXPECT_TRUE(doc["steps"][9]["grad_norm"].is_null());  // inf
+  EXPECT_DOUBLE_EQ(doc["steps"][3]["loss"].get<double>(), 0.25);
+  // The file is the same text, written whole.
+  write_training_report(dir);
+  EXPECT_EQ(testkit::read_file(dir / "training_report.json"), *text);
+  for (const auto& e : fs::directory_iterator(dir.path()))
+    EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << e.path();
 }
 
 TEST(TrainingReport, NothingWithoutIterationLines) {

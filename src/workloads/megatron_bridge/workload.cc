@@ -299,11 +299,11 @@ std::map<std::string, std::vector<double>> MegatronBridgeWorkload::metric_sample
   std::map<std::string, std::vector<double>> out;
   auto log = find_launcher_log(run_dir);
   if (!log) return out;
-  auto steps = read_last_steps(*log);
-  if (!steps || steps->empty()) return out;
+  auto read = launcher_log_read(*log);
+  if (!read || read->samples.empty()) return out;
   std::vector<double>& step_time = out["step-time"];
   std::vector<double>& tflops = out["tflops-per-gpu"];
-  for (const auto& s : *steps) {
+  for (const auto& s : last_samples(*read)) {
     step_time.push_back(s.step_time_s);
     tflops.push_back(s.tflops_per_gpu);
   }
