@@ -45,10 +45,10 @@ std::optional<OomRule> parse_oom_rule(std::string_view text);
 
 // The E1 verdict. A point is pruned only when its estimate is clearly above the GPU's memory:
 // Megatron's activation formula counts every saved tensor in bf16 and so overestimates tuned
-// configurations (Transformer Engine keeps FP8 copies and fuses layer norms): Megatron-Bridge's
-// published Llama3-70B FP8 configuration on 64 H100, which runs, comes out about 4 % above 79.6
-// GiB. Pruning from 20 % above leaves twice or more that room; from 90 % of the memory up the
-// point runs with a warning.
+// configurations (Transformer Engine keeps FP8 copies and fuses layer norms): the NVIDIA-run
+// Llama3-70B FP8 configuration on 64 H100, which runs, comes out about 4 % above 79.6 GiB. Pruning
+// from 20 % above leaves twice or more that room; from 90 % of the memory up the point runs with a
+// warning.
 inline constexpr double kOomPruneAbove = 1.20;  // x usable GPU memory
 inline constexpr double kNearLimitFrom = 0.90;
 struct MemoryVerdict {

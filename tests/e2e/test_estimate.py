@@ -38,7 +38,7 @@ time_limit = "00:30:00"
 
 
 class Estimate(unittest.TestCase):
-    def setup(self, tp="1", extra=""):
+    def setup(self, tp="1", extra='[estimate]\noom = "prune"\n'):
         d = tempdir(self)
         write_file(d / "tests" / "llama405.toml", TEST.format(tp=tp, extra=extra))
         write_file(d / "scenario.toml", SCENARIO)
@@ -97,6 +97,14 @@ class Estimate(unittest.TestCase):
 
     def test_warn_runs_the_point_and_plan_warns(self):
         d = self.setup(extra='[estimate]\noom = "warn"\n')
+        self.check_warns(d)
+
+    def test_by_default_e1_warns(self):
+        """Without [estimate], E1 is a warning: the memory model still overestimates some
+        configurations that run, so it prunes only where a test asks for it."""
+        self.check_warns(self.setup(extra=""))
+
+    def check_warns(self, d):
         proc = self.bp("plan", d)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         self.assertNotIn("Pruned in", proc.stdout)

@@ -4,6 +4,9 @@
 #include "core/system.h"
 #include "workloads/megatron_bridge/args.h"
 #include "workloads/megatron_bridge/constraints.h"
+#include "workloads/megatron_bridge/model_flops.h"
+#include "workloads/megatron_bridge/pinned_release.h"
+#include "workloads/megatron_bridge/step_time_model.h"
 
 namespace bp {
 
@@ -46,6 +49,37 @@ std::vector<std::pair<std::string, Value>> params_of(const TestRun& point, const
   return p;
 }
 
+// Megatron-Bridge before v0.5 counted gated units and windows differently; the pinned release
+// decides (an unknown pin counts as today's).
+FlopsRules flops_rules_of(const TestRun& point) {
+  return mbridge::pinned_era(point.test) == mbridge::RecipeEra::kV0_3 ? FlopsRules::kBefore0_5
+                                                                      : FlopsRules::kFrom0_5;
+}
+
+// FLOPs per token, step time and throughput of the point, where the shape and layout allow.
+void estimate_speed(const TestRun& point, const MemoryPoint& m, Estimate& e) {
+  if (!m.shape || !m.inputs) return;
+  const mbridge::MemoryInputs& in = *m.inputs;
+  const Value gpu = emitted(point, "gpu_type"), dtype = emitted(point, "compute_dtype");
+  StepTimeInput st;
+  st.tp = in.tp, st.pp = in.pp, st.cp = in.cp, st.vp = in.vp, st.ep = in.ep, st.etp = in.etp;
+  st.mbs = in.mb, st.gbs = in.gb, st.seq_length = in.seq_length, st.num_gpus = in.num_gpus;
+  st.gpu_type = gpu.is_string() ? gpu.as_string() : std::string_view();
+  st.compute_dtype = dtype.is_string() ? dtype.as_string() : std::string_view();
+  st.flops_rules = flops_rules_of(point);
+  FlopsSettings fs;
+  fs.seq_length = in.seq_length;
+  fs.tp = in.tp;
+  fs.rules = st.flops_rules;
+  e.model_flops_per_token = model_flops_per_token(*m.shape, fs);
+  if (in.gb <= 0) return;  // no global batch: no step
+  if (std::optional<StepTimeEstimate> t = estimate_step_time(*m.shape, st)) {
+    e.step_time_s = t->step_time_s;
+    e.tflops_per_gpu = t->tflops_per_gpu;
+    e.tokens_per_s_per_gpu = t->tokens_per_s_per_gpu;
+  }
+}
+
 class MegatronBridgeEstimator : public Estimator {
  public:
   Estimate estimate(const TestRun& point, const System& system) const override {
@@ -62,9 +96,7 @@ Estimate estimate_megatron_bridge(const TestRun& point, const System& system,
   e.params = params_of(point, m);
   e.memory = m.memory;
   e.gpu_memory_gib = m.gpu_gib;
-  // FLOPs per token and step time (issue 17, items 2 and 4) are wired here: model_flops.h's
-  // model_flops_per_token() for the point, then step_time_s, tflops_per_gpu and
-  // tokens_per_s_per_gpu. Until then they stay unset (null in `estimate --json`).
+  estimate_speed(point, m, e);
   return e;
 }
 

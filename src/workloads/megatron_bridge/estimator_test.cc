@@ -141,8 +141,14 @@ TEST(Estimator, GivesMemoryAndResolvedParameters) {
   ASSERT_TRUE(e.gpu_memory_gib);
   EXPECT_NEAR(*e.gpu_memory_gib, 79.6, 0.01);
   EXPECT_GT(e.memory->total(), 1000);
-  EXPECT_FALSE(e.model_flops_per_token);  // wired with model_flops.h
-  EXPECT_FALSE(e.step_time_s);
+  // Megatron's count for this shape (ffn = 4h, not gated, tp 1, seq 8192): 6·L·(attention +
+  // MLP) + 6·h·V_pad per token.
+  ASSERT_TRUE(e.model_flops_per_token);
+  EXPECT_NEAR(*e.model_flops_per_token, 2168815878144.0, 1.0);
+  ASSERT_TRUE(e.step_time_s);
+  ASSERT_TRUE(e.tokens_per_s_per_gpu);
+  // tokens/s/GPU follow from the step time: gb · seq / (step · GPUs).
+  EXPECT_NEAR(*e.tokens_per_s_per_gpu * *e.step_time_s * 8, 64.0 * 8192, 1e-6 * 64 * 8192);
   std::map<std::string, Value> params(e.params.begin(), e.params.end());
   EXPECT_EQ(params.at("tp").as_int(), 1);
   EXPECT_EQ(params.at("et").as_int(), 1);  // Megatron's default: tp

@@ -216,6 +216,7 @@ std::optional<StepTimeEstimate> estimate_step_time(const ModelShape& shape, cons
   FlopsSettings fs;
   fs.seq_length = seq_len;
   fs.tp = in.tp;
+  fs.rules = in.flops_rules;
   const std::optional<double> flops = model_flops_per_token(shape, fs);
   if (!flops || seq_len <= 0 || shape.hidden_size <= 0) return std::nullopt;
 

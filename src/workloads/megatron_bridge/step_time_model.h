@@ -7,6 +7,8 @@
 #include <optional>
 #include <string_view>
 
+#include "workloads/megatron_bridge/model_flops.h"
+
 namespace bp {
 
 struct ModelShape;
@@ -19,6 +21,8 @@ struct StepTimeInput {
   int64_t num_gpus = 1;
   std::string_view gpu_type;
   std::string_view compute_dtype;  // bf16, fp8_cs, fp8_mx, nvfp4
+  // How the pinned Megatron-Bridge counts FLOPs, so predicted and measured TFLOP/s/GPU agree.
+  FlopsRules flops_rules = FlopsRules::kFrom0_5;
 };
 
 // Seconds per training step, by part; the parts add up to step_time_s.
