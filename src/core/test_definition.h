@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/value.h"
+#include "core/reward.h"
 #include "core/system.h"
 
 namespace bp {
@@ -32,8 +33,8 @@ struct PerfReference {
   std::string case_id, model;
   std::vector<std::pair<std::string, std::string>> params;  // "cmd_args.tp" -> "2"
   std::optional<double> step_time;  // `value`: expected mean of the comparison metric ...
-  double tolerance = 0.05;                                  // ... within ± this fraction
-  bool last_passing = false;  // no slower than the last passing run on this system
+  double tolerance = 0.05;          // ... within ± this fraction
+  bool last_passing = false;        // no slower than the last passing run on this system
   SourceLoc loc;
 };
 
@@ -56,7 +57,7 @@ struct TestDefinition {
   std::string agent = "grid_search";
   std::optional<int64_t> agent_steps;  // unset = agent's own default
   std::vector<std::string> agent_metrics = {"default"};
-  std::string agent_reward_function = "inverse";
+  std::string agent_reward_function{kDefaultRewardFunction};
   Value agent_config = Value::table();
   // Expected performance (`reference`, a benchpilot addition); empty for CloudAI tests.
   std::vector<PerfReference> references;
