@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "config/toml_reader.h"
+#include "core/run_label.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/log.h"
@@ -182,9 +183,7 @@ uint32_t crc32(std::string_view data) {
 }
 
 std::string PointKey::str() const {
-  std::string s = case_id + "/" + std::to_string(iteration);
-  if (step > 0) s += "/" + std::to_string(step);
-  return s;
+  return run_label(case_id, iteration, step);
 }
 
 JournalContents read_journal(const fs::path& path) {

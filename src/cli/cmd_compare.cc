@@ -16,6 +16,7 @@
 #include "util/error.h"
 #include "util/files.h"
 #include "util/log.h"
+#include "util/text_table.h"
 
 namespace bp {
 
@@ -52,21 +53,6 @@ std::string side_key(const char* side, const std::string& metric) {
   std::string key = std::string(side) + "_" + metric;
   std::replace(key.begin(), key.end(), '-', '_');
   return key;
-}
-
-void print_table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows)
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  for (size_t r = 0; r < rows.size(); ++r) {
-    std::string line;
-    for (size_t i = 0; i < rows[r].size(); ++i) {
-      line += rows[r][i];
-      if (i + 1 < rows[r].size()) line += std::string(width[i] - rows[r][i].size() + 2, ' ');
-    }
-    std::cout << line << "\n";
-    if (r == 0) std::cout << std::string(line.size(), '-') << "\n";
-  }
 }
 
 }  // namespace
@@ -136,7 +122,7 @@ int cmd_compare(const CompareOptionsCli& o) {
         rows.push_back(std::move(row));
       }
       if (workloads.size() > 1) std::cout << workload << "\n";
-      print_table(rows);
+      std::cout << format_text_table(rows);
     }
     std::cout << pairs.size() << " matching configuration(s): " << slower << " slower, " << faster
               << " faster, " << pairs.size() - slower - faster

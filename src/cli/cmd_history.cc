@@ -9,6 +9,8 @@
 #include <set>
 
 #include "cli/commands.h"
+#include "config/python_repr.h"
+#include "core/run_label.h"
 #include "report/results_data.h"
 #include "report/store_pages.h"
 #include "store/compare.h"
@@ -16,6 +18,7 @@
 #include "util/files.h"
 #include "util/log.h"
 #include "util/strings.h"
+#include "util/text_table.h"
 
 namespace bp {
 
@@ -29,17 +32,8 @@ std::string fixed(const std::map<std::string, double>& m, const std::string& nam
   return buf;
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 std::string label(const StoredRun& r) {
-  std::string s = r.case_id + "/" + std::to_string(r.iteration);
-  if (r.step > 0) s += "/" + std::to_string(r.step);
-  return s;
+  return run_label(r.case_id, r.iteration, r.step);
 }
 
 }  // namespace
@@ -161,18 +155,7 @@ int cmd_history(const HistoryOptions& o) {
     for (const ResultColumn& c : columns)
       rows.back().push_back(fixed(r.metrics, c.metric, c.decimals));
   }
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows)
-    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    std::string line;
-    for (size_t c = 0; c < rows[i].size(); ++c) {
-      line += rows[i][c];
-      if (c + 1 < rows[i].size()) line += std::string(width[c] - rows[i][c].size() + 2, ' ');
-    }
-    std::cout << line << "\n";
-    if (i == 0) std::cout << std::string(line.size(), '-') << "\n";
-  }
+  std::cout << format_text_table(rows);
   std::cout << runs.size() << " run(s)"
             << (o.limit > 0 && static_cast<long long>(runs.size()) == o.limit
                     ? " (limit reached; --limit N for more)"

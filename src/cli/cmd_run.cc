@@ -10,6 +10,7 @@
 #include "core/dry_run_executor.h"
 #include "core/executor.h"
 #include "core/install.h"
+#include "core/run_label.h"
 #include "core/scheduler.h"
 #include "core/workload.h"
 #include "engine/engine.h"
@@ -65,9 +66,8 @@ int record_and_judge(const CommonOptions& opts, const System& system, EngineResu
             rec.perf_verdict = verdicts[i].text;
             if (verdicts[i].regression) {
               ++regressions;
-              log::error("regression: " + runs[i].case_id + "/" + std::to_string(rec.iteration) +
-                         (rec.step ? "/" + std::to_string(rec.step) : "") + ": " +
-                         verdicts[i].text);
+              log::error("regression: " + run_label(runs[i].case_id, rec.iteration, rec.step) +
+                         ": " + verdicts[i].text);
             }
           }
     }

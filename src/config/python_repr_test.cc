@@ -34,6 +34,9 @@ TEST(Csv, QuotesOnlyWhenNeeded) {
   EXPECT_EQ(csv_field("{'tp': 2, 'pp': 1}"), "\"{'tp': 2, 'pp': 1}\"");
   EXPECT_EQ(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
   EXPECT_EQ(csv_field("two\nlines"), "\"two\nlines\"");
+  // A bare \r would end the row for readers that accept old Mac line ends (Python's csv does):
+  // `history --csv` wrote it unquoted while it had its own quoter.
+  EXPECT_EQ(csv_field("carriage\rreturn"), "\"carriage\rreturn\"");
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
 #include "config/schema.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <limits>
 
 #include "util/error.h"
+#include "util/numbers.h"
 #include "util/strings.h"
 
 namespace bp {
@@ -136,10 +136,7 @@ int64_t expect_int(const Value& v, const std::string& key_path) {
 double expect_number(const Value& v, const std::string& key_path) {
   if (v.is_number()) return v.as_double();
   if (v.is_string()) {
-    std::string_view s = trim(v.as_string());
-    double out = 0;
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    if (!s.empty() && ec == std::errc() && ptr == s.data() + s.size()) return out;
+    if (auto out = parse_whole_double(trim(v.as_string()))) return *out;
     throw ConfigError(v.loc(), key_path,
                       "expected a number, got the string \"" + v.as_string() + "\"");
   }

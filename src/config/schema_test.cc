@@ -74,7 +74,7 @@ TEST(SchemaTest, ErrorsNameFileLineKeyAndExpectation) {
   EXPECT_THAT(error_of([&] { f.optional_array("t"); }), HasSubstr("expected a list"));
 }
 
-// Issue 16 D4: one integer rule, pydantic v2's lax int (CloudAI's models), for every reader.
+// One integer rule, pydantic v2's lax int (CloudAI's models), for every reader.
 TEST(SchemaTest, LaxIntIsPydanticsRule) {
   auto str = [](const char* s) { return lax_int(Value::string(s)); };
   EXPECT_EQ(str("2"), 2);

@@ -95,8 +95,8 @@ int line_of_unsafe_non_ascii(std::string_view t) {
         // Outside strings the text is a series of runs: bare keys, which end at whitespace = .
         // ] and the like, and bare values (numbers, dates, booleans, garbage), which toml++
         // scans character by character up to whitespace , ] } # or a line break, through any
-        // quote, dot or '=' (fuzz findings 2 and 5). A quote opens a string only outside a run,
-        // at a line start or after = [ { , or a key's dot.
+        // quote, dot or '=' (fuzzing found both; docs/fuzzing.md). A quote opens a string only
+        // outside a run, at a line start or after = [ { , or a key's dot.
         bool blank = c == ' ' || c == '\t' || c == '\r' || c == '\n';
         bool value_end = blank || std::string_view(",]}#").find(c) != std::string_view::npos;
         if (run == Run::kValue && !value_end) {
@@ -158,8 +158,8 @@ int line_of_unsafe_non_ascii(std::string_view t) {
         if (c == '\\') {
           // toml++ asks whether the escaped character is whitespace and, if so, whether every
           // character up to the line break (and after it, up to the next text) is: any
-          // non-ASCII character in that stretch is checked (fuzz findings 3 and 4) and cannot
-          // be valid there anyway ("\é" is no escape).
+          // non-ASCII character in that stretch is checked (found by fuzzing; docs/fuzzing.md) and
+          // cannot be valid there anyway ("\é" is no escape).
           size_t j = i + 1;
           while (j < t.size() && (t[j] == ' ' || t[j] == '\t')) ++j;
           if (j < t.size() && static_cast<unsigned char>(t[j]) >= 0x80) return line;

@@ -61,8 +61,8 @@ TEST_F(InstallTest, UnknownCommitFailsAndLeavesNothing) {
     EXPECT_EQ(e.path().filename().string().find(".partial"), std::string::npos) << e.path();
 }
 
-// Issue 11: runs started together on an empty install path used to clone into the same fixed
-// <repo>.partial folder and both fail. Now one clones, the others wait and find it.
+// Runs started together on an empty install path must not clone into one shared partial folder
+// (both would fail): one clones, the others wait and find it.
 TEST_F(InstallTest, ConcurrentInstallsOfTheSameRepoAllSucceed) {
   Installable repo;
   repo.repo.url = "file://" + repo_dir_.string();

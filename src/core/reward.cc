@@ -39,7 +39,8 @@ std::vector<std::string> reward_function_names() {
 std::optional<double> run_reward(const std::vector<std::string>& agent_metrics,
                                  std::string_view reward_function,
                                  const std::map<std::string, double>& metrics) {
-  RewardFunction fn = find_reward_function(reward_function.empty() ? "inverse" : reward_function);
+  RewardFunction fn =
+      find_reward_function(reward_function.empty() ? kDefaultRewardFunction : reward_function);
   if (!fn) return std::nullopt;
   std::vector<double> observation;
   for (const std::string& m :

@@ -9,6 +9,7 @@
 
 #include "config/value.h"
 #include "core/estimate.h"
+#include "core/reward.h"
 #include "core/system.h"
 
 namespace bp {
@@ -57,7 +58,7 @@ struct TestDefinition {
   std::string agent = "grid_search";
   std::optional<int64_t> agent_steps;  // unset = agent's own default
   std::vector<std::string> agent_metrics = {"default"};
-  std::string agent_reward_function = "inverse";
+  std::string agent_reward_function{kDefaultRewardFunction};
   Value agent_config = Value::table();
   // Expected performance (`reference`, a benchpilot addition); empty for CloudAI tests.
   std::vector<PerfReference> references;

@@ -14,6 +14,7 @@
 
 #include "core/executor.h"
 #include "core/judge.h"
+#include "core/run_label.h"
 #include "core/scheduler.h"
 #include "core/workload.h"
 #include "engine/resume.h"
@@ -32,7 +33,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-volatile std::sig_atomic_t g_stop = 0;
+// What Ctrl-C (or a test) asked of the engine; a sig_atomic_t because a signal handler sets it.
+enum StopRequest : std::sig_atomic_t {
+  kNoStop = 0,
+  kStopAndCancel = 1,  // cancel the jobs and end (request_engine_stop)
+  kDetach = 2,         // leave the jobs running for a later `resume` (request_engine_detach)
+};
+volatile std::sig_atomic_t g_stop = kNoStop;
 
 // Thrown when a stop was requested, to unwind out of sweeps.
 struct Interrupted {};
@@ -54,14 +61,13 @@ bool judged_failed(const RunRecord& r) {
   return !r.passed && r.state != to_string(JobState::kNotSubmitted);
 }
 
-std::string run_label(const std::string& case_id, int iteration, int step) {
-  std::string s = case_id + "/" + std::to_string(iteration);
-  if (step > 0) s += "/" + std::to_string(step);
-  return s;
-}
+// When a job ends, in this order (docs/glossary.md, "ended job"): the executor concludes it (gives
+// it its terminal state), the engine judges it (judge_ended_job: a RunRecord), records it
+// (record_ended_job: judged, journaled, listed), then settles it (settle: post-tests and whatever
+// waited for it).
 
 // A job the engine started and waits for.
-struct Active {
+struct RunningJob {
   Job job;
   TestRun run;  // with the point applied
   int iteration = 0;
@@ -88,31 +94,31 @@ class Engine {
              const std::string& comment = {});
   // Run mode: prepares and submits a point, or (resume) takes up what an earlier session did
   // with it (engine/resume.h).
-  std::unique_ptr<Active> start_job(const TestRun& run, const fs::path& dir, int iteration,
-                                    int step);
+  std::unique_ptr<RunningJob> start_job(const TestRun& run, const fs::path& dir, int iteration,
+                                        int step);
   // Journals a finished point (batch: the wait round that delivered it, for replay).
-  void journal_finished(const Active& a, const RunRecord& rec, int batch) {
+  void journal_finished(const RunningJob& a, const RunRecord& rec, int batch) {
     if (campaign_ && !a.restored) campaign_->journal().finished(a.key(), batch, rec, root());
   }
   // Judges a job that ended, journals the result and adds it to the records; the reference is
   // valid until the next record is added.
-  const RunRecord& record_finished(Active& a, int batch) {
-    RunRecord rec = finish(a);
+  const RunRecord& record_ended_job(RunningJob& a, int batch) {
+    RunRecord rec = judge_ended_job(a);
     journal_finished(a, rec, batch);
     records().push_back(std::move(rec));
     return records().back();
   }
   Campaign* campaign() const { return campaign_.get(); }
   // One monitoring round; moves finished jobs out of `active` into `finished`.
-  void poll_round(std::vector<std::unique_ptr<Active>>& active,
-                  std::vector<std::unique_ptr<Active>>& finished);
-  RunRecord finish(Active& a);
+  void poll_round(std::vector<std::unique_ptr<RunningJob>>& active,
+                  std::vector<std::unique_ptr<RunningJob>>& finished);
+  RunRecord judge_ended_job(RunningJob& a);
   // A record for a run that has no job to judge (not submitted, or skipped by its pre-test).
   RunRecord record_without_job(const TestRun& run, const fs::path& dir, int iteration, int step,
                                std::vector<std::pair<std::string, Value>> params);
-  void cancel_all(std::vector<std::unique_ptr<Active>>& active);
+  void cancel_all(std::vector<std::unique_ptr<RunningJob>>& active);
   // Leaves the jobs running and forgets them (the journal knows them; a resume collects them).
-  void detach_all(std::vector<std::unique_ptr<Active>>& active) {
+  void detach_all(std::vector<std::unique_ptr<RunningJob>>& active) {
     if (executor_ && !active.empty()) executor_->detach();
     active.clear();
   }
@@ -122,7 +128,7 @@ class Engine {
   bool pre_tests_pass(const TestRun& run, const fs::path& dir, int iteration, int step,
                       const std::vector<std::pair<std::string, Value>>& params);
   // Runs the point's post-tests under <dir>/post_test/ and waits for them.
-  void run_post_tests(const Active& point, const fs::path& dir);
+  void run_post_tests(const RunningJob& point, const fs::path& dir);
   const fs::path& root() const { return result_.results_root; }
   const System& system() const { return system_; }
   int max_in_flight() const { return options_.max_in_flight; }
@@ -143,7 +149,7 @@ class Engine {
   std::map<std::string, std::vector<std::string>> nodes_cache_;
   void run_plain_cases(const std::vector<const TestRun*>& cases);
   void run_plain_cases(const std::vector<const TestRun*>& cases,
-                       std::vector<std::unique_ptr<Active>>& active);
+                       std::vector<std::unique_ptr<RunningJob>>& active);
   void run_sweep_case(const TestRun& run);
 
   const System& system_;
@@ -194,7 +200,7 @@ class EnginePointRunner : public PointRunner {
       done_.push_back(r);
       return;
     }
-    std::unique_ptr<Active> a = engine_.start_job(point, dir, iteration_, step);
+    std::unique_ptr<RunningJob> a = engine_.start_job(point, dir, iteration_, step);
     a->params = std::move(params);
     if (a->restored) {
       replay_.add(step, std::move(*a->restored));
@@ -220,7 +226,7 @@ class EnginePointRunner : public PointRunner {
         engine_.cancel_all(active_);
         throw Interrupted{};
       }
-      std::vector<std::unique_ptr<Active>> finished;
+      std::vector<std::unique_ptr<RunningJob>> finished;
       engine_.poll_round(active_, finished);
       const int batch = finished.empty() ? 0 : replay_.next_batch_number();
       for (auto& a : finished) out.push_back(settle(*a, batch));
@@ -239,8 +245,8 @@ class EnginePointRunner : public PointRunner {
  private:
   // Records a finished point, runs its post-tests and says how it went. The point's record
   // comes before its post-tests', as for cases that are not sweeps.
-  PointResult settle(Active& a, int batch) {
-    PointResult r = point_result(engine_.record_finished(a, batch));
+  PointResult settle(RunningJob& a, int batch) {
+    PointResult r = point_result(engine_.record_ended_job(a, batch));
     engine_.run_post_tests(a, r.run_dir);
     return r;
   }
@@ -284,7 +290,7 @@ class EnginePointRunner : public PointRunner {
   int iteration_;
   int max_in_flight_;
   fs::path case_dir_;
-  std::vector<std::unique_ptr<Active>> active_;
+  std::vector<std::unique_ptr<RunningJob>> active_;
   std::vector<PointResult> done_;
   Replay replay_;  // resume: finished points of an earlier session, handed back in order
 };
@@ -345,14 +351,15 @@ Job Engine::submit(const TestRun& run, const fs::path& dir, const RunSpec& spec,
   return job;
 }
 
-std::unique_ptr<Active> Engine::start_job(const TestRun& run, const fs::path& dir, int iteration,
-                                          int step) {
-  auto a = std::make_unique<Active>();
+std::unique_ptr<RunningJob> Engine::start_job(const TestRun& run, const fs::path& dir,
+                                              int iteration, int step) {
+  auto a = std::make_unique<RunningJob>();
   a->run = run;
   a->iteration = iteration;
   a->step = step;
   if (campaign_) {
-    TakenUp earlier = take_up_point(*campaign_, *executor_, a->key(), run.id, fs::absolute(dir));
+    EarlierAttempt earlier =
+        recover_point(*campaign_, *executor_, a->key(), run.id, fs::absolute(dir));
     if (earlier.record) {  // handed over as finished, without a scheduler call
       a->restored = std::move(earlier.record);
       a->job.state = JobState::kCompleted;
@@ -374,8 +381,8 @@ std::unique_ptr<Active> Engine::start_job(const TestRun& run, const fs::path& di
   return a;
 }
 
-void Engine::poll_round(std::vector<std::unique_ptr<Active>>& active,
-                        std::vector<std::unique_ptr<Active>>& finished) {
+void Engine::poll_round(std::vector<std::unique_ptr<RunningJob>>& active,
+                        std::vector<std::unique_ptr<RunningJob>>& finished) {
   // Jobs that failed at submission are finished without asking the scheduler.
   bool any_terminal = false;
   for (auto& a : active) any_terminal |= is_terminal(a->job.state);
@@ -421,7 +428,7 @@ void Engine::poll_round(std::vector<std::unique_ptr<Active>>& active,
   }
 }
 
-RunRecord Engine::finish(Active& a) {
+RunRecord Engine::judge_ended_job(RunningJob& a) {
   if (a.restored) return *a.restored;
   // A job never submitted has no outputs, state or verdict: its files are all there is.
   if (a.job.state == JobState::kNotSubmitted) {
@@ -483,7 +490,7 @@ RunRecord Engine::record_without_job(const TestRun& run, const fs::path& dir, in
   return rec;
 }
 
-void Engine::cancel_all(std::vector<std::unique_ptr<Active>>& active) {
+void Engine::cancel_all(std::vector<std::unique_ptr<RunningJob>>& active) {
   if (engine_detach_requested()) {  // SIGHUP: the jobs run on; the journal knows them
     if (executor_) executor_->detach();
     active.clear();
@@ -497,7 +504,7 @@ void Engine::cancel_all(std::vector<std::unique_ptr<Active>>& active) {
     executor_->cancel(a->job);
     a->job.state = JobState::kCancelled;
     a->job.reason = "cancelled by benchpilot";
-    records().push_back(finish(*a));
+    records().push_back(judge_ended_job(*a));
   }
   active.clear();
 }
@@ -505,7 +512,7 @@ void Engine::cancel_all(std::vector<std::unique_ptr<Active>>& active) {
 std::string Engine::run_hook(const Hook& hook, const TestRun& owner, const PointKey& point,
                              const fs::path& dir, const std::string& kind) {
   const std::string owner_comment = point_comment(point);
-  std::vector<std::unique_ptr<Active>> active;
+  std::vector<std::unique_ptr<RunningJob>> active;
   std::vector<std::string> failures;
   for (const TestRun& h : hook.runs) {
     TestRun hr = h;
@@ -515,7 +522,7 @@ std::string Engine::run_hook(const Hook& hook, const TestRun& owner, const Point
     const std::string comment =
         owner_comment.empty() ? "" : owner_comment + ":" + kind + ":" + h.id;
     RunSpec spec = prepare(hr, hdir, 0, 0, comment);
-    auto a = std::make_unique<Active>();
+    auto a = std::make_unique<RunningJob>();
     a->run = std::move(hr);
     a->job = submit(a->run, hdir, spec, comment);
     active.push_back(std::move(a));
@@ -525,10 +532,10 @@ std::string Engine::run_hook(const Hook& hook, const TestRun& owner, const Point
       cancel_all(active);
       throw Interrupted{};
     }
-    std::vector<std::unique_ptr<Active>> finished;
+    std::vector<std::unique_ptr<RunningJob>> finished;
     poll_round(active, finished);
     for (auto& a : finished) {
-      RunRecord rec = finish(*a);
+      RunRecord rec = judge_ended_job(*a);
       if (judged_failed(rec)) {
         std::string why = rec.message.substr(0, rec.message.find('\n'));
         failures.push_back(a->run.id + ": " + why);
@@ -558,7 +565,7 @@ bool Engine::pre_tests_pass(const TestRun& run, const fs::path& dir, int iterati
   return false;
 }
 
-void Engine::run_post_tests(const Active& point, const fs::path& dir) {
+void Engine::run_post_tests(const RunningJob& point, const fs::path& dir) {
   const TestRun& run = point.run;
   if (!run.post_test) return;
   std::string failed = run_hook(*run.post_test, run, point.key(), dir, "post_test");
@@ -567,7 +574,7 @@ void Engine::run_post_tests(const Active& point, const fs::path& dir) {
 }
 
 void Engine::run_plain_cases(const std::vector<const TestRun*>& cases) {
-  std::vector<std::unique_ptr<Active>> active;
+  std::vector<std::unique_ptr<RunningJob>> active;
   try {
     run_plain_cases(cases, active);
   } catch (const Interrupted&) {  // e.g. Ctrl-C while waiting for a pre-test
@@ -580,7 +587,7 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases) {
 }
 
 void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
-                             std::vector<std::unique_ptr<Active>>& active) {
+                             std::vector<std::unique_ptr<RunningJob>>& active) {
   // Which cases wait for which: start_post_* dependents are started by their parent.
   std::map<std::string, std::vector<std::pair<DependencyType, const TestRun*>>> dependents;
   std::set<std::string> deferred;
@@ -592,7 +599,7 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
   }
   std::set<std::string> started;
   bool status_check_stopped = false;  // job_status_check cancelled everything
-  std::function<void(std::unique_ptr<Active>)> settle;
+  std::function<void(std::unique_ptr<RunningJob>)> settle;
   auto start = [&](const TestRun& run, int iteration) {
     if (failed_fast_) return;  // a pre-test failed under job_status_check: start nothing more
     fs::path dir = root() / run.id / std::to_string(iteration);
@@ -606,7 +613,7 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
                   "are not started");
       return;
     }
-    std::unique_ptr<Active> a = start_job(run, dir, iteration, 0);
+    std::unique_ptr<RunningJob> a = start_job(run, dir, iteration, 0);
     // A job never submitted needs no waiting: what follows it starts now.
     if (a->job.state == JobState::kNotSubmitted)
       settle(std::move(a));
@@ -623,8 +630,8 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
   };
   // Records a job that ended and starts what waited for it: its next iteration after the
   // last, its dependents.
-  settle = [&](std::unique_ptr<Active> a) {
-    const RunRecord& rec = record_finished(*a, 0);
+  settle = [&](std::unique_ptr<RunningJob> a) {
+    const RunRecord& rec = record_ended_job(*a, 0);
     const bool failed = judged_failed(rec);
     const fs::path run_dir = rec.run_dir;  // copied: post-tests add records
     run_post_tests(*a, run_dir);
@@ -668,7 +675,7 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
       cancel_all(active);
       return;
     }
-    std::vector<std::unique_ptr<Active>> finished;
+    std::vector<std::unique_ptr<RunningJob>> finished;
     poll_round(active, finished);
     // Collect first: starting dependents appends to `active`.
     std::vector<std::string> now_running;
@@ -684,7 +691,7 @@ void Engine::run_plain_cases(const std::vector<const TestRun*>& cases,
       settle(std::move(finished[i]));
       if (status_check_stopped) {
         // Cases that ended in the same round are results, not casualties: record them.
-        for (size_t j = i + 1; j < finished.size(); ++j) record_finished(*finished[j], 0);
+        for (size_t j = i + 1; j < finished.size(); ++j) record_ended_job(*finished[j], 0);
         return;
       }
     }
@@ -774,19 +781,19 @@ EngineResult Engine::run() {
 }  // namespace
 
 void request_engine_stop() {
-  if (g_stop == 0) g_stop = 1;
+  if (g_stop == kNoStop) g_stop = kStopAndCancel;
 }
 void request_engine_detach() {
-  g_stop = 2;
+  g_stop = kDetach;
 }
 bool engine_detach_requested() {
-  return g_stop == 2;
+  return g_stop == kDetach;
 }
 bool engine_stop_requested() {
-  return g_stop != 0;
+  return g_stop != kNoStop;
 }
 void clear_engine_stop() {
-  g_stop = 0;
+  g_stop = kNoStop;
 }
 
 void write_test_run_toml(const TestRun& run, const fs::path& run_dir, int iteration, int step,

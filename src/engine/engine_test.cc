@@ -220,8 +220,8 @@ TEST_F(EngineTest, JobStatusCheckCancelsTheRestAndFails) {
   }
 }
 
-// Issue 11: a case that ended in the same poll round as the failed one is a result: it stays
-// in the records (summary.json) and gets its job metadata (slurm-job.toml).
+// job_status_check: a case that ended in the same poll round as the failed one is a result: it
+// stays in the records (summary.json) and gets its job metadata (slurm-job.toml).
 TEST_F(EngineTest, JobStatusCheckKeepsCasesThatFinishedInTheSameRound) {
   Scenario s;
   s.name = "sc";

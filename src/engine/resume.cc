@@ -11,9 +11,9 @@ namespace bp {
 
 namespace fs = std::filesystem;
 
-TakenUp take_up_point(Campaign& campaign, Executor& executor, const PointKey& key,
-                      const std::string& job_name, const fs::path& run_dir) {
-  TakenUp out;
+EarlierAttempt recover_point(Campaign& campaign, Executor& executor, const PointKey& key,
+                             const std::string& job_name, const fs::path& run_dir) {
+  EarlierAttempt out;
   const PointState* prev = campaign.previous(key);
   if (!prev) return out;
   if (prev->stage == PointStage::kFinished && prev->record) {

@@ -15,8 +15,8 @@
 
 namespace bp {
 
-// An earlier session's point, taken up.
-struct TakenUp {
+// What an earlier session left of a point, recovered.
+struct EarlierAttempt {
   std::optional<RunRecord> record;  // it finished: reuse the record, never run it again
   std::optional<Job> job;           // its job is known to Slurm: watch it (re-attached)
   // Neither: run it now (the caller calls before_prepare/before_submit/after_submit).
@@ -25,8 +25,8 @@ struct TakenUp {
 // Finished: the record; submitted: the job re-attached; submitted but the id never recorded:
 // the job found in Slurm by comment or run dir (waiting up to a minute for a wrapper of the
 // earlier session that is still running and may not have submitted yet).
-TakenUp take_up_point(Campaign& campaign, Executor& executor, const PointKey& key,
-                      const std::string& job_name, const std::filesystem::path& run_dir);
+EarlierAttempt recover_point(Campaign& campaign, Executor& executor, const PointKey& key,
+                             const std::string& job_name, const std::filesystem::path& run_dir);
 
 // Before a point's files are generated: sets aside what an earlier attempt left, journals
 // "planned".

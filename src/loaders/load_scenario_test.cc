@@ -181,7 +181,7 @@ TEST_F(LoadScenarioTest, ReferenceValuesInTestAndCase) {
               HasSubstr("scenario.toml:5: Tests[0].reference: expected a table"));
 }
 
-// Issue 15 §3: nan compares false with every mean and inf is met by none; both are refused.
+// nan compares false with every mean and inf is met by none; both are refused.
 TEST_F(LoadScenarioTest, ReferenceValuesAreFinite) {
   EXPECT_THAT(error_of(one_case("test_name = 'sleep'\n[Tests.reference]\nvalue = nan\n")),
               HasSubstr("scenario.toml:6: Tests[0].reference.value: expected a finite number, "

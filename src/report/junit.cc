@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "core/run_label.h"
 #include "report/results_data.h"
 #include "util/files.h"
 #include "util/strings.h"
@@ -52,7 +53,13 @@ std::string format_junit(const fs::path& root, const std::string& scenario_name,
            std::tie(b->case_id, b->iteration, b->step);
   });
   std::vector<Suite> suites;
-  std::map<std::string, fs::path> sweep_dirs;  // suite name -> case dir with pruned.csv
+  // A sweep's suite ("case/iteration") and the case dir whose pruned.csv it reports.
+  struct SweepSuite {
+    std::string case_id;
+    int iteration = 0;
+    fs::path dir;
+  };
+  std::map<std::string, SweepSuite> sweep_dirs;  // by suite name
   auto suite_for = [&](const std::string& name) -> Suite& {
     for (Suite& s : suites)
       if (s.name == name) return s;
@@ -64,7 +71,8 @@ std::string format_junit(const fs::path& root, const std::string& scenario_name,
     std::string suite_name = r->case_id;
     if (r->step > 0) {
       suite_name += "/" + std::to_string(r->iteration);
-      sweep_dirs.emplace(suite_name, r->run_dir.parent_path());
+      sweep_dirs.emplace(suite_name,
+                         SweepSuite{r->case_id, r->iteration, r->run_dir.parent_path()});
     }
     Case c;
     c.time = job_elapsed_seconds(r->run_dir).value_or(0);
@@ -93,13 +101,12 @@ std::string format_junit(const fs::path& root, const std::string& scenario_name,
     c.xml += "      <system-out>" + markup_escape(out_text) + "</system-out>\n    </testcase>\n";
     suite_for(suite_name).cases.push_back(std::move(c));
   }
-  for (const auto& [suite_name, dir] : sweep_dirs) {
-    std::string case_id = suite_name.substr(0, suite_name.rfind('/'));
-    std::string iteration = suite_name.substr(suite_name.rfind('/') + 1);
-    for (const PrunedPoint& p : read_pruned(dir)) {
+  for (const auto& [suite_name, sweep] : sweep_dirs) {
+    const std::string& case_id = sweep.case_id;
+    for (const PrunedPoint& p : read_pruned(sweep.dir)) {
       Case c;
       c.skipped = true;
-      std::string name = case_id + "/" + iteration + "/" + std::to_string(p.step) + " " + p.values;
+      std::string name = bp::run_label(case_id, sweep.iteration, p.step) + " " + p.values;
       c.xml = "    <testcase name=\"" + markup_escape(name) + "\" classname=\"" +
               markup_escape(scen + "." + case_id) +
               "\" time=\"0.000\">\n      <skipped message=\"" +

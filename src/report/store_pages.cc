@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "core/run_label.h"
 #include "report/svg_chart.h"
 
 namespace bp {
@@ -26,9 +27,7 @@ html::Cell number(std::optional<double> v, int decimals) {
 }
 
 std::string run_label(const StoredRun& r) {
-  std::string s = r.case_id + "/" + std::to_string(r.iteration);
-  if (r.step > 0) s += "/" + std::to_string(r.step);
-  return s;
+  return bp::run_label(r.case_id, r.iteration, r.step);
 }
 
 // Seconds since the epoch of an ISO 8601 time as Slurm writes it ("2026-11-24T19:46:14", UTC

@@ -129,7 +129,7 @@ class SweepDriver {
         propose(p);
       }
       std::vector<PointResult> results = runner_.wait_any();
-      for (const PointResult& r : results) finish(r);
+      for (const PointResult& r : results) feed_result(r);
       if (results.empty() && runner_.in_flight() == 0) {
         if (agent_done || started_ >= budget) break;
         if (runner_.max_in_flight() <= 0) break;  // nothing can ever start
@@ -161,7 +161,7 @@ class SweepDriver {
     if (it != cache_.end()) {
       ++cache_hits_;
       if (it->second.done)
-        record(p, it->second);
+        feed_outcome(p, it->second);
       else
         waiting_[key].push_back(p);  // identical point still running: reuse its result
       return;
@@ -175,7 +175,7 @@ class SweepDriver {
     runner_.start(static_cast<int>(p), apply_indices(run_, space_, idx_));
   }
 
-  void finish(const PointResult& r) {
+  void feed_result(const PointResult& r) {
     const uint64_t p = static_cast<uint64_t>(r.step);
     auto sk = step_key_.find(p);
     if (sk == step_key_.end()) return;  // not ours
@@ -199,19 +199,20 @@ class SweepDriver {
     if (!r.submitted) ++not_submitted_;
     if (!r.ok && r.submitted && !r.message.empty())
       log::warn(run_.id + " step " + std::to_string(p) + " failed: " + r.message);
-    record(p, o);
+    feed_outcome(p, o);
     auto w = waiting_.find(sk->second);
     if (w != waiting_.end()) {
       std::vector<uint64_t> dups = std::move(w->second);
       waiting_.erase(w);
-      for (uint64_t d : dups) record(d, o);
+      for (uint64_t d : dups) feed_outcome(d, o);
     }
   }
 
-  void record(uint64_t p, const Outcome& o) {
+  void feed_outcome(uint64_t p, const Outcome& o) {
     trajectory_->add(p, space_.action(p), o.reward, o.observation);
     agent_->update({p, o.reward, o.kind});
-    if (o.kind == Feedback::Kind::kOk && (!best_ || o.reward > best_reward_)) {
+    if (o.kind == Feedback::Kind::kOk &&
+        beats_best_run(o.reward, best_ ? std::optional<double>(best_reward_) : std::nullopt)) {
       best_ = p;
       best_reward_ = o.reward;
       best_observation_ = o.observation;
@@ -298,7 +299,8 @@ SweepSettings read_sweep_settings(const TestRun& run) {
     s.budget = kDefaultAgentBudget;
   }
   read_agent_config(run, s);
-  s.reward_function = t.agent_reward_function.empty() ? "inverse" : t.agent_reward_function;
+  s.reward_function = t.agent_reward_function.empty() ? std::string(kDefaultRewardFunction)
+                                                      : t.agent_reward_function;
   s.reward = find_reward_function(s.reward_function);
   if (!s.reward)
     throw ConfigError(loc_of(run, "agent_reward_function"), "agent_reward_function",

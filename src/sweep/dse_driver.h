@@ -34,7 +34,7 @@ struct SweepSettings {
   double metric_failure = -1.0;          // agent_config.rewards.metric_failure
   std::optional<int64_t> max_in_flight;  // agent_config.max_in_flight (the runner applies it)
   std::vector<std::string> metrics = {"default"};
-  std::string reward_function = "inverse";
+  std::string reward_function{kDefaultRewardFunction};
   RewardFunction reward = nullptr;
 };
 

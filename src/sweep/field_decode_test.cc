@@ -20,7 +20,7 @@ TEST(FieldDecode, IntsLikePydantic) {
   EXPECT_THROW(decode_int(v("'x'"), "k"), ConfigError);
 }
 
-// Issue 16 D4: the constraint decoder reads integers by the loaders' rule (lax_int). It used
+// The constraint decoder reads integers by the loaders' rule (lax_int). It used
 // to refuse "+2" and to take floats up to 9e18 where the loaders stopped at 9e15.
 TEST(FieldDecode, IntsByTheOneRule) {
   for (const char* toml : {"'2'", "'+2'", "2.0", "2.5", "9e15", "9.1e18", "1e19", "'2_000'", "true",

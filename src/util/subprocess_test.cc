@@ -152,7 +152,7 @@ TEST(FileTail, ReturnsLastLines) {
   EXPECT_EQ(file_tail(dir / "missing", 2), "");
 }
 
-// Issue 11: the cause of a failure is usually its first error line, the rest a traceback.
+// The cause of a failure is usually its first error line, the rest a traceback.
 TEST(FileExcerpt, KeepsTheFirstAndTheLastLines) {
   testkit::TempDir dir;
   {

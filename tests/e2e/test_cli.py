@@ -98,7 +98,7 @@ class DryRun(unittest.TestCase):
         self.assertIn("pruned", proc.stdout)
 
     def test_deepseek_gb300_pp2_vp8_follows_the_pinned_release(self):
-        # Megatron-Bridge's published GB300 DeepSeek-V3 configuration (issue 15 §5): its v0.6.0
+        # Megatron-Bridge's published GB300 DeepSeek-V3 configuration: its v0.6.0
         # recipes build a layout for (pp, vp) = (2, 8); CloudAI's C18 list (v0.3.0) lacks it.
         # No clone is installed: the pin's tag alone decides.
         for commit, accepted in (("v0.6.0", True), ("v0.3.0", False), ("my-branch", False)):

@@ -6,11 +6,16 @@
 
 namespace bp {
 
-bool gpu_directives_from_config(const CommandResult& r) {
-  if (!r.ok() || !trim(r.err).empty()) return true;
-  for (const std::string& line : split(r.out, '\n'))
+bool gpu_directives_in_config(std::optional<std::string_view> config) {
+  if (!config) return true;
+  for (const std::string& line : split(*config, '\n'))
     if (contains(line, "GresTypes") && contains(line, "gpu")) return true;
   return false;
+}
+
+bool gpu_directives_from_config(const CommandResult& r) {
+  if (!r.ok() || !trim(r.err).empty()) return gpu_directives_in_config(std::nullopt);
+  return gpu_directives_in_config(r.out);
 }
 
 bool probe_gpu_directives(const System& system) {

@@ -18,7 +18,7 @@ bool SlurmCommands::is_transient(const CommandResult& r) const {
   return false;
 }
 
-CommandResult SlurmCommands::call(const std::vector<std::string>& argv, bool retry,
+CommandResult SlurmCommands::call(const std::vector<std::string>& argv, Retry retry,
                                   const CommandOptions& opts) {
   const std::string name = argv.empty() ? std::string() : argv[0];
   CommandResult r;
@@ -27,7 +27,7 @@ CommandResult SlurmCommands::call(const std::vector<std::string>& argv, bool ret
     ++stats_.by_command[name];
     if (in_round_) ++round_calls_;
     r = runner_.run(argv, opts);
-    if (!retry || attempt + 1 >= policy_.max_attempts || !is_transient(r)) break;
+    if (retry == Retry::kNo || attempt + 1 >= policy_.max_attempts || !is_transient(r)) break;
     auto pause = backoff_delay(attempt, policy_.first_pause, policy_.max_pause);
     log::warn(name + " failed transiently (" + std::string(trim(r.err)) + "); retrying in " +
               std::to_string(pause.count()) + " ms");

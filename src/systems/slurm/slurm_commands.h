@@ -13,6 +13,10 @@
 
 namespace bp {
 
+// Whether SlurmCommands::call runs a command again after a transient failure. kNo where a retry
+// could act twice (sbatch: its caller first asks Slurm whether the job was queued).
+enum class Retry { kYes, kNo };
+
 struct RetryPolicy {
   std::chrono::milliseconds first_pause{10000};  // system.status_retry_pause_seconds
   std::chrono::milliseconds max_pause{60000};
@@ -41,10 +45,10 @@ class SlurmCommands {
  public:
   SlurmCommands(CommandRunner& runner, RetryPolicy policy);
 
-  // Runs a scheduler command. When `retry` and it fails transiently, runs it again after
+  // Runs a scheduler command. With Retry::kYes, when it fails transiently, runs it again after
   // first_pause, 2*first_pause, ... (capped) up to max_attempts in all. Returns the last
   // attempt. Never throws.
-  CommandResult call(const std::vector<std::string>& argv, bool retry = true,
+  CommandResult call(const std::vector<std::string>& argv, Retry retry = Retry::kYes,
                      const CommandOptions& opts = {});
 
   // A failure worth retrying: timed out, or stderr holds a transient pattern. "Invalid job id"

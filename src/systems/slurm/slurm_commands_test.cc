@@ -76,7 +76,7 @@ TEST(SlurmCommands, NoRetryWhenAsked) {
   FakeCommandRunner runner(
       [](const std::vector<std::string>&) { return FakeCommandRunner::fail("Socket timed out"); });
   SlurmCommands cmds(runner, fast_policy());
-  EXPECT_FALSE(cmds.call({"sbatch", "x"}, /*retry=*/false).ok());
+  EXPECT_FALSE(cmds.call({"sbatch", "x"}, Retry::kNo).ok());
   EXPECT_EQ(runner.calls.size(), 1u);
 }
 

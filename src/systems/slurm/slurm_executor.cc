@@ -31,6 +31,49 @@ RetryPolicy retry_policy(const System& system, const SlurmExecutorOptions& o) {
   return p;
 }
 
+// The whole lines `path` gained since the last read, without their final newline; with
+// LastLine::kTakeAsIs also a last line that has none. Empty when nothing whole was added.
+std::string read_new_lines(const fs::path& path, GrowingFile& file, LastLine last) {
+  std::ifstream in(path, std::ios::binary);
+  if (in) {
+    in.seekg(static_cast<std::streamoff>(file.offset));
+    std::string chunk((std::istreambuf_iterator<char>(in)), {});
+    file.offset += chunk.size();
+    file.partial += chunk;
+  }
+  const bool take_all = last == LastLine::kTakeAsIs;
+  size_t end = take_all ? file.partial.size() : file.partial.rfind('\n');
+  if (end == std::string::npos) return {};
+  std::string complete = file.partial.substr(0, end);
+  file.partial.erase(0, take_all ? end : end + 1);
+  return complete;
+}
+
+// Slurm job ids grow: of the numeric ids offered, keeps the newest (others are ignored).
+class NewestJobId {
+ public:
+  void offer(std::string_view id) {
+    id = trim(id);
+    if (id.empty() || id.find_first_not_of("0123456789") != std::string_view::npos) return;
+    if (!newest_ || id.size() > newest_->size() || (id.size() == newest_->size() && id > *newest_))
+      newest_ = std::string(id);
+  }
+  const std::optional<std::string>& get() const { return newest_; }
+
+ private:
+  std::optional<std::string> newest_;
+};
+
+// scontrol_config() is empty when `scontrol show config` failed: then the config is unknown.
+std::optional<std::string_view> known_config(const std::string& config) {
+  if (config.empty()) return std::nullopt;
+  return config;
+}
+
+LastLine last_line_once(bool writer_exited) {
+  return writer_exited ? LastLine::kTakeAsIs : LastLine::kWaitForNewline;
+}
+
 std::string first_line(std::string_view text) {
   std::string_view t = trim(text);
   return std::string(t.substr(0, t.find('\n')));
@@ -54,7 +97,7 @@ SlurmExecutor::SlurmExecutor(const System& system, SlurmExecutorOptions options,
 
 SlurmExecutor::~SlurmExecutor() {
   if (detached_) return;  // SIGHUP: wrappers keep relaying; a resume picks them up
-  for (auto& [handle, t] : tracked_) {
+  for (auto& [handle, t] : watches_) {
     if (t.wrapper > 0 && !t.wrapper_status) {
       log::warn("stopping the submission wrapper of " + t.name + " (pid " +
                 std::to_string(t.wrapper) + ")");
@@ -73,24 +116,21 @@ CommandOptions SlurmExecutor::command_options(const fs::path& cwd, const EnvVars
 
 const std::string& SlurmExecutor::scontrol_config() {
   if (!scontrol_config_) {
-    CommandResult r = commands_.call({"scontrol", "show", "config"}, true, command_options());
+    CommandResult r =
+        commands_.call({"scontrol", "show", "config"}, Retry::kYes, command_options());
     scontrol_config_ = r.ok() ? r.out : std::string();
     if (!r.ok()) log::warn("scontrol show config failed: " + error_text(r));
   }
   return *scontrol_config_;
 }
 
-bool SlurmExecutor::gpu_directives() {
-  if (!gpu_directives_) {
-    if (system_.supports_gpu_directives) {
-      gpu_directives_ = *system_.supports_gpu_directives;
-    } else {
-      CommandResult r;
-      r.out = scontrol_config();
-      if (r.out.empty()) r.status.code = 1;  // unknown: assume supported
-      gpu_directives_ = gpu_directives_from_config(r);
-    }
-  }
+bool SlurmExecutor::gpu_directives_usable() {
+  // `run` probes through Scheduler::probe before anything is submitted, so the system already
+  // answers; this fallback serves an executor used without it (tests, tools).
+  if (!gpu_directives_)
+    gpu_directives_ = system_.supports_gpu_directives
+                          ? *system_.supports_gpu_directives
+                          : gpu_directives_in_config(known_config(scontrol_config()));
   return *gpu_directives_;
 }
 
@@ -100,19 +140,19 @@ Job SlurmExecutor::submit(const JobRequest& req) {
   Job job;
   job.handle = next_handle_++;
   job.run_dir = req.run_dir;
-  Tracked& t = tracked_[job.handle];
+  SlurmJobWatch& t = watches_[job.handle];
   t.name = req.name;
   t.run_dir = req.run_dir;
   t.self_submitting = req.spec.self_submitting;
   t.command = req.spec.command;
   job = t.self_submitting ? submit_wrapper(req, job, t) : submit_batch(req, job, t);
-  if (is_terminal(job.state)) t.finished = true;
+  if (is_terminal(job.state)) t.concluded = true;
   if (!job.id.empty()) our_ids_.insert(job.id);
   return job;
 }
 
-Job SlurmExecutor::submit_batch(const JobRequest& req, Job job, Tracked& t) {
-  bool gpus = system_.gpus_per_node && gpu_directives();
+Job SlurmExecutor::submit_batch(const JobRequest& req, Job job, SlurmJobWatch& t) {
+  bool gpus = system_.gpus_per_node && gpu_directives_usable();
   fs::path script = req.run_dir / "sbatch.sh";
   try {
     write_file_atomic(script, make_sbatch_script(system_, req, gpus));
@@ -130,7 +170,7 @@ Job SlurmExecutor::submit_batch(const JobRequest& req, Job job, Tracked& t) {
   CommandResult r;
   std::string first_error;
   for (int attempt = 0;; ++attempt) {
-    r = commands_.call(argv, false, command_options(req.run_dir, req.spec.process_env));
+    r = commands_.call(argv, Retry::kNo, command_options(req.run_dir, req.spec.process_env));
     id = r.ok() ? parse_sbatch_job_id(r.out) : std::nullopt;
     if (id || !commands_.is_transient(r) || attempt + 1 >= retry_policy_.max_attempts) break;
     if (first_error.empty()) first_error = first_line(error_text(r));
@@ -162,7 +202,7 @@ Job SlurmExecutor::submit_batch(const JobRequest& req, Job job, Tracked& t) {
   return job;
 }
 
-Job SlurmExecutor::submit_wrapper(const JobRequest& req, Job job, Tracked& t) {
+Job SlurmExecutor::submit_wrapper(const JobRequest& req, Job job, SlurmJobWatch& t) {
   BackgroundOptions opts;
   opts.cwd = req.run_dir;
   opts.stdout_path = req.run_dir / "submit.stdout";
@@ -184,25 +224,13 @@ Job SlurmExecutor::submit_wrapper(const JobRequest& req, Job job, Tracked& t) {
 
 // ---------------------------------------------------------------------------- wrappers
 
-std::vector<std::string> SlurmExecutor::scan_wrapper_output(Tracked& t, bool final) {
-  std::ifstream in(t.run_dir / "submit.stdout", std::ios::binary);
-  if (in) {
-    in.seekg(static_cast<std::streamoff>(t.stdout_offset));
-    std::string chunk((std::istreambuf_iterator<char>(in)), {});
-    t.stdout_offset += chunk.size();
-    t.stdout_partial += chunk;
-  }
-  // Only whole lines: "Submitted batch job 1" may be the first half of "...job 12".
-  size_t end = final ? t.stdout_partial.size() : t.stdout_partial.rfind('\n');
-  if (end == std::string::npos) return {};
-  std::string complete = t.stdout_partial.substr(0, end);
-  t.stdout_partial.erase(0, final ? end : end + 1);
-  return find_submitted_job_ids(complete);
+std::vector<std::string> SlurmExecutor::scan_wrapper_output(SlurmJobWatch& t, LastLine last) {
+  return find_submitted_job_ids(read_new_lines(t.run_dir / "submit.stdout", t.submit_stdout, last));
 }
 
-bool SlurmExecutor::take_new_job_ids(Job& job, Tracked& t, bool final) {
+bool SlurmExecutor::take_new_job_ids(Job& job, SlurmJobWatch& t, LastLine last) {
   bool next_attempt = false;
-  for (const std::string& id : scan_wrapper_output(t, final)) {
+  for (const std::string& id : scan_wrapper_output(t, last)) {
     if (!t.seen_ids.insert(id).second) continue;
     our_ids_.insert(id);
     if (job.id.empty()) {
@@ -216,7 +244,7 @@ bool SlurmExecutor::take_new_job_ids(Job& job, Tracked& t, bool final) {
   return next_attempt;
 }
 
-void SlurmExecutor::start_next_attempt(Job& job, Tracked& t, const std::string& id) {
+void SlurmExecutor::start_next_attempt(Job& job, SlurmJobWatch& t, const std::string& id) {
   JobAttempt previous{job.id, job.state, job.exit_code, job.signal};
   if (t.slurm_done) {
     previous = attempt_of(t.final_status);
@@ -240,9 +268,9 @@ void SlurmExecutor::start_next_attempt(Job& job, Tracked& t, const std::string& 
   t.failed_rounds = 0;
 }
 
-void SlurmExecutor::check_wrapper(Job& job, Tracked& t) {
+void SlurmExecutor::check_wrapper(Job& job, SlurmJobWatch& t) {
   if (t.wrapper > 0 && !t.wrapper_status) t.wrapper_status = try_wait_group(t.wrapper);
-  take_new_job_ids(job, t, t.wrapper_status.has_value());
+  take_new_job_ids(job, t, last_line_once(t.wrapper_status.has_value()));
   if (!job.id.empty()) return;
   if (t.wrapper_status) {
     job.state = JobState::kFailed;
@@ -251,12 +279,12 @@ void SlurmExecutor::check_wrapper(Job& job, Tracked& t) {
     // The cause (e.g. sbatch's "Socket timed out") comes first, the launcher's traceback last.
     std::string excerpt = file_excerpt(t.run_dir / "submit.stderr", 5, 10);
     if (!excerpt.empty()) job.reason += ": " + excerpt;
-    t.finished = true;
+    t.concluded = true;
     log::error(t.name + ": " + job.reason);
   }
 }
 
-void SlurmExecutor::stop_wrapper(Tracked& t) {
+void SlurmExecutor::stop_wrapper(SlurmJobWatch& t) {
   if (t.wrapper > 0 && !t.wrapper_status)
     t.wrapper_status = terminate_group(t.wrapper, options_.cancel_grace);
 }
@@ -268,18 +296,18 @@ void SlurmExecutor::poll(std::vector<Job*>& active) {
   std::vector<Job*> query;
   std::vector<std::pair<Job*, std::string>> earlier;
   for (Job* job : active) {
-    auto it = tracked_.find(job->handle);
-    if (it == tracked_.end() || it->second.finished) continue;
-    Tracked& t = it->second;
+    auto it = watches_.find(job->handle);
+    if (it == watches_.end() || it->second.concluded) continue;
+    SlurmJobWatch& t = it->second;
     if (t.self_submitting) {
       check_wrapper(*job, t);
-      if (t.finished || job->id.empty()) continue;
+      if (t.concluded || job->id.empty()) continue;
     } else if (t.follow_output) {
-      take_new_job_ids(*job, t, false);
+      take_new_job_ids(*job, t, LastLine::kWaitForNewline);
     }
     for (const std::string& id : t.unresolved_ids) earlier.emplace_back(job, id);
     if (t.slurm_done)
-      maybe_finish(*job, t);
+      conclude_if_ended(*job, t);
     else
       query.push_back(job);
   }
@@ -299,7 +327,7 @@ void SlurmExecutor::resolve_earlier(const std::vector<std::pair<Job*, std::strin
     if (!status) continue;  // asked again next round
     for (JobAttempt& a : job->earlier_attempts)
       if (a.id == id) a = attempt_of(*status);
-    std::vector<std::string>& pending = tracked_.at(job->handle).unresolved_ids;
+    std::vector<std::string>& pending = watches_.at(job->handle).unresolved_ids;
     pending.erase(std::remove(pending.begin(), pending.end(), id), pending.end());
   }
 }
@@ -311,8 +339,8 @@ void SlurmExecutor::query_slurm(const std::vector<Job*>& jobs,
   for (const auto& e : earlier) ids.push_back(e.second);
   const std::string id_list = join(ids, ",");
   CommandResult r = commands_.call(
-      {"squeue", "-h", "-j", id_list, "--states=all", "-o", std::string(kSqueueFormat)}, true,
-      command_options());
+      {"squeue", "-h", "-j", id_list, "--states=all", "-o", std::string(kSqueueFormat)},
+      Retry::kYes, command_options());
   // With a single id Slurm no longer knows, squeue fails with "Invalid job id specified"; with
   // several it prints nothing for the unknown ones. Both mean "look elsewhere".
   const bool all_unknown = !r.ok() && contains(r.err, "Invalid job id");
@@ -323,7 +351,7 @@ void SlurmExecutor::query_slurm(const std::vector<Job*>& jobs,
     if (!unreachable_since_) unreachable_since_ = now;
     const bool transient = commands_.is_transient(r);
     for (Job* job : jobs) {
-      Tracked& t = tracked_.at(job->handle);
+      SlurmJobWatch& t = watches_.at(job->handle);
       if (++t.failed_rounds < options_.max_failed_rounds) continue;
       if (!transient) {
         give_up(*job, t, "cannot get the job state from Slurm (" + why + ")");
@@ -360,7 +388,7 @@ void SlurmExecutor::query_slurm(const std::vector<Job*>& jobs,
 
   const auto now = runner_->now();
   for (Job* job : jobs) {
-    Tracked& t = tracked_.at(job->handle);
+    SlurmJobWatch& t = watches_.at(job->handle);
     t.failed_rounds = 0;
     auto q = in_queue.find(job->id);
     auto rec = records.find(job->id);
@@ -408,7 +436,7 @@ void SlurmExecutor::query_slurm(const std::vector<Job*>& jobs,
     }
     t.slurm_done = true;
     t.slurm_done_at = now;
-    maybe_finish(*job, t);
+    conclude_if_ended(*job, t);
   }
 }
 
@@ -420,7 +448,7 @@ std::map<std::string, SlurmJobStatus> SlurmExecutor::finished_job_records(
     // first; the runs before the last one are kept as requeues of the job.
     CommandResult r = commands_.call(
         {"sacct", "-D", "-j", join(ids, ","), "--format=" + std::string(kSacctFields), "-P", "-n"},
-        true, command_options());
+        Retry::kYes, command_options());
     if (r.ok()) {
       if (!accounting_) log::debug("Slurm accounting works: sacct is used for finished jobs");
       accounting_ = true;
@@ -487,31 +515,26 @@ void SlurmExecutor::read_job_completion_log() {
     if (jobcomp_path_) log::debug("reading finished jobs from " + jobcomp_path_->string());
   }
   if (!jobcomp_path_) return;
-  std::ifstream in(*jobcomp_path_, std::ios::binary);
-  if (!in) return;
-  in.seekg(static_cast<std::streamoff>(jobcomp_offset_));
-  std::string chunk((std::istreambuf_iterator<char>(in)), {});
-  size_t end = chunk.rfind('\n');
-  if (end == std::string::npos) return;  // no complete line yet
-  jobcomp_offset_ += end + 1;
-  for (const std::string& line : split(std::string_view(chunk).substr(0, end), '\n')) {
+  std::string lines = read_new_lines(*jobcomp_path_, jobcomp_file_, LastLine::kWaitForNewline);
+  if (lines.empty()) return;  // no complete line yet
+  for (const std::string& line : split(lines, '\n')) {
     auto status = status_from_key_values(parse_key_values(line));
     if (status && our_ids_.count(status->id)) jobcomp_records_[status->id] = std::move(*status);
   }
 }
 
-void SlurmExecutor::give_up(Job& job, Tracked& t, const std::string& why) {
+void SlurmExecutor::give_up(Job& job, SlurmJobWatch& t, const std::string& why) {
   job.state = JobState::kUnknown;
   job.reason = why;
-  t.finished = true;
+  t.concluded = true;
   log::error(t.name + ": " + why);
   stop_wrapper(t);
 }
 
-void SlurmExecutor::maybe_finish(Job& job, Tracked& t) {
+void SlurmExecutor::conclude_if_ended(Job& job, SlurmJobWatch& t) {
   const bool orphan_alive = t.orphan_wrapper > 0 && process_alive(t.orphan_wrapper, t.orphan_start);
   // The earlier session's launcher may retry: its wrapper then reports the next attempt's job.
-  if (t.follow_output && take_new_job_ids(job, t, !orphan_alive)) return;
+  if (t.follow_output && take_new_job_ids(job, t, last_line_once(!orphan_alive))) return;
   if (orphan_alive && runner_->now() - t.slurm_done_at < options_.wrapper_grace) {
     job.state = JobState::kCompleting;  // an earlier session's wrapper still relays the log
     return;
@@ -519,7 +542,7 @@ void SlurmExecutor::maybe_finish(Job& job, Tracked& t) {
   if (t.self_submitting && t.wrapper > 0 && !t.wrapper_status) {
     t.wrapper_status = try_wait_group(t.wrapper);
     // The launcher may retry: the wrapper then reports the next attempt's job.
-    if (take_new_job_ids(job, t, t.wrapper_status.has_value())) return;
+    if (take_new_job_ids(job, t, last_line_once(t.wrapper_status.has_value()))) return;
     if (!t.wrapper_status) {
       if (runner_->now() - t.slurm_done_at < options_.wrapper_grace) {
         job.state = JobState::kCompleting;  // the wrapper is still relaying the log
@@ -528,7 +551,8 @@ void SlurmExecutor::maybe_finish(Job& job, Tracked& t) {
       log::warn(t.name + ": the submission wrapper is still running after Slurm job " + job.id +
                 " ended; stopping it");
       stop_wrapper(t);
-      if (take_new_job_ids(job, t, true)) return;  // submitted just before it was stopped
+      // submitted just before it was stopped
+      if (take_new_job_ids(job, t, LastLine::kTakeAsIs)) return;
     }
   }
   // An earlier attempt whose end accounting has not recorded yet is asked again next round.
@@ -550,19 +574,19 @@ void SlurmExecutor::maybe_finish(Job& job, Tracked& t) {
   job.reason = describe_outcome(t.final_status);
   job.exit_code = outcome.exit_code;
   job.signal = outcome.signal;
-  t.finished = true;
+  t.concluded = true;
 }
 
 // ---------------------------------------------------------------------------- cancel
 
 void SlurmExecutor::cancel(Job& job) {
-  auto it = tracked_.find(job.handle);
-  if (it == tracked_.end() || it->second.finished) return;
-  Tracked& t = it->second;
+  auto it = watches_.find(job.handle);
+  if (it == watches_.end() || it->second.concluded) return;
+  SlurmJobWatch& t = it->second;
   if (t.self_submitting) {
     stop_wrapper(t);
     // The wrapper may have printed ids we had not read yet: read its output once more.
-    take_new_job_ids(job, t, true);
+    take_new_job_ids(job, t, LastLine::kTakeAsIs);
   }
   // Earlier attempts ended before the launcher retried: one lookup says how, for the summary.
   if (!t.unresolved_ids.empty()) {
@@ -576,20 +600,20 @@ void SlurmExecutor::cancel(Job& job) {
   if (!ids.empty()) {
     std::vector<std::string> argv = {"scancel"};
     argv.insert(argv.end(), ids.begin(), ids.end());
-    CommandResult r = commands_.call(argv, true, command_options());
+    CommandResult r = commands_.call(argv, Retry::kYes, command_options());
     if (!r.ok()) log::warn("scancel " + join(ids, " ") + ": " + error_text(r));
   }
   job.state = JobState::kCancelled;
   job.reason = "cancelled by benchpilot";
-  t.finished = true;
+  t.concluded = true;
 }
 
 // ---------------------------------------------------------------------------- metadata
 
 void SlurmExecutor::write_job_metadata(const Job& job) {
-  auto it = tracked_.find(job.handle);
-  if (it == tracked_.end() || job.id.empty()) return;
-  const Tracked& t = it->second;
+  auto it = watches_.find(job.handle);
+  if (it == watches_.end() || job.id.empty()) return;
+  const SlurmJobWatch& t = it->second;
   JobFacts facts{job.id,     t.name,      std::string(to_string(job.state)),
                  job.reason, job.run_dir, t.submit_line,
                  t.command};
@@ -601,7 +625,7 @@ void SlurmExecutor::write_job_metadata(const Job& job) {
   } else if (accounting_.value_or(true)) {
     CommandResult r =
         commands_.call({"sacct", "-j", job.id, "--format=" + std::string(kSacctFields), "-P", "-n"},
-                       true, command_options());
+                       Retry::kYes, command_options());
     if (r.ok()) {
       accounting_ = true;
       rows = parse_sacct_rows(r.out);
@@ -619,7 +643,7 @@ void SlurmExecutor::write_job_metadata(const Job& job) {
         head.name = t.name;
       } else {
         CommandResult sc =
-            commands_.call({"scontrol", "show", "job", job.id}, true, command_options());
+            commands_.call({"scontrol", "show", "job", job.id}, Retry::kYes, command_options());
         auto kv = parse_key_values(sc.ok() ? sc.out : std::string());
         if (!kv["JobName"].empty()) head.name = kv["JobName"];
       }
@@ -627,7 +651,8 @@ void SlurmExecutor::write_job_metadata(const Job& job) {
     doc = job_metadata_from_sacct(rows, facts);
   }
   if (doc.is_none()) {
-    CommandResult r = commands_.call({"scontrol", "show", "job", job.id}, true, command_options());
+    CommandResult r =
+        commands_.call({"scontrol", "show", "job", job.id}, Retry::kYes, command_options());
     if (r.ok()) doc = job_metadata_from_scontrol(parse_key_values(r.out), facts);
   }
   if (doc.is_none()) doc = job_metadata_from_facts(facts);
@@ -660,7 +685,7 @@ Job SlurmExecutor::attach(const JobRequest& req, bool self_submitting, const std
   job.run_dir = req.run_dir;
   job.id = job_id;
   job.state = JobState::kPending;
-  Tracked& t = tracked_[job.handle];
+  SlurmJobWatch& t = watches_[job.handle];
   t.name = req.name;
   t.run_dir = req.run_dir;
   t.self_submitting = false;  // its wrapper is not our child: watch the Slurm job only
@@ -670,7 +695,7 @@ Job SlurmExecutor::attach(const JobRequest& req, bool self_submitting, const std
     t.orphan_wrapper = submitter_pid;
     t.orphan_start = submitter_start;
     t.follow_output = true;
-    std::vector<std::string> ids = scan_wrapper_output(t, false);
+    std::vector<std::string> ids = scan_wrapper_output(t, LastLine::kWaitForNewline);
     if (std::find(ids.begin(), ids.end(), job_id) == ids.end()) ids.push_back(job_id);
     for (const std::string& id : ids) {
       t.seen_ids.insert(id);
@@ -695,13 +720,7 @@ std::optional<std::string> SlurmExecutor::find_lost_job(const std::string& comme
   // WorkDir) and writes its log below it (NEMORUN_HOME is the run dir). A launcher that retried
   // leaves several jobs: the newest is the live one.
   const std::string dir = fs::absolute(run_dir).lexically_normal().string();
-  std::optional<std::string> best;
-  auto consider = [&](std::string_view id) {
-    id = trim(id);
-    if (id.empty() || id.find_first_not_of("0123456789") != std::string_view::npos) return;
-    if (!best || id.size() > best->size() || (id.size() == best->size() && id > *best))
-      best = std::string(id);
-  };
+  NewestJobId newest;
   auto ours = [&](std::string_view c, std::string_view work, std::string_view out) {
     c = trim(c);
     work = trim(work);
@@ -715,50 +734,48 @@ std::optional<std::string> SlurmExecutor::find_lost_job(const std::string& comme
   };
   CommandResult r =
       commands_.call({"squeue", "-h", "--states=all", "-O", "JobID:|,Comment:|,WorkDir:|,STDOUT:|"},
-                     true, command_options());
+                     Retry::kYes, command_options());
   if (r.ok())
     for (const std::string& line : split(r.out, '\n')) {
       std::vector<std::string> f = split(line, '|');
-      if (f.size() >= 4 && ours(f[1], f[2], f[3])) consider(f[0]);
+      if (f.size() >= 4 && ours(f[1], f[2], f[3])) newest.offer(f[0]);
     }
-  if (!best && accounting_.value_or(true)) {
+  if (!newest.get() && accounting_.value_or(true)) {
     CommandResult a = commands_.call(
-        {"sacct", "-X", "-n", "-P", "-S", "now-7days", "--format=JobIDRaw,Comment,WorkDir"}, true,
-        command_options());
+        {"sacct", "-X", "-n", "-P", "-S", "now-7days", "--format=JobIDRaw,Comment,WorkDir"},
+        Retry::kYes, command_options());
     if (a.ok())
       for (const std::string& line : split(a.out, '\n')) {
         std::vector<std::string> f = split(line, '|');
-        if (f.size() >= 3 && ours(f[1], f[2], "")) consider(f[0]);
+        if (f.size() >= 3 && ours(f[1], f[2], "")) newest.offer(f[0]);
       }
   }
-  if (best) return best;
+  if (newest.get()) return newest.get();
   std::ifstream in(run_dir / "submit.stdout", std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), {});
   return find_submitted_job_id(text);
 }
 
 std::optional<std::string> SlurmExecutor::queued_job_with_comment(const std::string& comment) {
-  CommandResult r = commands_.call(
-      {"squeue", "-h", "--states=all", "-O", "JobID:|,Comment:|,State:|"}, true, command_options());
+  CommandResult r =
+      commands_.call({"squeue", "-h", "--states=all", "-O", "JobID:|,Comment:|,State:|"},
+                     Retry::kYes, command_options());
   if (!r.ok()) return std::nullopt;
-  std::optional<std::string> newest;
+  NewestJobId newest;
   for (const std::string& line : split(r.out, '\n')) {
     std::vector<std::string> f = split(line, '|');
     if (f.size() < 3 || trim(f[1]) != comment) continue;
     // An earlier session's job of this point (resumed after it was cancelled) has our comment
     // too; the one just submitted cannot have been cancelled yet.
-    if (trim(f[2]) == "CANCELLED") continue;
-    std::string id(trim(f[0]));
-    if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (!newest || id.size() > newest->size() || (id.size() == newest->size() && id > *newest))
-      newest = id;
+    if (job_state_from_slurm(f[2]) == JobState::kCancelled) continue;
+    newest.offer(f[0]);
   }
-  return newest;
+  return newest.get();
 }
 
 int SlurmExecutor::submitter_pid(const Job& job) const {
-  auto it = tracked_.find(job.handle);
-  if (it == tracked_.end()) return 0;
+  auto it = watches_.find(job.handle);
+  if (it == watches_.end()) return 0;
   // A re-attached job's wrapper is the earlier session's: the journal keeps naming it.
   return it->second.wrapper > 0 ? static_cast<int>(it->second.wrapper) : it->second.orphan_wrapper;
 }

@@ -61,6 +61,17 @@ struct SlurmExecutorOptions {
   std::chrono::milliseconds first_poll_interval{500};
 };
 
+// A file another process appends to (a wrapper's submit.stdout, the job-completion log), read a
+// little at a time: how far it was read, and a last line that had no newline yet.
+struct GrowingFile {
+  uint64_t offset = 0;
+  std::string partial;
+};
+
+// Whether a growing file's last line without a newline is taken: only once its writer is gone
+// ("Submitted batch job 1" may be the first half of "...job 12").
+enum class LastLine { kWaitForNewline, kTakeAsIs };
+
 class SlurmExecutor : public Executor {
  public:
   // `runner` defaults to the real one; tests pass a FakeCommandRunner.
@@ -100,11 +111,14 @@ class SlurmExecutor : public Executor {
   const SchedulerCallStats& call_stats() const { return commands_.stats(); }
   // Whether sacct works; nullopt until it was first needed.
   std::optional<bool> accounting() const { return accounting_; }
-  // Whether GPU directives go into sbatch scripts (probed once, on first need).
-  bool gpu_directives();
+  // Whether GPU directives go into sbatch scripts: the system's answer (Scheduler::probe), else
+  // learned from `scontrol show config` on first need (one call, shared with the job-completion
+  // log lookup).
+  bool gpu_directives_usable();
 
  private:
-  struct Tracked {
+  // What the executor watches of one submitted job (by Job::handle).
+  struct SlurmJobWatch {
     std::string name;
     std::filesystem::path run_dir;
     bool self_submitting = false;
@@ -113,8 +127,7 @@ class SlurmExecutor : public Executor {
     // Self-submitting: the wrapper process, and how far its stdout was read.
     pid_t wrapper = -1;
     std::optional<ExitStatus> wrapper_status;
-    uint64_t stdout_offset = 0;
-    std::string stdout_partial;
+    GrowingFile submit_stdout;
     std::set<std::string> seen_ids;  // every job id the wrapper reported
     // Earlier attempts whose end Slurm has not told yet (the launcher retried between polls).
     std::vector<std::string> unresolved_ids;
@@ -125,7 +138,7 @@ class SlurmExecutor : public Executor {
     std::optional<std::chrono::steady_clock::time_point> missing_since;
     std::optional<std::chrono::steady_clock::time_point> awaiting_accounting_since;
     int failed_rounds = 0;
-    bool finished = false;  // the Job was given its terminal state
+    bool concluded = false;  // the Job was given its terminal state
     // Re-attached: the earlier session's wrapper (not our child), by pid and start time.
     int orphan_wrapper = 0;
     unsigned long long orphan_start = 0;
@@ -134,15 +147,15 @@ class SlurmExecutor : public Executor {
     bool follow_output = false;
   };
 
-  Job submit_batch(const JobRequest& req, Job job, Tracked& t);
+  Job submit_batch(const JobRequest& req, Job job, SlurmJobWatch& t);
   // The newest job in squeue carrying `comment` that was not cancelled (after a failed sbatch).
   std::optional<std::string> queued_job_with_comment(const std::string& comment);
-  Job submit_wrapper(const JobRequest& req, Job job, Tracked& t);
-  void check_wrapper(Job& job, Tracked& t);
-  std::vector<std::string> scan_wrapper_output(Tracked& t, bool final);
+  Job submit_wrapper(const JobRequest& req, Job job, SlurmJobWatch& t);
+  void check_wrapper(Job& job, SlurmJobWatch& t);
+  std::vector<std::string> scan_wrapper_output(SlurmJobWatch& t, LastLine last);
   // Follows the ids the wrapper printed since the last look; true when a new attempt began.
-  bool take_new_job_ids(Job& job, Tracked& t, bool final);
-  void start_next_attempt(Job& job, Tracked& t, const std::string& id);
+  bool take_new_job_ids(Job& job, SlurmJobWatch& t, LastLine last);
+  void start_next_attempt(Job& job, SlurmJobWatch& t, const std::string& id);
   // `earlier`: unresolved earlier attempts (job, id), asked in the same calls.
   void query_slurm(const std::vector<Job*>& jobs,
                    const std::vector<std::pair<Job*, std::string>>& earlier);
@@ -154,9 +167,11 @@ class SlurmExecutor : public Executor {
   // requeued job go to requeued_runs_.
   std::vector<SacctRow> keep_last_runs(std::vector<SacctRow> rows);
   void read_job_completion_log();
-  void give_up(Job& job, Tracked& t, const std::string& why);
-  void maybe_finish(Job& job, Tracked& t);
-  void stop_wrapper(Tracked& t);
+  void give_up(Job& job, SlurmJobWatch& t, const std::string& why);
+  // Once Slurm says the job ended: gives the Job its terminal state, unless its wrapper still
+  // relays the log, the launcher retried (a next attempt) or an earlier attempt is unresolved.
+  void conclude_if_ended(Job& job, SlurmJobWatch& t);
+  void stop_wrapper(SlurmJobWatch& t);
   const std::string& scontrol_config();
   CommandOptions command_options(const std::filesystem::path& cwd = {},
                                  const EnvVars& env = {}) const;
@@ -169,7 +184,7 @@ class SlurmExecutor : public Executor {
   std::string lost_scheduler_;
   std::map<std::string, std::vector<JobAttempt>> requeued_runs_;  // by job id, oldest first
   std::optional<std::chrono::steady_clock::time_point> unreachable_since_;
-  std::map<int, Tracked> tracked_;  // by job handle
+  std::map<int, SlurmJobWatch> watches_;  // by job handle
   int next_handle_ = 1;
   std::optional<bool> accounting_;
   std::optional<bool> gpu_directives_;
@@ -177,7 +192,7 @@ class SlurmExecutor : public Executor {
   // Job-completion log (clusters without accounting): read incrementally.
   std::optional<std::filesystem::path> jobcomp_path_;
   bool jobcomp_checked_ = false;
-  uint64_t jobcomp_offset_ = 0;
+  GrowingFile jobcomp_file_;
   std::map<std::string, SlurmJobStatus> jobcomp_records_;  // only ids we submitted
   std::set<std::string> our_ids_;
   // sacct rows of finished jobs, kept from the poll for write_job_metadata.

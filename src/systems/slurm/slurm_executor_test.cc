@@ -9,11 +9,11 @@
 #include <set>
 #include <thread>
 
-#include "util/folder_lock.h"
 #include "config/toml_reader.h"
 #include "testkit/fake_command_runner.h"
 #include "testkit/testkit.h"
 #include "util/error.h"
+#include "util/folder_lock.h"
 
 namespace bp {
 namespace {
@@ -174,7 +174,7 @@ TEST_F(SlurmExecutorTest, SubmissionErrorFailsTheJobWithSbatchStderr) {
   EXPECT_EQ(runner_->count("sbatch"), 1) << "a permanent error is not retried";
 }
 
-// Issue 11: a transient sbatch failure is retried with backoff (after checking that it did not
+// A transient sbatch failure is retried with backoff (after checking that it did not
 // queue the job after all); past the bound the message keeps the cause.
 TEST_F(SlurmExecutorTest, TransientSbatchFailureIsRetriedWithBackoff) {
   int failures = 2;
@@ -402,7 +402,7 @@ TEST_F(SlurmExecutorTest, PersistentErrorsEndInUnknownNotAnException) {
   EXPECT_EQ(static_cast<int>(runner_->calls.size()), calls) << "finished jobs are not polled";
 }
 
-// Issue 11: a controller that stays down is not a verdict on the jobs: they stay as they were
+// A controller that stays down is not a verdict on the jobs: they stay as they were
 // and the executor reports the cause so the run can stop resumable.
 TEST_F(SlurmExecutorTest, ControllerDownPastTheBoundIsReportedNotTurnedIntoUnknown) {
   bool down = true;
@@ -518,7 +518,7 @@ TEST_F(SlurmExecutorTest, MetadataFromSacct) {
   EXPECT_EQ(doc.find("job_steps")->items()[0].find("step_id")->as_string(), "batch");
 }
 
-// Issue 11: a node set DOWN under a running job: Slurm requeues it (same id) and it passes on
+// A node set DOWN under a running job: Slurm requeues it (same id) and it passes on
 // the next run. The first run is recorded as an earlier attempt, not lost.
 TEST_F(SlurmExecutorTest, RequeueAfterNodeFailureIsRecordedAsAnEarlierAttempt) {
   runner_->set_handler([&](const std::vector<std::string>& argv) {

@@ -103,7 +103,7 @@ TEST_F(SlurmIntegration, BatchJobsCompleteOrFailWithReasons) {
   std::vector<Job> jobs{ex.submit(ok), ex.submit(bad)};
   ASSERT_FALSE(jobs[0].id.empty()) << jobs[0].reason;
   ASSERT_FALSE(jobs[1].id.empty()) << jobs[1].reason;
-  EXPECT_TRUE(ex.gpu_directives());
+  EXPECT_TRUE(ex.gpu_directives_usable());
   run_until_done(ex, jobs, seconds(120));
 
   EXPECT_EQ(jobs[0].state, JobState::kCompleted) << jobs[0].reason;

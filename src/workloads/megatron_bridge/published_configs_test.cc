@@ -107,7 +107,8 @@ TEST(PublishedConfigs, CsvHoldsTheColumnsTheEstimatorNeeds) {
   }
 }
 
-// Issue 15 §5: 8 rows (DeepSeek-V3 on GB300, pp = 2, vp = 8) were refused by C18 and then M6.
+// 8 rows (DeepSeek-V3 on GB300, pp = 2, vp = 8) need the pinned version's layouts: CloudAI's
+// older C18 list, and the model rule M6, would refuse them.
 TEST(PublishedConfigs, EveryRowOfACatalogModelIsAcceptedWithAV06Pin) {
   const ModelCatalog& catalog = ModelCatalog::global();
   size_t checked = 0, deepseek_gb300_2_8 = 0;

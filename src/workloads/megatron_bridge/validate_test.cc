@@ -126,7 +126,7 @@ TEST(MbridgeValidate, ProfilingRanksForms) {
               HasSubstr("cmd_args.profiling_ranks"));
 }
 
-// Issue 16 D4: CloudAI types tp as Optional[Union[int, List[int]]], so pydantic's lax int takes
+// CloudAI types tp as Optional[Union[int, List[int]]], so pydantic's lax int takes
 // tp = "2"; benchpilot used to refuse it. Ranges apply to the integer read.
 TEST(MbridgeValidate, IntegersFollowTheOneRule) {
   for (const char* ok : {"tp = \"2\"\n", "tp = \" +2 \"\n", "tp = 2.0\n", "tp = [1, \"2\"]\n",

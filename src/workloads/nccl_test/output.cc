@@ -1,8 +1,9 @@
 #include "workloads/nccl_test/output.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
+
+#include "util/numbers.h"
 
 namespace bp::nccl {
 
@@ -29,13 +30,6 @@ size_t split_fields(std::string_view line, std::string_view* out, size_t max) {
     out[n++] = line.substr(start, i - start);
   }
   return n;
-}
-
-std::optional<int64_t> parse_int(std::string_view s) {
-  int64_t v = 0;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
-  return v;
 }
 
 std::string_view after_colon(std::string_view line) {
@@ -89,11 +83,11 @@ void parse_device(std::string_view line, Output& out) {
   size_t name_from = 0;
   for (size_t i = 0; i + 1 < n; ++i) {
     if (f[i] == "Rank") {
-      if (auto v = parse_int(f[i + 1])) d.rank = static_cast<int>(*v), have_rank = true;
+      if (auto v = parse_whole_int(f[i + 1])) d.rank = static_cast<int>(*v), have_rank = true;
     } else if (f[i] == "on") {
       d.host = std::string(f[i + 1]), have_host = true;
     } else if (f[i] == "device") {
-      if (auto v = parse_int(f[i + 1])) d.device = static_cast<int>(*v), have_dev = true;
+      if (auto v = parse_whole_int(f[i + 1])) d.device = static_cast<int>(*v), have_dev = true;
       name_from = i + 2;
     }
   }
@@ -110,12 +104,8 @@ void parse_device(std::string_view line, Output& out) {
 }  // namespace
 
 std::optional<double> parse_number(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  if (s.front() == '+') s.remove_prefix(1);
-  double v = 0;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
-  return v;
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);  // a sign is accepted here
+  return parse_whole_double(s);
 }
 
 Output parse_output(std::string_view text) {
@@ -136,7 +126,7 @@ Output parse_output(std::string_view text) {
       if (split_fields(body, f, 13) != 13) continue;
       auto size = parse_count(f[0]);
       auto count = parse_count(f[1]);
-      auto root = parse_int(f[4]);
+      auto root = parse_whole_int(f[4]);
       auto oop = parse_placement(f + 5);
       auto ip = parse_placement(f + 9);
       if (!size || !count || !root || !oop || !ip) continue;
@@ -150,7 +140,7 @@ Output parse_output(std::string_view text) {
       if (starts_with(rest, "Rank ") && rest.find(" device ") != std::string_view::npos) {
         parse_device(rest, out);
       } else if (starts_with(rest, "Out of bounds values")) {
-        if (auto v = parse_int(first_word(after_colon(rest)))) out.out_of_bounds = *v;
+        if (auto v = parse_whole_int(first_word(after_colon(rest)))) out.out_of_bounds = *v;
       } else if (starts_with(rest, "Avg bus bandwidth")) {
         out.avg_busbw = parse_number(first_word(after_colon(rest)));
       } else if (starts_with(rest, "Collective test starting:")) {

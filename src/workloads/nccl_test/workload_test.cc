@@ -115,7 +115,7 @@ TEST(NcclArgs, BadValuesNameTheKeyAndWhatWasExpected) {
   EXPECT_EQ(error_of("iters = [10, 20]\nmaxbytes = [\"1G\", 67108864]"), "");
 }
 
-// Issue 15 §3: values nccl-tests refuses, or runs forever with, are refused at their line.
+// Values nccl-tests refuses, or runs forever with, are refused at their line.
 TEST(NcclArgs, ValuesNcclTestsCannotRunAreRefusedAtTheirLine) {
   EXPECT_EQ(error_of("iters = -3"),
             "nccl.toml:6: cmd_args.iters: expected an integer from 1 to 2147483647 (what "

@@ -86,7 +86,7 @@ TEST(SleepWorkload, ValidateErrorsNameFileLineAndKey) {
   EXPECT_NE(item.find("cmd_args.seconds[1]: expected an integer"), std::string::npos) << item;
 }
 
-// Issue 16 D4: seconds is read by the one integer rule, pydantic's lax int, as CloudAI does.
+// seconds is read by the one integer rule, pydantic's lax int, as CloudAI does.
 TEST(SleepWorkload, SecondsFollowTheOneIntegerRule) {
   EXPECT_EQ(prepare_for("[cmd_args]\nseconds = \"+7\"\n").command, "sleep 7");
   EXPECT_EQ(prepare_for("[cmd_args]\nseconds = \" 1_0 \"\n").command, "sleep 10");
