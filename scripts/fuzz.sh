@@ -4,6 +4,8 @@
 #   scripts/fuzz.sh                  every target, 10 s each
 #   scripts/fuzz.sh TARGET [SECONDS] one target (name as in fuzz/, e.g. fuzz_node_list)
 #   scripts/fuzz.sh all SECONDS      every target, SECONDS each
+#   scripts/fuzz.sh --build-only     only configure build-fuzz (scripts/test.sh then builds and
+#                                    runs the unit tests there under the same sanitizers)
 # Exits non-zero on the first finding (crash, sanitizer report, leak, timeout, out of memory);
 # libFuzzer leaves the input as build-fuzz/crash-* (or timeout-*, oom-*). Prints the executions
 # of each run ("stat::number_of_executed_units").
@@ -25,6 +27,7 @@ if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" \
     "${launcher[@]}" >/dev/null
 fi
+[[ "$target" == --build-only ]] && exit 0
 cmake --build "$BUILD_DIR" -j "${JOBS:-2}" --target fuzz_targets
 
 if [[ "$target" == all ]]; then

@@ -4,7 +4,7 @@
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 set(BP_HOSTILE_ENV "BENCHPILOT_BINARY=$<TARGET_FILE:benchpilot>"
                    "BENCHPILOT_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
-if(BP_SANITIZE)
+if(BP_SANITIZE OR BP_FUZZ)
   list(APPEND BP_HOSTILE_ENV "BENCHPILOT_SANITIZED=1")
 endif()
 add_test(NAME e2e_hostile

@@ -155,7 +155,8 @@ TEST(ModelFlops, PublishedFiguresOfMegatronBridge) {
 }
 
 TEST(ModelFlops, MovesWithTensorParallelismThroughTheVocabularyPadding) {
-  const ModelShape& llama = *ModelCatalog::load("").find("llama3_8b");
+  const ModelCatalog catalog = ModelCatalog::load("");
+  const ModelShape& llama = *catalog.find("llama3_8b");
   FlopsSettings tp1, tp8;
   tp8.tp = 8;
   const double extra_vocab = static_cast<double>(*padded_vocab_size(128256, 128, 8) - 128256);
