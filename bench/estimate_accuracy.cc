@@ -44,7 +44,7 @@ void fit(const std::vector<CsvRow>& rows, const ModelCatalog& catalog) {
         for (double c = c0; c <= c1 + 1e-9; c += dc)
           for (double o = o0; o <= o1 + 1e-9; o += dov) {
             if (g <= 0 || g > kMaxGemmEfficiency || c < 0 || o < 0 || o > kMaxOverheadS) continue;
-            const StepTimeCalibration cal{gpu, dtype, g, c, o};
+            const StepTimeCalibration cal{best.gpu_type, best.compute_dtype, g, c, o};
             Accuracy a = accuracy(subset, catalog, &cal);
             if (a.rows.empty()) continue;
             if (!best_accuracy || better(a, *best_accuracy)) {
