@@ -187,7 +187,11 @@ ExactSums exact_sums(const std::vector<double>& values, bool with_squares) {
     if (biased != 0 && biased != 0x7ff) {
       m = (bits & ((uint64_t{1} << 52) - 1)) | (uint64_t{1} << 52);
       e = biased - 1075;
-    } else {  // zero, subnormal, inf, NaN: exactly as before (frexp), whatever that gives
+    } else if (biased == 0x7ff) {
+      // inf, NaN: no finite mantissa. The cast the older code made here was undefined; with g++
+      // on x86-64 it gave 0, so these values were skipped, as they are now, by definition.
+      continue;
+    } else {  // zero, subnormal: exactly as before (frexp)
       double frac = std::frexp(std::fabs(v), &e);  // v = frac * 2^e, frac in [0.5, 1)
       m = static_cast<uint64_t>(std::ldexp(frac, 53));
       e -= 53;
