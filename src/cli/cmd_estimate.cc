@@ -9,6 +9,7 @@
 #include "cli/limits.h"
 #include "cli/load.h"
 #include "core/workload.h"
+#include "report/value_json.h"
 #include "sweep/constraints.h"
 #include "sweep/param_space.h"
 #include "util/strings.h"
@@ -16,24 +17,6 @@
 namespace bp {
 
 namespace {
-
-nlohmann::json to_json(const Value& v) {
-  if (v.is_bool()) return v.as_bool();
-  if (v.is_int()) return v.as_int();
-  if (v.is_float()) return v.as_double();
-  if (v.is_string()) return v.as_string();
-  if (v.is_array()) {
-    nlohmann::json a = nlohmann::json::array();
-    for (const Value& item : v.items()) a.push_back(to_json(item));
-    return a;
-  }
-  if (v.is_table()) {
-    nlohmann::json t = nlohmann::json::object();
-    for (size_t i = 0; i < v.keys().size(); ++i) t[v.keys()[i]] = to_json(v.items()[i]);
-    return t;
-  }
-  return nullptr;
-}
 
 nlohmann::json opt(std::optional<double> v) {
   return v ? nlohmann::json(*v) : nlohmann::json();
@@ -80,8 +63,8 @@ std::vector<PointEstimate> estimate_case(const TestRun& run, const System& syste
 
 nlohmann::json point_json(const PointEstimate& p) {
   nlohmann::json params = nlohmann::json::object();
-  for (const auto& [k, v] : p.e.params) params[k] = to_json(v);
-  for (const auto& [k, v] : p.action) params[k] = to_json(v);
+  for (const auto& [k, v] : p.e.params) params[k] = value_to_json(v);
+  for (const auto& [k, v] : p.action) params[k] = value_to_json(v);
   nlohmann::json memory;
   if (p.e.memory) {
     const MemoryEstimate& m = *p.e.memory;

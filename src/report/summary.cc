@@ -12,6 +12,7 @@
 #include "config/toml_reader.h"
 #include "core/judge.h"
 #include "core/workload.h"
+#include "report/value_json.h"
 #include "sweep/param_space.h"
 #include "util/files.h"
 #include "util/log.h"
@@ -93,24 +94,6 @@ std::vector<ResultColumn> table_columns(const std::vector<RunRecord>& records) {
   std::vector<std::string> workloads;
   for (const RunRecord& r : records) workloads.push_back(r.workload);
   return result_columns_of(workloads);
-}
-
-nlohmann::json to_json(const Value& v) {
-  if (v.is_int()) return v.as_int();
-  if (v.is_float()) return v.as_double();
-  if (v.is_bool()) return v.as_bool();
-  if (v.is_array()) {
-    nlohmann::json a = nlohmann::json::array();
-    for (const Value& item : v.items()) a.push_back(to_json(item));
-    return a;
-  }
-  if (v.is_table()) {
-    nlohmann::json t = nlohmann::json::object();
-    for (size_t i = 0; i < v.size(); ++i) t[v.keys()[i]] = to_json(v.items()[i]);
-    return t;
-  }
-  if (v.is_none()) return nullptr;
-  return v.to_plain_string();
 }
 
 }  // namespace
@@ -207,7 +190,7 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
                     {"parameters", params},
                     {"metrics", metrics}});
     if (r.reward) runs.back()["reward"] = *r.reward;
-    if (!r.details.is_none()) runs.back()["details"] = to_json(r.details);
+    if (!r.details.is_none()) runs.back()["details"] = value_to_json(r.details);
     if (!r.perf_verdict.empty()) runs.back()["perf_verdict"] = r.perf_verdict;
   }
   nlohmann::json doc = {{"scenario", scenario_name}, {"results_dir", root.string()},
