@@ -1,0 +1,44 @@
+// How the estimator learns from finished runs: a measured step time beside the step time the
+// estimator predicted for that run gives a ratio; the ratios of earlier runs on the same system
+// and GPU type correct the raw prediction of the next point. The correction scales the step time
+// model's throughput constants for that system and GPU type (one factor), and narrows to the
+// model when runs of the same model exist there, so one run of a configuration moves the
+// estimates of its neighbours (same model and system) towards what was measured.
+// `estimate`, `plan` and the model-guided agent use this one rule.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bp {
+
+// One finished run: what was predicted for it (raw, uncalibrated) and what was measured.
+struct Observation {
+  std::string system;    // system name
+  std::string gpu_type;  // e.g. "h100"
+  std::string model;     // e.g. the model recipe; empty when unknown
+  double predicted_step_time_s = 0;
+  double measured_step_time_s = 0;
+};
+
+// Keys a correction applies to. A factor multiplies the raw predicted step time.
+class Calibration {
+ public:
+  // Fits from observations; ones with a non-positive or non-finite time are skipped.
+  static Calibration fit(const std::vector<Observation>& observations);
+
+  // The factor for a point of `model` on `system`/`gpu_type`: the geometric mean of the ratios
+  // (measured / predicted) of the runs of that model there, else of all runs there; 1 (the raw
+  // model) when there are none. `runs` (optional) receives how many runs it rests on.
+  double step_time_factor(const std::string& system, const std::string& gpu_type,
+                          const std::string& model, int* runs = nullptr) const;
+
+  // Number of usable observations.
+  int size() const { return static_cast<int>(obs_.size()); }
+
+ private:
+  std::vector<Observation> obs_;
+};
+
+}  // namespace bp
