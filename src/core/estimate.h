@@ -4,6 +4,7 @@
 // memory (fits / near the limit / out of memory) is judge_memory() here.
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,7 +36,29 @@ struct Estimate {
   std::optional<double> tokens_per_s_per_gpu;
   std::optional<MemoryEstimate> memory;
   std::optional<double> gpu_memory_gib;  // usable memory of one GPU
+  // Which estimator and constants made it ("megatron_bridge/3"): a prediction frozen in a run
+  // folder says what it came from, so old predictions are not mistaken for today's model.
+  std::string estimator_version;
 };
+
+// The prediction made for a run when it was submitted, kept in its folder so the measured run
+// can be judged against it and calibrate later estimates (core/calibration.h). `estimate` holds
+// the raw model's figures; `step_time_factor` is the calibration that was applied to the step
+// time shown at submission (1: none), so calibrated = raw x factor.
+struct FrozenEstimate {
+  Estimate estimate;
+  double step_time_factor = 1;
+  std::optional<double> calibrated_step_time_s() const {
+    if (!estimate.step_time_s) return std::nullopt;
+    return *estimate.step_time_s * step_time_factor;
+  }
+};
+inline constexpr const char* kFrozenEstimateFile = "estimate.toml";
+// Writes <run_dir>/estimate.toml atomically (FileError when it cannot).
+void write_frozen_estimate(const std::filesystem::path& run_dir, const FrozenEstimate& f);
+// The frozen prediction of a run folder; nullopt when there is none or it cannot be read (an
+// older folder, a damaged file: a prediction is never required to read a run).
+std::optional<FrozenEstimate> read_frozen_estimate(const std::filesystem::path& run_dir);
 
 // What happens to a point predicted out of memory (the test's or case's `[estimate] oom`).
 enum class OomRule { kPrune, kWarn, kOff };

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "testkit/testkit.h"
+
 namespace bp {
 namespace {
 
@@ -47,6 +49,52 @@ TEST(JudgeMemory, ParsesTheRuleAndDescribesTheNumbers) {
   EXPECT_EQ(describe_memory(m, 79.6),
             "needs 97.3 GiB of 79.6 GiB: weights 41.0, gradients 20.5, optimizer 30.8, "
             "activations 3.0, other 2.0");
+}
+
+}  // namespace
+}  // namespace bp
+
+namespace bp {
+namespace {
+
+TEST(FrozenEstimate, RoundTripsThroughTheRunFolder) {
+  testkit::TempDir dir;
+  FrozenEstimate f;
+  f.estimate.estimator_version = "test/1";
+  f.estimate.params = {{"tp", Value::integer(4)}, {"compute_dtype", Value::string("fp8_cs")}};
+  f.estimate.model_flops_per_token = 1.5e9;
+  f.estimate.step_time_s = 2.25;
+  f.estimate.gpu_memory_gib = 79.6;
+  MemoryEstimate m;
+  m.weights = 10;
+  m.optimizer = 20.5;
+  m.other = 3;
+  m.details = {{"cuda_context", 1.0}, {"nccl", 2.0}};
+  f.estimate.memory = m;
+  f.step_time_factor = 1.2;
+  write_frozen_estimate(dir.path(), f);
+
+  std::optional<FrozenEstimate> back = read_frozen_estimate(dir.path());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->estimate.estimator_version, "test/1");
+  EXPECT_DOUBLE_EQ(back->step_time_factor, 1.2);
+  ASSERT_TRUE(back->calibrated_step_time_s());
+  EXPECT_DOUBLE_EQ(*back->calibrated_step_time_s(), 2.25 * 1.2);
+  EXPECT_FALSE(back->estimate.tflops_per_gpu);  // absent stays absent
+  ASSERT_EQ(back->estimate.params.size(), 2u);
+  EXPECT_EQ(back->estimate.params[0].first, "tp");
+  EXPECT_EQ(back->estimate.params[0].second.as_int(), 4);
+  ASSERT_TRUE(back->estimate.memory);
+  EXPECT_DOUBLE_EQ(back->estimate.memory->total(), 33.5);
+  ASSERT_EQ(back->estimate.memory->details.size(), 2u);
+  EXPECT_EQ(back->estimate.memory->details[1].first, "nccl");
+}
+
+TEST(FrozenEstimate, AbsentOrDamagedIsNone) {
+  testkit::TempDir dir;
+  EXPECT_FALSE(read_frozen_estimate(dir.path()));
+  testkit::write_file(dir.path() / kFrozenEstimateFile, "step_time_s = [oops");
+  EXPECT_FALSE(read_frozen_estimate(dir.path()));
 }
 
 }  // namespace
