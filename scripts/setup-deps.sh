@@ -9,6 +9,7 @@ packages=(
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libyaml-cpp-dev
   clang-14 libfuzzer-14-dev  # scripts/fuzz.sh (libFuzzer targets, run briefly by test.sh)
+  shellcheck                 # ctest check_scripts: the shipped and generated scripts
 )
 # Headless Chromium: the report tests open report.html in a real browser.
 packages+=(chromium)
