@@ -36,7 +36,7 @@ struct Estimate {
   std::optional<double> tokens_per_s_per_gpu;
   std::optional<MemoryEstimate> memory;
   std::optional<double> gpu_memory_gib;  // usable memory of one GPU
-  // Which estimator and constants made it ("megatron_bridge/3"): a prediction frozen in a run
+  // Which estimator and constants made it ("<workload>/<n>"): a prediction frozen in a run
   // folder says what it came from, so old predictions are not mistaken for today's model.
   std::string estimator_version;
 };
