@@ -51,4 +51,15 @@ void SlurmCommands::end_round() {
   if (round_calls_ > stats_.max_calls_per_round) stats_.max_calls_per_round = round_calls_;
 }
 
+std::string first_line(std::string_view text) {
+  std::string_view t = trim(text);
+  return std::string(t.substr(0, t.find('\n')));
+}
+
+std::string error_text(const CommandResult& r) {
+  if (r.timed_out) return "timed out";
+  std::string err(trim(r.err));
+  return err.empty() ? r.status.describe() : err;
+}
+
 }  // namespace bp

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "systems/slurm/command_runner.h"
@@ -69,5 +70,10 @@ class SlurmCommands {
   bool in_round_ = false;
   int64_t round_calls_ = 0;
 };
+
+// What a failed command said, for a message: its stderr, else how it ended ("timed out").
+std::string error_text(const CommandResult& r);
+// The first line of `text`, trimmed.
+std::string first_line(std::string_view text);
 
 }  // namespace bp

@@ -1,9 +1,9 @@
 #include "systems/slurm/slurm_executor.h"
 
 #include <algorithm>
-#include <fstream>
 
 #include "systems/slurm/cluster_probe.h"
+#include "systems/slurm/growing_file.h"
 #include "systems/slurm/job_metadata.h"
 #include "systems/slurm/sbatch_script.h"
 #include "systems/slurm/slurm_output.h"
@@ -31,58 +31,10 @@ RetryPolicy retry_policy(const System& system, const SlurmExecutorOptions& o) {
   return p;
 }
 
-// The whole lines `path` gained since the last read, without their final newline; with
-// LastLine::kTakeAsIs also a last line that has none. Empty when nothing whole was added.
-std::string read_new_lines(const fs::path& path, GrowingFile& file, LastLine last) {
-  std::ifstream in(path, std::ios::binary);
-  if (in) {
-    in.seekg(static_cast<std::streamoff>(file.offset));
-    std::string chunk((std::istreambuf_iterator<char>(in)), {});
-    file.offset += chunk.size();
-    file.partial += chunk;
-  }
-  const bool take_all = last == LastLine::kTakeAsIs;
-  size_t end = take_all ? file.partial.size() : file.partial.rfind('\n');
-  if (end == std::string::npos) return {};
-  std::string complete = file.partial.substr(0, end);
-  file.partial.erase(0, take_all ? end : end + 1);
-  return complete;
-}
-
-// Slurm job ids grow: of the numeric ids offered, keeps the newest (others are ignored).
-class NewestJobId {
- public:
-  void offer(std::string_view id) {
-    id = trim(id);
-    if (id.empty() || id.find_first_not_of("0123456789") != std::string_view::npos) return;
-    if (!newest_ || id.size() > newest_->size() || (id.size() == newest_->size() && id > *newest_))
-      newest_ = std::string(id);
-  }
-  const std::optional<std::string>& get() const { return newest_; }
-
- private:
-  std::optional<std::string> newest_;
-};
-
 // scontrol_config() is empty when `scontrol show config` failed: then the config is unknown.
 std::optional<std::string_view> known_config(const std::string& config) {
   if (config.empty()) return std::nullopt;
   return config;
-}
-
-LastLine last_line_once(bool writer_exited) {
-  return writer_exited ? LastLine::kTakeAsIs : LastLine::kWaitForNewline;
-}
-
-std::string first_line(std::string_view text) {
-  std::string_view t = trim(text);
-  return std::string(t.substr(0, t.find('\n')));
-}
-
-std::string error_text(const CommandResult& r) {
-  if (r.timed_out) return "timed out";
-  std::string err(trim(r.err));
-  return err.empty() ? r.status.describe() : err;
 }
 
 }  // namespace
@@ -133,8 +85,6 @@ bool SlurmExecutor::gpu_directives_usable() {
                           : gpu_directives_in_config(known_config(scontrol_config()));
   return *gpu_directives_;
 }
-
-// ---------------------------------------------------------------------------- submission
 
 Job SlurmExecutor::submit(const JobRequest& req) {
   Job job;
@@ -201,95 +151,6 @@ Job SlurmExecutor::submit_batch(const JobRequest& req, Job job, SlurmJobWatch& t
   log::info("submitted " + req.name + " as Slurm job " + job.id);
   return job;
 }
-
-Job SlurmExecutor::submit_wrapper(const JobRequest& req, Job job, SlurmJobWatch& t) {
-  BackgroundOptions opts;
-  opts.cwd = req.run_dir;
-  opts.stdout_path = req.run_dir / "submit.stdout";
-  opts.stderr_path = req.run_dir / "submit.stderr";
-  opts.env.assign(req.spec.process_env.begin(), req.spec.process_env.end());
-  t.submit_line = req.spec.command;
-  try {
-    t.wrapper = start_background({"/bin/bash", "-c", req.spec.command}, opts);
-  } catch (const std::exception& e) {
-    job.state = JobState::kFailed;
-    job.reason = e.what();
-    return job;
-  }
-  log::info("started the submission wrapper of " + req.name + " (pid " + std::to_string(t.wrapper) +
-            ")");
-  job.state = JobState::kPending;  // no id until the wrapper prints it
-  return job;
-}
-
-// ---------------------------------------------------------------------------- wrappers
-
-std::vector<std::string> SlurmExecutor::scan_wrapper_output(SlurmJobWatch& t, LastLine last) {
-  return find_submitted_job_ids(read_new_lines(t.run_dir / "submit.stdout", t.submit_stdout, last));
-}
-
-bool SlurmExecutor::take_new_job_ids(Job& job, SlurmJobWatch& t, LastLine last) {
-  bool next_attempt = false;
-  for (const std::string& id : scan_wrapper_output(t, last)) {
-    if (!t.seen_ids.insert(id).second) continue;
-    our_ids_.insert(id);
-    if (job.id.empty()) {
-      job.id = id;
-      log::info(t.name + " submitted Slurm job " + job.id);
-    } else {
-      start_next_attempt(job, t, id);
-      next_attempt = true;
-    }
-  }
-  return next_attempt;
-}
-
-void SlurmExecutor::start_next_attempt(Job& job, SlurmJobWatch& t, const std::string& id) {
-  JobAttempt previous{job.id, job.state, job.exit_code, job.signal};
-  if (t.slurm_done) {
-    previous = attempt_of(t.final_status);
-    previous.id = job.id;
-  } else {
-    t.unresolved_ids.push_back(job.id);  // it ended before the retry; the next query says how
-  }
-  job.earlier_attempts.push_back(previous);
-  log::info(t.name + ": the launcher submitted attempt " +
-            std::to_string(job.earlier_attempts.size() + 1) + " as Slurm job " + id + " (job " +
-            job.id + " ended " + std::string(to_string(previous.state)) + ")");
-  job.id = id;
-  job.state = JobState::kPending;
-  job.reason.clear();
-  job.exit_code.reset();
-  job.signal = 0;
-  t.slurm_done = false;
-  t.final_status = {};
-  t.missing_since.reset();
-  t.awaiting_accounting_since.reset();
-  t.failed_rounds = 0;
-}
-
-void SlurmExecutor::check_wrapper(Job& job, SlurmJobWatch& t) {
-  if (t.wrapper > 0 && !t.wrapper_status) t.wrapper_status = try_wait_group(t.wrapper);
-  take_new_job_ids(job, t, last_line_once(t.wrapper_status.has_value()));
-  if (!job.id.empty()) return;
-  if (t.wrapper_status) {
-    job.state = JobState::kFailed;
-    job.reason = "the submission wrapper ended (" + t.wrapper_status->describe() +
-                 ") without printing a job id";
-    // The cause (e.g. sbatch's "Socket timed out") comes first, the launcher's traceback last.
-    std::string excerpt = file_excerpt(t.run_dir / "submit.stderr", 5, 10);
-    if (!excerpt.empty()) job.reason += ": " + excerpt;
-    t.concluded = true;
-    log::error(t.name + ": " + job.reason);
-  }
-}
-
-void SlurmExecutor::stop_wrapper(SlurmJobWatch& t) {
-  if (t.wrapper > 0 && !t.wrapper_status)
-    t.wrapper_status = terminate_group(t.wrapper, options_.cancel_grace);
-}
-
-// ---------------------------------------------------------------------------- monitoring
 
 void SlurmExecutor::poll(std::vector<Job*>& active) {
   commands_.begin_round();
@@ -440,89 +301,6 @@ void SlurmExecutor::query_slurm(const std::vector<Job*>& jobs,
   }
 }
 
-std::map<std::string, SlurmJobStatus> SlurmExecutor::finished_job_records(
-    const std::vector<std::string>& ids) {
-  std::map<std::string, SlurmJobStatus> out;
-  if (accounting_.value_or(true)) {
-    // -D: a job Slurm requeued (its node failed or went DOWN) has one record per run, oldest
-    // first; the runs before the last one are kept as requeues of the job.
-    CommandResult r = commands_.call(
-        {"sacct", "-D", "-j", join(ids, ","), "--format=" + std::string(kSacctFields), "-P", "-n"},
-        Retry::kYes, command_options());
-    if (r.ok()) {
-      if (!accounting_) log::debug("Slurm accounting works: sacct is used for finished jobs");
-      accounting_ = true;
-      std::vector<SacctRow> rows = keep_last_runs(parse_sacct_rows(r.out));
-      for (SlurmJobStatus& s : job_statuses(rows)) {
-        if (is_terminal(s.state)) {  // keep the rows for slurm-job.toml: no second sacct call
-          std::vector<SacctRow>& kept = sacct_rows_[s.id];
-          kept.clear();
-          for (const SacctRow& row : rows)
-            if (row.job_id == s.id) kept.push_back(row);
-        }
-        out[s.id] = std::move(s);
-      }
-      return out;
-    }
-    if (!r.started || contains(r.err, "accounting storage is disabled")) {
-      accounting_ = false;
-      log::info("Slurm accounting is not available (" + first_line(error_text(r)) +
-                "); using squeue and the job-completion log");
-    } else {
-      log::warn("sacct: " + error_text(r));
-      return out;
-    }
-  }
-  read_job_completion_log();
-  for (const std::string& id : ids) {
-    auto it = jobcomp_records_.find(id);
-    if (it != jobcomp_records_.end()) out[id] = it->second;
-  }
-  return out;
-}
-
-std::vector<SacctRow> SlurmExecutor::keep_last_runs(std::vector<SacctRow> rows) {
-  std::map<std::string, std::vector<std::vector<SacctRow>>> runs;  // id -> runs: job row, steps
-  std::vector<std::string> order;
-  for (SacctRow& row : rows) {
-    std::vector<std::vector<SacctRow>>& of_job = runs[row.job_id];
-    if (of_job.empty()) order.push_back(row.job_id);
-    if (row.step.empty() || of_job.empty())
-      of_job.push_back({std::move(row)});
-    else
-      of_job.back().push_back(std::move(row));
-  }
-  std::vector<SacctRow> last;
-  for (const std::string& id : order) {
-    std::vector<std::vector<SacctRow>>& of_job = runs[id];
-    std::vector<JobAttempt>& earlier = requeued_runs_[id];
-    earlier.clear();
-    for (size_t i = 0; i + 1 < of_job.size(); ++i)
-      for (const SlurmJobStatus& s : job_statuses(of_job[i])) {
-        JobAttempt a = attempt_of(s);
-        a.id = id;
-        earlier.push_back(a);
-      }
-    for (SacctRow& row : of_job.back()) last.push_back(std::move(row));
-  }
-  return last;
-}
-
-void SlurmExecutor::read_job_completion_log() {
-  if (!jobcomp_checked_) {
-    jobcomp_checked_ = true;
-    jobcomp_path_ = job_completion_log(scontrol_config());
-    if (jobcomp_path_) log::debug("reading finished jobs from " + jobcomp_path_->string());
-  }
-  if (!jobcomp_path_) return;
-  std::string lines = read_new_lines(*jobcomp_path_, jobcomp_file_, LastLine::kWaitForNewline);
-  if (lines.empty()) return;  // no complete line yet
-  for (const std::string& line : split(lines, '\n')) {
-    auto status = status_from_key_values(parse_key_values(line));
-    if (status && our_ids_.count(status->id)) jobcomp_records_[status->id] = std::move(*status);
-  }
-}
-
 void SlurmExecutor::give_up(Job& job, SlurmJobWatch& t, const std::string& why) {
   job.state = JobState::kUnknown;
   job.reason = why;
@@ -577,8 +355,6 @@ void SlurmExecutor::conclude_if_ended(Job& job, SlurmJobWatch& t) {
   t.concluded = true;
 }
 
-// ---------------------------------------------------------------------------- cancel
-
 void SlurmExecutor::cancel(Job& job) {
   auto it = watches_.find(job.handle);
   if (it == watches_.end() || it->second.concluded) return;
@@ -607,8 +383,6 @@ void SlurmExecutor::cancel(Job& job) {
   job.reason = "cancelled by benchpilot";
   t.concluded = true;
 }
-
-// ---------------------------------------------------------------------------- metadata
 
 void SlurmExecutor::write_job_metadata(const Job& job) {
   auto it = watches_.find(job.handle);
@@ -674,103 +448,6 @@ void SlurmExecutor::write_job_metadata(const Job& job) {
   } catch (const FileError& e) {
     log::warn(e.what());
   }
-}
-
-// ---------------------------------------------------------------------------- resume
-
-Job SlurmExecutor::attach(const JobRequest& req, bool self_submitting, const std::string& job_id,
-                          int submitter_pid, unsigned long long submitter_start) {
-  Job job;
-  job.handle = next_handle_++;
-  job.run_dir = req.run_dir;
-  job.id = job_id;
-  job.state = JobState::kPending;
-  SlurmJobWatch& t = watches_[job.handle];
-  t.name = req.name;
-  t.run_dir = req.run_dir;
-  t.self_submitting = false;  // its wrapper is not our child: watch the Slurm job only
-  t.submit_line = self_submitting ? std::string("(submitted by an earlier session)") : "sbatch";
-  our_ids_.insert(job_id);
-  if (self_submitting) {
-    t.orphan_wrapper = submitter_pid;
-    t.orphan_start = submitter_start;
-    t.follow_output = true;
-    std::vector<std::string> ids = scan_wrapper_output(t, LastLine::kWaitForNewline);
-    if (std::find(ids.begin(), ids.end(), job_id) == ids.end()) ids.push_back(job_id);
-    for (const std::string& id : ids) {
-      t.seen_ids.insert(id);
-      our_ids_.insert(id);
-    }
-    job.id = ids.back();
-    for (size_t i = 0; i + 1 < ids.size(); ++i) {  // their end is asked with the next poll
-      job.earlier_attempts.push_back(JobAttempt{ids[i], JobState::kUnknown, std::nullopt, 0});
-      t.unresolved_ids.push_back(ids[i]);
-    }
-    if (job.id != job_id)
-      log::info(t.name + ": the launcher of the earlier session retried; following its job " +
-                job.id + " (attempt " + std::to_string(ids.size()) + ")");
-  }
-  return job;
-}
-
-std::optional<std::string> SlurmExecutor::find_lost_job(const std::string& comment,
-                                                        const fs::path& run_dir) {
-  // Our jobs carry the comment (a launcher's through the workload's parameters). Failing that
-  // (a launcher that could not pass it), a launcher's job is submitted from the run dir (its
-  // WorkDir) and writes its log below it (NEMORUN_HOME is the run dir). A launcher that retried
-  // leaves several jobs: the newest is the live one.
-  const std::string dir = fs::absolute(run_dir).lexically_normal().string();
-  NewestJobId newest;
-  auto ours = [&](std::string_view c, std::string_view work, std::string_view out) {
-    c = trim(c);
-    work = trim(work);
-    out = trim(out);
-    // "<comment>:pre_test": the point's gate job, from the same folder: never the point's job.
-    if (!comment.empty() && c.size() > comment.size() && c.substr(0, comment.size()) == comment &&
-        c[comment.size()] == ':')
-      return false;
-    return (!comment.empty() && c == comment) || work == dir ||
-           (out.size() > dir.size() && out.substr(0, dir.size()) == dir && out[dir.size()] == '/');
-  };
-  CommandResult r =
-      commands_.call({"squeue", "-h", "--states=all", "-O", "JobID:|,Comment:|,WorkDir:|,STDOUT:|"},
-                     Retry::kYes, command_options());
-  if (r.ok())
-    for (const std::string& line : split(r.out, '\n')) {
-      std::vector<std::string> f = split(line, '|');
-      if (f.size() >= 4 && ours(f[1], f[2], f[3])) newest.offer(f[0]);
-    }
-  if (!newest.get() && accounting_.value_or(true)) {
-    CommandResult a = commands_.call(
-        {"sacct", "-X", "-n", "-P", "-S", "now-7days", "--format=JobIDRaw,Comment,WorkDir"},
-        Retry::kYes, command_options());
-    if (a.ok())
-      for (const std::string& line : split(a.out, '\n')) {
-        std::vector<std::string> f = split(line, '|');
-        if (f.size() >= 3 && ours(f[1], f[2], "")) newest.offer(f[0]);
-      }
-  }
-  if (newest.get()) return newest.get();
-  std::ifstream in(run_dir / "submit.stdout", std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), {});
-  return find_submitted_job_id(text);
-}
-
-std::optional<std::string> SlurmExecutor::queued_job_with_comment(const std::string& comment) {
-  CommandResult r =
-      commands_.call({"squeue", "-h", "--states=all", "-O", "JobID:|,Comment:|,State:|"},
-                     Retry::kYes, command_options());
-  if (!r.ok()) return std::nullopt;
-  NewestJobId newest;
-  for (const std::string& line : split(r.out, '\n')) {
-    std::vector<std::string> f = split(line, '|');
-    if (f.size() < 3 || trim(f[1]) != comment) continue;
-    // An earlier session's job of this point (resumed after it was cancelled) has our comment
-    // too; the one just submitted cannot have been cancelled yet.
-    if (job_state_from_slurm(f[2]) == JobState::kCancelled) continue;
-    newest.offer(f[0]);
-  }
-  return newest.get();
 }
 
 int SlurmExecutor::submitter_pid(const Job& job) const {

@@ -34,6 +34,7 @@
 
 #include "core/executor.h"
 #include "systems/slurm/command_runner.h"
+#include "systems/slurm/growing_file.h"
 #include "systems/slurm/slurm_commands.h"
 #include "systems/slurm/slurm_output.h"
 #include "systems/slurm/slurm_state.h"
@@ -60,17 +61,6 @@ struct SlurmExecutorOptions {
   std::chrono::milliseconds command_timeout{60000};
   std::chrono::milliseconds first_poll_interval{500};
 };
-
-// A file another process appends to (a wrapper's submit.stdout, the job-completion log), read a
-// little at a time: how far it was read, and a last line that had no newline yet.
-struct GrowingFile {
-  uint64_t offset = 0;
-  std::string partial;
-};
-
-// Whether a growing file's last line without a newline is taken: only once its writer is gone
-// ("Submitted batch job 1" may be the first half of "...job 12").
-enum class LastLine { kWaitForNewline, kTakeAsIs };
 
 class SlurmExecutor : public Executor {
  public:
