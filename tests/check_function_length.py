@@ -21,6 +21,9 @@ LIMIT = 80
 
 # "path relative to src/::function name": why this function may be longer.
 EXCEPTIONS = {
+    "workloads/megatron_bridge/args.cc::build_specs":
+        "the launcher's flag table: one row per cmd_args field (name, type, flag, default), no "
+        "control flow; split, a flag's row would be harder to find",
 }
 
 

@@ -80,6 +80,200 @@ bool resolve_system_config(CommonOptions& o) {
   return false;
 }
 
+// Every subcommand and the options CLI11 fills in while parsing (CLI11 keeps pointers into this
+// struct, so it stays where it was made).
+struct Subcommands {
+  CLI::App* run = nullptr;
+  CLI::App* dry = nullptr;
+  CLI::App* plan = nullptr;
+  CLI::App* estimate = nullptr;
+  CLI::App* inst = nullptr;
+  CLI::App* uninst = nullptr;
+  CLI::App* report = nullptr;
+  CLI::App* resume = nullptr;
+  CLI::App* index = nullptr;
+  CLI::App* history = nullptr;
+  CLI::App* compare = nullptr;
+  CLI::App* verify = nullptr;
+  CLI::App* list = nullptr;
+
+  CommonOptions run_opts, dry_opts, plan_opts, est_opts, inst_opts, uninst_opts, report_opts;
+  bool est_json = false, est_verbose = false;
+  std::string result_dir;
+  std::string resume_dir;
+  CommonOptions resume_opts;
+  StoreLocation index_where;
+  std::vector<std::string> index_dirs;
+  std::string index_system;
+  HistoryOptions hist;
+  bool hist_json = false, hist_csv = false;
+  CompareOptionsCli cmp;
+  std::string verify_dir, verify_tests;
+  bool verify_strict = false;
+  std::string list_what;
+  bool list_verbose = false;
+};
+
+// run, dry-run, plan, estimate, install, uninstall and generate-report: the commands that read a
+// system, tests and a scenario.
+void add_scenario_commands(CLI::App& app, Subcommands& c) {
+  c.run = app.add_subcommand("run", "Install what is missing, submit, monitor, report");
+  add_common(c.run, c.run_opts, true, true);
+  c.run->add_flag("--quiet", c.run_opts.quiet, "No progress output; only warnings and errors");
+  c.dry = app.add_subcommand("dry-run", "Generate every run directory and script; submit nothing");
+  add_common(c.dry, c.dry_opts, true, true);
+  c.dry->add_flag("--quiet", c.dry_opts.quiet, "Only warnings and errors");
+  c.plan = app.add_subcommand("plan", "Show sweep sizes, pruned points and the GPU-hour budget");
+  add_common(c.plan, c.plan_opts, true);
+  c.estimate = app.add_subcommand(
+      "estimate",
+      "Predict memory per GPU (and whether it fits) for every point; needs no install or token");
+  add_common(c.estimate, c.est_opts, true);
+  c.estimate->add_flag("--json", c.est_json, "JSON output: {\"points\": [...]}");
+  c.estimate->add_flag("-v,--verbose", c.est_verbose, "Memory parts per point");
+  c.inst = app.add_subcommand("install", "Clone repositories, build environments, cache images");
+  add_common(c.inst, c.inst_opts, false);
+  c.uninst = app.add_subcommand("uninstall", "Remove what install created");
+  add_common(c.uninst, c.uninst_opts, false);
+  c.report = app.add_subcommand("generate-report", "Re-create reports for a results folder");
+  add_common(c.report, c.report_opts, false, true);
+  c.report->add_option("--result-dir", c.result_dir, "Results folder (benchpilot's or CloudAI's)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+}
+
+void add_resume_command(CLI::App& app, Subcommands& c) {
+  c.resume = app.add_subcommand(
+      "resume", "Continue a campaign after benchpilot stopped (kill -9, lost session, reboot)");
+  CommonOptions& o = c.resume_opts;
+  c.resume->add_option("results_dir", c.resume_dir, "The campaign's results folder")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  c.resume->add_flag("--enable-cache-without-check", o.enable_cache_without_check,
+                     "Assume installables are present without checking");
+  c.resume->add_option("--store", o.store, "Results store (as for run)");
+  c.resume->add_flag("--fail-on-regression", o.fail_on_regression,
+                     "As for run: exit 1 when a run regressed");
+  c.resume
+      ->add_option("--reference", o.reference,
+                   "TOML file of expected values of each workload's comparison metric")
+      ->check(CLI::ExistingFile);
+  c.resume
+      ->add_option("--min-effect", o.min_effect,
+                   "Smallest relative change of the comparison metric that counts")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+}
+
+// --store and --system-config of the commands that read the results store.
+void add_store_location(CLI::App* cmd, StoreLocation& w) {
+  cmd->add_option("--store", w.store,
+                  "Results store (default: $BENCHPILOT_STORE, else <output_path>/benchpilot.db "
+                  "of --system-config)");
+  cmd->add_option("--system-config", w.system_config, "System TOML (for its output_path)")
+      ->check(CLI::ExistingFile);
+}
+
+void add_index_command(CLI::App& app, Subcommands& c) {
+  c.index = app.add_subcommand(
+      "index", "Rebuild the results store from results folders (benchpilot's and CloudAI's)");
+  add_store_location(c.index, c.index_where);
+  c.index->add_option("dirs", c.index_dirs, "Results folders, or folders holding them")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  c.index->add_option("--system", c.index_system,
+                      "System name for folders that do not record one (CloudAI's)");
+}
+
+void add_history_command(CLI::App& app, Subcommands& c) {
+  c.history = app.add_subcommand("history", "Runs in the results store, newest first");
+  HistoryOptions& hist = c.hist;
+  CLI::App* history = c.history;
+  add_store_location(history, hist.where);
+  history->add_option("--model", hist.model, "Model recipe (e.g. llama3_8b)");
+  history->add_option("--system", hist.system, "System name");
+  history->add_option("--workload", hist.workload, "Workload (test_template_name)");
+  history->add_option("--campaign", hist.campaign, "Campaign id or results folder");
+  history->add_option("--param", hist.params, "NAME=VALUE (repeatable; tp=2 means cmd_args.tp)");
+  history->add_option("--since", hist.since, "Runs that ended at or after (ISO date/time)");
+  history->add_option("--until", hist.until, "Runs that ended before (ISO date/time)");
+  history->add_flag("--passed", hist.passed_only, "Only passing runs");
+  history->add_option("--limit", hist.limit, "At most this many runs (0: all)")
+      ->capture_default_str();
+  history->add_flag("--json", c.hist_json, "JSON output (with metric samples)");
+  history->add_flag("--csv", c.hist_csv, "CSV output");
+  history->add_option(
+      "--html", hist.html,
+      "Also write an HTML page (each configuration's comparison metric over time) to PATH");
+}
+
+void add_compare_command(CLI::App& app, Subcommands& c) {
+  c.compare = app.add_subcommand(
+      "compare", "Compare two results folders or stored campaigns, configuration by configuration");
+  CompareOptionsCli& cmp = c.cmp;
+  CLI::App* compare = c.compare;
+  add_store_location(compare, cmp.where);
+  compare->add_option("a", cmp.a, "Baseline: results folder or campaign id")->required();
+  compare->add_option("b", cmp.b, "Candidate: results folder or campaign id")->required();
+  compare
+      ->add_option("--min-effect", cmp.min_effect,
+                   "Smallest relative change of the comparison metric that counts")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  compare->add_option("--alpha", cmp.alpha, "Significance level of the rank test")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  compare->add_flag("--json", cmp.json, "JSON output");
+  compare->add_flag("--fail-on-regression", cmp.fail_on_regression,
+                    "Exit 1 when a configuration of B is worse (slower) than in A");
+  compare->add_option("--html", cmp.html,
+                      "Also write an HTML page (A and B side by side, regressions marked) to PATH");
+}
+
+void add_verify_and_list_commands(CLI::App& app, Subcommands& c) {
+  c.verify = app.add_subcommand("verify-configs", "Check every TOML file under a folder");
+  c.verify->add_option("configs_dir", c.verify_dir, "Folder to check (recursively)")
+      ->required()
+      ->check(CLI::ExistingPath);
+  c.verify->add_option("--tests-dir", c.verify_tests,
+                       "Tests for the scenarios (default: those found)");
+  c.verify->add_flag("--strict", c.verify_strict,
+                     "Also fail on files for a workload or scheduler benchpilot does not have");
+  c.list = app.add_subcommand("list", "List workloads, agents or reports");
+  c.list->add_option("what", c.list_what, "workloads | agents | reports")
+      ->required()
+      ->check(CLI::IsMember({"workloads", "agents", "reports"}));
+  c.list->add_flag("-v,--verbose", c.list_verbose, "More detail");
+}
+
+// Runs the subcommand that was parsed; its exit code.
+int run_subcommand(Subcommands& c) {
+  if (*c.run) {
+    if (c.run->count("--resume") && c.run_opts.resume_dir.empty()) c.run_opts.resume_latest = true;
+    return resolve_system_config(c.run_opts) ? cmd_run(c.run_opts, false) : 2;
+  }
+  if (*c.resume) return cmd_resume(c.resume_dir, c.resume_opts);
+  if (*c.index) return cmd_index(c.index_where, c.index_dirs, c.index_system);
+  if (*c.history) {
+    c.hist.format = c.hist_json ? "json" : c.hist_csv ? "csv" : "table";
+    return cmd_history(c.hist);
+  }
+  if (*c.compare) return cmd_compare(c.cmp);
+  if (*c.dry) return resolve_system_config(c.dry_opts) ? cmd_run(c.dry_opts, true) : 2;
+  if (*c.plan) return resolve_system_config(c.plan_opts) ? cmd_plan(c.plan_opts) : 2;
+  if (*c.estimate)
+    return resolve_system_config(c.est_opts) ? cmd_estimate(c.est_opts, c.est_json, c.est_verbose)
+                                             : 2;
+  if (*c.inst) return resolve_system_config(c.inst_opts) ? cmd_install(c.inst_opts, false) : 2;
+  if (*c.uninst) return resolve_system_config(c.uninst_opts) ? cmd_install(c.uninst_opts, true) : 2;
+  if (*c.report)
+    return resolve_system_config(c.report_opts) ? cmd_generate_report(c.report_opts, c.result_dir)
+                                                : 2;
+  if (*c.verify) return cmd_verify_configs(c.verify_dir, c.verify_tests, c.verify_strict);
+  if (*c.list) return cmd_list(c.list_what, c.list_verbose);
+  return 0;
+}
+
 }  // namespace
 
 int cli_main(int argc, char** argv) {
@@ -99,128 +293,13 @@ int cli_main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--log-file", log_file, "Debug log file (use '' for none)")->capture_default_str();
 
-  CommonOptions run_opts, dry_opts, plan_opts, est_opts, inst_opts, uninst_opts, report_opts;
-  auto* run = app.add_subcommand("run", "Install what is missing, submit, monitor, report");
-  add_common(run, run_opts, true, true);
-  run->add_flag("--quiet", run_opts.quiet, "No progress output; only warnings and errors");
-  auto* dry =
-      app.add_subcommand("dry-run", "Generate every run directory and script; submit nothing");
-  add_common(dry, dry_opts, true, true);
-  dry->add_flag("--quiet", dry_opts.quiet, "Only warnings and errors");
-  auto* plan =
-      app.add_subcommand("plan", "Show sweep sizes, pruned points and the GPU-hour budget");
-  add_common(plan, plan_opts, true);
-  auto* estimate = app.add_subcommand(
-      "estimate",
-      "Predict memory per GPU (and whether it fits) for every point; needs no install or token");
-  add_common(estimate, est_opts, true);
-  bool est_json = false, est_verbose = false;
-  estimate->add_flag("--json", est_json, "JSON output: {\"points\": [...]}");
-  estimate->add_flag("-v,--verbose", est_verbose, "Memory parts per point");
-  auto* inst =
-      app.add_subcommand("install", "Clone repositories, build environments, cache images");
-  add_common(inst, inst_opts, false);
-  auto* uninst = app.add_subcommand("uninstall", "Remove what install created");
-  add_common(uninst, uninst_opts, false);
-  auto* report = app.add_subcommand("generate-report", "Re-create reports for a results folder");
-  add_common(report, report_opts, false, true);
-  std::string result_dir;
-  report->add_option("--result-dir", result_dir, "Results folder (benchpilot's or CloudAI's)")
-      ->required()
-      ->check(CLI::ExistingDirectory);
-  auto* resume = app.add_subcommand(
-      "resume", "Continue a campaign after benchpilot stopped (kill -9, lost session, reboot)");
-  std::string resume_dir;
-  CommonOptions resume_opts;
-  resume->add_option("results_dir", resume_dir, "The campaign's results folder")
-      ->required()
-      ->check(CLI::ExistingDirectory);
-  resume->add_flag("--enable-cache-without-check", resume_opts.enable_cache_without_check,
-                   "Assume installables are present without checking");
-  resume->add_option("--store", resume_opts.store, "Results store (as for run)");
-  resume->add_flag("--fail-on-regression", resume_opts.fail_on_regression,
-                   "As for run: exit 1 when a run regressed");
-  resume
-      ->add_option("--reference", resume_opts.reference,
-                   "TOML file of expected values of each workload's comparison metric")
-      ->check(CLI::ExistingFile);
-  resume
-      ->add_option("--min-effect", resume_opts.min_effect,
-                   "Smallest relative change of the comparison metric that counts")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  auto add_store = [](CLI::App* cmd, StoreLocation& w) {
-    cmd->add_option("--store", w.store,
-                    "Results store (default: $BENCHPILOT_STORE, else <output_path>/benchpilot.db "
-                    "of --system-config)");
-    cmd->add_option("--system-config", w.system_config, "System TOML (for its output_path)")
-        ->check(CLI::ExistingFile);
-  };
-  auto* index = app.add_subcommand(
-      "index", "Rebuild the results store from results folders (benchpilot's and CloudAI's)");
-  StoreLocation index_where;
-  std::vector<std::string> index_dirs;
-  std::string index_system;
-  add_store(index, index_where);
-  index->add_option("dirs", index_dirs, "Results folders, or folders holding them")
-      ->required()
-      ->check(CLI::ExistingDirectory);
-  index->add_option("--system", index_system,
-                    "System name for folders that do not record one (CloudAI's)");
-  auto* history = app.add_subcommand("history", "Runs in the results store, newest first");
-  HistoryOptions hist;
-  add_store(history, hist.where);
-  history->add_option("--model", hist.model, "Model recipe (e.g. llama3_8b)");
-  history->add_option("--system", hist.system, "System name");
-  history->add_option("--workload", hist.workload, "Workload (test_template_name)");
-  history->add_option("--campaign", hist.campaign, "Campaign id or results folder");
-  history->add_option("--param", hist.params, "NAME=VALUE (repeatable; tp=2 means cmd_args.tp)");
-  history->add_option("--since", hist.since, "Runs that ended at or after (ISO date/time)");
-  history->add_option("--until", hist.until, "Runs that ended before (ISO date/time)");
-  history->add_flag("--passed", hist.passed_only, "Only passing runs");
-  history->add_option("--limit", hist.limit, "At most this many runs (0: all)")
-      ->capture_default_str();
-  bool hist_json = false, hist_csv = false;
-  history->add_flag("--json", hist_json, "JSON output (with metric samples)");
-  history->add_flag("--csv", hist_csv, "CSV output");
-  history->add_option(
-      "--html", hist.html,
-      "Also write an HTML page (each configuration's comparison metric over time) to PATH");
-  auto* compare = app.add_subcommand(
-      "compare", "Compare two results folders or stored campaigns, configuration by configuration");
-  CompareOptionsCli cmp;
-  add_store(compare, cmp.where);
-  compare->add_option("a", cmp.a, "Baseline: results folder or campaign id")->required();
-  compare->add_option("b", cmp.b, "Candidate: results folder or campaign id")->required();
-  compare
-      ->add_option("--min-effect", cmp.min_effect,
-                   "Smallest relative change of the comparison metric that counts")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  compare->add_option("--alpha", cmp.alpha, "Significance level of the rank test")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  compare->add_flag("--json", cmp.json, "JSON output");
-  compare->add_flag("--fail-on-regression", cmp.fail_on_regression,
-                    "Exit 1 when a configuration of B is worse (slower) than in A");
-  compare->add_option("--html", cmp.html,
-                      "Also write an HTML page (A and B side by side, regressions marked) to PATH");
-  auto* verify = app.add_subcommand("verify-configs", "Check every TOML file under a folder");
-  std::string verify_dir, verify_tests;
-  verify->add_option("configs_dir", verify_dir, "Folder to check (recursively)")
-      ->required()
-      ->check(CLI::ExistingPath);
-  verify->add_option("--tests-dir", verify_tests, "Tests for the scenarios (default: those found)");
-  bool verify_strict = false;
-  verify->add_flag("--strict", verify_strict,
-                   "Also fail on files for a workload or scheduler benchpilot does not have");
-  auto* list = app.add_subcommand("list", "List workloads, agents or reports");
-  std::string what;
-  bool verbose = false;
-  list->add_option("what", what, "workloads | agents | reports")
-      ->required()
-      ->check(CLI::IsMember({"workloads", "agents", "reports"}));
-  list->add_flag("-v,--verbose", verbose, "More detail");
+  Subcommands c;
+  add_scenario_commands(app, c);
+  add_resume_command(app, c);
+  add_index_command(app, c);
+  add_history_command(app, c);
+  add_compare_command(app, c);
+  add_verify_and_list_commands(app, c);
 
   try {
     app.parse(argc, argv);
@@ -235,7 +314,7 @@ int cli_main(int argc, char** argv) {
     return 2;
   }
   // --quiet keeps the console to warnings and errors unless a level was asked for.
-  if ((run_opts.quiet || dry_opts.quiet) && app.get_option("--log-level")->count() == 0)
+  if ((c.run_opts.quiet || c.dry_opts.quiet) && app.get_option("--log-level")->count() == 0)
     level = log::Level::kWarning;
   try {
     log::init(level, log_file);
@@ -245,27 +324,7 @@ int cli_main(int argc, char** argv) {
   }
 
   try {
-    if (*run) {
-      if (run->count("--resume") && run_opts.resume_dir.empty()) run_opts.resume_latest = true;
-      return resolve_system_config(run_opts) ? cmd_run(run_opts, false) : 2;
-    }
-    if (*resume) return cmd_resume(resume_dir, resume_opts);
-    if (*index) return cmd_index(index_where, index_dirs, index_system);
-    if (*history) {
-      hist.format = hist_json ? "json" : hist_csv ? "csv" : "table";
-      return cmd_history(hist);
-    }
-    if (*compare) return cmd_compare(cmp);
-    if (*dry) return resolve_system_config(dry_opts) ? cmd_run(dry_opts, true) : 2;
-    if (*plan) return resolve_system_config(plan_opts) ? cmd_plan(plan_opts) : 2;  // PLAN
-    if (*estimate)
-      return resolve_system_config(est_opts) ? cmd_estimate(est_opts, est_json, est_verbose) : 2;
-    if (*inst) return resolve_system_config(inst_opts) ? cmd_install(inst_opts, false) : 2;
-    if (*uninst) return resolve_system_config(uninst_opts) ? cmd_install(uninst_opts, true) : 2;
-    if (*report)
-      return resolve_system_config(report_opts) ? cmd_generate_report(report_opts, result_dir) : 2;
-    if (*verify) return cmd_verify_configs(verify_dir, verify_tests, verify_strict);
-    if (*list) return cmd_list(what, verbose);
+    return run_subcommand(c);
   } catch (const OutputError& e) {  // --html of history/compare
     log::error(e.what());
     return kExitOutputFailed;
@@ -273,7 +332,6 @@ int cli_main(int argc, char** argv) {
     log::error(e.what());
     return 1;
   }
-  return 0;
 }
 
 }  // namespace bp

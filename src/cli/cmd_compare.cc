@@ -55,6 +55,77 @@ std::string side_key(const char* side, const std::string& metric) {
   return key;
 }
 
+void print_compare_json(const CompareOptionsCli& o, const std::vector<ComparedConfig>& pairs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const ComparedConfig& c : pairs) {
+    auto opt = [](std::optional<double> v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+    nlohmann::json row = {{"configuration", c.label},
+                          {"workload", c.workload},
+                          {"metric", c.columns.empty() ? "" : c.columns[0].column.metric}};
+    for (const ComparedColumn& col : c.columns) {
+      row[side_key("a", col.column.metric)] = opt(col.a);
+      row[side_key("b", col.column.metric)] = opt(col.b);
+    }
+    row["relative_change"] = c.verdict.relative;
+    row["p_value"] = c.verdict.p_value;
+    row["from_samples"] = c.verdict.from_samples;
+    row["verdict"] = to_string(c.verdict.change);
+    out.push_back(std::move(row));
+  }
+  std::cout << nlohmann::json{{"a", o.a},
+                              {"b", o.b},
+                              {"min_effect", o.min_effect},
+                              {"alpha", o.alpha},
+                              {"configurations", out}}
+                   .dump(2)
+            << "\n";
+}
+
+// A workload's rows: a header from its first configuration's columns (the change after the
+// compared metric), then one row per configuration.
+std::vector<std::vector<std::string>> workload_rows(const std::vector<ComparedConfig>& pairs,
+                                                    const std::string& workload) {
+  std::vector<std::vector<std::string>> rows;
+  for (const ComparedConfig& c : pairs) {
+    if (c.workload != workload) continue;
+    if (rows.empty()) {
+      rows.push_back({"configuration"});
+      for (size_t i = 0; i < c.columns.size(); ++i) {
+        rows[0].push_back("A " + c.columns[i].column.header);
+        rows[0].push_back("B " + c.columns[i].column.header);
+        if (i == 0) rows[0].push_back("change");
+      }
+      rows[0].push_back("verdict");
+    }
+    std::vector<std::string> row = {c.label};
+    for (size_t i = 0; i < c.columns.size(); ++i) {
+      row.push_back(num(c.columns[i].a, c.columns[i].column.decimals));
+      row.push_back(num(c.columns[i].b, c.columns[i].column.decimals));
+      if (i == 0) row.push_back(c.verdict.explain);
+    }
+    row.push_back(to_string(c.verdict.change));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// One table per workload (its result columns, the compared metric first), then the tally.
+void print_compare_tables(const CompareOptionsCli& o, const std::vector<ComparedConfig>& pairs,
+                          int slower, int faster) {
+  std::vector<std::string> workloads;
+  for (const ComparedConfig& c : pairs)
+    if (std::find(workloads.begin(), workloads.end(), c.workload) == workloads.end())
+      workloads.push_back(c.workload);
+  for (const std::string& workload : workloads) {
+    if (workloads.size() > 1) std::cout << workload << "\n";
+    std::cout << format_text_table(workload_rows(pairs, workload));
+  }
+  std::cout << pairs.size() << " matching configuration(s): " << slower << " slower, " << faster
+            << " faster, " << pairs.size() - slower - faster
+            << " no change (Mann-Whitney U on each workload's comparison metric, p < " << o.alpha
+            << ", and at least " << o.min_effect * 100 << "% apart)\n";
+}
+
 }  // namespace
 
 int cmd_compare(const CompareOptionsCli& o) {
@@ -69,66 +140,10 @@ int cmd_compare(const CompareOptionsCli& o) {
     slower += c.verdict.change == Change::kSlower;
     faster += c.verdict.change == Change::kFaster;
   }
-  if (o.json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const ComparedConfig& c : pairs) {
-      auto opt = [](std::optional<double> v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
-      nlohmann::json row = {{"configuration", c.label},
-                            {"workload", c.workload},
-                            {"metric", c.columns.empty() ? "" : c.columns[0].column.metric}};
-      for (const ComparedColumn& col : c.columns) {
-        row[side_key("a", col.column.metric)] = opt(col.a);
-        row[side_key("b", col.column.metric)] = opt(col.b);
-      }
-      row["relative_change"] = c.verdict.relative;
-      row["p_value"] = c.verdict.p_value;
-      row["from_samples"] = c.verdict.from_samples;
-      row["verdict"] = to_string(c.verdict.change);
-      out.push_back(std::move(row));
-    }
-    std::cout << nlohmann::json{{"a", o.a},
-                                {"b", o.b},
-                                {"min_effect", o.min_effect},
-                                {"alpha", o.alpha},
-                                {"configurations", out}}
-                     .dump(2)
-              << "\n";
-  } else {
-    // One table per workload: its result columns, the compared metric first.
-    std::vector<std::string> workloads;
-    for (const ComparedConfig& c : pairs)
-      if (std::find(workloads.begin(), workloads.end(), c.workload) == workloads.end())
-        workloads.push_back(c.workload);
-    for (const std::string& workload : workloads) {
-      std::vector<std::vector<std::string>> rows;
-      for (const ComparedConfig& c : pairs) {
-        if (c.workload != workload) continue;
-        if (rows.empty()) {
-          rows.push_back({"configuration"});
-          for (size_t i = 0; i < c.columns.size(); ++i) {
-            rows[0].push_back("A " + c.columns[i].column.header);
-            rows[0].push_back("B " + c.columns[i].column.header);
-            if (i == 0) rows[0].push_back("change");
-          }
-          rows[0].push_back("verdict");
-        }
-        std::vector<std::string> row = {c.label};
-        for (size_t i = 0; i < c.columns.size(); ++i) {
-          row.push_back(num(c.columns[i].a, c.columns[i].column.decimals));
-          row.push_back(num(c.columns[i].b, c.columns[i].column.decimals));
-          if (i == 0) row.push_back(c.verdict.explain);
-        }
-        row.push_back(to_string(c.verdict.change));
-        rows.push_back(std::move(row));
-      }
-      if (workloads.size() > 1) std::cout << workload << "\n";
-      std::cout << format_text_table(rows);
-    }
-    std::cout << pairs.size() << " matching configuration(s): " << slower << " slower, " << faster
-              << " faster, " << pairs.size() - slower - faster
-              << " no change (Mann-Whitney U on each workload's comparison metric, p < " << o.alpha
-              << ", and at least " << o.min_effect * 100 << "% apart)\n";
-  }
+  if (o.json)
+    print_compare_json(o, pairs);
+  else
+    print_compare_tables(o, pairs, slower, faster);
   if (pairs.empty()) log::warn("no configuration ran (and passed) on both sides");
   if (!o.html.empty()) {
     write_user_output(o.html, html::render_page(build_compare_page(o.a, o.b, pairs, co)));

@@ -76,122 +76,160 @@ Value convert(const toml::node& node, const std::string& file) {
 // order mark variant), found by fuzz/fuzz_config_system. TOML allows non-ASCII text only in
 // strings and comments, so such a file is invalid anyway: find the first non-ASCII byte outside
 // them (or right after a line-ending backslash in a multi-line string, where toml++ does the
-// same check) and report it before toml++ sees the text. Returns the 1-based line, 0 if none.
-int line_of_unsafe_non_ascii(std::string_view t) {
+// same check) and report it before toml++ sees the text. The scanner is a small state machine
+// with one step function per lexical state.
+class UnsafeNonAsciiScanner {
+ public:
+  explicit UnsafeNonAsciiScanner(std::string_view text) : t_(text) {}
+
+  // The 1-based line of the first unsafe non-ASCII byte, 0 if none.
+  int scan() {
+    for (i_ = 0; i_ < t_.size(); ++i_) {
+      char c = t_[i_];
+      if (c == '\n') ++line_;
+      if (step(c)) return line_;
+    }
+    return 0;
+  }
+
+ private:
   enum class State { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral };
-  State st = State::kCode;
-  int line = 1;
-  char last = '\n';
   enum class Run { kNone, kKey, kValue };
-  Run run = Run::kNone;
-  std::string containers;  // open [ (a: array, h: table header) and { (t), innermost last
-  for (size_t i = 0; i < t.size(); ++i) {
-    char c = t[i];
-    if (c == '\n') ++line;
-    bool non_ascii = static_cast<unsigned char>(c) >= 0x80;
-    switch (st) {
-      case State::kCode: {
-        if (non_ascii) return line;
-        // Outside strings the text is a series of runs: bare keys, which end at whitespace = .
-        // ] and the like, and bare values (numbers, dates, booleans, garbage), which toml++
-        // scans character by character up to whitespace , ] } # or a line break, through any
-        // quote, dot or '=' (fuzzing found both; docs/fuzzing.md). A quote opens a string only
-        // outside a run, at a line start or after = [ { , or a key's dot.
-        bool blank = c == ' ' || c == '\t' || c == '\r' || c == '\n';
-        bool value_end = blank || std::string_view(",]}#").find(c) != std::string_view::npos;
-        if (run == Run::kValue && !value_end) {
-          last = c;
-          break;
-        }
-        if (run == Run::kKey && !blank &&
-            std::string_view("=.]},#[{").find(c) == std::string_view::npos) {
-          last = c;
-          break;
-        }
-        run = Run::kNone;
-        if (blank) {
-          if (c == '\n') last = '\n';
-          break;
-        }
-        bool quote = c == '"' || c == '\'';
-        bool opens = std::string_view("\n=[{,.").find(last) != std::string_view::npos;
-        char before = last;
-        last = c;
-        if (c == '[') {
-          containers.push_back(before == '\n' ? 'h' : 'a');  // table header or array
-        } else if (c == '{') {
-          containers.push_back('t');
-        } else if (c == ']' || c == '}') {
-          if (!containers.empty()) containers.pop_back();
-        } else if (c == '#') {
-          st = State::kComment;
-        } else if (quote && opens) {
-          if (t.substr(i, 3) == "\"\"\"" || t.substr(i, 3) == "\'\'\'") {
-            st = c == '"' ? State::kMultiBasic : State::kMultiLiteral;
-            i += 2;
-          } else {
-            st = c == '"' ? State::kBasic : State::kLiteral;
-          }
-        } else if (c != '=' && c != ',' && c != '.') {
-          bool in_array = !containers.empty() && containers.back() == 'a';
-          run = before == '=' || ((before == '[' || before == ',') && in_array) ? Run::kValue
-                                                                                : Run::kKey;
-        }
-        break;
-      }
+
+  static bool is_non_ascii(char c) { return static_cast<unsigned char>(c) >= 0x80; }
+
+  // Consumes t_[i_] (and, for some states, the characters after it, moving i_); true when an
+  // unsafe non-ASCII byte was found.
+  bool step(char c) {
+    switch (st_) {
+      case State::kCode:
+        return step_code(c);
       case State::kComment:
         if (c == '\n') {
-          st = State::kCode;
-          last = '\n';
+          st_ = State::kCode;
+          last_ = '\n';
         }
-        break;
+        return false;
       case State::kBasic:
-        if (c == '\\' && ++i < t.size() && t[i] == '\n')
-          ++line;  // skipped an escaped character (a newline is an error toml++ reports)
+        if (c == '\\' && ++i_ < t_.size() && t_[i_] == '\n')
+          ++line_;  // skipped an escaped character (a newline is an error toml++ reports)
         else if (c == '"' || c == '\n')
-          st = State::kCode, last = c;
-        break;
+          st_ = State::kCode, last_ = c;
+        return false;
       case State::kLiteral:
-        if (c == '\'' || c == '\n') st = State::kCode, last = c;
-        break;
+        if (c == '\'' || c == '\n') st_ = State::kCode, last_ = c;
+        return false;
       case State::kMultiBasic:
-        if (c == '\\') {
-          // toml++ asks whether the escaped character is whitespace and, if so, whether every
-          // character up to the line break (and after it, up to the next text) is: any
-          // non-ASCII character in that stretch is checked (found by fuzzing; docs/fuzzing.md) and
-          // cannot be valid there anyway ("\é" is no escape).
-          size_t j = i + 1;
-          while (j < t.size() && (t[j] == ' ' || t[j] == '\t')) ++j;
-          if (j < t.size() && static_cast<unsigned char>(t[j]) >= 0x80) return line;
-          if (j < t.size() && (t[j] == '\n' || t[j] == '\r')) {
-            while (j < t.size() && std::string_view(" \t\r\n").find(t[j]) != std::string_view::npos)
-              if (t[j++] == '\n') ++line;
-            if (j < t.size() && static_cast<unsigned char>(t[j]) >= 0x80) return line;
-            i = j - 1;
-          } else {
-            ++i;
-          }
-        } else if (t.substr(i, 3) == "\"\"\"") {
-          // Up to two quotes may end the content right before the closing three.
-          size_t n = 0;
-          while (i + n < t.size() && t[i + n] == '"') ++n;
-          i += n - 1;
-          st = State::kCode;
-          last = '"';
-        }
-        break;
+        return step_multi_basic(c);
       case State::kMultiLiteral:
-        if (t.substr(i, 3) == "\'\'\'") {
-          size_t n = 0;
-          while (i + n < t.size() && t[i + n] == '\'') ++n;
-          i += n - 1;
-          st = State::kCode;
-          last = '\'';
-        }
-        break;
+        if (t_.substr(i_, 3) == "\'\'\'") close_multi_line('\'');
+        return false;
+    }
+    return false;
+  }
+
+  // Outside strings the text is a series of runs: bare keys, which end at whitespace = . ] and
+  // the like, and bare values (numbers, dates, booleans, garbage), which toml++ scans character
+  // by character up to whitespace , ] } # or a line break, through any quote, dot or '='
+  // (fuzzing found both; docs/fuzzing.md). A quote opens a string only outside a run, at a line
+  // start or after = [ { , or a key's dot.
+  bool step_code(char c) {
+    if (is_non_ascii(c)) return true;
+    bool blank = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    bool value_end = blank || std::string_view(",]}#").find(c) != std::string_view::npos;
+    if (run_ == Run::kValue && !value_end) {
+      last_ = c;
+      return false;
+    }
+    if (run_ == Run::kKey && !blank &&
+        std::string_view("=.]},#[{").find(c) == std::string_view::npos) {
+      last_ = c;
+      return false;
+    }
+    run_ = Run::kNone;
+    if (blank) {
+      if (c == '\n') last_ = '\n';
+      return false;
+    }
+    char before = last_;
+    last_ = c;
+    code_token(c, before);
+    return false;
+  }
+
+  // A character of code outside a run: a bracket, a comment, a string's opening quote, or the
+  // start of a new key or value run (`before` is the significant character before it).
+  void code_token(char c, char before) {
+    bool quote = c == '"' || c == '\'';
+    bool opens = std::string_view("\n=[{,.").find(before) != std::string_view::npos;
+    if (c == '[') {
+      containers_.push_back(before == '\n' ? 'h' : 'a');  // table header or array
+    } else if (c == '{') {
+      containers_.push_back('t');
+    } else if (c == ']' || c == '}') {
+      if (!containers_.empty()) containers_.pop_back();
+    } else if (c == '#') {
+      st_ = State::kComment;
+    } else if (quote && opens) {
+      if (t_.substr(i_, 3) == "\"\"\"" || t_.substr(i_, 3) == "\'\'\'") {
+        st_ = c == '"' ? State::kMultiBasic : State::kMultiLiteral;
+        i_ += 2;
+      } else {
+        st_ = c == '"' ? State::kBasic : State::kLiteral;
+      }
+    } else if (c != '=' && c != ',' && c != '.') {
+      bool in_array = !containers_.empty() && containers_.back() == 'a';
+      run_ =
+          before == '=' || ((before == '[' || before == ',') && in_array) ? Run::kValue : Run::kKey;
     }
   }
-  return 0;
+
+  bool step_multi_basic(char c) {
+    if (c == '\\') return skip_escape_in_multi_basic();
+    if (t_.substr(i_, 3) == "\"\"\"") close_multi_line('"');
+    return false;
+  }
+
+  // toml++ asks whether the escaped character is whitespace and, if so, whether every character
+  // up to the line break (and after it, up to the next text) is: any non-ASCII character in
+  // that stretch is checked (found by fuzzing; docs/fuzzing.md) and cannot be valid there
+  // anyway ("\é" is no escape).
+  bool skip_escape_in_multi_basic() {
+    size_t j = i_ + 1;
+    while (j < t_.size() && (t_[j] == ' ' || t_[j] == '\t')) ++j;
+    if (j < t_.size() && is_non_ascii(t_[j])) return true;
+    if (j < t_.size() && (t_[j] == '\n' || t_[j] == '\r')) {
+      while (j < t_.size() && std::string_view(" \t\r\n").find(t_[j]) != std::string_view::npos)
+        if (t_[j++] == '\n') ++line_;
+      if (j < t_.size() && is_non_ascii(t_[j])) return true;
+      i_ = j - 1;
+    } else {
+      ++i_;
+    }
+    return false;
+  }
+
+  // At three `quote`s closing a multi-line string: up to two more quotes may end the content
+  // right before the closing three.
+  void close_multi_line(char quote) {
+    size_t n = 0;
+    while (i_ + n < t_.size() && t_[i_ + n] == quote) ++n;
+    i_ += n - 1;
+    st_ = State::kCode;
+    last_ = quote;
+  }
+
+  std::string_view t_;
+  size_t i_ = 0;
+  State st_ = State::kCode;
+  int line_ = 1;
+  char last_ = '\n';
+  Run run_ = Run::kNone;
+  std::string containers_;  // open [ (a: array, h: table header) and { (t), innermost last
+};
+
+int line_of_unsafe_non_ascii(std::string_view t) {
+  return UnsafeNonAsciiScanner(t).scan();
 }
 
 }  // namespace

@@ -263,31 +263,35 @@ std::vector<svg::LineChart> step_charts(
   return charts;
 }
 
+// Planned and avoided GPU-hours summed over the cases that have a plan.
 struct PlanTotals {
-  double planned = 0, spent = 0, avoided = 0;
+  double planned = 0, avoided = 0;
   bool any_planned = false, any_avoided = false;
-  size_t runs_without_time = 0;
 };
 
-}  // namespace
-
-html::Page build_results_page(const fs::path& root, const std::vector<RunRecord>& records,
-                              const ReportContext& ctx) {
-  html::Page page;
-  page.title = ctx.scenario_name.empty() ? root.filename().string() : ctx.scenario_name;
-  page.subtitle = "benchpilot results " + root.string() + " - written " +
-                  format_time(std::time(nullptr), "%Y-%m-%d %H:%M:%S");
+std::vector<const RunRecord*> runs_in_order(const std::vector<RunRecord>& records) {
   std::vector<const RunRecord*> runs;
   for (const RunRecord& r : records) runs.push_back(&r);
   std::stable_sort(runs.begin(), runs.end(), [](const RunRecord* a, const RunRecord* b) {
     return std::tie(a->case_id, a->iteration, a->step) <
            std::tie(b->case_id, b->iteration, b->step);
   });
-  std::vector<SweepGroup> sweeps = sweep_groups(root, runs);
+  return runs;
+}
 
-  // Per-run elapsed hours x GPUs, shared by the overview and the GPU-hours section.
-  std::map<std::string, double> spent_by_case;
-  size_t without_time = 0;
+// Per-run elapsed hours x GPUs, shared by the overview and the GPU-hours section.
+struct GpuHoursSpent {
+  std::map<std::string, double> by_case;
+  size_t runs_without_time = 0;
+  double total() const {
+    double sum = 0;
+    for (const auto& [k, v] : by_case) sum += v;
+    return sum;
+  }
+};
+
+GpuHoursSpent gpu_hours_spent(const std::vector<const RunRecord*>& runs, const ReportContext& ctx) {
+  GpuHoursSpent spent;
   for (const RunRecord* r : runs) {
     if (r->state == "DRY-RUN") continue;
     auto secs = job_elapsed_seconds(r->run_dir);
@@ -297,13 +301,16 @@ html::Page build_results_page(const fs::path& root, const std::vector<RunRecord>
         if (p.case_id == r->case_id && p.gpus_per_job_min == p.gpus_per_job_max)
           gpus = p.gpus_per_job_min;
     if (!secs || !gpus) {
-      ++without_time;
+      ++spent.runs_without_time;
       continue;
     }
-    spent_by_case[r->case_id] += *secs / 3600.0 * static_cast<double>(*gpus);
+    spent.by_case[r->case_id] += *secs / 3600.0 * static_cast<double>(*gpus);
   }
+  return spent;
+}
 
-  // --- overview
+html::Section overview_section(const std::vector<const RunRecord*>& runs, uint64_t pruned_total,
+                               double spent_total) {
   size_t passed = 0, failed = 0, dry = 0;
   for (const RunRecord* r : runs) {
     std::string s = run_status(*r);
@@ -311,218 +318,255 @@ html::Page build_results_page(const fs::path& root, const std::vector<RunRecord>
     failed += s == "FAILED" || s == "SKIPPED";  // counted as summary.json counts them
     dry += s == "DRY-RUN";
   }
+  html::Section s{"overview", "Overview", {}};
+  std::vector<Figure> figs = {{"runs", std::to_string(runs.size()), ""},
+                              {"passed", std::to_string(passed), "passed"},
+                              {"failed", std::to_string(failed), failed ? "failed" : ""}};
+  if (dry) figs.push_back({"dry-run (not submitted)", std::to_string(dry), "skipped"});
+  figs.push_back({"pruned points (not run)", std::to_string(pruned_total), "skipped"});
+  figs.push_back({"GPU-hours spent", fixed(spent_total, 2), ""});
+  s.blocks.push_back(std::move(figs));
+  s.blocks.push_back(html::Paragraph{
+      "Each run links to its folder; logs and reports are in the Runs table below. Sweep "
+      "points the constraints rejected were never submitted: they are listed by rule."});
+  return s;
+}
+
+// A sweep's trajectory rows by reward, best first, with the best and worst passing runs.
+struct Leaderboard {
+  Table table;
+  const RunRecord* best = nullptr;
+  const RunRecord* worst = nullptr;
+};
+
+Leaderboard leaderboard(const fs::path& root, const SweepGroup& g, const std::string& suffix) {
+  std::vector<TrajectoryRow> traj = read_trajectory(g.dir);
+  std::map<int, const RunRecord*> by_step;
+  for (const RunRecord* r : g.runs) by_step[r->step] = r;
+  std::vector<const TrajectoryRow*> ranked;
+  for (const TrajectoryRow& t : traj) ranked.push_back(&t);
+  std::stable_sort(
+      ranked.begin(), ranked.end(),
+      [](const TrajectoryRow* a, const TrajectoryRow* b) { return a->reward > b->reward; });
+  std::vector<std::string> mcols = metric_columns(g.runs);
+  Leaderboard board;
+  board.table.id = "leaderboard-" + suffix;
+  board.table.header = {"rank", "run", "parameters", "reward"};
+  for (const std::string& m : mcols) board.table.header.push_back(metric_label(m));
+  board.table.header.push_back("status");
+  board.table.empty_text = "no trajectory.csv rows (nothing finished)";
+  std::set<int> seen;
+  for (const TrajectoryRow* t : ranked) {
+    auto it = by_step.find(t->step);
+    if (it == by_step.end() || !seen.insert(t->step).second) continue;
+    const RunRecord& r = *it->second;
+    if (r.passed) {
+      if (!board.best) board.best = &r;
+      board.worst = &r;
+    }
+    std::vector<Cell> row = {cell(std::to_string(board.table.rows.size() + 1), "num"),
+                             run_link(root, r), cell(params_text(r)),
+                             cell(svg::format_number(t->reward), "num")};
+    for (const std::string& m : mcols) row.push_back(metric_cell(r, m));
+    std::string st = run_status(r);
+    row.push_back(cell(st, status_css(st), failure_text(r)));
+    if (&r == board.best) row[0].css = "best";
+    board.table.rows.push_back(std::move(row));
+  }
+  return board;
+}
+
+Table pruned_rules_table(const SweepGroup& g, const std::vector<PrunedPoint>& pruned,
+                         const ReportContext& ctx, const std::string& suffix) {
+  Table pt;
+  pt.id = "pruned-" + suffix;
+  pt.header = {"rule", "name", "points", "examples"};
+  pt.empty_text = "No point was pruned.";
+  for (const PrunedRule& rule : group_pruned(pruned)) {
+    std::string name;
+    for (const Plan& p : ctx.plans)
+      if (p.case_id == g.case_id)
+        for (const RuleTally& t : p.pruned_by_rule)
+          if (t.id == rule.id) name = t.name;
+    pt.rows.push_back({cell(rule.id), cell(name), cell(std::to_string(rule.count), "num"),
+                       cell(join(rule.examples, "\n"))});
+  }
+  return pt;
+}
+
+// One section per sweep (case and iteration); `number` is its 1-based position on the page.
+html::Section sweep_section(const fs::path& root, const SweepGroup& g, size_t number,
+                            const std::vector<PrunedPoint>& pruned, const ReportContext& ctx) {
+  const std::string suffix = std::to_string(number);
+  html::Section s{"sweep-" + suffix,
+                  "Sweep " + g.case_id + " (iteration " + std::to_string(g.iteration) + ")",
+                  {}};
+  size_t g_passed = 0, g_failed = 0;
+  for (const RunRecord* r : g.runs) {
+    g_passed += run_status(*r) == "PASSED";
+    g_failed += run_status(*r) == "FAILED" || run_status(*r) == "SKIPPED";
+  }
+  s.blocks.push_back(
+      std::vector<Figure>{{"points run", std::to_string(g.runs.size()), ""},
+                          {"passed", std::to_string(g_passed), "passed"},
+                          {"failed", std::to_string(g_failed), g_failed ? "failed" : ""},
+                          {"pruned", std::to_string(pruned.size()), "skipped"}});
+
+  Leaderboard board = leaderboard(root, g, suffix);
+  s.blocks.push_back(html::Paragraph{"Leaderboard by reward (the sweep agent's objective)."});
+  s.blocks.push_back(std::move(board.table));
+
+  for (svg::Heatmap& m : heatmaps(g, pruned, "heatmap-" + suffix)) s.blocks.push_back(std::move(m));
+
+  s.blocks.push_back(
+      html::Paragraph{"Pruned points by rule (pruned.csv; a point may break "
+                      "several rules):"});
+  s.blocks.push_back(pruned_rules_table(g, pruned, ctx, suffix));
+
+  // Per-step charts of the best and the worst passing runs.
+  const RunRecord* best = board.best;
+  const RunRecord* worst = board.worst;
+  std::vector<std::pair<std::string, const RunRecord*>> charted;
+  if (best)
+    charted.emplace_back("best: " + run_label(*best) + " (" + params_text(*best) + ")", best);
+  if (worst && worst != best)
+    charted.emplace_back("worst: " + run_label(*worst) + " (" + params_text(*worst) + ")", worst);
+  for (svg::LineChart& c : step_charts(charted, "steps-" + suffix))
+    s.blocks.push_back(std::move(c));
+  return s;
+}
+
+// Per-step charts of passing runs that are not sweep points; none when no run qualifies.
+std::optional<html::Section> plain_run_charts_section(const std::vector<const RunRecord*>& runs) {
+  std::map<std::string, size_t> per_case;
+  std::vector<std::pair<std::string, const RunRecord*>> charted;
+  for (const RunRecord* r : runs)
+    if (r->step == 0 && r->passed && per_case[r->case_id]++ < kMaxChartedPlainRuns)
+      charted.emplace_back(run_label(*r), r);
+  std::vector<svg::LineChart> charts = step_charts(charted, "steps-runs");
+  if (charts.empty()) return std::nullopt;
+  html::Section s{"per-run-charts", "Per-step metrics", {}};
+  for (svg::LineChart& c : charts) s.blocks.push_back(std::move(c));
+  return s;
+}
+
+Table gpu_hours_table(const std::vector<const RunRecord*>& runs, const ReportContext& ctx,
+                      const GpuHoursSpent& spent, PlanTotals& totals) {
+  Table t;
+  t.id = "gpu-hours";
+  t.header = {"case", "planned (time limit x GPUs)", "spent (elapsed x GPUs)",
+              "not spent on pruned points (upper bound)"};
+  std::set<std::string> cases;
+  for (const RunRecord* r : runs) cases.insert(r->case_id);
+  for (const Plan& p : ctx.plans) cases.insert(p.case_id);
+  for (const std::string& c : cases) {
+    const Plan* plan = nullptr;
+    for (const Plan& p : ctx.plans)
+      if (p.case_id == c) plan = &p;
+    std::string planned = "-", avoided = "-";
+    if (plan && plan->gpu_hours) {
+      planned = (plan->gpu_hours_estimated ? "~" : "") + fixed(*plan->gpu_hours, 2);
+      totals.planned += *plan->gpu_hours;
+      totals.any_planned = true;
+      auto hours = plan->time_limit ? time_limit_hours(*plan->time_limit) : std::nullopt;
+      if (hours && plan->pruned > 0) {
+        double a = static_cast<double>(plan->pruned) * static_cast<double>(plan->gpus_per_job_max) *
+                   *hours * plan->iterations;
+        avoided = fixed(a, 2);
+        totals.avoided += a;
+        totals.any_avoided = true;
+      }
+    }
+    auto sp = spent.by_case.find(c);
+    t.rows.push_back({cell(c), cell(planned, "num"),
+                      cell(sp == spent.by_case.end() ? "-" : fixed(sp->second, 2), "num"),
+                      cell(avoided, "num")});
+  }
+  return t;
+}
+
+// GPU-hours planned vs spent.
+html::Section gpu_hours_section(const std::vector<const RunRecord*>& runs, const ReportContext& ctx,
+                                const GpuHoursSpent& spent) {
+  html::Section s{"gpu-hours", "GPU-hours", {}};
+  PlanTotals totals;
+  s.blocks.push_back(gpu_hours_table(runs, ctx, spent, totals));
+  svg::BarChart bars;
+  bars.id = "gpu-hours-chart";
+  bars.title = "GPU-hours: planned vs spent";
+  bars.unit = "GPU-h";
+  if (totals.any_planned) bars.bars.push_back({"planned", totals.planned, "time limits"});
+  bars.bars.push_back({"spent", spent.total(), ""});
+  if (totals.any_avoided) bars.bars.push_back({"saved by pruning", totals.avoided, "at most"});
+  s.blocks.push_back(std::move(bars));
+  if (spent.runs_without_time)
+    s.blocks.push_back(html::Paragraph{std::to_string(spent.runs_without_time) +
+                                       " run(s) have no elapsed time or GPU count and are not "
+                                       "counted as spent."});
+  return s;
+}
+
+// Every run, in case, iteration and step order.
+html::Section runs_section(const fs::path& root, const std::vector<RunRecord>& records,
+                           const std::vector<const RunRecord*>& runs) {
+  html::Section s{"runs", "Runs", {}};
+  std::vector<std::string> mcols = metric_columns(runs);
+  Table t;
+  t.id = "runs-table";
+  t.header = {"run", "parameters", "status", "job state", "job"};
+  for (const std::string& m : mcols) t.header.push_back(metric_label(m));
+  t.header.push_back("reason");
+  t.header.push_back("files");
+  t.empty_text = "No run was recorded.";
+  std::set<const RunRecord*> best;
+  for (const auto& [case_id, index] : best_per_case(records)) best.insert(&records[index]);
+  for (const RunRecord* r : runs) {
+    std::string st = run_status(*r);
+    Cell link = run_link(root, *r);
+    if (best.count(r)) {
+      link.css = "best";
+      link.title = "best passing run of its case";
+    }
+    std::vector<Cell> row = {link, cell(params_text(*r)), cell(st, status_css(st)), cell(r->state),
+                             cell(r->job_id.empty() ? "-" : r->job_id)};
+    for (const std::string& m : mcols) row.push_back(metric_cell(*r, m));
+    row.push_back(cell(failure_text(*r)));
+    Cell files;
+    for (const fs::path& f : run_files(r->run_dir))
+      files.links.emplace_back(f.filename().string(), url_path(rel(root, f)));
+    if (files.links.empty()) files.text = "-";
+    row.push_back(std::move(files));
+    t.rows.push_back(std::move(row));
+  }
+  s.blocks.push_back(std::move(t));
+  return s;
+}
+
+}  // namespace
+
+html::Page build_results_page(const fs::path& root, const std::vector<RunRecord>& records,
+                              const ReportContext& ctx) {
+  html::Page page;
+  page.title = ctx.scenario_name.empty() ? root.filename().string() : ctx.scenario_name;
+  page.subtitle = "benchpilot results " + root.string() + " - written " +
+                  format_time(std::time(nullptr), "%Y-%m-%d %H:%M:%S");
+  std::vector<const RunRecord*> runs = runs_in_order(records);
+  std::vector<SweepGroup> sweeps = sweep_groups(root, runs);
+  GpuHoursSpent spent = gpu_hours_spent(runs, ctx);
+
   uint64_t pruned_total = 0;
   std::vector<std::vector<PrunedPoint>> pruned_by_sweep;
   for (const SweepGroup& g : sweeps) {
     pruned_by_sweep.push_back(read_pruned(g.dir));
     pruned_total += pruned_by_sweep.back().size();
   }
-  double spent_total = 0;
-  for (const auto& [k, v] : spent_by_case) spent_total += v;
-  {
-    html::Section s{"overview", "Overview", {}};
-    std::vector<Figure> figs = {{"runs", std::to_string(runs.size()), ""},
-                                {"passed", std::to_string(passed), "passed"},
-                                {"failed", std::to_string(failed), failed ? "failed" : ""}};
-    if (dry) figs.push_back({"dry-run (not submitted)", std::to_string(dry), "skipped"});
-    figs.push_back({"pruned points (not run)", std::to_string(pruned_total), "skipped"});
-    figs.push_back({"GPU-hours spent", fixed(spent_total, 2), ""});
-    s.blocks.push_back(std::move(figs));
-    s.blocks.push_back(html::Paragraph{
-        "Each run links to its folder; logs and reports are in the Runs table below. Sweep "
-        "points the constraints rejected were never submitted: they are listed by rule."});
-    page.sections.push_back(std::move(s));
-  }
-
-  // --- one section per sweep (case and iteration)
-  for (size_t gi = 0; gi < sweeps.size(); ++gi) {
-    const SweepGroup& g = sweeps[gi];
-    const std::string id = "sweep-" + std::to_string(gi + 1);
-    html::Section s{
-        id, "Sweep " + g.case_id + " (iteration " + std::to_string(g.iteration) + ")", {}};
-    std::vector<TrajectoryRow> traj = read_trajectory(g.dir);
-    std::map<int, const RunRecord*> by_step;
-    for (const RunRecord* r : g.runs) by_step[r->step] = r;
-    size_t g_passed = 0, g_failed = 0;
-    for (const RunRecord* r : g.runs) {
-      g_passed += run_status(*r) == "PASSED";
-      g_failed += run_status(*r) == "FAILED" || run_status(*r) == "SKIPPED";
-    }
-    const auto& pruned = pruned_by_sweep[gi];
-    s.blocks.push_back(
-        std::vector<Figure>{{"points run", std::to_string(g.runs.size()), ""},
-                            {"passed", std::to_string(g_passed), "passed"},
-                            {"failed", std::to_string(g_failed), g_failed ? "failed" : ""},
-                            {"pruned", std::to_string(pruned.size()), "skipped"}});
-
-    // Leaderboard: trajectory rows by reward, best first.
-    std::vector<const TrajectoryRow*> ranked;
-    for (const TrajectoryRow& t : traj) ranked.push_back(&t);
-    std::stable_sort(
-        ranked.begin(), ranked.end(),
-        [](const TrajectoryRow* a, const TrajectoryRow* b) { return a->reward > b->reward; });
-    std::vector<std::string> mcols = metric_columns(g.runs);
-    Table board;
-    board.id = "leaderboard-" + std::to_string(gi + 1);
-    board.header = {"rank", "run", "parameters", "reward"};
-    for (const std::string& m : mcols) board.header.push_back(metric_label(m));
-    board.header.push_back("status");
-    board.empty_text = "no trajectory.csv rows (nothing finished)";
-    const RunRecord* best = nullptr;
-    const RunRecord* worst = nullptr;
-    std::set<int> seen;
-    for (const TrajectoryRow* t : ranked) {
-      auto it = by_step.find(t->step);
-      if (it == by_step.end() || !seen.insert(t->step).second) continue;
-      const RunRecord& r = *it->second;
-      if (r.passed) {
-        if (!best) best = &r;
-        worst = &r;
-      }
-      std::vector<Cell> row = {cell(std::to_string(board.rows.size() + 1), "num"),
-                               run_link(root, r), cell(params_text(r)),
-                               cell(svg::format_number(t->reward), "num")};
-      for (const std::string& m : mcols) row.push_back(metric_cell(r, m));
-      std::string st = run_status(r);
-      row.push_back(cell(st, status_css(st), failure_text(r)));
-      if (&r == best) row[0].css = "best";
-      board.rows.push_back(std::move(row));
-    }
-    s.blocks.push_back(html::Paragraph{"Leaderboard by reward (the sweep agent's objective)."});
-    s.blocks.push_back(std::move(board));
-
-    for (svg::Heatmap& m : heatmaps(g, pruned, "heatmap-" + std::to_string(gi + 1)))
-      s.blocks.push_back(std::move(m));
-
-    // Pruned points by rule.
-    Table pt;
-    pt.id = "pruned-" + std::to_string(gi + 1);
-    pt.header = {"rule", "name", "points", "examples"};
-    pt.empty_text = "No point was pruned.";
-    for (const PrunedRule& rule : group_pruned(pruned)) {
-      std::string name;
-      for (const Plan& p : ctx.plans)
-        if (p.case_id == g.case_id)
-          for (const RuleTally& t : p.pruned_by_rule)
-            if (t.id == rule.id) name = t.name;
-      pt.rows.push_back({cell(rule.id), cell(name), cell(std::to_string(rule.count), "num"),
-                         cell(join(rule.examples, "\n"))});
-    }
-    s.blocks.push_back(
-        html::Paragraph{"Pruned points by rule (pruned.csv; a point may break "
-                        "several rules):"});
-    s.blocks.push_back(std::move(pt));
-
-    // Per-step charts of the best and the worst passing runs.
-    std::vector<std::pair<std::string, const RunRecord*>> charted;
-    if (best)
-      charted.emplace_back("best: " + run_label(*best) + " (" + params_text(*best) + ")", best);
-    if (worst && worst != best)
-      charted.emplace_back("worst: " + run_label(*worst) + " (" + params_text(*worst) + ")", worst);
-    for (svg::LineChart& c : step_charts(charted, "steps-" + std::to_string(gi + 1)))
-      s.blocks.push_back(std::move(c));
-    page.sections.push_back(std::move(s));
-  }
-
-  // --- per-step charts of passing runs that are not sweep points
-  {
-    std::map<std::string, size_t> per_case;
-    std::vector<std::pair<std::string, const RunRecord*>> charted;
-    for (const RunRecord* r : runs)
-      if (r->step == 0 && r->passed && per_case[r->case_id]++ < kMaxChartedPlainRuns)
-        charted.emplace_back(run_label(*r), r);
-    std::vector<svg::LineChart> charts = step_charts(charted, "steps-runs");
-    if (!charts.empty()) {
-      html::Section s{"per-run-charts", "Per-step metrics", {}};
-      for (svg::LineChart& c : charts) s.blocks.push_back(std::move(c));
-      page.sections.push_back(std::move(s));
-    }
-  }
-
-  // --- GPU-hours planned vs spent
-  {
-    html::Section s{"gpu-hours", "GPU-hours", {}};
-    Table t;
-    t.id = "gpu-hours";
-    t.header = {"case", "planned (time limit x GPUs)", "spent (elapsed x GPUs)",
-                "not spent on pruned points (upper bound)"};
-    PlanTotals totals;
-    std::set<std::string> cases;
-    for (const RunRecord* r : runs) cases.insert(r->case_id);
-    for (const Plan& p : ctx.plans) cases.insert(p.case_id);
-    for (const std::string& c : cases) {
-      const Plan* plan = nullptr;
-      for (const Plan& p : ctx.plans)
-        if (p.case_id == c) plan = &p;
-      std::string planned = "-", avoided = "-";
-      if (plan && plan->gpu_hours) {
-        planned = (plan->gpu_hours_estimated ? "~" : "") + fixed(*plan->gpu_hours, 2);
-        totals.planned += *plan->gpu_hours;
-        totals.any_planned = true;
-        auto hours = plan->time_limit ? time_limit_hours(*plan->time_limit) : std::nullopt;
-        if (hours && plan->pruned > 0) {
-          double a = static_cast<double>(plan->pruned) *
-                     static_cast<double>(plan->gpus_per_job_max) * *hours * plan->iterations;
-          avoided = fixed(a, 2);
-          totals.avoided += a;
-          totals.any_avoided = true;
-        }
-      }
-      auto sp = spent_by_case.find(c);
-      t.rows.push_back({cell(c), cell(planned, "num"),
-                        cell(sp == spent_by_case.end() ? "-" : fixed(sp->second, 2), "num"),
-                        cell(avoided, "num")});
-    }
-    s.blocks.push_back(std::move(t));
-    svg::BarChart bars;
-    bars.id = "gpu-hours-chart";
-    bars.title = "GPU-hours: planned vs spent";
-    bars.unit = "GPU-h";
-    if (totals.any_planned) bars.bars.push_back({"planned", totals.planned, "time limits"});
-    bars.bars.push_back({"spent", spent_total, ""});
-    if (totals.any_avoided) bars.bars.push_back({"saved by pruning", totals.avoided, "at most"});
-    s.blocks.push_back(std::move(bars));
-    if (without_time)
-      s.blocks.push_back(html::Paragraph{std::to_string(without_time) +
-                                         " run(s) have no elapsed time or GPU count and are not "
-                                         "counted as spent."});
-    page.sections.push_back(std::move(s));
-  }
-
-  // --- every run
-  {
-    html::Section s{"runs", "Runs", {}};
-    std::vector<std::string> mcols = metric_columns(runs);
-    Table t;
-    t.id = "runs-table";
-    t.header = {"run", "parameters", "status", "job state", "job"};
-    for (const std::string& m : mcols) t.header.push_back(metric_label(m));
-    t.header.push_back("reason");
-    t.header.push_back("files");
-    t.empty_text = "No run was recorded.";
-    std::set<const RunRecord*> best;
-    for (const auto& [case_id, index] : best_per_case(records)) best.insert(&records[index]);
-    for (const RunRecord* r : runs) {
-      std::string st = run_status(*r);
-      Cell link = run_link(root, *r);
-      if (best.count(r)) {
-        link.css = "best";
-        link.title = "best passing run of its case";
-      }
-      std::vector<Cell> row = {link, cell(params_text(*r)), cell(st, status_css(st)),
-                               cell(r->state), cell(r->job_id.empty() ? "-" : r->job_id)};
-      for (const std::string& m : mcols) row.push_back(metric_cell(*r, m));
-      row.push_back(cell(failure_text(*r)));
-      Cell files;
-      for (const fs::path& f : run_files(r->run_dir))
-        files.links.emplace_back(f.filename().string(), url_path(rel(root, f)));
-      if (files.links.empty()) files.text = "-";
-      row.push_back(std::move(files));
-      t.rows.push_back(std::move(row));
-    }
-    s.blocks.push_back(std::move(t));
-    page.sections.push_back(std::move(s));
-  }
+  page.sections.push_back(overview_section(runs, pruned_total, spent.total()));
+  for (size_t gi = 0; gi < sweeps.size(); ++gi)
+    page.sections.push_back(sweep_section(root, sweeps[gi], gi + 1, pruned_by_sweep[gi], ctx));
+  if (std::optional<html::Section> charts = plain_run_charts_section(runs))
+    page.sections.push_back(std::move(*charts));
+  page.sections.push_back(gpu_hours_section(runs, ctx, spent));
+  page.sections.push_back(runs_section(root, records, runs));
   return page;
 }
 

@@ -42,79 +42,58 @@ struct Suite {
   std::vector<Case> cases;
 };
 
-}  // namespace
+// A run's <testcase>: skipped for a dry run, failed for a failed or skipped run (a skip is a
+// failed pre-test), with the run folder, job, state and metrics as its output.
+Case run_case(const fs::path& root, const std::string& scen, const RunRecord& r) {
+  Case c;
+  c.time = job_elapsed_seconds(r.run_dir).value_or(0);
+  std::string name = run_label(r);
+  if (std::string p = params_text(r); !p.empty()) name += " " + p;
+  c.xml = "    <testcase name=\"" + markup_escape(name) + "\" classname=\"" +
+          markup_escape(scen + "." + r.case_id) + "\" time=\"" + seconds(c.time) + "\"";
+  std::string status = run_status(r);
+  std::error_code ec;
+  fs::path rel = fs::relative(r.run_dir, root, ec);
+  std::string out_text = "run folder: " + (ec ? r.run_dir.string() : rel.string()) +
+                         "\njob: " + (r.job_id.empty() ? "-" : r.job_id) + "\nstate: " + r.state;
+  for (const auto& [k, v] : r.metrics) out_text += "\n" + k + ": " + python_float(v);
+  if (status == "DRY-RUN") {
+    c.skipped = true;
+    c.xml += ">\n      <skipped message=\"dry-run: generated, not submitted\"/>\n";
+  } else if (status == "FAILED" || status == "SKIPPED") {
+    c.failed = true;
+    std::string msg = failure_text(r);
+    c.xml += ">\n      <failure message=\"" + markup_escape(first_line(msg)) + "\" type=\"" +
+             markup_escape(r.state) + "\">" + markup_escape(msg) + "</failure>\n";
+  } else {
+    c.xml += ">\n";
+  }
+  c.xml += "      <system-out>" + markup_escape(out_text) + "</system-out>\n    </testcase>\n";
+  return c;
+}
 
-std::string format_junit(const fs::path& root, const std::string& scenario_name,
-                         const std::vector<RunRecord>& records) {
-  std::vector<const RunRecord*> runs;
-  for (const RunRecord& r : records) runs.push_back(&r);
-  std::stable_sort(runs.begin(), runs.end(), [](const RunRecord* a, const RunRecord* b) {
-    return std::tie(a->case_id, a->iteration, a->step) <
-           std::tie(b->case_id, b->iteration, b->step);
-  });
-  std::vector<Suite> suites;
-  // A sweep's suite ("case/iteration") and the case dir whose pruned.csv it reports.
-  struct SweepSuite {
-    std::string case_id;
-    int iteration = 0;
-    fs::path dir;
-  };
-  std::map<std::string, SweepSuite> sweep_dirs;  // by suite name
-  auto suite_for = [&](const std::string& name) -> Suite& {
-    for (Suite& s : suites)
-      if (s.name == name) return s;
-    suites.push_back({name, {}});
-    return suites.back();
-  };
-  const std::string scen = scenario_name.empty() ? root.filename().string() : scenario_name;
-  for (const RunRecord* r : runs) {
-    std::string suite_name = r->case_id;
-    if (r->step > 0) {
-      suite_name += "/" + std::to_string(r->iteration);
-      sweep_dirs.emplace(suite_name,
-                         SweepSuite{r->case_id, r->iteration, r->run_dir.parent_path()});
-    }
-    Case c;
-    c.time = job_elapsed_seconds(r->run_dir).value_or(0);
-    std::string name = run_label(*r);
-    if (std::string p = params_text(*r); !p.empty()) name += " " + p;
-    c.xml = "    <testcase name=\"" + markup_escape(name) + "\" classname=\"" +
-            markup_escape(scen + "." + r->case_id) + "\" time=\"" + seconds(c.time) + "\"";
-    std::string status = run_status(*r);
-    std::error_code ec;
-    fs::path rel = fs::relative(r->run_dir, root, ec);
-    std::string out_text = "run folder: " + (ec ? r->run_dir.string() : rel.string()) +
-                           "\njob: " + (r->job_id.empty() ? "-" : r->job_id) +
-                           "\nstate: " + r->state;
-    for (const auto& [k, v] : r->metrics) out_text += "\n" + k + ": " + python_float(v);
-    if (status == "DRY-RUN") {
-      c.skipped = true;
-      c.xml += ">\n      <skipped message=\"dry-run: generated, not submitted\"/>\n";
-    } else if (status == "FAILED" || status == "SKIPPED") {  // a skip is a failed pre-test
-      c.failed = true;
-      std::string msg = failure_text(*r);
-      c.xml += ">\n      <failure message=\"" + markup_escape(first_line(msg)) + "\" type=\"" +
-               markup_escape(r->state) + "\">" + markup_escape(msg) + "</failure>\n";
-    } else {
-      c.xml += ">\n";
-    }
-    c.xml += "      <system-out>" + markup_escape(out_text) + "</system-out>\n    </testcase>\n";
-    suite_for(suite_name).cases.push_back(std::move(c));
-  }
-  for (const auto& [suite_name, sweep] : sweep_dirs) {
-    const std::string& case_id = sweep.case_id;
-    for (const PrunedPoint& p : read_pruned(sweep.dir)) {
-      Case c;
-      c.skipped = true;
-      std::string name = bp::run_label(case_id, sweep.iteration, p.step) + " " + p.values;
-      c.xml = "    <testcase name=\"" + markup_escape(name) + "\" classname=\"" +
-              markup_escape(scen + "." + case_id) +
-              "\" time=\"0.000\">\n      <skipped message=\"" +
-              markup_escape("pruned by " + join(p.rule_ids, ", ") + ": " + p.messages) +
-              "\"/>\n    </testcase>\n";
-      suite_for(suite_name).cases.push_back(std::move(c));
-    }
-  }
+// A sweep's suite ("case/iteration") and the case dir whose pruned.csv it reports.
+struct SweepSuite {
+  std::string case_id;
+  int iteration = 0;
+  fs::path dir;
+};
+
+// A pruned sweep point as a skipped <testcase> naming the rules that pruned it.
+Case pruned_case(const std::string& scen, const SweepSuite& sweep, const PrunedPoint& p) {
+  Case c;
+  c.skipped = true;
+  std::string name = bp::run_label(sweep.case_id, sweep.iteration, p.step) + " " + p.values;
+  c.xml = "    <testcase name=\"" + markup_escape(name) + "\" classname=\"" +
+          markup_escape(scen + "." + sweep.case_id) +
+          "\" time=\"0.000\">\n      <skipped message=\"" +
+          markup_escape("pruned by " + join(p.rule_ids, ", ") + ": " + p.messages) +
+          "\"/>\n    </testcase>\n";
+  return c;
+}
+
+// The <testsuites> document: each suite with its counts and time, then the totals.
+std::string format_suites(const std::string& scen, const std::vector<Suite>& suites) {
   size_t tests = 0, failures = 0, skipped = 0;
   double time = 0;
   std::string body;
@@ -140,6 +119,40 @@ std::string format_junit(const fs::path& root, const std::string& scenario_name,
          "\" tests=\"" + std::to_string(tests) + "\" failures=\"" + std::to_string(failures) +
          "\" errors=\"0\" skipped=\"" + std::to_string(skipped) + "\" time=\"" + seconds(time) +
          "\">\n" + body + "</testsuites>\n";
+}
+
+}  // namespace
+
+std::string format_junit(const fs::path& root, const std::string& scenario_name,
+                         const std::vector<RunRecord>& records) {
+  std::vector<const RunRecord*> runs;
+  for (const RunRecord& r : records) runs.push_back(&r);
+  std::stable_sort(runs.begin(), runs.end(), [](const RunRecord* a, const RunRecord* b) {
+    return std::tie(a->case_id, a->iteration, a->step) <
+           std::tie(b->case_id, b->iteration, b->step);
+  });
+  std::vector<Suite> suites;
+  std::map<std::string, SweepSuite> sweep_dirs;  // by suite name
+  auto suite_for = [&](const std::string& name) -> Suite& {
+    for (Suite& s : suites)
+      if (s.name == name) return s;
+    suites.push_back({name, {}});
+    return suites.back();
+  };
+  const std::string scen = scenario_name.empty() ? root.filename().string() : scenario_name;
+  for (const RunRecord* r : runs) {
+    std::string suite_name = r->case_id;
+    if (r->step > 0) {
+      suite_name += "/" + std::to_string(r->iteration);
+      sweep_dirs.emplace(suite_name,
+                         SweepSuite{r->case_id, r->iteration, r->run_dir.parent_path()});
+    }
+    suite_for(suite_name).cases.push_back(run_case(root, scen, *r));
+  }
+  for (const auto& [suite_name, sweep] : sweep_dirs)
+    for (const PrunedPoint& p : read_pruned(sweep.dir))
+      suite_for(suite_name).cases.push_back(pruned_case(scen, sweep, p));
+  return format_suites(scen, suites);
 }
 
 void write_junit_report(const std::string& user_file, const fs::path& root,

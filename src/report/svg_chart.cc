@@ -165,101 +165,136 @@ class PolylinePoints {
   Seen first_{}, low_{}, high_{}, last_{};
 };
 
-std::string render(const LineChart& chart) {
-  const int legend_rows = static_cast<int>(chart.series.size());
-  const int w = 720, left = 70, right = 20, top = 34, bottom = 56 + 18 * legend_rows;
-  const int h = 260 + bottom;
-  const int pw = w - left - right, ph = h - top - bottom;
+// Where a line chart's plot area lies and how data maps onto it.
+struct PlotFrame {
+  int left = 0, top = 0, pw = 0, ph = 0;
+  Ticks xt, yt;
+  double px(double x) const { return left + (x - xt.lo) / (xt.hi - xt.lo) * pw; }
+  double py(double y) const { return top + ph - (y - yt.lo) / (yt.hi - yt.lo) * ph; }
+};
+
+// The range of the drawable points (finite, and x > 0 on a log2 x axis, whose x is log2 x).
+struct DataBounds {
   double xmin = std::numeric_limits<double>::infinity(), xmax = -xmin, ymin = xmin, ymax = -xmin;
   size_t points = 0;
+};
+
+DataBounds data_bounds(const LineChart& chart) {
+  DataBounds b;
   for (const Series& s : chart.series)
     for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
       if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
       if (chart.log_x && s.x[i] <= 0) continue;
       double x = chart.log_x ? std::log2(s.x[i]) : s.x[i];
-      xmin = std::min(xmin, x);
-      xmax = std::max(xmax, x);
-      ymin = std::min(ymin, s.y[i]);
-      ymax = std::max(ymax, s.y[i]);
-      ++points;
+      b.xmin = std::min(b.xmin, x);
+      b.xmax = std::max(b.xmax, x);
+      b.ymin = std::min(b.ymin, s.y[i]);
+      b.ymax = std::max(b.ymax, s.y[i]);
+      ++b.points;
     }
+  return b;
+}
+
+// Ticks of the x axis: whole powers of two on a log2 axis (at most about 8), else nice ticks.
+Ticks x_ticks(const LineChart& chart, const DataBounds& b) {
+  if (!chart.log_x) return nice_ticks(b.xmin, b.xmax, 8);
+  Ticks xt;
+  xt.lo = std::floor(b.xmin);
+  xt.hi = std::max(std::ceil(b.xmax), xt.lo + 1);
+  int stride = std::max(1, static_cast<int>(std::ceil((xt.hi - xt.lo) / 8)));
+  for (double v = xt.lo; v <= xt.hi; v += stride) xt.at.push_back(v);
+  return xt;
+}
+
+// The grid, tick labels, frame and axis labels of a line chart.
+std::string plot_axes(const LineChart& chart, const PlotFrame& f) {
+  std::string out = "<g class=\"grid\">\n";
+  for (double y : f.yt.at) {
+    out += "<line x1=\"" + num(f.left) + "\" x2=\"" + num(f.left + f.pw) + "\" y1=\"" +
+           num(f.py(y)) + "\" y2=\"" + num(f.py(y)) + "\"/>\n";
+    out += text(f.left - 6, f.py(y) + 4, format_number(y), "tick", "end");
+  }
+  for (double x : f.xt.at) {
+    out += "<line y1=\"" + num(f.top) + "\" y2=\"" + num(f.top + f.ph) + "\" x1=\"" + num(f.px(x)) +
+           "\" x2=\"" + num(f.px(x)) + "\"/>\n";
+    std::string label = chart.log_x ? format_bytes(std::exp2(x)) : format_number(x);
+    out += text(f.px(x), f.top + f.ph + 16, label, "tick");
+  }
+  out += "</g>\n<rect class=\"frame\" x=\"" + num(f.left) + "\" y=\"" + num(f.top) + "\" width=\"" +
+         num(f.pw) + "\" height=\"" + num(f.ph) + "\"/>\n";
+  out += text(f.left + f.pw / 2.0, f.top + f.ph + 34, chart.x_label, "axis-label");
+  out += text(16, f.top + f.ph / 2.0, chart.y_label, "axis-label", "middle",
+              " transform=\"rotate(-90 16 " + num(f.top + f.ph / 2.0) + ")\"");
+  return out;
+}
+
+// Series k of a line chart: its polyline (decimated when long and in x order), a dot with a
+// tooltip per point when it has at most 80, and its legend row.
+std::string plot_series(const LineChart& chart, size_t k, const PlotFrame& f) {
+  const Series& s = chart.series[k];
+  const char* colour = kPalette[k % kPaletteSize];
+  std::string dots;
+  size_t n = std::min(s.x.size(), s.y.size());
+  auto drawn = [&](size_t i) {
+    return std::isfinite(s.x[i]) && std::isfinite(s.y[i]) && !(chart.log_x && s.x[i] <= 0);
+  };
+  auto x_at = [&](size_t i) { return f.px(chart.log_x ? std::log2(s.x[i]) : s.x[i]); };
+  size_t count = 0;
+  bool ordered = true;
+  for (size_t i = 0, last = 0; i < n; ++i) {
+    if (!drawn(i)) continue;
+    if (count > 0 && x_at(i) < x_at(last)) ordered = false;
+    last = i;
+    ++count;
+  }
+  PolylinePoints line(ordered && count > 4 * static_cast<size_t>(f.pw));
+  for (size_t i = 0; i < n; ++i) {
+    if (!drawn(i)) continue;
+    double x = x_at(i), y = f.py(s.y[i]);
+    line.add({x, y});
+    if (n <= 80)
+      dots += "<circle cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"2.5\"><title>" +
+              escape(s.name + ": " + format_number(s.x[i]) + " -> " + format_number(s.y[i])) +
+              "</title></circle>";
+  }
+  std::string pts;
+  for (const Point& p : line.finish()) {
+    pts += num(p.x);
+    pts += ',';
+    pts += num(p.y);
+    pts += ' ';
+  }
+  std::string out = "<g class=\"series\" data-series=\"" + escape(s.name) + "\" stroke=\"" +
+                    colour + "\" fill=\"" + colour +
+                    "\">\n<polyline fill=\"none\" stroke-width=\"2\" points=\"" + pts + "\"/>\n" +
+                    dots + "\n</g>\n";
+  double ly = f.top + f.ph + 56 + 18.0 * static_cast<double>(k);
+  out += "<rect x=\"" + num(f.left) + "\" y=\"" + num(ly - 10) +
+         "\" width=\"12\" height=\"12\" fill=\"" + colour + "\"/>\n";
+  out += text(f.left + 18, ly, s.name, "legend", "start");
+  return out;
+}
+
+std::string render(const LineChart& chart) {
+  const int legend_rows = static_cast<int>(chart.series.size());
+  const int w = 720, left = 70, right = 20, top = 34, bottom = 56 + 18 * legend_rows;
+  const int h = 260 + bottom;
+  const DataBounds bounds = data_bounds(chart);
   std::string out = svg_open(chart.id, chart.title, w, h, "line-chart");
   out += text(w / 2.0, 20, chart.title, "chart-title");
-  if (points == 0) {
+  if (bounds.points == 0) {
     out += text(w / 2.0, h / 2.0, "no data", "axis-label");
     return out + "</svg>\n";
   }
-  Ticks yt = nice_ticks(ymin, ymax);
-  Ticks xt;
-  if (chart.log_x) {
-    xt.lo = std::floor(xmin);
-    xt.hi = std::max(std::ceil(xmax), xt.lo + 1);
-    int stride = std::max(1, static_cast<int>(std::ceil((xt.hi - xt.lo) / 8)));
-    for (double v = xt.lo; v <= xt.hi; v += stride) xt.at.push_back(v);
-  } else {
-    xt = nice_ticks(xmin, xmax, 8);
-  }
-  auto px = [&](double x) { return left + (x - xt.lo) / (xt.hi - xt.lo) * pw; };
-  auto py = [&](double y) { return top + ph - (y - yt.lo) / (yt.hi - yt.lo) * ph; };
-  out += "<g class=\"grid\">\n";
-  for (double y : yt.at) {
-    out += "<line x1=\"" + num(left) + "\" x2=\"" + num(left + pw) + "\" y1=\"" + num(py(y)) +
-           "\" y2=\"" + num(py(y)) + "\"/>\n";
-    out += text(left - 6, py(y) + 4, format_number(y), "tick", "end");
-  }
-  for (double x : xt.at) {
-    out += "<line y1=\"" + num(top) + "\" y2=\"" + num(top + ph) + "\" x1=\"" + num(px(x)) +
-           "\" x2=\"" + num(px(x)) + "\"/>\n";
-    std::string label = chart.log_x ? format_bytes(std::exp2(x)) : format_number(x);
-    out += text(px(x), top + ph + 16, label, "tick");
-  }
-  out += "</g>\n<rect class=\"frame\" x=\"" + num(left) + "\" y=\"" + num(top) + "\" width=\"" +
-         num(pw) + "\" height=\"" + num(ph) + "\"/>\n";
-  out += text(left + pw / 2.0, top + ph + 34, chart.x_label, "axis-label");
-  out += text(16, top + ph / 2.0, chart.y_label, "axis-label", "middle",
-              " transform=\"rotate(-90 16 " + num(top + ph / 2.0) + ")\"");
-  for (size_t k = 0; k < chart.series.size(); ++k) {
-    const Series& s = chart.series[k];
-    const char* colour = kPalette[k % kPaletteSize];
-    std::string dots;
-    size_t n = std::min(s.x.size(), s.y.size());
-    auto drawn = [&](size_t i) {
-      return std::isfinite(s.x[i]) && std::isfinite(s.y[i]) && !(chart.log_x && s.x[i] <= 0);
-    };
-    auto x_at = [&](size_t i) { return px(chart.log_x ? std::log2(s.x[i]) : s.x[i]); };
-    size_t count = 0;
-    bool ordered = true;
-    for (size_t i = 0, last = 0; i < n; ++i) {
-      if (!drawn(i)) continue;
-      if (count > 0 && x_at(i) < x_at(last)) ordered = false;
-      last = i;
-      ++count;
-    }
-    PolylinePoints line(ordered && count > 4 * static_cast<size_t>(pw));
-    for (size_t i = 0; i < n; ++i) {
-      if (!drawn(i)) continue;
-      double x = x_at(i), y = py(s.y[i]);
-      line.add({x, y});
-      if (n <= 80)
-        dots += "<circle cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"2.5\"><title>" +
-                escape(s.name + ": " + format_number(s.x[i]) + " -> " + format_number(s.y[i])) +
-                "</title></circle>";
-    }
-    std::string pts;
-    for (const Point& p : line.finish()) {
-      pts += num(p.x);
-      pts += ',';
-      pts += num(p.y);
-      pts += ' ';
-    }
-    out += "<g class=\"series\" data-series=\"" + escape(s.name) + "\" stroke=\"" + colour +
-           "\" fill=\"" + colour + "\">\n<polyline fill=\"none\" stroke-width=\"2\" points=\"" +
-           pts + "\"/>\n" + dots + "\n</g>\n";
-    double ly = top + ph + 56 + 18.0 * static_cast<double>(k);
-    out += "<rect x=\"" + num(left) + "\" y=\"" + num(ly - 10) +
-           "\" width=\"12\" height=\"12\" fill=\"" + colour + "\"/>\n";
-    out += text(left + 18, ly, s.name, "legend", "start");
-  }
+  PlotFrame frame;
+  frame.left = left;
+  frame.top = top;
+  frame.pw = w - left - right;
+  frame.ph = h - top - bottom;
+  frame.yt = nice_ticks(bounds.ymin, bounds.ymax);
+  frame.xt = x_ticks(chart, bounds);
+  out += plot_axes(chart, frame);
+  for (size_t k = 0; k < chart.series.size(); ++k) out += plot_series(chart, k, frame);
   return out + "</svg>\n";
 }
 

@@ -80,6 +80,46 @@ FolderFacts folder_facts(const fs::path& root, const IndexContext& ctx) {
   return f;
 }
 
+// The scheduler's job record (state, id, start and end), else the folder's time as its end.
+void read_job_times(const fs::path& dir, StoredRun& r) {
+  if (fs::exists(dir / "slurm-job.toml")) {
+    try {
+      Value job = read_toml_file(dir / "slurm-job.toml");
+      r.state = str_at(job, "state");
+      r.job_id = str_at(job, "job_id");
+      r.start_time = str_at(job, "start_time");
+      r.end_time = str_at(job, "end_time");
+    } catch (const std::exception& e) {
+      log::warn((dir / "slurm-job.toml").string() + ": " + e.what());
+    }
+  }
+  if (r.end_time.empty()) {  // no scheduler record: the folder's time will do
+    std::error_code ec;
+    auto t = fs::last_write_time(dir, ec);
+    if (!ec)
+      r.end_time =
+          format_time(std::chrono::system_clock::to_time_t(std::chrono::file_clock::to_sys(t)),
+                      "%Y-%m-%dT%H:%M:%S");
+  }
+}
+
+// The verdict, metrics and samples of a run whose workload is known.
+void judge_and_measure(const Workload& w, const fs::path& dir, StoredRun& r) {
+  // The same verdict generate-report gives (a killed run's folder is UNKNOWN, not PASSED).
+  FolderJudgement j = judge_run_folder(w, dir);
+  RunRecord judged;
+  judged.state = j.state;
+  judged.passed = j.judgement.passed;
+  judged.skipped = j.judgement.skipped;
+  r.verdict = run_status(judged);
+  r.message = j.judgement.message;
+  for (const std::string& m : w.metric_names())
+    if (m != "default")
+      if (auto val = w.metric(dir, m)) r.metrics[m] = *val;
+  r.samples = w.metric_samples(dir);
+  std::erase_if(r.samples, [](const auto& s) { return s.second.empty(); });
+}
+
 // What one run dir says about its run; nullopt when it cannot be read.
 std::optional<StoredRun> read_run_dir(const fs::path& root, const fs::path& dir,
                                       const FolderFacts& facts) {
@@ -131,40 +171,8 @@ std::optional<StoredRun> read_run_dir(const fs::path& root, const fs::path& dir,
         break;
       }
   if (r.case_id.empty()) r.case_id = fs::relative(dir, root).string();
-  if (fs::exists(dir / "slurm-job.toml")) {
-    try {
-      Value job = read_toml_file(dir / "slurm-job.toml");
-      r.state = str_at(job, "state");
-      r.job_id = str_at(job, "job_id");
-      r.start_time = str_at(job, "start_time");
-      r.end_time = str_at(job, "end_time");
-    } catch (const std::exception& e) {
-      log::warn((dir / "slurm-job.toml").string() + ": " + e.what());
-    }
-  }
-  if (r.end_time.empty()) {  // no scheduler record: the folder's time will do
-    std::error_code ec;
-    auto t = fs::last_write_time(dir, ec);
-    if (!ec)
-      r.end_time =
-          format_time(std::chrono::system_clock::to_time_t(std::chrono::file_clock::to_sys(t)),
-                      "%Y-%m-%dT%H:%M:%S");
-  }
-  if (w) {
-    // The same verdict generate-report gives (a killed run's folder is UNKNOWN, not PASSED).
-    FolderJudgement j = judge_run_folder(*w, dir);
-    RunRecord judged;
-    judged.state = j.state;
-    judged.passed = j.judgement.passed;
-    judged.skipped = j.judgement.skipped;
-    r.verdict = run_status(judged);
-    r.message = j.judgement.message;
-    for (const std::string& m : w->metric_names())
-      if (m != "default")
-        if (auto val = w->metric(dir, m)) r.metrics[m] = *val;
-    r.samples = w->metric_samples(dir);
-    std::erase_if(r.samples, [](const auto& s) { return s.second.empty(); });
-  }
+  read_job_times(dir, r);
+  if (w) judge_and_measure(*w, dir, r);
   return r;
 }
 

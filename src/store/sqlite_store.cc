@@ -282,38 +282,48 @@ class SqliteStore : public ResultsStore {
     Stmt s(db_, sql);
     for (size_t i = 0; i < binds.size(); ++i) s.bind(static_cast<int>(i + 1), binds[i]);
     std::vector<StoredRun> out;
-    while (s.step()) {
-      StoredRun r;
-      int c = 0;
-      r.id = s.integer(c++);
-      r.campaign = s.text(c++);
-      r.results_dir = s.text(c++);
-      r.run_dir = s.text(c++);
-      r.scenario = s.text(c++);
-      r.case_id = s.text(c++);
-      r.iteration = static_cast<int>(s.integer(c++));
-      r.step = static_cast<int>(s.integer(c++));
-      r.workload = s.text(c++);
-      r.model = s.text(c++);
-      r.system = s.text(c++);
-      r.gpu_type = s.text(c++);
-      r.num_gpus = static_cast<int>(s.integer(c++));
-      r.mbridge_commit = s.text(c++);
-      r.container_image = s.text(c++);
-      r.benchpilot_version = s.text(c++);
-      r.start_time = s.text(c++);
-      r.end_time = s.text(c++);
-      r.job_id = s.text(c++);
-      r.state = s.text(c++);
-      r.verdict = s.text(c++);
-      r.message = s.text(c++);
-      std::string metrics = s.text(c++);
-      if (!metrics.empty()) {
-        const nlohmann::json parsed = nlohmann::json::parse(metrics);
-        for (const auto& [k, v] : parsed.items()) r.metrics[k] = v.get<double>();
-      }
-      out.push_back(std::move(r));
+    while (s.step()) out.push_back(run_of_row(s));
+    add_params_and_samples(out);
+    return out;
+  }
+
+ private:
+  // One row of the runs table, columns in the order query() selects them.
+  static StoredRun run_of_row(Stmt& s) {
+    StoredRun r;
+    int c = 0;
+    r.id = s.integer(c++);
+    r.campaign = s.text(c++);
+    r.results_dir = s.text(c++);
+    r.run_dir = s.text(c++);
+    r.scenario = s.text(c++);
+    r.case_id = s.text(c++);
+    r.iteration = static_cast<int>(s.integer(c++));
+    r.step = static_cast<int>(s.integer(c++));
+    r.workload = s.text(c++);
+    r.model = s.text(c++);
+    r.system = s.text(c++);
+    r.gpu_type = s.text(c++);
+    r.num_gpus = static_cast<int>(s.integer(c++));
+    r.mbridge_commit = s.text(c++);
+    r.container_image = s.text(c++);
+    r.benchpilot_version = s.text(c++);
+    r.start_time = s.text(c++);
+    r.end_time = s.text(c++);
+    r.job_id = s.text(c++);
+    r.state = s.text(c++);
+    r.verdict = s.text(c++);
+    r.message = s.text(c++);
+    std::string metrics = s.text(c++);
+    if (!metrics.empty()) {
+      const nlohmann::json parsed = nlohmann::json::parse(metrics);
+      for (const auto& [k, v] : parsed.items()) r.metrics[k] = v.get<double>();
     }
+    return r;
+  }
+
+  // Each run's parameters (by name) and metric samples, read from their own tables.
+  void add_params_and_samples(std::vector<StoredRun>& out) {
     Stmt params(db_,
                 "SELECT n.name, p.value FROM params p JOIN param_names n ON n.id = p.name_id "
                 "WHERE p.run_id = ? ORDER BY n.name");
@@ -326,10 +336,8 @@ class SqliteStore : public ResultsStore {
       while (samples.step()) r.samples[samples.text(0)] = samples.doubles(1);
       samples.reset();
     }
-    return out;
   }
 
- private:
   // The id of a parameter name (names are stored once); 0 when unknown and create is false.
   int64_t name_id(const std::string& name, bool create) {
     if (auto it = name_ids_.find(name); it != name_ids_.end()) return it->second;

@@ -64,6 +64,71 @@ std::string pad(const std::string& s, size_t width, bool right) {
   return right ? std::string(width - s.size(), ' ') + s : s + std::string(width - s.size(), ' ');
 }
 
+// Tallies the warning rules of the points that run (each loaded whole: pruned points in between
+// are not walked here).
+class WarningTally {
+ public:
+  WarningTally(const TestRun& run, const ParamSpace& space, const System& system)
+      : rules_(compile_case_warnings(run, space, &system)), log_(space, rules_), ev_(rules_) {}
+  WarningTally(const WarningTally&) = delete;
+  WarningTally& operator=(const WarningTally&) = delete;
+
+  void check(uint64_t point, const std::vector<uint32_t>& indices) {
+    if (rules_.empty()) return;
+    ev_.load(indices);
+    if (uint64_t mask = ev_.violations()) log_.add(point, indices, mask, ev_);
+  }
+  void record_in(Plan& plan) const {
+    plan.warned = log_.pruned();
+    plan.warned_by_rule = log_.tallies();
+  }
+
+ private:
+  CompiledConstraints rules_;
+  PruneLog log_;
+  CompiledConstraints::Evaluator ev_;
+};
+
+// GPUs per job summed over the valid points: all of them, and the first `cap` (what a grid
+// search within its budget runs).
+struct GpuSums {
+  double all = 0, within_cap = 0;
+};
+
+// Walks every point of a sweep: pruned points go to the plan's pruned tallies, valid ones are
+// counted with their GPUs and checked against the warning rules.
+GpuSums walk_sweep(const TestRun& run, const System& system, const ParamSpace& space,
+                   const GpuCounter& gpus, uint64_t cap, WarningTally& warnings, Plan& plan) {
+  CompiledConstraints constraints = compile_case_constraints(run, space, &system);
+  PruneLog log(space, constraints);
+  CompiledConstraints::Evaluator ev(constraints);
+  PointCursor cursor(space);
+  plan.points = space.size();
+  plan.valid = 0;
+  plan.gpus_per_job_min = INT64_MAX;
+  plan.gpus_per_job_max = 0;
+  GpuSums sums;
+  size_t changed = 0;
+  while (cursor.next(changed)) {
+    ev.update(cursor.indices(), changed);
+    if (uint64_t mask = ev.violations()) {
+      log.add(cursor.point(), cursor.indices(), mask, ev);
+      continue;
+    }
+    warnings.check(cursor.point(), cursor.indices());
+    int64_t g = gpus.of(cursor.indices());
+    plan.gpus_per_job_min = std::min(plan.gpus_per_job_min, g);
+    plan.gpus_per_job_max = std::max(plan.gpus_per_job_max, g);
+    sums.all += static_cast<double>(g);
+    if (plan.valid < cap) sums.within_cap += static_cast<double>(g);
+    ++plan.valid;
+  }
+  if (plan.valid == 0) plan.gpus_per_job_min = 0;
+  plan.pruned = log.pruned();
+  plan.pruned_by_rule = log.tallies();
+  return sums;
+}
+
 }  // namespace
 
 std::optional<double> time_limit_hours(const std::string& time_limit) {
@@ -97,21 +162,11 @@ Plan make_plan(const TestRun& run, const System& system) {
   ParamSpace space = ParamSpace::of(run);
   GpuCounter gpus = gpu_counter(run, system, space);
   plan.is_sweep = space.is_sweep();
-  CompiledConstraints warnings = compile_case_warnings(run, space, &system);
-  PruneLog warned(space, warnings);
-  CompiledConstraints::Evaluator warn_ev(warnings);
-  // Tallies the warning rules of a point that runs (loaded whole: pruned points in between are
-  // not walked here).
-  auto check_warnings = [&](uint64_t point, const std::vector<uint32_t>& indices) {
-    if (warnings.empty()) return;
-    warn_ev.load(indices);
-    if (uint64_t mask = warn_ev.violations()) warned.add(point, indices, mask, warn_ev);
-  };
+  WarningTally warnings(run, space, system);
   if (!plan.is_sweep) {
     std::vector<uint32_t> none;
-    check_warnings(0, none);
-    plan.warned = warned.pruned();
-    plan.warned_by_rule = warned.tallies();
+    warnings.check(0, none);
+    warnings.record_in(plan);
     int64_t g = gpus.of(none);
     plan.gpus_per_job_min = plan.gpus_per_job_max = g;
     plan.jobs = static_cast<uint64_t>(plan.iterations);
@@ -121,37 +176,10 @@ Plan make_plan(const TestRun& run, const System& system) {
 
   SweepSettings settings = read_sweep_settings(run);
   plan.agent = settings.agent;
-  CompiledConstraints constraints = compile_case_constraints(run, space, &system);
-  PruneLog log(space, constraints);
-  CompiledConstraints::Evaluator ev(constraints);
-  PointCursor cursor(space);
   const bool grid = settings.agent == "grid_search";
   const uint64_t cap = settings.budget.value_or(UINT64_MAX);
-  plan.points = space.size();
-  plan.valid = 0;
-  plan.gpus_per_job_min = INT64_MAX;
-  plan.gpus_per_job_max = 0;
-  double gpus_all = 0, gpus_grid = 0;
-  size_t changed = 0;
-  while (cursor.next(changed)) {
-    ev.update(cursor.indices(), changed);
-    if (uint64_t mask = ev.violations()) {
-      log.add(cursor.point(), cursor.indices(), mask, ev);
-      continue;
-    }
-    check_warnings(cursor.point(), cursor.indices());
-    int64_t g = gpus.of(cursor.indices());
-    plan.gpus_per_job_min = std::min(plan.gpus_per_job_min, g);
-    plan.gpus_per_job_max = std::max(plan.gpus_per_job_max, g);
-    gpus_all += static_cast<double>(g);
-    if (plan.valid < cap) gpus_grid += static_cast<double>(g);
-    ++plan.valid;
-  }
-  if (plan.valid == 0) plan.gpus_per_job_min = 0;
-  plan.pruned = log.pruned();
-  plan.pruned_by_rule = log.tallies();
-  plan.warned = warned.pruned();
-  plan.warned_by_rule = warned.tallies();
+  const GpuSums sums = walk_sweep(run, system, space, gpus, cap, warnings, plan);
+  warnings.record_in(plan);
 
   const uint64_t per_iteration = std::min(plan.valid, cap);
   plan.jobs = per_iteration * static_cast<uint64_t>(plan.iterations);
@@ -160,10 +188,10 @@ Plan make_plan(const TestRun& run, const System& system) {
   if (hours) {
     double gpu_jobs;
     if (grid) {
-      gpu_jobs = gpus_grid;
+      gpu_jobs = sums.within_cap;
     } else {
       // The agent picks which valid points run: estimate with their mean size.
-      gpu_jobs = plan.valid ? gpus_all / static_cast<double>(plan.valid) * per_iteration : 0;
+      gpu_jobs = plan.valid ? sums.all / static_cast<double>(plan.valid) * per_iteration : 0;
       plan.gpu_hours_estimated = per_iteration < plan.valid;
     }
     plan.gpu_hours = gpu_jobs * *hours * plan.iterations;

@@ -14,8 +14,8 @@
 #include "util/log.h"
 #include "util/strings.h"
 #include "workloads/megatron_bridge/args.h"
-#include "workloads/megatron_bridge/pinned_release.h"
 #include "workloads/megatron_bridge/memory_model.h"
+#include "workloads/megatron_bridge/pinned_release.h"
 #include "workloads/megatron_bridge/pipeline_layout.h"
 
 namespace bp {
@@ -260,6 +260,13 @@ uint64_t reads_of(std::string_view id) {
   return ~uint64_t{0};
 }
 
+// The rule groups concatenated in order.
+std::vector<Rule> in_order(std::initializer_list<std::vector<Rule>> groups) {
+  std::vector<Rule> rules;
+  for (const std::vector<Rule>& g : groups) rules.insert(rules.end(), g.begin(), g.end());
+  return rules;
+}
+
 std::vector<Rule> with_reads(std::vector<Rule> rules) {
   for (Rule& r : rules) r.reads = reads_of(r.id);
   return rules;
@@ -297,8 +304,9 @@ std::string deepseek_pairs_text(int64_t era) {
 
 // ---- CloudAI's constraint_check ----------------------------------------------------------------
 
-const std::vector<Rule>& cloudai_rules() {
-  static const std::vector<Rule> rules = with_reads({
+// The sizes: tp*pp*cp divides the GPUs, a data-parallel size, gb in whole micro-batches.
+std::vector<Rule> cloudai_size_rules() {
+  return {
       {"C1", "tp*pp*cp divides num_gpus",
        [](const int64_t* s) {
          int64_t d = saturating_mul(s[kTp], s[kPp], s[kCp]);
@@ -331,6 +339,12 @@ const std::vector<Rule>& cloudai_rules() {
          return fmt::format("gb={} is not divisible by mb*dp={} (mb={} dp={})", s[kGb],
                             saturating_mul(s[kMb], dp), s[kMb], dp);
        }},
+  };
+}
+
+// FSDP, expert parallelism, optimizer instances and CPU offload.
+std::vector<Rule> cloudai_fsdp_offload_rules() {
+  return {
       {"C5", "FSDP without CUDA graphs",
        [](const int64_t* s) { return !(s[kFsdp] && graphs_on(s)); },
        [](const int64_t* s) {
@@ -371,6 +385,12 @@ const std::vector<Rule>& cloudai_rules() {
          return fmt::format("activation_offload_layers={} cannot be combined with pp={}",
                             s[kOffload], s[kPp]);
        }},
+  };
+}
+
+// CUDA graphs: the implementation and what it cannot be combined with.
+std::vector<Rule> cloudai_graph_impl_rules() {
+  return {
       // As in the snapshot the notes describe: any enabled impl conflicts with a2a overlap, even
       // with an empty scope list (which Megatron reads as "whole layer").
       {"C11", "no a2a overlap with CUDA graphs",
@@ -408,6 +428,12 @@ const std::vector<Rule>& cloudai_rules() {
              "unknown scopes (got {})",
              scopes(s));
        }},
+  };
+}
+
+// CUDA-graph scopes: with each other and with recompute.
+std::vector<Rule> cloudai_graph_scope_rules() {
+  return {
       {"C15", "not both moe and moe_router scopes",
        [](const int64_t* s) {
          return (s[kScopeMask] & (kSMoe | kSMoeRouter)) != (kSMoe | kSMoeRouter);
@@ -438,6 +464,12 @@ const std::vector<Rule>& cloudai_rules() {
          return fmt::format("cuda_graph_scope={} conflicts with recompute_modules={}", scopes(s),
                             recs(s));
        }},
+  };
+}
+
+// The pipeline: DeepSeek-V3 pairs and the virtual pipeline.
+std::vector<Rule> cloudai_pipeline_rules() {
+  return {
       {"C18", "DeepSeek-V3 (pp, vp) pairs",
        [](const int64_t* s) {
          if (!s[kDeepseekName]) return true;
@@ -467,7 +499,14 @@ const std::vector<Rule>& cloudai_rules() {
              "vp={}",
              s[kEp], s[kPp], opt(s[kVp]));
        }},
-  });
+  };
+}
+
+// In CloudAI's order (a rule's position is its bit in a violation mask).
+const std::vector<Rule>& cloudai_rules() {
+  static const std::vector<Rule> rules = with_reads(
+      in_order({cloudai_size_rules(), cloudai_fsdp_offload_rules(), cloudai_graph_impl_rules(),
+                cloudai_graph_scope_rules(), cloudai_pipeline_rules()}));
   return rules;
 }
 
@@ -519,8 +558,9 @@ inline bool interleaved(const int64_t* s) {
   return known(s[kMVp]) && s[kMVp] > 1;
 }
 
-const std::vector<Rule>& model_rules() {
-  static const std::vector<Rule> rules = with_reads({
+// What the model's sizes must be divisible by: heads, query groups, experts, layers.
+std::vector<Rule> model_divisibility_rules() {
+  return {
       {"M1", "heads divisible by tp",
        [](const int64_t* s) {
          return !s[kModelKnown] || s[kHeads] == 0 || !known(s[kMTp]) || s[kMTp] <= 0 ||
@@ -574,6 +614,12 @@ const std::vector<Rule>& model_rules() {
              "by vp={}",
              per, layers_of(s), s[kMPp], s[kMVp]);
        }},
+  };
+}
+
+// Pipeline layouts: the recipe's (pp, vp) pairs and a written layout string.
+std::vector<Rule> model_layout_rules() {
+  return {
       {"M6", "recipe (pp, vp) layouts",
        [](const int64_t* s) {
          if (!s[kModelKnown] || s[kLayoutSet] || !s[kHasPairs]) return true;
@@ -621,6 +667,12 @@ const std::vector<Rule>& model_rules() {
              s[kLayoutT], s[kLayoutM], s[kLayoutL], s[kLayoutE],
              s[kLayoutPlacementOk] ? "" : " (misplaced E or L)", layers_of(s), s[kMtp]);
        }},
+  };
+}
+
+// Sequence, world size and micro-batches.
+std::vector<Rule> model_size_rules() {
+  return {
       {"M9", "seq divisible by 2*cp",
        [](const int64_t* s) {
          if (!s[kModelKnown] || !known(s[kMCp]) || s[kMCp] <= 1 || seq_of(s) <= 0) return true;
@@ -660,6 +712,12 @@ const std::vector<Rule>& model_rules() {
              s[kMPp], s[kGb], s[kMb], dp,
              dp > 0 && s[kMb] > 0 ? s[kGb] / saturating_mul(s[kMb], dp) : 0);
        }},
+  };
+}
+
+// Recompute modules, CUDA-graph scopes, vp and CPU offload the model supports.
+std::vector<Rule> model_feature_rules() {
+  return {
       {"M12", "recompute modules supported",
        [](const int64_t* s) {
          if (!s[kModelKnown] || s[kRecCount] == 0) return true;
@@ -719,7 +777,14 @@ const std::vector<Rule>& model_rules() {
              "(recompute_modules={} recompute_num_layers={})",
              s[kOffload], recs(s), opt(s[kRecLayers]));
        }},
-  });
+  };
+}
+
+// In rule order (a rule's position is its bit in a violation mask).
+const std::vector<Rule>& model_rules() {
+  static const std::vector<Rule> rules =
+      with_reads(in_order({model_divisibility_rules(), model_layout_rules(), model_size_rules(),
+                           model_feature_rules()}));
   return rules;
 }
 
@@ -922,6 +987,56 @@ struct RecipeView {
   bool dense = false;  // a known model without experts: ep is 1 whatever the recipe
 };
 
+// The slot decoders of the fields whose text becomes a code or a bit mask.
+void decode_cuda_graph_impl(const Value* v, int64_t* s, const std::string& key) {
+  std::string impl = v ? to_lower(trim(decode_string(*v, key))) : "";
+  if (impl.empty() || impl == "none" || impl == "null")
+    s[kImpl] = kImplOff;
+  else if (impl == "local")
+    s[kImpl] = kImplLocal;
+  else if (impl == "transformer_engine")
+    s[kImpl] = kImplTe;
+  else
+    s[kImpl] = intern_invalid_impl(impl);
+}
+
+void decode_cuda_graph_scope(const Value* v, int64_t* s, const std::string& key) {
+  std::vector<std::string> items;
+  if (v) items = normalize_str_list(*v, key);
+  int64_t mask = 0;
+  for (const std::string& it : items) mask |= scope_bit(it);
+  s[kScopeMask] = mask;
+  s[kScopeCount] = static_cast<int64_t>(items.size());
+  s[kScopeLocalOk] = items.empty() || (items.size() == 1 && items[0] == "full_iteration");
+}
+
+void decode_recompute_modules(const Value* v, int64_t* s, const std::string& key) {
+  std::set<std::string> items;
+  if (v)
+    for (std::string& it : normalize_str_list(*v, key)) items.insert(std::move(it));
+  int64_t mask = 0;
+  for (const std::string& it : items) mask |= rec_bit(it);
+  s[kRecMask] = mask;
+  s[kRecCount] = static_cast<int64_t>(items.size());
+}
+
+// An unwritten, empty or "none" layout leaves every layout slot 0.
+void decode_pipeline_layout(const Value* v, int64_t* s, const std::string& key) {
+  for (int k = kLayoutSet; k <= kLayoutPlacementOk; ++k) s[k] = 0;
+  if (!v) return;
+  std::string text = decode_string(*v, key);
+  if (trim(text).empty() || to_lower(trim(text)) == "none") return;
+  PipelineLayout l = parse_pipeline_layout(text);
+  s[kLayoutSet] = 1;
+  s[kLayoutOk] = l.ok;
+  s[kLayoutStages] = l.stages;
+  s[kLayoutT] = l.decoders;
+  s[kLayoutM] = l.mtp;
+  s[kLayoutL] = l.losses;
+  s[kLayoutE] = l.embeddings;
+  s[kLayoutPlacementOk] = l.embedding_in_first_stage && l.loss_in_last_stage;
+}
+
 std::vector<FieldDecoder> decoders(const ModelCatalog& catalog, const std::string& family,
                                    const RecipeView& recipe, mbridge::RecipeEra era) {
   const RecipeParallelism* r = recipe.defaults;
@@ -948,40 +1063,10 @@ std::vector<FieldDecoder> decoders(const ModelCatalog& catalog, const std::strin
   d.push_back(int_field("activation_offload_layers", kOffload, 0, true));
   d.push_back(bool_field("moe_a2a_overlap", kA2a));
   d.push_back(int_field("recompute_num_layers", kRecLayers, kUnsetSlot, false));
-  d.push_back({"cuda_graph_impl", {kImpl}, [](const Value* v, int64_t* s, const std::string& key) {
-                 std::string impl = v ? to_lower(trim(decode_string(*v, key))) : "";
-                 if (impl.empty() || impl == "none" || impl == "null")
-                   s[kImpl] = kImplOff;
-                 else if (impl == "local")
-                   s[kImpl] = kImplLocal;
-                 else if (impl == "transformer_engine")
-                   s[kImpl] = kImplTe;
-                 else
-                   s[kImpl] = intern_invalid_impl(impl);
-               }});
-  d.push_back({"cuda_graph_scope",
-               {kScopeMask, kScopeCount, kScopeLocalOk},
-               [](const Value* v, int64_t* s, const std::string& key) {
-                 std::vector<std::string> items;
-                 if (v) items = normalize_str_list(*v, key);
-                 int64_t mask = 0;
-                 for (const std::string& it : items) mask |= scope_bit(it);
-                 s[kScopeMask] = mask;
-                 s[kScopeCount] = static_cast<int64_t>(items.size());
-                 s[kScopeLocalOk] =
-                     items.empty() || (items.size() == 1 && items[0] == "full_iteration");
-               }});
-  d.push_back({"recompute_modules",
-               {kRecMask, kRecCount},
-               [](const Value* v, int64_t* s, const std::string& key) {
-                 std::set<std::string> items;
-                 if (v)
-                   for (std::string& it : normalize_str_list(*v, key)) items.insert(std::move(it));
-                 int64_t mask = 0;
-                 for (const std::string& it : items) mask |= rec_bit(it);
-                 s[kRecMask] = mask;
-                 s[kRecCount] = static_cast<int64_t>(items.size());
-               }});
+  d.push_back({"cuda_graph_impl", {kImpl}, decode_cuda_graph_impl});
+  d.push_back(
+      {"cuda_graph_scope", {kScopeMask, kScopeCount, kScopeLocalOk}, decode_cuda_graph_scope});
+  d.push_back({"recompute_modules", {kRecMask, kRecCount}, decode_recompute_modules});
   std::vector<int> model_slots;
   for (int k = kModelKnown; k <= kPairs3; ++k) model_slots.push_back(k);
   model_slots.push_back(kDeepseekName);
@@ -1000,21 +1085,7 @@ std::vector<FieldDecoder> decoders(const ModelCatalog& catalog, const std::strin
   d.push_back({"pipeline_model_parallel_layout",
                {kLayoutSet, kLayoutOk, kLayoutStages, kLayoutT, kLayoutM, kLayoutL, kLayoutE,
                 kLayoutPlacementOk},
-               [](const Value* v, int64_t* s, const std::string& key) {
-                 for (int k = kLayoutSet; k <= kLayoutPlacementOk; ++k) s[k] = 0;
-                 if (!v) return;
-                 std::string text = decode_string(*v, key);
-                 if (trim(text).empty() || to_lower(trim(text)) == "none") return;
-                 PipelineLayout l = parse_pipeline_layout(text);
-                 s[kLayoutSet] = 1;
-                 s[kLayoutOk] = l.ok;
-                 s[kLayoutStages] = l.stages;
-                 s[kLayoutT] = l.decoders;
-                 s[kLayoutM] = l.mtp;
-                 s[kLayoutL] = l.losses;
-                 s[kLayoutE] = l.embeddings;
-                 s[kLayoutPlacementOk] = l.embedding_in_first_stage && l.loss_in_last_stage;
-               }});
+               decode_pipeline_layout});
   return d;
 }
 
@@ -1128,9 +1199,8 @@ CompiledConstraints compile_case(const TestRun& run, const ParamSpace& space,
     rules = cloudai_rules();
     if (any_known) rules.insert(rules.end(), model_rules().begin(), model_rules().end());
   }
-  std::vector<FieldDecoder> d =
-      decoders(catalog, family, recipe_view(run, recipes, catalog, family),
-               mbridge::pinned_era(run.test));
+  std::vector<FieldDecoder> d = decoders(
+      catalog, family, recipe_view(run, recipes, catalog, family), mbridge::pinned_era(run.test));
   const OomRule oom = run.test.oom_rule;
   const bool prunes = oom == OomRule::kPrune && memory == MemoryRules::kPrune;
   const bool warns = oom != OomRule::kOff && memory == MemoryRules::kWarnings;
