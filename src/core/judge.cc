@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "config/toml_reader.h"
+#include "core/executor.h"
 #include "core/reward.h"
 #include "util/files.h"
 #include "util/strings.h"
@@ -14,7 +15,7 @@ namespace fs = std::filesystem;
 
 Judgement judge(const Workload& workload, const fs::path& run_dir, const JobOutcome& job) {
   Judgement j;
-  if (job.state == "SKIPPED") {  // the engine did not start it (a pre-test failed)
+  if (job.state == kSkippedJobState) {  // the engine did not start it (a pre-test failed)
     j.skipped = true;
     j.message = job.reason;
     return j;
@@ -25,8 +26,8 @@ Judgement judge(const Workload& workload, const fs::path& run_dir, const JobOutc
     j.message = v.message;
     return j;
   }
-  bool job_ok = job.state.empty() || job.state == "COMPLETED" ||
-                (job.stopped_by_dependency && job.state == "CANCELLED");
+  bool job_ok = job.state.empty() || job.state == to_string(JobState::kCompleted) ||
+                (job.stopped_by_dependency && job.state == to_string(JobState::kCancelled));
   j.passed = job_ok && v.ok;
   if (!job_ok) {
     j.message = "job " + (job.id.empty() ? std::string("(no id)") : job.id) + " ended " +
@@ -65,7 +66,7 @@ FolderJudgement judge_run_folder(const Workload& workload, const fs::path& run_d
   if (!job || job->state.empty() || has_control_char(job->state)) {
     // A folder from a killed run has no state, and a damaged one proves nothing: never PASSED.
     RunVerdict v = workload.verdict(run_dir);
-    out.state = "UNKNOWN";
+    out.state = kUnknownJobState;
     out.judgement.message =
         why_no_job_state(run_dir) + (v.ok || v.message.empty() ? std::string() : "\n" + v.message);
     return out;
@@ -76,11 +77,11 @@ FolderJudgement judge_run_folder(const Workload& workload, const fs::path& run_d
   return out;
 }
 
-std::string run_status(const RunRecord& r) {
-  if (r.state == "DRY-RUN") return "DRY-RUN";
-  if (r.skipped) return "SKIPPED";
-  if (r.state == "UNKNOWN" && !r.passed) return "UNKNOWN";
-  return r.passed ? "PASSED" : "FAILED";
+RunStatus run_status(const RunRecord& r) {
+  if (r.state == to_string(JobState::kNotSubmitted)) return RunStatus::kDryRun;
+  if (r.skipped) return RunStatus::kSkipped;
+  if (r.state == kUnknownJobState && !r.passed) return RunStatus::kUnknown;
+  return r.passed ? RunStatus::kPassed : RunStatus::kFailed;
 }
 
 void collect_run_results(const Workload& workload, const fs::path& run_dir,

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/run_record.h"
+#include "core/run_status.h"
 #include "core/workload.h"
 
 namespace bp {
@@ -41,9 +42,8 @@ struct FolderJudgement {
 };
 FolderJudgement judge_run_folder(const Workload& workload, const std::filesystem::path& run_dir);
 
-// PASSED, FAILED, SKIPPED (a failed pre-test kept it from starting), UNKNOWN (no job state
-// recorded: a killed run's folder) or DRY-RUN: the one status word of a run.
-std::string run_status(const RunRecord& r);
+// The one status of a run (core/run_status.h), from its record.
+RunStatus run_status(const RunRecord& r);
 
 // Fills rec.metrics (the workload's metrics and the case's agent_metrics), rec.reward and
 // rec.details from a finished run's files.

@@ -8,6 +8,8 @@
 #include <map>
 #include <set>
 
+#include "core/run_folder.h"
+#include "core/run_status.h"
 #include "core/workload.h"
 #include "report/results_data.h"
 #include "report/summary.h"
@@ -61,9 +63,9 @@ std::string fixed(double v, int decimals) {
   return buf;
 }
 
-std::string status_css(const std::string& status) {
-  if (status == "PASSED") return "passed";
-  if (status == "FAILED") return "failed";
+std::string status_css(RunStatus status) {
+  if (status == RunStatus::kPassed) return "passed";
+  if (status == RunStatus::kFailed) return "failed";
   return "skipped";
 }
 
@@ -233,7 +235,7 @@ std::vector<svg::LineChart> step_charts(
   std::vector<svg::LineChart> charts;
   std::vector<std::string> keys;
   for (const auto& [name, r] : runs) {
-    const Workload* w = workload_of_run(r->run_dir);
+    const Workload* w = workload_of_run_folder(r->run_dir);
     if (!w) continue;
     std::vector<ReportSeries> series;
     try {
@@ -293,7 +295,7 @@ struct GpuHoursSpent {
 GpuHoursSpent gpu_hours_spent(const std::vector<const RunRecord*>& runs, const ReportContext& ctx) {
   GpuHoursSpent spent;
   for (const RunRecord* r : runs) {
-    if (r->state == "DRY-RUN") continue;
+    if (run_status(*r) == RunStatus::kDryRun) continue;
     auto secs = job_elapsed_seconds(r->run_dir);
     std::optional<int64_t> gpus = run_gpus(r->run_dir, ctx.gpus_per_node);
     if (!gpus)
@@ -313,10 +315,10 @@ html::Section overview_section(const std::vector<const RunRecord*>& runs, uint64
                                double spent_total) {
   size_t passed = 0, failed = 0, dry = 0;
   for (const RunRecord* r : runs) {
-    std::string s = run_status(*r);
-    passed += s == "PASSED";
-    failed += s == "FAILED" || s == "SKIPPED";  // counted as summary.json counts them
-    dry += s == "DRY-RUN";
+    const RunStatus s = run_status(*r);
+    passed += s == RunStatus::kPassed;
+    failed += counts_as_failed(s);  // counted as summary.json counts them
+    dry += s == RunStatus::kDryRun;
   }
   html::Section s{"overview", "Overview", {}};
   std::vector<Figure> figs = {{"runs", std::to_string(runs.size()), ""},
@@ -368,8 +370,8 @@ Leaderboard leaderboard(const fs::path& root, const SweepGroup& g, const std::st
                              run_link(root, r), cell(params_text(r)),
                              cell(svg::format_number(t->reward), "num")};
     for (const std::string& m : mcols) row.push_back(metric_cell(r, m));
-    std::string st = run_status(r);
-    row.push_back(cell(st, status_css(st), failure_text(r)));
+    const RunStatus st = run_status(r);
+    row.push_back(cell(std::string(to_string(st)), status_css(st), failure_text(r)));
     if (&r == board.best) row[0].css = "best";
     board.table.rows.push_back(std::move(row));
   }
@@ -403,8 +405,8 @@ html::Section sweep_section(const fs::path& root, const SweepGroup& g, size_t nu
                   {}};
   size_t g_passed = 0, g_failed = 0;
   for (const RunRecord* r : g.runs) {
-    g_passed += run_status(*r) == "PASSED";
-    g_failed += run_status(*r) == "FAILED" || run_status(*r) == "SKIPPED";
+    g_passed += run_status(*r) == RunStatus::kPassed;
+    g_failed += counts_as_failed(run_status(*r));
   }
   s.blocks.push_back(
       std::vector<Figure>{{"points run", std::to_string(g.runs.size()), ""},
@@ -521,13 +523,14 @@ html::Section runs_section(const fs::path& root, const std::vector<RunRecord>& r
   std::set<const RunRecord*> best;
   for (const auto& [case_id, index] : best_per_case(records)) best.insert(&records[index]);
   for (const RunRecord* r : runs) {
-    std::string st = run_status(*r);
+    const RunStatus st = run_status(*r);
     Cell link = run_link(root, *r);
     if (best.count(r)) {
       link.css = "best";
       link.title = "best passing run of its case";
     }
-    std::vector<Cell> row = {link, cell(params_text(*r)), cell(st, status_css(st)), cell(r->state),
+    std::vector<Cell> row = {link, cell(params_text(*r)),
+                             cell(std::string(to_string(st)), status_css(st)), cell(r->state),
                              cell(r->job_id.empty() ? "-" : r->job_id)};
     for (const std::string& m : mcols) row.push_back(metric_cell(*r, m));
     row.push_back(cell(failure_text(*r)));

@@ -263,7 +263,7 @@ TEST(Junit, ARunSkippedByItsPreTestIsAFailure) {
   r.skipped = true;
   r.state = "SKIPPED";
   r.message = "pre-test 'nccl' failed, so sw was not started: node2 27.4 GB/s";
-  EXPECT_EQ(run_status(r), "SKIPPED");
+  EXPECT_EQ(run_status(r), RunStatus::kSkipped);
   std::string xml = format_junit(f.dir.path(), "scen", f.records);
   EXPECT_THAT(xml, HasSubstr("failures=\"2\""));
   EXPECT_THAT(xml, HasSubstr("<failure message=\"pre-test &#39;nccl&#39; failed, so sw was not "

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "core/run_label.h"
+#include "core/run_status.h"
 #include "report/results_data.h"
 #include "util/files.h"
 #include "util/strings.h"
@@ -51,16 +52,16 @@ Case run_case(const fs::path& root, const std::string& scen, const RunRecord& r)
   if (std::string p = params_text(r); !p.empty()) name += " " + p;
   c.xml = "    <testcase name=\"" + markup_escape(name) + "\" classname=\"" +
           markup_escape(scen + "." + r.case_id) + "\" time=\"" + seconds(c.time) + "\"";
-  std::string status = run_status(r);
+  const RunStatus status = run_status(r);
   std::error_code ec;
   fs::path rel = fs::relative(r.run_dir, root, ec);
   std::string out_text = "run folder: " + (ec ? r.run_dir.string() : rel.string()) +
                          "\njob: " + (r.job_id.empty() ? "-" : r.job_id) + "\nstate: " + r.state;
   for (const auto& [k, v] : r.metrics) out_text += "\n" + k + ": " + python_float(v);
-  if (status == "DRY-RUN") {
+  if (status == RunStatus::kDryRun) {
     c.skipped = true;
     c.xml += ">\n      <skipped message=\"dry-run: generated, not submitted\"/>\n";
-  } else if (status == "FAILED" || status == "SKIPPED") {
+  } else if (counts_as_failed(status)) {
     c.failed = true;
     std::string msg = failure_text(r);
     c.xml += ">\n      <failure message=\"" + markup_escape(first_line(msg)) + "\" type=\"" +

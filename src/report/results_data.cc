@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "config/toml_reader.h"
+#include "core/run_folder.h"
+#include "core/run_status.h"
 #include "core/workload.h"
 #include "util/files.h"
 #include "util/log.h"
@@ -235,11 +237,11 @@ std::vector<PrunedRule> group_pruned(const std::vector<PrunedPoint>& points, siz
 }
 
 std::string failure_text(const RunRecord& r) {
-  if (r.passed || r.state == "DRY-RUN") return {};
+  if (r.passed || run_status(r) == RunStatus::kDryRun) return {};
   if (!trim(r.message).empty()) return r.message;
   std::string text = "job " + (r.job_id.empty() ? std::string("(no id)") : r.job_id) + " ended " +
                      (r.state.empty() ? std::string("?") : r.state);
-  if (const Workload* w = workload_of_run(r.run_dir)) {
+  if (const Workload* w = workload_of_run_folder(r.run_dir)) {
     std::string details = w->failure_details(r.run_dir);
     if (!trim(details).empty()) text += "\n" + details;
   }
@@ -255,20 +257,15 @@ std::optional<double> job_elapsed_seconds(const fs::path& run_dir) {
 }
 
 std::optional<int64_t> run_gpus(const fs::path& run_dir, std::optional<int64_t> gpus_per_node) {
-  auto doc = read_toml_quietly(run_dir / "test-run.toml");
-  if (!doc) return std::nullopt;
-  const Workload* w = workload_of_run(run_dir);
+  std::optional<RunFolderFacts> facts;
+  try {
+    facts = read_run_folder_facts(run_dir);
+  } catch (const std::exception&) {  // a damaged description: the GPUs are unknown
+  }
+  if (!facts) return std::nullopt;
+  const Workload* w = workload_of_run_folder(run_dir, &*facts);
   if (!w) return std::nullopt;
-  return gpus_of_run(*w, *doc, gpus_per_node);
-}
-
-const Workload* workload_of_run(const fs::path& run_dir) {
-  if (auto doc = read_toml_quietly(run_dir / "test-run.toml"))
-    if (const Value* v = doc->find_path("test_definition.test_template_name"); v && v->is_string())
-      if (const Workload* w = find_workload(v->as_string())) return w;
-  for (const std::string& n : workload_names())
-    if (const Workload* w = find_workload(n); w && w->can_handle(run_dir)) return w;
-  return nullptr;
+  return gpus_of_run(*w, facts->test_run, gpus_per_node);
 }
 
 std::vector<fs::path> run_files(const fs::path& run_dir) {

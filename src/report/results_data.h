@@ -68,9 +68,6 @@ std::optional<double> job_elapsed_seconds(const std::filesystem::path& run_dir);
 // gpus_of_run); nullopt when unknown.
 std::optional<int64_t> run_gpus(const std::filesystem::path& run_dir,
                                 std::optional<int64_t> gpus_per_node);
-// The workload that produced a run dir (test-run.toml's test_template_name, else the first
-// workload that can handle it); nullptr when none.
-const Workload* workload_of_run(const std::filesystem::path& run_dir);
 
 // Files of a run worth linking, existing ones only: logs first, then reports.
 std::vector<std::filesystem::path> run_files(const std::filesystem::path& run_dir);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/run_label.h"
+#include "core/run_status.h"
 #include "report/svg_chart.h"
 
 namespace bp {
@@ -203,7 +204,7 @@ std::vector<MetricChart> metric_charts(const std::vector<StoredRun>& runs,
     if (!metric) continue;
     auto value = metric_mean_of(r, metric->metric);
     auto t = run_start_seconds(r);
-    if (r.verdict != "PASSED" || !value || !t) continue;
+    if (r.verdict != to_string(RunStatus::kPassed) || !value || !t) continue;
     auto chart = std::find_if(charts.begin(), charts.end(), [&](const MetricChart& c) {
       return c.metric.metric == metric->metric;
     });
@@ -267,7 +268,11 @@ html::Section history_runs_section(const std::vector<StoredRun>& runs, const Con
                       {label(r), "", "", "", {}},
                       {run_label(r), "", "", r.run_dir, {}},
                       {r.campaign, "", "", r.results_dir, {}},
-                      {r.verdict, "", r.verdict == "PASSED" ? "passed" : "failed", r.message, {}}});
+                      {r.verdict,
+                       "",
+                       r.verdict == to_string(RunStatus::kPassed) ? "passed" : "failed",
+                       r.message,
+                       {}}});
     for (const ResultColumn& c : columns)
       t.rows.back().push_back(number(metric_mean_of(r, c.metric), c.decimals));
   }

@@ -11,6 +11,9 @@
 
 #include "config/toml_reader.h"
 #include "core/judge.h"
+#include "core/reward.h"
+#include "core/run_folder.h"
+#include "core/run_status.h"
 #include "core/workload.h"
 #include "report/value_json.h"
 #include "sweep/param_space.h"
@@ -119,7 +122,7 @@ std::string format_results_table(const std::vector<RunRecord>& records) {
     bool is_best = false;
     if (auto it = best.find(r->case_id); it != best.end()) is_best = &records[it->second] == r;
     std::vector<std::string> row = {run_label(*r) + (is_best ? " *" : ""), params_text(*r),
-                                    run_status(*r)};
+                                    std::string(to_string(run_status(*r)))};
     for (const ResultColumn& c : columns) row.push_back(metric_text(*r, c.metric, c.decimals));
     row.push_back(r->job_id.empty() ? "-" : r->job_id);
     if (judged) row.push_back(r->perf_verdict.empty() ? "-" : r->perf_verdict);
@@ -173,16 +176,16 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
       if (a.signal != 0) item["signal"] = a.signal;
       attempts.push_back(std::move(item));
     }
-    std::string st = run_status(r);
-    passed += st == "PASSED";
-    failed += st == "FAILED" || st == "SKIPPED";
-    skipped += st == "SKIPPED";
-    unknown += st == "UNKNOWN";
+    const RunStatus st = run_status(r);
+    passed += st == RunStatus::kPassed;
+    failed += counts_as_failed(st);
+    skipped += st == RunStatus::kSkipped;
+    unknown += st == RunStatus::kUnknown;
     runs.push_back({{"case", r.case_id},
                     {"iteration", r.iteration},
                     {"step", r.step},
                     {"run_dir", fs::relative(r.run_dir, root).string()},
-                    {"status", st},
+                    {"status", to_string(st)},
                     {"job_state", r.state},
                     {"job_id", r.job_id},
                     {"attempts", attempts},
@@ -234,7 +237,7 @@ std::vector<std::pair<std::string, Value>> params_from(const Value& test_run, co
 class ResultCollector {
  public:
   ResultCollector(const fs::path& root, const Scenario* scenario)
-      : root_(root), scenario_(scenario), names_(workload_names()) {}
+      : root_(root), scenario_(scenario) {}
 
   std::vector<RunRecord> take() { return std::move(out_); }
 
@@ -272,7 +275,7 @@ class ResultCollector {
     RunRecord rec;
     rec.run_dir = dir;
     rec.case_id = fs::relative(dir, root_).string();
-    rec.state = "UNKNOWN";
+    rec.state = kUnknownJobState;
     rec.message = sanitize_utf8(why);
     log::warn(dir.string() + ": " + rec.message);
     out_.push_back(std::move(rec));
@@ -290,50 +293,41 @@ class ResultCollector {
     RunRecord rec;
     rec.run_dir = dir;
     std::vector<std::string> agent_metrics = {"default"};
-    std::string reward_function = "inverse";
-    fs::path trt = dir / "test-run.toml";
-    std::error_code ec;
-    if (fs::exists(trt, ec)) {
-      Value doc;
-      try {
-        doc = read_toml_file(trt);
-        if (const Value* v = doc.find_path("test_definition.agent_metrics"); v && v->is_array()) {
-          agent_metrics.clear();
-          for (const Value& m : v->items()) agent_metrics.push_back(m.to_plain_string());
-        }
-        if (const Value* v = doc.find_path("test_definition.agent_reward_function");
-            v && v->is_string())
-          reward_function = v->as_string();
-      } catch (const std::exception& e) {
-        // Reported, not dropped: the folder is a run whose description is damaged.
-        unreadable(dir, sanitize_utf8(e.what()));
-        return;
+    std::string reward_function(kDefaultRewardFunction);
+    std::optional<RunFolderFacts> facts;
+    try {
+      facts = read_run_folder_facts(dir);
+    } catch (const std::exception& e) {
+      // Reported, not dropped: the folder is a run whose description is damaged.
+      unreadable(dir, sanitize_utf8(e.what()));
+      return;
+    }
+    if (facts) {
+      const Value& doc = facts->test_run;
+      if (const Value* v = doc.find_path("test_definition.agent_metrics"); v && v->is_array()) {
+        agent_metrics.clear();
+        for (const Value& m : v->items()) agent_metrics.push_back(m.to_plain_string());
       }
-      if (const Value* v = doc.find("name"); v && v->is_string()) rec.case_id = v->as_string();
-      if (const Value* v = doc.find("current_iteration"); v && v->is_int())
-        rec.iteration = static_cast<int>(v->as_int());
-      if (const Value* v = doc.find("step"); v && v->is_int())
-        rec.step = static_cast<int>(v->as_int());
-      if (const Value* v = doc.find_path("test_definition.test_template_name"); v && v->is_string())
-        w = find_workload(v->as_string());
+      if (const Value* v = doc.find_path("test_definition.agent_reward_function");
+          v && v->is_string())
+        reward_function = v->as_string();
+      rec.case_id = facts->case_id;
+      rec.iteration = facts->iteration;
+      rec.step = facts->step;
       if (rec.step > 0)
         if (const TestRun* base = case_of(rec.case_id)) rec.params = params_from(doc, *base);
+      w = find_workload(facts->workload);
       if (!w) {
-        unreadable(dir, trt.string() + ": no known test_definition.test_template_name");
+        unreadable(dir,
+                   (dir / kTestRunFile).string() + ": no known test_definition.test_template_name");
         return;
       }
-    }
-    if (!w) {
-      for (const std::string& n : names_) {
-        const Workload* cand = find_workload(n);
-        if (cand->can_handle(dir)) {
-          w = cand;
-          break;
-        }
-      }
+    } else {
+      w = workload_of_run_folder(dir, nullptr);
       if (!w) return;
       if (rec.case_id.empty()) rec.case_id = fs::relative(dir, root_).string();
     }
+    std::error_code ec;
     try {
       w->write_report(dir);
     } catch (const std::exception& e) {
@@ -348,7 +342,8 @@ class ResultCollector {
     rec.message = j.judgement.message;
     rec.message = sanitize_utf8(rec.message);
     if (!rec.passed)
-      log::warn(fs::relative(dir, root_).string() + ": " + run_status(rec) + ": " + rec.message);
+      log::warn(fs::relative(dir, root_).string() + ": " + std::string(to_string(run_status(rec))) +
+                ": " + rec.message);
     collect_run_results(*w, dir, agent_metrics, reward_function, rec);
     if (fs::exists(dir / "slurm-job.toml", ec)) {
       try {
@@ -361,7 +356,6 @@ class ResultCollector {
 
   fs::path root_;
   const Scenario* scenario_;
-  std::vector<std::string> names_;
   std::vector<RunRecord> out_;
 };
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "core/run_status.h"
 #include "util/mann_whitney.h"
 
 namespace bp {
@@ -144,9 +145,9 @@ std::vector<ComparedConfig> compare_runs(const std::vector<StoredRun>& a,
                                          const std::vector<StoredRun>& b, const CompareOptions& o) {
   std::map<std::string, ComparedConfig> by_key;
   for (const StoredRun& r : a)
-    if (r.verdict == "PASSED") by_key[config_key(r, o)].a.push_back(&r);
+    if (r.verdict == to_string(RunStatus::kPassed)) by_key[config_key(r, o)].a.push_back(&r);
   for (const StoredRun& r : b)
-    if (r.verdict == "PASSED") by_key[config_key(r, o)].b.push_back(&r);
+    if (r.verdict == to_string(RunStatus::kPassed)) by_key[config_key(r, o)].b.push_back(&r);
   // Label each configuration by the parameters that vary across all of them.
   std::map<std::string, std::set<std::string>> values;
   for (const auto& [key, c] : by_key)

@@ -10,6 +10,8 @@
 #include "campaign/campaign.h"
 #include "config/toml_reader.h"
 #include "core/judge.h"
+#include "core/run_folder.h"
+#include "core/run_status.h"
 #include "core/workload.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -56,10 +58,7 @@ std::map<std::string, nlohmann::json> summary_rows(const fs::path& root) {
 // A run dir has a test-run.toml (benchpilot's and CloudAI's), or a workload recognises it (its
 // log without the TOML).
 bool is_run_dir(const fs::path& dir) {
-  if (fs::exists(dir / "test-run.toml")) return true;
-  for (const std::string& n : workload_names())
-    if (find_workload(n)->can_handle(dir)) return true;
-  return false;
+  return fs::exists(dir / kTestRunFile) || workload_of_run_folder(dir, nullptr) != nullptr;
 }
 
 struct FolderFacts {
@@ -111,13 +110,35 @@ void judge_and_measure(const Workload& w, const fs::path& dir, StoredRun& r) {
   judged.state = j.state;
   judged.passed = j.judgement.passed;
   judged.skipped = j.judgement.skipped;
-  r.verdict = run_status(judged);
+  r.verdict = to_string(run_status(judged));
   r.message = j.judgement.message;
   for (const std::string& m : w.metric_names())
     if (m != "default")
       if (auto val = w.metric(dir, m)) r.metrics[m] = *val;
   r.samples = w.metric_samples(dir);
   std::erase_if(r.samples, [](const auto& s) { return s.second.empty(); });
+}
+
+// The store's facts from test-run.toml's test definition: the workload's facts, the image, the
+// GPUs and the flattened parameters (secrets left out).
+void fill_from_definition(StoredRun& r, const Value& doc, const Workload* w) {
+  if (const Value* def = doc.find("test_definition"); w && def) {
+    RunFacts facts = w->run_facts(*def);
+    r.model = std::move(facts.model);
+    r.gpu_type = std::move(facts.gpu_type);
+    r.mbridge_commit = std::move(facts.software_commit);
+    if (!w->image_field().empty())
+      r.container_image = str_at(doc, "test_definition.cmd_args." + w->image_field());
+    if (auto gpus = gpus_of_run(*w, doc, std::nullopt)) r.num_gpus = static_cast<int>(*gpus);
+  }
+  if (const Value* args = doc.find_path("test_definition.cmd_args"))
+    flatten(*args, "cmd_args", r.params);
+  if (const Value* env = doc.find_path("test_definition.extra_env_vars"))
+    flatten(*env, "extra_env_vars", r.params);
+  // CloudAI writes secrets in plain text into test-run.toml: they never reach the store.
+  if (w)
+    for (const std::string& secret : w->secret_fields())
+      std::erase_if(r.params, [&](const auto& p) { return p.first == "cmd_args." + secret; });
 }
 
 // What one run dir says about its run; nullopt when it cannot be read.
@@ -131,45 +152,23 @@ std::optional<StoredRun> read_run_dir(const fs::path& root, const fs::path& dir,
   r.system = facts.system;
   r.benchpilot_version = facts.version;
   const Workload* w = nullptr;
-  if (fs::exists(dir / "test-run.toml")) {
-    try {
-      Value doc = read_toml_file(dir / "test-run.toml");
-      r.case_id = str_at(doc, "name");
-      if (const Value* v = doc.find("current_iteration"); v && v->is_int())
-        r.iteration = static_cast<int>(v->as_int());
-      if (const Value* v = doc.find("step"); v && v->is_int())
-        r.step = static_cast<int>(v->as_int());
-      r.workload = str_at(doc, "test_definition.test_template_name");
+  try {
+    if (std::optional<RunFolderFacts> folder = read_run_folder_facts(dir)) {
+      r.case_id = folder->case_id;
+      r.iteration = folder->iteration;
+      r.step = folder->step;
+      r.workload = folder->workload;
       w = find_workload(r.workload);
-      if (const Value* def = doc.find("test_definition"); w && def) {
-        RunFacts facts = w->run_facts(*def);
-        r.model = std::move(facts.model);
-        r.gpu_type = std::move(facts.gpu_type);
-        r.mbridge_commit = std::move(facts.software_commit);
-        if (!w->image_field().empty())
-          r.container_image = str_at(doc, "test_definition.cmd_args." + w->image_field());
-        if (auto gpus = gpus_of_run(*w, doc, std::nullopt)) r.num_gpus = static_cast<int>(*gpus);
-      }
-      if (const Value* args = doc.find_path("test_definition.cmd_args"))
-        flatten(*args, "cmd_args", r.params);
-      if (const Value* env = doc.find_path("test_definition.extra_env_vars"))
-        flatten(*env, "extra_env_vars", r.params);
-      // CloudAI writes secrets in plain text into test-run.toml: they never reach the store.
-      if (w)
-        for (const std::string& secret : w->secret_fields())
-          std::erase_if(r.params, [&](const auto& p) { return p.first == "cmd_args." + secret; });
-    } catch (const std::exception& e) {
-      log::warn("skipping " + (dir / "test-run.toml").string() + ": " + e.what());
-      return std::nullopt;
+      fill_from_definition(r, folder->test_run, w);
     }
+  } catch (const std::exception& e) {
+    log::warn("skipping " + (dir / kTestRunFile).string() + ": " + e.what());
+    return std::nullopt;
   }
-  if (!w)
-    for (const std::string& n : workload_names())
-      if (find_workload(n)->can_handle(dir)) {
-        w = find_workload(n);
-        if (r.workload.empty()) r.workload = n;
-        break;
-      }
+  if (!w) {
+    w = workload_of_run_folder(dir, nullptr);
+    if (w && r.workload.empty()) r.workload = std::string(w->name());
+  }
   if (r.case_id.empty()) r.case_id = fs::relative(dir, root).string();
   read_job_times(dir, r);
   if (w) judge_and_measure(*w, dir, r);
@@ -177,7 +176,7 @@ std::optional<StoredRun> read_run_dir(const fs::path& root, const fs::path& dir,
 }
 
 void apply_record(StoredRun& r, const RunRecord& rec) {
-  r.verdict = run_status(rec);
+  r.verdict = to_string(run_status(rec));
   r.message = rec.message;
   if (!rec.state.empty()) r.state = rec.state;
   if (!rec.job_id.empty()) r.job_id = rec.job_id;
@@ -220,7 +219,7 @@ std::vector<StoredRun> runs_from_results_folder(const fs::path& root_in, const I
       for (const auto& [k, v] : metrics.items())
         if (k != "default" && v.is_number()) r->metrics[k] = v.get<double>();
     }
-    if (r->verdict == "DRY-RUN") continue;
+    if (r->verdict == to_string(RunStatus::kDryRun)) continue;
     out.push_back(std::move(*r));
   }
   return out;
@@ -233,7 +232,7 @@ std::vector<StoredRun> runs_from_records(const fs::path& root_in,
   const FolderFacts facts = folder_facts(root, ctx);
   std::vector<StoredRun> out;
   for (const RunRecord& rec : records) {
-    if (rec.state == "DRY-RUN") continue;
+    if (run_status(rec) == RunStatus::kDryRun) continue;
     std::optional<StoredRun> r = read_run_dir(root, fs::absolute(rec.run_dir), facts);
     if (!r) continue;
     apply_record(*r, rec);

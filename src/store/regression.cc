@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "config/toml_reader.h"
+#include "core/run_status.h"
 #include "loaders/perf_reference.h"
 
 namespace bp {
@@ -62,7 +63,7 @@ std::vector<GateVerdict> regression_verdicts(const std::vector<StoredRun>& runs,
       g.text = "no reference";
     } else if (!metric) {
       g.text = "not judged (the workload compares no metric)";
-    } else if (r.verdict != "PASSED" || !mean) {
+    } else if (r.verdict != to_string(RunStatus::kPassed) || !mean) {
       g.text = "not judged (run failed)";
     } else if (ref->step_time) {
       const double rel = (*mean - *ref->step_time) / *ref->step_time;

@@ -480,7 +480,7 @@ TEST_F(StoreTest, IndexJudgesAFolderAsGenerateReportDoes) {
     rec.state = j.state;
     rec.passed = j.judgement.passed;
     rec.skipped = j.judgement.skipped;
-    EXPECT_EQ(r.verdict, run_status(rec)) << r.case_id;
+    EXPECT_EQ(r.verdict, to_string(run_status(rec))) << r.case_id;
   }
 }
 

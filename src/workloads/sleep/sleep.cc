@@ -3,7 +3,7 @@
 #include <system_error>
 
 #include "config/schema.h"
-#include "config/toml_reader.h"
+#include "core/run_folder.h"
 #include "util/log.h"
 
 namespace bp {
@@ -68,14 +68,10 @@ RunVerdict SleepWorkload::verdict(const std::filesystem::path& run_dir) const {
 }
 
 bool SleepWorkload::can_handle(const std::filesystem::path& run_dir) const {
-  const std::filesystem::path file = run_dir / "test-run.toml";
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec)) return false;
   try {
-    Value doc = read_toml_file(file);
-    const Value* name = doc.find_path("test_definition.test_template_name");
-    return name && name->is_string() && name->as_string() == "Sleep";
-  } catch (const ConfigError&) {
+    std::optional<RunFolderFacts> facts = read_run_folder_facts(run_dir);
+    return facts && facts->workload == name();
+  } catch (const std::exception&) {  // a damaged test-run.toml says nothing
     return false;
   }
 }
