@@ -1,4 +1,6 @@
 // generate-report, verify-configs and list.
+#include <fmt/format.h>
+
 #include <iostream>
 
 #include "cli/commands.h"
@@ -70,7 +72,8 @@ int cmd_list(const std::string& what, bool verbose) {
       std::cout << "\n";
     }
   } else if (what == "agents") {
-    for (const std::string& n : agent_names()) std::cout << n << "\n";
+    for (const std::string& n : agent_names())
+      std::cout << fmt::format("{:<14} {}\n", n, agent_description(n));
     if (verbose) std::cout << "reward functions: " << join(reward_function_names(), ", ") << "\n";
   } else {
     // Per-run reports come from each workload; every results folder gets the summary.

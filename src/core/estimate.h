@@ -89,6 +89,12 @@ class Estimator {
   virtual ~Estimator() = default;
   // One point: `run` with the point's parameters applied, on `system`.
   virtual Estimate estimate(const TestRun& run, const System& system) const = 0;
+  // The step time a finished run of this workload measured (seconds), to set beside its
+  // prediction (core/calibration.h); nullopt when its files do not say.
+  virtual std::optional<double> measured_step_time_s(const std::filesystem::path& run_dir) const {
+    (void)run_dir;
+    return std::nullopt;
+  }
 };
 
 }  // namespace bp

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <unordered_map>
 
+#include "core/estimate.h"
 #include "core/workload.h"
 #include "sweep/agent.h"
 #include "sweep/constraints.h"
@@ -83,13 +84,17 @@ struct Outcome {
   double reward = 0;
   std::vector<double> observation;
   Feedback::Kind kind = Feedback::Kind::kFailed;
+  std::optional<double> step_time_s;  // measured, for model_guided's calibration
 };
 
 class SweepDriver {
  public:
-  SweepDriver(const TestRun& run, const System& system, PointRunner& runner)
+  SweepDriver(const TestRun& run, const System& system, PointRunner& runner,
+              const Estimator* estimator)
       : run_(run),
+        system_(system),
         runner_(runner),
+        estimator_(estimator),
         settings_(read_sweep_settings(run)),
         space_(ParamSpace::of(run)),
         constraints_(compile_case_constraints(run, space_, &system)),
@@ -101,6 +106,7 @@ class SweepDriver {
     AgentOptions options;
     options.seed = settings_.seed;
     options.budget = settings_.budget.value_or(space_.size());
+    if (settings_.agent == "model_guided") set_up_predictions(options);
     agent_ = make_agent(settings_.agent, space_, options);
     trajectory_ = std::make_unique<TrajectoryWriter>(dir / "trajectory.csv");
     pruned_ = std::make_unique<PruneLog>(space_, constraints_, dir / "pruned.csv");
@@ -148,6 +154,33 @@ class SweepDriver {
   }
 
  private:
+  // model_guided ranks every point by the workload's estimate before it proposes one.
+  void set_up_predictions(AgentOptions& options) {
+    if (!estimator_)
+      throw ConfigError(loc_of(run_, "agent"), "agent",
+                        "model_guided ranks points by predicted step time and " +
+                            run_.test.test_template_name +
+                            " predicts none; expected grid_search, random_search or local_search");
+    if (space_.size() > kModelGuidedMaxPoints)
+      throw ConfigError(loc_of(run_, "agent"), "agent",
+                        "model_guided predicts every point first; this sweep has " +
+                            std::to_string(space_.size()) + " points, expected at most " +
+                            std::to_string(kModelGuidedMaxPoints));
+    options.system = system_.name;
+    options.predict = [this](uint64_t p) {
+      std::vector<uint32_t> idx;
+      space_.decode(p, idx);
+      Estimate e = estimator_->estimate(apply_indices(run_, space_, idx), system_);
+      PointPrediction pred;
+      pred.step_time_s = e.step_time_s;
+      if (e.memory && e.gpu_memory_gib)
+        pred.out_of_memory =
+            judge_memory(e.memory->total(), *e.gpu_memory_gib, run_.test.oom_rule).over;
+      return pred;
+    };
+    measure_step_time_ = true;
+  }
+
   void propose(uint64_t p) {
     space_.decode(p, idx_);
     ev_.load(idx_);
@@ -196,6 +229,7 @@ class SweepDriver {
     // placeholder would rank failures above real results.
     o.kind = complete ? Feedback::Kind::kOk : Feedback::Kind::kFailed;
     o.reward = complete ? settings_.reward(o.observation) : settings_.metric_failure;
+    if (measure_step_time_ && r.ok) o.step_time_s = estimator_->measured_step_time_s(r.run_dir);
     if (!r.submitted) ++not_submitted_;
     if (!r.ok && r.submitted && !r.message.empty())
       log::warn(run_.id + " step " + std::to_string(p) + " failed: " + r.message);
@@ -210,7 +244,7 @@ class SweepDriver {
 
   void feed_outcome(uint64_t p, const Outcome& o) {
     trajectory_->add(p, space_.action(p), o.reward, o.observation);
-    agent_->update({p, o.reward, o.kind});
+    agent_->update({p, o.reward, o.kind, o.step_time_s});
     if (o.kind == Feedback::Kind::kOk &&
         beats_best_run(o.reward, best_ ? std::optional<double>(best_reward_) : std::nullopt)) {
       best_ = p;
@@ -260,7 +294,10 @@ class SweepDriver {
   }
 
   const TestRun& run_;
+  const System& system_;
   PointRunner& runner_;
+  const Estimator* estimator_;      // the workload's, when it predicts
+  bool measure_step_time_ = false;  // model_guided calibrates on measured step times
   SweepSettings settings_;
   ParamSpace space_;
   CompiledConstraints constraints_;
@@ -323,7 +360,13 @@ bool is_sweep(const TestRun& run) {
 }
 
 int run_sweep(const TestRun& run, const System& system, PointRunner& runner) {
-  SweepDriver driver(run, system, runner);
+  const Workload* w = find_workload(run.test.test_template_name);
+  return run_sweep(run, system, runner, w ? w->estimator() : nullptr);
+}
+
+int run_sweep(const TestRun& run, const System& system, PointRunner& runner,
+              const Estimator* estimator) {
+  SweepDriver driver(run, system, runner, estimator);
   return driver.run();
 }
 

@@ -18,6 +18,8 @@
 
 namespace bp {
 
+class Estimator;  // core/estimate.h
+
 // Points a non-grid agent runs when agent_steps is not set.
 constexpr uint64_t kDefaultAgentBudget = 20;
 // Non-grid agents stop after this many proposals per budgeted point (pruned proposals and cache
@@ -49,5 +51,9 @@ bool is_sweep(const TestRun& run);
 // Runs the case's sweep for the runner's iteration. Returns 0 when the sweep ran (points may
 // have failed), 1 when no point could run. Throws ConfigError for bad settings.
 int run_sweep(const TestRun& run, const System& system, PointRunner& runner);
+// The same with the estimator model_guided ranks by given (the case's workload's above; null:
+// model_guided is refused with a ConfigError).
+int run_sweep(const TestRun& run, const System& system, PointRunner& runner,
+              const Estimator* estimator);
 
 }  // namespace bp

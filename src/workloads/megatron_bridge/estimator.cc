@@ -6,6 +6,7 @@
 #include "workloads/megatron_bridge/constraints.h"
 #include "workloads/megatron_bridge/model_flops.h"
 #include "workloads/megatron_bridge/pinned_release.h"
+#include "workloads/megatron_bridge/report.h"
 #include "workloads/megatron_bridge/step_time_model.h"
 
 namespace bp {
@@ -84,6 +85,9 @@ class MegatronBridgeEstimator : public Estimator {
  public:
   Estimate estimate(const TestRun& point, const System& system) const override {
     return estimate_megatron_bridge(point, system, ModelCatalog::global());
+  }
+  std::optional<double> measured_step_time_s(const std::filesystem::path& run_dir) const override {
+    return mbridge::mbridge_metric(run_dir, "step-time");
   }
 };
 
