@@ -250,7 +250,7 @@ void add_verify_and_list_commands(CLI::App& app, Subcommands& c) {
 int run_subcommand(Subcommands& c) {
   if (*c.run) {
     if (c.run->count("--resume") && c.run_opts.resume_dir.empty()) c.run_opts.resume_latest = true;
-    return resolve_system_config(c.run_opts) ? cmd_run(c.run_opts, false) : 2;
+    return resolve_system_config(c.run_opts) ? cmd_run(c.run_opts, RunMode::kRun) : 2;
   }
   if (*c.resume) return cmd_resume(c.resume_dir, c.resume_opts);
   if (*c.index) return cmd_index(c.index_where, c.index_dirs, c.index_system);
@@ -259,13 +259,18 @@ int run_subcommand(Subcommands& c) {
     return cmd_history(c.hist);
   }
   if (*c.compare) return cmd_compare(c.cmp);
-  if (*c.dry) return resolve_system_config(c.dry_opts) ? cmd_run(c.dry_opts, true) : 2;
+  if (*c.dry) return resolve_system_config(c.dry_opts) ? cmd_run(c.dry_opts, RunMode::kDryRun) : 2;
   if (*c.plan) return resolve_system_config(c.plan_opts) ? cmd_plan(c.plan_opts) : 2;
   if (*c.estimate)
     return resolve_system_config(c.est_opts) ? cmd_estimate(c.est_opts, c.est_json, c.est_verbose)
                                              : 2;
-  if (*c.inst) return resolve_system_config(c.inst_opts) ? cmd_install(c.inst_opts, false) : 2;
-  if (*c.uninst) return resolve_system_config(c.uninst_opts) ? cmd_install(c.uninst_opts, true) : 2;
+  if (*c.inst)
+    return resolve_system_config(c.inst_opts) ? cmd_install(c.inst_opts, InstallAction::kInstall)
+                                              : 2;
+  if (*c.uninst)
+    return resolve_system_config(c.uninst_opts)
+               ? cmd_install(c.uninst_opts, InstallAction::kUninstall)
+               : 2;
   if (*c.report)
     return resolve_system_config(c.report_opts) ? cmd_generate_report(c.report_opts, c.result_dir)
                                                 : 2;

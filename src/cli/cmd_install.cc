@@ -7,10 +7,10 @@
 
 namespace bp {
 
-int cmd_install(const CommonOptions& opts, bool uninstall) {
+int cmd_install(const CommonOptions& opts, InstallAction action) {
   LoadedConfig c = load_config(opts);
   std::vector<Installable> items = scenario_installables(c);
-  if (uninstall) return uninstall_all(items, c.system) ? 0 : 1;
+  if (action == InstallAction::kUninstall) return uninstall_all(items, c.system) ? 0 : 1;
   if (!install_all(items, c.system)) return 1;
   // What was installed must fit the tests (e.g. the pinned launcher has every flag they use).
   for (const TestRun& run : c.scenario.runs)

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/limits.h"
 #include "cli/load.h"
+#include "engine/preflight.h"
 #include "sweep/plan.h"
 #include "util/strings.h"
 
@@ -11,7 +12,7 @@ namespace bp {
 
 int cmd_plan(const CommonOptions& opts) {
   LoadedConfig c = load_config(opts);
-  check_cases(c);
+  check_cases(c.system, c.scenario);
   WorkLimits limits;
   if (!opts.allow_large) check_sweep_sizes(c.scenario, limits);
   std::vector<Plan> plans;

@@ -43,7 +43,7 @@ int cmd_resume(const std::string& results_dir, const CommonOptions& extra) {
                  " is gone; run `benchpilot run --resume` with the original files instead");
       return 1;
     }
-  return cmd_run(opts, false);
+  return cmd_run(opts, RunMode::kRun);
 }
 
 }  // namespace bp

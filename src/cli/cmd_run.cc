@@ -1,6 +1,7 @@
 // run and dry-run.
 #include <csignal>
 #include <iostream>
+#include <optional>
 
 #include "campaign/campaign.h"
 #include "cli/commands.h"
@@ -14,6 +15,7 @@
 #include "core/scheduler.h"
 #include "core/workload.h"
 #include "engine/engine.h"
+#include "engine/preflight.h"
 #include "report/summary.h"
 #include "store/indexer.h"
 #include "store/regression.h"
@@ -81,54 +83,39 @@ int record_and_judge(const CommonOptions& opts, const System& system, EngineResu
   return regressions;
 }
 
-// Calls `check` with every test of the scenario, hooks' included.
-template <typename F>
-void for_each_test(const LoadedConfig& c, F check) {
-  for (const TestRun& run : c.scenario.runs) {
-    check(run);
-    for (const auto& hook : {run.pre_test, run.post_test})
-      if (hook)
-        for (const TestRun& h : hook->runs) check(h);
+// How much the run will submit, for the progress line.
+struct PlannedWork {
+  uint64_t jobs = 0;
+  uint64_t pruned = 0;
+};
+
+// Prints the same cost summary as `benchpilot plan`, before anything is spent; nullopt (logged)
+// when the scenario is over the work limits and --allow-large was not given.
+std::optional<PlannedWork> show_plan_within_limits(const CommonOptions& opts,
+                                                   const LoadedConfig& c) {
+  WorkLimits limits;
+  if (!opts.allow_large) check_sweep_sizes(c.scenario, limits);
+  std::vector<Plan> plans;
+  for (const TestRun& run : c.scenario.runs) plans.push_back(make_plan(run, c.system));
+  if (!opts.quiet) std::cout << format_plan(plans) << std::endl;  // flushed: the log follows
+  std::vector<std::string> over = exceeded_limits(c.scenario, plans, limits);
+  if (!over.empty() && !opts.allow_large) {
+    log::error("refusing to start: " + join(over, "; ") + ". Nothing was written; pass " +
+               kAllowLargeFlag + " to confirm");
+    return std::nullopt;
   }
+  PlannedWork work;
+  for (const Plan& p : plans) {
+    work.jobs += p.jobs;
+    work.pruned += p.pruned * static_cast<uint64_t>(p.iterations);
+  }
+  return work;
 }
 
-}  // namespace
-
-int cmd_run(const CommonOptions& opts, bool dry_run) {
-  LoadedConfig c = load_config(opts);
-  if (opts.single_sbatch) {
-    log::error(
-        "--single-sbatch is not supported: Megatron-Bridge's launcher submits its own "
-        "jobs, and benchpilot runs sweep points in parallel instead");
-    return 1;
-  }
-  // The HF token and similar checks come first, once: nothing is installed or written before.
-  for_each_test(c, [&](const TestRun& run) {
-    if (const Workload* w = find_workload(run.test.test_template_name))
-      w->preflight(run.test, c.system);
-  });
-
-  check_cases(c);
-  uint64_t planned_jobs = 0, planned_pruned = 0;
-  {  // the same cost summary as `benchpilot plan`, before anything is spent
-    WorkLimits limits;
-    if (!opts.allow_large) check_sweep_sizes(c.scenario, limits);
-    std::vector<Plan> plans;
-    for (const TestRun& run : c.scenario.runs) plans.push_back(make_plan(run, c.system));
-    if (!opts.quiet) std::cout << format_plan(plans) << std::endl;  // flushed: the log follows
-    std::vector<std::string> over = exceeded_limits(c.scenario, plans, limits);
-    if (!over.empty() && !opts.allow_large) {
-      log::error("refusing to start: " + join(over, "; ") + ". Nothing was written; pass " +
-                 kAllowLargeFlag + " to confirm");
-      return 1;
-    }
-    for (const Plan& p : plans) {
-      planned_jobs += p.jobs;
-      planned_pruned += p.pruned * static_cast<uint64_t>(p.iterations);
-    }
-  }
-
-  const Scheduler& scheduler = scheduler_of(c.system);
+// The engine's options for this command; nullopt (logged) when --resume finds no campaign.
+std::optional<EngineOptions> engine_options(const CommonOptions& opts, const LoadedConfig& c,
+                                            RunMode mode) {
+  const bool dry_run = mode == RunMode::kDryRun;
   EngineOptions eo;
   eo.journal = !dry_run;  // nothing submitted, nothing to resume
   eo.allow_unsupported_workloads = dry_run;
@@ -144,35 +131,37 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
     if (eo.resume_root.empty()) {
       log::error("--resume: no unfinished campaign of scenario '" + c.scenario.name + "' in " +
                  c.system.output_path.string());
-      return 1;
+      return std::nullopt;
     }
   } else if (!dry_run && !opts.resume_dir.empty()) {
     eo.resume_root = opts.resume_dir;
   }
+  return eo;
+}
 
-  std::unique_ptr<Executor> executor;
-  if (dry_run) {
-    executor = std::make_unique<DryRunExecutor>();  // talks to no scheduler
-  } else {
-    scheduler.probe(c.system);  // once; the executor and the workloads read the answer
-    auto items = scenario_installables(c);
-    if (!opts.enable_cache_without_check && !install_all(items, c.system)) {
-      log::error("installation failed; nothing was submitted");
-      return 1;
-    }
-    // What the preflight could not see before installing (the pinned launcher's flags).
-    for_each_test(c, [&](const TestRun& run) {
-      if (const Workload* w = find_workload(run.test.test_template_name))
-        w->check_installed(run.test, c.system);
-    });
-    executor = scheduler.make_executor(c.system);
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
-    std::signal(SIGHUP, on_hangup);
+// Dry-run: an executor that talks to no scheduler. Run: probes the scheduler, installs what the
+// tests need, checks it, and hands over the system's executor with the signal handlers set;
+// null (logged) when installing failed.
+std::unique_ptr<Executor> make_executor(const CommonOptions& opts, LoadedConfig& c, RunMode mode) {
+  if (mode == RunMode::kDryRun) return std::make_unique<DryRunExecutor>();
+  const Scheduler& scheduler = scheduler_of(c.system);
+  scheduler.probe(c.system);  // once; the executor and the workloads read the answer
+  auto items = scenario_installables(c);
+  if (!opts.enable_cache_without_check && !install_all(items, c.system)) {
+    log::error("installation failed; nothing was submitted");
+    return nullptr;
   }
+  check_installed_workloads(c.system, c.scenario);
+  std::unique_ptr<Executor> executor = scheduler.make_executor(c.system);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_hangup);
+  return executor;
+}
 
-  // The reference file's entries first (the command line is the most specific), then each
-  // case's own (`reference` in its test or scenario TOML).
+// The reference file's entries first (the command line is the most specific), then each case's
+// own (`reference` in its test or scenario TOML).
+std::vector<Reference> references_of(const CommonOptions& opts, const LoadedConfig& c) {
   std::vector<Reference> references;
   if (!opts.reference.empty()) references = load_references(opts.reference);  // bad file: no run
   for (const TestRun& run : c.scenario.runs)
@@ -180,29 +169,11 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
       ref.case_id = run.id;
       references.push_back(std::move(ref));
     }
+  return references;
+}
 
-  std::unique_ptr<ProgressDisplay> progress;
-  if (!dry_run) {
-    progress = std::make_unique<ProgressDisplay>(ProgressDisplay::mode_for_stdout(opts.quiet),
-                                                 planned_jobs, planned_pruned);
-    eo.progress = progress.get();
-  }
-  EngineResult result;
-  try {
-    result = run_scenario(c.system, c.scenario, eo, executor.get());
-  } catch (const Error& e) {
-    if (progress) progress->close();
-    log::error(e.what());
-    return 1;
-  }
-  if (progress) progress->close();
-  int regressions = 0;
-  if (!dry_run && !result.detached)
-    regressions = record_and_judge(opts, c.system, result, references);
-  write_summary(result.results_root, c.scenario.name, result.records);
-  const bool outputs_written = write_result_reports(c, opts, result.results_root, result.records);
-  std::cout << "\n" << format_results_table(result.records);
-  std::cout << "\nResults: " << result.results_root.string() << "\n";
+// Says how the run ended and what to do next; a campaign that ran to its end is closed.
+void report_how_it_ended(const EngineResult& result) {
   if (result.detached && !result.lost_scheduler.empty()) {
     log::error(result.lost_scheduler +
                "; the submitted jobs were left as they are. Once Slurm answers again, "
@@ -218,7 +189,59 @@ int cmd_run(const CommonOptions& opts, bool dry_run) {
   } else if (result.campaign) {
     result.campaign->journal().done(result.exit_code);
   }
-  int code = result.exit_code;
+}
+
+// Runs the engine with the live progress line (not for a dry-run); nullopt (logged) on an error.
+std::optional<EngineResult> run_engine(const CommonOptions& opts, const LoadedConfig& c,
+                                       RunMode mode, EngineOptions eo, Executor* executor,
+                                       const PlannedWork& work) {
+  std::unique_ptr<ProgressDisplay> progress;
+  if (mode == RunMode::kRun) {
+    progress = std::make_unique<ProgressDisplay>(ProgressDisplay::mode_for_stdout(opts.quiet),
+                                                 work.jobs, work.pruned);
+    eo.progress = progress.get();
+  }
+  try {
+    EngineResult result = run_scenario(c.system, c.scenario, eo, executor);
+    if (progress) progress->close();
+    return result;
+  } catch (const Error& e) {
+    if (progress) progress->close();
+    log::error(e.what());
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+int cmd_run(const CommonOptions& opts, RunMode mode) {
+  LoadedConfig c = load_config(opts);
+  if (opts.single_sbatch) {
+    log::error(
+        "--single-sbatch is not supported: Megatron-Bridge's launcher submits its own "
+        "jobs, and benchpilot runs sweep points in parallel instead");
+    return 1;
+  }
+  preflight(c.system, c.scenario);
+  std::optional<PlannedWork> work = show_plan_within_limits(opts, c);
+  if (!work) return 1;
+  std::optional<EngineOptions> eo = engine_options(opts, c, mode);
+  if (!eo) return 1;
+  std::unique_ptr<Executor> executor = make_executor(opts, c, mode);
+  if (!executor) return 1;
+  const std::vector<Reference> references = references_of(opts, c);
+
+  std::optional<EngineResult> result = run_engine(opts, c, mode, *eo, executor.get(), *work);
+  if (!result) return 1;
+  int regressions = 0;
+  if (mode == RunMode::kRun && !result->detached)
+    regressions = record_and_judge(opts, c.system, *result, references);
+  write_summary(result->results_root, c.scenario.name, result->records);
+  const bool outputs_written = write_result_reports(c, opts, result->results_root, result->records);
+  std::cout << "\n" << format_results_table(result->records);
+  std::cout << "\nResults: " << result->results_root.string() << "\n";
+  report_how_it_ended(*result);
+  int code = result->exit_code;
   if (opts.fail_on_regression && regressions > 0) {
     log::error(std::to_string(regressions) + " run(s) regressed (--fail-on-regression)");
     if (code == 0) code = 1;

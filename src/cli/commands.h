@@ -63,7 +63,9 @@ struct CompareOptionsCli {
   std::string html;  // also write the comparison page here; empty: no page
 };
 
-int cmd_run(const CommonOptions& opts, bool dry_run);
+// kDryRun: generates every run folder and submits nothing.
+enum class RunMode { kRun, kDryRun };
+int cmd_run(const CommonOptions& opts, RunMode mode);
 int cmd_plan(const CommonOptions& opts);
 // Memory per GPU (and what else the workloads predict) for every point; --json, -v for parts.
 int cmd_estimate(const CommonOptions& opts, bool json, bool verbose);
@@ -76,7 +78,8 @@ std::filesystem::path resolve_store_path(const StoreLocation& where);
 // benchpilot resume DIR: continues the campaign in DIR with the inputs its journal names;
 // `extra` carries the flags given to resume itself (store, regression gate, install check).
 int cmd_resume(const std::string& results_dir, const CommonOptions& extra);
-int cmd_install(const CommonOptions& opts, bool uninstall);
+enum class InstallAction { kInstall, kUninstall };
+int cmd_install(const CommonOptions& opts, InstallAction action);
 int cmd_generate_report(const CommonOptions& opts, const std::string& result_dir);
 int cmd_verify_configs(const std::string& dir, const std::string& tests_dir, bool strict);
 int cmd_list(const std::string& what, bool verbose);

@@ -1,12 +1,9 @@
 #include "cli/load.h"
 
-#include "core/scheduler.h"
 #include "core/workload.h"
 #include "loaders/load_scenario.h"
 #include "loaders/load_system.h"
 #include "loaders/load_test.h"
-#include "sweep/constraints.h"
-#include "sweep/param_space.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -31,32 +28,6 @@ LoadedConfig load_config(const CommonOptions& opts) {
     attach_hooks(c.scenario, load_hooks(hook_dir), hook_dir);
   }
   return c;
-}
-
-void check_cases(const LoadedConfig& c) {
-  const NodeCapacity capacity = scheduler_of(c.system).listed_nodes(c.system);
-  for (const TestRun& run : c.scenario.runs) {
-    if (capacity.nodes > 0)
-      for (int64_t n : run.num_nodes)
-        if (n > static_cast<int64_t>(capacity.nodes))
-          throw ConfigError(run.loc, "Tests." + run.id + ".num_nodes",
-                            "asks for " + std::to_string(n) + " nodes, but " + capacity.where +
-                                " lists " + std::to_string(capacity.nodes) + " in " +
-                                c.system.loc.str());
-    ParamSpace space = ParamSpace::of(run);
-    if (space.is_sweep()) continue;
-    CompiledConstraints constraints = compile_case_constraints(run, space, &c.system);
-    if (constraints.empty()) continue;
-    std::vector<uint32_t> none;
-    if (!constraints.check(none)) continue;
-    std::vector<std::string> reasons;
-    for (const Violation& v : constraints.explain(none))
-      reasons.push_back(v.rule_id + " " + v.rule_name + ": " + v.message);
-    throw ConfigError(
-        run.loc, "Tests." + run.id,
-        "this case breaks " + std::string(reasons.size() == 1 ? "a rule" : "rules") +
-            " the job would fail on (a sweep would prune it): " + join(reasons, "; "));
-  }
 }
 
 std::vector<Installable> scenario_installables(const LoadedConfig& c) {

@@ -21,12 +21,6 @@ struct LoadedConfig {
 // Loads system, tests and scenario; applies --output-dir. Throws ConfigError.
 LoadedConfig load_config(const CommonOptions& opts);
 
-// Checks that need system, tests and scenario together, before anything is written: every case
-// that is not a sweep obeys its workload's constraint rules (a sweep prunes breaking points; a
-// single case is refused with the rule), and num_nodes fits the default partition when the
-// system lists its nodes. Throws ConfigError naming the case.
-void check_cases(const LoadedConfig& c);
-
 // Everything the scenario's tests need installed, without duplicates.
 std::vector<Installable> scenario_installables(const LoadedConfig& c);
 

@@ -5,6 +5,7 @@
 
 #include "core/scheduler.h"
 #include "engine/engine_internal.h"
+#include "engine/preflight.h"
 #include "sweep/dse_driver.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -30,35 +31,15 @@ std::string now_stamp() {
 
 }  // namespace
 
-EngineResult Engine::run() {
-  // Everything that can be checked is checked before the first file is written.
-  for (const TestRun& run : scenario_.runs) {
-    const Workload& w = workload_of(run);
-    if (w.submits_own_jobs() && !scheduler_of(system_).runs_self_submitting()) {
-      std::vector<std::string> able;
-      for (const Scheduler* s : all_schedulers())
-        if (s->runs_self_submitting()) able.emplace_back(s->name());
-      std::string msg = std::string(w.name()) + " runs only on " + join(able, " or ") +
-                        " systems (it submits its own jobs), not on '" + system_.scheduler + "' (" +
-                        system_.name + ")";
-      if (!options_.allow_unsupported_workloads) throw ConfigError(run.loc, "Tests." + run.id, msg);
-      log::warn(msg + "; generating the files anyway (dry-run)");
-    }
-    if (is_sweep(run) && !run.dependencies.empty())
-      throw ConfigError(run.loc, "Tests." + run.id + ".dependencies",
-                        "a swept case cannot have dependencies (its points run in parallel); "
-                        "remove the dependencies or the list values");
-  }
-  if (!executor_) throw std::logic_error("the engine needs an executor");
-  for (const TestRun& run : scenario_.runs) resolved_nodes(run);  // bad node specs fail early
-
+// A resumed campaign's folder, or a new one (never an existing folder: two runs started within
+// the same second get "_2", "_3", ...) with its journal.
+void Engine::open_results_folder() {
   if (!options_.resume_root.empty()) {
     result_.results_root = fs::absolute(options_.resume_root);
     campaign_ = Campaign::reopen(result_.results_root, scenario_);
     log::info("resuming " + result_.results_root.string() + " (campaign " + campaign_->id() + ")");
   } else {
     std::string stamp = options_.timestamp.empty() ? now_stamp() : options_.timestamp;
-    // Never reuse a folder: two runs started within the same second get "_2", "_3", ...
     fs::path base = fs::absolute(options_.output_path / (scenario_.name + "_" + stamp));
     if (!is_inside(options_.output_path, base))
       throw ConfigError(scenario_.loc, "name",
@@ -77,6 +58,17 @@ EngineResult Engine::run() {
     if (options_.journal)
       campaign_ = Campaign::create(result_.results_root, scenario_, options_.campaign_inputs);
   }
+}
+
+EngineResult Engine::run() {
+  // Everything that can be checked is checked before the first file is written.
+  check_engine_can_run(system_, scenario_,
+                       options_.allow_unsupported_workloads ? UnsupportedWorkloads::kWarnAndGenerate
+                                                            : UnsupportedWorkloads::kRefuse);
+  if (!executor_) throw std::logic_error("the engine needs an executor");
+  for (const TestRun& run : scenario_.runs) resolved_nodes(run);  // bad node specs fail early
+
+  open_results_folder();
   result_.campaign = campaign_;
 
   std::vector<const TestRun*> plain;

@@ -103,6 +103,14 @@ class Engine {
   void run_post_tests(const RunningJob& point, const fs::path& dir);
   const fs::path& root() const { return result_.results_root; }
   const System& system() const { return system_; }
+  const Scenario& scenario() const { return scenario_; }
+  Executor& executor() { return *executor_; }
+  // When a stop was requested (Ctrl-C, SIGHUP): cancels (or, SIGHUP, leaves) the jobs and throws
+  // Interrupted.
+  void stop_if_requested(std::vector<std::unique_ptr<RunningJob>>& active);
+  // job_status_check saw a failure: nothing more is started, the run fails.
+  bool failed_fast() const { return failed_fast_; }
+  void fail_fast() { failed_fast_ = true; }
   int max_in_flight() const { return options_.max_in_flight; }
   std::vector<RunRecord>& records() { return result_.records; }
   // The case's node specs resolved to names, once per case.
@@ -119,10 +127,10 @@ class Engine {
     return campaign_ ? campaign_->comment(k) : std::string();
   }
   std::map<std::string, std::vector<std::string>> nodes_cache_;
+  // Runs the cases that are not sweeps (plain_cases.cc).
   void run_plain_cases(const std::vector<const TestRun*>& cases);
-  void run_plain_cases(const std::vector<const TestRun*>& cases,
-                       std::vector<std::unique_ptr<RunningJob>>& active);
   void run_sweep_case(const TestRun& run);
+  void open_results_folder();
 
   const System& system_;
   const Scenario& scenario_;

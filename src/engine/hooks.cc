@@ -26,10 +26,7 @@ std::string Engine::run_hook(const Hook& hook, const TestRun& owner, const Point
     active.push_back(std::move(a));
   }
   while (!active.empty()) {
-    if (engine_stop_requested()) {
-      cancel_all(active);
-      throw Interrupted{};
-    }
+    stop_if_requested(active);
     std::vector<std::unique_ptr<RunningJob>> finished;
     poll_round(active, finished);
     for (auto& a : finished) {

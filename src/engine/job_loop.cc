@@ -222,6 +222,12 @@ RunRecord Engine::record_without_job(const TestRun& run, const fs::path& dir, in
   return rec;
 }
 
+void Engine::stop_if_requested(std::vector<std::unique_ptr<RunningJob>>& active) {
+  if (!engine_stop_requested()) return;
+  cancel_all(active);
+  throw Interrupted{};
+}
+
 void Engine::cancel_all(std::vector<std::unique_ptr<RunningJob>>& active) {
   if (engine_detach_requested()) {  // SIGHUP: the jobs run on; the journal knows them
     if (executor_) executor_->detach();

@@ -74,10 +74,7 @@ class EnginePointRunner : public PointRunner {
         engine_.records().push_back(std::move(rec));
       }
     while (out.empty() && !active_.empty()) {
-      if (engine_stop_requested()) {
-        engine_.cancel_all(active_);
-        throw Interrupted{};
-      }
+      engine_.stop_if_requested(active_);
       std::vector<std::unique_ptr<RunningJob>> finished;
       engine_.poll_round(active_, finished);
       const int batch = finished.empty() ? 0 : replay_.next_batch_number();

@@ -206,26 +206,7 @@ void SlurmExecutor::query_slurm(const std::vector<Job*>& jobs,
   // several it prints nothing for the unknown ones. Both mean "look elsewhere".
   const bool all_unknown = !r.ok() && contains(r.err, "Invalid job id");
   if (!r.ok() && !all_unknown) {
-    const std::string why = "squeue: " + error_text(r);
-    log::warn(why);
-    const auto now = runner_->now();
-    if (!unreachable_since_) unreachable_since_ = now;
-    const bool transient = commands_.is_transient(r);
-    for (Job* job : jobs) {
-      SlurmJobWatch& t = watches_.at(job->handle);
-      if (++t.failed_rounds < options_.max_failed_rounds) continue;
-      if (!transient) {
-        give_up(*job, t, "cannot get the job state from Slurm (" + why + ")");
-      } else if (lost_scheduler_.empty()) {
-        // The controller is down or unreachable, not the job gone: the jobs are left to run
-        // and the run stops resumable instead of calling them UNKNOWN.
-        const auto secs =
-            std::chrono::duration_cast<std::chrono::seconds>(now - *unreachable_since_).count();
-        lost_scheduler_ = "Slurm did not answer for " + std::to_string(t.failed_rounds) +
-                          " monitoring rounds (" + std::to_string(secs) + " s, each call tried " +
-                          std::to_string(retry_policy_.max_attempts) + " times): " + why;
-      }
-    }
+    count_failed_query(jobs, r);
     return;
   }
   unreachable_since_.reset();
@@ -235,13 +216,9 @@ void SlurmExecutor::query_slurm(const std::vector<Job*>& jobs,
 
   // Finished or vanished jobs: ask accounting (or the completion log) once for all of them.
   std::vector<std::string> need_records;
-  for (Job* job : jobs) {
-    auto q = in_queue.find(job->id);
-    if (q == in_queue.end() || is_terminal(q->second.state)) need_records.push_back(job->id);
-  }
-  for (const auto& e : earlier) {
-    auto q = in_queue.find(e.second);
-    if (q == in_queue.end() || is_terminal(q->second.state)) need_records.push_back(e.second);
+  for (const std::string& id : ids) {
+    auto q = in_queue.find(id);
+    if (q == in_queue.end() || is_terminal(q->second.state)) need_records.push_back(id);
   }
   std::map<std::string, SlurmJobStatus> records;
   if (!need_records.empty()) records = finished_job_records(need_records);
@@ -249,56 +226,84 @@ void SlurmExecutor::query_slurm(const std::vector<Job*>& jobs,
 
   const auto now = runner_->now();
   for (Job* job : jobs) {
-    SlurmJobWatch& t = watches_.at(job->handle);
-    t.failed_rounds = 0;
     auto q = in_queue.find(job->id);
     auto rec = records.find(job->id);
-    const bool has_record = rec != records.end() && is_terminal(rec->second.state);
-    if (q != in_queue.end()) {
-      t.missing_since.reset();
-      SlurmJobStatus& s = q->second;
-      bool known = true;
-      job_state_from_slurm(s.state_text, &known);
-      if (!known && warned_states_.insert(s.state_text).second)
-        log::warn("Slurm reports state '" + s.state_text + "', which benchpilot does not know; " +
-                  "treating it as running");
-      if (!is_terminal(s.state)) {
-        job->state = s.state;
-        continue;
-      }
-      if (has_record) {
-        t.final_status = rec->second;
-      } else {
-        // Accounting usually records the job a fraction of a second after squeue shows it
-        // finished; wait a little for its exit code and "CANCELLED by N".
-        const bool record_expected = accounting_.value_or(false) || jobcomp_path_.has_value();
-        if (record_expected) {
-          if (!t.awaiting_accounting_since) t.awaiting_accounting_since = now;
-          if (now - *t.awaiting_accounting_since < options_.accounting_lag) {
-            job->state = JobState::kCompleting;
-            continue;
-          }
-        }
-        t.final_status = s;
-      }
-    } else if (has_record) {
-      t.final_status = rec->second;
-    } else {
-      if (rec != records.end()) {  // accounting knows it, still running (squeue lagging)
-        job->state = rec->second.state;
-        continue;
-      }
-      if (!t.missing_since) t.missing_since = now;
-      if (now - *t.missing_since >= options_.unknown_grace)
-        give_up(*job, t,
-                "Slurm no longer knows job " + job->id +
-                    " (not in squeue, accounting or the job-completion log)");
-      continue;
-    }
-    t.slurm_done = true;
-    t.slurm_done_at = now;
-    conclude_if_ended(*job, t);
+    reconcile(*job, watches_.at(job->handle), q == in_queue.end() ? nullptr : &q->second,
+              rec == records.end() ? nullptr : &rec->second, now);
   }
+}
+
+void SlurmExecutor::count_failed_query(const std::vector<Job*>& jobs, const CommandResult& r) {
+  const std::string why = "squeue: " + error_text(r);
+  log::warn(why);
+  const auto now = runner_->now();
+  if (!unreachable_since_) unreachable_since_ = now;
+  const bool transient = commands_.is_transient(r);
+  for (Job* job : jobs) {
+    SlurmJobWatch& t = watches_.at(job->handle);
+    if (++t.failed_rounds < options_.max_failed_rounds) continue;
+    if (!transient) {
+      give_up(*job, t, "cannot get the job state from Slurm (" + why + ")");
+    } else if (lost_scheduler_.empty()) {
+      // The controller is down or unreachable, not the job gone: the jobs are left to run
+      // and the run stops resumable instead of calling them UNKNOWN.
+      const auto secs =
+          std::chrono::duration_cast<std::chrono::seconds>(now - *unreachable_since_).count();
+      lost_scheduler_ = "Slurm did not answer for " + std::to_string(t.failed_rounds) +
+                        " monitoring rounds (" + std::to_string(secs) + " s, each call tried " +
+                        std::to_string(retry_policy_.max_attempts) + " times): " + why;
+    }
+  }
+}
+
+void SlurmExecutor::reconcile(Job& job, SlurmJobWatch& t, const SlurmJobStatus* queued,
+                              const SlurmJobStatus* record,
+                              std::chrono::steady_clock::time_point now) {
+  t.failed_rounds = 0;
+  const bool has_record = record && is_terminal(record->state);
+  if (queued) {
+    t.missing_since.reset();
+    bool known = true;
+    job_state_from_slurm(queued->state_text, &known);
+    if (!known && warned_states_.insert(queued->state_text).second)
+      log::warn("Slurm reports state '" + queued->state_text +
+                "', which benchpilot does not know; treating it as running");
+    if (!is_terminal(queued->state)) {
+      job.state = queued->state;
+      return;
+    }
+    if (has_record) {
+      t.final_status = *record;
+    } else {
+      // Accounting usually records the job a fraction of a second after squeue shows it
+      // finished; wait a little for its exit code and "CANCELLED by N".
+      const bool record_expected = accounting_.value_or(false) || jobcomp_path_.has_value();
+      if (record_expected) {
+        if (!t.awaiting_accounting_since) t.awaiting_accounting_since = now;
+        if (now - *t.awaiting_accounting_since < options_.accounting_lag) {
+          job.state = JobState::kCompleting;
+          return;
+        }
+      }
+      t.final_status = *queued;
+    }
+  } else if (has_record) {
+    t.final_status = *record;
+  } else {
+    if (record) {  // accounting knows it, still running (squeue lagging)
+      job.state = record->state;
+      return;
+    }
+    if (!t.missing_since) t.missing_since = now;
+    if (now - *t.missing_since >= options_.unknown_grace)
+      give_up(job, t,
+              "Slurm no longer knows job " + job.id +
+                  " (not in squeue, accounting or the job-completion log)");
+    return;
+  }
+  t.slurm_done = true;
+  t.slurm_done_at = now;
+  conclude_if_ended(job, t);
 }
 
 void SlurmExecutor::give_up(Job& job, SlurmJobWatch& t, const std::string& why) {

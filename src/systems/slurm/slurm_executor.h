@@ -149,6 +149,13 @@ class SlurmExecutor : public Executor {
   // `earlier`: unresolved earlier attempts (job, id), asked in the same calls.
   void query_slurm(const std::vector<Job*>& jobs,
                    const std::vector<std::pair<Job*, std::string>>& earlier);
+  // A round whose squeue failed: after max_failed_rounds, a job whose state cannot be learned is
+  // UNKNOWN, or (a controller that does not answer) the run stops resumable (lost_scheduler).
+  void count_failed_query(const std::vector<Job*>& jobs, const CommandResult& r);
+  // One job against what squeue (`queued`) and accounting or the completion log (`record`) say
+  // of it; either may be null. Once Slurm is done with it, conclude_if_ended.
+  void reconcile(Job& job, SlurmJobWatch& t, const SlurmJobStatus* queued,
+                 const SlurmJobStatus* record, std::chrono::steady_clock::time_point now);
   void resolve_earlier(const std::vector<std::pair<Job*, std::string>>& earlier,
                        const std::map<std::string, SlurmJobStatus>& in_queue,
                        const std::map<std::string, SlurmJobStatus>& records);
