@@ -33,6 +33,8 @@ bp_e2e_test(e2e_golden test_golden 120)
 # checked by e2e_golden and e2e_hostile).
 bp_e2e_test(check_scripts test_scripts 120)
 bp_e2e_test(e2e_slurm test_slurm 1200 CLUSTER)
+# agent = "model_guided" finds the grid's best point within a quarter of the grid's points.
+bp_e2e_test(e2e_model_guided test_model_guided 900 CLUSTER)
 bp_e2e_test(e2e_nccl test_nccl 900 CLUSTER)
 bp_e2e_test(e2e_retries test_retries 900 CLUSTER)
 # report.html in headless Chromium, results.xml, training_report.json, the live progress line.
