@@ -6,6 +6,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "config/toml_reader.h"
 #include "core/estimate.h"
@@ -209,10 +210,14 @@ class InstantRunner : public PointRunner {
     PointResult r;
     r.step = step;
     r.run_dir = dir_ / std::to_string(step);
-    fs::create_directories(r.run_dir);
     double t = time_of_(point.test.cmd_args.find("tp")->as_int(),
                         point.test.cmd_args.find("mb")->as_int());
-    testkit::write_file(r.run_dir / "step_time", std::to_string(t));
+    // A point an earlier session finished is handed back from its folder, as resume does.
+    if (!restored.count(step)) {
+      submitted.push_back(step);
+      fs::create_directories(r.run_dir);
+      testkit::write_file(r.run_dir / "step_time", std::to_string(t));
+    }
     r.ok = true;
     r.metrics["default"] = t;
     pending_.push_back(r);
@@ -227,7 +232,9 @@ class InstantRunner : public PointRunner {
   int max_in_flight() const override { return max_; }
   fs::path case_dir() const override { return dir_; }
 
-  std::vector<int> steps;
+  std::vector<int> steps;      // every point started, in order
+  std::set<int> restored;      // finished by an earlier session: not run again
+  std::vector<int> submitted;  // points run by this session
 
  private:
   fs::path dir_;
@@ -307,6 +314,30 @@ TEST_F(ModelGuidedSweep, ReplayedResultsGiveTheSameSteps) {
   EXPECT_EQ(first.steps.size(), 3u);
   EXPECT_EQ(again.steps, first.steps);
   EXPECT_EQ(traj_rows(dir_ / "b"), traj_rows(dir_ / "a"));
+}
+
+TEST_F(ModelGuidedSweep, AResumedSweepReplaysWhatFinishedAndGoesOnAsAnUninterruptedOne) {
+  // mb 2 runs at half its predicted time, mb 1 at 1.5 times: re-ranking matters.
+  auto time_of = [](int64_t tp, int64_t mb) {
+    return (10.0 / static_cast<double>(tp) + static_cast<double>(mb)) * (mb == 2 ? 0.5 : 1.5);
+  };
+  TestRun r = run("agent_steps = 4\n");
+  r.test.agent_steps = 4;
+  InstantRunner whole(dir_ / "whole", time_of);
+  ASSERT_EQ(run_sweep(r, system_, whole, &estimator_), 0);
+  ASSERT_EQ(whole.steps.size(), 4u);
+
+  // The same campaign cut after two points, then resumed in the same folder.
+  TestRun cut_run = r;
+  cut_run.test.agent_steps = 2;
+  InstantRunner cut(dir_ / "campaign", time_of);
+  ASSERT_EQ(run_sweep(cut_run, system_, cut, &estimator_), 0);
+  InstantRunner resumed(dir_ / "campaign", time_of);
+  resumed.restored = {cut.steps.begin(), cut.steps.end()};
+  ASSERT_EQ(run_sweep(r, system_, resumed, &estimator_), 0);
+  EXPECT_EQ(resumed.steps, whole.steps);
+  EXPECT_EQ(resumed.submitted, std::vector<int>(whole.steps.begin() + 2, whole.steps.end()));
+  EXPECT_EQ(traj_rows(dir_ / "campaign"), traj_rows(dir_ / "whole"));
 }
 
 TEST_F(ModelGuidedSweep, AWorkloadThatPredictsNothingIsRefusedNamingTheKey) {
