@@ -78,6 +78,14 @@ void read_agent_config(const TestRun& run, SweepSettings& s) {
   }
 }
 
+// model_guided without predictions to rank by.
+ConfigError no_estimator_error(const TestRun& run) {
+  return ConfigError(loc_of(run, "agent"), "agent",
+                     "model_guided ranks points by predicted step time and " +
+                         run.test.test_template_name +
+                         " predicts none; expected grid_search, random_search or local_search");
+}
+
 // A point's outcome, shared by identical points (the run cache).
 struct Outcome {
   bool done = false;
@@ -156,11 +164,7 @@ class SweepDriver {
  private:
   // model_guided ranks every point by the workload's estimate before it proposes one.
   void set_up_predictions(AgentOptions& options) {
-    if (!estimator_)
-      throw ConfigError(loc_of(run_, "agent"), "agent",
-                        "model_guided ranks points by predicted step time and " +
-                            run_.test.test_template_name +
-                            " predicts none; expected grid_search, random_search or local_search");
+    if (!estimator_) throw no_estimator_error(run_);
     if (space_.size() > kModelGuidedMaxPoints)
       throw ConfigError(loc_of(run_, "agent"), "agent",
                         "model_guided predicts every point first; this sweep has " +
@@ -345,6 +349,7 @@ SweepSettings read_sweep_settings(const TestRun& run) {
                           "\"; expected one of: " + join(reward_function_names(), ", "));
   if (!t.agent_metrics.empty()) s.metrics = t.agent_metrics;
   if (const Workload* w = find_workload(t.test_template_name)) {
+    if (s.agent == "model_guided" && !w->estimator()) throw no_estimator_error(run);
     std::vector<std::string> known = w->metric_names();
     for (const std::string& m : s.metrics)
       if (std::find(known.begin(), known.end(), m) == known.end())

@@ -353,6 +353,16 @@ TEST_F(ModelGuidedSweep, AWorkloadThatPredictsNothingIsRefusedNamingTheKey) {
         << e.what();
   }
   EXPECT_TRUE(runner.steps.empty());
+
+  // A registered workload without an estimator is refused when the settings are read (plan,
+  // dry-run), before anything runs.
+  r.test.test_template_name = "Sleep";
+  try {
+    read_sweep_settings(r);
+    FAIL() << "model_guided accepted for a workload that predicts nothing";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("and Sleep predicts none"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
