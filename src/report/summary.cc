@@ -13,6 +13,7 @@
 #include "core/judge.h"
 #include "core/reward.h"
 #include "core/run_folder.h"
+#include "core/run_label.h"
 #include "core/run_status.h"
 #include "core/workload.h"
 #include "report/value_json.h"
@@ -73,9 +74,7 @@ std::string metric_text(const RunRecord& r, const std::string& name, int decimal
 }  // namespace
 
 std::string run_label(const RunRecord& r) {
-  std::string s = r.case_id + "/" + std::to_string(r.iteration);
-  if (r.step > 0) s += "/" + std::to_string(r.step);
-  return s;
+  return run_label(r.case_id, r.iteration, r.step);
 }
 
 // Index of the best passing run per case: the highest reward (core/reward.h run_reward).
