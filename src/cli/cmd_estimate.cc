@@ -13,6 +13,7 @@
 #include "sweep/constraints.h"
 #include "sweep/param_space.h"
 #include "util/strings.h"
+#include "util/text_table.h"
 
 namespace bp {
 
@@ -132,17 +133,10 @@ std::string format_case(const std::vector<PointEstimate>& points, bool verbose) 
               p.pruned.empty() ? "" : join(p.pruned, ",")});
     rows.push_back(r);
   }
-  std::vector<size_t> width(head.size(), 0);
-  for (const auto& r : rows)
-    for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
-  std::string out;
-  for (const auto& r : rows) {
-    std::string line;
-    for (size_t c = 0; c < r.size(); ++c)
-      line += (c ? "  " : "") + r[c] + std::string(width[c] - r[c].size(), ' ');
-    out += std::string(trim(line)) + "\n";
-  }
-  return out;
+  TextTableStyle style;
+  style.header_rule = TextTableStyle::HeaderRule::kNone;
+  style.trim_line_ends = true;
+  return format_text_table(rows, style);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "util/files.h"
 #include "util/log.h"
 #include "util/strings.h"
+#include "util/text_table.h"
 
 namespace bp {
 namespace fs = std::filesystem;
@@ -127,22 +128,9 @@ std::string format_results_table(const std::vector<RunRecord>& records) {
     if (judged) row.push_back(r->perf_verdict.empty() ? "-" : r->perf_verdict);
     rows.push_back(std::move(row));
   }
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows)
-    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
-  std::string out;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    for (size_t c = 0; c < rows[i].size(); ++c) {
-      out += rows[i][c];
-      if (c + 1 < rows[i].size()) out += std::string(width[c] - rows[i][c].size() + 2, ' ');
-    }
-    out += "\n";
-    if (i == 0) {
-      size_t total = 0;
-      for (size_t w : width) total += w + 2;
-      out += std::string(total - 2, '-') + "\n";
-    }
-  }
+  TextTableStyle style;
+  style.header_rule = TextTableStyle::HeaderRule::kTableWidth;
+  std::string out = format_text_table(rows, style);
   if (!best.empty())
     out +=
         "* best passing run of its case (highest reward: agent_metrics through "

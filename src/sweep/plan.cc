@@ -10,6 +10,7 @@
 #include "sweep/field_decode.h"
 #include "sweep/param_space.h"
 #include "util/strings.h"
+#include "util/text_table.h"
 
 namespace bp {
 
@@ -222,18 +223,10 @@ std::string format_plan(const std::vector<Plan>& plans) {
                     std::to_string(p.pruned), std::to_string(p.jobs), g, p.time_limit.value_or("-"),
                     hours});
   }
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& r : rows)
-    for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
-  std::string out = "Plan\n";
-  for (const auto& r : rows) {
-    std::string line;
-    for (size_t c = 0; c < r.size(); ++c) {
-      if (c) line += "  ";
-      line += pad(r[c], width[c], c >= 2);
-    }
-    out += std::string(trim(line).empty() ? "" : line) + "\n";
-  }
+  TextTableStyle style;
+  style.header_rule = TextTableStyle::HeaderRule::kNone;
+  style.right_aligned_from = 2;  // the counts and hours
+  std::string out = "Plan\n" + format_text_table(rows, style);
   for (const Plan& p : plans) {
     if (!p.pruned) continue;
     out += "\nPruned in " + p.case_id + " (" + std::to_string(p.pruned) + " of " +
