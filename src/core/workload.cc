@@ -3,12 +3,15 @@
 #include <algorithm>
 
 #include "config/schema.h"
-#include "util/subprocess.h"
+#include "util/files.h"
 
 namespace bp {
 
 std::string Workload::failure_details(const std::filesystem::path& run_dir) const {
-  return file_tail(run_dir / "stderr.txt", 20);
+  // Up to 64 KiB: a message, not a log; blank last lines say nothing.
+  std::string tail = read_last_lines(run_dir / "stderr.txt", 20, 64 * 1024);
+  while (!tail.empty() && tail.back() == '\n') tail.pop_back();
+  return tail;
 }
 
 std::optional<int64_t> gpus_of_run(const Workload& w, const Value& test_run,

@@ -9,7 +9,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <thread>
+#include <vector>
 
 #include "util/log.h"
 
@@ -43,6 +45,21 @@ struct Fd {
     if (fd >= 0) ::close(fd);
   }
 };
+
+// Lines of a text as Python's universal newlines see them (\n, \r\n, \r); no empty last line
+// for a trailing terminator.
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\n' && text[i] != '\r') continue;
+    lines.push_back(text.substr(start, i - start));
+    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+    start = i + 1;
+  }
+  if (start < text.size()) lines.push_back(text.substr(start));
+  return lines;
+}
 
 }  // namespace
 
@@ -253,6 +270,40 @@ bool is_inside(const std::filesystem::path& root, const std::filesystem::path& p
   auto [ri, pi] = std::mismatch(r.begin(), r.end(), p.begin(), p.end());
   // weakly_canonical keeps a trailing empty element for "dir/": ignore it.
   return ri == r.end() || (std::next(ri) == r.end() && ri->empty());
+}
+
+std::string read_last_lines(const std::filesystem::path& file, int count, size_t max_bytes) {
+  if (count <= 0) return {};
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
+  if (!in) return {};
+  const std::streamoff size = in.tellg();
+  // Read backwards block by block until the buffer holds `count` whole lines. A cap keeps a
+  // log made of one giant line from being read whole; its start is then cut.
+  constexpr std::streamoff kBlock = 64 * 1024;
+  const auto max_read = static_cast<std::streamoff>(max_bytes);
+  std::string buf;
+  std::streamoff start = size;
+  std::vector<std::string_view> lines;
+  while (true) {
+    std::streamoff block = std::min({kBlock, start, max_read - (size - start)});
+    start -= block;
+    std::string piece(static_cast<size_t>(block), '\0');
+    in.seekg(start);
+    in.read(piece.data(), block);
+    if (in.gcount() != block) return {};
+    buf.insert(0, piece);
+    lines = split_lines(buf);
+    // The first line is partial unless the buffer starts at the file start.
+    size_t whole = lines.size() - (start > 0 && !lines.empty() ? 1 : 0);
+    if (start == 0 || whole >= static_cast<size_t>(count) || size - start >= max_read) break;
+  }
+  size_t first = lines.size() > static_cast<size_t>(count) ? lines.size() - count : 0;
+  std::string out;
+  for (size_t i = first; i < lines.size(); ++i) {
+    if (i > first) out += '\n';
+    out.append(lines[i]);
+  }
+  return out;
 }
 
 }  // namespace bp

@@ -25,6 +25,13 @@ enum class Links { kFollow, kRefuse };
 std::string read_regular_file(const std::filesystem::path& path,
                               size_t max_bytes = kMaxConfigFileBytes, Links links = Links::kFollow);
 
+// The one tail reader. The last `count` lines of a file (\n, \r\n and \r end lines, as Python's
+// universal newlines; no empty last line for a trailing terminator), joined with "\n", reading
+// backwards no more of the file than those lines; at most `max_bytes` are read, so a file of
+// one giant line yields its end. Empty when the file is empty or unreadable, or count <= 0.
+std::string read_last_lines(const std::filesystem::path& file, int count,
+                            size_t max_bytes = 16 * 1024 * 1024);
+
 // Replaces `path` with `content` so that readers (and a crash, a full disk, a kill) see either
 // the old file or the new one, never a truncated mix: writes a temporary file beside it, syncs
 // it, then renames it over. For benchpilot's own files (those in a results folder): a symbolic

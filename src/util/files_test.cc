@@ -234,5 +234,21 @@ TEST_F(FilesTest, IsInside) {
   EXPECT_FALSE(is_inside(dir_, dir_ / "escape" / "x"));
 }
 
+TEST(ReadLastLines, ReturnsLastLines) {
+  testkit::TempDir dir;
+  std::ofstream(dir / "f") << "one\ntwo\nthree\nfour\n";
+  EXPECT_EQ(read_last_lines(dir / "f", 2), "three\nfour");
+  EXPECT_EQ(read_last_lines(dir / "f", 10), "one\ntwo\nthree\nfour");
+  EXPECT_EQ(read_last_lines(dir / "missing", 2), "");
+}
+
+TEST(ReadLastLines, ReadsAtMostMaxBytesOfAGiantLine) {
+  testkit::TempDir dir;
+  std::ofstream(dir / "f") << "first\n" << std::string(100000, 'x') << "end\n";
+  EXPECT_EQ(read_last_lines(dir / "f", 2, 1000), std::string(996, 'x') + "end");
+  EXPECT_EQ(read_last_lines(dir / "f", 2), "first\n" + std::string(100000, 'x') + "end");
+  EXPECT_EQ(read_last_lines(dir / "f", 0), "");
+}
+
 }  // namespace
 }  // namespace bp

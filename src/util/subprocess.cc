@@ -253,35 +253,6 @@ ExitStatus terminate_group(pid_t pid, std::chrono::milliseconds grace) {
   return from_wait_status(st);
 }
 
-std::string file_tail(const std::filesystem::path& path, int max_lines) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return {};
-  const std::streamoff kMaxBytes = 64 * 1024;
-  std::streamoff size = in.tellg();
-  std::streamoff start = size > kMaxBytes ? size - kMaxBytes : 0;
-  in.seekg(start);
-  std::string text(static_cast<size_t>(size - start), '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  if (max_lines <= 0) return {};
-  size_t pos = text.size();
-  int lines = 0;
-  while (pos > 0) {
-    size_t nl = text.rfind('\n', pos - 1);
-    if (nl == std::string::npos) {
-      pos = 0;
-      break;
-    }
-    pos = nl;
-    if (++lines == max_lines) {
-      ++pos;
-      break;
-    }
-  }
-  if (pos < text.size() && text[pos] == '\n') ++pos;
-  return text.substr(pos);
-}
-
 std::string file_excerpt(const std::filesystem::path& path, int head_lines, int tail_lines) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return {};

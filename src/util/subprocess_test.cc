@@ -144,14 +144,6 @@ TEST(Background, StartFailureThrows) {
   EXPECT_THROW(start_background({"bp-no-such-program-xyz"}, {}), Error);
 }
 
-TEST(FileTail, ReturnsLastLines) {
-  testkit::TempDir dir;
-  std::ofstream(dir / "f") << "one\ntwo\nthree\nfour\n";
-  EXPECT_EQ(file_tail(dir / "f", 2), "three\nfour");
-  EXPECT_EQ(file_tail(dir / "f", 10), "one\ntwo\nthree\nfour");
-  EXPECT_EQ(file_tail(dir / "missing", 2), "");
-}
-
 // The cause of a failure is usually its first error line, the rest a traceback.
 TEST(FileExcerpt, KeepsTheFirstAndTheLastLines) {
   testkit::TempDir dir;

@@ -49,8 +49,4 @@ std::vector<StepSample> last_samples(const LauncherLogRead& read);
 // Whether run_dir holds a launcher log under either name.
 bool mbridge_can_handle(const std::filesystem::path& run_dir);
 
-// The last `count` lines of a file (\n, \r\n and \r end lines), joined with "\n", without
-// reading more of the file than those lines. Empty when the file is empty or unreadable.
-std::string read_last_lines(const std::filesystem::path& file, int count);
-
 }  // namespace bp::mbridge

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "testkit/testkit.h"
+#include "util/files.h"
 #include "util/strings.h"
 
 namespace bp::mbridge {

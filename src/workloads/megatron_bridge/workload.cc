@@ -6,6 +6,7 @@
 #include <set>
 
 #include "util/error.h"
+#include "util/files.h"
 #include "util/log.h"
 #include "util/strings.h"
 #include "workloads/megatron_bridge/args.h"
