@@ -47,6 +47,9 @@ bp_e2e_test(e2e_compare_nccl test_compare_nccl 120)
 # foreign SQLite file; a journal.bpj that is /dev/zero (standalone runs, no cluster).
 bp_e2e_test(e2e_outputs test_outputs 300)
 bp_e2e_test(e2e_campaign test_campaign 900 CLUSTER)
+# The estimator learns: predictions frozen at submission, calibration from the store,
+# `estimate --accuracy`, and a neighbouring point predicted closer after a small sweep.
+bp_e2e_test(e2e_learning test_learning 900 CLUSTER)
 # Faults on the cluster: slurmctld stopped and restarted, a node set DOWN, transient command
 # failures, a full disk, concurrent installs, kill -9 against the sweep CSVs. It stops the
 # shared cluster's controller and takes nodes down, so it runs alone.

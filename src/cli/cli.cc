@@ -98,7 +98,8 @@ struct Subcommands {
   CLI::App* list = nullptr;
 
   CommonOptions run_opts, dry_opts, plan_opts, est_opts, inst_opts, uninst_opts, report_opts;
-  bool est_json = false, est_verbose = false;
+  EstimateFlags est_flags;
+  bool est_raw = false, est_accuracy = false;
   std::string result_dir;
   std::string resume_dir;
   CommonOptions resume_opts;
@@ -129,8 +130,17 @@ void add_scenario_commands(CLI::App& app, Subcommands& c) {
       "estimate",
       "Predict memory per GPU (and whether it fits) for every point; needs no install or token");
   add_common(c.estimate, c.est_opts, true);
-  c.estimate->add_flag("--json", c.est_json, "JSON output: {\"points\": [...]}");
-  c.estimate->add_flag("-v,--verbose", c.est_verbose, "Memory parts per point");
+  c.estimate->get_option("--test-scenario")->required(false);  // not with --accuracy
+  c.estimate->add_flag("--json", c.est_flags.json, "JSON output: {\"points\": [...]}");
+  c.estimate->add_flag("-v,--verbose", c.est_flags.verbose, "Memory parts per point");
+  c.estimate->add_flag(
+      "--no-calibration", c.est_raw,
+      "The raw model's step time, not corrected by the finished runs of the "
+      "results store (--store, $BENCHPILOT_STORE, else <output_path>/benchpilot.db)");
+  c.estimate->add_flag("--accuracy", c.est_accuracy,
+                       "The step time's error on the store's finished runs, per model and system "
+                       "(median and worst; each run judged by a calibration fitted without it), "
+                       "beside the raw model's; needs no --test-scenario");
   c.inst = app.add_subcommand("install", "Clone repositories, build environments, cache images");
   add_common(c.inst, c.inst_opts, false);
   c.uninst = app.add_subcommand("uninstall", "Remove what install created");
@@ -247,6 +257,18 @@ void add_verify_and_list_commands(CLI::App& app, Subcommands& c) {
 }
 
 // Runs the subcommand that was parsed; its exit code.
+// estimate, or with --accuracy its error on the store's runs (no scenario then).
+int run_estimate(Subcommands& c) {
+  if (c.est_accuracy)
+    return cmd_estimate_accuracy({c.est_opts.store, c.est_opts.system_config}, c.est_flags.json);
+  if (c.est_opts.test_scenario.empty()) {
+    std::cerr << "error: --test-scenario is required (unless --accuracy)\n";
+    return 2;
+  }
+  c.est_flags.calibrate = !c.est_raw;
+  return resolve_system_config(c.est_opts) ? cmd_estimate(c.est_opts, c.est_flags) : 2;
+}
+
 int run_subcommand(Subcommands& c) {
   if (*c.run) {
     if (c.run->count("--resume") && c.run_opts.resume_dir.empty()) c.run_opts.resume_latest = true;
@@ -261,9 +283,7 @@ int run_subcommand(Subcommands& c) {
   if (*c.compare) return cmd_compare(c.cmp);
   if (*c.dry) return resolve_system_config(c.dry_opts) ? cmd_run(c.dry_opts, RunMode::kDryRun) : 2;
   if (*c.plan) return resolve_system_config(c.plan_opts) ? cmd_plan(c.plan_opts) : 2;
-  if (*c.estimate)
-    return resolve_system_config(c.est_opts) ? cmd_estimate(c.est_opts, c.est_json, c.est_verbose)
-                                             : 2;
+  if (*c.estimate) return run_estimate(c);
   if (*c.inst)
     return resolve_system_config(c.inst_opts) ? cmd_install(c.inst_opts, InstallAction::kInstall)
                                               : 2;

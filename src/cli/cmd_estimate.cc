@@ -1,17 +1,25 @@
 // estimate: what each point of a scenario needs and predicts, before anything is installed or
-// submitted (the workload's Estimator, core/estimate.h). Same inputs as plan.
+// submitted (the workload's Estimator, core/estimate.h). Same inputs as plan. The step time is
+// corrected by the finished runs of the results store (core/calibration.h); --accuracy says how
+// well that has predicted them.
 #include <fmt/format.h>
 
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <tuple>
 
 #include "cli/commands.h"
 #include "cli/limits.h"
 #include "cli/load.h"
+#include "core/calibration.h"
 #include "core/workload.h"
 #include "report/value_json.h"
+#include "store/calibration_runs.h"
 #include "sweep/constraints.h"
 #include "sweep/param_space.h"
+#include "util/log.h"
 #include "util/strings.h"
 #include "util/text_table.h"
 
@@ -23,19 +31,51 @@ nlohmann::json opt(std::optional<double> v) {
   return v ? nlohmann::json(*v) : nlohmann::json();
 }
 
+// The step-time factor each point gets from finished runs (core/calibration.h): the results
+// store's runs on this system whose predictions came from the same estimator version.
+class StoreCalibration {
+ public:
+  StoreCalibration(std::vector<Observation> runs, std::string system)
+      : runs_(std::move(runs)), system_(std::move(system)) {}
+
+  // Scales e's step time (and the throughputs that follow from it) by the factor; returns it.
+  double apply(Estimate& e, int& runs) {
+    auto fitted = by_version_.find(e.estimator_version);
+    if (fitted == by_version_.end())
+      fitted =
+          by_version_.emplace(e.estimator_version, Calibration::fit(runs_, e.estimator_version))
+              .first;
+    const double factor = fitted->second.step_time_factor(system_, e.gpu_type, e.model, &runs);
+    if (e.step_time_s) *e.step_time_s *= factor;
+    if (e.tflops_per_gpu) *e.tflops_per_gpu /= factor;
+    if (e.tokens_per_s_per_gpu) *e.tokens_per_s_per_gpu /= factor;
+    return factor;
+  }
+
+ private:
+  std::vector<Observation> runs_;
+  std::string system_;
+  std::map<std::string, Calibration> by_version_;
+};
+
 struct PointEstimate {
   std::string case_id;
   int iteration = 0;
   std::optional<uint64_t> step;  // point of a sweep (as pruned.csv numbers it)
   Action action;                 // the swept values
-  Estimate e;
+  Estimate e;                    // step time calibrated by `factor`
+  std::optional<double> raw_step_time_s;
+  double factor = 1;         // the calibration's step-time factor (1: the raw model)
+  int calibration_runs = 0;  // how many finished runs it rests on
   MemoryVerdict verdict;
   std::vector<std::string> pruned;  // rules other than E1 that prune the point
 };
 
-// Every point of one case (one iteration; the others are the same).
+// Every point of one case (one iteration; the others are the same); calibrated unless
+// `calibration` is null.
 std::vector<PointEstimate> estimate_case(const TestRun& run, const System& system,
-                                         const Estimator& estimator) {
+                                         const Estimator& estimator,
+                                         StoreCalibration* calibration) {
   std::vector<PointEstimate> out;
   ParamSpace space = ParamSpace::of(run);
   CompiledConstraints rules = compile_case_constraints(run, space, &system);
@@ -45,6 +85,8 @@ std::vector<PointEstimate> estimate_case(const TestRun& run, const System& syste
     p.step = step;
     p.action = space.action_of(indices);
     p.e = estimator.estimate(space.is_sweep() ? apply_indices(run, space, indices) : run, system);
+    p.raw_step_time_s = p.e.step_time_s;
+    if (calibration) p.factor = calibration->apply(p.e, p.calibration_runs);
     if (p.e.memory && p.e.gpu_memory_gib)
       p.verdict = judge_memory(p.e.memory->total(), *p.e.gpu_memory_gib, run.test.oom_rule);
     if (!rules.empty())
@@ -82,6 +124,8 @@ nlohmann::json point_json(const PointEstimate& p) {
           {"params", params},
           {"model_flops_per_token", opt(p.e.model_flops_per_token)},
           {"step_time_s", opt(p.e.step_time_s)},
+          {"raw_step_time_s", opt(p.raw_step_time_s)},
+          {"calibration", {{"factor", p.factor}, {"runs", p.calibration_runs}}},
           {"tflops_per_gpu", opt(p.e.tflops_per_gpu)},
           {"tokens_per_s_per_gpu", opt(p.e.tokens_per_s_per_gpu)},
           {"memory_gib", memory},
@@ -139,19 +183,92 @@ std::string format_case(const std::vector<PointEstimate>& points, bool verbose) 
   return format_text_table(rows, style);
 }
 
+// What the calibration did to a case's step times, one line per distinct factor.
+std::string calibration_note(const std::vector<PointEstimate>& points, const std::string& system,
+                             bool calibrate) {
+  if (!calibrate) return "step time: the raw model (--no-calibration)\n";
+  std::set<std::tuple<std::string, std::string, int, double>> seen;  // model, gpu, runs, factor
+  for (const PointEstimate& p : points)
+    if (p.raw_step_time_s) seen.emplace(p.e.model, p.e.gpu_type, p.calibration_runs, p.factor);
+  std::string out;
+  for (const auto& [model, gpu, runs, factor] : seen)
+    out += runs == 0 ? fmt::format(
+                           "step time: the raw model (no finished {} run on {}/{} with "
+                           "this estimator's prediction in the results store)\n",
+                           model, system, gpu)
+                     : fmt::format("step time: calibrated x{:.3f} by {} finished run{} on {}/{}\n",
+                                   factor, runs, runs == 1 ? "" : "s", system, gpu);
+  return out;
+}
+
+// The results store's calibrating runs; none when there is no store or it cannot be read.
+std::vector<Observation> stored_observations(const CommonOptions& opts) {
+  try {
+    return calibration_observations(resolve_store_path({opts.store, opts.system_config}));
+  } catch (const std::exception& e) {
+    log::warn(std::string("results store: ") + e.what() + " (step times are not calibrated)");
+    return {};
+  }
+}
+
+std::string percent(double fraction) {
+  return fmt::format("{:.1f}%", 100 * fraction);
+}
+
 }  // namespace
 
-int cmd_estimate(const CommonOptions& opts, bool json, bool verbose) {
+int cmd_estimate_accuracy(const StoreLocation& where, bool json) {
+  const std::filesystem::path path = resolve_store_path(where);
+  std::vector<AccuracyRow> rows = leave_one_out_accuracy(calibration_observations(path));
+  if (json) {
+    nlohmann::json all = nlohmann::json::array();
+    for (const AccuracyRow& r : rows)
+      all.push_back({{"model", r.model},
+                     {"system", r.system},
+                     {"gpu_type", r.gpu_type},
+                     {"estimator_version", r.estimator_version},
+                     {"runs", r.runs},
+                     {"median_error", r.median_error},
+                     {"worst_error", r.worst_error},
+                     {"raw_median_error", r.raw_median_error},
+                     {"raw_worst_error", r.raw_worst_error}});
+    std::cout << nlohmann::json{{"store", path.string()}, {"accuracy", all}}.dump(2) << "\n";
+    return 0;
+  }
+  if (rows.empty()) {
+    std::cout << "No finished run in " << path.string()
+              << " has a frozen prediction and a measured step time yet.\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> table = {{"model", "system", "gpu", "estimator", "runs",
+                                                  "median error", "worst error", "raw median",
+                                                  "raw worst"}};
+  for (const AccuracyRow& r : rows)
+    table.push_back({r.model, r.system, r.gpu_type, r.estimator_version, std::to_string(r.runs),
+                     percent(r.median_error), percent(r.worst_error), percent(r.raw_median_error),
+                     percent(r.raw_worst_error)});
+  std::cout << "Step time error |predicted / measured - 1| of the runs in " << path.string()
+            << "; each run calibrated by the others (leave-one-out), raw: the uncalibrated "
+               "model\n\n"
+            << format_text_table(table);
+  return 0;
+}
+
+int cmd_estimate(const CommonOptions& opts, const EstimateFlags& flags) {
+  const bool json = flags.json, verbose = flags.verbose;
   LoadedConfig c = load_config(opts);
   WorkLimits limits;
   if (!opts.allow_large) check_sweep_sizes(c.scenario, limits);
+  std::optional<StoreCalibration> calibration;
+  if (flags.calibrate) calibration.emplace(stored_observations(opts), c.system.name);
   nlohmann::json all = nlohmann::json::array();
   std::string text;
   for (const TestRun& run : c.scenario.runs) {
     const Workload* w = find_workload(run.test.test_template_name);
     const Estimator* estimator = w ? w->estimator() : nullptr;
     if (!estimator) continue;
-    std::vector<PointEstimate> points = estimate_case(run, c.system, *estimator);
+    std::vector<PointEstimate> points =
+        estimate_case(run, c.system, *estimator, calibration ? &*calibration : nullptr);
     if (json) {
       for (int it = 0; it < std::max(1, run.iterations); ++it)
         for (PointEstimate& p : points) {
@@ -161,6 +278,7 @@ int cmd_estimate(const CommonOptions& opts, bool json, bool verbose) {
     } else {
       text += fmt::format("\n{} ({} x {} iteration{})\n", run.id, run.test.test_template_name,
                           std::max(1, run.iterations), run.iterations > 1 ? "s" : "");
+      text += calibration_note(points, c.system.name, flags.calibrate);
       text += format_case(points, verbose);
     }
   }

@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "engine/preflight.h"
 #include "report/summary.h"
+#include "store/calibration_runs.h"
 #include "store/indexer.h"
 #include "store/regression.h"
 #include "store/store.h"
@@ -40,6 +41,23 @@ std::string absolute_or_empty(const std::string& p) {
   return p.empty() ? p : std::filesystem::absolute(p).string();
 }
 
+// Where `run` records its runs: --store, else the system's output_path/benchpilot.db.
+std::filesystem::path run_store_path(const CommonOptions& opts, const System& system) {
+  return opts.store.empty() ? default_store_path(system.output_path)
+                            : std::filesystem::path(opts.store);
+}
+
+// The store's runs that calibrate the predictions frozen at submission; none when the store
+// cannot be read (a prediction is never a reason not to run).
+std::vector<Observation> calibration_runs(const CommonOptions& opts, const System& system) {
+  try {
+    return calibration_observations(run_store_path(opts, system));
+  } catch (const std::exception& e) {
+    log::warn(std::string("results store: ") + e.what() + " (predictions are not calibrated)");
+    return {};
+  }
+}
+
 // Records the finished runs in the results store and, when asked, judges each against its
 // reference (setting RunRecord::perf_verdict). Returns how many regressed. The store is an
 // index: when it cannot be written the run still succeeds (`benchpilot index` rebuilds it).
@@ -51,8 +69,7 @@ int record_and_judge(const CommonOptions& opts, const System& system, EngineResu
   try {
     IndexContext ctx{system.name, BENCHPILOT_VERSION};
     std::vector<StoredRun> runs = runs_from_records(result.results_root, result.records, ctx);
-    const std::filesystem::path path = opts.store.empty() ? default_store_path(system.output_path)
-                                                          : std::filesystem::path(opts.store);
+    const std::filesystem::path path = run_store_path(opts, system);
     std::unique_ptr<ResultsStore> store = open_sqlite_store(path);
     if (judge) {
       CompareOptions co;
@@ -119,6 +136,8 @@ std::optional<EngineOptions> engine_options(const CommonOptions& opts, const Loa
   EngineOptions eo;
   eo.journal = !dry_run;  // nothing submitted, nothing to resume
   eo.allow_unsupported_workloads = dry_run;
+  eo.freeze_estimates = !dry_run;  // nothing submitted, nothing to judge against a prediction
+  if (!dry_run) eo.calibration_runs = calibration_runs(opts, c.system);
   eo.output_path = c.system.output_path;
   eo.campaign_inputs = {{"system_config", absolute_or_empty(opts.system_config)},
                         {"tests_dir", absolute_or_empty(opts.tests_dir)},

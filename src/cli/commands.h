@@ -67,8 +67,18 @@ struct CompareOptionsCli {
 enum class RunMode { kRun, kDryRun };
 int cmd_run(const CommonOptions& opts, RunMode mode);
 int cmd_plan(const CommonOptions& opts);
-// Memory per GPU (and what else the workloads predict) for every point; --json, -v for parts.
-int cmd_estimate(const CommonOptions& opts, bool json, bool verbose);
+struct EstimateFlags {
+  bool json = false;
+  bool verbose = false;  // -v: memory parts
+  // Corrects the step time by the results store's finished runs on this system (default
+  // store as history finds it); --no-calibration shows the raw model.
+  bool calibrate = true;
+};
+// Memory per GPU (and what else the workloads predict) for every point.
+int cmd_estimate(const CommonOptions& opts, const EstimateFlags& flags);
+// estimate --accuracy: the step time model's error on the store's runs, per model and system,
+// each run judged by a calibration fitted without it.
+int cmd_estimate_accuracy(const StoreLocation& where, bool json);
 int cmd_index(const StoreLocation& where, const std::vector<std::string>& dirs,
               const std::string& system_name);
 int cmd_history(const HistoryOptions& opts);

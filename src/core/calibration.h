@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bp {
@@ -20,6 +21,9 @@ struct Observation {
   std::string model;     // e.g. the model recipe; empty when unknown
   double predicted_step_time_s = 0;
   double measured_step_time_s = 0;
+  // Which estimator made the prediction (Estimate::estimator_version): ratios against another
+  // version's predictions say nothing about today's model.
+  std::string estimator_version;
 };
 
 // Keys a correction applies to. A factor multiplies the raw predicted step time.
@@ -27,6 +31,9 @@ class Calibration {
  public:
   // Fits from observations; ones with a non-positive or non-finite time are skipped.
   static Calibration fit(const std::vector<Observation>& observations);
+  // Fits from the observations of one estimator version only.
+  static Calibration fit(const std::vector<Observation>& observations,
+                         std::string_view estimator_version);
 
   // The factor for a point of `model` on `system`/`gpu_type`: the geometric mean of the ratios
   // (measured / predicted) of the runs of that model there, else of all runs there; 1 (the raw
@@ -40,5 +47,18 @@ class Calibration {
  private:
   std::vector<Observation> obs_;
 };
+
+// How well the step time model predicts past runs, per model and system: each run is judged by
+// a calibration fitted without it (leave-one-out), so a run never vouches for itself.
+// Error = |predicted / measured - 1|.
+struct AccuracyRow {
+  std::string model, system, gpu_type, estimator_version;
+  int runs = 0;
+  double median_error = 0, worst_error = 0;          // calibrated (leave-one-out)
+  double raw_median_error = 0, raw_worst_error = 0;  // the raw model
+};
+// One row per (estimator version, system, GPU type, model), sorted by those; the calibration of
+// a run uses the other runs of its estimator version only.
+std::vector<AccuracyRow> leave_one_out_accuracy(const std::vector<Observation>& observations);
 
 }  // namespace bp

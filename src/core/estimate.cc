@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "config/toml_reader.h"
+#include "core/system.h"
 #include "util/files.h"
 
 namespace bp {
@@ -94,6 +95,17 @@ void write_frozen_estimate(const std::filesystem::path& run_dir, const FrozenEst
   doc.set("params", std::move(params));
   if (e.memory) doc.set("memory_gib", memory_table(*e.memory));
   write_file_atomic(run_dir / kFrozenEstimateFile, to_toml_document(doc));
+}
+
+void freeze_estimate(const Estimator& estimator, const TestRun& point, const System& system,
+                     const std::filesystem::path& run_dir,
+                     const std::vector<Observation>& calibration_runs) {
+  FrozenEstimate f;
+  f.estimate = estimator.estimate(point, system);
+  const Estimate& e = f.estimate;
+  f.step_time_factor = Calibration::fit(calibration_runs, e.estimator_version)
+                           .step_time_factor(system.name, e.gpu_type, e.model);
+  write_frozen_estimate(run_dir, f);
 }
 
 std::optional<FrozenEstimate> read_frozen_estimate(const std::filesystem::path& run_dir) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/value.h"
+#include "core/calibration.h"
 
 namespace bp {
 
@@ -39,6 +40,16 @@ struct Estimate {
   // Which estimator and constants made it ("<workload>/<n>"): a prediction frozen in a run
   // folder says what it came from, so old predictions are not mistaken for today's model.
   std::string estimator_version;
+  // What the calibration keys a point by (core/calibration.h), as the results store names them
+  // (StoredRun::model, gpu_type); empty where unknown.
+  std::string model, gpu_type;
+};
+
+// What a finished run measured of what an Estimate predicts; empty where its files do not say.
+struct MeasuredRun {
+  std::optional<double> step_time_s;
+  // The peak over ranks of the framework's allocator figures, GiB (2^30 bytes).
+  std::optional<double> max_allocated_gib, max_reserved_gib;
 };
 
 // The prediction made for a run when it was submitted, kept in its folder so the measured run
@@ -89,12 +100,18 @@ class Estimator {
   virtual ~Estimator() = default;
   // One point: `run` with the point's parameters applied, on `system`.
   virtual Estimate estimate(const TestRun& run, const System& system) const = 0;
-  // The step time a finished run of this workload measured (seconds), to set beside its
-  // prediction (core/calibration.h); nullopt when its files do not say.
-  virtual std::optional<double> measured_step_time_s(const std::filesystem::path& run_dir) const {
+  // What the finished run in `run_dir` measured (its logs), for the results store.
+  virtual MeasuredRun measured(const std::filesystem::path& run_dir) const {
     (void)run_dir;
-    return std::nullopt;
+    return {};
   }
 };
+
+// Estimates `point` and writes its prediction into run_dir (estimate.toml), with the step-time
+// factor that `calibration_runs` of the estimator's version give it on `system`. Called before a
+// point is submitted, so the prediction exists whatever happens to the job.
+void freeze_estimate(const Estimator& estimator, const TestRun& point, const System& system,
+                     const std::filesystem::path& run_dir,
+                     const std::vector<Observation>& calibration_runs);
 
 }  // namespace bp

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/scenario.h"
+#include "core/system.h"
 #include "testkit/testkit.h"
 
 namespace bp {
@@ -88,6 +90,43 @@ TEST(FrozenEstimate, RoundTripsThroughTheRunFolder) {
   EXPECT_DOUBLE_EQ(back->estimate.memory->total(), 33.5);
   ASSERT_EQ(back->estimate.memory->details.size(), 2u);
   EXPECT_EQ(back->estimate.memory->details[1].first, "nccl");
+}
+
+// Predicts 2 s for every point of model "m" on an h100.
+class FixedEstimator : public Estimator {
+ public:
+  Estimate estimate(const TestRun&, const System&) const override {
+    Estimate e;
+    e.estimator_version = "fixed/2";
+    e.model = "m";
+    e.gpu_type = "h100";
+    e.step_time_s = 2.0;
+    return e;
+  }
+};
+
+TEST(FrozenEstimate, FreezingRecordsTheRawPredictionAndTheFactorOfItsVersion) {
+  testkit::TempDir dir;
+  System system;
+  system.name = "cluster";
+  TestRun point;
+  auto observation = [](const char* system, const char* version, double measured) {
+    return Observation{system, "h100", "m", 2.0, measured, version};
+  };
+  // Runs of this version on this system say the model is 1.5x too fast; another version's run
+  // and another system's do not count.
+  freeze_estimate(FixedEstimator(), point, system, dir.path(),
+                  {observation("cluster", "fixed/2", 3.0), observation("cluster", "fixed/1", 8.0),
+                   observation("elsewhere", "fixed/2", 1.0)});
+  std::optional<FrozenEstimate> f = read_frozen_estimate(dir.path());
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->estimate.estimator_version, "fixed/2");
+  EXPECT_DOUBLE_EQ(f->estimate.step_time_s.value_or(0), 2.0);  // raw
+  EXPECT_DOUBLE_EQ(f->step_time_factor, 1.5);
+  EXPECT_DOUBLE_EQ(f->calibrated_step_time_s().value_or(0), 3.0);
+  // Without runs the raw model is what was shown.
+  freeze_estimate(FixedEstimator(), point, system, dir.path(), {});
+  EXPECT_DOUBLE_EQ(read_frozen_estimate(dir.path())->step_time_factor, 1.0);
 }
 
 TEST(FrozenEstimate, AbsentOrDamagedIsNone) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/calibration.h"
 #include "core/run_record.h"
 #include "core/scenario.h"
 #include "core/system.h"
@@ -54,6 +55,12 @@ struct EngineOptions {
   std::filesystem::path resume_root;
   // The command-line inputs, recorded so `benchpilot resume DIR` can load them again.
   std::map<std::string, std::string> campaign_inputs;
+  // Writes each point's prediction into its run folder before it is submitted (estimate.toml,
+  // core/estimate.h), for workloads that estimate; off when nothing is submitted (dry-run).
+  bool freeze_estimates = true;
+  // Finished runs whose calibration of the step time the frozen predictions record (from the
+  // results store); empty: none.
+  std::vector<Observation> calibration_runs;
 };
 
 // Exit code of a run that stopped because the scheduler stayed unreachable (EX_TEMPFAIL):

@@ -62,6 +62,8 @@ class Engine {
   // Creates the run dir with all generated files; returns what to execute.
   RunSpec prepare(const TestRun& run, const fs::path& dir, int iteration, int step,
                   const std::string& job_comment = {});
+  // Writes the point's prediction into its folder (estimate.toml), before it is submitted.
+  void freeze_prediction(const TestRun& run, const fs::path& dir) const;
   Job submit(const TestRun& run, const fs::path& dir, const RunSpec& spec,
              const std::string& comment = {});
   // Run mode: prepares and submits a point, or (resume) takes up what an earlier session did

@@ -62,6 +62,16 @@ RunSpec Engine::prepare(const TestRun& run, const fs::path& dir, int iteration, 
   return spec;
 }
 
+void Engine::freeze_prediction(const TestRun& run, const fs::path& dir) const {
+  const Estimator* estimator = workload_of(run).estimator();
+  if (!options_.freeze_estimates || !estimator) return;
+  try {
+    freeze_estimate(*estimator, run, system_, dir, options_.calibration_runs);
+  } catch (const std::exception& e) {  // a prediction is never a reason not to run
+    log::warn("no prediction frozen for " + fs::relative(dir, root()).string() + ": " + e.what());
+  }
+}
+
 Job Engine::submit(const TestRun& run, const fs::path& dir, const RunSpec& spec,
                    const std::string& comment) {
   JobRequest req;
@@ -106,6 +116,7 @@ std::unique_ptr<RunningJob> Engine::start_job(const TestRun& run, const fs::path
   }
   RunSpec spec =
       prepare(run, dir, iteration, step, campaign_ ? campaign_->comment(a->key()) : std::string());
+  freeze_prediction(run, dir);  // before the journal says a submission is under way
   const std::string comment =
       campaign_ ? before_submit(*campaign_, a->key(), spec.self_submitting) : std::string();
   a->job = submit(run, dir, spec, comment);

@@ -9,6 +9,7 @@
 
 #include "campaign/campaign.h"
 #include "config/toml_reader.h"
+#include "core/estimate.h"
 #include "core/judge.h"
 #include "core/run_folder.h"
 #include "core/run_status.h"
@@ -102,7 +103,23 @@ void read_job_times(const fs::path& dir, StoredRun& r) {
   }
 }
 
-// The verdict, metrics and samples of a run whose workload is known.
+// The prediction frozen in a run dir when it was submitted, and what the run measured of it.
+void read_prediction(StoredRun& r, const Estimator& estimator, const fs::path& dir) {
+  if (std::optional<FrozenEstimate> f = read_frozen_estimate(dir)) {
+    StoredRun::Prediction& p = r.prediction.emplace();
+    p.estimator_version = f->estimate.estimator_version;
+    p.step_time_s = f->estimate.step_time_s;
+    p.step_time_factor = f->step_time_factor;
+    if (f->estimate.memory) p.memory_gib = f->estimate.memory->total();
+  }
+  const MeasuredRun m = estimator.measured(dir);
+  r.measured_step_time_s = m.step_time_s;
+  r.max_allocated_gib = m.max_allocated_gib;
+  r.max_reserved_gib = m.max_reserved_gib;
+}
+
+// The verdict, metrics and samples of a run whose workload is known, and the prediction it was
+// submitted with.
 void judge_and_measure(const Workload& w, const fs::path& dir, StoredRun& r) {
   // The same verdict generate-report gives (a killed run's folder is UNKNOWN, not PASSED).
   FolderJudgement j = judge_run_folder(w, dir);
@@ -117,6 +134,7 @@ void judge_and_measure(const Workload& w, const fs::path& dir, StoredRun& r) {
       if (auto val = w.metric(dir, m)) r.metrics[m] = *val;
   r.samples = w.metric_samples(dir);
   std::erase_if(r.samples, [](const auto& s) { return s.second.empty(); });
+  if (const Estimator* estimator = w.estimator()) read_prediction(r, *estimator, dir);
 }
 
 // The store's facts from test-run.toml's test definition: the workload's facts, the image, the

@@ -51,6 +51,15 @@ CREATE TABLE samples(run_id INTEGER NOT NULL, metric TEXT NOT NULL, data BLOB,
 CREATE INDEX runs_by_system ON runs(system, end_time);
 CREATE INDEX runs_by_model_end ON runs(model, end_time);
 )sql",
+    // 3: what the estimator predicted for a run at submission (raw, with the calibration
+    // factor it applied) beside what the run measured, for `estimate`'s calibration.
+    R"sql(
+CREATE TABLE predictions(run_id INTEGER PRIMARY KEY, estimator_version TEXT NOT NULL,
+  step_time_s REAL, step_time_factor REAL NOT NULL, memory_gib REAL);
+ALTER TABLE runs ADD COLUMN measured_step_time_s REAL;
+ALTER TABLE runs ADD COLUMN max_allocated_gib REAL;
+ALTER TABLE runs ADD COLUMN max_reserved_gib REAL;
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -128,6 +137,82 @@ class Stmt {
   sqlite3_stmt* s_ = nullptr;
 };
 
+// Binds the columns of the runs INSERT in record(), in its order.
+void bind_run_row(Stmt& ins, const StoredRun& r) {
+  nlohmann::json metrics(r.metrics);
+  int col = 0;
+  auto text = [&](const std::string& v) { ins.bind(++col, v); };
+  auto integer = [&](int64_t v) { ins.bind(++col, v); };
+  text(r.campaign);
+  text(r.results_dir);
+  text(r.run_dir);
+  text(r.scenario);
+  text(r.case_id);
+  integer(r.iteration);
+  integer(r.step);
+  text(r.workload);
+  text(r.model);
+  text(r.system);
+  text(r.gpu_type);
+  integer(r.num_gpus);
+  text(r.mbridge_commit);
+  text(r.container_image);
+  text(r.benchpilot_version);
+  text(r.start_time);
+  text(r.end_time);
+  text(r.job_id);
+  text(r.state);
+  text(r.verdict);
+  text(r.message);
+  text(metrics.dump());
+  ins.bind_double(++col, r.measured_step_time_s);
+  ins.bind_double(++col, r.max_allocated_gib);
+  ins.bind_double(++col, r.max_reserved_gib);
+}
+
+// One row of the runs table (with its prediction), columns in the order query() selects them.
+StoredRun run_of_row(const Stmt& s) {
+  StoredRun r;
+  int c = 0;
+  r.id = s.integer(c++);
+  r.campaign = s.text(c++);
+  r.results_dir = s.text(c++);
+  r.run_dir = s.text(c++);
+  r.scenario = s.text(c++);
+  r.case_id = s.text(c++);
+  r.iteration = static_cast<int>(s.integer(c++));
+  r.step = static_cast<int>(s.integer(c++));
+  r.workload = s.text(c++);
+  r.model = s.text(c++);
+  r.system = s.text(c++);
+  r.gpu_type = s.text(c++);
+  r.num_gpus = static_cast<int>(s.integer(c++));
+  r.mbridge_commit = s.text(c++);
+  r.container_image = s.text(c++);
+  r.benchpilot_version = s.text(c++);
+  r.start_time = s.text(c++);
+  r.end_time = s.text(c++);
+  r.job_id = s.text(c++);
+  r.state = s.text(c++);
+  r.verdict = s.text(c++);
+  r.message = s.text(c++);
+  std::string metrics = s.text(c++);
+  if (!metrics.empty()) {
+    const nlohmann::json parsed = nlohmann::json::parse(metrics);
+    for (const auto& [k, v] : parsed.items()) r.metrics[k] = v.get<double>();
+  }
+  auto real = [&](int column) {
+    return s.is_null(column) ? std::nullopt : std::optional(s.real(column));
+  };
+  r.measured_step_time_s = real(c++);
+  r.max_allocated_gib = real(c++);
+  r.max_reserved_gib = real(c++);
+  if (!s.is_null(c)) {
+    r.prediction = StoredRun::Prediction{s.text(c), real(c + 1), s.real(c + 2), real(c + 3)};
+  }
+  return r;
+}
+
 class SqliteStore : public ResultsStore {
  public:
   explicit SqliteStore(const fs::path& path) : path_(path) {
@@ -172,55 +257,40 @@ class SqliteStore : public ResultsStore {
       Stmt find(db_, "SELECT id FROM runs WHERE run_dir = ?");
       Stmt del_params(db_, "DELETE FROM params WHERE run_id = ?");
       Stmt del_samples(db_, "DELETE FROM samples WHERE run_id = ?");
+      Stmt del_prediction(db_, "DELETE FROM predictions WHERE run_id = ?");
       Stmt del_run(db_, "DELETE FROM runs WHERE id = ?");
       Stmt ins(db_,
                "INSERT INTO runs(campaign, results_dir, run_dir, scenario, case_id, iteration, "
                "step, workload, model, system, gpu_type, num_gpus, mbridge_commit, "
                "container_image, benchpilot_version, start_time, end_time, job_id, state, "
-               "verdict, message, metrics) VALUES "
-               "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+               "verdict, message, metrics, measured_step_time_s, max_allocated_gib, "
+               "max_reserved_gib) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      Stmt ins_prediction(db_,
+                          "INSERT INTO predictions(run_id, estimator_version, step_time_s, "
+                          "step_time_factor, memory_gib) VALUES (?,?,?,?,?)");
       Stmt ins_param(db_, "INSERT OR REPLACE INTO params(run_id, name_id, value) VALUES (?,?,?)");
       Stmt ins_sample(db_, "INSERT OR REPLACE INTO samples(run_id, metric, data) VALUES (?,?,?)");
       for (const StoredRun& r : runs) {
         find.bind(1, r.run_dir);
         if (find.step()) {
           int64_t old = find.integer(0);
-          for (Stmt* d : {&del_params, &del_samples, &del_run}) {
+          for (Stmt* d : {&del_params, &del_samples, &del_prediction, &del_run}) {
             d->bind(1, old);
             d->step();
             d->reset();
           }
         }
         find.reset();
-        nlohmann::json metrics(r.metrics);
-        int col = 0;
-        auto text = [&](const std::string& v) { ins.bind(++col, v); };
-        auto integer = [&](int64_t v) { ins.bind(++col, v); };
-        text(r.campaign);
-        text(r.results_dir);
-        text(r.run_dir);
-        text(r.scenario);
-        text(r.case_id);
-        integer(r.iteration);
-        integer(r.step);
-        text(r.workload);
-        text(r.model);
-        text(r.system);
-        text(r.gpu_type);
-        integer(r.num_gpus);
-        text(r.mbridge_commit);
-        text(r.container_image);
-        text(r.benchpilot_version);
-        text(r.start_time);
-        text(r.end_time);
-        text(r.job_id);
-        text(r.state);
-        text(r.verdict);
-        text(r.message);
-        text(metrics.dump());
+        bind_run_row(ins, r);
         ins.step();
         ins.reset();
         const int64_t id = sqlite3_last_insert_rowid(db_);
+        if (const auto& p = r.prediction) {
+          ins_prediction.bind(1, id).bind(2, p->estimator_version).bind_double(3, p->step_time_s);
+          ins_prediction.bind_double(4, p->step_time_factor).bind_double(5, p->memory_gib);
+          ins_prediction.step();
+          ins_prediction.reset();
+        }
         for (const auto& [k, v] : r.params) {
           ins_param.bind(1, id).bind(2, name_id(k, true)).bind(3, v);
           ins_param.step();
@@ -245,8 +315,10 @@ class SqliteStore : public ResultsStore {
     std::string sql =
         "SELECT id, campaign, results_dir, run_dir, scenario, case_id, iteration, step, "
         "workload, model, system, gpu_type, num_gpus, mbridge_commit, container_image, "
-        "benchpilot_version, start_time, end_time, job_id, state, verdict, message, metrics "
-        "FROM runs r WHERE 1";
+        "benchpilot_version, start_time, end_time, job_id, state, verdict, message, metrics, "
+        "measured_step_time_s, max_allocated_gib, max_reserved_gib, pr.estimator_version, "
+        "pr.step_time_s, pr.step_time_factor, pr.memory_gib "
+        "FROM runs r LEFT JOIN predictions pr ON pr.run_id = r.id WHERE 1";
     std::vector<std::string> binds;
     auto eq = [&](const char* col, const std::string& v) {
       if (v.empty()) return;
@@ -288,40 +360,6 @@ class SqliteStore : public ResultsStore {
   }
 
  private:
-  // One row of the runs table, columns in the order query() selects them.
-  static StoredRun run_of_row(Stmt& s) {
-    StoredRun r;
-    int c = 0;
-    r.id = s.integer(c++);
-    r.campaign = s.text(c++);
-    r.results_dir = s.text(c++);
-    r.run_dir = s.text(c++);
-    r.scenario = s.text(c++);
-    r.case_id = s.text(c++);
-    r.iteration = static_cast<int>(s.integer(c++));
-    r.step = static_cast<int>(s.integer(c++));
-    r.workload = s.text(c++);
-    r.model = s.text(c++);
-    r.system = s.text(c++);
-    r.gpu_type = s.text(c++);
-    r.num_gpus = static_cast<int>(s.integer(c++));
-    r.mbridge_commit = s.text(c++);
-    r.container_image = s.text(c++);
-    r.benchpilot_version = s.text(c++);
-    r.start_time = s.text(c++);
-    r.end_time = s.text(c++);
-    r.job_id = s.text(c++);
-    r.state = s.text(c++);
-    r.verdict = s.text(c++);
-    r.message = s.text(c++);
-    std::string metrics = s.text(c++);
-    if (!metrics.empty()) {
-      const nlohmann::json parsed = nlohmann::json::parse(metrics);
-      for (const auto& [k, v] : parsed.items()) r.metrics[k] = v.get<double>();
-    }
-    return r;
-  }
-
   // Each run's parameters (by name) and metric samples, read from their own tables.
   void add_params_and_samples(std::vector<StoredRun>& out) {
     Stmt params(db_,

@@ -5,10 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
+#include "core/estimate.h"
 #include "core/judge.h"
+#include "store/calibration_runs.h"
 #include "store/compare.h"
 #include "store/indexer.h"
 #include "store/regression.h"
@@ -51,7 +54,7 @@ class StoreTest : public ::testing::Test {
 
 TEST_F(StoreTest, RecordsAndQueriesWithFiltersAndSamples) {
   auto store = open_sqlite_store(dir_ / "bp.db");
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), 3);
   store->record({run("c1", 1, 9.0, "1"), run("c1", 2, 8.0, "2"), run("c2", 3, 8.5, "2")});
   EXPECT_EQ(store->count(), 3);
   HistoryQuery q;
@@ -122,20 +125,69 @@ TEST_F(StoreTest, MigratesAnOlderSchema) {
   }
   EXPECT_EQ(application_id_of(dir_ / "old.db"), 0);
   auto store = open_sqlite_store(dir_ / "old.db");
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), 3);
   EXPECT_EQ(application_id_of(dir_ / "old.db"), kStoreApplicationId);  // stamped as benchpilot's
   auto rs = store->query({});
   ASSERT_EQ(rs.size(), 1u);
   EXPECT_DOUBLE_EQ(rs[0].metrics.at("step-time"), 3.5);
+  EXPECT_FALSE(rs[0].prediction);  // an older run has none, and reads as before
+  EXPECT_FALSE(rs[0].measured_step_time_s);
   store->record({run("new", 1, 9.0)});  // the new table works
   EXPECT_EQ(store->count(), 2);
+}
+
+TEST_F(StoreTest, KeepsThePredictionBesideWhatTheRunMeasured) {
+  auto store = open_sqlite_store(dir_ / "bp.db");
+  StoredRun predicted = run("c1", 1, 9.0);
+  predicted.prediction = StoredRun::Prediction{"megatron_bridge/1", 7.5, 1.1, 61.25};
+  predicted.measured_step_time_s = 9.0;
+  predicted.max_allocated_gib = 55.5;
+  predicted.max_reserved_gib = 60.25;
+  StoredRun without = run("c1", 2, 8.0);
+  without.prediction = StoredRun::Prediction{"megatron_bridge/1", std::nullopt, 1.0, std::nullopt};
+  store->record({predicted, without, run("c1", 3, 8.5)});
+  HistoryQuery q;
+  q.campaign = "c1";
+  std::vector<StoredRun> rs = store->query(q);
+  ASSERT_EQ(rs.size(), 3u);
+  std::sort(rs.begin(), rs.end(), [](const auto& a, const auto& b) { return a.step < b.step; });
+  ASSERT_TRUE(rs[0].prediction);
+  EXPECT_EQ(rs[0].prediction->estimator_version, "megatron_bridge/1");
+  EXPECT_EQ(rs[0].prediction->step_time_s, 7.5);
+  EXPECT_EQ(rs[0].prediction->step_time_factor, 1.1);
+  EXPECT_EQ(rs[0].prediction->memory_gib, 61.25);
+  EXPECT_EQ(rs[0].measured_step_time_s, 9.0);
+  EXPECT_EQ(rs[0].max_allocated_gib, 55.5);
+  EXPECT_EQ(rs[0].max_reserved_gib, 60.25);
+  ASSERT_TRUE(rs[1].prediction);  // a prediction without a step time stays one
+  EXPECT_FALSE(rs[1].prediction->step_time_s);
+  EXPECT_FALSE(rs[1].prediction->memory_gib);
+  EXPECT_FALSE(rs[2].prediction);
+  EXPECT_FALSE(rs[2].max_allocated_gib);
+  // Only the passed run with a predicted and a measured step time calibrates.
+  std::vector<Observation> obs = calibration_observations(rs);
+  ASSERT_EQ(obs.size(), 1u);
+  EXPECT_EQ(obs[0].system, "cluster-a");
+  EXPECT_EQ(obs[0].gpu_type, "h100");
+  EXPECT_EQ(obs[0].model, "llama3_8b");
+  EXPECT_EQ(obs[0].predicted_step_time_s, 7.5);  // raw: the factor applied then is not in it
+  EXPECT_EQ(obs[0].measured_step_time_s, 9.0);
+  EXPECT_EQ(obs[0].estimator_version, "megatron_bridge/1");
+  EXPECT_EQ(calibration_observations(dir_ / "bp.db").size(), 1u);
+  // Recording the run again without a prediction drops the old one.
+  predicted.prediction.reset();
+  store->record({predicted});
+  EXPECT_TRUE(calibration_observations(dir_ / "bp.db").empty());
+  // No store: no calibration, and nothing is created.
+  EXPECT_TRUE(calibration_observations(dir_ / "none.db").empty());
+  EXPECT_FALSE(fs::exists(dir_ / "none.db"));
 }
 
 TEST_F(StoreTest, AnEmptyFileIsInitialisedAndStamped) {
   testkit::write_file(dir_ / "empty.db", "");
   EXPECT_EQ(open_sqlite_store(dir_ / "empty.db")->count(), 0);
   EXPECT_EQ(application_id_of(dir_ / "empty.db"), kStoreApplicationId);
-  EXPECT_EQ(open_sqlite_store(dir_ / "empty.db")->schema_version(), 2);  // recognised next time
+  EXPECT_EQ(open_sqlite_store(dir_ / "empty.db")->schema_version(), 3);  // recognised next time
 }
 
 TEST_F(StoreTest, AnotherProgramsDatabaseIsRefusedUntouched) {
@@ -448,6 +500,57 @@ TEST_F(StoreTest, IndexesACloudAIResultsFolderWithoutWritingIntoIt) {
   EXPECT_FALSE(fs::exists(run / "report.txt"));  // the folder is only read
   EXPECT_EQ(fs::last_write_time(run), before);
   EXPECT_EQ(find_results_folders(dir_ / "cloudai"), std::vector<fs::path>{root});
+}
+
+TEST_F(StoreTest, IndexReadsThePredictionFrozenAtSubmissionAndTheMeasuredMemory) {
+  const fs::path root = dir_ / "results";
+  const fs::path run = root / "llama" / "0";
+  fs::create_directories(run);
+  std::ofstream(run / "test-run.toml")
+      << "name = \"llama\"\nnnodes = 1\ncurrent_iteration = 0\nstep = 0\n"
+      << "[test_definition]\nname = \"mb\"\ntest_template_name = \"MegatronBridge\"\n"
+      << "[test_definition.cmd_args]\nmodel_recipe_name = \"llama3_8b\"\ngpu_type = \"h100\"\n";
+  {
+    // The lines as Megatron-Bridge v0.6.0 prints them (train_utils.py training_log).
+    std::ofstream log(run / "launcher.log");
+    for (int i = 1; i <= 3; ++i) {
+      log << "Step Time : 9.0s GPU utilization: 400.0MODEL_TFLOP/s/GPU\n";
+      log << "Theoretical memory footprints: weight and optimizer=30000.00 MB, activation=9000.00 "
+             "MB, total=39000.00 MB\n\n";
+      log << "[Rank 0] (after " << i
+          << " iterations) memory (GB) | mem-allocated-gigabytes: " << 40 + i
+          << " | mem-active-gigabytes: 41 | mem-inactive-gigabytes: 0.81234 | "
+          << "mem-reserved-gigabytes: 61.843 | mem-max-allocated-gigabytes: 5" << i
+          << ".5 | mem-max-active-gigabytes: 55.902 | mem-max-inactive-gigabytes: 3.2178 | "
+             "mem-max-reserved-gigabytes: 64.424 | mem-alloc-retires: 0 | mem-allocated-count: "
+             "8731\n";
+    }
+  }
+  FrozenEstimate f;
+  f.estimate.estimator_version = "megatron_bridge/1";
+  f.estimate.step_time_s = 8.0;
+  f.estimate.memory = MemoryEstimate{10, 5, 20, 15, 2, {}};
+  f.step_time_factor = 1.25;
+  write_frozen_estimate(run, f);
+  std::vector<StoredRun> runs = runs_from_results_folder(root, {"eos", ""});
+  ASSERT_EQ(runs.size(), 1u);
+  const StoredRun& r = runs[0];
+  ASSERT_TRUE(r.prediction);
+  EXPECT_EQ(r.prediction->estimator_version, "megatron_bridge/1");
+  EXPECT_EQ(r.prediction->step_time_s, 8.0);
+  EXPECT_EQ(r.prediction->step_time_factor, 1.25);
+  EXPECT_EQ(r.prediction->memory_gib, 52.0);
+  EXPECT_EQ(r.measured_step_time_s, 9.0);
+  // The largest peak over the reports, GB (10^9 bytes) to GiB.
+  ASSERT_TRUE(r.max_allocated_gib);
+  EXPECT_NEAR(*r.max_allocated_gib, 53.5e9 / (1 << 30), 1e-9);
+  EXPECT_NEAR(r.max_reserved_gib.value_or(0), 64.424e9 / (1 << 30), 1e-9);
+  // Without estimate.toml the run is stored without a prediction, its measurements still kept.
+  fs::remove(run / kFrozenEstimateFile);
+  runs = runs_from_results_folder(root, {"eos", ""});
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_FALSE(runs[0].prediction);
+  EXPECT_EQ(runs[0].measured_step_time_s, 9.0);
 }
 
 TEST_F(StoreTest, IndexJudgesAFolderAsGenerateReportDoes) {

@@ -233,7 +233,7 @@ class SweepDriver {
     // placeholder would rank failures above real results.
     o.kind = complete ? Feedback::Kind::kOk : Feedback::Kind::kFailed;
     o.reward = complete ? settings_.reward(o.observation) : settings_.metric_failure;
-    if (measure_step_time_ && r.ok) o.step_time_s = estimator_->measured_step_time_s(r.run_dir);
+    if (measure_step_time_ && r.ok) o.step_time_s = estimator_->measured(r.run_dir).step_time_s;
     if (!r.submitted) ++not_submitted_;
     if (!r.ok && r.submitted && !r.message.empty())
       log::warn(run_.id + " step " + std::to_string(p) + " failed: " + r.message);

@@ -191,9 +191,11 @@ class StandInEstimator : public Estimator {
     e.gpu_memory_gib = 80.0;
     return e;
   }
-  std::optional<double> measured_step_time_s(const fs::path& run_dir) const override {
+  MeasuredRun measured(const fs::path& run_dir) const override {
     std::string text = testkit::read_file(run_dir / "step_time");
-    return text.empty() ? std::nullopt : std::optional<double>(std::stod(text));
+    MeasuredRun m;
+    if (!text.empty()) m.step_time_s = std::stod(text);
+    return m;
   }
 };
 

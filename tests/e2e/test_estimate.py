@@ -46,7 +46,8 @@ class Estimate(unittest.TestCase):
 
     def bp(self, command, d, *extra):
         return run_bp(command, "--system-config", SYSTEM, "--tests-dir", d / "tests",
-                      "--test-scenario", d / "scenario.toml", *extra, env={"HF_TOKEN": ""})
+                      "--test-scenario", d / "scenario.toml", *extra,
+                      env={"HF_TOKEN": "", "BENCHPILOT_STORE": str(d / "no-store.db")})
 
     def test_json_has_every_key_for_every_point(self):
         d = self.setup(tp="[1, 8]")
@@ -58,7 +59,11 @@ class Estimate(unittest.TestCase):
             self.assertEqual(set(p), {"case", "iteration", "step", "params",
                                       "model_flops_per_token", "step_time_s", "tflops_per_gpu",
                                       "tokens_per_s_per_gpu", "memory_gib", "gpu_memory_gib",
-                                      "fits", "near_limit", "pruned"})
+                                      "fits", "near_limit", "pruned", "raw_step_time_s",
+                                      "calibration"})
+            # No results store: the raw model, and nothing created.
+            self.assertEqual(p["calibration"], {"factor": 1.0, "runs": 0})
+            self.assertEqual(p["raw_step_time_s"], p["step_time_s"])
             self.assertEqual(p["case"], "llama405")
             self.assertEqual(p["iteration"], 0)
             for key in ("tp", "pp", "cp", "vp", "ep", "et", "mb", "gb", "seq_length", "num_gpus",
@@ -68,6 +73,7 @@ class Estimate(unittest.TestCase):
             parts = ("weights", "gradients", "optimizer", "activations", "other")
             self.assertAlmostEqual(m["total"], sum(m[k] for k in parts), places=6)
             self.assertAlmostEqual(p["gpu_memory_gib"], 79.6, places=3)
+        self.assertFalse((d / "no-store.db").exists())
         tp1, tp8 = points
         self.assertEqual(tp1["params"]["tp"], 1)
         self.assertEqual(tp8["params"]["tp"], 8)
@@ -110,6 +116,27 @@ class Estimate(unittest.TestCase):
         self.assertNotIn("Pruned in", proc.stdout)
         self.assertIn("Warnings in llama405", proc.stdout)
         self.assertIn("E1 near the GPU memory limit", proc.stdout)
+
+    def test_table_says_which_step_time_it_shows(self):
+        d = self.setup(extra="")
+        proc = self.bp("estimate", d)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("step time: the raw model (no finished llama31_405b run on", proc.stdout)
+        proc = self.bp("estimate", d, "--no-calibration")
+        self.assertIn("step time: the raw model (--no-calibration)", proc.stdout)
+
+    def test_accuracy_reads_only_the_store(self):
+        d = tempdir(self)
+        proc = run_bp("estimate", "--accuracy", "--store", d / "none.db")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("No finished run in", proc.stdout)
+        self.assertFalse((d / "none.db").exists())
+        proc = run_bp("estimate", "--accuracy", "--json", "--store", d / "none.db")
+        self.assertEqual(json.loads(proc.stdout)["accuracy"], [])
+        # Without --accuracy a scenario is needed.
+        proc = run_bp("estimate", "--system-config", SYSTEM)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("--test-scenario is required", proc.stderr)
 
     def test_bad_oom_value_names_file_line_and_key(self):
         d = self.setup(extra='[estimate]\noom = "maybe"\n')

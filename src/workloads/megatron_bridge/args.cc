@@ -147,6 +147,24 @@ bool offline_mode(const Value& cmd_args) {
   return v && v->is_bool() && v->as_bool();
 }
 
+namespace {
+
+std::string written_text(const Value& cmd_args, const char* key) {
+  const Value* v = cmd_args.is_table() ? cmd_args.find(key) : nullptr;
+  return v && v->is_string() ? v->as_string() : std::string();
+}
+
+}  // namespace
+
+std::string stored_model_name(const Value& cmd_args) {
+  std::string model = written_text(cmd_args, "model_recipe_name");
+  return model.empty() ? written_text(cmd_args, "model_family_name") : model;
+}
+
+std::string stored_gpu_type(const Value& cmd_args) {
+  return written_text(cmd_args, "gpu_type");
+}
+
 std::string_view type_description(ArgType type) {
   switch (type) {
     case ArgType::kString:

@@ -51,6 +51,12 @@ const Value* emitted_value(const ArgSpec& spec, const Value& cmd_args);
 // Whether the test runs with --offline (v0.6 launchers): no HF token, no -hf.
 bool offline_mode(const Value& cmd_args);
 
+// What a run is filed under in the results store (RunFacts) and calibrated by (Estimate::model,
+// gpu_type): the written model_recipe_name, else model_family_name; the written gpu_type; empty
+// when not written.
+std::string stored_model_name(const Value& cmd_args);
+std::string stored_gpu_type(const Value& cmd_args);
+
 // "an integer", "a string", ... and the list form "a list of integers", for messages.
 std::string_view type_description(ArgType type);
 std::string_view list_description(ArgType type);

@@ -13,6 +13,11 @@ namespace bp {
 
 namespace {
 
+// Frozen with every prediction (Estimate::estimator_version). Raise the number whenever the
+// formulas or constants of memory_model, step_time_model or model_flops change what they
+// predict: calibration compares only predictions of one version with what was measured.
+constexpr const char* kEstimatorVersion = "megatron_bridge/1";
+
 // cmd_args as the launcher receives them (written value, else the schema's default).
 Value emitted(const TestRun& point, const char* field) {
   const Value* v = mbridge::emitted_value(*mbridge::find_arg(field), point.test.cmd_args);
@@ -81,13 +86,28 @@ void estimate_speed(const TestRun& point, const MemoryPoint& m, Estimate& e) {
   }
 }
 
+// The log prints gigabytes of 10^9 bytes; estimates are in GiB.
+double gib_of_gb(double gb) {
+  return gb * 1e9 / (1024.0 * 1024.0 * 1024.0);
+}
+
 class MegatronBridgeEstimator : public Estimator {
  public:
   Estimate estimate(const TestRun& point, const System& system) const override {
     return estimate_megatron_bridge(point, system, ModelCatalog::global());
   }
-  std::optional<double> measured_step_time_s(const std::filesystem::path& run_dir) const override {
-    return mbridge::mbridge_metric(run_dir, "step-time");
+
+  // The step time the results store keeps as the "step-time" metric, and the allocator's peaks
+  // of the `[Rank R] (after K iterations) memory (GB)` lines.
+  MeasuredRun measured(const std::filesystem::path& run_dir) const override {
+    MeasuredRun m;
+    m.step_time_s = mbridge::mbridge_metric(run_dir, "step-time");
+    std::optional<std::filesystem::path> log = mbridge::find_launcher_log(run_dir);
+    auto read = log ? mbridge::launcher_log_read(*log) : nullptr;
+    if (!read) return m;
+    if (auto gb = read->memory.max_allocated_gb) m.max_allocated_gib = gib_of_gb(*gb);
+    if (auto gb = read->memory.max_reserved_gb) m.max_reserved_gib = gib_of_gb(*gb);
+    return m;
   }
 };
 
@@ -97,6 +117,9 @@ Estimate estimate_megatron_bridge(const TestRun& point, const System& system,
                                   const ModelCatalog& catalog) {
   MemoryPoint m = megatron_bridge_memory_point(point, &system, catalog);
   Estimate e;
+  e.estimator_version = kEstimatorVersion;
+  e.model = mbridge::stored_model_name(point.test.cmd_args);
+  e.gpu_type = mbridge::stored_gpu_type(point.test.cmd_args);
   e.params = params_of(point, m);
   e.memory = m.memory;
   e.gpu_memory_gib = m.gpu_gib;

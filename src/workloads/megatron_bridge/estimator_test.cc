@@ -6,6 +6,7 @@
 #include "core/scenario.h"
 #include "core/system.h"
 #include "sweep/prune_log.h"
+#include "testkit/testkit.h"
 #include "workloads/megatron_bridge/constraints.h"
 
 namespace bp {
@@ -161,6 +162,38 @@ TEST(Estimator, GivesMemoryAndResolvedParameters) {
   using Params = std::map<std::string, Value>;
   Params unknown_params(unknown.params.begin(), unknown.params.end());
   EXPECT_TRUE(unknown_params.at("tp").is_none());
+}
+
+TEST(MegatronBridgeEstimator, SaysWhichVersionPredictedAndWhatTheStoreFilesTheRunUnder) {
+  System system;
+  Estimate e = estimate_megatron_bridge(run_of(kBigOnOneNode), system, catalog());
+  EXPECT_EQ(e.estimator_version, "megatron_bridge/1");
+  EXPECT_EQ(e.model, "big");
+  EXPECT_EQ(e.gpu_type, "h100");
+  // As RunFacts: the family when no recipe is written, nothing for an unwritten GPU type.
+  Estimate family =
+      estimate_megatron_bridge(run_of("model_family_name = 'llama'\n"), system, catalog());
+  EXPECT_EQ(family.model, "llama");
+  EXPECT_EQ(family.gpu_type, "");
+}
+
+TEST(MegatronBridgeEstimator, ReadsWhatAFinishedRunMeasured) {
+  testkit::TempDir dir;
+  const Estimator& estimator = megatron_bridge_estimator();
+  EXPECT_FALSE(estimator.measured(dir.path()).step_time_s);  // no log
+  testkit::write_file(
+      dir.path() / "launcher.log",
+      "Step Time : 4.0s GPU utilization: 400.0MODEL_TFLOP/s/GPU\n"
+      "Step Time : 6.0s GPU utilization: 400.0MODEL_TFLOP/s/GPU\n"
+      "[Rank 0] (after 1 iterations) memory (GB) | mem-allocated-gigabytes: 41.377 | "
+      "mem-active-gigabytes: 41.377 | mem-inactive-gigabytes: 0.81234 | mem-reserved-gigabytes: "
+      "61.843 | mem-max-allocated-gigabytes: 55.902 | mem-max-active-gigabytes: 55.902 | "
+      "mem-max-inactive-gigabytes: 3.2178 | mem-max-reserved-gigabytes: 61.843 | "
+      "mem-alloc-retires: 0 | mem-allocated-count: 8731\n");
+  MeasuredRun m = estimator.measured(dir.path());
+  EXPECT_DOUBLE_EQ(m.step_time_s.value_or(0), 5.0);
+  EXPECT_NEAR(m.max_allocated_gib.value_or(0), 55.902e9 / (1 << 30), 1e-9);
+  EXPECT_NEAR(m.max_reserved_gib.value_or(0), 61.843e9 / (1 << 30), 1e-9);
 }
 
 }  // namespace

@@ -272,14 +272,11 @@ std::vector<std::string> MegatronBridgeWorkload::report_files() const {
 }
 
 RunFacts MegatronBridgeWorkload::run_facts(const Value& test_definition) const {
-  auto text = [&](std::string_view path) {
-    const Value* v = test_definition.find_path(path);
-    return v && v->is_string() ? v->as_string() : std::string();
-  };
   RunFacts f;
-  f.model = text("cmd_args.model_recipe_name");
-  if (f.model.empty()) f.model = text("cmd_args.model_family_name");
-  f.gpu_type = text("cmd_args.gpu_type");
+  if (const Value* args = test_definition.find("cmd_args")) {
+    f.model = mbridge::stored_model_name(*args);
+    f.gpu_type = mbridge::stored_gpu_type(*args);
+  }
   if (const Value* repos = test_definition.find("git_repos"); repos && repos->is_array())
     for (const Value& repo : repos->items()) {
       if (!repo.is_table()) continue;

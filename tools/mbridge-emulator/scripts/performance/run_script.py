@@ -315,11 +315,38 @@ def train(cfg, state):
         line += " number of nan iterations: {:3d} |".format(0)
         out(line)
         if it in (1, 2):  # v0.6.0 prints memory after iterations 1 and 2 (v0.3.0: 1 only)
-            alloc, peak = state["memory"]
-            out(f"[Rank 0] (after {it} iterations) memory (GB) | mem-allocated-gigabytes: {alloc:.3f} | "
-                f"mem-max-allocated-gigabytes: {peak:.3f} | mem-reserved-gigabytes: {peak * 1.04:.3f} | "
-                f"mem-max-reserved-gigabytes: {peak * 1.04:.3f} | mem-alloc-retires: 0 |")
+            for line in memory_report_lines(state["memory"], it):
+                out(line)
         time.sleep(state["sleep"])
+
+
+def gigabytes(value):
+    """A figure as Megatron-Bridge's report_memory prints it: GB (10^9 bytes) rounded to 5
+    significant digits, written as Python writes a float."""
+    if value == 0:
+        return 0.0
+    return round(value, -int(math.floor(math.log10(abs(value)))) + 4)
+
+
+def memory_report_lines(memory, it):
+    """What training_log() prints before and as its memory report (train_utils.py,
+    theoretical_memory_utils.py): rank 0's theoretical footprint (MB = 2^20 bytes) and the
+    `[Rank R] (after K iterations) memory (GB)` line with MEMORY_KEYS in their order."""
+    alloc, peak = memory
+    mb = 1e9 / 2 ** 20
+    weight_and_optimizer = max(alloc - 0.5, 0.0) * mb  # the model's static part
+    activation = max(peak - alloc - 1.0, 0.0) * mb
+    reserved = peak * 1.04
+    figures = [("mem-allocated-gigabytes", gigabytes(alloc)), ("mem-active-gigabytes", gigabytes(alloc)),
+               ("mem-inactive-gigabytes", gigabytes(0.04 * alloc)), ("mem-reserved-gigabytes", gigabytes(reserved)),
+               ("mem-max-allocated-gigabytes", gigabytes(peak)), ("mem-max-active-gigabytes", gigabytes(peak)),
+               ("mem-max-inactive-gigabytes", gigabytes(0.06 * peak)),
+               ("mem-max-reserved-gigabytes", gigabytes(reserved)), ("mem-alloc-retires", 0),
+               ("mem-allocated-count", 4000 + 100 * it)]
+    return [f"Theoretical memory footprints: weight and optimizer={weight_and_optimizer:.2f} MB, "
+            f"activation={activation:.2f} MB, total={weight_and_optimizer + activation:.2f} MB",
+            "",
+            f"[Rank 0] (after {it} iterations) memory (GB)" + "".join(f" | {k}: {v}" for k, v in figures)]
 
 
 def pretrain(cfg, state):
