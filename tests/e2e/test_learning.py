@@ -33,11 +33,13 @@ class EstimatorLearnsOnSlurm(unittest.TestCase):
         return points[0]
 
     def test_calibration_from_a_sweep_improves_the_estimate_of_a_neighbour(self):
+        # vp and ep written: the estimator predicts only where every parallel size is known.
+        fixed = "  gb = 64\n  vp = 1\n  ep = 1\n"
         sweep = self.ws.scenario("sweep", self.ws.mb_case(
-            "sweep", cmd_args="  tp = [1, 2]\n  mb = [1, 2]\n  gb = 64\n"))
+            "sweep", cmd_args="  tp = [1, 2]\n  mb = [1, 2]\n" + fixed))
         # The neighbour: same model and system, tp one step beyond the sweep's.
         neighbour = self.ws.scenario("neighbour", self.ws.mb_case(
-            "neighbour", cmd_args="  tp = 4\n  mb = 1\n  gb = 64\n"))
+            "neighbour", cmd_args="  tp = 4\n  mb = 1\n" + fixed))
 
         # No store yet: the raw model, and no error.
         before = self.estimate(neighbour)
@@ -78,6 +80,7 @@ class EstimatorLearnsOnSlurm(unittest.TestCase):
         self.assertLess(row["median_error"], row["raw_median_error"], row)
         self.assertLess(row["worst_error"], row["raw_worst_error"], row)
         table = self.bp("estimate", "--accuracy", "--system-config", self.ws.system)
+        print(table)  # README's example comes from here (ctest -V)
         self.assertIn("leave-one-out", table)
         self.assertIn("llama3_8b", table)
 
