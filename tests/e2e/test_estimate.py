@@ -125,6 +125,45 @@ class Estimate(unittest.TestCase):
         proc = self.bp("estimate", d, "--no-calibration")
         self.assertIn("step time: the raw model (--no-calibration)", proc.stdout)
 
+    def test_calibrates_by_an_indexed_run_of_the_same_model_and_system(self):
+        d = self.setup(extra="")
+        raw = json.loads(self.bp("estimate", d, "--json").stdout)["points"][0]
+        # A finished run of the same configuration, as a CloudAI-layout folder: its prediction
+        # (half the raw step time, frozen by an earlier estimator run of this version) and a log
+        # that measured 1.5x the raw step time.
+        run = d / "results" / "earlier" / "llama405" / "0"
+        write_file(run / "test-run.toml", 'name = "llama405"\nnnodes = 1\ncurrent_iteration = 0\n'
+                   'step = 0\n[test_definition]\nname = "llama405"\n'
+                   'test_template_name = "MegatronBridge"\n[test_definition.cmd_args]\n'
+                   'model_recipe_name = "llama31_405b"\ngpu_type = "h100"\n')
+        write_file(run / "job-state.toml", 'job_id = "7"\nstate = "COMPLETED"\nreason = ""\n')
+        measured = 1.5 * raw["raw_step_time_s"]
+        write_file(run / "launcher.log", f"Step Time : {measured:.2f}s GPU utilization: "
+                   "300.0MODEL_TFLOP/s/GPU\n" * 3)
+        predicted = raw["raw_step_time_s"] / 2
+        write_file(run / "estimate.toml", f'estimator_version = "megatron_bridge/1"\n'
+                   f'step_time_factor = 1.0\nstep_time_s = {predicted!r}\n')
+        store = d / "no-store.db"  # the store this test's estimate reads
+        proc = run_bp("index", "--store", store, "--system", "example-cluster", d / "results")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        p = json.loads(self.bp("estimate", d, "--json").stdout)["points"][0]
+        factor = float(f"{measured:.2f}") / predicted
+        self.assertEqual(p["calibration"]["runs"], 1)
+        self.assertAlmostEqual(p["calibration"]["factor"], factor, places=9)
+        self.assertAlmostEqual(p["step_time_s"], raw["raw_step_time_s"] * factor, places=6)
+        self.assertAlmostEqual(p["tflops_per_gpu"], raw["tflops_per_gpu"] / factor, places=6)
+        self.assertIn("step time: calibrated x", self.bp("estimate", d).stdout)
+        p = json.loads(self.bp("estimate", d, "--json", "--no-calibration").stdout)["points"][0]
+        self.assertEqual(p["step_time_s"], raw["step_time_s"])
+        accuracy = json.loads(run_bp("estimate", "--accuracy", "--json", "--store", store).stdout)
+        self.assertEqual([(a["model"], a["system"], a["runs"]) for a in accuracy["accuracy"]],
+                         [("llama31_405b", "example-cluster", 1)])
+        # One run alone: nothing else calibrates it, so its error is the raw model's.
+        a = accuracy["accuracy"][0]
+        self.assertAlmostEqual(a["median_error"], a["raw_median_error"], places=12)
+        self.assertAlmostEqual(a["raw_worst_error"], abs(predicted / float(f"{measured:.2f}") - 1),
+                               places=9)
+
     def test_accuracy_reads_only_the_store(self):
         d = tempdir(self)
         proc = run_bp("estimate", "--accuracy", "--store", d / "none.db")
