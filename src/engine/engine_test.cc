@@ -9,6 +9,7 @@
 
 #include "config/toml_reader.h"
 #include "core/dry_run_executor.h"
+#include "core/estimate.h"
 #include "core/executor.h"
 #include "testkit/builders.h"
 #include "testkit/testkit.h"
@@ -22,9 +23,10 @@ using testkit::sleep_run;
 // The final state per case id is configurable. Records the order of events.
 class FakeExecutor : public Executor {
  public:
-  std::map<std::string, JobState> outcome;      // by case id; default COMPLETED
-  std::vector<std::string> events;              // "submit <case>", "end <case>", "cancel <case>"
-  std::map<std::string, std::string> comments;  // by job name: the job's comment
+  std::map<std::string, JobState> outcome;       // by case id; default COMPLETED
+  std::vector<std::string> events;               // "submit <case>", "end <case>", "cancel <case>"
+  std::map<std::string, std::string> comments;   // by job name: the job's comment
+  std::map<std::string, bool> frozen_at_submit;  // by job name: estimate.toml was there
   int polls = 0;
 
   Job submit(const JobRequest& req) override {
@@ -34,6 +36,7 @@ class FakeExecutor : public Executor {
     j.run_dir = req.run_dir;
     names_[j.id] = req.name;
     comments[req.name] = req.comment;
+    frozen_at_submit[req.name] = fs::exists(req.run_dir / kFrozenEstimateFile);
     events.push_back("submit " + req.name);
     return j;
   }
@@ -312,6 +315,43 @@ TEST_F(EngineTest, SecretsAreMaskedInTestRunToml) {
   }
   Value trt = read_toml_file(r.results_root / "mb" / "0" / "test-run.toml");
   EXPECT_EQ(trt.find_path("test_definition.cmd_args.hf_token")->as_string(), "***");
+}
+
+TEST_F(EngineTest, APredictionIsFrozenBeforeSubmissionButNotInADryRun) {
+  Scenario s;
+  s.name = "sc";
+  TestRun run;
+  run.id = "mb";
+  run.test.name = "mb";
+  run.test.test_template_name = "MegatronBridge";
+  run.test.cmd_args = read_toml_string(
+      "model_family_name = \"llama\"\nmodel_recipe_name = \"llama3_8b\"\ngpu_type = \"h100\"\n"
+      "num_gpus = 8\ntp = 1\npp = 1\ncp = 1\nvp = 1\nep = 1\nmb = 1\ngb = 64\n",
+      "t.toml");
+  GitRepo repo;
+  repo.url = "https://example.com/Megatron-Bridge.git";
+  repo.commit = "v0.6.0";
+  run.test.git_repos = {repo};
+  s.runs = {run};
+  system_.scheduler = "slurm";
+  system_.workload_settings["launcher_python"] = "/usr/bin/python3";
+  // An earlier run of this model here measured 1.25x its prediction; another version's does not
+  // count.
+  options_.calibration_runs = {{"local", "h100", "llama3_8b", 1.0, 1.25, "megatron_bridge/1"},
+                               {"local", "h100", "llama3_8b", 1.0, 9.0, "megatron_bridge/0"}};
+  EngineResult r = EngineTest::run(s, false);
+  EXPECT_TRUE(exec_.frozen_at_submit.at("mb"));
+  std::optional<FrozenEstimate> f = read_frozen_estimate(r.results_root / "mb" / "0");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->estimate.estimator_version, "megatron_bridge/1");
+  EXPECT_GT(f->estimate.step_time_s.value_or(0), 0);
+  EXPECT_DOUBLE_EQ(f->step_time_factor, 1.25);
+
+  options_.timestamp = "T2";
+  options_.freeze_estimates = false;  // as dry-run sets it
+  EngineResult dry = EngineTest::run(s, true);
+  EXPECT_TRUE(fs::exists(dry.results_root / "mb" / "0" / "test-run.toml"));
+  EXPECT_FALSE(fs::exists(dry.results_root / "mb" / "0" / kFrozenEstimateFile));
 }
 
 }  // namespace
