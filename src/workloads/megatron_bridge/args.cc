@@ -126,24 +126,15 @@ const std::vector<ArgSpec>& arg_specs() {
 }
 
 std::vector<std::string> arg_names() {
-  std::vector<std::string> names;
-  for (const ArgSpec& s : arg_specs()) names.push_back(s.name);
-  return names;
+  return bp::arg_names(arg_specs());
 }
 
 const ArgSpec* find_arg(std::string_view name) {
-  for (const ArgSpec& s : arg_specs())
-    if (s.name == name) return &s;
-  return nullptr;
-}
-
-const Value* emitted_value(const ArgSpec& spec, const Value& cmd_args) {
-  if (const Value* v = cmd_args.find(spec.name)) return v;
-  return spec.default_value.is_none() ? nullptr : &spec.default_value;
+  return bp::find_arg(arg_specs(), name);
 }
 
 bool offline_mode(const Value& cmd_args) {
-  const Value* v = emitted_value(*find_arg("offline"), cmd_args);
+  const Value* v = written_or_default(*find_arg("offline"), cmd_args);
   return v && v->is_bool() && v->as_bool();
 }
 
@@ -177,6 +168,9 @@ std::string_view type_description(ArgType type) {
       return "a boolean (true or false)";
     case ArgType::kRanks:
       return "an integer, a comma-separated string of integers";
+    case ArgType::kSize:
+    case ArgType::kChoice:
+      break;  // no Megatron-Bridge field has these types
   }
   return "";
 }
@@ -193,6 +187,9 @@ std::string_view list_description(ArgType type) {
       return "a list of booleans";
     case ArgType::kRanks:
       return "a list of integers";
+    case ArgType::kSize:
+    case ArgType::kChoice:
+      break;  // no Megatron-Bridge field has these types
   }
   return "";
 }

@@ -1,38 +1,19 @@
 // The cmd_args schema of the MegatronBridge workload (CloudAI's MegatronBridgeCmdArgs): every
 // field in declaration order, its type, default, whether a list makes a sweep, and the
-// setup_experiment.py flag it becomes.
+// setup_experiment.py flag it becomes, as config/cmd_args_schema.h's ArgSpec (the type every
+// workload's schema uses). An unwritten field reaches the launcher with its default
+// (written_or_default), as CloudAI passes every default of a test referenced by test_name, so
+// the launcher runs CloudAI's configuration (docs/cloudai-compatibility.md).
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "config/cmd_args_schema.h"
 #include "config/value.h"
 
 namespace bp::mbridge {
-
-enum class ArgType {
-  kString,
-  kInt,
-  kFloat,  // an integer is accepted too
-  kBool,
-  kRanks,  // profiling_ranks: an integer, a comma string ("0,1") or a list of integers
-};
-
-struct ArgSpec {
-  std::string name;
-  ArgType type = ArgType::kString;
-  // `X | list[X]` in CloudAI: a list of X is a sweep over its items.
-  bool sweepable = false;
-  // CloudAI's default; none when the field defaults to None. A field nobody wrote is passed
-  // with this value (see emitted_value), as CloudAI passes every default of a test referenced
-  // by test_name, so the launcher runs CloudAI's configuration (docs/cloudai-compatibility.md).
-  Value default_value;
-  // The launcher flag ("-tp", "--lr"); empty when the field is not passed to the launcher.
-  std::string flag;
-  // Booleans given as a bare flag when true (`-d`, `--use_recipes`), instead of `flag true|false`.
-  bool bare_flag = false;
-};
 
 // All fields, in CloudAI's declaration order (plus benchpilot's `offline`, for v0.6 launchers).
 const std::vector<ArgSpec>& arg_specs();
@@ -42,11 +23,6 @@ std::vector<std::string> arg_names();
 
 // The field's spec, or nullptr for a key the schema does not know.
 const ArgSpec* find_arg(std::string_view name);
-
-// The value the launcher receives for a field: the written value, else the default; nullptr
-// when neither exists (the flag is then not passed). The one place that decides what an
-// unwritten field means for the launcher.
-const Value* emitted_value(const ArgSpec& spec, const Value& cmd_args);
 
 // Whether the test runs with --offline (v0.6 launchers): no HF token, no -hf.
 bool offline_mode(const Value& cmd_args);

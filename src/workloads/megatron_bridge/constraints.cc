@@ -1090,7 +1090,7 @@ std::vector<FieldDecoder> decoders(const ModelCatalog& catalog, const std::strin
 }
 
 // The recipe defaults apply to a pretrain run of one known recipe with the launcher's default
-// config variant; gpu_type and compute_dtype are what the launcher receives (emitted_value).
+// config variant; gpu_type and compute_dtype are what the launcher receives (written_or_default).
 RecipeView recipe_view(const TestRun& run, const std::vector<std::string>& recipes,
                        const ModelCatalog& catalog, const std::string& family) {
   RecipeView view;
@@ -1100,7 +1100,7 @@ RecipeView recipe_view(const TestRun& run, const std::vector<std::string>& recip
   view.dense = !shape->is_moe();
   const Value& args = run.test.cmd_args;
   auto text = [&](const char* field) {
-    const Value* v = mbridge::emitted_value(*mbridge::find_arg(field), args);
+    const Value* v = written_or_default(*mbridge::find_arg(field), args);
     return v && v->is_string() ? std::string(trim(v->as_string())) : std::string();
   };
   if (text("task") != "pretrain" || !text("config_variant").empty()) return view;

@@ -20,7 +20,7 @@ constexpr const char* kEstimatorVersion = "megatron_bridge/1";
 
 // cmd_args as the launcher receives them (written value, else the schema's default).
 Value emitted(const TestRun& point, const char* field) {
-  const Value* v = mbridge::emitted_value(*mbridge::find_arg(field), point.test.cmd_args);
+  const Value* v = written_or_default(*mbridge::find_arg(field), point.test.cmd_args);
   return v ? *v : Value();
 }
 

@@ -32,7 +32,7 @@ Value as_integers(const Value& v) {
 }
 
 // Collects launcher words following CloudAI's add_field/add rules. Every field is passed with
-// its emitted_value (written, else CloudAI's default), as CloudAI passes a test referenced by
+// its written_or_default (written, else CloudAI's default), as CloudAI passes a test referenced by
 // test_name: the launcher then runs CloudAI's configuration whether the test is inline or not.
 class ArgList {
  public:
@@ -47,7 +47,9 @@ class ArgList {
   }
 
   // The value the launcher receives for a field (written, else CloudAI's default), or nullptr.
-  const Value* value(std::string_view name) const { return emitted_value(*find_arg(name), args_); }
+  const Value* value(std::string_view name) const {
+    return written_or_default(*find_arg(name), args_);
+  }
 
   // Emits a field with its schema flag and emitted value.
   void field(std::string_view name) {

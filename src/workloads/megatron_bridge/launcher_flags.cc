@@ -235,7 +235,7 @@ void check_against_launcher(const TestDefinition& test, const LauncherFlagSet& f
   bool offline = offline_mode(test.cmd_args);
   for (const ArgSpec& spec : arg_specs()) {
     if (spec.flag.empty()) continue;
-    const Value* v = emitted_value(spec, test.cmd_args);
+    const Value* v = written_or_default(spec, test.cmd_args);
     if (!is_emitted(spec, v, offline)) continue;
     const Value* written = test.cmd_args.find(spec.name);
     SourceLoc loc = written ? written->loc() : test.loc;

@@ -53,6 +53,9 @@ bool is_scalar_of(const Value& v, ArgType type) {
       }
       return true;
     }
+    case ArgType::kSize:
+    case ArgType::kChoice:
+      break;  // no Megatron-Bridge field has these types
   }
   return false;
 }

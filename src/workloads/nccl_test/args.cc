@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <stdexcept>
 
 #include "config/schema.h"
 #include "util/error.h"
@@ -13,14 +14,18 @@ namespace bp::nccl {
 
 namespace {
 
-ArgSpec spec(std::string name, ArgKind kind, Value def, bool emitted = true,
+// Passed as --name unless `emitted` is false; an integer within a C int unless widened below.
+ArgSpec spec(std::string name, ArgType type, Value def, bool emitted = true,
              std::vector<std::string> choices = {}) {
   ArgSpec s;
   s.name = std::move(name);
-  s.kind = kind;
+  s.type = type;
   s.default_value = std::move(def);
-  s.emitted = emitted;
+  s.sweepable = true;
+  if (emitted) s.flag = "--" + s.name;
   s.choices = std::move(choices);
+  s.min_int = std::numeric_limits<int32_t>::min();
+  s.max_int = std::numeric_limits<int32_t>::max();
   return s;
 }
 
@@ -47,11 +52,11 @@ std::string describe(const Value& v) {
 }
 
 void check_one(const ArgSpec& s, const Value& v, const std::string& key_path) {
-  switch (s.kind) {
-    case ArgKind::kString:
+  switch (s.type) {
+    case ArgType::kString:
       expect_string(v, key_path);
       return;
-    case ArgKind::kInt: {
+    case ArgType::kInt: {
       int64_t i = expect_int(v, key_path);
       if (i < s.min_int || i > s.max_int)
         throw ConfigError(v.loc(), key_path,
@@ -60,23 +65,23 @@ void check_one(const ArgSpec& s, const Value& v, const std::string& key_path) {
                               std::to_string(i));
       return;
     }
-    case ArgKind::kNumber:
+    case ArgType::kFloat:
       // min_busbw, a bus bandwidth in GB/s.
       if (expect_finite_number(v, key_path) < 0)
         throw ConfigError(v.loc(), key_path,
                           "expected a bus bandwidth of 0 GB/s or more, got " + v.to_plain_string());
       return;
-    case ArgKind::kBool:
+    case ArgType::kBool:
       expect_bool(v, key_path);
       return;
-    case ArgKind::kSize:
+    case ArgType::kSize:
       if (!size_in_bytes(v))
         throw ConfigError(v.loc(), key_path,
                           "expected a size in bytes below 2^63 such as 128, \"32M\" or \"1.5G\" "
                           "(suffix K, M or G, powers of 1024), got " +
                               describe(v));
       return;
-    case ArgKind::kChoice: {
+    case ArgType::kChoice: {
       std::string text = expect_string(v, key_path);
       if (std::find(s.choices.begin(), s.choices.end(), text) == s.choices.end()) {
         std::string hint = closest_match(text, s.choices);
@@ -86,6 +91,8 @@ void check_one(const ArgSpec& s, const Value& v, const std::string& key_path) {
       }
       return;
     }
+    case ArgType::kRanks:
+      throw std::logic_error("no NcclTest field is of type kRanks");
   }
 }
 
@@ -192,7 +199,7 @@ std::string value_text(const Value& v) {
 // pydantic has read it (iters = "20", 20.0 or " 20 " all give 20), anything else as written.
 std::string arg_text(std::string_view name, const Value& v) {
   const ArgSpec* s = find_arg(name);
-  if (s && s->kind == ArgKind::kInt)
+  if (s && s->type == ArgType::kInt)
     if (auto i = lax_int(v)) return std::to_string(*i);
   return value_text(v);
 }
@@ -201,7 +208,7 @@ std::string arg_text(std::string_view name, const Value& v) {
 
 const std::vector<ArgSpec>& arg_specs() {
   static const std::vector<ArgSpec> specs = [] {
-    using K = ArgKind;
+    using K = ArgType;
     std::vector<ArgSpec> s = {
         spec("docker_image_url", K::kString, Value(), false),
         spec("subtest_name", K::kChoice, Value::string("all_reduce_perf_mpi"), false,
@@ -229,7 +236,7 @@ const std::vector<ArgSpec>& arg_specs() {
         spec("use_deepep_matrix", K::kBool, Value::boolean(false), false),
         spec("alltoallv_matrix_container_path", K::kString,
              Value::string("/tmp/traffic_matrix.txt"), false),
-        spec("min_busbw", K::kNumber, Value(), false),
+        spec("min_busbw", K::kFloat, Value(), false),
     };
     for (const char* fixed : {"use_deepep_matrix", "alltoallv_matrix_container_path", "min_busbw"})
       for (ArgSpec& a : s)
@@ -256,15 +263,11 @@ const std::vector<ArgSpec>& arg_specs() {
 }
 
 std::vector<std::string> arg_names() {
-  std::vector<std::string> out;
-  for (const ArgSpec& s : arg_specs()) out.push_back(s.name);
-  return out;
+  return bp::arg_names(arg_specs());
 }
 
 const ArgSpec* find_arg(std::string_view name) {
-  for (const ArgSpec& s : arg_specs())
-    if (s.name == name) return &s;
-  return nullptr;
+  return bp::find_arg(arg_specs(), name);
 }
 
 void validate_args(const TestDefinition& test) {
@@ -311,8 +314,9 @@ void validate_args(const TestDefinition& test) {
 }
 
 Value arg_value(const TestDefinition& test, std::string_view name) {
-  if (const Value* v = test.cmd_args.find(name)) return *v;
-  if (const ArgSpec* s = find_arg(name)) return s->default_value;
+  if (const ArgSpec* s = find_arg(name))
+    if (const Value* v = written_or_default(*s, test.cmd_args)) return *v;
+  if (const Value* v = test.cmd_args.find(name)) return *v;  // an extra key
   return Value();
 }
 
@@ -408,7 +412,7 @@ std::string alltoallv_command(const TestDefinition& test) {
     words.push_back(one(v, name));
   };
   for (const ArgSpec& s : arg_specs())
-    if (s.emitted) rest(s.name, arg_value(test, s.name));
+    if (!s.flag.empty()) rest(s.name, arg_value(test, s.name));
   const Value& args = test.cmd_args;
   for (size_t i = 0; i < args.size(); ++i)
     if (!find_arg(args.keys()[i])) rest(args.keys()[i], args.items()[i]);
@@ -437,7 +441,7 @@ std::string test_command(const TestDefinition& test) {
     words.push_back(shell_quote(arg_text(name, v)));
   };
   for (const ArgSpec& s : arg_specs()) {
-    if (!s.emitted) continue;
+    if (s.flag.empty()) continue;
     Value v = arg_value(test, s.name);
     if (!v.is_none()) flag(s.name, v);
   }

@@ -1,5 +1,6 @@
-// The cmd_args schema of the NcclTest workload (CloudAI's NCCLCmdArgs) and the nccl-tests
-// command line it becomes.
+// The cmd_args schema of the NcclTest workload (CloudAI's NCCLCmdArgs), as config/
+// cmd_args_schema.h's ArgSpec (every field sweepable; a field without a flag configures CloudAI,
+// not the program; integers within a C int unless said), and the nccl-tests command line.
 #pragma once
 
 #include <cstdint>
@@ -9,26 +10,11 @@
 #include <string_view>
 #include <vector>
 
+#include "config/cmd_args_schema.h"
 #include "config/value.h"
 #include "core/test_definition.h"
 
 namespace bp::nccl {
-
-enum class ArgKind { kString, kInt, kNumber, kBool, kSize, kChoice };
-
-struct ArgSpec {
-  std::string name;
-  ArgKind kind = ArgKind::kString;
-  Value default_value;  // none: not emitted unless written
-  bool sweepable = true;
-  // False for fields that configure benchpilot/CloudAI rather than the program
-  // (docker_image_url, subtest_name, min_busbw, ...): never a flag.
-  bool emitted = true;
-  std::vector<std::string> choices;  // kChoice
-  // kInt: the values nccl-tests can work with (it reads them into a C int).
-  int64_t min_int = std::numeric_limits<int32_t>::min();
-  int64_t max_int = std::numeric_limits<int32_t>::max();
-};
 
 // A size as nccl-tests' parsesize reads it ("32M", "1.5G", " 8 g", 128; K, M and G are powers
 // of 1024; what follows the unit letter is ignored), in whole bytes; nullopt when nccl-tests
@@ -46,7 +32,8 @@ const ArgSpec* find_arg(std::string_view name);
 // finishes with (never stricter than nccl-tests); throws ConfigError at the value.
 void validate_args(const TestDefinition& test);
 
-// The value of a field for one run: written, else the default (none when neither).
+// The value of a field for one run: written_or_default, or an extra key as written (none when
+// neither).
 Value arg_value(const TestDefinition& test, std::string_view name);
 
 std::string subtest_name(const TestDefinition& test);
