@@ -76,6 +76,21 @@ void write_history_page(const HistoryOptions& o, const std::vector<StoredRun>& r
   log::info("history page: " + o.html);
 }
 
+nlohmann::json optional_json(std::optional<double> v) {
+  return v ? nlohmann::json(*v) : nlohmann::json();
+}
+
+// What was predicted for the run at submission (raw step time, the factor applied then); null
+// for a run without a prediction.
+nlohmann::json prediction_json(const StoredRun& r) {
+  if (!r.prediction) return nullptr;
+  const StoredRun::Prediction& p = *r.prediction;
+  return {{"estimator_version", p.estimator_version},
+          {"step_time_s", optional_json(p.step_time_s)},
+          {"step_time_factor", p.step_time_factor},
+          {"memory_gib", optional_json(p.memory_gib)}};
+}
+
 void print_history_json(const std::vector<StoredRun>& runs) {
   nlohmann::json out = nlohmann::json::array();
   for (const StoredRun& r : runs) {
@@ -104,7 +119,12 @@ void print_history_json(const std::vector<StoredRun>& runs) {
                    {"message", r.message},
                    {"parameters", params},
                    {"metrics", r.metrics},
-                   {"samples", r.samples}});
+                   {"samples", r.samples},
+                   {"prediction", prediction_json(r)},
+                   {"measured",
+                    {{"step_time_s", optional_json(r.measured_step_time_s)},
+                     {"max_allocated_gib", optional_json(r.max_allocated_gib)},
+                     {"max_reserved_gib", optional_json(r.max_reserved_gib)}}}});
   }
   std::cout << out.dump(2) << "\n";
 }

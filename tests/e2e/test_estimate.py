@@ -146,6 +146,13 @@ class Estimate(unittest.TestCase):
         store = d / "no-store.db"  # the store this test's estimate reads
         proc = run_bp("index", "--store", store, "--system", "example-cluster", d / "results")
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        hist = json.loads(run_bp("history", "--store", store, "--json").stdout)
+        self.assertEqual(hist[0]["prediction"], {"estimator_version": "megatron_bridge/1",
+                                                 "step_time_s": predicted,
+                                                 "step_time_factor": 1.0, "memory_gib": None})
+        self.assertEqual(hist[0]["measured"], {"step_time_s": float(f"{measured:.2f}"),
+                                               "max_allocated_gib": None,
+                                               "max_reserved_gib": None})  # no memory lines
         p = json.loads(self.bp("estimate", d, "--json").stdout)["points"][0]
         factor = float(f"{measured:.2f}") / predicted
         self.assertEqual(p["calibration"]["runs"], 1)

@@ -60,6 +60,14 @@ class EstimatorLearnsOnSlurm(unittest.TestCase):
         store = self.ws.root / "results" / "benchpilot.db"
         out = self.bp("index", "--store", store, root)
         self.assertIn("Indexed 4 run(s)", out)
+        hist = json.loads(self.bp("history", "--store", store, "--json"))
+        self.assertEqual(len(hist), 4)
+        for r in hist:  # the prediction beside what the emulator measured (its memory lines too)
+            self.assertEqual(r["prediction"]["estimator_version"], "megatron_bridge/1")
+            self.assertGreater(r["prediction"]["memory_gib"], 0)
+            self.assertAlmostEqual(r["measured"]["step_time_s"], r["metrics"]["step-time"])
+            self.assertGreater(r["measured"]["max_allocated_gib"], 0)
+            self.assertGreater(r["measured"]["max_reserved_gib"], r["measured"]["max_allocated_gib"])
 
         after = self.estimate(neighbour)
         self.assertEqual(after["calibration"]["runs"], 4)
