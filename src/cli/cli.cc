@@ -38,7 +38,7 @@ void add_common(CLI::App* cmd, CommonOptions& o, bool with_run_flags,
         ->expected(0, 1);
     cmd->add_option("--store", o.store,
                     "Results store (SQLite) to record finished runs in (default: "
-                    "<output_path>/benchpilot.db)");
+                    "$BENCHPILOT_STORE, else <output_path>/benchpilot.db)");
     cmd->add_flag("--fail-on-regression", o.fail_on_regression,
                   "Exit 1 when a run is worse than its reference (--reference) or, without "
                   "one, than the last passing run of its configuration on this system");

@@ -14,9 +14,14 @@ namespace bp {
 
 namespace fs = std::filesystem;
 
-fs::path resolve_store_path(const StoreLocation& where) {
-  if (!where.store.empty()) return fs::absolute(where.store);
+std::optional<fs::path> named_store_path(const std::string& store) {
+  if (!store.empty()) return fs::absolute(store);
   if (const char* s = std::getenv("BENCHPILOT_STORE"); s && *s) return fs::absolute(s);
+  return std::nullopt;
+}
+
+fs::path resolve_store_path(const StoreLocation& where) {
+  if (auto named = named_store_path(where.store)) return *named;
   std::string config = where.system_config;
   for (const char* var : {"BENCHPILOT_SYSTEM_CONFIG", "CLOUDAI_SYSTEM_CONFIG"})
     if (const char* v = std::getenv(var); config.empty() && v && *v) config = v;

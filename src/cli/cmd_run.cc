@@ -41,10 +41,10 @@ std::string absolute_or_empty(const std::string& p) {
   return p.empty() ? p : std::filesystem::absolute(p).string();
 }
 
-// Where `run` records its runs: --store, else the system's output_path/benchpilot.db.
+// Where `run` records its runs: --store, else $BENCHPILOT_STORE, else the system's
+// output_path/benchpilot.db.
 std::filesystem::path run_store_path(const CommonOptions& opts, const System& system) {
-  return opts.store.empty() ? default_store_path(system.output_path)
-                            : std::filesystem::path(opts.store);
+  return named_store_path(opts.store).value_or(default_store_path(system.output_path));
 }
 
 // The store's runs that calibrate the predictions frozen at submission; none when the store

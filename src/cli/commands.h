@@ -85,6 +85,10 @@ int cmd_history(const HistoryOptions& opts);
 int cmd_compare(const CompareOptionsCli& opts);
 // The store path for `where`; throws Error when none can be determined.
 std::filesystem::path resolve_store_path(const StoreLocation& where);
+// The store a user named: --store (`store`), else $BENCHPILOT_STORE; none when neither is set.
+// Every command that touches the store starts from it (`run` then falls back to the system's
+// output_path, the others to --system-config's), so `run` records where `estimate` reads.
+std::optional<std::filesystem::path> named_store_path(const std::string& store);
 // benchpilot resume DIR: continues the campaign in DIR with the inputs its journal names;
 // `extra` carries the flags given to resume itself (store, regression gate, install check).
 int cmd_resume(const std::string& results_dir, const CommonOptions& extra);

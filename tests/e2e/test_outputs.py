@@ -108,6 +108,20 @@ class UserOutputs(unittest.TestCase):
         null_page = self.link("null.html", "/dev/null")
         self.assertEqual(run_bp("history", "--store", store, "--html", null_page).returncode, 0)
 
+    def test_run_records_in_the_store_named_by_benchpilot_store(self):
+        # One rule for every command: --store, else $BENCHPILOT_STORE, else the default; so the
+        # store `run` writes is the one history and estimate read.
+        named = self.d / "named.db"
+        env = {"BENCHPILOT_STORE": str(named)}
+        proc = run_bp("run", "--system-config", self.d / "system.toml", "--tests-dir",
+                      CONF / "test", "--test-scenario", self.d / "scenario.toml", env=env)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertTrue(named.exists())
+        self.assertFalse((self.d / "results" / "benchpilot.db").exists())
+        history = run_bp("history", "--json", env=env)
+        self.assertEqual(history.returncode, 0, history.stdout + history.stderr)
+        self.assertIn('"nap"', history.stdout)
+
     def test_a_foreign_sqlite_store_is_refused_untouched(self):
         foreign = self.d / "other.db"
         with sqlite3.connect(foreign) as db:
