@@ -114,7 +114,7 @@ void write_test_run_toml(const TestRun& run, const fs::path& run_dir, int iterat
                          const std::string& command) {
   Value doc = Value::table();
   doc.set("name", Value::string(run.id));
-  doc.set("nnodes", Value::integer(run.num_nodes.empty() ? 1 : run.num_nodes.front()));
+  doc.set("nnodes", Value::integer(first_num_nodes(run)));
   Value nodes = Value::array();
   for (const auto& n : run.nodes) nodes.push_back(Value::string(n));
   doc.set("nodes", nodes);

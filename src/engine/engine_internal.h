@@ -30,6 +30,9 @@ struct Interrupted {};
 // The workload of a case; a ConfigError naming the case when it is unknown.
 const Workload& workload_of(const TestRun& run);
 
+// The case's node count (its first, when num_nodes is a list); 1 when unset.
+int first_num_nodes(const TestRun& run);
+
 // A run that was judged and did not pass: not one that was never submitted (dry-run).
 bool judged_failed(const RunRecord& r);
 

@@ -1,6 +1,7 @@
 // Scenario hooks: a case's pre-tests gate it, its post-tests run after it.
 #include "core/judge.h"
 #include "core/run_label.h"
+#include "core/run_status.h"
 #include "engine/engine_internal.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -50,11 +51,14 @@ bool Engine::pre_tests_pass(const TestRun& run, const fs::path& dir, int iterati
       run_hook(*run.pre_test, run, PointKey{run.id, iteration, step}, dir, "pre_test");
   if (failed.empty()) return true;
   RunRecord rec = record_without_job(run, dir, iteration, step, params);
-  rec.state = "SKIPPED";
+  rec.state = std::string(kSkippedJobState);
   rec.skipped = true;
   rec.message =
       "pre-test '" + run.pre_test->name + "' failed, so " + run.id + " was not started: " + failed;
-  write_job_outcome(dir, JobOutcome{"", "SKIPPED", rec.message, false});
+  JobOutcome skipped;
+  skipped.state = std::string(kSkippedJobState);
+  skipped.reason = rec.message;
+  write_job_outcome(dir, skipped);
   log::error(run_label(run.id, iteration, step) + ": SKIPPED: " + rec.message);
   records().push_back(std::move(rec));
   return false;

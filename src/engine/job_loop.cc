@@ -23,6 +23,10 @@ const Workload& workload_of(const TestRun& run) {
 }
 
 // A run that was judged and did not pass: not one that was never submitted (dry-run).
+int first_num_nodes(const TestRun& run) {
+  return run.num_nodes.empty() ? 1 : static_cast<int>(run.num_nodes.front());
+}
+
 bool judged_failed(const RunRecord& r) {
   return !r.passed && r.state != to_string(JobState::kNotSubmitted);
 }
@@ -52,11 +56,13 @@ RunSpec Engine::prepare(const TestRun& run, const fs::path& dir, int iteration, 
   fs::create_directories(dir);
   const Workload& w = workload_of(run);
   // Unset only where nobody probed (dry-run talks to no scheduler): assume they work.
-  RunContext ctx{system_, run, fs::absolute(dir),
-                 1,       {},  system_.supports_gpu_directives.value_or(true)};
-  ctx.num_nodes = run.num_nodes.empty() ? 1 : static_cast<int>(run.num_nodes.front());
-  ctx.resolved_nodes = resolved_nodes(run);
-  ctx.job_comment = job_comment;
+  RunContext ctx{.system = system_,
+                 .run = run,
+                 .run_dir = fs::absolute(dir),
+                 .num_nodes = first_num_nodes(run),
+                 .resolved_nodes = resolved_nodes(run),
+                 .gpu_directives_supported = system_.supports_gpu_directives.value_or(true),
+                 .job_comment = job_comment};
   RunSpec spec = w.prepare(ctx);
   write_test_run_toml(run, dir, iteration, step, spec.command);
   return spec;
@@ -79,7 +85,7 @@ Job Engine::submit(const TestRun& run, const fs::path& dir, const RunSpec& spec,
   req.name = run.id;
   req.run_dir = fs::absolute(dir);
   req.spec = spec;
-  req.num_nodes = run.num_nodes.empty() ? 1 : static_cast<int>(run.num_nodes.front());
+  req.num_nodes = first_num_nodes(run);
   req.nodes = resolved_nodes(run);
   req.exclude_nodes = run.exclude_nodes;
   req.time_limit = run.time_limit;
@@ -191,14 +197,8 @@ RunRecord Engine::judge_ended_job(RunningJob& a) {
   } catch (const std::exception& e) {
     log::warn("report for " + dir.string() + " failed: " + e.what());
   }
-  RunRecord rec;
-  rec.case_id = a.run.id;
-  rec.iteration = a.iteration;
-  rec.step = a.step;
-  rec.run_dir = dir;
-  rec.params = a.params;
+  RunRecord rec = record_without_job(a.run, dir, a.iteration, a.step, a.params);
   rec.job_id = a.job.id;
-  rec.workload = a.run.test.test_template_name;
   rec.state = std::string(to_string(a.job.state));
   for (const JobAttempt& attempt : all_attempts(a.job))
     rec.attempts.push_back(

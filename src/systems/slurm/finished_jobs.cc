@@ -1,15 +1,28 @@
-// Where the executor learns how finished jobs ended: sacct when accounting works (with `-D`, so
-// a requeued job's earlier runs are seen), else the job-completion log, read without any
-// scheduler call.
+#include "systems/slurm/finished_jobs.h"
+
 #include "systems/slurm/cluster_probe.h"
-#include "systems/slurm/growing_file.h"
-#include "systems/slurm/slurm_executor.h"
 #include "util/log.h"
 #include "util/strings.h"
 
 namespace bp {
 
-std::map<std::string, SlurmJobStatus> SlurmExecutor::finished_job_records(
+namespace {
+
+// sacct's answer when the cluster keeps no accounting (or has no sacct at all).
+bool accounting_disabled(const CommandResult& r) {
+  return !r.started || contains(r.err, "accounting storage is disabled");
+}
+
+}  // namespace
+
+FinishedJobSource::FinishedJobSource(SlurmCommands& commands,
+                                     std::function<CommandOptions()> command_options,
+                                     std::function<const std::string&()> scontrol_config)
+    : commands_(commands),
+      command_options_(std::move(command_options)),
+      scontrol_config_(std::move(scontrol_config)) {}
+
+std::map<std::string, SlurmJobStatus> FinishedJobSource::records(
     const std::vector<std::string>& ids) {
   std::map<std::string, SlurmJobStatus> out;
   if (accounting_.value_or(true)) {
@@ -17,7 +30,7 @@ std::map<std::string, SlurmJobStatus> SlurmExecutor::finished_job_records(
     // first; the runs before the last one are kept as requeues of the job.
     CommandResult r = commands_.call(
         {"sacct", "-D", "-j", join(ids, ","), "--format=" + std::string(kSacctFields), "-P", "-n"},
-        Retry::kYes, command_options());
+        Retry::kYes, command_options_());
     if (r.ok()) {
       if (!accounting_) log::debug("Slurm accounting works: sacct is used for finished jobs");
       accounting_ = true;
@@ -33,7 +46,7 @@ std::map<std::string, SlurmJobStatus> SlurmExecutor::finished_job_records(
       }
       return out;
     }
-    if (!r.started || contains(r.err, "accounting storage is disabled")) {
+    if (accounting_disabled(r)) {
       accounting_ = false;
       log::info("Slurm accounting is not available (" + first_line(error_text(r)) +
                 "); using squeue and the job-completion log");
@@ -50,7 +63,7 @@ std::map<std::string, SlurmJobStatus> SlurmExecutor::finished_job_records(
   return out;
 }
 
-std::vector<SacctRow> SlurmExecutor::keep_last_runs(std::vector<SacctRow> rows) {
+std::vector<SacctRow> FinishedJobSource::keep_last_runs(std::vector<SacctRow> rows) {
   std::map<std::string, std::vector<std::vector<SacctRow>>> runs;  // id -> runs: job row, steps
   std::vector<std::string> order;
   for (SacctRow& row : rows) {
@@ -77,10 +90,10 @@ std::vector<SacctRow> SlurmExecutor::keep_last_runs(std::vector<SacctRow> rows) 
   return last;
 }
 
-void SlurmExecutor::read_job_completion_log() {
+void FinishedJobSource::read_job_completion_log() {
   if (!jobcomp_checked_) {
     jobcomp_checked_ = true;
-    jobcomp_path_ = job_completion_log(scontrol_config());
+    jobcomp_path_ = job_completion_log(scontrol_config_());
     if (jobcomp_path_) log::debug("reading finished jobs from " + jobcomp_path_->string());
   }
   if (!jobcomp_path_) return;
@@ -90,6 +103,32 @@ void SlurmExecutor::read_job_completion_log() {
     auto status = status_from_key_values(parse_key_values(line));
     if (status && our_ids_.count(status->id)) jobcomp_records_[status->id] = std::move(*status);
   }
+}
+
+std::vector<SacctRow> FinishedJobSource::rows_for(const std::string& id) {
+  if (auto kept = sacct_rows_.find(id); kept != sacct_rows_.end()) {
+    std::vector<SacctRow> rows = std::move(kept->second);
+    sacct_rows_.erase(kept);
+    return rows;
+  }
+  if (!accounting_.value_or(true)) return {};
+  CommandResult r =
+      commands_.call({"sacct", "-j", id, "--format=" + std::string(kSacctFields), "-P", "-n"},
+                     Retry::kYes, command_options_());
+  if (r.ok()) {
+    accounting_ = true;
+    return parse_sacct_rows(r.out);
+  }
+  if (accounting_disabled(r)) accounting_ = false;
+  return {};
+}
+
+std::vector<JobAttempt> FinishedJobSource::take_requeued_runs(const std::string& id) {
+  auto it = requeued_runs_.find(id);
+  if (it == requeued_runs_.end()) return {};
+  std::vector<JobAttempt> runs = std::move(it->second);
+  requeued_runs_.erase(it);
+  return runs;
 }
 
 }  // namespace bp

@@ -44,7 +44,7 @@ Job SlurmExecutor::attach(const JobRequest& req, bool self_submitting, const std
   t.run_dir = req.run_dir;
   t.self_submitting = false;  // its wrapper is not our child: watch the Slurm job only
   t.submit_line = self_submitting ? std::string("(submitted by an earlier session)") : "sbatch";
-  our_ids_.insert(job_id);
+  finished_.watch(job_id);
   if (self_submitting) {
     t.orphan_wrapper = submitter_pid;
     t.orphan_start = submitter_start;
@@ -53,7 +53,7 @@ Job SlurmExecutor::attach(const JobRequest& req, bool self_submitting, const std
     if (std::find(ids.begin(), ids.end(), job_id) == ids.end()) ids.push_back(job_id);
     for (const std::string& id : ids) {
       t.seen_ids.insert(id);
-      our_ids_.insert(id);
+      finished_.watch(id);
     }
     job.id = ids.back();
     for (size_t i = 0; i + 1 < ids.size(); ++i) {  // their end is asked with the next poll
@@ -94,7 +94,7 @@ std::optional<std::string> SlurmExecutor::find_lost_job(const std::string& comme
       std::vector<std::string> f = split(line, '|');
       if (f.size() >= 4 && ours(f[1], f[2], f[3])) newest.offer(f[0]);
     }
-  if (!newest.get() && accounting_.value_or(true)) {
+  if (!newest.get() && finished_.accounting().value_or(true)) {
     CommandResult a = commands_.call(
         {"sacct", "-X", "-n", "-P", "-S", "now-7days", "--format=JobIDRaw,Comment,WorkDir"},
         Retry::kYes, command_options());

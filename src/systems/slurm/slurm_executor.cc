@@ -45,7 +45,10 @@ SlurmExecutor::SlurmExecutor(const System& system, SlurmExecutorOptions options,
       options_(options),
       runner_(runner ? std::move(runner) : std::make_shared<SystemCommandRunner>()),
       retry_policy_(retry_policy(system, options)),
-      commands_(*runner_, retry_policy_) {}
+      commands_(*runner_, retry_policy_),
+      finished_(
+          commands_, [this] { return command_options(); },
+          [this]() -> const std::string& { return scontrol_config(); }) {}
 
 SlurmExecutor::~SlurmExecutor() {
   if (detached_) return;  // SIGHUP: wrappers keep relaying; a resume picks them up
@@ -97,7 +100,7 @@ Job SlurmExecutor::submit(const JobRequest& req) {
   t.command = req.spec.command;
   job = t.self_submitting ? submit_wrapper(req, job, t) : submit_batch(req, job, t);
   if (is_terminal(job.state)) t.concluded = true;
-  if (!job.id.empty()) our_ids_.insert(job.id);
+  if (!job.id.empty()) finished_.watch(job.id);
   return job;
 }
 
@@ -221,7 +224,7 @@ void SlurmExecutor::query_slurm(const std::vector<Job*>& jobs,
     if (q == in_queue.end() || is_terminal(q->second.state)) need_records.push_back(id);
   }
   std::map<std::string, SlurmJobStatus> records;
-  if (!need_records.empty()) records = finished_job_records(need_records);
+  if (!need_records.empty()) records = finished_.records(need_records);
   resolve_earlier(earlier, in_queue, records);
 
   const auto now = runner_->now();
@@ -277,7 +280,7 @@ void SlurmExecutor::reconcile(Job& job, SlurmJobWatch& t, const SlurmJobStatus* 
     } else {
       // Accounting usually records the job a fraction of a second after squeue shows it
       // finished; wait a little for its exit code and "CANCELLED by N".
-      const bool record_expected = accounting_.value_or(false) || jobcomp_path_.has_value();
+      const bool record_expected = finished_.records_expected();
       if (record_expected) {
         if (!t.awaiting_accounting_since) t.awaiting_accounting_since = now;
         if (now - *t.awaiting_accounting_since < options_.accounting_lag) {
@@ -344,13 +347,10 @@ void SlurmExecutor::conclude_if_ended(Job& job, SlurmJobWatch& t) {
     return;
   }
   // Runs of this job that Slurm requeued (node failure) count as earlier attempts.
-  if (auto rq = requeued_runs_.find(job.id); rq != requeued_runs_.end()) {
-    for (const JobAttempt& a : rq->second) {
-      log::warn(t.name + ": Slurm requeued job " + job.id + " after it ended " +
-                std::string(to_string(a.state)) + "; the later run is the verdict's");
-      job.earlier_attempts.push_back(a);
-    }
-    requeued_runs_.erase(rq);
+  for (const JobAttempt& a : finished_.take_requeued_runs(job.id)) {
+    log::warn(t.name + ": Slurm requeued job " + job.id + " after it ended " +
+              std::string(to_string(a.state)) + "; the later run is the verdict's");
+    job.earlier_attempts.push_back(a);
   }
   JobAttempt outcome = attempt_of(t.final_status);
   job.state = t.final_status.state;
@@ -373,7 +373,7 @@ void SlurmExecutor::cancel(Job& job) {
   if (!t.unresolved_ids.empty()) {
     std::vector<std::pair<Job*, std::string>> earlier;
     for (const std::string& id : t.unresolved_ids) earlier.emplace_back(&job, id);
-    resolve_earlier(earlier, {}, finished_job_records(t.unresolved_ids));
+    resolve_earlier(earlier, {}, finished_.records(t.unresolved_ids));
   }
   // Every attempt that may still be queued or running, in one call.
   std::vector<std::string> ids = t.unresolved_ids;
@@ -397,21 +397,7 @@ void SlurmExecutor::write_job_metadata(const Job& job) {
                  job.reason, job.run_dir, t.submit_line,
                  t.command};
   Value doc;
-  std::vector<SacctRow> rows;
-  if (auto kept = sacct_rows_.find(job.id); kept != sacct_rows_.end()) {
-    rows = std::move(kept->second);
-    sacct_rows_.erase(kept);
-  } else if (accounting_.value_or(true)) {
-    CommandResult r =
-        commands_.call({"sacct", "-j", job.id, "--format=" + std::string(kSacctFields), "-P", "-n"},
-                       Retry::kYes, command_options());
-    if (r.ok()) {
-      accounting_ = true;
-      rows = parse_sacct_rows(r.out);
-    } else if (!r.started || contains(r.err, "accounting storage is disabled")) {
-      accounting_ = false;
-    }
-  }
+  std::vector<SacctRow> rows = finished_.rows_for(job.id);
   if (!rows.empty()) {
     // Right after a short job ends slurmdbd may hold only a placeholder record (name
     // "allocation", no submit line) for about a second. Our batch jobs carry the name we gave;

@@ -34,6 +34,7 @@
 
 #include "core/executor.h"
 #include "systems/slurm/command_runner.h"
+#include "systems/slurm/finished_jobs.h"
 #include "systems/slurm/growing_file.h"
 #include "systems/slurm/slurm_commands.h"
 #include "systems/slurm/slurm_output.h"
@@ -100,7 +101,7 @@ class SlurmExecutor : public Executor {
 
   const SchedulerCallStats& call_stats() const { return commands_.stats(); }
   // Whether sacct works; nullopt until it was first needed.
-  std::optional<bool> accounting() const { return accounting_; }
+  std::optional<bool> accounting() const { return finished_.accounting(); }
   // Whether GPU directives go into sbatch scripts: the system's answer (Scheduler::probe), else
   // learned from `scontrol show config` on first need (one call, shared with the job-completion
   // log lookup).
@@ -159,11 +160,6 @@ class SlurmExecutor : public Executor {
   void resolve_earlier(const std::vector<std::pair<Job*, std::string>>& earlier,
                        const std::map<std::string, SlurmJobStatus>& in_queue,
                        const std::map<std::string, SlurmJobStatus>& records);
-  std::map<std::string, SlurmJobStatus> finished_job_records(const std::vector<std::string>& ids);
-  // Rows of `sacct -D`: the last run of each job (job row and steps); the earlier runs of a
-  // requeued job go to requeued_runs_.
-  std::vector<SacctRow> keep_last_runs(std::vector<SacctRow> rows);
-  void read_job_completion_log();
   void give_up(Job& job, SlurmJobWatch& t, const std::string& why);
   // Once Slurm says the job ended: gives the Job its terminal state, unless its wrapper still
   // relays the log, the launcher retried (a next attempt) or an earlier attempt is unresolved.
@@ -179,21 +175,12 @@ class SlurmExecutor : public Executor {
   RetryPolicy retry_policy_;
   SlurmCommands commands_;
   std::string lost_scheduler_;
-  std::map<std::string, std::vector<JobAttempt>> requeued_runs_;  // by job id, oldest first
   std::optional<std::chrono::steady_clock::time_point> unreachable_since_;
   std::map<int, SlurmJobWatch> watches_;  // by job handle
   int next_handle_ = 1;
-  std::optional<bool> accounting_;
   std::optional<bool> gpu_directives_;
   std::optional<std::string> scontrol_config_;
-  // Job-completion log (clusters without accounting): read incrementally.
-  std::optional<std::filesystem::path> jobcomp_path_;
-  bool jobcomp_checked_ = false;
-  GrowingFile jobcomp_file_;
-  std::map<std::string, SlurmJobStatus> jobcomp_records_;  // only ids we submitted
-  std::set<std::string> our_ids_;
-  // sacct rows of finished jobs, kept from the poll for write_job_metadata.
-  std::map<std::string, std::vector<SacctRow>> sacct_rows_;
+  FinishedJobSource finished_;
   std::set<std::string> warned_states_;
   bool detached_ = false;
 };

@@ -35,7 +35,7 @@ bool SlurmExecutor::take_new_job_ids(Job& job, SlurmJobWatch& t, LastLine last) 
   bool next_attempt = false;
   for (const std::string& id : scan_wrapper_output(t, last)) {
     if (!t.seen_ids.insert(id).second) continue;
-    our_ids_.insert(id);
+    finished_.watch(id);
     if (job.id.empty()) {
       job.id = id;
       log::info(t.name + " submitted Slurm job " + job.id);
