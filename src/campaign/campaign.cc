@@ -50,7 +50,7 @@ std::string random_suffix() {
 std::string case_fingerprint(const TestRun& run) {
   Value args = run.test.cmd_args;
   if (const Workload* w = find_workload(run.test.test_template_name))
-    for (const std::string& secret : w->secret_fields()) args.erase(secret);
+    for (const std::string& secret : w->info().secret_fields) args.erase(secret);
   std::string text = "template=" + run.test.test_template_name + "\nargs=" + args.to_toml_inline() +
                      "\nenv=" + run.test.extra_env_vars.to_toml_inline() + "\nnodes=";
   for (int64_t n : run.num_nodes) text += std::to_string(n) + ",";

@@ -265,7 +265,7 @@ int cmd_estimate(const CommonOptions& opts, const EstimateFlags& flags) {
   std::string text;
   for (const TestRun& run : c.scenario.runs) {
     const Workload* w = find_workload(run.test.test_template_name);
-    const Estimator* estimator = w ? w->estimator() : nullptr;
+    const Estimator* estimator = w ? w->info().estimator : nullptr;
     if (!estimator) continue;
     std::vector<PointEstimate> points =
         estimate_case(run, c.system, *estimator, calibration ? &*calibration : nullptr);

@@ -15,7 +15,7 @@ int cmd_install(const CommonOptions& opts, InstallAction action) {
   // What was installed must fit the tests (e.g. the pinned launcher has every flag they use).
   for (const TestRun& run : c.scenario.runs)
     if (const Workload* w = find_workload(run.test.test_template_name))
-      w->check_installed(run.test, c.system);
+      w->preflight(run.test, c.system, PreflightMode::kAfterInstall);
   log::info("install: " + std::to_string(items.size()) + " item(s) ready under " +
             c.system.install_path.string());
   return 0;

@@ -68,7 +68,7 @@ int cmd_list(const std::string& what, bool verbose) {
   if (what == "workloads") {
     for (const std::string& n : workload_names()) {
       std::cout << n;
-      if (verbose) std::cout << "  metrics: " << join(find_workload(n)->metric_names(), ", ");
+      if (verbose) std::cout << "  metrics: " << join(find_workload(n)->info().metric_names, ", ");
       std::cout << "\n";
     }
   } else if (what == "agents") {
@@ -81,9 +81,9 @@ int cmd_list(const std::string& what, bool verbose) {
     for (const std::string& n : workload_names()) {
       const Workload* w = find_workload(n);
       std::vector<std::string> headers;
-      for (const ResultColumn& c : w->result_columns()) headers.push_back(c.header);
+      for (const ResultColumn& c : w->info().result_columns) headers.push_back(c.header);
       std::cout << "           " << n << ": "
-                << (w->report_files().empty() ? "-" : join(w->report_files(), ", "));
+                << (w->info().report_files.empty() ? "-" : join(w->info().report_files, ", "));
       if (!headers.empty()) std::cout << "; results table: " << join(headers, ", ");
       std::cout << "\n";
     }

@@ -119,7 +119,7 @@ std::string ProgressDisplay::status_text(Clock::time_point now) const {
     s += " | best " + run_label(b);
     // The workload's first results-table column says what the run is best at.
     const Workload* w = find_workload(b.workload);
-    std::vector<ResultColumn> columns = w ? w->result_columns() : std::vector<ResultColumn>{};
+    std::vector<ResultColumn> columns = w ? w->info().result_columns : std::vector<ResultColumn>{};
     if (!columns.empty())
       if (auto m = b.metrics.find(columns.front().metric); m != b.metrics.end())
         s += " " + columns.front().header + " " + svg::format_number(m->second);

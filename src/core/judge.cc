@@ -87,7 +87,7 @@ RunStatus run_status(const RunRecord& r) {
 void collect_run_results(const Workload& workload, const fs::path& run_dir,
                          const std::vector<std::string>& agent_metrics,
                          std::string_view reward_function, RunRecord& rec) {
-  std::vector<std::string> names = workload.metric_names();
+  std::vector<std::string> names = workload.info().metric_names;
   for (const std::string& m : agent_metrics)
     if (std::find(names.begin(), names.end(), m) == names.end()) names.push_back(m);
   for (const std::string& m : names)

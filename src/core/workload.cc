@@ -16,7 +16,7 @@ std::string Workload::failure_details(const std::filesystem::path& run_dir) cons
 
 std::optional<int64_t> gpus_of_run(const Workload& w, const Value& test_run,
                                    std::optional<int64_t> gpus_per_node) {
-  const GpuCountRule rule = w.gpu_count();
+  const GpuCountRule rule = w.info().gpu_count;
   if (!rule.field.empty()) {
     const Value* v = test_run.find_path("test_definition.cmd_args." + rule.field);
     if (!v) return rule.default_value;
@@ -34,25 +34,25 @@ std::vector<ResultColumn> result_columns_of(const std::vector<std::string>& work
     const Workload* w = find_workload(name);
     if (!w || std::find(seen.begin(), seen.end(), w) != seen.end()) continue;
     seen.push_back(w);
-    for (ResultColumn& c : w->result_columns())
+    for (const ResultColumn& c : w->info().result_columns)
       if (std::none_of(columns.begin(), columns.end(),
                        [&](const ResultColumn& o) { return o.metric == c.metric; }))
-        columns.push_back(std::move(c));
+        columns.push_back(c);
   }
   return columns;
 }
 
 std::optional<ResultColumn> comparison_column(const Workload& w) {
-  const std::string name = w.comparison_metric();
+  const std::string& name = w.info().comparison_metric;
   if (name.empty()) return std::nullopt;
-  for (ResultColumn& c : w.result_columns())
-    if (c.metric == name) return std::move(c);
+  for (const ResultColumn& c : w.info().result_columns)
+    if (c.metric == name) return c;
   return std::nullopt;
 }
 
 void mask_secret_fields(const Workload& w, Value& cmd_args) {
   if (!cmd_args.is_table()) return;
-  for (const std::string& secret : w.secret_fields())
+  for (const std::string& secret : w.info().secret_fields)
     if (Value* v = cmd_args.find(secret); v && !(v->is_string() && v->as_string().empty()))
       *v = Value::string("***", v->loc());
 }

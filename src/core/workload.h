@@ -110,15 +110,66 @@ struct RunFacts {
   std::string software_commit;  // commit of the benchmarked software's repository
 };
 
+// What a workload is: its constants, filled once (as LevelDB's Options), which the generic parts
+// (loaders, plan, sweeps, reports, the store, compare) read instead of asking a virtual each.
+struct WorkloadInfo {
+  // The test_template_name this workload answers to (what a test TOML names it).
+  std::string name;
+  // cmd_args field names in schema order; sweeps enumerate list-valued fields in this order.
+  std::vector<std::string> cmd_args_fields;
+  // Secret cmd_args keys: masked in test-run.toml, passed through the process environment.
+  std::vector<std::string> secret_fields;
+  // Keys this workload reads from the system TOML (benchpilot extensions, accepted on any
+  // system): the loader checks each is a one-line string and keeps it in
+  // System::workload_settings.
+  std::vector<std::string> system_keys;
+  // Metric names this workload provides ("default" first).
+  std::vector<std::string> metric_names = {"default"};
+  // Metric columns of the results table, in order. The best point of a case is the passing run
+  // with the highest reward (agent_metrics through the reward function), as in sweeps.
+  std::vector<ResultColumn> result_columns;
+  // The metric, one of result_columns, that `compare`, `history` and `run
+  // --fail-on-regression` judge runs of this workload by; empty when runs are not compared.
+  std::string comparison_metric;
+  // The cmd_args field naming the container image, if any: the store records it, and `compare`
+  // matches configurations across images (what is usually being compared).
+  std::string image_field;
+  // Sweep axes report.html's heatmaps put on x and y when both were swept (e.g. tensor x
+  // pipeline parallelism); none: the first two swept axes.
+  std::vector<std::string> heatmap_axes;
+  // The files its reads write into a run folder (report.txt, ...), each with a few words, for
+  // `list reports`.
+  std::vector<std::string> report_files;
+  // How plan counts the GPUs of one run.
+  GpuCountRule gpu_count;
+  // The rules that prune sweep points (sweep/constraints.h); nullptr when there are none.
+  const ConstraintSet* constraints = nullptr;
+  // What this workload predicts about a run before it is submitted (memory per GPU, ...), for
+  // `estimate` and `plan`; nullptr when it predicts nothing.
+  const Estimator* estimator = nullptr;
+  // Its command submits its own batch jobs (RunSpec::self_submitting), as Megatron-Bridge's
+  // launcher does; it then runs only where the scheduler's row says runs_self_submitting()
+  // (core/scheduler.h).
+  bool submits_own_jobs = false;
+  // A test of this workload may name a NeMo-Run repository (`nemo_run_repo`, CloudAI's field
+  // for launchers that run with NeMo-Run).
+  bool takes_nemo_run_repo = false;
+  // prepare() runs the scenario's pre-tests itself (Megatron-Bridge chains its training job
+  // after a gate job); otherwise the engine runs them before the test.
+  bool runs_own_pre_tests = false;
+};
+
+// When preflight() is asked: before a run (everything), or after `install` (only what needs
+// the installed files, e.g. the pinned launcher's flags).
+enum class PreflightMode { kBeforeRun, kAfterInstall };
+
 class Workload {
  public:
   virtual ~Workload() = default;
 
-  // The test_template_name this workload answers to (what a test TOML names it).
-  virtual std::string_view name() const = 0;
-
-  // cmd_args field names in schema order; sweeps enumerate list-valued fields in this order.
-  virtual std::vector<std::string> cmd_args_fields() const = 0;
+  // Its constants (see WorkloadInfo).
+  virtual const WorkloadInfo& info() const = 0;
+  std::string_view name() const { return info().name; }
 
   // Checks a (merged) test definition: cmd_args types, required values, git repos. Throws
   // ConfigError naming the file, line and key. Emits warnings through the log.
@@ -127,36 +178,15 @@ class Workload {
   // Checks what must hold before anything is generated or submitted for a run, beyond the
   // schema: e.g. Megatron-Bridge needs an HF token from cmd_args or the HF_TOKEN variable, and
   // its flags must exist in the pinned launcher once that is installed. Throws ConfigError with
-  // a message that says how to fix it. Called before any file is written (again after
-  // installation). verify-configs does not call it.
-  virtual void preflight(const TestDefinition& test, const System& system) const {
+  // a message that says how to fix it. kBeforeRun: called before any file is written (again
+  // after installation); kAfterInstall: by `install` once the test's installables are there,
+  // checking only them (does nothing for what is not installed yet). verify-configs does not
+  // call it.
+  virtual void preflight(const TestDefinition& test, const System& system,
+                         PreflightMode mode) const {
     (void)test;
     (void)system;
-  }
-
-  // Whether its command submits its own batch jobs (RunSpec::self_submitting), as
-  // Megatron-Bridge's launcher does; it then runs only where the scheduler's row says
-  // runs_self_submitting() (core/scheduler.h).
-  virtual bool submits_own_jobs() const { return false; }
-
-  // Whether a test of this workload may name a NeMo-Run repository (`nemo_run_repo`, CloudAI's
-  // field for launchers that run with NeMo-Run).
-  virtual bool takes_nemo_run_repo() const { return false; }
-
-  // Keys this workload reads from the system TOML (benchpilot extensions, accepted on any
-  // system): the loader checks each is a one-line string and keeps it in
-  // System::workload_settings.
-  virtual std::vector<std::string> system_keys() const { return {}; }
-
-  // Secret cmd_args keys: masked in test-run.toml, passed through the process environment.
-  virtual std::vector<std::string> secret_fields() const { return {}; }
-
-  // Checks the test against what is installed for it (e.g. the flags of the launcher version
-  // the test pins); does nothing for what is not installed yet. Throws ConfigError. Called by
-  // `install` after installing and by preflight.
-  virtual void check_installed(const TestDefinition& test, const System& system) const {
-    (void)test;
-    (void)system;
+    (void)mode;
   }
 
   // What `install` must provide for this test on this system.
@@ -174,10 +204,8 @@ class Workload {
   // the failure message. Default: the end of stderr.txt, where batch jobs write their errors.
   virtual std::string failure_details(const std::filesystem::path& run_dir) const;
 
-  // Writes per-run reports (report.txt, ...) into run_dir. Must tolerate missing logs.
+  // Writes per-run reports (info().report_files) into run_dir. Must tolerate missing logs.
   virtual void write_report(const std::filesystem::path& run_dir) const { (void)run_dir; }
-  // The files write_report() writes, each with a few words, for `list reports`.
-  virtual std::vector<std::string> report_files() const { return {}; }
 
   // Series for report.html's charts, from a finished run's files (none by default).
   virtual std::vector<ReportSeries> report_series(const std::filesystem::path& run_dir) const {
@@ -185,8 +213,6 @@ class Workload {
     return {};
   }
 
-  // Metric names this workload provides ("default" first).
-  virtual std::vector<std::string> metric_names() const { return {"default"}; }
   // The value of a metric for a finished run; nullopt when it cannot be computed.
   virtual std::optional<double> metric(const std::filesystem::path& run_dir,
                                        std::string_view name) const {
@@ -198,30 +224,6 @@ class Workload {
   // Whether run_dir holds a run of this workload (for generate-report on old results).
   virtual bool can_handle(const std::filesystem::path& run_dir) const = 0;
 
-  // --- What the generic parts (plan, sweep, report, hooks) ask of a workload. ---
-
-  // The rules that prune sweep points (sweep/constraints.h); nullptr when there are none.
-  virtual const ConstraintSet* constraints() const { return nullptr; }
-
-  // What this workload predicts about a run before it is submitted (memory per GPU, ...), for
-  // `estimate` and `plan`; nullptr when it predicts nothing.
-  virtual const Estimator* estimator() const { return nullptr; }
-
-  // How plan counts the GPUs of one run.
-  virtual GpuCountRule gpu_count() const { return {}; }
-
-  // Metric columns of the results table, in order. The best point of a case is the passing run
-  // with the highest reward (agent_metrics through the reward function), as in sweeps.
-  virtual std::vector<ResultColumn> result_columns() const { return {}; }
-
-  // Sweep axes report.html's heatmaps put on x and y when both were swept (e.g. tensor x
-  // pipeline parallelism); none: the first two swept axes.
-  virtual std::vector<std::string> heatmap_axes() const { return {}; }
-
-  // The metric, one of result_columns(), that `compare`, `history` and `run
-  // --fail-on-regression` judge runs of this workload by; empty when runs are not compared.
-  virtual std::string comparison_metric() const { return {}; }
-
   // Per-sample values of a finished run's metrics (e.g. one per training step), oldest first,
   // for the results store's rank tests; none by default (the means alone are compared then).
   virtual std::map<std::string, std::vector<double>> metric_samples(
@@ -229,10 +231,6 @@ class Workload {
     (void)run_dir;
     return {};
   }
-
-  // The cmd_args field naming the container image, if any: the store records it, and `compare`
-  // matches configurations across images (what is usually being compared).
-  virtual std::string image_field() const { return {}; }
 
   // The run's facts for the results store, from test-run.toml's [test_definition].
   virtual RunFacts run_facts(const Value& test_definition) const {
@@ -256,10 +254,6 @@ class Workload {
     (void)output_file;
     return std::nullopt;
   }
-
-  // True when prepare() runs the scenario's pre-tests itself (Megatron-Bridge chains its
-  // training job after a gate job); otherwise the engine runs them before the test.
-  virtual bool runs_own_pre_tests() const { return false; }
 };
 
 // The result columns of the named workloads (unknown names skipped), first-seen order, each

@@ -44,7 +44,7 @@ std::string Engine::run_hook(const Hook& hook, const TestRun& owner, const Point
 
 bool Engine::pre_tests_pass(const TestRun& run, const fs::path& dir, int iteration, int step,
                             const std::vector<std::pair<std::string, Value>>& params) {
-  if (!run.pre_test || workload_of(run).runs_own_pre_tests()) return true;
+  if (!run.pre_test || workload_of(run).info().runs_own_pre_tests) return true;
   // A resumed point that an earlier session got past its pre-tests is not gated again.
   if (campaign_ && campaign_->previous(PointKey{run.id, iteration, step})) return true;
   std::string failed =

@@ -69,7 +69,7 @@ RunSpec Engine::prepare(const TestRun& run, const fs::path& dir, int iteration, 
 }
 
 void Engine::freeze_prediction(const TestRun& run, const fs::path& dir) const {
-  const Estimator* estimator = workload_of(run).estimator();
+  const Estimator* estimator = workload_of(run).info().estimator;
   if (!options_.freeze_estimates || !estimator) return;
   try {
     freeze_estimate(*estimator, run, system_, dir, options_.calibration_runs);

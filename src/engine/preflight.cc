@@ -25,7 +25,7 @@ void preflight(const System& system, const Scenario& scenario) {
   // The HF token and similar checks come first, once: nothing is installed or written before.
   for_each_test(scenario, [&](const TestRun& run) {
     if (const Workload* w = find_workload(run.test.test_template_name))
-      w->preflight(run.test, system);
+      w->preflight(run.test, system, PreflightMode::kBeforeRun);
   });
   check_cases(system, scenario);
 }
@@ -33,7 +33,7 @@ void preflight(const System& system, const Scenario& scenario) {
 void check_installed_workloads(const System& system, const Scenario& scenario) {
   for_each_test(scenario, [&](const TestRun& run) {
     if (const Workload* w = find_workload(run.test.test_template_name))
-      w->check_installed(run.test, system);
+      w->preflight(run.test, system, PreflightMode::kAfterInstall);
   });
 }
 
@@ -67,7 +67,7 @@ void check_engine_can_run(const System& system, const Scenario& scenario,
                           UnsupportedWorkloads unsupported) {
   for (const TestRun& run : scenario.runs) {
     const Workload& w = workload_of(run);
-    if (w.submits_own_jobs() && !scheduler_of(system).runs_self_submitting()) {
+    if (w.info().submits_own_jobs && !scheduler_of(system).runs_self_submitting()) {
       std::vector<std::string> able;
       for (const Scheduler* s : all_schedulers())
         if (s->runs_self_submitting()) able.emplace_back(s->name());

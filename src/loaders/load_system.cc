@@ -82,7 +82,8 @@ System parse_system_table(const Value& table) {
   // Keys the workloads declare (Workload::system_keys) are accepted on any system.
   std::vector<std::string> workload_keys;
   for (const std::string& n : workload_names())
-    for (const std::string& key : find_workload(n)->system_keys()) workload_keys.push_back(key);
+    for (const std::string& key : find_workload(n)->info().system_keys)
+      workload_keys.push_back(key);
   f.check_keys(concat(concat(kCommonKeys, row->system_keys()), workload_keys));
 
   s.name = f.required_string("name");

@@ -156,7 +156,7 @@ TestDefinition parse_test_table(const Value& table, const WorkloadLookup& worklo
   t.git_repos = read_git_repos(f);
   if (const Value* repo = f.optional_table("nemo_run_repo")) {
     // CloudAI's nemo_run_repo: the NeMo-Run a launcher runs with, for workloads that have one.
-    if (!workload->takes_nemo_run_repo())
+    if (!workload->info().takes_nemo_run_repo)
       f.fail("nemo_run_repo", "the " + t.test_template_name +
                                   " workload takes no NeMo-Run repository; remove this table");
     t.nemo_run_repo = read_git_repo(*repo, f.key_path("nemo_run_repo"));

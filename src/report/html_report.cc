@@ -166,7 +166,7 @@ std::vector<svg::Heatmap> heatmaps(const SweepGroup& g, const std::vector<Pruned
   if (axes.empty()) return {};
   std::string x = axes[0], y = axes.size() > 1 ? axes[1] : "";
   if (const Workload* w = g.runs.empty() ? nullptr : find_workload(g.runs.front()->workload)) {
-    const std::vector<std::string> preferred = w->heatmap_axes();
+    const std::vector<std::string> preferred = w->info().heatmap_axes;
     if (preferred.size() >= 2 && std::count(axes.begin(), axes.end(), preferred[0]) &&
         std::count(axes.begin(), axes.end(), preferred[1])) {
       x = preferred[0];

@@ -126,8 +126,8 @@ bool identifies_configuration(const StoredRun& r, const std::string& key, const 
     return false;
   const Workload* w = find_workload(r.workload);
   if (!w) return true;
-  if (!w->image_field().empty() && key == "cmd_args." + w->image_field()) return false;
-  for (const std::string& secret : w->secret_fields())
+  if (!w->info().image_field.empty() && key == "cmd_args." + w->info().image_field) return false;
+  for (const std::string& secret : w->info().secret_fields)
     if (key == "cmd_args." + secret) return false;
   return true;
 }
@@ -169,7 +169,7 @@ std::vector<ComparedConfig> compare_runs(const std::vector<StoredRun>& a,
     if (const Workload* w = find_workload(c.workload)) {
       const std::optional<ResultColumn> compared = comparison_column(*w);
       if (compared) c.columns.push_back({*compared, {}, {}});
-      for (const ResultColumn& col : w->result_columns())
+      for (const ResultColumn& col : w->info().result_columns)
         if (!compared || col.metric != compared->metric) c.columns.push_back({col, {}, {}});
       for (ComparedColumn& col : c.columns) {
         col.a = mean_metric(c.a, col.column.metric);

@@ -129,12 +129,12 @@ void judge_and_measure(const Workload& w, const fs::path& dir, StoredRun& r) {
   judged.skipped = j.judgement.skipped;
   r.verdict = to_string(run_status(judged));
   r.message = j.judgement.message;
-  for (const std::string& m : w.metric_names())
+  for (const std::string& m : w.info().metric_names)
     if (m != "default")
       if (auto val = w.metric(dir, m)) r.metrics[m] = *val;
   r.samples = w.metric_samples(dir);
   std::erase_if(r.samples, [](const auto& s) { return s.second.empty(); });
-  if (const Estimator* estimator = w.estimator()) read_prediction(r, *estimator, dir);
+  if (const Estimator* estimator = w.info().estimator) read_prediction(r, *estimator, dir);
 }
 
 // The store's facts from test-run.toml's test definition: the workload's facts, the image, the
@@ -145,8 +145,8 @@ void fill_from_definition(StoredRun& r, const Value& doc, const Workload* w) {
     r.model = std::move(facts.model);
     r.gpu_type = std::move(facts.gpu_type);
     r.mbridge_commit = std::move(facts.software_commit);
-    if (!w->image_field().empty())
-      r.container_image = str_at(doc, "test_definition.cmd_args." + w->image_field());
+    if (!w->info().image_field.empty())
+      r.container_image = str_at(doc, "test_definition.cmd_args." + w->info().image_field);
     if (auto gpus = gpus_of_run(*w, doc, std::nullopt)) r.num_gpus = static_cast<int>(*gpus);
   }
   if (const Value* args = doc.find_path("test_definition.cmd_args"))
@@ -155,7 +155,7 @@ void fill_from_definition(StoredRun& r, const Value& doc, const Workload* w) {
     flatten(*env, "extra_env_vars", r.params);
   // CloudAI writes secrets in plain text into test-run.toml: they never reach the store.
   if (w)
-    for (const std::string& secret : w->secret_fields())
+    for (const std::string& secret : w->info().secret_fields)
       std::erase_if(r.params, [&](const auto& p) { return p.first == "cmd_args." + secret; });
 }
 

@@ -8,7 +8,7 @@ namespace bp {
 
 const ConstraintSet* constraints_for(std::string_view test_template_name) {
   const Workload* w = find_workload(test_template_name);
-  return w ? w->constraints() : nullptr;
+  return w ? w->info().constraints : nullptr;
 }
 
 CompiledConstraints compile_case_constraints(const TestRun& run, const ParamSpace& space,

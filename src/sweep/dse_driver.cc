@@ -349,8 +349,8 @@ SweepSettings read_sweep_settings(const TestRun& run) {
                           "\"; expected one of: " + join(reward_function_names(), ", "));
   if (!t.agent_metrics.empty()) s.metrics = t.agent_metrics;
   if (const Workload* w = find_workload(t.test_template_name)) {
-    if (s.agent == "model_guided" && !w->estimator()) throw no_estimator_error(run);
-    std::vector<std::string> known = w->metric_names();
+    if (s.agent == "model_guided" && !w->info().estimator) throw no_estimator_error(run);
+    std::vector<std::string> known = w->info().metric_names;
     for (const std::string& m : s.metrics)
       if (std::find(known.begin(), known.end(), m) == known.end())
         throw ConfigError(loc_of(run, "agent_metrics"), "agent_metrics",
@@ -366,7 +366,7 @@ bool is_sweep(const TestRun& run) {
 
 int run_sweep(const TestRun& run, const System& system, PointRunner& runner) {
   const Workload* w = find_workload(run.test.test_template_name);
-  return run_sweep(run, system, runner, w ? w->estimator() : nullptr);
+  return run_sweep(run, system, runner, w ? w->info().estimator : nullptr);
 }
 
 int run_sweep(const TestRun& run, const System& system, PointRunner& runner,

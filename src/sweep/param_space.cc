@@ -104,7 +104,7 @@ void set_path(Value& table, std::string_view dotted, const Value& v) {
 }  // namespace
 
 ParamSpace::ParamSpace(const TestRun& run, const Workload* workload) {
-  build(run, workload ? workload->cmd_args_fields() : std::vector<std::string>{});
+  build(run, workload ? workload->info().cmd_args_fields : std::vector<std::string>{});
 }
 
 ParamSpace::ParamSpace(const TestRun& run, const std::vector<std::string>& field_order) {

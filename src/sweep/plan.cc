@@ -31,7 +31,7 @@ struct GpuCounter {
 GpuCounter gpu_counter(const TestRun& run, const System& system, const ParamSpace& space) {
   GpuCounter g;
   const Workload* w = find_workload(run.test.test_template_name);
-  GpuCountRule rule = w ? w->gpu_count() : GpuCountRule{};
+  GpuCountRule rule = w ? w->info().gpu_count : GpuCountRule{};
   if (!rule.field.empty()) {
     const std::string key_path = "cmd_args." + rule.field;
     g.axis = space.find_axis(rule.field);

@@ -18,8 +18,15 @@ class FakeSleepWorkload : public Workload {
  public:
   mutable int validated = 0;
 
-  std::string_view name() const override { return "Sleep"; }
-  std::vector<std::string> cmd_args_fields() const override { return {"seconds"}; }
+  const WorkloadInfo& info() const override {
+    static const WorkloadInfo info = [] {
+      WorkloadInfo i;
+      i.name = "Sleep";
+      i.cmd_args_fields = {"seconds"};
+      return i;
+    }();
+    return info;
+  }
   void validate(const TestDefinition& test) const override {
     ++validated;
     const Value* s = test.cmd_args.find("seconds");

@@ -260,7 +260,8 @@ TEST(LauncherFlags, PreflightChecksTheInstalledLauncherOnly) {
   }
   EXPECT_NO_THROW(check_pinned_launcher(test_with_args(""), system));
   // The workload's preflight runs the same check; offline needs no token.
-  EXPECT_THROW(megatron_bridge_workload().preflight(offline, system), ConfigError);
+  EXPECT_THROW(megatron_bridge_workload().preflight(offline, system, PreflightMode::kBeforeRun),
+               ConfigError);
 }
 
 }  // namespace

@@ -161,23 +161,45 @@ std::vector<Installable> mbridge_installables(const TestDefinition& test, const 
   return items;
 }
 
-std::vector<std::string> MegatronBridgeWorkload::cmd_args_fields() const {
-  return arg_names();
+const WorkloadInfo& MegatronBridgeWorkload::info() const {
+  static const WorkloadInfo info = [] {
+    WorkloadInfo i;
+    i.name = "MegatronBridge";
+    i.cmd_args_fields = arg_names();
+    i.secret_fields = {"hf_token", "wandb_key"};
+    i.system_keys = {kLauncherPythonKey};
+    i.metric_names = mbridge_metric_names();
+    i.result_columns = {{"step-time", "step time (s)", 3, false, "s"},
+                        {"tflops-per-gpu", "TFLOP/s/GPU", 1, true, "TFLOP/s/GPU"}};
+    i.comparison_metric = "step-time";
+    i.image_field = "container_image";
+    i.heatmap_axes = {"tp", "pp"};
+    i.report_files = {
+        "report.txt (step time and TFLOP/s/GPU statistics, as CloudAI)",
+        "training_report.json (CloudAI's schema: configuration, every step, aggregates)"};
+    // cmd_args.num_gpus (the launcher's -ng), default from the schema.
+    i.gpu_count = {"num_gpus", find_arg("num_gpus")->default_value.as_int()};
+    i.constraints = &megatron_bridge_constraints();
+    i.estimator = &megatron_bridge_estimator();
+    i.submits_own_jobs = true;
+    i.takes_nemo_run_repo = true;
+    // The scenario's pre_test runs as a gate job the training job is chained after
+    // (nccl_gate.h).
+    i.runs_own_pre_tests = true;
+    return i;
+  }();
+  return info;
 }
 
 void MegatronBridgeWorkload::validate(const TestDefinition& test) const {
   mbridge::validate(test);
 }
 
-void MegatronBridgeWorkload::preflight(const TestDefinition& test, const System& system) const {
-  mbridge::preflight(test);
+void MegatronBridgeWorkload::preflight(const TestDefinition& test, const System& system,
+                                       PreflightMode mode) const {
+  if (mode == PreflightMode::kBeforeRun) mbridge::preflight(test);
   check_pinned_launcher(test, system);
-  check_system_srun_args(system);
-}
-
-void MegatronBridgeWorkload::check_installed(const TestDefinition& test,
-                                             const System& system) const {
-  check_pinned_launcher(test, system);
+  if (mode == PreflightMode::kBeforeRun) check_system_srun_args(system);
 }
 
 std::vector<Installable> MegatronBridgeWorkload::installables(const TestDefinition& test,
@@ -231,10 +253,6 @@ void MegatronBridgeWorkload::write_report(const fs::path& run_dir) const {
   write_mbridge_report(run_dir);
 }
 
-std::vector<std::string> MegatronBridgeWorkload::metric_names() const {
-  return mbridge_metric_names();
-}
-
 std::optional<double> MegatronBridgeWorkload::metric(const fs::path& run_dir,
                                                      std::string_view name) const {
   return mbridge_metric(run_dir, name);
@@ -243,32 +261,6 @@ std::optional<double> MegatronBridgeWorkload::metric(const fs::path& run_dir,
 std::string MegatronBridgeWorkload::failure_details(const fs::path& run_dir) const {
   auto log = find_launcher_log(run_dir);
   return log ? read_last_lines(*log, 20) : std::string();
-}
-
-const Estimator* MegatronBridgeWorkload::estimator() const {
-  return &megatron_bridge_estimator();
-}
-
-const ConstraintSet* MegatronBridgeWorkload::constraints() const {
-  return &megatron_bridge_constraints();
-}
-
-GpuCountRule MegatronBridgeWorkload::gpu_count() const {
-  return {"num_gpus", find_arg("num_gpus")->default_value.as_int()};
-}
-
-std::vector<ResultColumn> MegatronBridgeWorkload::result_columns() const {
-  return {{"step-time", "step time (s)", 3, false, "s"},
-          {"tflops-per-gpu", "TFLOP/s/GPU", 1, true, "TFLOP/s/GPU"}};
-}
-
-std::string MegatronBridgeWorkload::comparison_metric() const {
-  return "step-time";
-}
-
-std::vector<std::string> MegatronBridgeWorkload::report_files() const {
-  return {"report.txt (step time and TFLOP/s/GPU statistics, as CloudAI)",
-          "training_report.json (CloudAI's schema: configuration, every step, aggregates)"};
 }
 
 RunFacts MegatronBridgeWorkload::run_facts(const Value& test_definition) const {

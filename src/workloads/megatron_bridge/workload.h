@@ -30,19 +30,17 @@ std::vector<Installable> mbridge_installables(const TestDefinition& test, const 
 
 class MegatronBridgeWorkload : public Workload {
  public:
-  std::string_view name() const override { return "MegatronBridge"; }
-  std::vector<std::string> cmd_args_fields() const override;
+  const WorkloadInfo& info() const override;
   void validate(const TestDefinition& test) const override;
-  void preflight(const TestDefinition& test, const System& system) const override;
-  void check_installed(const TestDefinition& test, const System& system) const override;
-  std::vector<std::string> secret_fields() const override { return {"hf_token", "wandb_key"}; }
-  bool submits_own_jobs() const override { return true; }
+  // kBeforeRun: the HF token, the pinned launcher's flags (once installed) and the system's
+  // srun arguments; kAfterInstall: the pinned launcher's flags.
+  void preflight(const TestDefinition& test, const System& system,
+                 PreflightMode mode) const override;
   std::vector<Installable> installables(const TestDefinition& test,
                                         const System& system) const override;
   RunSpec prepare(const RunContext& ctx) const override;
   RunVerdict verdict(const std::filesystem::path& run_dir) const override;
   void write_report(const std::filesystem::path& run_dir) const override;
-  std::vector<std::string> metric_names() const override;
   std::optional<double> metric(const std::filesystem::path& run_dir,
                                std::string_view name) const override;
   bool can_handle(const std::filesystem::path& run_dir) const override;
@@ -51,22 +49,9 @@ class MegatronBridgeWorkload : public Workload {
   }
   // The end of the launcher log (tracebacks, CUDA errors) when the training job failed.
   std::string failure_details(const std::filesystem::path& run_dir) const override;
-  const ConstraintSet* constraints() const override;
-  const Estimator* estimator() const override;
-  // cmd_args.num_gpus (the launcher's -ng), default from the schema.
-  GpuCountRule gpu_count() const override;
-  std::vector<ResultColumn> result_columns() const override;
-  std::string comparison_metric() const override;
-  std::vector<std::string> heatmap_axes() const override { return {"tp", "pp"}; }
-  bool takes_nemo_run_repo() const override { return true; }
-  std::vector<std::string> system_keys() const override { return {kLauncherPythonKey}; }
-  std::vector<std::string> report_files() const override;
   RunFacts run_facts(const Value& test_definition) const override;
-  std::string image_field() const override { return "container_image"; }
   std::map<std::string, std::vector<double>> metric_samples(
       const std::filesystem::path& run_dir) const override;
-  // The scenario's pre_test runs as a gate job the training job is chained after (nccl_gate.h).
-  bool runs_own_pre_tests() const override { return true; }
 };
 
 }  // namespace bp::mbridge

@@ -471,8 +471,8 @@ TEST(MbridgeWrapperScript, ValuesThatLookLikeTemplateMarkersStayValues) {
 TEST(MbridgeWorkload, RegisteredWithSchemaAndSecrets) {
   const Workload* w = find_workload("MegatronBridge");
   ASSERT_NE(w, nullptr);
-  EXPECT_EQ(w->cmd_args_fields().front(), "gpu_type");
-  EXPECT_EQ(w->secret_fields(), (std::vector<std::string>{"hf_token", "wandb_key"}));
+  EXPECT_EQ(w->info().cmd_args_fields.front(), "gpu_type");
+  EXPECT_EQ(w->info().secret_fields, (std::vector<std::string>{"hf_token", "wandb_key"}));
 }
 
 TEST(MbridgeWorkload, Installables) {

@@ -162,8 +162,23 @@ std::string format_report(const Output& out) {
   return s;
 }
 
-std::vector<std::string> NcclTestWorkload::cmd_args_fields() const {
-  return arg_names();
+const WorkloadInfo& NcclTestWorkload::info() const {
+  static const WorkloadInfo info = [] {
+    WorkloadInfo i;
+    i.name = "NcclTest";
+    i.cmd_args_fields = arg_names();
+    i.metric_names = {"default", "latency-in-place", "latency-out-of-place", "busbw-avg",
+                      "busbw-peak"};
+    i.result_columns = {{"busbw-peak", "busbw peak (GB/s)", 2, true, "GB/s"},
+                        {"busbw-avg", "busbw avg (GB/s)", 2, true, "GB/s"},
+                        {"latency-in-place", "time in-place (us)", 2, false, "us"}};
+    i.comparison_metric = "busbw-avg";
+    i.image_field = "docker_image_url";
+    i.report_files = {"report.txt (the result table, peak and average bus bandwidth)",
+                      std::string(kCsvReport) + " (the result table as CSV)"};
+    return i;
+  }();
+  return info;
 }
 
 void NcclTestWorkload::validate(const TestDefinition& test) const {
@@ -280,10 +295,6 @@ std::vector<ReportSeries> NcclTestWorkload::report_series(const fs::path& run_di
   return busbw_series(*out);
 }
 
-std::vector<std::string> NcclTestWorkload::metric_names() const {
-  return {"default", "latency-in-place", "latency-out-of-place", "busbw-avg", "busbw-peak"};
-}
-
 std::optional<double> NcclTestWorkload::metric(const fs::path& run_dir,
                                                std::string_view name) const {
   auto out = read_output(run_dir);
@@ -300,21 +311,6 @@ std::optional<double> NcclTestWorkload::metric(const fs::path& run_dir,
 bool NcclTestWorkload::can_handle(const fs::path& run_dir) const {
   auto out = read_output(run_dir);
   return out && out->has_table_header;
-}
-
-std::vector<ResultColumn> NcclTestWorkload::result_columns() const {
-  return {{"busbw-peak", "busbw peak (GB/s)", 2, true, "GB/s"},
-          {"busbw-avg", "busbw avg (GB/s)", 2, true, "GB/s"},
-          {"latency-in-place", "time in-place (us)", 2, false, "us"}};
-}
-
-std::string NcclTestWorkload::comparison_metric() const {
-  return "busbw-avg";
-}
-
-std::vector<std::string> NcclTestWorkload::report_files() const {
-  return {"report.txt (the result table, peak and average bus bandwidth)",
-          std::string(kCsvReport) + " (the result table as CSV)"};
 }
 
 Value NcclTestWorkload::report_details(const fs::path& run_dir) const {

@@ -35,8 +35,11 @@ std::vector<ReportSeries> busbw_series(const Output& out);
 
 class NcclTestWorkload : public Workload {
  public:
-  std::string_view name() const override { return "NcclTest"; }
-  std::vector<std::string> cmd_args_fields() const override;
+  // "NcclTest"; metrics "default" and "latency-in-place": mean in-place time (us),
+  // "latency-out-of-place" (as CloudAI); "busbw-avg": the footer's average bus bandwidth;
+  // "busbw-peak": the highest bus bandwidth of any size and placement (GB/s). Compared by
+  // busbw-avg; docker_image_url is the image.
+  const WorkloadInfo& info() const override;
   void validate(const TestDefinition& test) const override;
   std::vector<Installable> installables(const TestDefinition& test,
                                         const System& system) const override;
@@ -45,17 +48,9 @@ class NcclTestWorkload : public Workload {
   std::string failure_details(const std::filesystem::path& run_dir) const override;
   void write_report(const std::filesystem::path& run_dir) const override;
   std::vector<ReportSeries> report_series(const std::filesystem::path& run_dir) const override;
-  // "default" and "latency-in-place": mean in-place time (us), "latency-out-of-place" (as
-  // CloudAI); "busbw-avg": the footer's average bus bandwidth; "busbw-peak": the highest bus
-  // bandwidth of any size and placement (GB/s).
-  std::vector<std::string> metric_names() const override;
   std::optional<double> metric(const std::filesystem::path& run_dir,
                                std::string_view name) const override;
   bool can_handle(const std::filesystem::path& run_dir) const override;
-  std::vector<ResultColumn> result_columns() const override;
-  std::string comparison_metric() const override;
-  std::vector<std::string> report_files() const override;
-  std::string image_field() const override { return "docker_image_url"; }
   Value report_details(const std::filesystem::path& run_dir) const override;
   std::optional<OutputCheck> output_check(const TestRun& run,
                                           const std::string& output_file) const override;

@@ -25,7 +25,7 @@ void SleepWorkload::validate(const TestDefinition& test) const {
   if (!args.is_table())
     throw ConfigError(args.loc(), "cmd_args",
                       "expected a table, got " + std::string(args.type_name()));
-  const std::vector<std::string> known = cmd_args_fields();
+  const std::vector<std::string>& known = info().cmd_args_fields;
   for (size_t i = 0; i < args.keys().size(); ++i) {
     const std::string& key = args.keys()[i];
     const Value& v = args.items()[i];
@@ -60,6 +60,16 @@ RunSpec SleepWorkload::prepare(const RunContext& ctx) const {
   spec.command = "sleep " + std::to_string(seconds);
   spec.self_submitting = false;
   return spec;
+}
+
+const WorkloadInfo& SleepWorkload::info() const {
+  static const WorkloadInfo info = [] {
+    WorkloadInfo i;
+    i.name = "Sleep";
+    i.cmd_args_fields = {"seconds"};
+    return i;
+  }();
+  return info;
 }
 
 RunVerdict SleepWorkload::verdict(const std::filesystem::path& run_dir) const {

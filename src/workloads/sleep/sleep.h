@@ -16,8 +16,8 @@ inline constexpr int64_t kSleepDefaultSeconds = 5;  // CloudAI's SleepCmdArgs de
 
 class SleepWorkload : public Workload {
  public:
-  std::string_view name() const override { return "Sleep"; }
-  std::vector<std::string> cmd_args_fields() const override { return {"seconds"}; }
+  // "Sleep", its one field `seconds`; no metrics beyond "default", no columns.
+  const WorkloadInfo& info() const override;
   // cmd_args.seconds: a non-negative integer, or a non-empty list of them (a sweep). Other
   // keys are warned about and ignored.
   void validate(const TestDefinition& test) const override;

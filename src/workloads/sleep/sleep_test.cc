@@ -52,7 +52,7 @@ TEST(SleepWorkload, IsRegistered) {
   const Workload* w = find_workload("Sleep");
   ASSERT_NE(w, nullptr);
   EXPECT_EQ(w, &sleep_workload());
-  EXPECT_EQ(w->cmd_args_fields(), std::vector<std::string>{"seconds"});
+  EXPECT_EQ(w->info().cmd_args_fields, std::vector<std::string>{"seconds"});
 }
 
 TEST(SleepWorkload, PrepareRunsSleep) {
