@@ -128,6 +128,7 @@ std::vector<SweepGroup> sweep_groups(const fs::path& root,
 
 // Orders axis values numerically when they all are numbers, else by first appearance.
 void sort_axis_values(std::vector<std::string>& values) {
+  // strtod, not util/numbers.h: a value written "+2" or " 2" in the TOML still sorts as 2.
   auto number = [](const std::string& s) -> std::optional<double> {
     char* end = nullptr;
     double v = std::strtod(s.c_str(), &end);

@@ -12,6 +12,7 @@
 #include "core/workload.h"
 #include "util/files.h"
 #include "util/log.h"
+#include "util/numbers.h"
 #include "util/strings.h"
 
 namespace bp {
@@ -19,20 +20,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// CSV cells and repr tokens: blanks around a number are allowed (util/numbers.h otherwise).
 std::optional<double> to_double(std::string_view s) {
-  double v = 0;
-  auto t = trim(s);
-  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (ec != std::errc() || p != t.data() + t.size()) return std::nullopt;
-  return v;
+  return parse_whole_double(trim(s));
 }
-
 std::optional<int64_t> to_int(std::string_view s) {
-  int64_t v = 0;
-  auto t = trim(s);
-  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (ec != std::errc() || p != t.data() + t.size()) return std::nullopt;
-  return v;
+  return parse_whole_int(trim(s));
 }
 
 std::optional<Value> read_toml_quietly(const fs::path& file) {

@@ -26,6 +26,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The leading number of a field's text, what follows ignored: not util/numbers.h's whole-text
+// rule, because a launcher log is not ours to reject and a value may carry more after it.
 std::optional<double> parse_number(std::string_view s) {
   s = trim(s);
   double v = 0;

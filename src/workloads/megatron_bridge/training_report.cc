@@ -18,6 +18,7 @@
 #include "util/error.h"
 #include "util/exact_stats.h"
 #include "util/log.h"
+#include "util/numbers.h"
 #include "util/strings.h"
 #include "workloads/megatron_bridge/launcher_log.h"
 #include "workloads/megatron_bridge/metrics.h"
@@ -128,12 +129,8 @@ Json yaml_scalar(const YAML::Node& n) {
   if (s == "true" || s == "True") return true;
   if (s == "false" || s == "False") return false;
   if (s == "null" || s == "~" || s == "None") return nullptr;
-  int64_t i = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
-  if (ec == std::errc() && p == s.data() + s.size()) return i;
-  double d = 0;
-  auto [q, ec2] = std::from_chars(s.data(), s.data() + s.size(), d);
-  if (ec2 == std::errc() && q == s.data() + s.size()) return d;
+  if (std::optional<int64_t> i = parse_whole_int(s)) return *i;
+  if (std::optional<double> d = parse_whole_double(s)) return *d;
   return s;
 }
 
