@@ -40,7 +40,8 @@ json key_json(const PointKey& k) {
   return {{"c", k.case_id}, {"i", k.iteration}, {"s", k.step}};
 }
 
-// Parameter values keep their type, so a restored summary is byte-identical.
+// Parameter values keep their type, so a restored summary is byte-identical: not
+// report/value_json.h, whose JSON forgets a date's or a string's type.
 json value_json(const Value& v) {
   if (v.is_int()) return {{"i", v.as_int()}};
   if (v.is_float()) return {{"f", v.as_double()}};

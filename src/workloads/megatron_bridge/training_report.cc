@@ -167,6 +167,8 @@ const Value* test_value(const std::optional<Value>& doc, std::string_view path) 
   return doc ? doc->find_path(path) : nullptr;
 }
 
+// Scalars only, anything else null (the config block names one value per key): not
+// report/value_json.h, which a plug-in cannot include and which would render a date as text.
 Json value_json(const Value* v) {
   if (!v) return nullptr;
   if (v->is_bool()) return v->as_bool();
