@@ -19,7 +19,8 @@ std::string decode_string(const Value& v, const std::string& key_path);
 
 // CloudAI's _normalize_str_list for cuda_graph_scope / recompute_modules: a string like
 // "[attn, 'mlp']" or a list of such strings becomes lower-case items with quotes, brackets and
-// blanks removed.
+// blanks removed. Lower-casing here is CloudAI's constraint check; Megatron-Bridge's validate
+// refuses upper-case names first (the launcher gets the text as written), so both see one name.
 std::vector<std::string> normalize_str_list(const Value& v, const std::string& key_path);
 
 }  // namespace bp

@@ -98,8 +98,8 @@ TEST(MbridgeValidate, BooleansStringsAndFloats) {
               HasSubstr("cmd_args.lr: expected a number or a list of numbers"));
 }
 
-// Issue 16, D5: the constraint rules lower-case scope and module names, the launcher gets the
-// text as written, so "MLP" is refused with the spelling to use (one decision, in validate).
+// The constraint rules lower-case scope and module names, the launcher gets the text as
+// written, so "MLP" is refused with the spelling to use (one decision, in validate).
 TEST(MbridgeValidate, ScopeAndRecomputeNamesMustBeLowerCase) {
   EXPECT_THAT(validation_error(test_with_args("cuda_graph_scope = \"MLP\"\n")),
               HasSubstr("test.toml:10: cmd_args.cuda_graph_scope: expected lower-case names "
