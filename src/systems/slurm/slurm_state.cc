@@ -15,7 +15,8 @@ struct StateName {
   JobState state;
 };
 
-// Every base state and state flag squeue/sacct print (Slurm 17.11 .. 24.x). Held or requeued
+// Every base state and state flag squeue/sacct print (Slurm 17.11 .. 24.x). A workload's gate
+// script keeps a bash copy of the pending, running and completing names (it runs in the job). Held or requeued
 // jobs will run again, so they read as pending; SPECIAL_EXIT is a held job whose run failed.
 constexpr std::array<StateName, 30> kStates = {{
     {"PENDING", "PD", JobState::kPending},

@@ -8,9 +8,12 @@ if [ -z "$PRE_HOOK_JOB_ID" ]; then echo "Failed to submit pre-hook job: $PRE_HOO
 echo "Submitted pre-hook batch job $PRE_HOOK_JOB_ID"
 # Stopping the wrapper (Ctrl-C in benchpilot) also cancels the gate job.
 trap 'scancel "$PRE_HOOK_JOB_ID" 2>/dev/null; stop_launcher' TERM INT
+# The pending, running and completing states of the scheduler's state table, copied: this runs
+# in bash inside the job, and a workload cannot include the scheduler's code.
 pre_hook_alive() {
   case "$(squeue -h -j "$PRE_HOOK_JOB_ID" -o %T 2>/dev/null | head -n 1)" in
-    PENDING|CONFIGURING|RUNNING|COMPLETING|SUSPENDED|REQUEUED|RESIZING|SIGNALING|STAGE_OUT) return 0 ;;
+    PENDING|REQUEUED|REQUEUE_FED|REQUEUE_HOLD|RESV_DEL_HOLD|CONFIGURING|POWER_UP_NODE) return 0 ;;
+    RUNNING|SUSPENDED|STOPPED|SIGNALING|RESIZING|UPDATE_DB|COMPLETING|STAGE_OUT) return 0 ;;
   esac
   return 1
 }
