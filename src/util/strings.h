@@ -14,7 +14,8 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep);
 bool contains(std::string_view haystack, std::string_view needle);
 
 // Quotes a word for POSIX sh the way Python's shlex.quote does: unchanged when it only holds
-// safe characters, else wrapped in single quotes with embedded quotes escaped.
+// safe characters, else wrapped in single quotes with embedded quotes escaped. A launcher command
+// that must match CloudAI's text quotes only what the shell would change (its own shell_word).
 std::string shell_quote(std::string_view s);
 
 // Escapes text for HTML and XML content and attribute values (& < > " ' as entities) and drops
