@@ -80,10 +80,10 @@ struct EngineResult {
   std::shared_ptr<Campaign> campaign;
 };
 
-// Runs every case of the scenario through `executor`. The caller has run each workload's
-// preflight (cli: before installing anything); what the engine can check (schedulers, node
-// specs, sweeps with dependencies) it checks before the first file is written. Case `nodes`
-// are resolved by the system's scheduler (core/scheduler.h).
+// Runs every case of the scenario through `executor`. The caller has run preflight()
+// (engine/preflight.h) before installing anything; what the engine needs (check_engine_can_run:
+// schedulers, sweeps with dependencies) and node specs it checks before the first file is
+// written. Case `nodes` are resolved by the system's scheduler (core/scheduler.h).
 EngineResult run_scenario(const System& system, const Scenario& scenario,
                           const EngineOptions& options, Executor* executor);
 

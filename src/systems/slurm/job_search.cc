@@ -46,13 +46,13 @@ Job SlurmExecutor::attach(const JobRequest& req, bool self_submitting, const std
   t.submit_line = self_submitting ? std::string("(submitted by an earlier session)") : "sbatch";
   finished_.watch(job_id);
   if (self_submitting) {
-    t.orphan_wrapper = submitter_pid;
-    t.orphan_start = submitter_start;
-    t.follow_output = true;
+    t.wrapper.orphan_pid = submitter_pid;
+    t.wrapper.orphan_start = submitter_start;
+    t.wrapper.follow_output = true;
     std::vector<std::string> ids = scan_wrapper_output(t, LastLine::kWaitForNewline);
     if (std::find(ids.begin(), ids.end(), job_id) == ids.end()) ids.push_back(job_id);
     for (const std::string& id : ids) {
-      t.seen_ids.insert(id);
+      t.wrapper.seen_ids.insert(id);
       finished_.watch(id);
     }
     job.id = ids.back();

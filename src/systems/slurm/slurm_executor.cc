@@ -53,9 +53,9 @@ SlurmExecutor::SlurmExecutor(const System& system, SlurmExecutorOptions options,
 SlurmExecutor::~SlurmExecutor() {
   if (detached_) return;  // SIGHUP: wrappers keep relaying; a resume picks them up
   for (auto& [handle, t] : watches_) {
-    if (t.wrapper > 0 && !t.wrapper_status) {
+    if (t.wrapper.running()) {
       log::warn("stopping the submission wrapper of " + t.name + " (pid " +
-                std::to_string(t.wrapper) + ")");
+                std::to_string(t.wrapper.pid) + ")");
       stop_wrapper(t);
     }
   }
@@ -166,7 +166,7 @@ void SlurmExecutor::poll(std::vector<Job*>& active) {
     if (t.self_submitting) {
       check_wrapper(*job, t);
       if (t.concluded || job->id.empty()) continue;
-    } else if (t.follow_output) {
+    } else if (t.wrapper.follow_output) {
       take_new_job_ids(*job, t, LastLine::kWaitForNewline);
     }
     for (const std::string& id : t.unresolved_ids) earlier.emplace_back(job, id);
@@ -318,18 +318,19 @@ void SlurmExecutor::give_up(Job& job, SlurmJobWatch& t, const std::string& why) 
 }
 
 void SlurmExecutor::conclude_if_ended(Job& job, SlurmJobWatch& t) {
-  const bool orphan_alive = t.orphan_wrapper > 0 && process_alive(t.orphan_wrapper, t.orphan_start);
+  const bool orphan_alive =
+      t.wrapper.orphan_pid > 0 && process_alive(t.wrapper.orphan_pid, t.wrapper.orphan_start);
   // The earlier session's launcher may retry: its wrapper then reports the next attempt's job.
-  if (t.follow_output && take_new_job_ids(job, t, last_line_once(!orphan_alive))) return;
+  if (t.wrapper.follow_output && take_new_job_ids(job, t, last_line_once(!orphan_alive))) return;
   if (orphan_alive && runner_->now() - t.slurm_done_at < options_.wrapper_grace) {
     job.state = JobState::kCompleting;  // an earlier session's wrapper still relays the log
     return;
   }
-  if (t.self_submitting && t.wrapper > 0 && !t.wrapper_status) {
-    t.wrapper_status = try_wait_group(t.wrapper);
+  if (t.self_submitting && t.wrapper.running()) {
+    t.wrapper.status = try_wait_group(t.wrapper.pid);
     // The launcher may retry: the wrapper then reports the next attempt's job.
-    if (take_new_job_ids(job, t, last_line_once(t.wrapper_status.has_value()))) return;
-    if (!t.wrapper_status) {
+    if (take_new_job_ids(job, t, last_line_once(t.wrapper.status.has_value()))) return;
+    if (!t.wrapper.status) {
       if (runner_->now() - t.slurm_done_at < options_.wrapper_grace) {
         job.state = JobState::kCompleting;  // the wrapper is still relaying the log
         return;
@@ -445,7 +446,8 @@ int SlurmExecutor::submitter_pid(const Job& job) const {
   auto it = watches_.find(job.handle);
   if (it == watches_.end()) return 0;
   // A re-attached job's wrapper is the earlier session's: the journal keeps naming it.
-  return it->second.wrapper > 0 ? static_cast<int>(it->second.wrapper) : it->second.orphan_wrapper;
+  return it->second.wrapper.pid > 0 ? static_cast<int>(it->second.wrapper.pid)
+                                    : it->second.wrapper.orphan_pid;
 }
 
 std::chrono::milliseconds SlurmExecutor::next_poll_interval(int quiet_rounds) const {

@@ -40,6 +40,7 @@
 #include "systems/slurm/slurm_output.h"
 #include "systems/slurm/slurm_state.h"
 #include "systems/slurm/slurm_system.h"
+#include "systems/slurm/submission_wrapper.h"
 
 namespace bp {
 
@@ -115,11 +116,8 @@ class SlurmExecutor : public Executor {
     bool self_submitting = false;
     std::string submit_line;
     std::string command;
-    // Self-submitting: the wrapper process, and how far its stdout was read.
-    pid_t wrapper = -1;
-    std::optional<ExitStatus> wrapper_status;
-    GrowingFile submit_stdout;
-    std::set<std::string> seen_ids;  // every job id the wrapper reported
+    // Self-submitting, or re-attached to such a job: its wrapper and what it printed.
+    WrapperWatch wrapper;
     // Earlier attempts whose end Slurm has not told yet (the launcher retried between polls).
     std::vector<std::string> unresolved_ids;
     // Monitoring.
@@ -130,12 +128,6 @@ class SlurmExecutor : public Executor {
     std::optional<std::chrono::steady_clock::time_point> awaiting_accounting_since;
     int failed_rounds = 0;
     bool concluded = false;  // the Job was given its terminal state
-    // Re-attached: the earlier session's wrapper (not our child), by pid and start time.
-    int orphan_wrapper = 0;
-    unsigned long long orphan_start = 0;
-    // Re-attached to a self-submitted job: submit.stdout, which that wrapper may still write
-    // (a launcher retry), is followed like our own wrappers' output.
-    bool follow_output = false;
   };
 
   Job submit_batch(const JobRequest& req, Job job, SlurmJobWatch& t);

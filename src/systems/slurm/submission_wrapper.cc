@@ -15,26 +15,27 @@ Job SlurmExecutor::submit_wrapper(const JobRequest& req, Job job, SlurmJobWatch&
   opts.env.assign(req.spec.process_env.begin(), req.spec.process_env.end());
   t.submit_line = req.spec.command;
   try {
-    t.wrapper = start_background({"/bin/bash", "-c", req.spec.command}, opts);
+    t.wrapper.pid = start_background({"/bin/bash", "-c", req.spec.command}, opts);
   } catch (const std::exception& e) {
     job.state = JobState::kFailed;
     job.reason = e.what();
     return job;
   }
-  log::info("started the submission wrapper of " + req.name + " (pid " + std::to_string(t.wrapper) +
-            ")");
+  log::info("started the submission wrapper of " + req.name + " (pid " +
+            std::to_string(t.wrapper.pid) + ")");
   job.state = JobState::kPending;  // no id until the wrapper prints it
   return job;
 }
 
 std::vector<std::string> SlurmExecutor::scan_wrapper_output(SlurmJobWatch& t, LastLine last) {
-  return find_submitted_job_ids(read_new_lines(t.run_dir / "submit.stdout", t.submit_stdout, last));
+  return find_submitted_job_ids(
+      read_new_lines(t.run_dir / "submit.stdout", t.wrapper.submit_stdout, last));
 }
 
 bool SlurmExecutor::take_new_job_ids(Job& job, SlurmJobWatch& t, LastLine last) {
   bool next_attempt = false;
   for (const std::string& id : scan_wrapper_output(t, last)) {
-    if (!t.seen_ids.insert(id).second) continue;
+    if (!t.wrapper.seen_ids.insert(id).second) continue;
     finished_.watch(id);
     if (job.id.empty()) {
       job.id = id;
@@ -72,12 +73,12 @@ void SlurmExecutor::start_next_attempt(Job& job, SlurmJobWatch& t, const std::st
 }
 
 void SlurmExecutor::check_wrapper(Job& job, SlurmJobWatch& t) {
-  if (t.wrapper > 0 && !t.wrapper_status) t.wrapper_status = try_wait_group(t.wrapper);
-  take_new_job_ids(job, t, last_line_once(t.wrapper_status.has_value()));
+  if (t.wrapper.running()) t.wrapper.status = try_wait_group(t.wrapper.pid);
+  take_new_job_ids(job, t, last_line_once(t.wrapper.status.has_value()));
   if (!job.id.empty()) return;
-  if (t.wrapper_status) {
+  if (t.wrapper.status) {
     job.state = JobState::kFailed;
-    job.reason = "the submission wrapper ended (" + t.wrapper_status->describe() +
+    job.reason = "the submission wrapper ended (" + t.wrapper.status->describe() +
                  ") without printing a job id";
     // The cause (e.g. sbatch's "Socket timed out") comes first, the launcher's traceback last.
     std::string excerpt = file_excerpt(t.run_dir / "submit.stderr", 5, 10);
@@ -88,8 +89,7 @@ void SlurmExecutor::check_wrapper(Job& job, SlurmJobWatch& t) {
 }
 
 void SlurmExecutor::stop_wrapper(SlurmJobWatch& t) {
-  if (t.wrapper > 0 && !t.wrapper_status)
-    t.wrapper_status = terminate_group(t.wrapper, options_.cancel_grace);
+  if (t.wrapper.running()) t.wrapper.status = terminate_group(t.wrapper.pid, options_.cancel_grace);
 }
 
 }  // namespace bp
