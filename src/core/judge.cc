@@ -13,14 +13,14 @@ namespace bp {
 
 namespace fs = std::filesystem;
 
-Judgement judge(const Workload& workload, const fs::path& run_dir, const JobOutcome& job) {
+Judgement judge(const RunRead& read, const JobOutcome& job) {
   Judgement j;
   if (job.state == kSkippedJobState) {  // the engine did not start it (a pre-test failed)
     j.skipped = true;
     j.message = job.reason;
     return j;
   }
-  RunVerdict v = workload.verdict(run_dir);
+  const RunVerdict& v = read.verdict;
   if (v.skipped) {
     j.skipped = true;
     j.message = v.message;
@@ -32,8 +32,7 @@ Judgement judge(const Workload& workload, const fs::path& run_dir, const JobOutc
   if (!job_ok) {
     j.message = "job " + (job.id.empty() ? std::string("(no id)") : job.id) + " ended " +
                 job.state + (job.reason.empty() ? "" : " (" + job.reason + ")");
-    std::string details =
-        !v.ok && !v.message.empty() ? v.message : workload.failure_details(run_dir);
+    std::string details = !v.ok && !v.message.empty() ? v.message : read.failure_details;
     if (!details.empty()) j.message += "\n" + details;
   } else if (!v.ok) {
     j.message = v.message;
@@ -60,18 +59,18 @@ std::string why_no_job_state(const fs::path& dir) {
 
 }  // namespace
 
-FolderJudgement judge_run_folder(const Workload& workload, const fs::path& run_dir) {
+FolderJudgement judge_run_folder(const RunRead& read, const fs::path& run_dir) {
   FolderJudgement out;
   std::optional<JobOutcome> job = read_job_outcome(run_dir);
   if (!job || job->state.empty() || has_control_char(job->state)) {
     // A folder from a killed run has no state, and a damaged one proves nothing: never PASSED.
-    RunVerdict v = workload.verdict(run_dir);
+    const RunVerdict& v = read.verdict;
     out.state = kUnknownJobState;
     out.judgement.message =
         why_no_job_state(run_dir) + (v.ok || v.message.empty() ? std::string() : "\n" + v.message);
     return out;
   }
-  out.judgement = judge(workload, run_dir, *job);
+  out.judgement = judge(read, *job);
   out.job_id = job->id;
   out.state = job->state;
   return out;
@@ -84,16 +83,11 @@ RunStatus run_status(const RunRecord& r) {
   return r.passed ? RunStatus::kPassed : RunStatus::kFailed;
 }
 
-void collect_run_results(const Workload& workload, const fs::path& run_dir,
-                         const std::vector<std::string>& agent_metrics,
+void collect_run_results(const RunRead& read, const std::vector<std::string>& agent_metrics,
                          std::string_view reward_function, RunRecord& rec) {
-  std::vector<std::string> names = workload.info().metric_names;
-  for (const std::string& m : agent_metrics)
-    if (std::find(names.begin(), names.end(), m) == names.end()) names.push_back(m);
-  for (const std::string& m : names)
-    if (auto val = workload.metric(run_dir, m)) rec.metrics[m] = *val;
+  rec.metrics.insert(read.metrics.begin(), read.metrics.end());
   rec.reward = run_reward(agent_metrics, reward_function, rec.metrics);
-  rec.details = workload.report_details(run_dir);
+  rec.details = read.details;
 }
 
 void write_job_outcome(const fs::path& run_dir, const JobOutcome& job) {

@@ -29,8 +29,7 @@ struct Judgement {
 // Passed = the job COMPLETED (or was stopped by its dependency, or no job state is known, as
 // for results from elsewhere) and the workload's verdict passes. A run the engine never started
 // (state "SKIPPED", the reason in `reason`) or whose verdict says it was skipped is skipped.
-Judgement judge(const Workload& workload, const std::filesystem::path& run_dir,
-                const JobOutcome& job);
+Judgement judge(const RunRead& read, const JobOutcome& job);
 
 // A run folder judged from its files alone, as generate-report and index judge it: the recorded
 // job outcome (read_job_outcome) through judge(). A folder with no usable job state (a killed
@@ -40,15 +39,14 @@ struct FolderJudgement {
   std::string state;  // the recorded job state, or "UNKNOWN"
   Judgement judgement;
 };
-FolderJudgement judge_run_folder(const Workload& workload, const std::filesystem::path& run_dir);
+FolderJudgement judge_run_folder(const RunRead& read, const std::filesystem::path& run_dir);
 
 // The one status of a run (core/run_status.h), from its record.
 RunStatus run_status(const RunRecord& r);
 
-// Fills rec.metrics (the workload's metrics and the case's agent_metrics), rec.reward and
-// rec.details from a finished run's files.
-void collect_run_results(const Workload& workload, const std::filesystem::path& run_dir,
-                         const std::vector<std::string>& agent_metrics,
+// Fills rec.metrics (the workload's metrics), rec.reward (the case's agent_metrics through its
+// reward function) and rec.details from a finished run's read.
+void collect_run_results(const RunRead& read, const std::vector<std::string>& agent_metrics,
                          std::string_view reward_function, RunRecord& rec);
 
 // <run_dir>/job-state.toml: what judge() was given, so generate-report judges alike.

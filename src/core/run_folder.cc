@@ -29,7 +29,7 @@ const Workload* workload_of_run_folder(const fs::path& dir, const RunFolderFacts
   if (facts)
     if (const Workload* w = find_workload(facts->workload)) return w;
   for (const std::string& n : workload_names())
-    if (const Workload* w = find_workload(n); w && w->can_handle(dir)) return w;
+    if (const Workload* w = find_workload(n); w && w->recognizes(dir)) return w;
   return nullptr;
 }
 

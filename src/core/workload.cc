@@ -7,7 +7,7 @@
 
 namespace bp {
 
-std::string Workload::failure_details(const std::filesystem::path& run_dir) const {
+std::string stderr_tail(const std::filesystem::path& run_dir) {
   // Up to 64 KiB: a message, not a log; blank last lines say nothing.
   std::string tail = read_last_lines(run_dir / "stderr.txt", 20, 64 * 1024);
   while (!tail.empty() && tail.back() == '\n') tail.pop_back();

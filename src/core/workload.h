@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -72,6 +73,14 @@ struct RunVerdict {
   std::string message;  // why it failed (e.g. the log's last lines); empty on success
   // The run never started on purpose (a pre-test gate stopped it); `message` says why.
   bool skipped = false;
+};
+
+// The memory figures a run's log prints (Megatron's theoretical footprint, the peak allocated and
+// reserved memory), in GB as printed; each absent when the log lacks it.
+struct MeasuredMemory {
+  std::optional<double> theoretical_weight_and_optimizer_mb, theoretical_activation_mb,
+      theoretical_total_mb;
+  std::optional<double> max_allocated_gb, max_reserved_gb;
 };
 
 // One column of the results table: a metric of this workload and how to print it.
@@ -163,6 +172,32 @@ struct WorkloadInfo {
 // the installed files, e.g. the pinned launcher's flags).
 enum class PreflightMode { kBeforeRun, kAfterInstall };
 
+// Everything a finished run yields, from one read of its files (Workload::read).
+struct RunRead {
+  RunVerdict verdict;
+  // A few lines that explain why a run whose job failed went wrong (the end of its log), for
+  // the failure message.
+  std::string failure_details;
+  // Values of info().metric_names; a metric that cannot be computed is absent.
+  std::map<std::string, double> metrics;
+  // Per-sample values of metrics (e.g. one per training step), oldest first, for the results
+  // store's rank tests; none when only the means can be compared.
+  std::map<std::string, std::vector<double>> samples;
+  // Structured results beyond single numbers (e.g. bus bandwidth per message size) for
+  // summary.json; none when there is nothing to add.
+  Value details;
+  // What the results store groups and filters runs by, from test-run.toml.
+  RunFacts facts;
+  // The memory figures the log prints; left empty until the estimator's calibration reads them.
+  std::optional<MeasuredMemory> memory;
+  // What is large or writes files is made on demand from the same parse, never by reading the
+  // logs again: report.html's series (none when unset), and the per-run report files
+  // (info().report_files) that the commands writing files (run, generate-report) ask for and
+  // index does not (nothing to write when unset).
+  std::function<std::vector<ReportSeries>()> series;
+  std::function<void()> write_reports;
+};
+
 class Workload {
  public:
   virtual ~Workload() = default;
@@ -197,53 +232,14 @@ class Workload {
   // Writes the run's generated files into ctx.run_dir and returns what to execute.
   virtual RunSpec prepare(const RunContext& ctx) const = 0;
 
-  // Judges a finished run from its files.
-  virtual RunVerdict verdict(const std::filesystem::path& run_dir) const = 0;
+  // Everything a finished run's files yield (RunRead), from one read of its logs: the verdict,
+  // the metrics and the rest for `run` at a job's end, generate-report, report.html, index and
+  // compare alike. Must tolerate missing and damaged files.
+  virtual RunRead read(const std::filesystem::path& run_dir) const = 0;
 
-  // A few lines that explain why a run whose job failed went wrong (the end of its log), for
-  // the failure message. Default: the end of stderr.txt, where batch jobs write their errors.
-  virtual std::string failure_details(const std::filesystem::path& run_dir) const;
-
-  // Writes per-run reports (info().report_files) into run_dir. Must tolerate missing logs.
-  virtual void write_report(const std::filesystem::path& run_dir) const { (void)run_dir; }
-
-  // Series for report.html's charts, from a finished run's files (none by default).
-  virtual std::vector<ReportSeries> report_series(const std::filesystem::path& run_dir) const {
-    (void)run_dir;
-    return {};
-  }
-
-  // The value of a metric for a finished run; nullopt when it cannot be computed.
-  virtual std::optional<double> metric(const std::filesystem::path& run_dir,
-                                       std::string_view name) const {
-    (void)run_dir;
-    (void)name;
-    return std::nullopt;
-  }
-
-  // Whether run_dir holds a run of this workload (for generate-report on old results).
-  virtual bool can_handle(const std::filesystem::path& run_dir) const = 0;
-
-  // Per-sample values of a finished run's metrics (e.g. one per training step), oldest first,
-  // for the results store's rank tests; none by default (the means alone are compared then).
-  virtual std::map<std::string, std::vector<double>> metric_samples(
-      const std::filesystem::path& run_dir) const {
-    (void)run_dir;
-    return {};
-  }
-
-  // The run's facts for the results store, from test-run.toml's [test_definition].
-  virtual RunFacts run_facts(const Value& test_definition) const {
-    (void)test_definition;
-    return {};
-  }
-
-  // Structured results beyond single numbers (e.g. bus bandwidth per message size) for
-  // summary.json; none when there is nothing to add.
-  virtual Value report_details(const std::filesystem::path& run_dir) const {
-    (void)run_dir;
-    return Value();
-  }
+  // Whether run_dir holds a run of this workload, from its files alone (for results folders
+  // without a test-run.toml naming the workload, e.g. CloudAI's).
+  virtual bool recognizes(const std::filesystem::path& run_dir) const = 0;
 
   // A shell check over `output_file` when this workload can serve as a gate inside another
   // job; nullopt when it cannot. `output_file` is a shell word the caller quoted (it may expand
@@ -267,6 +263,10 @@ std::optional<ResultColumn> comparison_column(const Workload& w);
 // field, else nnodes x gpus_per_node); nullopt when that cannot be known.
 std::optional<int64_t> gpus_of_run(const Workload& w, const Value& test_run,
                                    std::optional<int64_t> gpus_per_node);
+
+// The end of <run_dir>/stderr.txt, where batch jobs write their errors: the failure details of a
+// run whose own logs say nothing.
+std::string stderr_tail(const std::filesystem::path& run_dir);
 
 // Registry (src/workloads/registry.cc).
 const Workload* find_workload(std::string_view test_template_name);

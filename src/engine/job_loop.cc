@@ -188,8 +188,9 @@ RunRecord Engine::judge_ended_job(RunningJob& a) {
   const Workload& w = workload_of(a.run);
   fs::path dir = a.job.run_dir;
   if (executor_) executor_->write_job_metadata(a.job);
+  const RunRead read = w.read(dir);
   try {
-    w.write_report(dir);
+    if (read.write_reports) read.write_reports();
   } catch (const FileError&) {
     // The disk, not the log (e.g. no space left): stop before the point is journaled finished,
     // so a resume collects it again and writes its files.
@@ -205,11 +206,11 @@ RunRecord Engine::judge_ended_job(RunningJob& a) {
         {attempt.id, std::string(to_string(attempt.state)), attempt.exit_code, attempt.signal});
   JobOutcome job{a.job.id, rec.state, a.job.reason, a.stopped_by_dependency};
   write_job_outcome(dir, job);
-  Judgement j = judge(w, dir, job);
+  Judgement j = judge(read, job);
   rec.passed = j.passed;
   rec.skipped = j.skipped;
   rec.message = j.message;
-  collect_run_results(w, dir, a.run.test.agent_metrics, a.run.test.agent_reward_function, rec);
+  collect_run_results(read, a.run.test.agent_metrics, a.run.test.agent_reward_function, rec);
   std::string label = run_label(a.run.id, a.iteration, a.step);
   if (rec.passed)
     log::info(label + ": PASSED (" + rec.state + ")");

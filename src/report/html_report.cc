@@ -240,7 +240,7 @@ std::vector<svg::LineChart> step_charts(
     if (!w) continue;
     std::vector<ReportSeries> series;
     try {
-      series = w->report_series(r->run_dir);
+      if (RunRead read = w->read(r->run_dir); read.series) series = read.series();
     } catch (const std::exception& e) {
       log::warn("report series of " + r->run_dir.string() + ": " + e.what());
       continue;

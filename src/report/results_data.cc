@@ -235,7 +235,7 @@ std::string failure_text(const RunRecord& r) {
   std::string text = "job " + (r.job_id.empty() ? std::string("(no id)") : r.job_id) + " ended " +
                      (r.state.empty() ? std::string("?") : r.state);
   if (const Workload* w = workload_of_run_folder(r.run_dir)) {
-    std::string details = w->failure_details(r.run_dir);
+    std::string details = w->read(r.run_dir).failure_details;
     if (!trim(details).empty()) text += "\n" + details;
   }
   return text;

@@ -315,13 +315,14 @@ class ResultCollector {
       if (rec.case_id.empty()) rec.case_id = fs::relative(dir, root_).string();
     }
     std::error_code ec;
+    const RunRead read = w->read(dir);
     try {
-      w->write_report(dir);
+      if (read.write_reports) read.write_reports();
     } catch (const std::exception& e) {
       log::warn("report for " + dir.string() + " failed: " + e.what());
     }
     rec.workload = std::string(w->name());
-    FolderJudgement j = judge_run_folder(*w, dir);
+    FolderJudgement j = judge_run_folder(read, dir);
     rec.job_id = j.job_id;
     rec.state = j.state;
     rec.passed = j.judgement.passed;
@@ -331,7 +332,7 @@ class ResultCollector {
     if (!rec.passed)
       log::warn(fs::relative(dir, root_).string() + ": " + std::string(to_string(run_status(rec))) +
                 ": " + rec.message);
-    collect_run_results(*w, dir, agent_metrics, reward_function, rec);
+    collect_run_results(read, agent_metrics, reward_function, rec);
     if (fs::exists(dir / "slurm-job.toml", ec)) {
       try {
         rec.attempts = attempts_from_job_file(read_toml_file(dir / "slurm-job.toml"));

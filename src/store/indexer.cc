@@ -121,18 +121,21 @@ void read_prediction(StoredRun& r, const Estimator& estimator, const fs::path& d
 // The verdict, metrics and samples of a run whose workload is known, and the prediction it was
 // submitted with.
 void judge_and_measure(const Workload& w, const fs::path& dir, StoredRun& r) {
+  const RunRead read = w.read(dir);
+  r.model = read.facts.model;
+  r.gpu_type = read.facts.gpu_type;
+  r.mbridge_commit = read.facts.software_commit;
   // The same verdict generate-report gives (a killed run's folder is UNKNOWN, not PASSED).
-  FolderJudgement j = judge_run_folder(w, dir);
+  FolderJudgement j = judge_run_folder(read, dir);
   RunRecord judged;
   judged.state = j.state;
   judged.passed = j.judgement.passed;
   judged.skipped = j.judgement.skipped;
   r.verdict = to_string(run_status(judged));
   r.message = j.judgement.message;
-  for (const std::string& m : w.info().metric_names)
-    if (m != "default")
-      if (auto val = w.metric(dir, m)) r.metrics[m] = *val;
-  r.samples = w.metric_samples(dir);
+  r.metrics = read.metrics;
+  r.metrics.erase("default");  // an alias of another metric
+  r.samples = read.samples;
   std::erase_if(r.samples, [](const auto& s) { return s.second.empty(); });
   if (const Estimator* estimator = w.info().estimator) read_prediction(r, *estimator, dir);
 }
@@ -141,10 +144,6 @@ void judge_and_measure(const Workload& w, const fs::path& dir, StoredRun& r) {
 // GPUs and the flattened parameters (secrets left out).
 void fill_from_definition(StoredRun& r, const Value& doc, const Workload* w) {
   if (const Value* def = doc.find("test_definition"); w && def) {
-    RunFacts facts = w->run_facts(*def);
-    r.model = std::move(facts.model);
-    r.gpu_type = std::move(facts.gpu_type);
-    r.mbridge_commit = std::move(facts.software_commit);
     if (!w->info().image_field.empty())
       r.container_image = str_at(doc, "test_definition.cmd_args." + w->info().image_field);
     if (auto gpus = gpus_of_run(*w, doc, std::nullopt)) r.num_gpus = static_cast<int>(*gpus);

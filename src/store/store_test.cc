@@ -579,7 +579,8 @@ TEST_F(StoreTest, IndexJudgesAFolderAsGenerateReportDoes) {
   EXPECT_EQ(runs[1].verdict, "PASSED") << runs[1].message;
   for (const StoredRun& r : runs) {
     RunRecord rec;
-    FolderJudgement j = judge_run_folder(*find_workload("MegatronBridge"), r.run_dir);
+    FolderJudgement j =
+        judge_run_folder(find_workload("MegatronBridge")->read(r.run_dir), r.run_dir);
     rec.state = j.state;
     rec.passed = j.judgement.passed;
     rec.skipped = j.judgement.skipped;

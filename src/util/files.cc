@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -274,23 +276,32 @@ bool is_inside(const std::filesystem::path& root, const std::filesystem::path& p
 
 std::string read_last_lines(const std::filesystem::path& file, int count, size_t max_bytes) {
   if (count <= 0) return {};
-  std::ifstream in(file, std::ios::binary | std::ios::ate);
-  if (!in) return {};
-  const std::streamoff size = in.tellg();
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  struct stat st {};
+  std::string out;
+  if (::fstat(fd, &st) == 0)
+    out = read_last_lines(fd, static_cast<uint64_t>(st.st_size), count, max_bytes);
+  ::close(fd);
+  return out;
+}
+
+std::string read_last_lines(int fd, uint64_t size_in, int count, size_t max_bytes) {
+  if (count <= 0) return {};
+  const auto size = static_cast<int64_t>(size_in);
   // Read backwards block by block until the buffer holds `count` whole lines. A cap keeps a
   // log made of one giant line from being read whole; its start is then cut.
-  constexpr std::streamoff kBlock = 64 * 1024;
-  const auto max_read = static_cast<std::streamoff>(max_bytes);
+  constexpr int64_t kBlock = 64 * 1024;
+  const auto max_read = static_cast<int64_t>(max_bytes);
   std::string buf;
-  std::streamoff start = size;
+  int64_t start = size;
   std::vector<std::string_view> lines;
   while (true) {
-    std::streamoff block = std::min({kBlock, start, max_read - (size - start)});
+    int64_t block = std::min({kBlock, start, max_read - (size - start)});
     start -= block;
     std::string piece(static_cast<size_t>(block), '\0');
-    in.seekg(start);
-    in.read(piece.data(), block);
-    if (in.gcount() != block) return {};
+    if (::pread(fd, piece.data(), static_cast<size_t>(block), static_cast<off_t>(start)) != block)
+      return {};
     buf.insert(0, piece);
     lines = split_lines(buf);
     // The first line is partial unless the buffer starts at the file start.
@@ -304,6 +315,29 @@ std::string read_last_lines(const std::filesystem::path& file, int count, size_t
     out.append(lines[i]);
   }
   return out;
+}
+
+namespace {
+std::mutex scan_mu;
+std::map<std::string, uint64_t>& scan_counts() {
+  static std::map<std::string, uint64_t> counts;
+  return counts;
+}
+}  // namespace
+
+int open_for_scan(const std::filesystem::path& file) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    std::lock_guard<std::mutex> lock(scan_mu);
+    ++scan_counts()[file.string()];
+  }
+  return fd;
+}
+
+uint64_t scans_of(const std::filesystem::path& file) {
+  std::lock_guard<std::mutex> lock(scan_mu);
+  auto it = scan_counts().find(file.string());
+  return it == scan_counts().end() ? 0 : it->second;
 }
 
 }  // namespace bp

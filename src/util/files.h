@@ -31,6 +31,15 @@ std::string read_regular_file(const std::filesystem::path& path,
 // one giant line yields its end. Empty when the file is empty or unreadable, or count <= 0.
 std::string read_last_lines(const std::filesystem::path& file, int count,
                             size_t max_bytes = 16 * 1024 * 1024);
+// The same over a file already open (`fd`, its first `size` bytes), read with pread: a reader
+// that scanned the file takes its end without opening it again.
+std::string read_last_lines(int fd, uint64_t size, int count, size_t max_bytes = 16 * 1024 * 1024);
+
+// Opens `file` read-only for one whole scan and counts it (scans_of), so a test can show that a
+// command reads a big log once; -1 (errno set) when it cannot be opened.
+int open_for_scan(const std::filesystem::path& file);
+// How many times open_for_scan opened `file` (as spelled) in this process.
+uint64_t scans_of(const std::filesystem::path& file);
 
 // Replaces `path` with `content` so that readers (and a crash, a full disk, a kill) see either
 // the old file or the new one, never a truncated mix: writes a temporary file beside it, syncs

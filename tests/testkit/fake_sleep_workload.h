@@ -33,8 +33,8 @@ class FakeSleepWorkload : public Workload {
     if (s && !s->is_int()) throw ConfigError(s->loc(), "cmd_args.seconds", "expected an integer");
   }
   RunSpec prepare(const RunContext&) const override { return {}; }
-  RunVerdict verdict(const std::filesystem::path&) const override { return {}; }
-  bool can_handle(const std::filesystem::path&) const override { return false; }
+  RunRead read(const std::filesystem::path&) const override { return {}; }
+  bool recognizes(const std::filesystem::path&) const override { return false; }
 };
 
 // A lookup that finds `fake` under "Sleep" and lists `names` as the known workloads.

@@ -13,6 +13,7 @@
 #include <list>
 #include <mutex>
 
+#include "util/files.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -313,9 +314,20 @@ LauncherLogRead parse_launcher_log(std::string_view text) {
   return parser.finish();
 }
 
+std::string last_of_lines(const std::string& joined, int count) {
+  if (count <= 0) return {};
+  size_t pos = joined.size();
+  for (int n = 0; n < count; ++n) {
+    size_t nl = pos == 0 ? std::string::npos : joined.rfind('\n', pos - 1);
+    if (nl == std::string::npos) return joined;
+    pos = nl;
+  }
+  return joined.substr(pos + 1);
+}
+
 std::optional<LauncherLogRead> read_launcher_log(const fs::path& log, size_t chunk_bytes) {
   const auto t0 = std::chrono::steady_clock::now();
-  int fd = ::open(log.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open_for_scan(log);
   if (fd < 0) return std::nullopt;
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   if (chunk_bytes == 0) chunk_bytes = kDefaultChunkBytes;
@@ -342,11 +354,14 @@ std::optional<LauncherLogRead> read_launcher_log(const fs::path& log, size_t chu
     std::memmove(buf.data(), buf.data() + cut, have - cut);
     have -= cut;
   }
+  // The tail a failed verdict quotes, from the same open file (the scan kept only anchors).
+  std::string last_lines = ok ? read_last_lines(fd, total, kLastLinesKept) : std::string();
   ::close(fd);
   if (!ok) return std::nullopt;
   feed_anchored_lines(std::string_view(buf.data(), have), parser);
   LauncherLogRead read = parser.finish();
   read.log = log;
+  read.last_lines = std::move(last_lines);
   log::debug(
       "Read launcher log " + log.string() + ": " + std::to_string(total) + " bytes, " +
       std::to_string(read.samples.size()) + " step lines, " +

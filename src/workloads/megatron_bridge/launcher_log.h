@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -47,8 +48,14 @@ struct MemoryFigures {
   std::optional<double> max_allocated_gb, max_reserved_gb;
 };
 
+// How many of the log's last lines a read keeps (a failed verdict quotes them, CloudAI's choice;
+// the failure details are the last 20 of them).
+inline constexpr int kLastLinesKept = 40;
+
 struct LauncherLogRead {
   std::filesystem::path log;
+  // The log's last kLastLinesKept lines joined with "\n", read through the same open file.
+  std::string last_lines;
   // Chunked containers: a million entries grow without a reallocation's second copy.
   std::deque<StepSample> samples;  // every step line, in log order
   // Iteration lines ordered by iteration; a repeated iteration (a relaunched attempt) keeps
@@ -76,7 +83,11 @@ class LauncherLogParser {
 // Every line of a text (\n, \r\n and \r end lines), parsed.
 LauncherLogRead parse_launcher_log(std::string_view text);
 
-// Reads the log in one streamed pass; nullopt when it cannot be opened or read.
+// The last `count` of the lines of `joined` (lines joined with "\n").
+std::string last_of_lines(const std::string& joined, int count);
+
+// Reads the log in one streamed pass (util's open_for_scan, so a test counts the scans) and its
+// last lines through the same open file; nullopt when it cannot be opened or read.
 std::optional<LauncherLogRead> read_launcher_log(const std::filesystem::path& log,
                                                  size_t chunk_bytes = kDefaultChunkBytes);
 

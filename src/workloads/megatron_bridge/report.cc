@@ -50,11 +50,16 @@ bool mbridge_can_handle(const fs::path& run_dir) {
 
 RunVerdict mbridge_verdict(const fs::path& run_dir) {
   auto log = find_launcher_log(run_dir);
+  auto read = log ? launcher_log_read(*log) : nullptr;
+  return log_verdict(run_dir, log, read.get());
+}
+
+RunVerdict log_verdict(const fs::path& run_dir, const std::optional<fs::path>& log,
+                       const LauncherLogRead* read) {
   if (!log) return {false, "Megatron-Bridge launcher log not found in " + run_dir.string() + "."};
-  auto read = launcher_log_read(*log);
   if (!read) return {false, "Megatron-Bridge launcher log " + log->string() + " is unreadable."};
   if (!read->samples.empty()) return {true, ""};
-  std::string tail = read_last_lines(*log, kVerdictTailLines);
+  std::string tail = read->last_lines;
   // CloudAI's message is the tail alone; an empty log would leave no reason at all.
   if (trim(tail).empty()) tail = "Megatron-Bridge launcher log " + log->string() + " is empty.";
   return {false, tail};
@@ -79,14 +84,19 @@ std::string format_mbridge_report(const fs::path& log, const std::vector<StepSam
 }
 
 void write_mbridge_report(const fs::path& run_dir) {
-  write_training_report(run_dir);
   auto log = find_launcher_log(run_dir);
+  auto read = log ? launcher_log_read(*log) : nullptr;
+  write_mbridge_reports(run_dir, log, read.get());
+}
+
+void write_mbridge_reports(const fs::path& run_dir, const std::optional<fs::path>& log,
+                           const LauncherLogRead* read) {
+  if (read) write_training_report(run_dir, *read);
   if (!log) {
     log::error("No Megatron-Bridge launcher log file found: " +
                (run_dir / kReportLogNames[0]).string());
     return;
   }
-  auto read = launcher_log_read(*log);
   if (!read) {
     log::error("Cannot read Megatron-Bridge launcher log " + log->string());
     return;
@@ -106,6 +116,19 @@ void write_mbridge_report(const fs::path& run_dir) {
 
 std::vector<std::string> mbridge_metric_names() {
   return {"default", "step-time", "tflops-per-gpu"};
+}
+
+std::map<std::string, double> mbridge_metrics(const LauncherLogRead& read) {
+  std::map<std::string, double> out;
+  if (read.samples.empty()) return out;
+  std::vector<double> step_times, tflops;
+  for (const StepSample& s : last_samples(read)) {
+    step_times.push_back(s.step_time_s);
+    tflops.push_back(s.tflops_per_gpu);
+  }
+  out["default"] = out["step-time"] = exact_mean(step_times);
+  out["tflops-per-gpu"] = exact_mean(tflops);
+  return out;
 }
 
 std::optional<double> mbridge_metric(const fs::path& run_dir, std::string_view name) {

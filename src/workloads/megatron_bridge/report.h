@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,7 +21,9 @@ namespace bp::mbridge {
 inline constexpr std::string_view kCloudaiLauncherLog = "cloudai_megatron_bridge_launcher.log";
 inline constexpr std::string_view kReportLogNames[] = {kLauncherLog, kCloudaiLauncherLog};
 // How many of the log's last lines a failed verdict quotes (CloudAI's choice).
-inline constexpr int kVerdictTailLines = 40;
+inline constexpr int kVerdictTailLines = kLastLinesKept;
+// How many a failed job's details quote.
+inline constexpr int kFailureDetailLines = 20;
 
 // The launcher log of a run dir, or nullopt when neither name exists as a file.
 std::optional<std::filesystem::path> find_launcher_log(const std::filesystem::path& run_dir);
@@ -29,10 +32,18 @@ std::optional<std::filesystem::path> find_launcher_log(const std::filesystem::pa
 // found in <run_dir>." without a log, and with the log's last 40 lines without step lines (the
 // launcher's exit code is ignored: its perf scripts fail after training on purpose).
 RunVerdict mbridge_verdict(const std::filesystem::path& run_dir);
+// The same from the log found in run_dir (nullopt: none) and its read (nullptr: unreadable).
+RunVerdict log_verdict(const std::filesystem::path& run_dir,
+                       const std::optional<std::filesystem::path>& log,
+                       const LauncherLogRead* read);
 
 // Writes <run_dir>/report.txt in CloudAI's format from the last 10 step lines. Without a log it
 // only logs an error, like CloudAI.
 void write_mbridge_report(const std::filesystem::path& run_dir);
+// training_report.json and report.txt from the log found in run_dir and its read (as above).
+void write_mbridge_reports(const std::filesystem::path& run_dir,
+                           const std::optional<std::filesystem::path>& log,
+                           const LauncherLogRead* read);
 
 // report.txt's text for a log and its (already kept) samples.
 std::string format_mbridge_report(const std::filesystem::path& log,
@@ -42,6 +53,8 @@ std::string format_mbridge_report(const std::filesystem::path& log,
 // the last 10 step lines. nullopt for other names, no log, or no step lines.
 std::optional<double> mbridge_metric(const std::filesystem::path& run_dir, std::string_view name);
 std::vector<std::string> mbridge_metric_names();
+// Every metric of mbridge_metric_names() of a read (none without step lines).
+std::map<std::string, double> mbridge_metrics(const LauncherLogRead& read);
 
 // The step lines CloudAI summarises: the last 10 of the log.
 std::vector<StepSample> last_samples(const LauncherLogRead& read);

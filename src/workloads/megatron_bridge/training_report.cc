@@ -447,12 +447,15 @@ std::optional<std::string> format_training_report(const fs::path& run_dir) {
 }
 
 void write_training_report(const fs::path& run_dir) {
+  if (auto read = training_log_of(run_dir)) write_training_report(run_dir, *read);
+}
+
+void write_training_report(const fs::path& run_dir, const LauncherLogRead& read) {
+  if (read.iterations.empty()) return;
   const fs::path file = run_dir / "training_report.json";
   try {
-    auto read = training_log_of(run_dir);
-    if (!read) return;
     StreamedAtomicFile out(file);
-    emit_training_report(run_dir, *read, [&](std::string_view piece) { out.write(piece); });
+    emit_training_report(run_dir, read, [&](std::string_view piece) { out.write(piece); });
     out.commit();
   } catch (const std::exception& e) {
     log::warn("training report for " + run_dir.string() + " failed: " + e.what());
@@ -462,11 +465,14 @@ void write_training_report(const fs::path& run_dir) {
 }
 
 std::vector<ReportSeries> mbridge_report_series(const fs::path& run_dir) {
-  std::vector<ReportSeries> out;
   auto log = find_launcher_log(run_dir);
-  if (!log) return out;
-  auto read = launcher_log_read(*log);
-  if (!read) return out;
+  auto read = log ? launcher_log_read(*log) : nullptr;
+  return read ? mbridge_report_series(*read) : std::vector<ReportSeries>{};
+}
+
+std::vector<ReportSeries> mbridge_report_series(const LauncherLogRead& parsed) {
+  std::vector<ReportSeries> out;
+  const LauncherLogRead* read = &parsed;
   if (!read->samples.empty()) {
     ReportSeries time{"step-time", "Step time per step", "step", "step time (s)", false, {}, {}};
     ReportSeries tflops{

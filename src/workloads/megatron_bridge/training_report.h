@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/workload.h"
+#include "workloads/megatron_bridge/launcher_log.h"
 
 namespace bp::mbridge {
 
@@ -68,9 +69,12 @@ std::optional<std::string> format_training_report(const std::filesystem::path& r
 
 // Writes <run_dir>/training_report.json when there is something to report.
 void write_training_report(const std::filesystem::path& run_dir);
+// The same from the run's launcher log read (nothing without iteration lines).
+void write_training_report(const std::filesystem::path& run_dir, const LauncherLogRead& read);
 
 // Per-step series for report.html: step time and TFLOP/s/GPU from the Step Time lines, lm loss
 // from the iteration lines.
 std::vector<ReportSeries> mbridge_report_series(const std::filesystem::path& run_dir);
+std::vector<ReportSeries> mbridge_report_series(const LauncherLogRead& read);
 
 }  // namespace bp::mbridge

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <set>
 
+#include "core/run_folder.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/log.h"
@@ -244,26 +245,11 @@ RunSpec MegatronBridgeWorkload::prepare(const RunContext& ctx) const {
   return spec;
 }
 
-RunVerdict MegatronBridgeWorkload::verdict(const fs::path& run_dir) const {
-  if (auto gate = gate_verdict(run_dir)) return *gate;
-  return mbridge_verdict(run_dir);
-}
+namespace {
 
-void MegatronBridgeWorkload::write_report(const fs::path& run_dir) const {
-  write_mbridge_report(run_dir);
-}
-
-std::optional<double> MegatronBridgeWorkload::metric(const fs::path& run_dir,
-                                                     std::string_view name) const {
-  return mbridge_metric(run_dir, name);
-}
-
-std::string MegatronBridgeWorkload::failure_details(const fs::path& run_dir) const {
-  auto log = find_launcher_log(run_dir);
-  return log ? read_last_lines(*log, 20) : std::string();
-}
-
-RunFacts MegatronBridgeWorkload::run_facts(const Value& test_definition) const {
+// The facts of the run's test-run.toml's [test_definition]: model recipe, GPU type and the
+// Megatron-Bridge commit.
+RunFacts run_facts(const Value& test_definition) {
   RunFacts f;
   if (const Value* args = test_definition.find("cmd_args")) {
     f.model = mbridge::stored_model_name(*args);
@@ -284,23 +270,51 @@ RunFacts MegatronBridgeWorkload::run_facts(const Value& test_definition) const {
   return f;
 }
 
-std::map<std::string, std::vector<double>> MegatronBridgeWorkload::metric_samples(
-    const fs::path& run_dir) const {
+std::map<std::string, std::vector<double>> metric_samples(const LauncherLogRead& read) {
   std::map<std::string, std::vector<double>> out;
-  auto log = find_launcher_log(run_dir);
-  if (!log) return out;
-  auto read = launcher_log_read(*log);
-  if (!read || read->samples.empty()) return out;
+  if (read.samples.empty()) return out;
   std::vector<double>& step_time = out["step-time"];
   std::vector<double>& tflops = out["tflops-per-gpu"];
-  for (const auto& s : last_samples(*read)) {
+  for (const auto& s : last_samples(read)) {
     step_time.push_back(s.step_time_s);
     tflops.push_back(s.tflops_per_gpu);
   }
   return out;
 }
 
-bool MegatronBridgeWorkload::can_handle(const fs::path& run_dir) const {
+RunFacts facts_of_folder(const fs::path& run_dir) {
+  try {
+    if (auto folder = read_run_folder_facts(run_dir))
+      if (const Value* def = folder->test_run.find("test_definition")) return run_facts(*def);
+  } catch (const std::exception&) {  // a damaged test-run.toml: no facts
+  }
+  return {};
+}
+
+}  // namespace
+
+RunRead MegatronBridgeWorkload::read(const fs::path& run_dir) const {
+  RunRead out;
+  const std::optional<fs::path> log = find_launcher_log(run_dir);
+  const std::shared_ptr<const LauncherLogRead> parsed = log ? launcher_log_read(*log) : nullptr;
+  if (auto gate = gate_verdict(run_dir))
+    out.verdict = *gate;
+  else
+    out.verdict = log_verdict(run_dir, log, parsed.get());
+  if (parsed) {
+    out.failure_details = last_of_lines(parsed->last_lines, kFailureDetailLines);
+    out.metrics = mbridge_metrics(*parsed);
+    out.samples = metric_samples(*parsed);
+  }
+  out.facts = facts_of_folder(run_dir);
+  out.series = [parsed] {
+    return parsed ? mbridge_report_series(*parsed) : std::vector<ReportSeries>{};
+  };
+  out.write_reports = [run_dir, log, parsed] { write_mbridge_reports(run_dir, log, parsed.get()); };
+  return out;
+}
+
+bool MegatronBridgeWorkload::recognizes(const fs::path& run_dir) const {
   return mbridge_can_handle(run_dir);
 }
 

@@ -39,19 +39,11 @@ class MegatronBridgeWorkload : public Workload {
   std::vector<Installable> installables(const TestDefinition& test,
                                         const System& system) const override;
   RunSpec prepare(const RunContext& ctx) const override;
-  RunVerdict verdict(const std::filesystem::path& run_dir) const override;
-  void write_report(const std::filesystem::path& run_dir) const override;
-  std::optional<double> metric(const std::filesystem::path& run_dir,
-                               std::string_view name) const override;
-  bool can_handle(const std::filesystem::path& run_dir) const override;
-  std::vector<ReportSeries> report_series(const std::filesystem::path& run_dir) const override {
-    return mbridge_report_series(run_dir);
-  }
-  // The end of the launcher log (tracebacks, CUDA errors) when the training job failed.
-  std::string failure_details(const std::filesystem::path& run_dir) const override;
-  RunFacts run_facts(const Value& test_definition) const override;
-  std::map<std::string, std::vector<double>> metric_samples(
-      const std::filesystem::path& run_dir) const override;
+  // One read of the launcher log (launcher_log.h) gives the verdict (the NCCL gate's first),
+  // metrics, samples, series, reports and the failure details (the end of the log).
+  RunRead read(const std::filesystem::path& run_dir) const override;
+  // A launcher log under either name.
+  bool recognizes(const std::filesystem::path& run_dir) const override;
 };
 
 }  // namespace bp::mbridge

@@ -229,22 +229,9 @@ RunSpec NcclTestWorkload::prepare(const RunContext& ctx) const {
   return spec;
 }
 
-RunVerdict NcclTestWorkload::verdict(const fs::path& run_dir) const {
-  auto out = read_output(run_dir);
-  if (!out)
-    return {false, std::string(kOutputFile) + " file not found in the specified output directory " +
-                       run_dir.string()};
-  return judge_output(*out, min_busbw_of(run_dir), (run_dir / kOutputFile).string());
-}
+namespace {
 
-std::string NcclTestWorkload::failure_details(const fs::path& run_dir) const {
-  auto out = read_output(run_dir);
-  if (out && !out->failure_lines.empty()) return join(out->failure_lines, "\n");
-  return Workload::failure_details(run_dir);
-}
-
-void NcclTestWorkload::write_report(const fs::path& run_dir) const {
-  auto out = read_output(run_dir);
+void write_reports(const fs::path& run_dir, const Output* out) {
   if (!out) return;
   write_file_atomic(run_dir / "report.txt", format_report(*out));
   std::ostringstream csv;
@@ -260,6 +247,8 @@ void NcclTestWorkload::write_report(const fs::path& run_dir) const {
         << human_size(r.size) << "\n";
   write_file_atomic(run_dir / kCsvReport, csv.str());
 }
+
+}  // namespace
 
 std::vector<ReportSeries> busbw_series(const Output& out) {
   if (out.rows.empty()) return {};
@@ -289,32 +278,30 @@ std::vector<ReportSeries> busbw_series(const Output& out) {
   return {std::move(out_of_place), std::move(in_place)};
 }
 
-std::vector<ReportSeries> NcclTestWorkload::report_series(const fs::path& run_dir) const {
-  auto out = read_output(run_dir);
-  if (!out) return {};
-  return busbw_series(*out);
-}
-
-std::optional<double> NcclTestWorkload::metric(const fs::path& run_dir,
-                                               std::string_view name) const {
-  auto out = read_output(run_dir);
-  if (!out) return std::nullopt;
-  if (name == "default" || name == "latency-in-place") return out->mean_time(true);
-  if (name == "latency-out-of-place") return out->mean_time(false);
-  if (name == "busbw-avg") return out->avg_busbw;
-  if (name == "busbw-peak") {
-    if (auto peak = out->peak_row()) return (*peak)->peak_busbw();
-  }
-  return std::nullopt;
-}
-
-bool NcclTestWorkload::can_handle(const fs::path& run_dir) const {
+bool NcclTestWorkload::recognizes(const fs::path& run_dir) const {
   auto out = read_output(run_dir);
   return out && out->has_table_header;
 }
 
-Value NcclTestWorkload::report_details(const fs::path& run_dir) const {
-  auto out = read_output(run_dir);
+namespace {
+
+// "default" and "latency-in-place": mean in-place time (us), "latency-out-of-place" (as
+// CloudAI); "busbw-avg": the footer's average bus bandwidth; "busbw-peak": the highest bus
+// bandwidth of any size and placement (GB/s).
+std::map<std::string, double> metrics_of(const Output& out) {
+  std::map<std::string, double> m;
+  auto put = [&](const char* name, std::optional<double> v) {
+    if (v) m[name] = *v;
+  };
+  put("default", out.mean_time(true));
+  put("latency-in-place", out.mean_time(true));
+  put("latency-out-of-place", out.mean_time(false));
+  put("busbw-avg", out.avg_busbw);
+  if (auto peak = out.peak_row()) put("busbw-peak", (*peak)->peak_busbw());
+  return m;
+}
+
+Value details_of(const std::optional<Output>& out) {
   if (!out || out->rows.empty()) return Value();
   Value doc = Value::table();
   doc.set("program", Value::string(out->program));
@@ -335,6 +322,28 @@ Value NcclTestWorkload::report_details(const fs::path& run_dir) const {
   }
   doc.set("busbw_per_size", rows);
   return doc;
+}
+
+}  // namespace
+
+RunRead NcclTestWorkload::read(const fs::path& run_dir) const {
+  RunRead r;
+  auto out = std::make_shared<const std::optional<Output>>(read_output(run_dir));
+  if (!*out)
+    r.verdict = {false, std::string(kOutputFile) +
+                            " file not found in the specified output directory " +
+                            run_dir.string()};
+  else
+    r.verdict = judge_output(**out, min_busbw_of(run_dir), (run_dir / kOutputFile).string());
+  if (*out && !(*out)->failure_lines.empty())
+    r.failure_details = join((*out)->failure_lines, "\n");
+  else
+    r.failure_details = stderr_tail(run_dir);
+  if (*out) r.metrics = metrics_of(**out);
+  r.details = details_of(*out);
+  r.series = [out] { return *out ? busbw_series(**out) : std::vector<ReportSeries>{}; };
+  r.write_reports = [run_dir, out] { write_reports(run_dir, *out ? &**out : nullptr); };
+  return r;
 }
 
 std::optional<OutputCheck> NcclTestWorkload::output_check(const TestRun& run,

@@ -44,14 +44,12 @@ class NcclTestWorkload : public Workload {
   std::vector<Installable> installables(const TestDefinition& test,
                                         const System& system) const override;
   RunSpec prepare(const RunContext& ctx) const override;
-  RunVerdict verdict(const std::filesystem::path& run_dir) const override;
-  std::string failure_details(const std::filesystem::path& run_dir) const override;
-  void write_report(const std::filesystem::path& run_dir) const override;
-  std::vector<ReportSeries> report_series(const std::filesystem::path& run_dir) const override;
-  std::optional<double> metric(const std::filesystem::path& run_dir,
-                               std::string_view name) const override;
-  bool can_handle(const std::filesystem::path& run_dir) const override;
-  Value report_details(const std::filesystem::path& run_dir) const override;
+  // One parse of stdout.txt: the verdict (judge_output), metrics, series, per-size details,
+  // report.txt and the CSV; the failure details are its failure lines, else the end of
+  // stderr.txt.
+  RunRead read(const std::filesystem::path& run_dir) const override;
+  // A stdout.txt holding an nccl-tests result table.
+  bool recognizes(const std::filesystem::path& run_dir) const override;
   std::optional<OutputCheck> output_check(const TestRun& run,
                                           const std::string& output_file) const override;
 };

@@ -252,27 +252,31 @@ TEST_F(NcclDir, VerdictFollowsCloudAisRulesThenWrongResultsAndMinBusbw) {
   EXPECT_NE(judge_output(parse_output("x: Test NCCL failure a.cu:1 'boom'\n"), {}, "f")
                 .message.find("NCCL test failure detected in f"),
             std::string::npos);
-  EXPECT_NE(nccl_test_workload().verdict(dir_).message.find("stdout.txt file not found"),
+  EXPECT_NE(nccl_test_workload().read(dir_).verdict.message.find("stdout.txt file not found"),
             std::string::npos);
 }
 
 TEST_F(NcclDir, MetricsReportAndDetails) {
   write_output(kGood);
   const Workload& w = nccl_test_workload();
-  EXPECT_TRUE(w.can_handle(dir_));
-  EXPECT_DOUBLE_EQ(*w.metric(dir_, "default"), 40.0);  // mean in-place time, as CloudAI
-  EXPECT_DOUBLE_EQ(*w.metric(dir_, "latency-out-of-place"), 30.0);
-  EXPECT_DOUBLE_EQ(*w.metric(dir_, "busbw-avg"), 45.71);
-  EXPECT_DOUBLE_EQ(*w.metric(dir_, "busbw-peak"), 60.50);
-  EXPECT_FALSE(w.metric(dir_, "nope"));
-  w.write_report(dir_);
+  EXPECT_TRUE(w.recognizes(dir_));
+  const RunRead read = w.read(dir_);
+  EXPECT_DOUBLE_EQ(read.metrics.at("default"), 40.0);  // mean in-place time, as CloudAI
+  EXPECT_DOUBLE_EQ(read.metrics.at("latency-in-place"), 40.0);
+  EXPECT_DOUBLE_EQ(read.metrics.at("latency-out-of-place"), 30.0);
+  EXPECT_DOUBLE_EQ(read.metrics.at("busbw-avg"), 45.71);
+  EXPECT_DOUBLE_EQ(read.metrics.at("busbw-peak"), 60.50);
+  EXPECT_EQ(read.metrics.size(), w.info().metric_names.size());
+  EXPECT_FALSE(fs::exists(dir_ / "report.txt"));  // reading writes nothing
+  ASSERT_TRUE(read.write_reports);
+  read.write_reports();
   std::string report = testkit::read_file(dir_ / "report.txt");
   EXPECT_NE(report.find("Peak bus bandwidth: 60.50 GB/s at 2097152 B (2MB, in-place)"),
             std::string::npos)
       << report;
   EXPECT_NE(report.find("1 ranks on 1 node(s) (node1)"), std::string::npos) << report;
   EXPECT_TRUE(fs::exists(dir_ / kCsvReport));
-  Value details = w.report_details(dir_);
+  const Value& details = read.details;
   ASSERT_TRUE(details.is_table());
   EXPECT_EQ(details.find("busbw_per_size")->size(), 2u);
   EXPECT_DOUBLE_EQ(details.find("busbw_per_size")->items()[1].find("busbw_in_place")->as_double(),
@@ -284,11 +288,11 @@ int run_check(const std::string& condition) {
 }
 
 TEST_F(NcclDir, ReportSeriesAreBusBandwidthPerMessageSizeOnALogAxis) {
-  EXPECT_TRUE(nccl_test_workload().report_series(dir_).empty());  // no output yet
+  EXPECT_TRUE(nccl_test_workload().read(dir_).series().empty());  // no output yet
   write_output(std::string(kGood) +
                "           0             0     float    none      -1     1.00    0.00    0.00"
                "       0     1.00    0.00    0.00       0\n");
-  auto series = nccl_test_workload().report_series(dir_);
+  auto series = nccl_test_workload().read(dir_).series();
   ASSERT_EQ(series.size(), 2u);
   EXPECT_EQ(series[0].chart, "nccl-busbw-out-of-place");
   EXPECT_EQ(series[1].chart, "nccl-busbw-in-place");
@@ -301,7 +305,7 @@ TEST_F(NcclDir, ReportSeriesAreBusBandwidthPerMessageSizeOnALogAxis) {
   EXPECT_EQ(series[0].y, (std::vector<double>{45.88, 45.88}));
   EXPECT_EQ(series[1].y, (std::vector<double>{30.58, 60.50}));
   write_output("# nccl-tests crashed before the table\n");
-  EXPECT_TRUE(nccl_test_workload().report_series(dir_).empty());
+  EXPECT_TRUE(nccl_test_workload().read(dir_).series().empty());
 }
 
 TEST_F(NcclDir, OutputCheckIsAShellTestOfTheAverageBusBandwidth) {

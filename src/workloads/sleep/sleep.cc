@@ -72,12 +72,14 @@ const WorkloadInfo& SleepWorkload::info() const {
   return info;
 }
 
-RunVerdict SleepWorkload::verdict(const std::filesystem::path& run_dir) const {
-  (void)run_dir;
-  return RunVerdict{true, ""};
+RunRead SleepWorkload::read(const std::filesystem::path& run_dir) const {
+  RunRead out;
+  out.verdict = RunVerdict{true, ""};
+  out.failure_details = stderr_tail(run_dir);
+  return out;
 }
 
-bool SleepWorkload::can_handle(const std::filesystem::path& run_dir) const {
+bool SleepWorkload::recognizes(const std::filesystem::path& run_dir) const {
   try {
     std::optional<RunFolderFacts> facts = read_run_folder_facts(run_dir);
     return facts && facts->workload == name();

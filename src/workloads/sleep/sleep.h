@@ -24,10 +24,11 @@ class SleepWorkload : public Workload {
   // RunSpec{"sleep <seconds>"}; the Slurm runner wraps it in an sbatch script, standalone runs
   // it directly. Writes no file.
   RunSpec prepare(const RunContext& ctx) const override;
-  // Success, as CloudAI's default was_run_successful: the job state says the rest.
-  RunVerdict verdict(const std::filesystem::path& run_dir) const override;
+  // Success, as CloudAI's default was_run_successful: the job state says the rest; the failure
+  // details are the end of stderr.txt.
+  RunRead read(const std::filesystem::path& run_dir) const override;
   // A test-run.toml whose test_definition.test_template_name is "Sleep".
-  bool can_handle(const std::filesystem::path& run_dir) const override;
+  bool recognizes(const std::filesystem::path& run_dir) const override;
 };
 
 const Workload& sleep_workload();

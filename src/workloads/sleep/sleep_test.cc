@@ -106,22 +106,22 @@ TEST(SleepWorkload, UnknownKeysWarn) {
 
 TEST(SleepWorkload, VerdictIsSuccess) {
   testkit::TempDir run_dir;
-  RunVerdict v = sleep_workload().verdict(run_dir);
+  RunVerdict v = sleep_workload().read(run_dir).verdict;
   EXPECT_TRUE(v.ok);
   EXPECT_EQ(v.message, "");
 }
 
 TEST(SleepWorkload, CanHandleItsTestRunDump) {
   testkit::TempDir dir;
-  EXPECT_FALSE(sleep_workload().can_handle(dir));
+  EXPECT_FALSE(sleep_workload().recognizes(dir));
   std::ofstream(dir / "test-run.toml")
       << "name = \"Tests.sleep\"\n[test_definition]\ntest_template_name = \"Sleep\"\n";
-  EXPECT_TRUE(sleep_workload().can_handle(dir));
+  EXPECT_TRUE(sleep_workload().recognizes(dir));
   std::ofstream(dir / "test-run.toml")
       << "name = \"Tests.mb\"\n[test_definition]\ntest_template_name = \"MegatronBridge\"\n";
-  EXPECT_FALSE(sleep_workload().can_handle(dir));
+  EXPECT_FALSE(sleep_workload().recognizes(dir));
   std::ofstream(dir / "test-run.toml") << "not [ toml";
-  EXPECT_FALSE(sleep_workload().can_handle(dir));
+  EXPECT_FALSE(sleep_workload().recognizes(dir));
 }
 
 }  // namespace
