@@ -10,7 +10,7 @@ namespace bp {
 namespace {
 
 TEST(JudgeMemory, PrunesOnlyClearCases) {
-  // 79.6 GiB (an 80 GB H100): pruned above 1.2 x 79.6 = 95.52, near the limit from 71.64.
+  // 79.6 GiB (an 80 GB H100): pruned above 1.2 x 79.6 = 95.52, near the limit from 63.68.
   MemoryVerdict over = judge_memory(97.3, 79.6, OomRule::kPrune);
   EXPECT_FALSE(over.fits);
   EXPECT_TRUE(over.over);
@@ -18,10 +18,10 @@ TEST(JudgeMemory, PrunesOnlyClearCases) {
   MemoryVerdict above_but_close = judge_memory(90.0, 79.6, OomRule::kPrune);
   EXPECT_TRUE(above_but_close.fits);
   EXPECT_TRUE(above_but_close.near_limit);
-  MemoryVerdict near = judge_memory(72.0, 79.6, OomRule::kPrune);
+  MemoryVerdict near = judge_memory(64.0, 79.6, OomRule::kPrune);
   EXPECT_TRUE(near.fits);
   EXPECT_TRUE(near.near_limit);
-  MemoryVerdict fine = judge_memory(71.0, 79.6, OomRule::kPrune);
+  MemoryVerdict fine = judge_memory(63.0, 79.6, OomRule::kPrune);
   EXPECT_TRUE(fine.fits);
   EXPECT_FALSE(fine.near_limit);
 }

@@ -63,10 +63,9 @@ struct TestDefinition {
   // Expected performance (`reference`, a benchpilot addition); empty for CloudAI tests.
   std::vector<PerfReference> references;
   // `[estimate] oom`: what a point predicted out of memory does (rule E1; a benchpilot addition).
-  // A warning unless a test asks for "prune": on the catalog's real shapes the memory model still
-  // puts some of the configurations NVIDIA reports running above the GPU's memory,
-  // and a rule that prunes what runs does more harm than one that warns.
-  OomRule oom_rule = OomRule::kWarn;
+  // Pruned by default: no configuration the framework's vendor publishes as run comes out above
+  // the prune margin (kOomPruneAbove, core/estimate.h), so a pruned point is a clear case.
+  OomRule oom_rule = OomRule::kPrune;
 
   // The merged source table, for test-run.toml and best-config dumps.
   Value raw = Value::table();

@@ -105,10 +105,22 @@ class Estimate(unittest.TestCase):
         d = self.setup(extra='[estimate]\noom = "warn"\n')
         self.check_warns(d)
 
-    def test_by_default_e1_warns(self):
-        """Without [estimate], E1 is a warning: the memory model still overestimates some
-        configurations that run, so it prunes only where a test asks for it."""
-        self.check_warns(self.setup(extra=""))
+    def test_by_default_e1_prunes_405b_at_tp_pp_1_with_the_numbers(self):
+        """Without [estimate], E1 prunes: no published Megatron-Bridge configuration comes out
+        above its margin, so what it prunes is a clear case."""
+        d = self.setup(tp="[1, 2]", extra="")
+        proc = self.bp("plan", d)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("Pruned in", proc.stdout)
+        self.assertIn("E1 predicted out of memory", proc.stdout)
+        self.assertRegex(proc.stdout, r"tp=1[^\n]*needs \d+\.\d GiB of 79\.6 GiB: weights "
+                                      r"756\.0, gradients 756\.0, optimizer \d+\.\d, activations")
+
+    def test_off_checks_nothing(self):
+        d = self.setup(extra='[estimate]\noom = "off"\n')
+        proc = self.bp("plan", d)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertNotIn("E1", proc.stdout)
 
     def check_warns(self, d):
         proc = self.bp("plan", d)

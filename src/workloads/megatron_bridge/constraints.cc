@@ -90,10 +90,15 @@ enum Slot : int {
   kMVp,  // 1 = no virtual pipeline
   kMEp,
   // The memory rule (E1): the interned model shape (an address, 0 unknown), the GPU's usable
-  // memory in millionths of a GiB (0 unknown) and the case's OomRule.
+  // memory in millionths of a GiB (0 unknown) and the case's OomRule; what the launcher runs for
+  // compute dtype (FP8/FP4: 1), CPU offload and Megatron FSDP (written, else the recipe's).
   kEstShape,
   kEstGpuMicroGiB,
   kEstRule,
+  kEstLowPrecision,
+  kEstOffload,
+  kEstFsdp,
+  kEstRecMask,  // RecBit: the written recompute_modules, else the recipe's
   kSlotCount
 };
 static_assert(kSlotCount <= static_cast<int>(kMaxSlots));
@@ -791,7 +796,7 @@ const std::vector<Rule>& model_rules() {
 // ---- E1: predicted out of memory (memory_model.h, verdict in core/estimate.h) -----------------
 
 static_assert(kRMlp == mbridge::kRecomputeMlp && kRMoe == mbridge::kRecomputeMoe &&
-              kRMoeAct == mbridge::kRecomputeMoeAct &&
+              kRMlaUp == mbridge::kRecomputeMlaUpProj && kRMoeAct == mbridge::kRecomputeMoeAct &&
               kRShared == mbridge::kRecomputeSharedExperts &&
               kRLayernorm == mbridge::kRecomputeLayernorm);
 
@@ -819,26 +824,30 @@ const ModelShape* est_shape(const int64_t* s) {
 // What Megatron receives at this point, when every parallelism is known.
 std::optional<mbridge::MemoryInputs> memory_inputs(const int64_t* s) {
   if (!s[kEstShape]) return std::nullopt;
-  for (Slot k : {kMTp, kMPp, kMCp, kMVp, kMEp})
+  for (Slot k : {kMTp, kMPp, kMCp, kMEp})
     if (!known(s[k]) || s[k] <= 0) return std::nullopt;
+  // An unwritten vp whose recipe value the catalog does not know counts as no virtual pipeline:
+  // the least activation memory, so a prune stays right (ep of a dense model is always 1).
+  const int64_t vp = known(s[kMVp]) && s[kMVp] > 0 ? s[kMVp] : 1;
   if (s[kNumGpus] <= 0) return std::nullopt;
   mbridge::MemoryInputs in;
   in.num_gpus = s[kNumGpus];
   in.tp = s[kMTp];
   in.pp = s[kMPp];
   in.cp = s[kMCp];
-  in.vp = s[kMVp];
+  in.vp = vp;
   in.ep = s[kMEp];
   in.etp = is_set(s[kEt]) && s[kEt] > 0 ? s[kEt] : (is_set(s[kDefaultEt]) ? s[kDefaultEt] : 0);
   in.mb = s[kMb] > 0 ? s[kMb] : 1;  // unwritten: 1, the least memory (a prune stays right)
   in.gb = s[kGb] > 0 ? s[kGb] : 0;
   in.seq_length = s[kUserSeq] > 0 ? s[kUserSeq] : 0;
   in.num_layers = s[kUserLayers] > 0 ? s[kUserLayers] : 0;
-  in.megatron_fsdp = s[kFsdp] != 0;
+  in.megatron_fsdp = s[kEstFsdp] != 0;
   in.cuda_graphs = graphs_on(s);
-  in.recompute_modules = static_cast<uint32_t>(s[kRecMask] & ~kROther);
+  in.recompute_modules = static_cast<uint32_t>(s[kEstRecMask] & ~kROther);
   in.recompute_num_layers = is_set(s[kRecLayers]) && s[kRecLayers] > 0 ? s[kRecLayers] : 0;
-  in.offload_layers = s[kOffload] > 0 ? s[kOffload] : 0;
+  in.offload_layers = s[kEstOffload];
+  in.low_precision_gemm_inputs = s[kEstLowPrecision] != 0;
   return in;
 }
 
@@ -869,8 +878,9 @@ std::string memory_text(const int64_t* s) {
 // Every slot memory_inputs(), memory_of() and memory_verdict() read.
 constexpr uint64_t kMemoryReads =
     slot_bits(kNumGpus, kMTp, kMPp, kMCp, kMVp, kMEp, kEt, kDefaultEt, kMb, kGb, kUserSeq,
-              kUserLayers, kFsdp, kImpl, kScopeCount, kRecMask, kRecLayers, kOffload) |
-    slot_bits(kEstShape, kEstGpuMicroGiB, kEstRule);
+              kUserLayers, kImpl, kScopeCount, kRecLayers) |
+    slot_bits(kEstShape, kEstGpuMicroGiB, kEstRule, kEstLowPrecision, kEstOffload, kEstFsdp,
+              kEstRecMask);
 
 const std::vector<Rule>& estimate_rules() {
   static const std::vector<Rule> rules = {
@@ -1109,9 +1119,13 @@ RecipeView recipe_view(const TestRun& run, const std::vector<std::string>& recip
 }
 
 // The memory rule's slots: the shape of each recipe, the GPU's memory (the system's
-// gpu_memory_gib, else the gpu_type's) and the case's [estimate] oom.
+// gpu_memory_gib, else the gpu_type's), the case's [estimate] oom, and what the launcher runs
+// for compute dtype, CPU offload and FSDP: the written value, else the recipe's (`defaults`).
+// The launcher keeps the recipe's offload for -ol 0 and its FSDP for --use_megatron_fsdp false
+// (scripts/performance/utils/overrides.py @ v0.6.0 only sets them when given and positive/true).
 std::vector<FieldDecoder> estimate_decoders(const ModelCatalog& catalog, const std::string& family,
-                                            std::optional<double> system_gib, OomRule rule) {
+                                            std::optional<double> system_gib, OomRule rule,
+                                            const RecipeParallelism* defaults) {
   std::vector<FieldDecoder> d;
   d.push_back({"model_recipe_name",
                {kEstShape},
@@ -1130,6 +1144,38 @@ std::vector<FieldDecoder> estimate_decoders(const ModelCatalog& catalog, const s
                      gib = g->gib;
                  s[kEstGpuMicroGiB] = gib ? std::llround(*gib * 1e6) : 0;
                  s[kEstRule] = static_cast<int64_t>(rule);
+               }});
+  const Value& default_dtype = mbridge::find_arg("compute_dtype")->default_value;
+  const std::string dtype_default = default_dtype.is_string() ? default_dtype.as_string() : "";
+  d.push_back({"compute_dtype",
+               {kEstLowPrecision},
+               [dtype_default](const Value* v, int64_t* s, const std::string& key) {
+                 const std::string dtype = to_lower(v ? decode_string(*v, key) : dtype_default);
+                 s[kEstLowPrecision] = dtype.rfind("fp8", 0) == 0 || dtype == "nvfp4";
+               }});
+  const int64_t recipe_offload = defaults ? defaults->offload : 0;
+  const bool recipe_fsdp = defaults && defaults->fsdp;
+  d.push_back({"activation_offload_layers",
+               {kEstOffload},
+               [recipe_offload](const Value* v, int64_t* s, const std::string& key) {
+                 const int64_t written = v ? decode_int(*v, key) : 0;
+                 s[kEstOffload] = written > 0 ? written : recipe_offload;
+               }});
+  d.push_back({"use_megatron_fsdp",
+               {kEstFsdp},
+               [recipe_fsdp](const Value* v, int64_t* s, const std::string& key) {
+                 s[kEstFsdp] = recipe_fsdp || (v && decode_bool(*v, key));
+               }});
+  int64_t recipe_recompute = 0;
+  if (defaults)
+    for (const std::string& module : defaults->recompute) recipe_recompute |= rec_bit(module);
+  d.push_back({"recompute_modules",
+               {kEstRecMask},
+               [recipe_recompute](const Value* v, int64_t* s, const std::string& key) {
+                 int64_t mask = 0;
+                 if (v)
+                   for (const std::string& it : normalize_str_list(*v, key)) mask |= rec_bit(it);
+                 s[kEstRecMask] = v ? mask : recipe_recompute;
                }});
   return d;
 }
@@ -1199,16 +1245,16 @@ CompiledConstraints compile_case(const TestRun& run, const ParamSpace& space,
     rules = cloudai_rules();
     if (any_known) rules.insert(rules.end(), model_rules().begin(), model_rules().end());
   }
-  std::vector<FieldDecoder> d = decoders(
-      catalog, family, recipe_view(run, recipes, catalog, family), mbridge::pinned_era(run.test));
+  const RecipeView view = recipe_view(run, recipes, catalog, family);
+  std::vector<FieldDecoder> d = decoders(catalog, family, view, mbridge::pinned_era(run.test));
   const OomRule oom = run.test.oom_rule;
   const bool prunes = oom == OomRule::kPrune && memory == MemoryRules::kPrune;
   const bool warns = oom != OomRule::kOff && memory == MemoryRules::kWarnings;
   if (any_known && (prunes || warns)) {
     const std::vector<Rule>& extra = prunes ? estimate_rules() : memory_warnings();
     rules.insert(rules.end(), extra.begin(), extra.end());
-    for (FieldDecoder& e :
-         estimate_decoders(catalog, family, system ? system->gpu_memory_gib : std::nullopt, oom))
+    for (FieldDecoder& e : estimate_decoders(
+             catalog, family, system ? system->gpu_memory_gib : std::nullopt, oom, view.defaults))
       d.push_back(std::move(e));
   }
   if (rules.empty()) return CompiledConstraints();

@@ -16,7 +16,9 @@ namespace {
 // Frozen with every prediction (Estimate::estimator_version). Raise the number whenever the
 // formulas or constants of memory_model, step_time_model or model_flops change what they
 // predict: calibration compares only predictions of one version with what was measured.
-constexpr const char* kEstimatorVersion = "megatron_bridge/1";
+// 2: the memory model counts what the performance recipes run (bf16 gradients, MLA, saved
+// tensors per layer, the recipes' offload, FSDP and recompute).
+constexpr const char* kEstimatorVersion = "megatron_bridge/2";
 
 // cmd_args as the launcher receives them (written value, else the schema's default).
 Value emitted(const TestRun& point, const char* field) {

@@ -25,11 +25,20 @@ constexpr double kCudaContextGiB = 0.6;
 constexpr double kNcclGiBPerGroup = 0.25;
 // PyTorch's caching allocator reserves more than it allocates, mostly for activations (blocks of
 // many sizes freed and reused each micro-batch); weights, gradients and the optimizer live in
-// Megatron's contiguous buffers. benchpilot's assumption, not a measured figure (item 7's
-// calibration corrects it per system): 15 % of the activations. Megatron-Bridge's Llama3-70B
-// tp4/pp4/vp5 SFT on 32 H100, which failed from fragmentation until expandable_segments:True,
-// then comes out at the GPU's limit (flagged near it).
-constexpr double kFragmentationOfActivations = 0.15;
+// Megatron's contiguous buffers. Nearly every Megatron-Bridge v0.6.0 performance recipe sets
+// PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True (perf_recipes/*/*.py), which Megatron-Bridge's
+// memory-tuning guide credits with removing fragmentation-induced OOMs
+// (skills/nemo-mbridge-perf-memory-tuning/SKILL.md @ v0.6.0): benchpilot's assumption, not a
+// measured figure (the calibration from finished runs corrects it per system), is 5 % of the
+// activations. Without expandable segments it can be far more: the guide's Llama3-70B SFT on 32
+// H100 ran out with 58.8 GB allocated, which is why E1 warns from kNearLimitFrom.
+constexpr double kFragmentationOfActivations = 0.05;
+// Gradient buffers: every Megatron-Bridge performance recipe sets ddp.grad_reduce_in_fp32 = False
+// (perf_recipes/_common.py::_benchmark_common @ v0.6.0; configs/*/*_llm_pretrain.py @ v0.3.0), so
+// main gradients are bf16; a catalog entry with grad_reduce_in_fp32 = true (Kimi K2) keeps fp32.
+// Megatron's formula counts 4 bytes (its 6 = 2 for bf16 weights + 4 for fp32 gradients).
+constexpr double kBf16GradientBytes = 2.0;
+constexpr double kFp32GradientBytes = 4.0;
 // CUDA graphs (cuda_graph_impl set): a private memory pool per captured graph keeps its static
 // inputs/outputs alive between replays, about a fifth of the activations in Transformer Engine's
 // per-layer graphs, plus the graphs' own allocations (about 1 GiB in Megatron-LM's reports).
@@ -82,9 +91,51 @@ struct Shape {
   double final_layernorm = 0;
   LayerCounts layers;
   int64_t seq_length = 0;
+  // Per token, in elements: the query, key and value widths attention keeps for its backward
+  // pass, its output width, and (MLA) the compressed latents the up-projections read.
+  double q = 0, k = 0, v = 0, attn_out = 0, latents = 0;
+  bool mla = false;
 };
 
-std::optional<Shape> shape_of(const ModelShape& m, const MemoryInputs& in) {
+// How the attention block's parameters are counted.
+enum class Count {
+  kMegatron,  // as Megatron-Bridge's formula: 2h^2 (1 + groups/heads) (kv_channels heads / h)
+  kExact,     // MLA's real projections where the catalog gives its ranks (estimate_memory)
+};
+
+// MLA's projections: q down/up (or one q projection without q_lora_rank), kv down (with the
+// shared rotary key) and up, output, and the two latent layer norms.
+double mla_attention_params(const ModelShape& m, double h) {
+  const double n = static_cast<double>(m.num_attention_heads);
+  const double qk = static_cast<double>(m.qk_head_dim),
+               pos = static_cast<double>(m.qk_pos_emb_head_dim);
+  const double v = static_cast<double>(m.v_head_dim), q_lora = static_cast<double>(m.q_lora_rank);
+  const double kv_lora = static_cast<double>(m.kv_lora_rank);
+  const double q = q_lora > 0 ? h * q_lora + q_lora + q_lora * n * (qk + pos) : h * n * (qk + pos);
+  const double kv = h * (kv_lora + pos) + kv_lora + kv_lora * n * (qk + v);
+  return q + kv + n * v * h;
+}
+
+bool has_mla_ranks(const ModelShape& m) {
+  return m.multi_latent_attention && m.kv_lora_rank > 0 && m.qk_head_dim > 0 && m.v_head_dim > 0;
+}
+
+// The attention widths of Shape (elements per token).
+void attention_widths(const ModelShape& m, double kv_channels, double heads, double groups,
+                      Shape& s) {
+  if (has_mla_ranks(m)) {
+    const double qk = static_cast<double>(m.qk_head_dim + m.qk_pos_emb_head_dim);
+    s.mla = true;
+    s.q = s.k = heads * qk;
+    s.v = s.attn_out = heads * static_cast<double>(m.v_head_dim);
+    s.latents = static_cast<double>(m.q_lora_rank + m.kv_lora_rank + m.qk_pos_emb_head_dim);
+    return;
+  }
+  s.q = s.attn_out = kv_channels * heads;
+  s.k = s.v = kv_channels * groups;
+}
+
+std::optional<Shape> shape_of(const ModelShape& m, const MemoryInputs& in, Count count) {
   const int64_t num_layers = or_default(in.num_layers, m.num_layers);
   if (m.hidden_size <= 0 || m.num_attention_heads <= 0 || num_layers <= 0 || m.vocab_size <= 0)
     return std::nullopt;
@@ -109,7 +160,9 @@ std::optional<Shape> shape_of(const ModelShape& m, const MemoryInputs& in) {
   // are SwiGLU.
   const double projections = m.gated_linear_unit ? 3.0 : 2.0;
   const double query_to_hidden = kv_channels * heads / s.h;
-  const double attention = 2 * s.h * s.h * ((1 + groups / heads) * query_to_hidden);
+  const double attention = count == Count::kExact && has_mla_ranks(m)
+                               ? mla_attention_params(m, s.h)
+                               : 2 * s.h * s.h * ((1 + groups / heads) * query_to_hidden);
   const double layernorms = 4 * s.h;
   s.dense_layer_params = attention + layernorms + projections * s.h * s.ffn;
   s.moe_layer_params = attention + layernorms + projections * s.h * s.shared;
@@ -119,6 +172,7 @@ std::optional<Shape> shape_of(const ModelShape& m, const MemoryInputs& in) {
   s.layers = layer_counts(m, num_layers);
   s.seq_length = or_default(in.seq_length, m.seq_length);
   if (s.seq_length <= 0) return std::nullopt;
+  attention_widths(m, kv_channels, heads, groups, s);
   return s;
 }
 
@@ -196,39 +250,61 @@ double activation_bytes(const ModelShape& m, const Shape& s, const Parallel& p,
   return a / (p.tp * p.cp);
 }
 
-// The coefficient sum after what the launcher's recompute and offload flags change, which
-// Megatron-Bridge's formula does not model. Per layer (arXiv 2205.05198, Table 2 with flash
-// attention): 18 = attention 11 + MLP input 2 + MLP dropout mask 1 + two layer-norm outputs 4;
-// 4 ffn/h = the MLP's first GEMM output and its activation output (2 bytes each).
-double adjusted_coefficients(const Shape& s, const Parallel& p, const MemoryInputs& in) {
+// Bytes each layer keeps for its backward pass, per token and per unit of hidden size, as
+// Transformer Engine layers keep them (flash attention: no s^2 scores; no dropout masks: the
+// recipes' dropout is 0). g is the bytes of a saved GEMM input: 2 (bf16), 1 with FP8/FP4
+// compute. Where Megatron's 18 + 4 ffn/h (arXiv 2205.05198, Table 2) differs: a gated MLP's
+// first GEMM is 2 ffn wide; an MoE layer keeps its top-k routed copies of each token; MLA keeps
+// queries and keys of qk_head_dim + qk_pos_emb_head_dim per head.
+struct LayerSaves {
+  double attention = 0, dense_mlp = 0, moe_mlp = 0;
+};
+
+LayerSaves layer_saves(const ModelShape& m, const Shape& s, const MemoryInputs& in) {
+  const uint32_t rec = in.recompute_modules;
+  const double g = in.low_precision_gemm_inputs ? 1.0 : 2.0;
+  const double fc1_out = m.gated_linear_unit ? 4.0 : 2.0;  // bf16, 2 ffn wide when gated
+  const double h = s.h;
+  // Layer norm inputs (2 bytes each) stay; with layernorm recompute their outputs (the GEMM
+  // inputs that follow them) are recomputed instead of kept.
+  const double norm_out = (rec & kRecomputeLayernorm) ? 0.0 : g;
+  LayerSaves l;
+  const double qkv = 2.0 * (s.q + s.k + s.v) / h;
+  const double latents = s.mla ? g * s.latents / h : 0.0;
+  const double up_proj = (s.mla && (rec & kRecomputeMlaUpProj)) ? latents : qkv + latents;
+  // Output projection: flash attention keeps its bf16 output, which a bf16 GEMM shares; an FP8
+  // GEMM keeps its own 1-byte copy.
+  const double out_proj = in.low_precision_gemm_inputs ? s.attn_out / h : 0.0;
+  l.attention = 2.0 + norm_out + up_proj + 2.0 * s.attn_out / h + out_proj;
+  const double dense = fc1_out * s.ffn / h + g * s.ffn / h;
+  l.dense_mlp = 2.0 + ((rec & kRecomputeMlp) ? 0.0 : norm_out + dense);
+  // MoE: the router's input (bf16), top-k copies of each token into the experts, each expert's
+  // first GEMM output and second GEMM input, and the shared expert like a dense MLP.
+  const double routed_act = s.topk * g * s.moe_ffn / h;
+  double routed = s.topk * g + s.topk * fc1_out * s.moe_ffn / h + routed_act;
+  if (rec & kRecomputeMoeAct) routed -= routed_act;
+  const double shared = (rec & kRecomputeSharedExperts) ? 0.0 : (fc1_out + g) * s.shared / h;
+  l.moe_mlp = 2.0 + ((rec & kRecomputeMoe) ? 2.0 : 2.0 + routed + shared);
+  return l;
+}
+
+// The coefficient sum over the layers (MTP layers included) with what the launcher's recompute
+// and offload flags change. Full recompute, method "block": the first N layers of each model
+// chunk keep only their input (2 bytes); CPU offload moves that many layers per chunk to host.
+double saved_coefficients(const ModelShape& m, const Shape& s, const Parallel& p,
+                          const MemoryInputs& in) {
   const double dense = static_cast<double>(s.layers.dense);
   const double moe = static_cast<double>(s.layers.moe);
   const double layers = dense + moe;
-  double c = layer_coefficients(s);
-  const uint32_t rec = in.recompute_modules;
-  if (rec != 0) {
-    // Selective recompute of these modules keeps only their inputs.
-    if (rec & kRecomputeMlp) c -= 4.0 * dense * s.ffn / s.h;
-    if (rec & kRecomputeMoe)
-      c -= 4.0 * moe * (s.moe_ffn * s.topk) / s.h;
-    else if (rec & kRecomputeMoeAct)
-      c -= 2.0 * moe * (s.moe_ffn * s.topk) / s.h;  // the activation output only
-    if (rec & kRecomputeSharedExperts) c -= 4.0 * moe * s.shared / s.h;
-    if (rec & kRecomputeLayernorm) c -= 4.0 * layers;
-    // core_attn: already assumed by the formula (flash attention stores no s^2 scores);
-    // mla_up_proj: not modelled (it recomputes a small share of MLA's attention block).
-  } else if (in.recompute_num_layers > 0) {
-    // Full recompute, method "block": the first N layers of each model chunk keep only their
-    // input (2 bytes per element).
-    const double per_chunk = layers / (p.pp * p.vp);
+  const LayerSaves l = layer_saves(m, s, in);
+  double c = layers * l.attention + dense * l.dense_mlp + moe * l.moe_mlp;
+  const double per_chunk = layers / (p.pp * p.vp);
+  if (in.recompute_modules == 0 && in.recompute_num_layers > 0) {
     const double f = std::min(1.0, static_cast<double>(in.recompute_num_layers) / per_chunk);
     c = (1 - f) * c + f * 2.0 * layers;
   }
-  if (in.offload_layers > 0) {
-    // CPU offload moves the activations of that many layers per chunk to host memory.
-    const double per_chunk = layers / (p.pp * p.vp);
+  if (in.offload_layers > 0)
     c *= 1 - std::min(1.0, static_cast<double>(in.offload_layers) / per_chunk);
-  }
   return std::max(0.0, c);
 }
 
@@ -247,7 +323,7 @@ int communicating_groups(const Parallel& p, bool moe) {
 
 std::optional<MegatronMemory> megatron_theoretical_memory(const ModelShape& m,
                                                           const MemoryInputs& in) {
-  std::optional<Shape> s = shape_of(m, in);
+  std::optional<Shape> s = shape_of(m, in, Count::kMegatron);
   if (!s) return std::nullopt;
   const Parallel p = parallel_of(in);
   const ShardParams sp = shard_params(m, *s, p);
@@ -260,16 +336,18 @@ std::optional<MegatronMemory> megatron_theoretical_memory(const ModelShape& m,
 }
 
 std::optional<MemoryBreakdown> estimate_memory(const ModelShape& m, const MemoryInputs& in) {
-  std::optional<Shape> s = shape_of(m, in);
+  std::optional<Shape> s = shape_of(m, in, Count::kExact);
   if (!s) return std::nullopt;
   const Parallel p = parallel_of(in);
   const ShardParams sp = shard_params(m, *s, p);
   MemoryBreakdown b;
-  // bf16 weights (2 bytes), fp32 gradients (4), fp32 master weights and Adam's two moments (12),
-  // the optimizer sharded over the data-parallel group by the distributed optimizer.
+  // bf16 weights (2 bytes), bf16 gradients (2, fp32 where the recipe reduces in fp32), and the
+  // fp32 master weights and Adam's two moments (12) sharded over the data-parallel group by the
+  // distributed optimizer.
+  const double grad_bytes = m.grad_reduce_in_fp32 ? kFp32GradientBytes : kBf16GradientBytes;
   const double params = sp.dense + sp.routed;
   b.weights = 2 * params;
-  b.gradients = 4 * params;
+  b.gradients = grad_bytes * params;
   b.optimizer = (bytes_per_parameter(in.distributed_optimizer, sp.dense_shard) - 6) * sp.dense +
                 (bytes_per_parameter(in.distributed_optimizer, sp.expert_shard) - 6) * sp.routed;
   if (in.megatron_fsdp) {
@@ -277,10 +355,10 @@ std::optional<MemoryBreakdown> estimate_memory(const ModelShape& m, const Memory
     const double dense_share = sp.dense / std::max(1.0, sp.dense_shard);
     const double routed_share = sp.routed / std::max(1.0, sp.expert_shard);
     b.weights = 2 * (dense_share + routed_share);
-    b.gradients = 4 * (dense_share + routed_share);
+    b.gradients = grad_bytes * (dense_share + routed_share);
     b.optimizer = 12 * (dense_share + routed_share);
   }
-  b.activations = activation_bytes(m, *s, p, in, adjusted_coefficients(*s, p, in));
+  b.activations = activation_bytes(m, *s, p, in, saved_coefficients(m, *s, p, in));
   b.cuda_context = kCudaContextGiB * kGiB;
   b.nccl_buffers = kNcclGiBPerGroup * kGiB * communicating_groups(p, m.is_moe());
   b.fragmentation = kFragmentationOfActivations * b.activations;

@@ -3,11 +3,13 @@
 // Two layers: megatron_theoretical_memory() is a faithful port of Megatron-Bridge v0.6.0's
 // `estimate_training_memory` (src/megatron/bridge/training/utils/theoretical_memory_utils.py,
 // the "Theoretical memory footprints" line of every log; tools/estimator/memory_reference.py
-// runs the Python original on the unit tests' configurations). estimate_memory() splits that
-// figure into weights, gradients and optimizer state, applies what the formula leaves out on
-// purpose (full recompute, recompute modules, CPU offload, Megatron FSDP) and adds the fixed
-// costs (CUDA context, NCCL buffers, allocator fragmentation, CUDA graphs), each a named
-// constant below with its source.
+// runs the Python original on the unit tests' configurations). estimate_memory() is benchpilot's
+// own count on the same parameter split: bf16 weights and gradients (the performance recipes
+// reduce gradients in bf16), the distributed optimizer's fp32 state, MLA's real projections,
+// the tensors each layer saves for its backward pass (gated MLPs, routed-token copies, FP8
+// copies of GEMM inputs), what the launcher's recompute, offload and FSDP flags change, and the
+// fixed costs (CUDA context, NCCL buffers, allocator fragmentation, CUDA graphs), each a named
+// constant in memory_model.cc with its source.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +50,9 @@ struct MemoryInputs {
   uint32_t recompute_modules = 0;    // RecomputeModule bits (selective recompute)
   int64_t recompute_num_layers = 0;  // full recompute, method "block" (the launcher's -rl)
   int64_t offload_layers = 0;        // activation_offload_layers (-ol)
+  // compute_dtype fp8_* or nvfp4: Transformer Engine saves the inputs of its GEMMs for the
+  // backward pass in 1 byte (FP8) instead of 2 (estimate_memory only).
+  bool low_precision_gemm_inputs = false;
 };
 
 // Megatron-Bridge's own two figures, in bytes.

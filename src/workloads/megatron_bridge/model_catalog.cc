@@ -57,6 +57,7 @@ const std::set<std::string>& known_keys() {
       "window_attn_skip_freq",
       "share_embeddings_and_output_weights",
       "make_vocab_size_divisible_by",
+      "grad_reduce_in_fp32",
       "mamba_state_dim",
       "mamba_head_dim",
       "mamba_num_groups",
@@ -244,6 +245,7 @@ void parse_formula_fields(const std::string& name, const EntryReader& r, ModelSh
   m.linear_num_key_heads = r.positive("linear_num_key_heads", false);
   m.linear_num_value_heads = r.positive("linear_num_value_heads", false);
   m.linear_conv_kernel_dim = r.positive("linear_conv_kernel_dim", false);
+  m.grad_reduce_in_fp32 = r.boolean("grad_reduce_in_fp32");
   m.shape_source = r.string("shape_source");
   parse_moe_layer_pattern(name, r, m);
 }
@@ -268,6 +270,50 @@ void read_layout_pairs(const std::string& name, const EntryReader& r, const char
   if (out.size() > 16) throw ConfigError(pairs->loc(), key, "at most 16 pairs are supported");
 }
 
+// One "<gpu>_<dtype>" = { tp, pp, cp, vp, ep, offload, fsdp } entry.
+RecipeParallelism parse_recipe_parallelism(const Value& t, const std::string& entry_key) {
+  RecipeParallelism p;
+  std::pair<const char*, int64_t*> fields[] = {{"tp", &p.tp}, {"pp", &p.pp},
+                                               {"cp", &p.cp}, {"vp", &p.vp},
+                                               {"ep", &p.ep}, {"offload", &p.offload}};
+  for (size_t k = 0; k < t.size(); ++k) {
+    const std::string& name = t.keys()[k];
+    const Value& v = t.items()[k];
+    if (name == "recompute") {
+      if (!v.is_array())
+        throw ConfigError(v.loc(), entry_key + ".recompute",
+                          "expected a list of recompute module names, got " + v.to_toml_inline());
+      for (const Value& module : v.items()) {
+        if (!module.is_string())
+          throw ConfigError(module.loc(), entry_key + ".recompute",
+                            "expected a module name, got " + module.to_toml_inline());
+        p.recompute.push_back(module.as_string());
+      }
+      continue;
+    }
+    if (name == "fsdp") {
+      if (!v.is_bool())
+        throw ConfigError(v.loc(), entry_key + ".fsdp",
+                          "expected true or false, got " + v.to_toml_inline());
+      p.fsdp = v.as_bool();
+      continue;
+    }
+    auto it = std::find_if(std::begin(fields), std::end(fields),
+                           [&](const auto& f) { return name == f.first; });
+    if (it == std::end(fields))
+      throw ConfigError(v.loc(), entry_key + "." + name,
+                        "unknown key; expected tp, pp, cp, vp, ep, offload, fsdp or recompute");
+    // offload (layers offloaded to the CPU) may be 0; the parallel sizes are at least 1.
+    const int64_t least = it->second == &p.offload ? 0 : 1;
+    if (!v.is_int() || v.as_int() < least || v.as_int() > 4096)
+      throw ConfigError(v.loc(), entry_key + "." + name,
+                        "expected an integer from " + std::to_string(least) + " to 4096, got " +
+                            v.to_toml_inline());
+    *it->second = v.as_int();
+  }
+  return p;
+}
+
 void parse_pretrain_defaults(const std::string& name, const EntryReader& r, ModelShape& m) {
   const Value* defaults = r.find("pretrain_defaults");
   if (!defaults) return;
@@ -281,22 +327,7 @@ void parse_pretrain_defaults(const std::string& name, const EntryReader& r, Mode
     const std::string entry_key = key + "." + gpu_dtype;
     if (!t.is_table())
       throw ConfigError(t.loc(), entry_key, "expected an inline table { tp, pp, cp, vp, ep }");
-    RecipeParallelism p;
-    std::pair<const char*, int64_t*> fields[] = {
-        {"tp", &p.tp}, {"pp", &p.pp}, {"cp", &p.cp}, {"vp", &p.vp}, {"ep", &p.ep}};
-    for (size_t k = 0; k < t.size(); ++k) {
-      auto it = std::find_if(std::begin(fields), std::end(fields),
-                             [&](const auto& f) { return t.keys()[k] == f.first; });
-      const Value& v = t.items()[k];
-      if (it == std::end(fields))
-        throw ConfigError(v.loc(), entry_key + "." + t.keys()[k],
-                          "unknown key; expected tp, pp, cp, vp or ep");
-      if (!v.is_int() || v.as_int() < 1 || v.as_int() > 4096)
-        throw ConfigError(v.loc(), entry_key + "." + t.keys()[k],
-                          "expected an integer from 1 to 4096, got " + v.to_toml_inline());
-      *it->second = v.as_int();
-    }
-    m.pretrain_defaults.emplace_back(to_lower(gpu_dtype), p);
+    m.pretrain_defaults.emplace_back(to_lower(gpu_dtype), parse_recipe_parallelism(t, entry_key));
   }
 }
 

@@ -16,13 +16,19 @@
 namespace bp {
 
 // The parallelism a pretrain recipe uses for fields the user does not write (for one GPU type and
-// compute dtype). vp = 1: no virtual pipeline.
+// compute dtype). vp = 1: no virtual pipeline. `offload`, `fsdp` and `recompute` are the
+// recipe's cpu_offloading_num_layers, use_megatron_fsdp and recompute_modules, which the memory
+// estimate needs (the launcher keeps them unless -ol, --use_megatron_fsdp true or
+// --recompute_modules is given).
 struct RecipeParallelism {
   int64_t tp = 1;
   int64_t pp = 1;
   int64_t cp = 1;
   int64_t vp = 1;
   int64_t ep = 1;
+  int64_t offload = 0;
+  bool fsdp = false;
+  std::vector<std::string> recompute;  // recompute_modules
 };
 
 struct ModelShape {
@@ -92,6 +98,9 @@ struct ModelShape {
   int64_t linear_num_key_heads = 0;
   int64_t linear_num_value_heads = 0;
   int64_t linear_conv_kernel_dim = 0;
+  // The performance recipe reduces gradients in fp32 (4-byte gradient buffers); every other
+  // recipe sets ddp.grad_reduce_in_fp32 = False (2 bytes).
+  bool grad_reduce_in_fp32 = false;
   // Where the numbers above come from (a provider file at a tag, or a Hugging Face config).
   std::string shape_source;
   // "<gpu>_<dtype>" (lower case) -> the pretrain recipe's parallelism.

@@ -57,7 +57,20 @@ TEST(ModelCatalog, PretrainDefaultsPerGpuAndDtype) {
                        "u.toml"));
   EXPECT_EQ(user.find("m")->pretrain_defaults_for("h100", "bf16")->vp, 2);
   EXPECT_EQ(user.find("m")->pretrain_defaults_for("h100", "bf16")->tp, 1);
-  for (const char* bad : {"h100_bf16 = { pp = 0 }", "h100_bf16 = { dp = 2 }", "h100_bf16 = 3"}) {
+  EXPECT_EQ(user.find("m")->pretrain_defaults_for("h100", "bf16")->offload, 0);
+  EXPECT_FALSE(user.find("m")->pretrain_defaults_for("h100", "bf16")->fsdp);
+  // The memory estimate's recipe settings: Llama3 70B on GB200 in FP8 runs Megatron FSDP with
+  // 40 layers offloaded (v0.3.0 and v0.6.0 agree); DeepSeek-V3 on GB300 recomputes mla_up_proj.
+  const RecipeParallelism* gb200 = c.find("llama3_70b")->pretrain_defaults_for("gb200", "fp8_cs");
+  ASSERT_NE(gb200, nullptr);
+  EXPECT_TRUE(gb200->fsdp);
+  EXPECT_EQ(gb200->offload, 40);
+  EXPECT_EQ(c.find("deepseek_v3")->pretrain_defaults_for("gb300", "fp8_cs")->recompute,
+            std::vector<std::string>{"mla_up_proj"});
+  for (const char* bad :
+       {"h100_bf16 = { pp = 0 }", "h100_bf16 = { dp = 2 }", "h100_bf16 = 3",
+        "h100_bf16 = { offload = -1 }", "h100_bf16 = { fsdp = 1 }",
+        "h100_bf16 = { recompute = \"mlp\" }", "h100_bf16 = { recompute = [1] }"}) {
     try {
       ModelCatalog::parse(read_toml_string(std::string("[m]\nnum_layers = 4\n"
                                                        "num_attention_heads = 4\n"
