@@ -112,7 +112,9 @@ class DryRun(unittest.TestCase):
                     '[cmd_args]\ngpu_type = "gb300"\ncontainer_image = "nvcr.io#nvidia/nemo:26.02.00"\n'
                     'model_family_name = "deepseek"\nmodel_recipe_name = "deepseek_v3"\n'
                     'num_gpus = 32\ntask = "pretrain"\ncompute_dtype = "fp8_mx"\n'
-                    'pp = 2\nvp = 8\nep = 8\nmb = 1\ngb = 4096\n')
+                    'pp = 2\nvp = 8\nep = 8\nmb = 1\ngb = 4096\n'
+                    # 32 GPUs do not hold DeepSeek-V3 (rule E1 would prune it); C18 is tested.
+                    '[estimate]\noom = "warn"\n')
                 scenario = d / "scenario.toml"
                 scenario.write_text('name = "ds"\n[[Tests]]\nid = "ds"\ntest_name = "ds_gb300"\n'
                                     'num_nodes = "4"\n')

@@ -153,7 +153,7 @@ class Estimate(unittest.TestCase):
         write_file(run / "launcher.log", f"Step Time : {measured:.2f}s GPU utilization: "
                    "300.0MODEL_TFLOP/s/GPU\n" * 3)
         predicted = raw["raw_step_time_s"] / 2
-        write_file(run / "estimate.toml", f'estimator_version = "megatron_bridge/1"\n'
+        write_file(run / "estimate.toml", f'estimator_version = "megatron_bridge/2"\n'
                    f'step_time_factor = 1.0\nstep_time_s = {predicted!r}\n')
         store = d / "no-store.db"  # the store this test's estimate reads
         proc = run_bp("index", "--store", store, "--system", "example-cluster", d / "results")

@@ -54,7 +54,7 @@ class EstimatorLearnsOnSlurm(unittest.TestCase):
         self.assertEqual(len(runs), 4)
         for r in runs:  # frozen before submission, with the estimator's version
             frozen = tomllib.loads((root / r["run_dir"] / "estimate.toml").read_text())
-            self.assertEqual(frozen["estimator_version"], "megatron_bridge/1")
+            self.assertEqual(frozen["estimator_version"], "megatron_bridge/2")
             self.assertEqual(frozen["step_time_factor"], 1.0)  # nothing to calibrate with yet
             self.assertGreater(frozen["step_time_s"], 0)
         store = self.ws.root / "results" / "benchpilot.db"
