@@ -159,7 +159,7 @@ class Estimate(unittest.TestCase):
         proc = run_bp("index", "--store", store, "--system", "example-cluster", d / "results")
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         hist = json.loads(run_bp("history", "--store", store, "--json").stdout)
-        self.assertEqual(hist[0]["prediction"], {"estimator_version": "megatron_bridge/1",
+        self.assertEqual(hist[0]["prediction"], {"estimator_version": "megatron_bridge/2",
                                                  "step_time_s": predicted,
                                                  "step_time_factor": 1.0, "memory_gib": None})
         self.assertEqual(hist[0]["measured"], {"step_time_s": float(f"{measured:.2f}"),

@@ -63,7 +63,7 @@ class EstimatorLearnsOnSlurm(unittest.TestCase):
         hist = json.loads(self.bp("history", "--store", store, "--json"))
         self.assertEqual(len(hist), 4)
         for r in hist:  # the prediction beside what the emulator measured (its memory lines too)
-            self.assertEqual(r["prediction"]["estimator_version"], "megatron_bridge/1")
+            self.assertEqual(r["prediction"]["estimator_version"], "megatron_bridge/2")
             self.assertGreater(r["prediction"]["memory_gib"], 0)
             self.assertAlmostEqual(r["measured"]["step_time_s"], r["metrics"]["step-time"])
             self.assertGreater(r["measured"]["max_allocated_gib"], 0)
