@@ -19,6 +19,17 @@
 
 namespace bp {
 
+// What the workload's estimator predicted when a run was submitted (its estimate.toml): the raw
+// model's figures and the step-time factor the calibration then applied. Declared outside
+// StoredRun: clang 14 does not see a nested struct with member initializers as default-
+// constructible inside its enclosing class, so optional<Prediction>::emplace() failed there.
+struct StoredPrediction {
+  std::string estimator_version;
+  std::optional<double> step_time_s;  // raw
+  double step_time_factor = 1;
+  std::optional<double> memory_gib;  // total per GPU, GiB
+};
+
 // One finished run, with what makes comparisons meaningful.
 struct StoredRun {
   int64_t id = 0;           // store row id (0 before it is stored)
@@ -47,14 +58,7 @@ struct StoredRun {
   std::vector<std::pair<std::string, std::string>> params;
   std::map<std::string, double> metrics;               // means, by the workload's metric names
   std::map<std::string, std::vector<double>> samples;  // e.g. one per step, oldest first
-  // What the workload's estimator predicted when the run was submitted (its estimate.toml):
-  // the raw model's figures and the step-time factor the calibration then applied.
-  struct Prediction {
-    std::string estimator_version;
-    std::optional<double> step_time_s;  // raw
-    double step_time_factor = 1;
-    std::optional<double> memory_gib;  // total per GPU, GiB
-  };
+  using Prediction = StoredPrediction;
   std::optional<Prediction> prediction;  // none for a run submitted without one
   // What the run measured of it (core/estimate.h MeasuredRun); GiB = 2^30 bytes.
   std::optional<double> measured_step_time_s, max_allocated_gib, max_reserved_gib;
