@@ -1,7 +1,13 @@
 #include "config/python_repr.h"
 
+#include <cctype>
+#include <charconv>
 #include <cstdio>
+#include <fstream>
+#include <optional>
+#include <sstream>
 
+#include "util/numbers.h"
 #include "util/strings.h"
 
 namespace bp {
@@ -66,6 +72,105 @@ std::string python_repr(const Value& v) {
   return "None";
 }
 
+namespace {
+
+// Reads what python_repr writes for a dict of scalars, left to right.
+class DictReprReader {
+ public:
+  explicit DictReprReader(std::string_view repr) : repr_(repr) {}
+
+  std::vector<std::pair<std::string, Value>> read() {
+    std::vector<std::pair<std::string, Value>> out;
+    skip_spaces();
+    if (!take('{')) return {};
+    for (;;) {
+      skip_spaces();
+      if (take('}')) return out;
+      std::optional<std::string> key = str_literal();
+      skip_spaces();
+      if (!key || !take(':')) return {};
+      skip_spaces();
+      std::optional<Value> value = scalar();
+      if (!value) return {};
+      out.emplace_back(std::move(*key), std::move(*value));
+      skip_spaces();
+      if (!take(',') && !(i_ < repr_.size() && repr_[i_] == '}')) return {};
+    }
+  }
+
+ private:
+  void skip_spaces() {
+    while (i_ < repr_.size() && repr_[i_] == ' ') ++i_;
+  }
+  bool take(char c) {
+    if (i_ >= repr_.size() || repr_[i_] != c) return false;
+    ++i_;
+    return true;
+  }
+
+  // A str literal ('...' or "...") with python_str_repr's escapes; nullopt when there is none.
+  std::optional<std::string> str_literal() {
+    if (i_ >= repr_.size() || (repr_[i_] != '\'' && repr_[i_] != '"')) return std::nullopt;
+    const char quote = repr_[i_++];
+    std::string s;
+    while (i_ < repr_.size() && repr_[i_] != quote) {
+      if (repr_[i_] == '\\' && i_ + 1 < repr_.size())
+        s += escaped(repr_[++i_]);
+      else
+        s += repr_[i_];
+      ++i_;
+    }
+    if (!take(quote)) return std::nullopt;
+    return s;
+  }
+  // The character an escape stands for; i_ is on the letter after the backslash (on the last
+  // hex digit of \xNN when it returns).
+  char escaped(char letter) {
+    switch (letter) {
+      case 'n':
+        return '\n';
+      case 'r':
+        return '\r';
+      case 't':
+        return '\t';
+      case 'x': {
+        unsigned code = 0;
+        const char* digits = repr_.data() + i_ + 1;
+        if (i_ + 2 < repr_.size() && std::isxdigit(static_cast<unsigned char>(digits[0])) &&
+            std::from_chars(digits, digits + 2, code, 16).ptr == digits + 2) {
+          i_ += 2;
+          return static_cast<char>(code);
+        }
+        return letter;
+      }
+      default:
+        return letter;  // \\, \' and \"
+    }
+  }
+
+  // A str literal, True/False, an int or a float; any other token is taken as text.
+  std::optional<Value> scalar() {
+    if (std::optional<std::string> s = str_literal()) return Value::string(*s);
+    const size_t end = repr_.find_first_of(",}", i_);
+    if (end == std::string_view::npos) return std::nullopt;
+    const std::string_view token = trim(repr_.substr(i_, end - i_));
+    i_ = end;
+    if (token == "True" || token == "False") return Value::boolean(token == "True");
+    if (std::optional<int64_t> n = parse_whole_int(token)) return Value::integer(*n);
+    if (std::optional<double> d = parse_whole_double(token)) return Value::floating(*d);
+    return Value::string(std::string(token));
+  }
+
+  std::string_view repr_;
+  size_t i_ = 0;
+};
+
+}  // namespace
+
+std::vector<std::pair<std::string, Value>> parse_python_dict_repr(std::string_view repr) {
+  return DictReprReader(repr).read();
+}
+
 std::string csv_field(std::string_view s) {
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
   std::string out = "\"";
@@ -74,6 +179,61 @@ std::string csv_field(std::string_view s) {
     out += c;
   }
   return out + "\"";
+}
+
+std::vector<std::vector<std::string>> parse_csv(std::string_view text) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string field;
+  bool quoted = false;
+  bool any = false;  // the row has begun: a quote or a comma makes an empty field a field
+  auto end_row = [&] {
+    if (any || !field.empty()) {
+      row.push_back(std::move(field));
+      rows.push_back(std::move(row));
+    }
+    row.clear();
+    field.clear();
+    any = false;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+      continue;
+    }
+    if (c == '"') {
+      quoted = true;
+      any = true;
+    } else if (c == ',') {
+      row.push_back(std::move(field));
+      field.clear();
+      any = true;
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      end_row();
+    } else {
+      field += c;
+      any = true;
+    }
+  }
+  end_row();
+  return rows;
+}
+
+std::vector<std::vector<std::string>> read_csv_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return {};
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_csv(text.str());
 }
 
 }  // namespace bp

@@ -145,44 +145,6 @@ TEST(SvgChart, FormatsNumbers) {
   EXPECT_EQ(svg::format_bytes(8 * 1024 * 1024), "8M");
 }
 
-TEST(ResultsData, CsvQuotesCommasAndNewlines) {
-  TempDir d;
-  write_file(d.path() / "a.csv", "a,b\r\n\"x,1\",\"he said \"\"hi\"\"\nok\"\n");
-  auto rows = bp::read_csv_file(d.path() / "a.csv");
-  ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[1][0], "x,1");
-  EXPECT_EQ(rows[1][1], "he said \"hi\"\nok");
-}
-
-TEST(ResultsData, ParsesTrajectoryActions) {
-  auto a = parse_action("{'tp': 2, 'scope': 'at\\'tn', 'lr': 0.5, 'fp8': True}");
-  ASSERT_EQ(a.size(), 4u);
-  EXPECT_EQ(a[0].first, "tp");
-  EXPECT_EQ(a[0].second.as_int(), 2);
-  EXPECT_EQ(a[1].second.as_string(), "at'tn");
-  EXPECT_DOUBLE_EQ(a[2].second.as_double(), 0.5);
-  EXPECT_TRUE(a[3].second.as_bool());
-  EXPECT_TRUE(parse_action("{'tp': 2").empty());
-  EXPECT_TRUE(parse_action("not a dict").empty());
-}
-
-TEST(ResultsData, GroupsPrunedPointsByRuleMostFrequentFirst) {
-  TempDir d;
-  write_file(d.path() / "pruned.csv",
-             "step,tp,pp,rule_ids,messages\n3,1,3,M4,num_layers=32 is not divisible by pp=3\n"
-             "6,2,3,M4;C1,\"a; b\"\n7,4,3,C1,c\n8,4,1,C1,d\n");
-  auto points = read_pruned(d.path());
-  ASSERT_EQ(points.size(), 4u);
-  EXPECT_EQ(points[1].values, "tp=2 pp=3");
-  auto rules = group_pruned(points, 2);
-  ASSERT_EQ(rules.size(), 2u);
-  EXPECT_EQ(rules[0].id, "C1");
-  EXPECT_EQ(rules[0].count, 3u);
-  EXPECT_EQ(rules[0].examples.size(), 2u);
-  EXPECT_EQ(rules[1].id, "M4");
-  EXPECT_EQ(rules[1].examples[0], "step 3: tp=1 pp=3: num_layers=32 is not divisible by pp=3");
-}
-
 TEST(ResultsData, UrlPathEncodesEverythingButSafeCharacters) {
   EXPECT_EQ(url_path("a b/c#d?e%/x.log"), "a%20b/c%23d%3Fe%25/x.log");
 }

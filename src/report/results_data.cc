@@ -1,32 +1,21 @@
 #include "report/results_data.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
+#include "config/python_repr.h"
 #include "config/toml_reader.h"
 #include "core/run_folder.h"
 #include "core/run_status.h"
 #include "core/workload.h"
 #include "util/files.h"
 #include "util/log.h"
-#include "util/numbers.h"
 #include "util/strings.h"
 
 namespace bp {
 namespace fs = std::filesystem;
 
 namespace {
-
-// CSV cells and repr tokens: blanks around a number are allowed (util/numbers.h otherwise).
-std::optional<double> to_double(std::string_view s) {
-  return parse_whole_double(trim(s));
-}
-std::optional<int64_t> to_int(std::string_view s) {
-  return parse_whole_int(trim(s));
-}
 
 std::optional<Value> read_toml_quietly(const fs::path& file) {
   std::error_code ec;
@@ -41,133 +30,6 @@ std::optional<Value> read_toml_quietly(const fs::path& file) {
 
 }  // namespace
 
-std::vector<std::vector<std::string>> read_csv_file(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return {};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row;
-  std::string field;
-  bool quoted = false, any = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-        field += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        field += c;
-      }
-      continue;
-    }
-    if (c == '"') {
-      quoted = true;
-      any = true;
-    } else if (c == ',') {
-      row.push_back(std::move(field));
-      field.clear();
-      any = true;
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      if (any || !field.empty()) {
-        row.push_back(std::move(field));
-        rows.push_back(std::move(row));
-      }
-      row.clear();
-      field.clear();
-      any = false;
-    } else {
-      field += c;
-      any = true;
-    }
-  }
-  if (any || !field.empty()) {
-    row.push_back(std::move(field));
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-std::vector<TrajectoryRow> read_trajectory(const fs::path& case_dir) {
-  std::vector<TrajectoryRow> out;
-  auto rows = read_csv_file(case_dir / "trajectory.csv");
-  for (size_t i = 1; i < rows.size(); ++i) {
-    const auto& r = rows[i];
-    if (r.size() < 4) continue;
-    auto step = to_int(r[0]);
-    auto reward = to_double(r[2]);
-    if (!step || !reward) continue;
-    out.push_back({static_cast<int>(*step), r[1], *reward, r[3]});
-  }
-  return out;
-}
-
-std::vector<std::pair<std::string, Value>> parse_action(std::string_view repr) {
-  std::vector<std::pair<std::string, Value>> out;
-  size_t i = 0;
-  auto skip_space = [&] {
-    while (i < repr.size() && repr[i] == ' ') ++i;
-  };
-  // A Python str literal ('...' or "...") starting at i; nullopt when there is none.
-  auto quoted = [&]() -> std::optional<std::string> {
-    if (i >= repr.size() || (repr[i] != '\'' && repr[i] != '"')) return std::nullopt;
-    char q = repr[i++];
-    std::string s;
-    while (i < repr.size() && repr[i] != q) {
-      if (repr[i] == '\\' && i + 1 < repr.size()) {
-        char e = repr[++i];
-        s += e == 'n' ? '\n' : e == 't' ? '\t' : e;
-      } else {
-        s += repr[i];
-      }
-      ++i;
-    }
-    if (i >= repr.size()) return std::nullopt;
-    ++i;
-    return s;
-  };
-  skip_space();
-  if (i >= repr.size() || repr[i] != '{') return {};
-  ++i;
-  for (;;) {
-    skip_space();
-    if (i < repr.size() && repr[i] == '}') return out;
-    auto key = quoted();
-    skip_space();
-    if (!key || i >= repr.size() || repr[i] != ':') return {};
-    ++i;
-    skip_space();
-    Value v;
-    if (auto s = quoted()) {
-      v = Value::string(*s);
-    } else {
-      size_t end = repr.find_first_of(",}", i);
-      if (end == std::string_view::npos) return {};
-      std::string token(trim(repr.substr(i, end - i)));
-      i = end;
-      if (token == "True" || token == "False") {
-        v = Value::boolean(token == "True");
-      } else if (auto n = to_int(token)) {
-        v = Value::integer(*n);
-      } else if (auto d = to_double(token)) {
-        v = Value::floating(*d);
-      } else {
-        v = Value::string(token);
-      }
-    }
-    out.emplace_back(*key, std::move(v));
-    skip_space();
-    if (i < repr.size() && repr[i] == ',')
-      ++i;
-    else if (i >= repr.size() || repr[i] != '}')
-      return {};
-  }
-}
-
 void fill_params_from_trajectories(std::vector<RunRecord>& records) {
   std::map<fs::path, std::map<int, std::string>> actions;  // case dir -> step -> action
   for (RunRecord& r : records) {
@@ -179,54 +41,9 @@ void fill_params_from_trajectories(std::vector<RunRecord>& records) {
       for (const TrajectoryRow& t : read_trajectory(dir)) steps[t.step] = t.action;
       it = actions.emplace(dir, std::move(steps)).first;
     }
-    if (auto a = it->second.find(r.step); a != it->second.end()) r.params = parse_action(a->second);
+    if (auto a = it->second.find(r.step); a != it->second.end())
+      r.params = parse_python_dict_repr(a->second);
   }
-}
-
-std::vector<PrunedPoint> read_pruned(const fs::path& case_dir) {
-  std::vector<PrunedPoint> out;
-  auto rows = read_csv_file(case_dir / "pruned.csv");
-  if (rows.empty()) return out;
-  const auto& header = rows[0];
-  if (header.size() < 3) return out;
-  for (size_t i = 1; i < rows.size(); ++i) {
-    const auto& r = rows[i];
-    if (r.size() != header.size()) continue;
-    PrunedPoint p;
-    p.step = to_int(r[0]).value_or(0);
-    std::vector<std::string> values;
-    for (size_t c = 1; c + 2 < r.size(); ++c) {
-      values.push_back(header[c] + "=" + r[c]);
-      p.params.emplace_back(header[c], r[c]);
-    }
-    p.values = join(values, " ");
-    for (const std::string& id : split(r[r.size() - 2], ';'))
-      if (!trim(id).empty()) p.rule_ids.emplace_back(trim(id));
-    p.messages = r.back();
-    out.push_back(std::move(p));
-  }
-  return out;
-}
-
-std::vector<PrunedRule> group_pruned(const std::vector<PrunedPoint>& points, size_t examples) {
-  std::vector<PrunedRule> rules;
-  for (const PrunedPoint& p : points) {
-    for (const std::string& id : p.rule_ids) {
-      auto it =
-          std::find_if(rules.begin(), rules.end(), [&](const PrunedRule& r) { return r.id == id; });
-      if (it == rules.end()) {
-        rules.push_back({id, 0, {}});
-        it = rules.end() - 1;
-      }
-      ++it->count;
-      if (it->examples.size() < examples)
-        it->examples.push_back("step " + std::to_string(p.step) + ": " + p.values + ": " +
-                               p.messages);
-    }
-  }
-  std::stable_sort(rules.begin(), rules.end(),
-                   [](const PrunedRule& a, const PrunedRule& b) { return a.count > b.count; });
-  return rules;
 }
 
 std::string failure_text(const RunRecord& r) {

@@ -1,9 +1,11 @@
 #include "sweep/prune_log.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "config/python_repr.h"
 #include "util/error.h"
+#include "util/numbers.h"
 #include "util/strings.h"
 
 namespace bp {
@@ -94,6 +96,52 @@ std::string PruneLog::summary(uint64_t points) const {
     for (const std::string& e : t.examples) out += "\n      " + e;
   }
   return out;
+}
+
+std::vector<PrunedPoint> read_pruned(const std::filesystem::path& case_dir) {
+  std::vector<PrunedPoint> out;
+  const auto rows = read_csv_file(case_dir / "pruned.csv");
+  if (rows.empty()) return out;
+  const auto& header = rows[0];  // step, the axes, rule_ids, messages
+  if (header.size() < 3) return out;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    if (r.size() != header.size()) continue;
+    PrunedPoint p;
+    p.step = parse_whole_int(trim(r[0])).value_or(0);
+    std::vector<std::string> values;
+    for (size_t c = 1; c + 2 < r.size(); ++c) {
+      values.push_back(header[c] + "=" + r[c]);
+      p.params.emplace_back(header[c], r[c]);
+    }
+    p.values = join(values, " ");
+    for (const std::string& id : split(r[r.size() - 2], ';'))
+      if (!trim(id).empty()) p.rule_ids.emplace_back(trim(id));
+    p.messages = r.back();
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::vector<PrunedRule> group_pruned(const std::vector<PrunedPoint>& points, size_t examples) {
+  std::vector<PrunedRule> rules;
+  for (const PrunedPoint& p : points) {
+    for (const std::string& id : p.rule_ids) {
+      auto it =
+          std::find_if(rules.begin(), rules.end(), [&](const PrunedRule& r) { return r.id == id; });
+      if (it == rules.end()) {
+        rules.push_back({id, 0, {}});
+        it = rules.end() - 1;
+      }
+      ++it->count;
+      if (it->examples.size() < examples)
+        it->examples.push_back("step " + std::to_string(p.step) + ": " + p.values + ": " +
+                               p.messages);
+    }
+  }
+  std::stable_sort(rules.begin(), rules.end(),
+                   [](const PrunedRule& a, const PrunedRule& b) { return a.count > b.count; });
+  return rules;
 }
 
 }  // namespace bp

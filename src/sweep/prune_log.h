@@ -1,11 +1,13 @@
 // What the constraints pruned: pruned.csv (one row per pruned point: step, its values, the
-// rules and their messages) and per-rule counts with a few examples for the summary and plan.
+// rules and their messages) and per-rule counts with a few examples for the summary and plan;
+// and pruned.csv's reader, for report.html and results.xml.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sweep/constraints.h"
@@ -52,5 +54,26 @@ class PruneLog {
 
 // Short "tp=3 pp=1" text of a point's values.
 std::string describe_action(const Action& action);
+
+// A row of pruned.csv.
+struct PrunedPoint {
+  int64_t step = 0;
+  std::string values;                                       // "tp=4 pp=3"
+  std::vector<std::pair<std::string, std::string>> params;  // ("tp", "4"), ("pp", "3")
+  std::vector<std::string> rule_ids;
+  std::string messages;
+};
+// <case dir>/pruned.csv; rows with the wrong number of cells are skipped, a missing file has
+// none.
+std::vector<PrunedPoint> read_pruned(const std::filesystem::path& case_dir);
+
+struct PrunedRule {
+  std::string id;
+  uint64_t count = 0;
+  std::vector<std::string> examples;  // "step 9: tp=1 pp=3: <messages>"
+};
+// Pruned points grouped by rule id (a point counts for each rule it broke), most frequent
+// first, with up to `examples` examples each (as PruneLog::tallies, for a finished sweep's file).
+std::vector<PrunedRule> group_pruned(const std::vector<PrunedPoint>& points, size_t examples = 3);
 
 }  // namespace bp

@@ -1,11 +1,12 @@
 // trajectory.csv as CloudAI writes it: step,action,reward,observation with the action as a
 // Python dict repr and the observation as a Python list repr. Each row is written whole as it is
 // added (util/line_appender.h), so an interrupted sweep keeps what finished and a kill -9 or a
-// full disk never leaves half a row.
+// full disk never leaves half a row. Its reader (report.html, generate-report) is here too.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "sweep/param_space.h"
@@ -30,5 +31,14 @@ class TrajectoryWriter {
  private:
   LineAppender out_;
 };
+
+struct TrajectoryRow {
+  int step = 0;
+  std::string action;  // Python dict repr (config/python_repr.h: parse_python_dict_repr)
+  double reward = 0;
+  std::string observation;  // Python list repr
+};
+// <case dir>/trajectory.csv; rows that do not parse are skipped, a missing file has none.
+std::vector<TrajectoryRow> read_trajectory(const std::filesystem::path& case_dir);
 
 }  // namespace bp
