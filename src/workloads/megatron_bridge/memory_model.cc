@@ -82,6 +82,23 @@ LayerCounts layer_counts(const ModelShape& m, int64_t num_layers) {
   return c;
 }
 
+// Layers of a hybrid model by type (hybrid_layer_pattern: M Mamba, * attention, - MLP, E MoE).
+struct HybridLayers {
+  double mamba = 0, attention = 0, mlp = 0, moe = 0;
+  double total() const { return mamba + attention + mlp + moe; }
+};
+
+HybridLayers hybrid_layers_of(const std::string& pattern) {
+  HybridLayers n;
+  for (char c : pattern) {
+    if (c == 'M') n.mamba += 1;
+    if (c == '*') n.attention += 1;
+    if (c == '-') n.mlp += 1;
+    if (c == 'E') n.moe += 1;
+  }
+  return n;
+}
+
 // Everything the formula needs that does not depend on the point's parallelism.
 struct Shape {
   double h = 0, ffn = 0, moe_ffn = 0, shared = 0, topk = 0;
@@ -89,7 +106,14 @@ struct Shape {
   double moe_layer_params = 0;    // attention + layer norms + shared expert (no latent MoE)
   double routed_layer_params = 0;
   double final_layernorm = 0;
+  // All layers' non-routed parameters (MTP included) with the final norm, and all routed experts.
+  double block_params = 0, routed_params = 0;
   LayerCounts layers;
+  // Hybrid (Mamba) models: layers by type, MTP depths included; the Mamba mixer's widths and the
+  // latent MoE width (elements per token).
+  bool hybrid = false;
+  HybridLayers hybrid_layers;
+  double mamba_in_proj = 0, mamba_inner = 0, latent = 0;
   int64_t seq_length = 0;
   // Per token, in elements: the query, key and value widths attention keeps for its backward
   // pass, its output width, and (MLA) the compressed latents the up-projections read.
@@ -135,6 +159,75 @@ void attention_widths(const ModelShape& m, double kv_channels, double heads, dou
   s.k = s.v = kv_channels * groups;
 }
 
+// ---- Hybrid (Mamba) models: benchpilot's count (Megatron-Bridge's formula has no Mamba layer) --
+
+// Megatron-Core's MambaMixer (megatron/core/ssm/mamba_mixer.py at the Megatron-LM commit
+// Megatron-Bridge v0.6.0 pins, cd4afff): its causal convolution's kernel, d_conv, keeps its
+// default of 4 (the Mamba layer specs do not set it; Hugging Face's conv_kernel is 4 too).
+constexpr double kMambaConvKernel = 4;
+
+// One Mamba layer's parameters: its RMS norm (fused into in_proj), in_proj (h to z, x, B, C
+// and dt: 2 d_inner + 2 groups state + heads, no bias), the depthwise conv1d over x, B and C
+// (weight and bias), dt_bias, A_log and D (one per head), the gated RMS norm over d_inner and
+// out_proj (d_inner to h). nullopt without the Mamba fields. d_inner = heads x head_dim; heads
+// default to 2 h / head_dim (Megatron's expand = 2).
+std::optional<double> mamba_layer_params(const ModelShape& m, double h, Shape& s) {
+  if (m.mamba_state_dim <= 0 || m.mamba_head_dim <= 0 || m.mamba_num_groups <= 0)
+    return std::nullopt;
+  const double head_dim = static_cast<double>(m.mamba_head_dim);
+  const double heads =
+      m.mamba_num_heads > 0 ? static_cast<double>(m.mamba_num_heads) : std::floor(2 * h / head_dim);
+  const double inner = heads * head_dim;
+  const double bc = 2 * static_cast<double>(m.mamba_num_groups * m.mamba_state_dim);
+  s.mamba_inner = inner;
+  s.mamba_in_proj = 2 * inner + bc + heads;
+  return h + h * s.mamba_in_proj + (inner + bc) * (kMambaConvKernel + 1) + 3 * heads + inner +
+         inner * h;
+}
+
+// Parameters and layer counts of a hybrid model. Each layer of the pattern is one block with
+// its own RMS norm (h): Mamba, attention (`attention` as counted for transformers), MLP, or MoE
+// (router weight and the expert-bias buffer per expert, shared expert, latent projections h to
+// latent and back; routed experts run on the latent width when there is one). An MTP depth is
+// mtp_hybrid_layer_pattern plus its two input norms, its 2h-to-h projection and final norm;
+// every v0.6.0 hybrid recipe with MTP repeats one such block (mtp_use_repeated_layer = True,
+// perf_recipes/nemotronh/*/nemotronh.py; the bridge's default from HF configs too), so its
+// parameters count once and its activations once per depth.
+bool hybrid_shape(const ModelShape& m, const MemoryInputs& in, double attention, double projections,
+                  Shape& s) {
+  const std::string& pattern = m.hybrid_layer_pattern;
+  const bool mtp = m.mtp_num_layers > 0;
+  // Megatron rejects a pattern whose length is not num_layers.
+  if (pattern.empty() || (mtp && m.mtp_hybrid_layer_pattern.empty()) ||
+      (in.num_layers > 0 && in.num_layers != static_cast<int64_t>(pattern.size())))
+    return false;
+  const double h = s.h;
+  const HybridLayers main = hybrid_layers_of(pattern);
+  const HybridLayers depth = mtp ? hybrid_layers_of(m.mtp_hybrid_layer_pattern) : HybridLayers{};
+  double mamba = 0;
+  if (main.mamba + depth.mamba > 0) {
+    std::optional<double> p = mamba_layer_params(m, h, s);
+    if (!p) return false;
+    mamba = *p;
+  }
+  const double experts = static_cast<double>(m.num_moe_experts);
+  s.latent = static_cast<double>(m.moe_latent_size);
+  const double expert_width = s.latent > 0 ? s.latent : h;
+  const double moe = h + experts * (h + 1) + projections * h * s.shared + 2 * h * s.latent;
+  auto params = [&](const HybridLayers& n) {
+    return n.mamba * mamba + n.attention * (h + attention) + n.mlp * (h + projections * h * s.ffn) +
+           n.moe * moe;
+  };
+  s.block_params = params(main) + h;
+  if (mtp) s.block_params += params(depth) + 2 * h * h + 3 * h;
+  s.routed_params = (main.moe + depth.moe) * experts * projections * expert_width * s.moe_ffn;
+  const double depths = static_cast<double>(m.mtp_num_layers);
+  s.hybrid = true;
+  s.hybrid_layers = {main.mamba + depths * depth.mamba, main.attention + depths * depth.attention,
+                     main.mlp + depths * depth.mlp, main.moe + depths * depth.moe};
+  return true;
+}
+
 std::optional<Shape> shape_of(const ModelShape& m, const MemoryInputs& in, Count count) {
   const int64_t num_layers = or_default(in.num_layers, m.num_layers);
   if (m.hidden_size <= 0 || m.num_attention_heads <= 0 || num_layers <= 0 || m.vocab_size <= 0)
@@ -147,9 +240,9 @@ std::optional<Shape> shape_of(const ModelShape& m, const MemoryInputs& in, Count
   const double kv_channels =
       static_cast<double>(or_default(m.kv_channels, m.hidden_size / m.num_attention_heads));
   const double groups = static_cast<double>(or_default(m.num_query_groups, m.num_attention_heads));
-  // Not modelled: Mamba layers (hybrid models). An MoE model needs its expert size: the
-  // catalog leaves it 0 when the recipe's shape was not read.
-  if (m.is_hybrid()) return std::nullopt;
+  // Megatron-Bridge's formula has no Mamba layers (benchpilot's count has, hybrid_shape). An MoE
+  // model needs its expert size: the catalog leaves it 0 when the recipe's shape was not read.
+  if (m.is_hybrid() && count == Count::kMegatron) return std::nullopt;
   if (m.is_moe()) {
     if (m.moe_router_topk <= 0 || m.moe_ffn_hidden_size <= 0) return std::nullopt;
     s.moe_ffn = static_cast<double>(m.moe_ffn_hidden_size);
@@ -163,13 +256,20 @@ std::optional<Shape> shape_of(const ModelShape& m, const MemoryInputs& in, Count
   const double attention = count == Count::kExact && has_mla_ranks(m)
                                ? mla_attention_params(m, s.h)
                                : 2 * s.h * s.h * ((1 + groups / heads) * query_to_hidden);
-  const double layernorms = 4 * s.h;
-  s.dense_layer_params = attention + layernorms + projections * s.h * s.ffn;
-  s.moe_layer_params = attention + layernorms + projections * s.h * s.shared;
-  s.routed_layer_params =
-      m.is_moe() ? projections * s.h * s.moe_ffn * static_cast<double>(m.num_moe_experts) : 0;
-  s.final_layernorm = 2 * s.h;
-  s.layers = layer_counts(m, num_layers);
+  if (m.is_hybrid()) {
+    if (!hybrid_shape(m, in, attention, projections, s)) return std::nullopt;
+  } else {
+    const double layernorms = 4 * s.h;
+    s.dense_layer_params = attention + layernorms + projections * s.h * s.ffn;
+    s.moe_layer_params = attention + layernorms + projections * s.h * s.shared;
+    s.routed_layer_params =
+        m.is_moe() ? projections * s.h * s.moe_ffn * static_cast<double>(m.num_moe_experts) : 0;
+    s.final_layernorm = 2 * s.h;
+    s.layers = layer_counts(m, num_layers);
+    s.block_params = s.dense_layer_params * static_cast<double>(s.layers.dense) +
+                     s.moe_layer_params * static_cast<double>(s.layers.moe) + s.final_layernorm;
+    s.routed_params = s.routed_layer_params * static_cast<double>(s.layers.moe);
+  }
   s.seq_length = or_default(in.seq_length, m.seq_length);
   if (s.seq_length <= 0) return std::nullopt;
   attention_widths(m, kv_channels, heads, groups, s);
@@ -209,14 +309,11 @@ struct ShardParams {
 
 ShardParams shard_params(const ModelShape& m, const Shape& s, const Parallel& p) {
   ShardParams r;
-  const double dense_transformer = s.dense_layer_params * static_cast<double>(s.layers.dense) +
-                                   s.moe_layer_params * static_cast<double>(s.layers.moe) +
-                                   s.final_layernorm;
   const double embedding = s.h * padded_vocab(m, static_cast<int64_t>(p.tp));
   double embedding_on_shard = embedding / p.tp;
   if (m.untie_embeddings_and_output_weights && p.pp == 1) embedding_on_shard += embedding / p.tp;
-  r.dense = dense_transformer / (p.pp * p.tp) + embedding_on_shard;
-  r.routed = s.routed_layer_params * static_cast<double>(s.layers.moe) / (p.pp * p.ep * p.etp);
+  r.dense = s.block_params / (p.pp * p.tp) + embedding_on_shard;
+  r.routed = s.routed_params / (p.pp * p.ep * p.etp);
   r.dense_shard = p.dp * p.cp;
   // Python's floor division of integers, then at least 1.
   r.expert_shard = std::max(1.0, std::floor(p.dp * p.tp * p.cp / std::max(1.0, p.ep * p.etp)));
@@ -257,7 +354,7 @@ double activation_bytes(const ModelShape& m, const Shape& s, const Parallel& p,
 // first GEMM is 2 ffn wide; an MoE layer keeps its top-k routed copies of each token; MLA keeps
 // queries and keys of qk_head_dim + qk_pos_emb_head_dim per head.
 struct LayerSaves {
-  double attention = 0, dense_mlp = 0, moe_mlp = 0;
+  double attention = 0, dense_mlp = 0, moe_mlp = 0, mamba = 0;
 };
 
 LayerSaves layer_saves(const ModelShape& m, const Shape& s, const MemoryInputs& in) {
@@ -281,10 +378,21 @@ LayerSaves layer_saves(const ModelShape& m, const Shape& s, const MemoryInputs& 
   // MoE: the router's input (bf16), top-k copies of each token into the experts, each expert's
   // first GEMM output and second GEMM input, and the shared expert like a dense MLP.
   const double routed_act = s.topk * g * s.moe_ffn / h;
-  double routed = s.topk * g + s.topk * fc1_out * s.moe_ffn / h + routed_act;
+  // Latent MoE: the copies are latent-wide, and the projection back to h keeps its input.
+  const double copy_width = s.latent > 0 ? s.latent / h : 1.0;
+  double routed = s.topk * g * copy_width + s.topk * fc1_out * s.moe_ffn / h + routed_act +
+                  (s.latent > 0 ? g * s.latent / h : 0.0);
   if (rec & kRecomputeMoeAct) routed -= routed_act;
   const double shared = (rec & kRecomputeSharedExperts) ? 0.0 : (fc1_out + g) * s.shared / h;
   l.moe_mlp = 2.0 + ((rec & kRecomputeMoe) ? 2.0 : 2.0 + routed + shared);
+  // Mamba, as Megatron trains it (use_mamba_mem_eff_path: mamba_ssm's
+  // mamba_split_conv1d_scan_combined): the norm's input and output (in_proj's input), in_proj's
+  // bf16 output (z, x, B, C, dt), which the fused kernel keeps whole and from which it
+  // recomputes the convolution and the chunk states in its backward pass, the scan's bf16
+  // output before the gated norm, and out_proj's input. Not counted: the per-token fp32 norm
+  // statistics (groups x 4 bytes, under 1 % of the rest).
+  l.mamba =
+      2.0 + norm_out + 2.0 * s.mamba_in_proj / h + 2.0 * s.mamba_inner / h + g * s.mamba_inner / h;
   return l;
 }
 
@@ -295,9 +403,14 @@ double saved_coefficients(const ModelShape& m, const Shape& s, const Parallel& p
                           const MemoryInputs& in) {
   const double dense = static_cast<double>(s.layers.dense);
   const double moe = static_cast<double>(s.layers.moe);
-  const double layers = dense + moe;
   const LayerSaves l = layer_saves(m, s, in);
-  double c = layers * l.attention + dense * l.dense_mlp + moe * l.moe_mlp;
+  // A hybrid model's layers are each one block (its own norm input among its saves); a
+  // transformer layer is attention and an MLP.
+  const HybridLayers& n = s.hybrid_layers;
+  const double layers = s.hybrid ? n.total() : dense + moe;
+  double c = s.hybrid ? n.mamba * l.mamba + n.attention * l.attention + n.mlp * l.dense_mlp +
+                            n.moe * l.moe_mlp
+                      : layers * l.attention + dense * l.dense_mlp + moe * l.moe_mlp;
   const double per_chunk = layers / (p.pp * p.vp);
   if (in.recompute_modules == 0 && in.recompute_num_layers > 0) {
     const double f = std::min(1.0, static_cast<double>(in.recompute_num_layers) / per_chunk);

@@ -7,9 +7,10 @@
 // own count on the same parameter split: bf16 weights and gradients (the performance recipes
 // reduce gradients in bf16), the distributed optimizer's fp32 state, MLA's real projections,
 // the tensors each layer saves for its backward pass (gated MLPs, routed-token copies, FP8
-// copies of GEMM inputs), what the launcher's recompute, offload and FSDP flags change, and the
-// fixed costs (CUDA context, NCCL buffers, allocator fragmentation, CUDA graphs), each a named
-// constant in memory_model.cc with its source.
+// copies of GEMM inputs), hybrid models' Mamba layers (Megatron-Core's MambaMixer), what the
+// launcher's recompute, offload and FSDP flags change, and the fixed costs (CUDA context, NCCL
+// buffers, allocator fragmentation, CUDA graphs), each a named constant in memory_model.cc with its
+// source.
 #pragma once
 
 #include <cstdint>
@@ -69,7 +70,8 @@ struct MemoryBreakdown {
 };
 
 // Megatron-Bridge v0.6.0's estimate (activations with its assumptions: sequence parallelism and
-// selective recompute). nullopt when the shape lacks a field the formula needs.
+// selective recompute). nullopt when the shape lacks a field the formula needs, and for hybrid
+// (Mamba) models, which Bridge's formula does not count.
 std::optional<MegatronMemory> megatron_theoretical_memory(const ModelShape& m,
                                                           const MemoryInputs& in);
 

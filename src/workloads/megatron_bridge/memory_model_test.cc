@@ -88,6 +88,76 @@ ModelShape qwen3_30b_a3b() {
   return m;
 }
 
+// Hybrid shapes: Nemotron-H from NemotronHModelProvider8B/56B (models/nemotronh/
+// nemotron_h_provider.py @ v0.4.2: 8 Mamba groups of head_dim 64, 8 KV groups, squared-ReLU
+// MLPs, vocab 131072), Nemotron 3 from their Hugging Face configs as the catalog quotes them.
+ModelShape nemotronh(int64_t hidden, int64_t heads, int64_t ffn, int64_t mamba_heads, int64_t state,
+                     const std::string& pattern) {
+  ModelShape m;
+  m.kind = "hybrid";
+  m.hybrid_layer_pattern = pattern;
+  m.num_layers = static_cast<int64_t>(pattern.size());
+  m.hidden_size = hidden;
+  m.num_attention_heads = heads;
+  m.num_query_groups = 8;
+  m.kv_channels = 128;
+  m.ffn_hidden_size = ffn;
+  m.mamba_num_heads = mamba_heads;
+  m.mamba_head_dim = 64;
+  m.mamba_num_groups = 8;
+  m.mamba_state_dim = state;
+  m.vocab_size = 131072;
+  m.seq_length = 8192;
+  return m;
+}
+
+ModelShape nemotronh_8b() {
+  return nemotronh(4096, 32, 21504, 128, 128,
+                   "M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M-");
+}
+
+ModelShape nemotronh_56b() {
+  return nemotronh(8192, 64, 32768, 256, 256,
+                   "M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-"
+                   "M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M-");
+}
+
+ModelShape nemotron_3_nano() {
+  ModelShape m =
+      nemotronh(2688, 32, 1856, 64, 128, "MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEMEM*EMEMEMEME");
+  m.num_query_groups = 2;
+  m.num_moe_experts = 128;
+  m.moe_router_topk = 6;
+  m.moe_shared_experts = true;
+  m.moe_ffn_hidden_size = 1856;
+  m.moe_shared_expert_intermediate_size = 3712;
+  return m;
+}
+
+// Nano plus two multi-token-prediction depths of one repeated "*E" block.
+ModelShape nemotron_3_5_lightning() {
+  ModelShape m = nemotron_3_nano();
+  m.mtp_num_layers = 2;
+  m.mtp_hybrid_layer_pattern = "*E";
+  return m;
+}
+
+ModelShape nemotron_3_super() {
+  ModelShape m = nemotronh(4096, 32, 0, 128, 128,
+                           "MEMEMEM*EMEMEMEM*EMEMEMEM*EMEMEMEMEM*EMEMEMEMEM*EMEMEMEMEM*EMEMEMEMEM*"
+                           "EMEMEMEM*EMEMEMEME");
+  m.num_query_groups = 2;
+  m.num_moe_experts = 512;
+  m.moe_router_topk = 22;
+  m.moe_shared_experts = true;
+  m.moe_ffn_hidden_size = 2688;
+  m.moe_shared_expert_intermediate_size = 5376;
+  m.moe_latent_size = 1024;
+  m.mtp_num_layers = 2;
+  m.mtp_hybrid_layer_pattern = "*E";
+  return m;
+}
+
 MemoryInputs inputs(int64_t gpus, int64_t tp, int64_t pp, int64_t cp, int64_t vp, int64_t ep,
                     int64_t etp, int64_t mb, int64_t gb, bool distributed_optimizer = true) {
   MemoryInputs in;
@@ -315,6 +385,85 @@ TEST(MegatronMemory, AnchorsOnH100) {
   const double sft_gib = gib(llama3_70b(), sft);
   EXPECT_GE(sft_gib, kNearLimitFrom * h100);
   EXPECT_LT(sft_gib, kOomPruneAbove * h100);
+}
+
+// All parameters: one GPU, bf16 weights (2 bytes each), untied embeddings counted twice.
+double parameters(const ModelShape& m) {
+  std::optional<MemoryBreakdown> b = estimate_memory(m, inputs(1, 1, 1, 1, 1, 1, 0, 1, 1));
+  return b ? b->weights / 2 : 0.0;
+}
+
+TEST(HybridMemory, ParameterCountsAreThePublishedTotals) {
+  // Exact: Megatron-Bridge v0.6.0's verification card of the Lightning checkpoint
+  // (examples/model_verification_cards/nemotron-3.5-lightning/card.yaml: "all 6,513 tensors and
+  // 32,913,266,240 parameters match"): Nano's shape plus one MTP block.
+  EXPECT_DOUBLE_EQ(parameters(nemotron_3_5_lightning()), 32913266240.0);
+  // HF nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16's model card: 31.6 B parameters in total.
+  EXPECT_NEAR(parameters(nemotron_3_nano()) / 31.6e9, 1.0, 0.001);
+  // The nominal sizes (docs/models/nemotron/nemotronh.md and nemotron3-super.md @ v0.6.0: 8B,
+  // 56B; 120B in total for Super, its MTP block aside).
+  EXPECT_NEAR(parameters(nemotronh_8b()) / 8e9, 1.0, 0.02);
+  EXPECT_NEAR(parameters(nemotronh_56b()) / 56e9, 1.0, 0.01);
+  ModelShape super_main = nemotron_3_super();
+  super_main.mtp_num_layers = 0;
+  EXPECT_NEAR(parameters(super_main) / 120e9, 1.0, 0.01);
+  EXPECT_GT(parameters(nemotron_3_super()), parameters(super_main));
+}
+
+// One Mamba layer of Nano (h 2688, 64 heads of 64, 8 groups of state 128): norm 2688, in_proj
+// 2688 x (2 x 4096 + 2 x 1024 + 64), conv1d (4096 + 2048) x (4 + 1), dt_bias/A_log/D 3 x 64,
+// gated norm 4096, out_proj 4096 x 2688. It keeps per token, in bf16: norm input and output
+// (2 + 2), in_proj's output (2 x 10304), the scan's output and out_proj's input (2 x 2 x 4096).
+TEST(HybridMemory, OneMambaLayer) {
+  ModelShape one = nemotron_3_nano();
+  ModelShape two = one;
+  one.hybrid_layer_pattern = "ME";
+  two.hybrid_layer_pattern = "MME";
+  one.num_layers = 2;
+  two.num_layers = 3;
+  const double h = 2688;
+  const double params =
+      h + h * (2 * 4096 + 2 * 1024 + 64) + (4096 + 2048) * 5.0 + 3 * 64 + 4096 + 4096 * h;
+  EXPECT_DOUBLE_EQ(parameters(two) - parameters(one), params);
+  const MemoryInputs in = inputs(1, 1, 1, 1, 1, 1, 0, 1, 1);
+  const double saved = 4 * 8192 * h + 2 * 10304 * 8192.0 + 2 * 2 * 4096 * 8192.0;
+  EXPECT_NEAR(estimate_memory(two, in)->activations - estimate_memory(one, in)->activations, saved,
+              1.0);
+  // Megatron-Bridge's own formula does not count hybrid models.
+  EXPECT_FALSE(megatron_theoretical_memory(two, in));
+  // A pattern that is not num_layers long, or Mamba layers without their fields: no estimate.
+  MemoryInputs wrong = in;
+  wrong.num_layers = 4;
+  EXPECT_FALSE(estimate_memory(two, wrong));
+  two.mamba_state_dim = 0;
+  EXPECT_FALSE(estimate_memory(two, in));
+}
+
+// Tensor and expert parallelism split a hybrid model as a transformer's: the routed experts over
+// ep x et, the rest over tp x pp; the two MTP depths' activations count twice, their parameters
+// once.
+TEST(HybridMemory, ParallelismSplitsHybridModels) {
+  const ModelShape m = nemotron_3_5_lightning();
+  std::optional<MemoryBreakdown> whole = estimate_memory(m, inputs(8, 1, 1, 1, 1, 1, 1, 1, 8));
+  std::optional<MemoryBreakdown> ep8 = estimate_memory(m, inputs(8, 1, 1, 1, 1, 8, 1, 1, 8));
+  std::optional<MemoryBreakdown> tp2 = estimate_memory(m, inputs(8, 2, 1, 1, 1, 8, 1, 1, 8));
+  ASSERT_TRUE(whole && ep8 && tp2);
+  // Routed: 24 MoE layers (23 + the MTP block) x 128 experts x 2 x 2688 x 1856.
+  const double routed = 24 * 128 * 2 * 2688.0 * 1856;
+  EXPECT_NEAR((whole->weights - ep8->weights) / 2, routed * 7 / 8, 1.0);
+  EXPECT_NEAR((ep8->weights - tp2->weights) / 2, (parameters(m) - routed) / 2, 1.0);
+  EXPECT_NEAR(tp2->activations * 2 / ep8->activations, 1.0, 1e-12);
+  ModelShape no_mtp = m;
+  no_mtp.mtp_num_layers = 0;
+  ModelShape one_depth = m;
+  one_depth.mtp_num_layers = 1;
+  const MemoryInputs in = inputs(8, 1, 1, 1, 1, 8, 1, 1, 8);
+  const double depth =
+      estimate_memory(one_depth, in)->activations - estimate_memory(no_mtp, in)->activations;
+  EXPECT_GT(depth, 0);
+  EXPECT_NEAR(estimate_memory(m, in)->activations - estimate_memory(one_depth, in)->activations,
+              depth, 1.0);
+  EXPECT_DOUBLE_EQ(parameters(one_depth), parameters(m));
 }
 
 TEST(GpuMemory, BuiltInTableWithSources) {
