@@ -1050,7 +1050,10 @@ void decode_pipeline_layout(const Value* v, int64_t* s, const std::string& key) 
 std::vector<FieldDecoder> decoders(const ModelCatalog& catalog, const std::string& family,
                                    const RecipeView& recipe, mbridge::RecipeEra era) {
   const RecipeParallelism* r = recipe.defaults;
-  auto or_unknown = [r](int64_t RecipeParallelism::*field) { return r ? r->*field : kUnknown; };
+  // 0: the catalog leaves the recipe's size unstated.
+  auto or_unknown = [r](int64_t RecipeParallelism::*field) {
+    return r && r->*field > 0 ? r->*field : kUnknown;
+  };
   std::vector<FieldDecoder> d;
   // Unwritten num_gpus is the launcher's default, from the one place it is written (args.cc).
   const int64_t default_gpus = mbridge::find_arg("num_gpus")->default_value.as_int();

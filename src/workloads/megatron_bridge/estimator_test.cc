@@ -220,6 +220,65 @@ TEST(Estimator, GivesMemoryAndResolvedParameters) {
   EXPECT_TRUE(unknown_params.at("tp").is_none());
 }
 
+// What a point of a built-in recipe resolves to when the user writes only some fields.
+Estimate builtin_estimate(const std::string& cmd_args) {
+  System system;
+  return estimate_megatron_bridge(run_of("task = 'pretrain'\n" + cmd_args), system,
+                                  ModelCatalog::global());
+}
+
+std::map<std::string, Value> params_of(const Estimate& e) {
+  return {e.params.begin(), e.params.end()};
+}
+
+// Hybrid (Mamba) models get a memory estimate: Nemotron 3 Nano as published on 16 H100 (ep 8
+// from the recipe), and the same point with every parameter on each GPU out of memory.
+TEST(Estimator, HybridModelsHaveMemory) {
+  const std::string nano =
+      "model_recipe_name = 'nemotron_3_nano'\ngpu_type = 'h100'\ncompute_dtype = 'fp8_cs'\n"
+      "num_gpus = 16\nmb = 1\ngb = 1024\n";
+  Estimate e = builtin_estimate(nano);
+  ASSERT_TRUE(e.memory);
+  EXPECT_EQ(params_of(e).at("ep").as_int(), 8);
+  EXPECT_LT(e.memory->total(), *e.gpu_memory_gib);
+  EXPECT_GT(e.memory->weights, 5);  // 31.6 B parameters, the routed ones over 8 GPUs
+  Estimate whole = builtin_estimate(nano + "ep = 1\n");
+  ASSERT_TRUE(whole.memory);
+  EXPECT_GT(whole.memory->total(), *whole.gpu_memory_gib);
+}
+
+// An unwritten ep is the recipe's where the catalog states it (Kimi K2: 64 on GB200, with the
+// recipe's mla_up_proj recompute); pp, which the recipe's own layout fixes, counts only written:
+// without it there is no estimate.
+TEST(Estimator, UnwrittenExpertParallelismIsTheRecipes) {
+  const std::string kimi =
+      "model_recipe_name = 'kimi_k2'\ngpu_type = 'gb200'\nnum_gpus = 256\nmb = 1\ngb = 2048\n";
+  Estimate e = builtin_estimate(kimi + "pp = 4\nvp = 4\n");
+  ASSERT_TRUE(e.memory);
+  EXPECT_EQ(params_of(e).at("ep").as_int(), 64);
+  EXPECT_EQ(params_of(e).at("tp").as_int(), 1);
+  Estimate no_recompute = builtin_estimate(kimi + "pp = 4\nvp = 4\nrecompute_modules = []\n");
+  ASSERT_TRUE(no_recompute.memory);
+  EXPECT_LT(e.memory->activations, no_recompute.memory->activations);
+  EXPECT_FALSE(builtin_estimate(kimi).memory);
+  EXPECT_TRUE(params_of(builtin_estimate(kimi)).at("pp").is_none());
+}
+
+// GPT-OSS 120B on H100 recomputes layernorm and moe_act unless told otherwise (both Megatron-
+// Bridge v0.3.0's and v0.6.0's recipes): fewer activations than with nothing recomputed.
+TEST(Estimator, RecipeRecomputeAppliesWhenUnwritten) {
+  const std::string oss =
+      "model_recipe_name = 'gpt_oss_120b'\ngpu_type = 'h100'\nnum_gpus = 64\nmb = 1\n"
+      "gb = 1280\n";
+  Estimate e = builtin_estimate(oss);
+  Estimate none = builtin_estimate(oss + "recompute_modules = []\n");
+  ASSERT_TRUE(e.memory && none.memory);
+  EXPECT_EQ(params_of(e).at("pp").as_int(), 4);
+  EXPECT_EQ(params_of(e).at("ep").as_int(), 8);
+  EXPECT_LT(e.memory->activations, none.memory->activations);
+  EXPECT_DOUBLE_EQ(e.memory->weights, none.memory->weights);
+}
+
 TEST(MegatronBridgeEstimator, SaysWhichVersionPredictedAndWhatTheStoreFilesTheRunUnder) {
   System system;
   Estimate e = estimate_megatron_bridge(run_of(kBigOnOneNode), system, catalog());

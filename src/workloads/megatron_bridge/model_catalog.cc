@@ -270,7 +270,25 @@ void read_layout_pairs(const std::string& name, const EntryReader& r, const char
   if (out.size() > 16) throw ConfigError(pairs->loc(), key, "at most 16 pairs are supported");
 }
 
-// One "<gpu>_<dtype>" = { tp, pp, cp, vp, ep, offload, fsdp } entry.
+// `unstated = ["pp", "vp"]`: those sizes become 0, the recipe's value not given here.
+void mark_unstated(const Value& v, const std::string& key, RecipeParallelism& p) {
+  std::pair<const char*, int64_t*> sizes[] = {
+      {"tp", &p.tp}, {"pp", &p.pp}, {"cp", &p.cp}, {"vp", &p.vp}, {"ep", &p.ep}};
+  if (!v.is_array())
+    throw ConfigError(v.loc(), key,
+                      "expected a list of tp, pp, cp, vp, ep, got " + v.to_toml_inline());
+  for (const Value& item : v.items()) {
+    auto it = std::find_if(std::begin(sizes), std::end(sizes), [&](const auto& f) {
+      return item.is_string() && item.as_string() == f.first;
+    });
+    if (it == std::end(sizes))
+      throw ConfigError(item.loc(), key,
+                        "expected one of tp, pp, cp, vp, ep, got " + item.to_toml_inline());
+    *it->second = 0;
+  }
+}
+
+// One "<gpu>_<dtype>" = { tp, pp, cp, vp, ep, offload, fsdp, recompute, unstated } entry.
 RecipeParallelism parse_recipe_parallelism(const Value& t, const std::string& entry_key) {
   RecipeParallelism p;
   std::pair<const char*, int64_t*> fields[] = {{"tp", &p.tp}, {"pp", &p.pp},
@@ -291,6 +309,10 @@ RecipeParallelism parse_recipe_parallelism(const Value& t, const std::string& en
       }
       continue;
     }
+    if (name == "unstated") {
+      mark_unstated(v, entry_key + ".unstated", p);
+      continue;
+    }
     if (name == "fsdp") {
       if (!v.is_bool())
         throw ConfigError(v.loc(), entry_key + ".fsdp",
@@ -302,7 +324,8 @@ RecipeParallelism parse_recipe_parallelism(const Value& t, const std::string& en
                            [&](const auto& f) { return name == f.first; });
     if (it == std::end(fields))
       throw ConfigError(v.loc(), entry_key + "." + name,
-                        "unknown key; expected tp, pp, cp, vp, ep, offload, fsdp or recompute");
+                        "unknown key; expected tp, pp, cp, vp, ep, offload, fsdp, recompute or "
+                        "unstated");
     // offload (layers offloaded to the CPU) may be 0; the parallel sizes are at least 1.
     const int64_t least = it->second == &p.offload ? 0 : 1;
     if (!v.is_int() || v.as_int() < least || v.as_int() > 4096)

@@ -16,10 +16,11 @@
 namespace bp {
 
 // The parallelism a pretrain recipe uses for fields the user does not write (for one GPU type and
-// compute dtype). vp = 1: no virtual pipeline. `offload`, `fsdp` and `recompute` are the
-// recipe's cpu_offloading_num_layers, use_megatron_fsdp and recompute_modules, which the memory
-// estimate needs (the launcher keeps them unless -ol, --use_megatron_fsdp true or
-// --recompute_modules is given).
+// compute dtype). vp = 1: no virtual pipeline; 0 (the catalog's `unstated`): the recipe's size
+// is not given here, so rules and the estimate use only a written value. `offload`, `fsdp` and
+// `recompute` are the recipe's cpu_offloading_num_layers, use_megatron_fsdp and recompute_modules,
+// which the memory estimate needs (the launcher keeps them unless -ol, --use_megatron_fsdp true
+// or --recompute_modules is given).
 struct RecipeParallelism {
   int64_t tp = 1;
   int64_t pp = 1;

@@ -67,10 +67,26 @@ TEST(ModelCatalog, PretrainDefaultsPerGpuAndDtype) {
   EXPECT_EQ(gb200->offload, 40);
   EXPECT_EQ(c.find("deepseek_v3")->pretrain_defaults_for("gb300", "fp8_cs")->recompute,
             std::vector<std::string>{"mla_up_proj"});
+  // GPT-OSS 120B (v0.3.0 and v0.6.0 agree on H100 BF16) and Kimi K2 (v0.6.0), whose pp and vp
+  // the recipe's own layout fixes: unstated, 0.
+  const RecipeParallelism* oss = c.find("gpt_oss_120b")->pretrain_defaults_for("h100", "bf16");
+  ASSERT_NE(oss, nullptr);
+  EXPECT_EQ(oss->pp, 4);
+  EXPECT_EQ(oss->ep, 8);
+  EXPECT_EQ(oss->recompute, (std::vector<std::string>{"layernorm", "moe_act"}));
+  EXPECT_EQ(c.find("gpt_oss_120b")->pretrain_defaults_for("b200", "bf16"), nullptr);
+  const RecipeParallelism* kimi = c.find("kimi_k2")->pretrain_defaults_for("gb200", "fp8_mx");
+  ASSERT_NE(kimi, nullptr);
+  EXPECT_EQ(kimi->ep, 64);
+  EXPECT_EQ(kimi->tp, 1);
+  EXPECT_EQ(kimi->pp, 0);
+  EXPECT_EQ(kimi->vp, 0);
+  EXPECT_EQ(kimi->recompute, std::vector<std::string>{"mla_up_proj"});
   for (const char* bad :
        {"h100_bf16 = { pp = 0 }", "h100_bf16 = { dp = 2 }", "h100_bf16 = 3",
         "h100_bf16 = { offload = -1 }", "h100_bf16 = { fsdp = 1 }",
-        "h100_bf16 = { recompute = \"mlp\" }", "h100_bf16 = { recompute = [1] }"}) {
+        "h100_bf16 = { recompute = \"mlp\" }", "h100_bf16 = { recompute = [1] }",
+        "h100_bf16 = { unstated = \"pp\" }", "h100_bf16 = { unstated = [\"dp\"] }"}) {
     try {
       ModelCatalog::parse(read_toml_string(std::string("[m]\nnum_layers = 4\n"
                                                        "num_attention_heads = 4\n"
