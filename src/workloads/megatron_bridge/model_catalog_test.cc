@@ -82,6 +82,15 @@ TEST(ModelCatalog, PretrainDefaultsPerGpuAndDtype) {
   EXPECT_EQ(kimi->pp, 0);
   EXPECT_EQ(kimi->vp, 0);
   EXPECT_EQ(kimi->recompute, std::vector<std::string>{"mla_up_proj"});
+  // Nemotron 3 Super on GB200 (v0.6.0): tp 2, ep 64; Nano recomputes only on H100.
+  const RecipeParallelism* super =
+      c.find("nemotron_3_super")->pretrain_defaults_for("gb200", "nvfp4");
+  ASSERT_NE(super, nullptr);
+  EXPECT_EQ(super->tp, 2);
+  EXPECT_EQ(super->ep, 64);
+  EXPECT_EQ(c.find("nemotron_3_nano")->pretrain_defaults_for("h100", "bf16")->recompute,
+            (std::vector<std::string>{"moe", "layernorm"}));
+  EXPECT_TRUE(c.find("nemotron_3_nano")->pretrain_defaults_for("b200", "bf16")->recompute.empty());
   for (const char* bad :
        {"h100_bf16 = { pp = 0 }", "h100_bf16 = { dp = 2 }", "h100_bf16 = 3",
         "h100_bf16 = { offload = -1 }", "h100_bf16 = { fsdp = 1 }",
