@@ -91,6 +91,7 @@ TEST(ModelCatalog, PretrainDefaultsPerGpuAndDtype) {
   EXPECT_EQ(c.find("nemotron_3_nano")->pretrain_defaults_for("h100", "bf16")->recompute,
             (std::vector<std::string>{"moe", "layernorm"}));
   EXPECT_TRUE(c.find("nemotron_3_nano")->pretrain_defaults_for("b200", "bf16")->recompute.empty());
+  EXPECT_EQ(c.find("nemotron_3_5_lightning")->pretrain_defaults_for("gb200", "fp8_mx")->ep, 8);
   for (const char* bad :
        {"h100_bf16 = { pp = 0 }", "h100_bf16 = { dp = 2 }", "h100_bf16 = 3",
         "h100_bf16 = { offload = -1 }", "h100_bf16 = { fsdp = 1 }",
