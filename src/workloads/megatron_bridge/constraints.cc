@@ -811,6 +811,13 @@ const ModelShape* intern_shape(const ModelShape& m) {
       m.moe_ffn_hidden_size, m.moe_shared_expert_intermediate_size, m.kv_channels,
       m.gated_linear_unit, m.num_moe_experts, m.moe_router_topk, m.first_k_dense_replace,
       m.mtp_num_layers, m.seq_length, m.vocab_size, m.untie_embeddings_and_output_weights);
+  // What the memory model reads beyond those: MLA ranks, the MoE pattern, hybrid layers.
+  std::string moe_pattern;
+  for (int is_moe : m.moe_layer_pattern) moe_pattern += is_moe ? '1' : '0';
+  key += fmt::format("|{} {} {} {} {}|{}|{}|{}|{} {} {} {} {}", m.q_lora_rank, m.kv_lora_rank,
+                     m.qk_head_dim, m.qk_pos_emb_head_dim, m.v_head_dim, moe_pattern,
+                     m.hybrid_layer_pattern, m.mtp_hybrid_layer_pattern, m.mamba_state_dim,
+                     m.mamba_head_dim, m.mamba_num_groups, m.mamba_num_heads, m.moe_latent_size);
   std::lock_guard<std::mutex> lock(mu);
   for (const auto& [k, shape] : shapes)
     if (k == key) return &shape;

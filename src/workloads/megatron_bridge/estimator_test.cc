@@ -281,6 +281,29 @@ TEST(Estimator, RecipeRecomputeAppliesWhenUnwritten) {
   EXPECT_DOUBLE_EQ(e.memory->weights, none.memory->weights);
 }
 
+// Two catalogs whose entries share a name and a line but not their layers estimate differently
+// (the memory rule keeps each shape it compiled with).
+TEST(Estimator, ShapesThatDifferOnlyInTheirHybridLayersAreNotConfused) {
+  auto catalog_with = [](const std::string& pattern) {
+    return ModelCatalog::parse(read_toml_string(
+        "[h]\nkind = 'hybrid'\nnum_layers = 4\nhidden_size = 1024\nnum_attention_heads = 8\n"
+        "num_query_groups = 8\nseq_length = 4096\nvocab_size = 32000\nffn_hidden_size = 4096\n"
+        "mamba_state_dim = 128\nmamba_head_dim = 64\nmamba_num_groups = 8\n"
+        "hybrid_layer_pattern = '" +
+            pattern + "'\n",
+        "same.toml"));
+  };
+  const ModelCatalog mamba = catalog_with("MMM*"), mlp = catalog_with("M-M*");
+  const TestRun point = run_of(
+      "model_recipe_name = 'h'\ngpu_type = 'h100'\nnum_gpus = 8\ntp = 1\n"
+      "pp = 1\ncp = 1\nvp = 1\nep = 1\nmb = 1\ngb = 8\n");
+  System system;
+  Estimate a = estimate_megatron_bridge(point, system, mamba);
+  Estimate b = estimate_megatron_bridge(point, system, mlp);
+  ASSERT_TRUE(a.memory && b.memory);
+  EXPECT_NE(a.memory->weights, b.memory->weights);
+}
+
 TEST(MegatronBridgeEstimator, SaysWhichVersionPredictedAndWhatTheStoreFilesTheRunUnder) {
   System system;
   Estimate e = estimate_megatron_bridge(run_of(kBigOnOneNode), system, catalog());
