@@ -45,11 +45,22 @@ struct Estimate {
   std::string model, gpu_type;
 };
 
-// What a finished run measured of what an Estimate predicts; empty where its files do not say.
+// The memory figures a run's log prints, GiB (2^30 bytes); each absent when the log lacks it.
+struct MeasuredMemory {
+  // The framework's own theoretical footprint (Megatron's "Theoretical memory footprints"; its
+  // activation and total parts are printed only with sequence parallelism and selective
+  // recompute).
+  std::optional<double> theoretical_weight_and_optimizer_gib, theoretical_activation_gib,
+      theoretical_total_gib;
+  // The peak over ranks of the framework's allocator figures.
+  std::optional<double> max_allocated_gib, max_reserved_gib;
+};
+
+// What a finished run measured of what an Estimate predicts, from the one read of its logs
+// (RunRead::measured, core/workload.h); empty where its files do not say.
 struct MeasuredRun {
   std::optional<double> step_time_s;
-  // The peak over ranks of the framework's allocator figures, GiB (2^30 bytes).
-  std::optional<double> max_allocated_gib, max_reserved_gib;
+  std::optional<MeasuredMemory> memory;  // none when the log prints no memory line
 };
 
 // The prediction made for a run when it was submitted, kept in its folder so the measured run
@@ -101,7 +112,9 @@ class Estimator {
   virtual ~Estimator() = default;
   // One point: `run` with the point's parameters applied, on `system`.
   virtual Estimate estimate(const TestRun& run, const System& system) const = 0;
-  // What the finished run in `run_dir` measured (its logs), for the results store.
+  // What the finished run in `run_dir` measured, for a caller that holds no RunRead of it (the
+  // sweep driver ranking by measured step times): the same figures as the workload's
+  // RunRead::measured, from the same cached parse of its logs.
   virtual MeasuredRun measured(const std::filesystem::path& run_dir) const {
     (void)run_dir;
     return {};

@@ -45,7 +45,8 @@ FolderJudgement judge_run_folder(const RunRead& read, const std::filesystem::pat
 RunStatus run_status(const RunRecord& r);
 
 // Fills rec.metrics (the workload's metrics), rec.reward (the case's agent_metrics through its
-// reward function) and rec.details from a finished run's read.
+// reward function), rec.details and rec.measured from a finished run's read, and
+// rec.prediction from rec.run_dir's estimate.toml.
 void collect_run_results(const RunRead& read, const std::vector<std::string>& agent_metrics,
                          std::string_view reward_function, RunRecord& rec);
 

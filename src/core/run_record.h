@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/value.h"
+#include "core/estimate.h"
 
 namespace bp {
 
@@ -39,6 +40,11 @@ struct RunRecord {
   Value details;  // the workload's report_details (none when it has none)
   // The regression gate's word on this run (store/regression.h); empty when not judged.
   std::string perf_verdict;
+  // The prediction frozen in its folder when it was submitted (estimate.toml), and what the run
+  // measured of it: the results table and report.html show them side by side. No prediction
+  // for a run submitted without one (an older folder, a workload that predicts nothing).
+  std::optional<FrozenEstimate> prediction;
+  MeasuredRun measured;
 };
 
 }  // namespace bp

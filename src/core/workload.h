@@ -75,14 +75,6 @@ struct RunVerdict {
   bool skipped = false;
 };
 
-// The memory figures a run's log prints (Megatron's theoretical footprint, the peak allocated and
-// reserved memory), in GB as printed; each absent when the log lacks it.
-struct MeasuredMemory {
-  std::optional<double> theoretical_weight_and_optimizer_mb, theoretical_activation_mb,
-      theoretical_total_mb;
-  std::optional<double> max_allocated_gb, max_reserved_gb;
-};
-
 // One column of the results table: a metric of this workload and how to print it.
 struct ResultColumn {
   std::string metric;  // a name from metric_names()
@@ -188,8 +180,10 @@ struct RunRead {
   Value details;
   // What the results store groups and filters runs by, from test-run.toml.
   RunFacts facts;
-  // The memory figures the log prints; left empty until the estimator's calibration reads them.
-  std::optional<MeasuredMemory> memory;
+  // What the run measured of what the workload's estimator predicts (core/estimate.h): the step
+  // time and the memory figures the log prints, from the same parse; empty for a workload that
+  // predicts nothing.
+  MeasuredRun measured;
   // What is large or writes files is made on demand from the same parse, never by reading the
   // logs again: report.html's series (none when unset), and the per-run report files
   // (info().report_files) that the commands writing files (run, generate-report) ask for and

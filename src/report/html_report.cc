@@ -518,6 +518,9 @@ html::Section runs_section(const fs::path& root, const std::vector<RunRecord>& r
   t.id = "runs-table";
   t.header = {"run", "parameters", "status", "job state", "job"};
   for (const std::string& m : mcols) t.header.push_back(metric_label(m));
+  const bool predicted = any_prediction(records);  // else the columns of older folders
+  if (predicted)
+    for (std::string& h : prediction_headers()) t.header.push_back(std::move(h));
   t.header.push_back("reason");
   t.header.push_back("files");
   t.empty_text = "No run was recorded.";
@@ -534,6 +537,8 @@ html::Section runs_section(const fs::path& root, const std::vector<RunRecord>& r
                              cell(std::string(to_string(st)), status_css(st)), cell(r->state),
                              cell(r->job_id.empty() ? "-" : r->job_id)};
     for (const std::string& m : mcols) row.push_back(metric_cell(*r, m));
+    if (predicted)
+      for (std::string& text : prediction_texts(*r)) row.push_back(cell(std::move(text), "num"));
     row.push_back(cell(failure_text(*r)));
     Cell files;
     for (const fs::path& f : run_files(r->run_dir))
@@ -543,6 +548,12 @@ html::Section runs_section(const fs::path& root, const std::vector<RunRecord>& r
     t.rows.push_back(std::move(row));
   }
   s.blocks.push_back(std::move(t));
+  if (predicted)
+    s.blocks.push_back(html::Paragraph{
+        "Predicted: the estimate frozen when the run was submitted (estimate.toml; the step time "
+        "as calibrated then). Step vs predicted: measured / predicted - 1. Max alloc and max "
+        "reserved: the peaks over ranks of the allocator figures the log prints (GiB = 2^30 "
+        "bytes)."});
   return s;
 }
 

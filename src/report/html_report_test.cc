@@ -9,6 +9,7 @@
 #include "report/html_page.h"
 #include "report/junit.h"
 #include "report/results_data.h"
+#include "report/summary.h"
 #include "report/svg_chart.h"
 #include "testkit/testkit.h"
 
@@ -204,6 +205,54 @@ TEST(HtmlReport, SweepSectionsHoldLeaderboardHeatmapPrunedAndGpuHours) {
   EXPECT_THAT(out, HasSubstr("href=\"sw/0/1/stdout.txt\""));
   EXPECT_THAT(out, Not(HasSubstr("<script>")));
   EXPECT_THAT(out, HasSubstr("&lt;script&gt;"));
+}
+
+// The runs table of a page (report.html's "runs-table").
+const html::Table* runs_table(const html::Page& page) {
+  for (const html::Section& s : page.sections)
+    for (const html::Block& b : s.blocks)
+      if (const auto* t = std::get_if<html::Table>(&b); t && t->id == "runs-table") return t;
+  return nullptr;
+}
+
+// The text of `row`'s cell under `header`; "?" when there is no such column.
+std::string cell_under(const html::Table& t, const std::vector<html::Cell>& row,
+                       const std::string& header) {
+  auto at = std::find(t.header.begin(), t.header.end(), header);
+  if (at == t.header.end()) return "?";
+  return row.at(static_cast<size_t>(at - t.header.begin())).text;
+}
+
+TEST(HtmlReport, RunsTableShowsPredictedBesideMeasuredOnlyWhenARunHasAPrediction) {
+  SweepFixture f;
+  const html::Table* before = runs_table(build_results_page(f.dir.path(), f.records, {}));
+  ASSERT_NE(before, nullptr);
+  EXPECT_THAT(before->header, Not(::testing::Contains("predicted step (s)")));
+
+  RunRecord& r = f.records[0];  // sw/0/1: measured 2 s
+  r.prediction.emplace();
+  r.prediction->estimate.step_time_s = 2.0;
+  r.prediction->step_time_factor = 0.8;  // calibrated: 1.6 s
+  r.prediction->estimate.memory = MemoryEstimate{30, 0, 10, 20, 1.5, {}};
+  r.measured.step_time_s = 2.0;
+  r.measured.memory = MeasuredMemory{};
+  r.measured.memory->max_allocated_gib = 55.24;
+  r.measured.memory->max_reserved_gib = 60.0;
+  html::Page page = build_results_page(f.dir.path(), f.records, {});
+  const html::Table* t = runs_table(page);
+  ASSERT_NE(t, nullptr);
+  ASSERT_EQ(t->rows.size(), 3u);
+  const auto& row = t->rows[0];
+  EXPECT_EQ(cell_under(*t, row, "step time (s)"), "2");
+  EXPECT_EQ(cell_under(*t, row, "predicted step (s)"), "1.600");
+  EXPECT_EQ(cell_under(*t, row, "step vs predicted"), "+25.0%");
+  EXPECT_EQ(cell_under(*t, row, "predicted mem (GiB)"), "61.5");
+  EXPECT_EQ(cell_under(*t, row, "max alloc (GiB)"), "55.2");
+  EXPECT_EQ(cell_under(*t, row, "max reserved (GiB)"), "60.0");
+  for (const std::string& h : prediction_headers())
+    EXPECT_EQ(cell_under(*t, t->rows[1], h), "-") << h;  // sw/0/2: no prediction
+  std::string out = html::render_page(page);
+  EXPECT_THAT(out, HasSubstr("measured / predicted - 1"));
 }
 
 TEST(Junit, OneCasePerRunFailuresWithReasonPrunedSkipped) {

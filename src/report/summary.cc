@@ -74,6 +74,43 @@ std::string metric_text(const RunRecord& r, const std::string& name, int decimal
 
 }  // namespace
 
+bool any_prediction(const std::vector<RunRecord>& records) {
+  return std::any_of(records.begin(), records.end(),
+                     [](const RunRecord& r) { return r.prediction.has_value(); });
+}
+
+std::vector<std::string> prediction_headers() {
+  return {"predicted step (s)", "step vs predicted", "predicted mem (GiB)", "max alloc (GiB)",
+          "max reserved (GiB)"};
+}
+
+std::optional<double> step_time_error(const RunRecord& r) {
+  std::optional<double> predicted =
+      r.prediction ? r.prediction->calibrated_step_time_s() : std::nullopt;
+  if (!predicted || *predicted <= 0 || !r.measured.step_time_s) return std::nullopt;
+  return *r.measured.step_time_s / *predicted - 1;
+}
+
+std::vector<std::string> prediction_texts(const RunRecord& r) {
+  auto text = [](std::optional<double> v, const char* format) {
+    if (!v) return std::string("-");
+    char buf[64];
+    std::snprintf(buf, sizeof buf, format, *v);
+    return std::string(buf);
+  };
+  const FrozenEstimate* p = r.prediction ? &*r.prediction : nullptr;
+  const MeasuredMemory* m = r.measured.memory ? &*r.measured.memory : nullptr;
+  std::optional<double> memory;
+  if (p && p->estimate.memory) memory = p->estimate.memory->total();
+  std::optional<double> error = step_time_error(r);
+  return {text(p ? p->calibrated_step_time_s() : std::nullopt, "%.3f"),
+          text(error ? std::optional<double>(*error * 100) : std::nullopt, "%+.1f%%"),
+          text(memory, "%.1f"),
+          // Measured peaks only beside a prediction: the columns compare the two.
+          text(p && m ? m->max_allocated_gib : std::nullopt, "%.1f"),
+          text(p && m ? m->max_reserved_gib : std::nullopt, "%.1f")};
+}
+
 std::string run_label(const RunRecord& r) {
   return run_label(r.case_id, r.iteration, r.step);
 }
@@ -106,6 +143,9 @@ std::string format_results_table(const std::vector<RunRecord>& records) {
   std::vector<ResultColumn> columns = table_columns(records);
   std::vector<std::string> header = {"run", "parameters", "status"};
   for (const ResultColumn& c : columns) header.push_back(c.header);
+  const bool predicted = any_prediction(records);
+  if (predicted)
+    for (std::string& h : prediction_headers()) header.push_back(std::move(h));
   header.push_back("job");
   rows.push_back(header);
   const bool judged = std::any_of(records.begin(), records.end(),
@@ -124,6 +164,8 @@ std::string format_results_table(const std::vector<RunRecord>& records) {
     std::vector<std::string> row = {run_label(*r) + (is_best ? " *" : ""), params_text(*r),
                                     std::string(to_string(run_status(*r)))};
     for (const ResultColumn& c : columns) row.push_back(metric_text(*r, c.metric, c.decimals));
+    if (predicted)
+      for (std::string& t : prediction_texts(*r)) row.push_back(std::move(t));
     row.push_back(r->job_id.empty() ? "-" : r->job_id);
     if (judged) row.push_back(r->perf_verdict.empty() ? "-" : r->perf_verdict);
     rows.push_back(std::move(row));
@@ -135,8 +177,43 @@ std::string format_results_table(const std::vector<RunRecord>& records) {
     out +=
         "* best passing run of its case (highest reward: agent_metrics through "
         "agent_reward_function)\n";
+  if (predicted)
+    out +=
+        "predicted: frozen at submission (estimate.toml, calibrated step time); step vs "
+        "predicted = measured / predicted - 1; max alloc/reserved: the log's peaks over ranks\n";
   return out;
 }
+
+namespace {
+
+nlohmann::json optional_json(std::optional<double> v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+// summary.json's "prediction" of a run with an estimate.toml (and what it measured of it), GiB
+// and seconds; runs without one get no key, so older folders' summary.json stays as it was.
+nlohmann::json prediction_json(const RunRecord& r) {
+  const FrozenEstimate& p = *r.prediction;
+  const MeasuredMemory m = r.measured.memory.value_or(MeasuredMemory{});
+  std::optional<double> memory;
+  if (p.estimate.memory) memory = p.estimate.memory->total();
+  return {{"estimator_version", p.estimate.estimator_version},
+          {"step_time_s", optional_json(p.calibrated_step_time_s())},
+          {"raw_step_time_s", optional_json(p.estimate.step_time_s)},
+          {"step_time_factor", p.step_time_factor},
+          {"memory_gib", optional_json(memory)},
+          {"gpu_memory_gib", optional_json(p.estimate.gpu_memory_gib)},
+          {"measured",
+           {{"step_time_s", optional_json(r.measured.step_time_s)},
+            {"step_time_error", optional_json(step_time_error(r))},
+            {"max_allocated_gib", optional_json(m.max_allocated_gib)},
+            {"max_reserved_gib", optional_json(m.max_reserved_gib)},
+            {"theoretical_weight_and_optimizer_gib",
+             optional_json(m.theoretical_weight_and_optimizer_gib)},
+            {"theoretical_total_gib", optional_json(m.theoretical_total_gib)}}}};
+}
+
+}  // namespace
 
 void write_summary(const fs::path& root, const std::string& scenario_name,
                    const std::vector<RunRecord>& records) {
@@ -182,6 +259,7 @@ void write_summary(const fs::path& root, const std::string& scenario_name,
     if (r.reward) runs.back()["reward"] = *r.reward;
     if (!r.details.is_none()) runs.back()["details"] = value_to_json(r.details);
     if (!r.perf_verdict.empty()) runs.back()["perf_verdict"] = r.perf_verdict;
+    if (r.prediction) runs.back()["prediction"] = prediction_json(r);
   }
   nlohmann::json doc = {{"scenario", scenario_name}, {"results_dir", root.string()},
                         {"passed", passed},          {"failed", failed},

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,18 @@ std::string run_label(const RunRecord& r);
 // (Workload::result_columns), job id; the best passing run of each case (highest reward) is
 // marked with '*'.
 std::string format_results_table(const std::vector<RunRecord>& records);
+
+// Predicted beside measured, for the results table and report.html: the step time predicted at
+// submission (calibrated as frozen), the measured step time's error against it
+// (measured / predicted - 1), the predicted memory per GPU, and the measured peaks of allocated
+// and reserved memory. Shown only when some run has a prediction (estimate.toml), so tables of
+// older folders keep their columns; a run without one shows "-".
+bool any_prediction(const std::vector<RunRecord>& records);
+std::vector<std::string> prediction_headers();
+// One text per header: "-" where unknown.
+std::vector<std::string> prediction_texts(const RunRecord& r);
+// measured / predicted - 1 of the step time; nullopt where either is unknown.
+std::optional<double> step_time_error(const RunRecord& r);
 
 // Index (into records) of the best passing run of each case; the one rule for "best".
 std::map<std::string, size_t> best_per_case(const std::vector<RunRecord>& records);

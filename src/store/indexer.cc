@@ -103,8 +103,9 @@ void read_job_times(const fs::path& dir, StoredRun& r) {
   }
 }
 
-// The prediction frozen in a run dir when it was submitted, and what the run measured of it.
-void read_prediction(StoredRun& r, const Estimator& estimator, const fs::path& dir) {
+// The prediction frozen in a run dir when it was submitted, and what the run measured of it (the
+// workload's read).
+void read_prediction(StoredRun& r, const RunRead& read, const fs::path& dir) {
   if (std::optional<FrozenEstimate> f = read_frozen_estimate(dir)) {
     StoredRun::Prediction& p = r.prediction.emplace();
     p.estimator_version = f->estimate.estimator_version;
@@ -112,10 +113,11 @@ void read_prediction(StoredRun& r, const Estimator& estimator, const fs::path& d
     p.step_time_factor = f->step_time_factor;
     if (f->estimate.memory) p.memory_gib = f->estimate.memory->total();
   }
-  const MeasuredRun m = estimator.measured(dir);
-  r.measured_step_time_s = m.step_time_s;
-  r.max_allocated_gib = m.max_allocated_gib;
-  r.max_reserved_gib = m.max_reserved_gib;
+  r.measured_step_time_s = read.measured.step_time_s;
+  if (const std::optional<MeasuredMemory>& m = read.measured.memory) {
+    r.max_allocated_gib = m->max_allocated_gib;
+    r.max_reserved_gib = m->max_reserved_gib;
+  }
 }
 
 // The verdict, metrics and samples of a run whose workload is known, and the prediction it was
@@ -137,7 +139,7 @@ void judge_and_measure(const Workload& w, const fs::path& dir, StoredRun& r) {
   r.metrics.erase("default");  // an alias of another metric
   r.samples = read.samples;
   std::erase_if(r.samples, [](const auto& s) { return s.second.empty(); });
-  if (const Estimator* estimator = w.info().estimator) read_prediction(r, *estimator, dir);
+  if (w.info().estimator) read_prediction(r, read, dir);
 }
 
 // The store's facts from test-run.toml's test definition: the workload's facts, the image, the

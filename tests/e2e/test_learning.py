@@ -57,6 +57,7 @@ class EstimatorLearnsOnSlurm(unittest.TestCase):
             self.assertEqual(frozen["estimator_version"], "megatron_bridge/2")
             self.assertEqual(frozen["step_time_factor"], 1.0)  # nothing to calibrate with yet
             self.assertGreater(frozen["step_time_s"], 0)
+            self.assert_predicted_beside_measured(root, r, frozen)
         store = self.ws.root / "results" / "benchpilot.db"
         out = self.bp("index", "--store", store, root)
         self.assertIn("Indexed 4 run(s)", out)
@@ -105,6 +106,32 @@ class EstimatorLearnsOnSlurm(unittest.TestCase):
         frozen = tomllib.loads((nroot / "neighbour" / "0" / "estimate.toml").read_text())
         self.assertAlmostEqual(frozen["step_time_factor"], after["calibration"]["factor"], places=9)
         self.assertAlmostEqual(frozen["step_time_s"], after["raw_step_time_s"], places=9)
+        # The results table shows the calibrated prediction the run was submitted with.
+        self.assert_predicted_beside_measured(nroot, summary(nroot)["runs"][0], frozen)
+
+    def assert_predicted_beside_measured(self, root, run, frozen):
+        """summary.txt's row of `run` and summary.json's "prediction" show the frozen prediction
+        (calibrated) beside the measured step time, its error, and the memory figures."""
+        lines = (root / "summary.txt").read_text().splitlines()
+        header = lines[0]
+        for column in ("predicted step (s)", "step vs predicted", "predicted mem (GiB)",
+                       "max alloc (GiB)", "max reserved (GiB)"):
+            self.assertIn(column, header)
+        label = f"{run['case']}/{run['iteration']}" + (f"/{run['step']}" if run["step"] else "")
+        row = next(line for line in lines if line.split()[:1] == [label])
+        predicted = frozen["step_time_s"] * frozen["step_time_factor"]
+        measured = run["metrics"]["step-time"]
+        cells = row[header.index("predicted step (s)"):].split()
+        self.assertEqual(cells[0], f"{predicted:.3f}", row)
+        self.assertEqual(cells[1], f"{(measured / predicted - 1) * 100:+.1f}%", row)
+        self.assertEqual(cells[2], f"{frozen['memory_gib']['total']:.1f}", row)
+        self.assertGreater(float(cells[3]), 0, row)  # the emulator's memory lines
+        self.assertGreaterEqual(float(cells[4]), float(cells[3]), row)
+        p = run["prediction"]
+        self.assertAlmostEqual(p["step_time_s"], predicted, places=9)
+        self.assertAlmostEqual(p["measured"]["step_time_s"], measured, places=9)
+        self.assertAlmostEqual(p["measured"]["step_time_error"], measured / predicted - 1, places=9)
+        self.assertGreater(p["measured"]["max_allocated_gib"], 0)
 
 
 if __name__ == "__main__":

@@ -212,6 +212,35 @@ class ReportsFromAFolder(BrowserChecks, unittest.TestCase):
         self.assertIn("line-chart", chart["class"])
         self.assertIn("gpu-hours-chart", dom.charts)
 
+    @needs_chromium
+    def test_report_shows_the_frozen_prediction_beside_what_the_run_measured(self):
+        root = tempdir(self) / "results"
+        self.make_folder(root)
+        good = root / "llama" / "0"
+        write_file(good / "launcher.log", step_lines(12) +
+                   "[Rank 0] (after 2 iterations) memory (GB) | mem-allocated-gigabytes: 41.377 | "
+                   "mem-reserved-gigabytes: 61.843 | mem-max-allocated-gigabytes: 55.902 | "
+                   "mem-max-reserved-gigabytes: 61.843 | mem-alloc-retires: 0\n")
+        # Raw 1.7 s x 1.25 calibrated = 2.125 s; 50 GiB per GPU.
+        write_file(good / "estimate.toml",
+                   'estimator_version = "megatron_bridge/2"\nstep_time_factor = 1.25\n'
+                   "step_time_s = 1.7\n[memory_gib]\nweights = 10.0\ngradients = 5.0\n"
+                   "optimizer = 20.0\nactivations = 13.0\nother = 2.0\ntotal = 50.0\n")
+        self.generate(root)
+        dom = self.render(root / "report.html", tempdir(self))
+        by_run = {r[0]: r for r in dom.rows["runs-table"]}
+        # Measured: the mean of the last 10 step times, 2.075 s: 2.4 % faster than predicted;
+        # the allocator's peaks in GiB (10^9-byte gigabytes in the log).
+        self.assertEqual(by_run["llama/0"][-7:-2], ["2.125", "-2.4%", "50.0", "52.1", "57.6"])
+        self.assertEqual(by_run[HOSTILE + "/0"][-7:-2], ["-"] * 5, "no estimate.toml: dashes")
+        lines = (root / "summary.txt").read_text().splitlines()
+        self.assertIn("predicted step (s)", lines[0])
+        self.assertIn("2.125", next(line for line in lines if line.startswith("llama/0")))
+        runs = {r["case"]: r for r in summary(root)["runs"]}
+        self.assertAlmostEqual(runs["llama"]["prediction"]["measured"]["step_time_error"],
+                               2.075 / 2.125 - 1, places=9)
+        self.assertNotIn("prediction", runs[HOSTILE])
+
     def test_dry_run_quiet_prints_no_plan_and_no_info(self):
         out = tempdir(self)
         proc = run_bp("dry-run", "--quiet", "--system-config", CONF / "system" / "example_slurm_cluster.toml",

@@ -88,28 +88,17 @@ void estimate_speed(const TestRun& point, const MemoryPoint& m, Estimate& e) {
   }
 }
 
-// The log prints gigabytes of 10^9 bytes; estimates are in GiB.
-double gib_of_gb(double gb) {
-  return gb * 1e9 / (1024.0 * 1024.0 * 1024.0);
-}
-
 class MegatronBridgeEstimator : public Estimator {
  public:
   Estimate estimate(const TestRun& point, const System& system) const override {
     return estimate_megatron_bridge(point, system, ModelCatalog::global());
   }
 
-  // The step time the results store keeps as the "step-time" metric, and the allocator's peaks
-  // of the `[Rank R] (after K iterations) memory (GB)` lines.
+  // The reader's figures (RunRead::measured), from the same cached parse of the log.
   MeasuredRun measured(const std::filesystem::path& run_dir) const override {
-    MeasuredRun m;
-    m.step_time_s = mbridge::mbridge_metric(run_dir, "step-time");
     std::optional<std::filesystem::path> log = mbridge::find_launcher_log(run_dir);
     auto read = log ? mbridge::launcher_log_read(*log) : nullptr;
-    if (!read) return m;
-    if (auto gb = read->memory.max_allocated_gb) m.max_allocated_gib = gib_of_gb(*gb);
-    if (auto gb = read->memory.max_reserved_gb) m.max_reserved_gib = gib_of_gb(*gb);
-    return m;
+    return read ? mbridge::mbridge_measured(*read) : MeasuredRun{};
   }
 };
 

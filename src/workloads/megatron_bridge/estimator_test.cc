@@ -332,8 +332,9 @@ TEST(MegatronBridgeEstimator, ReadsWhatAFinishedRunMeasured) {
       "mem-alloc-retires: 0 | mem-allocated-count: 8731\n");
   MeasuredRun m = estimator.measured(dir.path());
   EXPECT_DOUBLE_EQ(m.step_time_s.value_or(0), 5.0);
-  EXPECT_NEAR(m.max_allocated_gib.value_or(0), 55.902e9 / (1 << 30), 1e-9);
-  EXPECT_NEAR(m.max_reserved_gib.value_or(0), 61.843e9 / (1 << 30), 1e-9);
+  ASSERT_TRUE(m.memory);
+  EXPECT_NEAR(m.memory->max_allocated_gib.value_or(0), 55.902e9 / (1 << 30), 1e-9);
+  EXPECT_NEAR(m.memory->max_reserved_gib.value_or(0), 61.843e9 / (1 << 30), 1e-9);
 }
 
 }  // namespace

@@ -131,6 +131,37 @@ std::map<std::string, double> mbridge_metrics(const LauncherLogRead& read) {
   return out;
 }
 
+namespace {
+
+// The memory lines print gigabytes of 10^9 bytes (bytes / 1e9, train_utils.py); Megatron's
+// theoretical footprint prints megabytes of 2^20 bytes (NUM_BYTES_IN_MEGABYTE).
+std::optional<double> gib_of_gb(std::optional<double> gb) {
+  if (!gb) return std::nullopt;
+  return *gb * 1e9 / (1024.0 * 1024.0 * 1024.0);
+}
+std::optional<double> gib_of_mib(std::optional<double> mib) {
+  if (!mib) return std::nullopt;
+  return *mib / 1024.0;
+}
+
+}  // namespace
+
+MeasuredRun mbridge_measured(const LauncherLogRead& read) {
+  MeasuredRun m;
+  const std::map<std::string, double> metrics = mbridge_metrics(read);
+  if (auto it = metrics.find("step-time"); it != metrics.end()) m.step_time_s = it->second;
+  const MemoryFigures& f = read.memory;
+  MeasuredMemory mem;
+  mem.theoretical_weight_and_optimizer_gib = gib_of_mib(f.theoretical_weight_and_optimizer_mb);
+  mem.theoretical_activation_gib = gib_of_mib(f.theoretical_activation_mb);
+  mem.theoretical_total_gib = gib_of_mib(f.theoretical_total_mb);
+  mem.max_allocated_gib = gib_of_gb(f.max_allocated_gb);
+  mem.max_reserved_gib = gib_of_gb(f.max_reserved_gb);
+  if (mem.theoretical_weight_and_optimizer_gib || mem.max_allocated_gib || mem.max_reserved_gib)
+    m.memory = mem;
+  return m;
+}
+
 std::optional<double> mbridge_metric(const fs::path& run_dir, std::string_view name) {
   const bool step_time = name == "default" || name == "step-time";
   if (!step_time && name != "tflops-per-gpu") return std::nullopt;

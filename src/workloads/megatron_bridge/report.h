@@ -56,6 +56,10 @@ std::vector<std::string> mbridge_metric_names();
 // Every metric of mbridge_metric_names() of a read (none without step lines).
 std::map<std::string, double> mbridge_metrics(const LauncherLogRead& read);
 
+// What the run measured of what the estimator predicts: the "step-time" metric and the memory
+// lines' figures in GiB (the one conversion from the log's units).
+MeasuredRun mbridge_measured(const LauncherLogRead& read);
+
 // The step lines CloudAI summarises: the last 10 of the log.
 std::vector<StepSample> last_samples(const LauncherLogRead& read);
 

@@ -305,6 +305,7 @@ RunRead MegatronBridgeWorkload::read(const fs::path& run_dir) const {
     out.failure_details = last_of_lines(parsed->last_lines, kFailureDetailLines);
     out.metrics = mbridge_metrics(*parsed);
     out.samples = metric_samples(*parsed);
+    out.measured = mbridge_measured(*parsed);
   }
   out.facts = facts_of_folder(run_dir);
   out.series = [parsed] {
