@@ -88,8 +88,11 @@ void collect_run_results(const RunRead& read, const std::vector<std::string>& ag
   rec.metrics.insert(read.metrics.begin(), read.metrics.end());
   rec.reward = run_reward(agent_metrics, reward_function, rec.metrics);
   rec.details = read.details;
+  collect_prediction(read, rec);
+}
+
+void collect_prediction(const RunRead& read, RunRecord& rec) {
   rec.measured = read.measured;
-  // The one read of estimate.toml for the run's record, beside the one read of its logs.
   if (!rec.run_dir.empty()) rec.prediction = read_frozen_estimate(rec.run_dir);
 }
 

@@ -45,10 +45,14 @@ FolderJudgement judge_run_folder(const RunRead& read, const std::filesystem::pat
 RunStatus run_status(const RunRecord& r);
 
 // Fills rec.metrics (the workload's metrics), rec.reward (the case's agent_metrics through its
-// reward function), rec.details and rec.measured from a finished run's read, and
-// rec.prediction from rec.run_dir's estimate.toml.
+// reward function), rec.details and, by collect_prediction, rec.measured and rec.prediction.
 void collect_run_results(const RunRead& read, const std::vector<std::string>& agent_metrics,
                          std::string_view reward_function, RunRecord& rec);
+
+// rec.measured from a finished run's read, and rec.prediction from rec.run_dir's estimate.toml
+// (the one read of it for the record). Alone for a record the campaign journal restored, which
+// keeps the verdict and metrics but neither of these.
+void collect_prediction(const RunRead& read, RunRecord& rec);
 
 // <run_dir>/job-state.toml: what judge() was given, so generate-report judges alike.
 inline constexpr const char* kJobOutcomeFile = "job-state.toml";

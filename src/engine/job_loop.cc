@@ -110,6 +110,7 @@ std::unique_ptr<RunningJob> Engine::start_job(const TestRun& run, const fs::path
         recover_point(*campaign_, *executor_, a->key(), run.id, fs::absolute(dir));
     if (earlier.record) {  // handed over as finished, without a scheduler call
       a->restored = std::move(earlier.record);
+      collect_prediction(workload_of(run).read(a->restored->run_dir), *a->restored);
       a->job.state = JobState::kCompleted;
       return a;
     }

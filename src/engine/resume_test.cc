@@ -3,6 +3,7 @@
 // points as an uninterrupted run.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -149,6 +150,32 @@ TEST_F(ResumeTest, StoppedSweepContinuesWithoutSubmittingAPointTwice) {
     int rows = -1;  // header
     while (std::getline(traj, line)) ++rows;
     EXPECT_EQ(rows, 5);
+  }
+}
+
+// The journal keeps a finished point's verdict and metrics; its frozen prediction comes back
+// from its folder, so the results table of a resumed campaign shows it too.
+TEST_F(ResumeTest, PointsFinishedBeforeTheStopKeepTheirFrozenPrediction) {
+  Scenario s = sweep("grid_search");
+  std::map<std::string, int> cluster;
+  StandInScheduler first(&cluster);
+  first.detach_after = 4;
+  EngineResult cut = run_scenario(system_, s, options_, &first);
+  ASSERT_TRUE(cut.detached);
+  ASSERT_FALSE(cut.records.empty());
+  FrozenEstimate frozen;
+  frozen.estimate.step_time_s = 2.5;
+  for (const RunRecord& r : cut.records) write_frozen_estimate(r.run_dir, frozen);
+
+  StandInScheduler second(&cluster);
+  EngineResult resumed = resume(s, cut, second);
+  ASSERT_EQ(resumed.exit_code, 0);
+  for (const RunRecord& done : cut.records) {
+    auto again = std::find_if(resumed.records.begin(), resumed.records.end(),
+                              [&](const RunRecord& r) { return r.step == done.step; });
+    ASSERT_NE(again, resumed.records.end()) << done.step;
+    ASSERT_TRUE(again->prediction) << done.step;
+    EXPECT_EQ(again->prediction->estimate.step_time_s, 2.5);
   }
 }
 
