@@ -104,9 +104,11 @@ void read_job_times(const fs::path& dir, StoredRun& r) {
 }
 
 // The prediction frozen in a run dir when it was submitted, and what the run measured of it (the
-// workload's read).
-void read_prediction(StoredRun& r, const RunRead& read, const fs::path& dir) {
-  if (std::optional<FrozenEstimate> f = read_frozen_estimate(dir)) {
+// workload's read). A record of this command already holds the prediction (core/judge.h
+// collect_prediction): estimate.toml is read once per run and command.
+void read_prediction(StoredRun& r, const RunRead& read, const fs::path& dir,
+                     const RunRecord* record) {
+  if (std::optional<FrozenEstimate> f = record ? record->prediction : read_frozen_estimate(dir)) {
     StoredRun::Prediction& p = r.prediction.emplace();
     p.estimator_version = f->estimate.estimator_version;
     p.step_time_s = f->estimate.step_time_s;
@@ -121,8 +123,9 @@ void read_prediction(StoredRun& r, const RunRead& read, const fs::path& dir) {
 }
 
 // The verdict, metrics and samples of a run whose workload is known, and the prediction it was
-// submitted with.
-void judge_and_measure(const Workload& w, const fs::path& dir, StoredRun& r) {
+// submitted with (from `record` when this command made one).
+void judge_and_measure(const Workload& w, const fs::path& dir, StoredRun& r,
+                       const RunRecord* record) {
   const RunRead read = w.read(dir);
   r.model = read.facts.model;
   r.gpu_type = read.facts.gpu_type;
@@ -139,7 +142,7 @@ void judge_and_measure(const Workload& w, const fs::path& dir, StoredRun& r) {
   r.metrics.erase("default");  // an alias of another metric
   r.samples = read.samples;
   std::erase_if(r.samples, [](const auto& s) { return s.second.empty(); });
-  if (w.info().estimator) read_prediction(r, read, dir);
+  if (w.info().estimator) read_prediction(r, read, dir, record);
 }
 
 // The store's facts from test-run.toml's test definition: the workload's facts, the image, the
@@ -162,7 +165,7 @@ void fill_from_definition(StoredRun& r, const Value& doc, const Workload* w) {
 
 // What one run dir says about its run; nullopt when it cannot be read.
 std::optional<StoredRun> read_run_dir(const fs::path& root, const fs::path& dir,
-                                      const FolderFacts& facts) {
+                                      const FolderFacts& facts, const RunRecord* record = nullptr) {
   StoredRun r;
   r.campaign = facts.campaign;
   r.results_dir = root.string();
@@ -190,7 +193,7 @@ std::optional<StoredRun> read_run_dir(const fs::path& root, const fs::path& dir,
   }
   if (r.case_id.empty()) r.case_id = fs::relative(dir, root).string();
   read_job_times(dir, r);
-  if (w) judge_and_measure(*w, dir, r);
+  if (w) judge_and_measure(*w, dir, r, record);
   return r;
 }
 
@@ -252,7 +255,7 @@ std::vector<StoredRun> runs_from_records(const fs::path& root_in,
   std::vector<StoredRun> out;
   for (const RunRecord& rec : records) {
     if (run_status(rec) == RunStatus::kDryRun) continue;
-    std::optional<StoredRun> r = read_run_dir(root, fs::absolute(rec.run_dir), facts);
+    std::optional<StoredRun> r = read_run_dir(root, fs::absolute(rec.run_dir), facts, &rec);
     if (!r) continue;
     apply_record(*r, rec);
     r->case_id = rec.case_id;

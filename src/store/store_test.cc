@@ -553,6 +553,36 @@ TEST_F(StoreTest, IndexReadsThePredictionFrozenAtSubmissionAndTheMeasuredMemory)
   EXPECT_EQ(runs[0].measured_step_time_s, 9.0);
 }
 
+// At the end of `run` the store takes the prediction the run's record holds (read with its
+// verdict), not the folder's estimate.toml a second time.
+TEST_F(StoreTest, RecordsOfARunBringTheirPredictionToTheStore) {
+  const fs::path root = dir_ / "results";
+  const fs::path run = root / "llama" / "0";
+  fs::create_directories(run);
+  std::ofstream(run / "test-run.toml")
+      << "name = \"llama\"\nnnodes = 1\ncurrent_iteration = 0\nstep = 0\n"
+      << "[test_definition]\nname = \"mb\"\ntest_template_name = \"MegatronBridge\"\n";
+  std::ofstream(run / "launcher.log")
+      << "Step Time : 9.0s GPU utilization: 400.0MODEL_TFLOP/s/GPU\n";
+  RunRecord rec;
+  rec.case_id = "llama";
+  rec.run_dir = run;
+  rec.state = "COMPLETED";
+  rec.passed = true;
+  rec.prediction.emplace();
+  rec.prediction->estimate.estimator_version = "megatron_bridge/2";
+  rec.prediction->estimate.step_time_s = 7.0;
+  std::vector<StoredRun> runs = runs_from_records(root, {rec}, {"eos", ""});
+  ASSERT_EQ(runs.size(), 1u);
+  ASSERT_TRUE(runs[0].prediction);  // the folder holds no estimate.toml
+  EXPECT_EQ(runs[0].prediction->step_time_s, 7.0);
+  EXPECT_EQ(runs[0].measured_step_time_s, 9.0);
+  rec.prediction.reset();  // a run submitted without one
+  runs = runs_from_records(root, {rec}, {"eos", ""});
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_FALSE(runs[0].prediction);
+}
+
 TEST_F(StoreTest, IndexJudgesAFolderAsGenerateReportDoes) {
   // A killed run's folder: steps in the log but no job record. generate-report calls it
   // UNKNOWN (never PASSED); so must index. A run its dependency stopped on purpose passes.
