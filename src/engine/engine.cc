@@ -3,8 +3,10 @@
 #include <csignal>
 #include <ctime>
 
+#include "campaign/campaign.h"
 #include "core/scheduler.h"
 #include "engine/engine_internal.h"
+#include "engine/job_loop.h"
 #include "engine/preflight.h"
 #include "sweep/dse_driver.h"
 #include "util/error.h"
@@ -28,6 +30,30 @@ volatile std::sig_atomic_t g_stop = kNoStop;
 std::string now_stamp() {
   return format_time(std::time(nullptr), "%Y-%m-%d_%H-%M-%S");
 }
+
+// A scenario from start to end: checks, the results folder (and campaign), the plain cases,
+// then the sweeps, each through one JobLoop; then the exit code.
+class Engine {
+ public:
+  Engine(const System& system, const Scenario& scenario, const EngineOptions& options,
+         Executor* executor)
+      : system_(system), scenario_(scenario), options_(options), executor_(executor) {}
+
+  EngineResult run();
+
+ private:
+  void open_results_folder();
+  // The cases, plain ones first; Interrupted when a stop was requested.
+  void run_cases(JobLoop& loop);
+
+  const System& system_;
+  const Scenario& scenario_;
+  const EngineOptions& options_;
+  Executor* executor_;
+  EngineResult result_;
+  std::shared_ptr<Campaign> campaign_;
+  bool failed_fast_ = false;  // job_status_check saw a failure: nothing more was started
+};
 
 }  // namespace
 
@@ -60,30 +86,40 @@ void Engine::open_results_folder() {
   }
 }
 
+void Engine::run_cases(JobLoop& loop) {
+  std::vector<const TestRun*> plain;
+  std::vector<const TestRun*> swept;
+  for (const TestRun& run : scenario_.runs) (is_sweep(run) ? swept : plain).push_back(&run);
+  if (!plain.empty()) failed_fast_ = run_plain_cases(loop, scenario_.job_status_check, plain);
+  for (const TestRun* run : swept) {
+    if (failed_fast_) break;
+    if (int rc = run_sweep_case(loop, system_, *run, options_.max_in_flight); rc != 0)
+      result_.exit_code = rc;
+  }
+}
+
 EngineResult Engine::run() {
   // Everything that can be checked is checked before the first file is written.
   check_engine_can_run(system_, scenario_,
                        options_.allow_unsupported_workloads ? UnsupportedWorkloads::kWarnAndGenerate
                                                             : UnsupportedWorkloads::kRefuse);
   if (!executor_) throw std::logic_error("the engine needs an executor");
-  for (const TestRun& run : scenario_.runs) resolved_nodes(run);  // bad node specs fail early
+  NodeNames nodes(system_);
+  for (const TestRun& run : scenario_.runs) nodes.of(run);  // bad node specs fail early
 
   open_results_folder();
   result_.campaign = campaign_;
 
-  std::vector<const TestRun*> plain;
-  std::vector<const TestRun*> swept;
-  for (const TestRun& run : scenario_.runs) (is_sweep(run) ? swept : plain).push_back(&run);
+  JobLoop loop(system_, options_, *executor_, result_.results_root, campaign_.get(),
+               std::move(nodes));
   try {
-    if (!plain.empty()) run_plain_cases(plain);
-    for (const TestRun* run : swept) {
-      if (failed_fast_) break;
-      run_sweep_case(*run);
-    }
+    run_cases(loop);
   } catch (const Interrupted&) {
     result_.interrupted = true;
     result_.detached = engine_detach_requested();
   }
+  result_.records = std::move(loop.records());
+  result_.lost_scheduler = loop.lost_scheduler();
   if (result_.interrupted) {
     result_.exit_code = result_.lost_scheduler.empty() ? 130 : kExitSchedulerUnreachable;
   } else {

@@ -3,13 +3,14 @@
 #include "core/run_label.h"
 #include "core/run_status.h"
 #include "engine/engine_internal.h"
+#include "engine/job_loop.h"
 #include "util/log.h"
 #include "util/strings.h"
 
 namespace bp {
 
-std::string Engine::run_hook(const Hook& hook, const TestRun& owner, const PointKey& point,
-                             const fs::path& dir, const std::string& kind) {
+std::string JobLoop::run_hook(const Hook& hook, const TestRun& owner, const PointKey& point,
+                              const fs::path& dir, const std::string& kind) {
   const std::string owner_comment = point_comment(point);
   std::vector<std::unique_ptr<RunningJob>> active;
   std::vector<std::string> failures;
@@ -36,14 +37,14 @@ std::string Engine::run_hook(const Hook& hook, const TestRun& owner, const Point
         std::string why = rec.message.substr(0, rec.message.find('\n'));
         failures.push_back(a->run.id + ": " + why);
       }
-      records().push_back(std::move(rec));
+      records_.push_back(std::move(rec));
     }
   }
   return join(failures, "; ");
 }
 
-bool Engine::pre_tests_pass(const TestRun& run, const fs::path& dir, int iteration, int step,
-                            const std::vector<std::pair<std::string, Value>>& params) {
+bool JobLoop::pre_tests_pass(const TestRun& run, const fs::path& dir, int iteration, int step,
+                             const std::vector<std::pair<std::string, Value>>& params) {
   if (!run.pre_test || workload_of(run).info().runs_own_pre_tests) return true;
   // A resumed point that an earlier session got past its pre-tests is not gated again.
   if (campaign_ && campaign_->previous(PointKey{run.id, iteration, step})) return true;
@@ -60,11 +61,11 @@ bool Engine::pre_tests_pass(const TestRun& run, const fs::path& dir, int iterati
   skipped.reason = rec.message;
   write_job_outcome(dir, skipped);
   log::error(run_label(run.id, iteration, step) + ": SKIPPED: " + rec.message);
-  records().push_back(std::move(rec));
+  records_.push_back(std::move(rec));
   return false;
 }
 
-void Engine::run_post_tests(const RunningJob& point, const fs::path& dir) {
+void JobLoop::run_post_tests(const RunningJob& point, const fs::path& dir) {
   const TestRun& run = point.run;
   if (!run.post_test) return;
   std::string failed = run_hook(*run.post_test, run, point.key(), dir, "post_test");

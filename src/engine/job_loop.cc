@@ -1,5 +1,5 @@
-// The job loop shared by plain cases, hooks and sweeps: prepare a run folder, submit it (or take
-// up what an earlier session did with it), poll, judge an ended job, cancel.
+#include "engine/job_loop.h"
+
 #include <chrono>
 #include <thread>
 
@@ -22,7 +22,6 @@ const Workload& workload_of(const TestRun& run) {
   return *w;
 }
 
-// A run that was judged and did not pass: not one that was never submitted (dry-run).
 int first_num_nodes(const TestRun& run) {
   return run.num_nodes.empty() ? 1 : static_cast<int>(run.num_nodes.front());
 }
@@ -31,9 +30,9 @@ bool judged_failed(const RunRecord& r) {
   return !r.passed && r.state != to_string(JobState::kNotSubmitted);
 }
 
-const std::vector<std::string>& Engine::resolved_nodes(const TestRun& run) {
-  auto it = nodes_cache_.find(run.id);
-  if (it != nodes_cache_.end()) return it->second;
+const std::vector<std::string>& NodeNames::of(const TestRun& run) {
+  auto it = by_case_.find(run.id);
+  if (it != by_case_.end()) return it->second;
   std::vector<std::string> nodes = run.nodes;
   if (!nodes.empty()) {
     try {
@@ -42,17 +41,26 @@ const std::vector<std::string>& Engine::resolved_nodes(const TestRun& run) {
       throw ConfigError(run.loc, "Tests." + run.id + ".nodes", e.what());
     }
   }
-  return nodes_cache_[run.id] = std::move(nodes);
+  return by_case_[run.id] = std::move(nodes);
 }
 
-RunSpec Engine::prepare(const TestRun& run, const fs::path& dir, int iteration, int step,
-                        const std::string& job_comment) {
+JobLoop::JobLoop(const System& system, const EngineOptions& options, Executor& executor,
+                 fs::path root, Campaign* campaign, NodeNames nodes)
+    : system_(system),
+      options_(options),
+      executor_(executor),
+      root_(std::move(root)),
+      campaign_(campaign),
+      nodes_(std::move(nodes)) {}
+
+RunSpec JobLoop::prepare(const TestRun& run, const fs::path& dir, int iteration, int step,
+                         const std::string& job_comment) {
   // Case ids are safe names (no "/" or ".."), so this holds by construction; checked anyway
   // because a folder outside the results would be written with the user's rights.
-  if (!is_inside(root(), dir))
+  if (!is_inside(root_, dir))
     throw ConfigError(
         run.loc, "Tests." + run.id,
-        "run folder " + dir.string() + " would be outside the results folder " + root().string());
+        "run folder " + dir.string() + " would be outside the results folder " + root_.string());
   fs::create_directories(dir);
   const Workload& w = workload_of(run);
   // Unset only where nobody probed (dry-run talks to no scheduler): assume they work.
@@ -60,7 +68,7 @@ RunSpec Engine::prepare(const TestRun& run, const fs::path& dir, int iteration, 
                  .run = run,
                  .run_dir = fs::absolute(dir),
                  .num_nodes = first_num_nodes(run),
-                 .resolved_nodes = resolved_nodes(run),
+                 .resolved_nodes = nodes_.of(run),
                  .gpu_directives_supported = system_.supports_gpu_directives.value_or(true),
                  .job_comment = job_comment};
   RunSpec spec = w.prepare(ctx);
@@ -68,46 +76,46 @@ RunSpec Engine::prepare(const TestRun& run, const fs::path& dir, int iteration, 
   return spec;
 }
 
-void Engine::freeze_prediction(const TestRun& run, const fs::path& dir) const {
+void JobLoop::freeze_prediction(const TestRun& run, const fs::path& dir) const {
   const Estimator* estimator = workload_of(run).info().estimator;
   if (!options_.freeze_estimates || !estimator) return;
   try {
     freeze_estimate(*estimator, run, system_, dir, options_.calibration_runs);
   } catch (const std::exception& e) {  // a prediction is never a reason not to run
-    log::warn("no prediction frozen for " + fs::relative(dir, root()).string() + ": " + e.what());
+    log::warn("no prediction frozen for " + fs::relative(dir, root_).string() + ": " + e.what());
   }
 }
 
-Job Engine::submit(const TestRun& run, const fs::path& dir, const RunSpec& spec,
-                   const std::string& comment) {
+Job JobLoop::submit(const TestRun& run, const fs::path& dir, const RunSpec& spec,
+                    const std::string& comment) {
   JobRequest req;
   req.comment = comment;
   req.name = run.id;
   req.run_dir = fs::absolute(dir);
   req.spec = spec;
   req.num_nodes = first_num_nodes(run);
-  req.nodes = resolved_nodes(run);
+  req.nodes = nodes_.of(run);
   req.exclude_nodes = run.exclude_nodes;
   req.time_limit = run.time_limit;
   req.extra_srun_args = run.extra_srun_args;
-  Job job = executor_->submit(req);
+  Job job = executor_.submit(req);
   if (job.state == JobState::kNotSubmitted) return job;  // nothing happened to report
-  log::info("submitted " + fs::relative(dir, root()).string() +
+  log::info("submitted " + fs::relative(dir, root_).string() +
             (job.id.empty() ? "" : " as job " + job.id));
-  if (options_.progress) options_.progress->submitted(fs::relative(dir, root()).string());
+  if (options_.progress) options_.progress->submitted(fs::relative(dir, root_).string());
   quiet_rounds_ = 0;
   return job;
 }
 
-std::unique_ptr<RunningJob> Engine::start_job(const TestRun& run, const fs::path& dir,
-                                              int iteration, int step) {
+std::unique_ptr<RunningJob> JobLoop::start_job(const TestRun& run, const fs::path& dir,
+                                               int iteration, int step) {
   auto a = std::make_unique<RunningJob>();
   a->run = run;
   a->iteration = iteration;
   a->step = step;
   if (campaign_) {
     EarlierAttempt earlier =
-        recover_point(*campaign_, *executor_, a->key(), run.id, fs::absolute(dir));
+        recover_point(*campaign_, executor_, a->key(), run.id, fs::absolute(dir));
     if (earlier.record) {  // handed over as finished, without a scheduler call
       a->restored = std::move(earlier.record);
       collect_prediction(workload_of(run).read(a->restored->run_dir), *a->restored);
@@ -127,17 +135,17 @@ std::unique_ptr<RunningJob> Engine::start_job(const TestRun& run, const fs::path
   const std::string comment =
       campaign_ ? before_submit(*campaign_, a->key(), spec.self_submitting) : std::string();
   a->job = submit(run, dir, spec, comment);
-  if (campaign_) after_submit(*campaign_, *executor_, a->key(), a->job);
+  if (campaign_) after_submit(*campaign_, executor_, a->key(), a->job);
   return a;
 }
 
-void Engine::poll_round(std::vector<std::unique_ptr<RunningJob>>& active,
-                        std::vector<std::unique_ptr<RunningJob>>& finished) {
+void JobLoop::poll_round(std::vector<std::unique_ptr<RunningJob>>& active,
+                         std::vector<std::unique_ptr<RunningJob>>& finished) {
   // Jobs that failed at submission are finished without asking the scheduler.
   bool any_terminal = false;
   for (auto& a : active) any_terminal |= is_terminal(a->job.state);
   if (!any_terminal) {
-    auto wait = executor_->next_poll_interval(quiet_rounds_);
+    auto wait = executor_.next_poll_interval(quiet_rounds_);
     auto until = std::chrono::steady_clock::now() + wait;
     while (std::chrono::steady_clock::now() < until && !engine_stop_requested()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -152,19 +160,19 @@ void Engine::poll_round(std::vector<std::unique_ptr<RunningJob>>& active,
       before.push_back(a->job.state);
       ids.push_back(a->job.id);
     }
-    executor_->poll(jobs);
-    if (std::string lost = executor_->lost_scheduler(); !lost.empty() && !engine_stop_requested()) {
-      result_.lost_scheduler = lost;
+    executor_.poll(jobs);
+    if (std::string lost = executor_.lost_scheduler(); !lost.empty() && !engine_stop_requested()) {
+      lost_scheduler_ = lost;
       request_engine_detach();  // the jobs may well be running: keep them, stay resumable
     }
     bool changed = false;
     for (size_t i = 0; i < jobs.size(); ++i) {
       changed |= jobs[i]->state != before[i];
       if (options_.progress && jobs[i]->state != before[i] && jobs[i]->state == JobState::kRunning)
-        options_.progress->running(fs::relative(jobs[i]->run_dir, root()).string());
+        options_.progress->running(fs::relative(jobs[i]->run_dir, root_).string());
       // A wrapper printed its job id (or a launcher's retry a new one).
       if (campaign_ && jobs[i]->id != ids[i] && !jobs[i]->id.empty())
-        job_id_learned(*campaign_, *executor_, active[i]->key(), *jobs[i]);
+        job_id_learned(*campaign_, executor_, active[i]->key(), *jobs[i]);
     }
     quiet_rounds_ = changed ? 0 : quiet_rounds_ + 1;
   }
@@ -178,7 +186,7 @@ void Engine::poll_round(std::vector<std::unique_ptr<RunningJob>>& active,
   }
 }
 
-RunRecord Engine::judge_ended_job(RunningJob& a) {
+RunRecord JobLoop::judge_ended_job(RunningJob& a) {
   if (a.restored) return *a.restored;
   // A job never submitted has no outputs, state or verdict: its files are all there is.
   if (a.job.state == JobState::kNotSubmitted) {
@@ -188,7 +196,7 @@ RunRecord Engine::judge_ended_job(RunningJob& a) {
   }
   const Workload& w = workload_of(a.run);
   fs::path dir = a.job.run_dir;
-  if (executor_) executor_->write_job_metadata(a.job);
+  executor_.write_job_metadata(a.job);
   const RunRead read = w.read(dir);
   try {
     if (read.write_reports) read.write_reports();
@@ -223,8 +231,9 @@ RunRecord Engine::judge_ended_job(RunningJob& a) {
   return rec;
 }
 
-RunRecord Engine::record_without_job(const TestRun& run, const fs::path& dir, int iteration,
-                                     int step, std::vector<std::pair<std::string, Value>> params) {
+RunRecord JobLoop::record_without_job(const TestRun& run, const fs::path& dir, int iteration,
+                                      int step,
+                                      std::vector<std::pair<std::string, Value>> params) const {
   RunRecord rec;
   rec.case_id = run.id;
   rec.iteration = iteration;
@@ -235,15 +244,15 @@ RunRecord Engine::record_without_job(const TestRun& run, const fs::path& dir, in
   return rec;
 }
 
-void Engine::stop_if_requested(std::vector<std::unique_ptr<RunningJob>>& active) {
+void JobLoop::stop_if_requested(std::vector<std::unique_ptr<RunningJob>>& active) {
   if (!engine_stop_requested()) return;
   cancel_all(active);
   throw Interrupted{};
 }
 
-void Engine::cancel_all(std::vector<std::unique_ptr<RunningJob>>& active) {
+void JobLoop::cancel_all(std::vector<std::unique_ptr<RunningJob>>& active) {
   if (engine_detach_requested()) {  // SIGHUP: the jobs run on; the journal knows them
-    if (executor_) executor_->detach();
+    executor_.detach();
     active.clear();
     return;
   }
@@ -252,12 +261,29 @@ void Engine::cancel_all(std::vector<std::unique_ptr<RunningJob>>& active) {
     if (campaign_) campaign_->journal().cancelled(a->key());
     log::warn("cancelling " + run_label(a->run.id, a->iteration, a->step) +
               (a->job.id.empty() ? "" : " (job " + a->job.id + ")"));
-    executor_->cancel(a->job);
+    executor_.cancel(a->job);
     a->job.state = JobState::kCancelled;
     a->job.reason = "cancelled by benchpilot";
-    records().push_back(judge_ended_job(*a));
+    records_.push_back(judge_ended_job(*a));
   }
   active.clear();
+}
+
+void JobLoop::detach_all(std::vector<std::unique_ptr<RunningJob>>& active) {
+  if (!active.empty()) executor_.detach();
+  active.clear();
+}
+
+const RunRecord& JobLoop::record_ended_job(RunningJob& a, int batch) {
+  RunRecord rec = judge_ended_job(a);
+  if (campaign_ && !a.restored) campaign_->journal().finished(a.key(), batch, rec, root_);
+  records_.push_back(std::move(rec));
+  return records_.back();
+}
+
+void JobLoop::stop_by_dependency(RunningJob& a) {
+  a.stopped_by_dependency = true;
+  executor_.cancel(a.job);
 }
 
 }  // namespace bp

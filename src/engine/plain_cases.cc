@@ -4,6 +4,7 @@
 #include <set>
 
 #include "engine/engine_internal.h"
+#include "engine/job_loop.h"
 #include "util/log.h"
 
 namespace bp {
@@ -15,9 +16,11 @@ namespace {
 // with the others and is stopped when its parent's last iteration ends.
 class PlainCaseScheduler {
  public:
-  PlainCaseScheduler(Engine& engine, const std::vector<const TestRun*>& cases,
+  PlainCaseScheduler(JobLoop& loop, bool job_status_check, const std::vector<const TestRun*>& cases,
                      std::vector<std::unique_ptr<RunningJob>>& active);
   void run();
+  // job_status_check saw a failure (a job's or a pre-test's): nothing more was started.
+  bool failed_fast() const { return failed_fast_; }
 
  private:
   void start(const TestRun& run, int iteration);
@@ -29,21 +32,23 @@ class PlainCaseScheduler {
   void settle(std::unique_ptr<RunningJob> a);
   // A case's last iteration ended: its end_post_comp dependents are stopped (not a failure).
   void stop_end_post_comp_dependents(const std::string& parent);
-  bool job_status_check() const { return engine_.scenario().job_status_check; }
 
-  Engine& engine_;
+  JobLoop& loop_;
+  const bool job_status_check_;
   const std::vector<const TestRun*>& cases_;
   std::vector<std::unique_ptr<RunningJob>>& active_;
   // Which cases wait for which.
   std::map<std::string, std::vector<std::pair<DependencyType, const TestRun*>>> dependents_;
   std::set<std::string> deferred_;  // started by their parent, not at the beginning
   std::set<std::string> started_;
+  bool failed_fast_ = false;           // job_status_check saw a failure: start nothing more
   bool status_check_stopped_ = false;  // job_status_check cancelled everything
 };
 
-PlainCaseScheduler::PlainCaseScheduler(Engine& engine, const std::vector<const TestRun*>& cases,
+PlainCaseScheduler::PlainCaseScheduler(JobLoop& loop, bool job_status_check,
+                                       const std::vector<const TestRun*>& cases,
                                        std::vector<std::unique_ptr<RunningJob>>& active)
-    : engine_(engine), cases_(cases), active_(active) {
+    : loop_(loop), job_status_check_(job_status_check), cases_(cases), active_(active) {
   for (const TestRun* c : cases) {
     for (const Dependency& d : c->dependencies) {
       dependents_[d.id].emplace_back(d.type, c);
@@ -53,19 +58,19 @@ PlainCaseScheduler::PlainCaseScheduler(Engine& engine, const std::vector<const T
 }
 
 void PlainCaseScheduler::start(const TestRun& run, int iteration) {
-  if (engine_.failed_fast()) return;  // a pre-test failed under job_status_check
-  fs::path dir = engine_.root() / run.id / std::to_string(iteration);
+  if (failed_fast_) return;  // a pre-test failed under job_status_check
+  fs::path dir = loop_.root() / run.id / std::to_string(iteration);
   started_.insert(run.id);
-  if (!engine_.pre_tests_pass(run, dir, iteration, 0, {})) {
-    if (job_status_check())
-      engine_.fail_fast();
+  if (!loop_.pre_tests_pass(run, dir, iteration, 0, {})) {
+    if (job_status_check_)
+      failed_fast_ = true;
     else if (iteration + 1 < run.iterations || dependents_.count(run.id))
       log::warn(run.id +
                 " was skipped: its later iterations and the cases that depend on it "
                 "are not started");
     return;
   }
-  std::unique_ptr<RunningJob> a = engine_.start_job(run, dir, iteration, 0);
+  std::unique_ptr<RunningJob> a = loop_.start_job(run, dir, iteration, 0);
   // A job never submitted needs no waiting: what follows it starts now.
   if (a->job.state == JobState::kNotSubmitted)
     settle(std::move(a));
@@ -96,17 +101,17 @@ void PlainCaseScheduler::start_dependents_of_running_cases() {
 }
 
 void PlainCaseScheduler::settle(std::unique_ptr<RunningJob> a) {
-  const RunRecord& rec = engine_.record_ended_job(*a, 0);
+  const RunRecord& rec = loop_.record_ended_job(*a, 0);
   const bool failed = judged_failed(rec);
   const fs::path run_dir = rec.run_dir;  // copied: post-tests add records
-  engine_.run_post_tests(*a, run_dir);
+  loop_.run_post_tests(*a, run_dir);
   if (!a->reported_running && a->iteration == 0)
     start_dependents(a->run.id, DependencyType::kStartPostInit);
-  if (failed && job_status_check()) {
+  if (failed && job_status_check_) {
     log::error("job_status_check: " + a->run.id + " failed; cancelling everything else");
-    engine_.fail_fast();
+    failed_fast_ = true;
     status_check_stopped_ = true;
-    engine_.cancel_all(active_);
+    loop_.cancel_all(active_);
     return;
   }
   if (a->iteration + 1 < a->run.iterations) {  // iterations follow each other
@@ -124,8 +129,7 @@ void PlainCaseScheduler::stop_end_post_comp_dependents(const std::string& parent
       if (d.type == DependencyType::kEndPostComp && d.id == parent &&
           !is_terminal(other->job.state)) {
         log::info("stopping " + other->run.id + " (end_post_comp of " + parent + ")");
-        other->stopped_by_dependency = true;
-        engine_.executor().cancel(other->job);
+        loop_.stop_by_dependency(*other);
       }
   }
 }
@@ -134,20 +138,20 @@ void PlainCaseScheduler::run() {
   for (const TestRun* c : cases_)
     if (!deferred_.count(c->id)) start(*c, 0);
   while (!active_.empty()) {
-    engine_.stop_if_requested(active_);
-    if (engine_.failed_fast()) {  // a case was skipped by its pre-test under job_status_check
+    loop_.stop_if_requested(active_);
+    if (failed_fast_) {  // a case was skipped by its pre-test under job_status_check
       log::error("job_status_check: a pre-test failed; cancelling everything else");
-      engine_.cancel_all(active_);
+      loop_.cancel_all(active_);
       return;
     }
     std::vector<std::unique_ptr<RunningJob>> finished;
-    engine_.poll_round(active_, finished);
+    loop_.poll_round(active_, finished);
     start_dependents_of_running_cases();
     for (size_t i = 0; i < finished.size(); ++i) {
       settle(std::move(finished[i]));
       if (status_check_stopped_) {
         // Cases that ended in the same round are results, not casualties: record them.
-        for (size_t j = i + 1; j < finished.size(); ++j) engine_.record_ended_job(*finished[j], 0);
+        for (size_t j = i + 1; j < finished.size(); ++j) loop_.record_ended_job(*finished[j], 0);
         return;
       }
     }
@@ -156,15 +160,18 @@ void PlainCaseScheduler::run() {
 
 }  // namespace
 
-void Engine::run_plain_cases(const std::vector<const TestRun*>& cases) {
+bool run_plain_cases(JobLoop& loop, bool job_status_check,
+                     const std::vector<const TestRun*>& cases) {
   std::vector<std::unique_ptr<RunningJob>> active;
   try {
-    PlainCaseScheduler(*this, cases, active).run();
+    PlainCaseScheduler scheduler(loop, job_status_check, cases, active);
+    scheduler.run();
+    return scheduler.failed_fast();
   } catch (const Interrupted&) {  // e.g. Ctrl-C while waiting for a pre-test
-    cancel_all(active);
+    loop.cancel_all(active);
     throw;
   } catch (const std::exception&) {  // e.g. the journal hit a full disk: keep what runs
-    detach_all(active);
+    loop.detach_all(active);
     throw;
   }
 }

@@ -1,9 +1,10 @@
 // A swept case: the sweep driver (sweep/dse_driver.h) proposes points, EnginePointRunner runs
-// each through the engine's job loop and hands back how it went.
+// each through the engine's job loop (engine/job_loop.h) and hands back how it went.
 #include <algorithm>
 #include <exception>
 
 #include "engine/engine_internal.h"
+#include "engine/job_loop.h"
 #include "engine/resume.h"
 #include "sweep/dse_driver.h"
 #include "sweep/param_space.h"
@@ -16,24 +17,24 @@ namespace {
 
 class EnginePointRunner : public PointRunner {
  public:
-  EnginePointRunner(Engine& engine, const TestRun& base, int iteration, int max_in_flight)
-      : engine_(engine),
+  EnginePointRunner(JobLoop& loop, const TestRun& base, int iteration, int max_in_flight)
+      : loop_(loop),
         base_(base),
         iteration_(iteration),
         max_in_flight_(max_in_flight),
-        replay_(engine.campaign(), base.id, iteration) {
-    case_dir_ = engine.root() / base.id / std::to_string(iteration);
+        replay_(loop.campaign(), base.id, iteration) {
+    case_dir_ = loop.root() / base.id / std::to_string(iteration);
     fs::create_directories(case_dir_);
   }
   ~EnginePointRunner() override {
     // Unwinding from an error (a full disk, say): leave the jobs to run, as on SIGHUP; the
     // journal knows them and a resume collects them. Never throw from here.
     if (std::uncaught_exceptions() > 0) {
-      engine_.detach_all(active_);
+      loop_.detach_all(active_);
       return;
     }
     try {
-      engine_.cancel_all(active_);
+      loop_.cancel_all(active_);
     } catch (const std::exception& e) {
       log::error(std::string("cancelling the sweep's jobs failed: ") + e.what());
     }
@@ -43,16 +44,16 @@ class EnginePointRunner : public PointRunner {
     if (engine_stop_requested()) throw Interrupted{};
     fs::path dir = case_dir_ / std::to_string(step);
     auto params = swept_params(point);
-    if (!engine_.pre_tests_pass(point, dir, iteration_, step, params)) {
+    if (!loop_.pre_tests_pass(point, dir, iteration_, step, params)) {
       PointResult r;
       r.step = step;
       r.ok = false;
-      r.message = engine_.records().back().message;
+      r.message = loop_.records().back().message;
       r.run_dir = dir;
       done_.push_back(r);
       return;
     }
-    std::unique_ptr<RunningJob> a = engine_.start_job(point, dir, iteration_, step);
+    std::unique_ptr<RunningJob> a = loop_.start_job(point, dir, iteration_, step);
     a->params = std::move(params);
     if (a->restored) {
       replay_.add(step, std::move(*a->restored));
@@ -71,12 +72,12 @@ class EnginePointRunner : public PointRunner {
     if (out.empty() && replay_.pending())
       for (RunRecord& rec : replay_.next_batch(base_.id)) {
         out.push_back(point_result(rec));
-        engine_.records().push_back(std::move(rec));
+        loop_.records().push_back(std::move(rec));
       }
     while (out.empty() && !active_.empty()) {
-      engine_.stop_if_requested(active_);
+      loop_.stop_if_requested(active_);
       std::vector<std::unique_ptr<RunningJob>> finished;
-      engine_.poll_round(active_, finished);
+      loop_.poll_round(active_, finished);
       const int batch = finished.empty() ? 0 : replay_.next_batch_number();
       for (auto& a : finished) out.push_back(settle(*a, batch));
     }
@@ -95,8 +96,8 @@ class EnginePointRunner : public PointRunner {
   // Records a finished point, runs its post-tests and says how it went. The point's record
   // comes before its post-tests', as for cases that are not sweeps.
   PointResult settle(RunningJob& a, int batch) {
-    PointResult r = point_result(engine_.record_ended_job(a, batch));
-    engine_.run_post_tests(a, r.run_dir);
+    PointResult r = point_result(loop_.record_ended_job(a, batch));
+    loop_.run_post_tests(a, r.run_dir);
     return r;
   }
 
@@ -133,7 +134,7 @@ class EnginePointRunner : public PointRunner {
     return r;
   }
 
-  Engine& engine_;
+  JobLoop& loop_;
   const TestRun& base_;
   ParamSpace space_ = ParamSpace::of(base_);
   int iteration_;
@@ -146,12 +147,14 @@ class EnginePointRunner : public PointRunner {
 
 }  // namespace
 
-void Engine::run_sweep_case(const TestRun& run) {
+int run_sweep_case(JobLoop& loop, const System& system, const TestRun& run, int max_in_flight) {
+  int exit_code = 0;
   for (int it = 0; it < run.iterations; ++it) {
-    EnginePointRunner runner(*this, run, it, options_.max_in_flight);
-    int rc = run_sweep(run, system_, runner);
-    if (rc != 0) result_.exit_code = rc;
+    EnginePointRunner runner(loop, run, it, max_in_flight);
+    int rc = run_sweep(run, system, runner);
+    if (rc != 0) exit_code = rc;
   }
+  return exit_code;
 }
 
 }  // namespace bp

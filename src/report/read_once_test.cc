@@ -75,7 +75,7 @@ TEST_F(ReadOnceTest, IndexScansTheLogOnce) {
   EXPECT_EQ(runs[0].samples.at("step-time").size(), 10u);
 }
 
-// What `run` does with a run at its job's end (Engine::judge_ended_job: one read for the report
+// What `run` does with a run at its job's end (JobLoop::judge_ended_job: one read for the report
 // files, the verdict and the metrics), then at the campaign's end (the store's records, the
 // summary and report.html).
 TEST_F(ReadOnceTest, RunScansTheLogOnceAtAJobsEnd) {
