@@ -1,10 +1,11 @@
-// Test double (test kit only, never in the product) for the config tests: a workload named
-// "Sleep" whose validate() rejects a non-integer cmd_args.seconds and counts its calls, and a
-// WorkloadLookup that knows only it.
-// The loaders are tested against this instead of the registry, so they do not depend on the
-// real workloads.
+// Test double (test kit only, never in the product) for the config tests: a workload with the
+// real Sleep's constants whose validate() rejects a non-integer cmd_args.seconds and counts its
+// calls, and a WorkloadLookup that knows only it.
+// The loaders are tested against this lookup instead of the registry's, so a test decides which
+// workloads exist and sees every validate() call, whatever the real workloads check.
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -18,14 +19,12 @@ class FakeSleepWorkload : public Workload {
  public:
   mutable int validated = 0;
 
+  // The real Sleep workload's constants, found through the registry as the loaders find any
+  // workload, so the fake cannot drift from them; only the behaviours are faked.
   const WorkloadInfo& info() const override {
-    static const WorkloadInfo info = [] {
-      WorkloadInfo i;
-      i.name = "Sleep";
-      i.cmd_args_fields = {"seconds"};
-      return i;
-    }();
-    return info;
+    const Workload* sleep = find_workload("Sleep");
+    if (!sleep) throw std::logic_error("the Sleep workload is not registered");
+    return sleep->info();
   }
   void validate(const TestDefinition& test) const override {
     ++validated;
