@@ -84,8 +84,10 @@ TEST_F(ReadOnceTest, RunScansTheLogOnceAtAJobsEnd) {
   const Workload* w = workload_of_run_folder(run_);
   ASSERT_NE(w, nullptr);
   const RunRead read = w->read(run_);
+  EXPECT_EQ(scans() - before, 1u);  // the job's end: the one scan
   ASSERT_TRUE(read.write_reports);
   read.write_reports();
+  EXPECT_EQ(scans() - before, 1u);  // report files from the same parse
   RunRecord rec;
   rec.case_id = "mb";
   rec.run_dir = run_;
