@@ -99,7 +99,7 @@ struct Subcommands {
 
   CommonOptions run_opts, dry_opts, plan_opts, est_opts, inst_opts, uninst_opts, report_opts;
   EstimateFlags est_flags;
-  bool est_raw = false, est_accuracy = false;
+  bool est_raw = false, est_accuracy = false, plan_raw = false;
   std::string result_dir;
   std::string resume_dir;
   CommonOptions resume_opts;
@@ -124,8 +124,15 @@ void add_scenario_commands(CLI::App& app, Subcommands& c) {
   c.dry = app.add_subcommand("dry-run", "Generate every run directory and script; submit nothing");
   add_common(c.dry, c.dry_opts, true, true);
   c.dry->add_flag("--quiet", c.dry_opts.quiet, "Only warnings and errors");
-  c.plan = app.add_subcommand("plan", "Show sweep sizes, pruned points and the GPU-hour budget");
+  c.plan = app.add_subcommand(
+      "plan",
+      "Show sweep sizes, pruned points and the GPU-hour budget: from the time limits and, for "
+      "workloads that estimate, each running point's predicted step time and memory per GPU and "
+      "the GPU-hours of (steps x step time + start-up) x GPUs");
   add_common(c.plan, c.plan_opts, true);
+  c.plan->add_flag("--no-calibration", c.plan_raw,
+                   "The raw model's step time, not corrected by the finished runs of the "
+                   "results store (--store, $BENCHPILOT_STORE, else <output_path>/benchpilot.db)");
   c.estimate = app.add_subcommand(
       "estimate",
       "Predict memory per GPU (and whether it fits) for every point; needs no install or token");
@@ -282,7 +289,7 @@ int run_subcommand(Subcommands& c) {
   }
   if (*c.compare) return cmd_compare(c.cmp);
   if (*c.dry) return resolve_system_config(c.dry_opts) ? cmd_run(c.dry_opts, RunMode::kDryRun) : 2;
-  if (*c.plan) return resolve_system_config(c.plan_opts) ? cmd_plan(c.plan_opts) : 2;
+  if (*c.plan) return resolve_system_config(c.plan_opts) ? cmd_plan(c.plan_opts, !c.plan_raw) : 2;
   if (*c.estimate) return run_estimate(c);
   if (*c.inst)
     return resolve_system_config(c.inst_opts) ? cmd_install(c.inst_opts, InstallAction::kInstall)

@@ -201,7 +201,12 @@ std::string calibration_note(const std::vector<PointEstimate>& points, const std
   return out;
 }
 
-// The results store's calibrating runs; none when there is no store or it cannot be read.
+std::string percent(double fraction) {
+  return fmt::format("{:.1f}%", 100 * fraction);
+}
+
+}  // namespace
+
 std::vector<Observation> stored_observations(const CommonOptions& opts) {
   try {
     return calibration_observations(resolve_store_path({opts.store, opts.system_config}));
@@ -210,12 +215,6 @@ std::vector<Observation> stored_observations(const CommonOptions& opts) {
     return {};
   }
 }
-
-std::string percent(double fraction) {
-  return fmt::format("{:.1f}%", 100 * fraction);
-}
-
-}  // namespace
 
 int cmd_estimate_accuracy(const StoreLocation& where, bool json) {
   const std::filesystem::path path = resolve_store_path(where);

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/calibration.h"
 #include "store/compare_defaults.h"
 #include "util/error.h"
 
@@ -66,7 +67,10 @@ struct CompareOptionsCli {
 // kDryRun: generates every run folder and submits nothing.
 enum class RunMode { kRun, kDryRun };
 int cmd_run(const CommonOptions& opts, RunMode mode);
-int cmd_plan(const CommonOptions& opts);
+// plan: sweep sizes, pruned points, jobs and GPU-hours; with a workload's estimator, each
+// running point's prediction and the GPU-hours from predicted run times, the step time
+// calibrated by the results store unless `calibrate` is false.
+int cmd_plan(const CommonOptions& opts, bool calibrate);
 struct EstimateFlags {
   bool json = false;
   bool verbose = false;  // -v: memory parts
@@ -76,6 +80,9 @@ struct EstimateFlags {
 };
 // Memory per GPU (and what else the workloads predict) for every point.
 int cmd_estimate(const CommonOptions& opts, const EstimateFlags& flags);
+// The results store's runs that calibrate step times (--store, $BENCHPILOT_STORE, else
+// <output_path>/benchpilot.db); none, with a warning, when it cannot be read.
+std::vector<Observation> stored_observations(const CommonOptions& opts);
 // estimate --accuracy: the step time model's error on the store's runs, per model and system,
 // each run judged by a calibration fitted without it.
 int cmd_estimate_accuracy(const StoreLocation& where, bool json);

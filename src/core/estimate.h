@@ -40,6 +40,11 @@ struct Estimate {
   // Which estimator and constants made it ("<workload>/<n>"): a prediction frozen in a run
   // folder says what it came from, so old predictions are not mistaken for today's model.
   std::string estimator_version;
+  // What a run of the point costs besides its steps (plan's GPU-hours from the predicted run
+  // time: train_steps x step_time_s + startup_s): the training iterations the launcher runs as
+  // the point resolves them, and the time before the first of them, as the workload knows it.
+  std::optional<int64_t> train_steps;
+  std::optional<double> startup_s;
   // What the calibration keys a point by (core/calibration.h), as the results store names them
   // (StoredRun::model, gpu_type); empty where unknown.
   std::string model, gpu_type;

@@ -1,5 +1,6 @@
 """End-to-end checks of `benchpilot estimate` and of rule E1 (predicted out of memory) in plan."""
 import json
+import re
 import unittest
 
 from helpers import CONF, run_bp, tempdir, write_file
@@ -172,6 +173,11 @@ class Estimate(unittest.TestCase):
         self.assertAlmostEqual(p["step_time_s"], raw["raw_step_time_s"] * factor, places=6)
         self.assertAlmostEqual(p["tflops_per_gpu"], raw["tflops_per_gpu"] / factor, places=6)
         self.assertIn("step time: calibrated x", self.bp("estimate", d).stdout)
+        # plan calibrates the same way (with oom = "warn": the single point runs, so it is shown).
+        write_file(d / "tests" / "llama405.toml", TEST.format(tp="1", extra='[estimate]\noom = "warn"\n'))
+        plan = self.bp("plan", d).stdout
+        self.assertIn(f"step time: calibrated x{factor:.3f} by up to 1 finished run", plan)
+        self.assertRegex(plan, rf"\n  -  +-  +over \(warn\) .* {p['step_time_s']:.2f} +10 +8 ")
         p = json.loads(self.bp("estimate", d, "--json", "--no-calibration").stdout)["points"][0]
         self.assertEqual(p["step_time_s"], raw["step_time_s"])
         accuracy = json.loads(run_bp("estimate", "--accuracy", "--json", "--store", store).stdout)
@@ -202,6 +208,97 @@ class Estimate(unittest.TestCase):
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn("llama405.toml:5", proc.stdout + proc.stderr)
         self.assertIn("estimate.oom", proc.stdout + proc.stderr)
+
+
+SWEEP_TEST = """name = "llama70"
+description = "Llama3 70B on 64 H100"
+test_template_name = "MegatronBridge"
+[cmd_args]
+gpu_type = "h100"
+model_family_name = "llama"
+model_recipe_name = "llama3_70b"
+num_gpus = 64
+gb = 128
+tp = [4, 8]
+pp = [4, 8]
+mb = [1, 2]
+max_steps = 50
+
+[[git_repos]]
+url = "https://github.com/NVIDIA-NeMo/Megatron-Bridge.git"
+commit = "v0.6.0"
+"""
+
+SWEEP_SCENARIO = """name = "plan_e2e"
+[[Tests]]
+id = "llama70"
+test_name = "llama70"
+num_nodes = 8
+time_limit = "01:00:00"
+
+[[Tests]]
+id = "sleepy"
+test_name = "sleepy"
+num_nodes = 1
+time_limit = "00:10:00"
+"""
+
+SLEEP_TEST = """name = "sleepy"
+description = "a plain case of a workload that does not estimate"
+test_template_name = "Sleep"
+[cmd_args]
+seconds = 1
+"""
+
+
+class PlanPredicts(unittest.TestCase):
+    """`plan` shows each running point's prediction and the GPU-hours of the predicted run time
+    beside the time limits'."""
+
+    def bp(self, command, d, *extra):
+        return run_bp(command, "--system-config", SYSTEM, "--tests-dir", d / "tests",
+                      "--test-scenario", d / "scenario.toml", *extra,
+                      env={"HF_TOKEN": "", "BENCHPILOT_STORE": str(d / "no-store.db")})
+
+    def test_megatron_bridge_sweep_shows_predicted_columns_and_both_totals(self):
+        d = tempdir(self)
+        write_file(d / "tests" / "llama70.toml", SWEEP_TEST)
+        write_file(d / "tests" / "sleepy.toml", SLEEP_TEST)
+        write_file(d / "scenario.toml", SWEEP_SCENARIO)
+        proc = self.bp("plan", d)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        out = proc.stdout
+        self.assertRegex(out, r"time limit +GPU-hours +predicted GPU-hours\n")
+        self.assertIn("step time: the raw model (no finished run to calibrate it); "
+                      "start-up 300 s per job", out)
+        # The estimate of every point that runs (not pruned), as `estimate --json` gives it.
+        points = json.loads(self.bp("estimate", d, "--json").stdout)["points"]
+        running = {p["step"]: p for p in points if p["fits"] and not p["pruned"]}
+        self.assertTrue(running)
+        rows = re.findall(r"^  (\d+) +(tp=\d+ pp=\d+ mb=\d+) +(fits|near limit) +([\d.]+) +79\.6 +"
+                          r"([\d.]+|-) +50 +64 +([\d.]+|-)$", out, re.M)
+        self.assertEqual(sorted(int(r[0]) for r in rows), sorted(running))
+        predicted_hours = 0.0
+        for step, _, verdict, gib, step_s, hours in rows:
+            p = running[int(step)]
+            self.assertEqual(verdict, "near limit" if p["near_limit"] else "fits")
+            self.assertEqual(gib, f"{p['memory_gib']['total']:.1f}")
+            if p["step_time_s"] is None:
+                self.assertEqual((step_s, hours), ("-", "-"))
+                continue
+            self.assertEqual(step_s, f"{p['step_time_s']:.2f}")
+            job_hours = (50 * p["step_time_s"] + 300) * 64 / 3600
+            self.assertEqual(hours, f"{job_hours:.1f}")
+            predicted_hours += job_hours
+        limit_hours = len(running) * 64 * 1.0 + 1 * 8 / 6  # the Sleep case: 8 GPUs, 10 min
+        unknown = sum(1 for p in running.values() if p["step_time_s"] is None)
+        not_estimated = f"{unknown} points of llama70, " if unknown else ""
+        self.assertIn(f"Total: {len(running) + 1} jobs, {limit_hours:.1f} GPU-hours from time "
+                      f"limits, {predicted_hours:.1f} GPU-hours from predicted run times "
+                      f"(not estimated, in the time limits only: {not_estimated}every point of "
+                      "sleepy)\n", out)
+        self.assertIn("step time: the raw model (--no-calibration)",
+                      self.bp("plan", d, "--no-calibration").stdout)
 
 
 if __name__ == "__main__":
