@@ -57,8 +57,8 @@ void add_common(CLI::App* cmd, CommonOptions& o, bool with_run_flags,
                       std::to_string(static_cast<long long>(limits.gpu_hours)) + " GPU-hours or " +
                       std::to_string(limits.iterations) + " iterations of a case");
     cmd->add_flag("--single-sbatch", o.single_sbatch,
-                  "CloudAI's single-sbatch mode (not supported: Megatron-Bridge submits its own "
-                  "jobs)");
+                  "CloudAI's single-sbatch mode (not supported: each run is a job of its own, "
+                  "and a workload's launcher may submit its own)");
   }
   if (with_report_flags) {
     cmd->add_option("--junit", o.junit,

@@ -1,8 +1,8 @@
 // install and uninstall.
 #include "cli/commands.h"
 #include "cli/load.h"
-#include "core/install.h"
 #include "core/workload.h"
+#include "engine/install.h"
 #include "util/log.h"
 
 namespace bp {

@@ -10,17 +10,15 @@
 #include "cli/progress.h"
 #include "core/dry_run_executor.h"
 #include "core/executor.h"
-#include "core/install.h"
-#include "core/run_label.h"
 #include "core/scheduler.h"
 #include "core/workload.h"
 #include "engine/engine.h"
+#include "engine/install.h"
 #include "engine/preflight.h"
 #include "report/summary.h"
 #include "store/calibration_runs.h"
 #include "store/indexer.h"
-#include "store/regression.h"
-#include "store/store.h"
+#include "store/record_runs.h"
 #include "sweep/plan.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -56,48 +54,6 @@ std::vector<Observation> calibration_runs(const CommonOptions& opts, const Syste
     log::warn(std::string("results store: ") + e.what() + " (predictions are not calibrated)");
     return {};
   }
-}
-
-// Records the finished runs in the results store and, when asked, judges each against its
-// reference (setting RunRecord::perf_verdict). Returns how many regressed. The store is an
-// index: when it cannot be written the run still succeeds (`benchpilot index` rebuilds it).
-int record_and_judge(const CommonOptions& opts, const System& system, EngineResult& result,
-                     const std::vector<Reference>& references) {
-  if (result.records.empty()) return 0;
-  const bool judge = opts.fail_on_regression || !references.empty();
-  int regressions = 0;
-  try {
-    IndexContext ctx{system.name, BENCHPILOT_VERSION};
-    std::vector<StoredRun> runs = runs_from_records(result.results_root, result.records, ctx);
-    const std::filesystem::path path = run_store_path(opts, system);
-    std::unique_ptr<ResultsStore> store = open_sqlite_store(path);
-    if (judge) {
-      CompareOptions co;
-      co.min_effect = opts.min_effect;
-      // Without a reference file, --fail-on-regression judges every other run against the last
-      // passing run of its configuration.
-      std::vector<GateVerdict> verdicts = regression_verdicts(
-          runs, references, store.get(), co, opts.fail_on_regression && opts.reference.empty());
-      for (size_t i = 0; i < runs.size(); ++i)
-        for (RunRecord& rec : result.records)
-          if (std::filesystem::absolute(rec.run_dir).lexically_normal().string() ==
-              runs[i].run_dir) {
-            rec.perf_verdict = verdicts[i].text;
-            if (verdicts[i].regression) {
-              ++regressions;
-              log::error("regression: " + run_label(runs[i].case_id, rec.iteration, rec.step) +
-                         ": " + verdicts[i].text);
-            }
-          }
-    }
-    store->record(runs);
-    log::info("recorded " + std::to_string(runs.size()) + " run(s) in " + path.string());
-  } catch (const std::exception& e) {
-    log::warn(std::string("results store: ") + e.what() +
-              " (the results folder is complete; `benchpilot index` "
-              "can record it later)");
-  }
-  return regressions;
 }
 
 // How much the run will submit, for the progress line.
@@ -178,17 +134,11 @@ std::unique_ptr<Executor> make_executor(const CommonOptions& opts, LoadedConfig&
   return executor;
 }
 
-// The reference file's entries first (the command line is the most specific), then each case's
-// own (`reference` in its test or scenario TOML).
+// The references that judge this run's runs; a bad reference file stops before anything runs.
 std::vector<Reference> references_of(const CommonOptions& opts, const LoadedConfig& c) {
-  std::vector<Reference> references;
-  if (!opts.reference.empty()) references = load_references(opts.reference);  // bad file: no run
-  for (const TestRun& run : c.scenario.runs)
-    for (Reference ref : run.test.references) {
-      ref.case_id = run.id;
-      references.push_back(std::move(ref));
-    }
-  return references;
+  std::vector<Reference> from_file;
+  if (!opts.reference.empty()) from_file = load_references(opts.reference);
+  return scenario_references(std::move(from_file), c.scenario);
 }
 
 // Says how the run ended and what to do next; a campaign that ran to its end is closed.
@@ -237,8 +187,8 @@ int cmd_run(const CommonOptions& opts, RunMode mode) {
   LoadedConfig c = load_config(opts);
   if (opts.single_sbatch) {
     log::error(
-        "--single-sbatch is not supported: Megatron-Bridge's launcher submits its own "
-        "jobs, and benchpilot runs sweep points in parallel instead");
+        "--single-sbatch is not supported: benchpilot submits each run as a job of its own "
+        "(a workload's launcher may submit its own), and runs sweep points in parallel");
     return 1;
   }
   preflight(c.system, c.scenario);
@@ -254,7 +204,11 @@ int cmd_run(const CommonOptions& opts, RunMode mode) {
   if (!result) return 1;
   int regressions = 0;
   if (mode == RunMode::kRun && !result->detached)
-    regressions = record_and_judge(opts, c.system, *result, references);
+    regressions = record_runs(run_store_path(opts, c.system), result->results_root, result->records,
+                              IndexContext{c.system.name, BENCHPILOT_VERSION}, references,
+                              RecordOptions{opts.fail_on_regression || !references.empty(),
+                                            opts.fail_on_regression && opts.reference.empty(),
+                                            CompareOptions{.min_effect = opts.min_effect}});
   write_summary(result->results_root, c.scenario.name, result->records);
   const bool outputs_written = write_result_reports(c, opts, result->results_root, result->records);
   std::cout << "\n" << format_results_table(result->records);

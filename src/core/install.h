@@ -1,5 +1,6 @@
 // Installables: what a test needs on disk before it can run (git clones, container images,
-// the Python that runs a launcher), where each lands, and how to install/remove it.
+// the Python that runs a launcher) and where each lands. Installing them (running git, pip,
+// enroot) is engine/install.h's.
 #pragma once
 
 #include <filesystem>
@@ -29,15 +30,11 @@ std::filesystem::path installed_path(const Installable& item, const System& syst
 // The interpreter to run for a kPythonEnv installable: <venv>/bin/python or the override.
 std::filesystem::path python_of(const Installable& item, const System& system);
 
-bool is_installed(const Installable& item, const System& system);
+// A container image given as a local path (".../x.sqsh"), not a registry URL.
+bool is_local_image(const std::string& image);
 
-// Installs missing items (clones and checks out repos, builds venvs, imports images).
-// Returns false and logs a clear message on the first failure.
-bool install_all(const std::vector<Installable>& items, const System& system);
-
-// Removes what install_all created. Never touches paths outside install_path, nor user paths
-// such as a local .sqsh image or a python override.
-bool uninstall_all(const std::vector<Installable>& items, const System& system);
+// The venv a kPythonEnv installable without a python override is built in.
+std::filesystem::path venv_dir(const Installable& item, const System& system);
 
 // Removes duplicates (same key), keeping the first.
 std::vector<Installable> dedup(std::vector<Installable> items);

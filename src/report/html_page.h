@@ -1,6 +1,6 @@
 // A self-contained HTML page (inline CSS and SVG, no script, no network) built from plain data:
 // a page is sections of blocks (text, key figures, tables, charts, preformatted text). The
-// results report, and later the compare and history pages, fill these structs; render_page()
+// results report and the store's compare and history pages fill these structs; render_page()
 // is the only place that writes markup, and it escapes every string it is given.
 #pragma once
 

@@ -14,6 +14,7 @@
 #include "store/calibration_runs.h"
 #include "store/compare.h"
 #include "store/indexer.h"
+#include "store/record_runs.h"
 #include "store/regression.h"
 #include "store/store.h"
 #include "testkit/testkit.h"
@@ -440,6 +441,71 @@ TEST_F(StoreTest, UnmatchedRunsFallBackToTheLastPassingRunOnlyWhenAsked) {
   auto only_refs = regression_verdicts(now, {case_ref}, store.get(), CompareOptions{}, false);
   EXPECT_FALSE(only_refs[1].regression);
   EXPECT_EQ(only_refs[1].text, "no reference");
+}
+
+// What `run` does at its end: the finished runs land in the store, each judged by the first
+// reference that matches (the file's before the case's own), and a store that cannot be opened
+// loses no run's verdict of its own and fails nothing.
+TEST_F(StoreTest, RunRecordsItsRunsAndGatesThemAgainstTheMostSpecificReference) {
+  const fs::path root = dir_ / "results";
+  const fs::path run_dir = root / "llama" / "0";
+  fs::create_directories(run_dir);
+  std::ofstream(run_dir / "test-run.toml")
+      << "name = \"llama\"\nnnodes = 1\ncurrent_iteration = 0\nstep = 0\n"
+      << "[test_definition]\nname = \"mb\"\ntest_template_name = \"MegatronBridge\"\n"
+      << "[test_definition.cmd_args]\nmodel_recipe_name = \"llama3_8b\"\ngpu_type = \"h100\"\n";
+  {
+    std::ofstream log(run_dir / "launcher.log");
+    for (int i = 1; i <= 12; ++i)
+      log << "Step Time : 9.0s GPU utilization: 400.0MODEL_TFLOP/s/GPU\n";
+  }
+  RunRecord rec;
+  rec.case_id = "llama";
+  rec.run_dir = run_dir;
+  rec.workload = "MegatronBridge";
+  rec.state = "COMPLETED";
+  rec.passed = true;
+  rec.metrics = {{"step-time", 9.0}};  // what the engine's read of the run gave
+  std::vector<RunRecord> records = {rec};
+
+  Scenario scenario;
+  TestRun case_run;
+  case_run.id = "llama";
+  Reference own;  // the case's own reference: 9.0 s passes
+  own.step_time = 9.0;
+  case_run.test.references = {own};
+  scenario.runs = {case_run};
+  Reference from_file;  // the reference file's: 8.0 s, 9.0 is a regression
+  from_file.step_time = 8.0;
+  std::vector<Reference> refs = scenario_references({from_file}, scenario);
+  ASSERT_EQ(refs.size(), 2u);
+  EXPECT_EQ(refs[0].step_time, 8.0);
+  EXPECT_EQ(refs[1].case_id, "llama");  // a case's reference applies to that case only
+
+  RecordOptions judge;
+  judge.judge = true;
+  EXPECT_EQ(record_runs(dir_ / "bp.db", root, records, {"eos", "v"}, refs, judge), 1);
+  EXPECT_EQ(records[0].perf_verdict.rfind("REGRESSION", 0), 0u) << records[0].perf_verdict;
+  auto store = open_sqlite_store(dir_ / "bp.db");
+  std::vector<StoredRun> stored = store->query(HistoryQuery{});
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].system, "eos");
+  EXPECT_EQ(stored[0].measured_step_time_s, 9.0);
+
+  // Only the case's own reference: it passes. Not asked to judge: no verdict at all.
+  records[0].perf_verdict.clear();
+  EXPECT_EQ(record_runs(dir_ / "bp.db", root, records, {"eos", "v"},
+                        scenario_references({}, scenario), judge),
+            0);
+  EXPECT_EQ(records[0].perf_verdict.rfind("ok:", 0), 0u) << records[0].perf_verdict;
+  records[0].perf_verdict.clear();
+  EXPECT_EQ(record_runs(dir_ / "bp.db", root, records, {"eos", "v"}, refs, RecordOptions{}), 0);
+  EXPECT_EQ(records[0].perf_verdict, "");
+  // A store path that is a folder: logged, nothing judged, nothing thrown.
+  fs::create_directories(dir_ / "a-folder.db");
+  EXPECT_EQ(record_runs(dir_ / "a-folder.db", root, records, {"eos", "v"}, refs, judge), 0);
+  EXPECT_EQ(records[0].perf_verdict, "");
+  EXPECT_EQ(store->count(), 1);
 }
 
 TEST_F(StoreTest, BadReferenceFileNamesLineAndKey) {

@@ -77,4 +77,11 @@ void require_regular_or_absent(const std::filesystem::path& path, const std::str
 // ".." are resolved (symbolic links in the existing part of the paths too).
 bool is_inside(const std::filesystem::path& root, const std::filesystem::path& path);
 
+// The first `head_lines` and the last `tail_lines` lines of a file, with "[... N lines left
+// out ...]" between them when there are more; each line cut to 300 characters. For error
+// messages whose cause comes first (a failed command) and whose last words come last (a
+// traceback): the tail alone loses the cause. Not read_last_lines (util/files.h): it keeps the
+// head too and cuts long lines.
+std::string file_excerpt(const std::filesystem::path& path, int head_lines, int tail_lines);
+
 }  // namespace bp

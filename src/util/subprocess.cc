@@ -253,49 +253,4 @@ ExitStatus terminate_group(pid_t pid, std::chrono::milliseconds grace) {
   return from_wait_status(st);
 }
 
-std::string file_excerpt(const std::filesystem::path& path, int head_lines, int tail_lines) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return {};
-  // The first and last 64 KiB are plenty for the lines we keep.
-  const std::streamoff kPart = 64 * 1024;
-  const std::streamoff size = in.tellg();
-  auto read_at = [&](std::streamoff from, std::streamoff n) {
-    std::string text(static_cast<size_t>(n), '\0');
-    in.seekg(from);
-    in.read(text.data(), static_cast<std::streamsize>(n));
-    text.resize(static_cast<size_t>(in.gcount()));
-    return text;
-  };
-  std::vector<std::string> head = split(read_at(0, std::min(size, kPart)), '\n');
-  std::vector<std::string> tail = head;
-  int64_t omitted_unknown = 0;  // lines between the two parts that were never read
-  if (size > 2 * kPart) {
-    head.pop_back();  // its last line may be cut
-    tail = split(read_at(size - kPart, kPart), '\n');
-    tail.erase(tail.begin());  // its first line may be cut
-    omitted_unknown = 1;
-  }
-  while (!tail.empty() && trim(tail.back()).empty()) tail.pop_back();
-  auto cut = [](std::string line) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.size() > 300) line = line.substr(0, 300) + "...";
-    return line;
-  };
-  std::vector<std::string> out;
-  const size_t h = static_cast<size_t>(std::max(head_lines, 0));
-  const size_t t = static_cast<size_t>(std::max(tail_lines, 0));
-  if (!omitted_unknown && tail.size() <= h + t) {
-    for (const std::string& line : tail) out.push_back(cut(line));
-    return join(out, "\n");
-  }
-  for (size_t i = 0; i < h && i < head.size(); ++i) out.push_back(cut(head[i]));
-  const size_t keep_tail = std::min(t, tail.size());
-  if (omitted_unknown)
-    out.push_back("[... lines left out ...]");
-  else
-    out.push_back("[... " + std::to_string(tail.size() - h - keep_tail) + " lines left out ...]");
-  for (size_t i = tail.size() - keep_tail; i < tail.size(); ++i) out.push_back(cut(tail[i]));
-  return join(out, "\n");
-}
-
 }  // namespace bp

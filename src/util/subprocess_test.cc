@@ -144,37 +144,5 @@ TEST(Background, StartFailureThrows) {
   EXPECT_THROW(start_background({"bp-no-such-program-xyz"}, {}), Error);
 }
 
-// The cause of a failure is usually its first error line, the rest a traceback.
-TEST(FileExcerpt, KeepsTheFirstAndTheLastLines) {
-  testkit::TempDir dir;
-  {
-    std::ofstream f(dir / "f");
-    f << "sbatch: error: Socket timed out on send/recv operation\n";
-    for (int i = 0; i < 30; ++i) f << "  traceback line " << i << "\n";
-    f << "RuntimeError: submission failed\n";
-  }
-  std::string e = file_excerpt(dir / "f", 3, 4);
-  EXPECT_EQ(e.rfind("sbatch: error: Socket timed out on send/recv operation\n", 0), 0u) << e;
-  EXPECT_NE(e.find("[... 25 lines left out ...]"), std::string::npos) << e;
-  EXPECT_NE(e.find("traceback line 29\nRuntimeError: submission failed"), std::string::npos) << e;
-  EXPECT_EQ(e.find("traceback line 10"), std::string::npos) << e;
-  // Short files come whole; long lines are cut.
-  std::ofstream(dir / "g") << "a\nb\n" << std::string(1000, 'x') << "\n";
-  EXPECT_EQ(file_excerpt(dir / "g", 3, 4), "a\nb\n" + std::string(300, 'x') + "...");
-  EXPECT_EQ(file_excerpt(dir / "missing", 3, 4), "");
-}
-
-TEST(FileExcerpt, BigFilesAreReadOnlyAtBothEnds) {
-  testkit::TempDir dir;
-  {
-    std::ofstream f(dir / "f");
-    f << "first cause\n";
-    for (int i = 0; i < 100000; ++i) f << "noise " << i << "\n";
-    f << "last words\n";
-  }
-  std::string e = file_excerpt(dir / "f", 1, 1);
-  EXPECT_EQ(e, "first cause\n[... lines left out ...]\nlast words");
-}
-
 }  // namespace
 }  // namespace bp
