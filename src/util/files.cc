@@ -102,33 +102,50 @@ std::string read_regular_file(const std::filesystem::path& path, size_t max_byte
   return out;
 }
 
-void write_file_atomic(const std::filesystem::path& path, std::string_view content) {
+AtomicFileWriter::AtomicFileWriter(const std::filesystem::path& path) : target_(path.string()) {
   static std::atomic<unsigned> counter{0};
-  const std::string target = path.string();
-  const std::string tmp =
-      target + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
-  auto fail = [&](const std::string& what, int err) {
-    ::unlink(tmp.c_str());
-    throw FileError("cannot write " + target + ": " + what + reason(err));
-  };
-  Fd f;
-  f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (f.fd < 0) throw FileError("cannot write " + target + ": " + reason(errno));
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(f.fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("", errno);
-    }
-    done += static_cast<size_t>(n);
+  tmp_ =
+      target_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw FileError("cannot write " + target_ + ": " + reason(errno));
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (tmp_.empty()) return;  // committed
+  if (fd_ >= 0) ::close(fd_);
+  ::unlink(tmp_.c_str());
+}
+
+void AtomicFileWriter::fail(int err) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  ::unlink(tmp_.c_str());
+  tmp_.clear();
+  throw FileError("cannot write " + target_ + ": " + reason(err));
+}
+
+void AtomicFileWriter::write(std::string_view piece) {
+  while (!piece.empty()) {
+    ssize_t n = ::write(fd_, piece.data(), piece.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(errno);
+    piece.remove_prefix(static_cast<size_t>(n));
   }
-  // Synced before the rename, so that a crash of the machine leaves the old file or the new one.
-  if (::fdatasync(f.fd) != 0) fail("", errno);
-  int fd = f.fd;
-  f.fd = -1;
-  if (::close(fd) != 0) fail("", errno);
-  if (::rename(tmp.c_str(), target.c_str()) != 0) fail("", errno);
+}
+
+void AtomicFileWriter::commit(Sync sync) {
+  if (sync == Sync::kData && ::fdatasync(fd_) != 0) fail(errno);
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) fail(errno);
+  if (::rename(tmp_.c_str(), target_.c_str()) != 0) fail(errno);
+  tmp_.clear();
+}
+
+void write_file_atomic(const std::filesystem::path& path, std::string_view content) {
+  AtomicFileWriter out(path);
+  out.write(content);
+  out.commit(AtomicFileWriter::Sync::kData);
 }
 
 bool write_file_atomic_or_warn(const std::filesystem::path& path, std::string_view content) {

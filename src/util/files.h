@@ -49,6 +49,29 @@ uint64_t scans_of(const std::filesystem::path& file);
 // removed.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
 
+// write_file_atomic in pieces, for a file too big to hold in memory (a run's per-step training
+// report): the same temporary beside `path`, renamed over it by commit(). Until then readers
+// see the old file; a writer destroyed uncommitted (an exception, an early return) removes its
+// temporary. Throws FileError naming the file and the reason.
+class AtomicFileWriter {
+ public:
+  // kData: synced before the rename (write_file_atomic's rule: a machine crash leaves the old
+  // file or the new one). kNone: for a file derived from another that can be written again from
+  // it, where syncing hundreds of MB would make the command wait on the disk.
+  enum class Sync { kData, kNone };
+  explicit AtomicFileWriter(const std::filesystem::path& path);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+  void write(std::string_view piece);
+  void commit(Sync sync);
+
+ private:
+  [[noreturn]] void fail(int err);
+  std::string target_, tmp_;
+  int fd_ = -1;
+};
+
 // write_file_atomic for files a run can do without (report.html): logs the reason as a warning
 // and returns false when it cannot. Never throws.
 bool write_file_atomic_or_warn(const std::filesystem::path& path, std::string_view content);

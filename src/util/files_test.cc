@@ -77,6 +77,36 @@ TEST_F(FilesTest, AtomicWriteReplacesAndLeavesNoTemporary) {
   EXPECT_EQ(files, 1);
 }
 
+// Written in pieces: readers see the old file until commit; a writer that never commits (an
+// exception on the way) leaves the old file and no temporary.
+TEST_F(FilesTest, AtomicWriterInPiecesShowsTheOldFileUntilCommit) {
+  write_file_atomic(dir_ / "training_report.json", "old");
+  {
+    AtomicFileWriter out(dir_ / "training_report.json");
+    out.write("new ");
+    out.write("content");
+    EXPECT_EQ(read_regular_file(dir_ / "training_report.json"), "old");
+    out.commit(AtomicFileWriter::Sync::kNone);
+  }
+  EXPECT_EQ(read_regular_file(dir_ / "training_report.json"), "new content");
+  {
+    AtomicFileWriter abandoned(dir_ / "training_report.json");
+    abandoned.write("half");
+  }
+  EXPECT_EQ(read_regular_file(dir_ / "training_report.json"), "new content");
+  int files = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_)) ++files;
+  EXPECT_EQ(files, 1) << "a temporary file was left behind";
+  // A commit that cannot rename (the target is now a non-empty folder) names it and cleans up.
+  fs::create_directories(dir_ / "folder" / "inside");
+  AtomicFileWriter blocked(dir_ / "folder");
+  blocked.write("x");
+  EXPECT_THROW(blocked.commit(AtomicFileWriter::Sync::kData), FileError);
+  files = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_)) ++files;
+  EXPECT_EQ(files, 2);
+}
+
 TEST_F(FilesTest, FailedAtomicWriteNamesTheFileAndReason) {
   try {
     write_file_atomic(dir_ / "missing" / "x.txt", "data");

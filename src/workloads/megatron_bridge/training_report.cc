@@ -2,12 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -17,6 +13,7 @@
 #include "config/toml_reader.h"
 #include "util/error.h"
 #include "util/exact_stats.h"
+#include "util/files.h"
 #include "util/log.h"
 #include "util/numbers.h"
 #include "util/strings.h"
@@ -386,48 +383,6 @@ void emit_training_report(const fs::path& run_dir, const LauncherLogRead& read,
   out(std::string_view(text).substr(open_end));
 }
 
-// A file written in pieces the way write_file_atomic() writes a whole one (a temporary beside
-// it, renamed over it once complete), for a report too big to hold in memory. Throws FileError.
-// TODO(lead): fold into util/files.h as a write_file_atomic() overload once the FIFO/device
-// work there has landed (another branch changes that function now).
-class StreamedAtomicFile {
- public:
-  explicit StreamedAtomicFile(fs::path target)
-      : target_(std::move(target)),
-        tmp_(target_.string() + ".tmp." + std::to_string(::getpid()) + ".stream") {
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) fail(errno);
-  }
-  ~StreamedAtomicFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(tmp_.c_str());
-  }
-  void write(std::string_view piece) {
-    while (!piece.empty()) {
-      ssize_t n = ::write(fd_, piece.data(), piece.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) fail(errno);
-      piece.remove_prefix(static_cast<size_t>(n));
-    }
-  }
-  void commit() {
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) fail(errno);
-    if (::rename(tmp_.c_str(), target_.c_str()) != 0) fail(errno);
-    committed_ = true;
-  }
-
- private:
-  [[noreturn]] void fail(int err) {
-    throw FileError("cannot write " + target_.string() + ": " + std::strerror(err));
-  }
-  fs::path target_;
-  std::string tmp_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
-
 std::shared_ptr<const LauncherLogRead> training_log_of(const fs::path& run_dir) {
   auto log = find_launcher_log(run_dir);
   if (!log) return nullptr;
@@ -454,9 +409,10 @@ void write_training_report(const fs::path& run_dir, const LauncherLogRead& read)
   if (read.iterations.empty()) return;
   const fs::path file = run_dir / "training_report.json";
   try {
-    StreamedAtomicFile out(file);
+    AtomicFileWriter out(file);
     emit_training_report(run_dir, read, [&](std::string_view piece) { out.write(piece); });
-    out.commit();
+    // Not synced: the report is the launcher log's, written again by generate-report.
+    out.commit(AtomicFileWriter::Sync::kNone);
   } catch (const std::exception& e) {
     log::warn("training report for " + run_dir.string() + " failed: " + e.what());
     return;
