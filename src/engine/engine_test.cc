@@ -337,13 +337,13 @@ TEST_F(EngineTest, APredictionIsFrozenBeforeSubmissionButNotInADryRun) {
   system_.workload_settings["launcher_python"] = "/usr/bin/python3";
   // An earlier run of this model here measured 1.25x its prediction; another version's does not
   // count.
-  options_.calibration_runs = {{"local", "h100", "llama3_8b", 1.0, 1.25, "megatron_bridge/2"},
+  options_.calibration_runs = {{"local", "h100", "llama3_8b", 1.0, 1.25, "megatron_bridge/3"},
                                {"local", "h100", "llama3_8b", 1.0, 9.0, "megatron_bridge/1"}};
   EngineResult r = EngineTest::run(s, false);
   EXPECT_TRUE(exec_.frozen_at_submit.at("mb"));
   std::optional<FrozenEstimate> f = read_frozen_estimate(r.results_root / "mb" / "0");
   ASSERT_TRUE(f);
-  EXPECT_EQ(f->estimate.estimator_version, "megatron_bridge/2");
+  EXPECT_EQ(f->estimate.estimator_version, "megatron_bridge/3");
   EXPECT_GT(f->estimate.step_time_s.value_or(0), 0);
   EXPECT_DOUBLE_EQ(f->step_time_factor, 1.25);
 

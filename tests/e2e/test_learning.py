@@ -54,7 +54,7 @@ class EstimatorLearnsOnSlurm(unittest.TestCase):
         self.assertEqual(len(runs), 4)
         for r in runs:  # frozen before submission, with the estimator's version
             frozen = tomllib.loads((root / r["run_dir"] / "estimate.toml").read_text())
-            self.assertEqual(frozen["estimator_version"], "megatron_bridge/2")
+            self.assertEqual(frozen["estimator_version"], "megatron_bridge/3")
             self.assertEqual(frozen["step_time_factor"], 1.0)  # nothing to calibrate with yet
             self.assertGreater(frozen["step_time_s"], 0)
             self.assert_predicted_beside_measured(root, r, frozen)
@@ -64,7 +64,7 @@ class EstimatorLearnsOnSlurm(unittest.TestCase):
         hist = json.loads(self.bp("history", "--store", store, "--json"))
         self.assertEqual(len(hist), 4)
         for r in hist:  # the prediction beside what the emulator measured (its memory lines too)
-            self.assertEqual(r["prediction"]["estimator_version"], "megatron_bridge/2")
+            self.assertEqual(r["prediction"]["estimator_version"], "megatron_bridge/3")
             self.assertGreater(r["prediction"]["memory_gib"], 0)
             self.assertAlmostEqual(r["measured"]["step_time_s"], r["metrics"]["step-time"])
             self.assertGreater(r["measured"]["max_allocated_gib"], 0)

@@ -307,7 +307,7 @@ TEST(Estimator, ShapesThatDifferOnlyInTheirHybridLayersAreNotConfused) {
 TEST(MegatronBridgeEstimator, SaysWhichVersionPredictedAndWhatTheStoreFilesTheRunUnder) {
   System system;
   Estimate e = estimate_megatron_bridge(run_of(kBigOnOneNode), system, catalog());
-  EXPECT_EQ(e.estimator_version, "megatron_bridge/2");
+  EXPECT_EQ(e.estimator_version, "megatron_bridge/3");
   EXPECT_EQ(e.model, "big");
   EXPECT_EQ(e.gpu_type, "h100");
   // As RunFacts: the family when no recipe is written, nothing for an unwritten GPU type.
