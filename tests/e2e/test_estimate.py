@@ -154,13 +154,13 @@ class Estimate(unittest.TestCase):
         write_file(run / "launcher.log", f"Step Time : {measured:.2f}s GPU utilization: "
                    "300.0MODEL_TFLOP/s/GPU\n" * 3)
         predicted = raw["raw_step_time_s"] / 2
-        write_file(run / "estimate.toml", f'estimator_version = "megatron_bridge/2"\n'
+        write_file(run / "estimate.toml", f'estimator_version = "megatron_bridge/3"\n'
                    f'step_time_factor = 1.0\nstep_time_s = {predicted!r}\n')
         store = d / "no-store.db"  # the store this test's estimate reads
         proc = run_bp("index", "--store", store, "--system", "example-cluster", d / "results")
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         hist = json.loads(run_bp("history", "--store", store, "--json").stdout)
-        self.assertEqual(hist[0]["prediction"], {"estimator_version": "megatron_bridge/2",
+        self.assertEqual(hist[0]["prediction"], {"estimator_version": "megatron_bridge/3",
                                                  "step_time_s": predicted,
                                                  "step_time_factor": 1.0, "memory_gib": None})
         self.assertEqual(hist[0]["measured"], {"step_time_s": float(f"{measured:.2f}"),
