@@ -10,6 +10,7 @@
 
 #include "core/workload.h"
 #include "util/error.h"
+#include "util/files.h"
 #include "util/log.h"
 #include "util/strings.h"
 #include "util/time_format.h"
@@ -157,6 +158,23 @@ size_t Campaign::unfinished_previous() const {
   for (const auto& [k, p] : previous_.points)
     n += p.stage == PointStage::kSubmitting || p.stage == PointStage::kSubmitted;
   return n;
+}
+
+fs::path create_results_folder(const fs::path& output_path, const Scenario& scenario,
+                               const std::string& stamp) {
+  fs::path base = fs::absolute(output_path / (scenario.name + "_" + stamp));
+  if (!is_inside(output_path, base))
+    throw ConfigError(scenario.loc, "name",
+                      "results folder " + base.string() + " would be outside " +
+                          fs::absolute(output_path).string());
+  std::error_code ec;
+  fs::create_directories(output_path, ec);
+  if (ec || !fs::is_directory(output_path))
+    throw FileError("cannot create the output folder " + fs::absolute(output_path).string() + ": " +
+                    (ec ? ec.message() : "it exists and is not a folder"));
+  fs::path root = base;
+  for (int n = 2; !fs::create_directory(root); ++n) root = base.string() + "_" + std::to_string(n);
+  return root;
 }
 
 fs::path latest_unfinished_campaign(const fs::path& output_path, const std::string& scenario_name) {

@@ -71,6 +71,13 @@ class Campaign {
   bool resumed_ = false;
 };
 
+// Creates a new results folder for the scenario, <output_path>/<scenario name>_<stamp>, and never
+// takes an existing one (two runs started within the same second get "_2", "_3", ...). Throws
+// ConfigError at the scenario's name when the folder would lie outside output_path, FileError
+// when output_path cannot be created.
+std::filesystem::path create_results_folder(const std::filesystem::path& output_path,
+                                            const Scenario& scenario, const std::string& stamp);
+
 // The newest results folder of `scenario_name` under `output_path` whose campaign did not end;
 // empty when there is none.
 std::filesystem::path latest_unfinished_campaign(const std::filesystem::path& output_path,

@@ -223,5 +223,37 @@ TEST(CaseFingerprint, ChangesWithPointsNotWithSecrets) {
   EXPECT_NE(case_fingerprint(more), fp);
 }
 
+TEST(ResultsFolder, IsNewEvenWithinTheSameSecond) {
+  testkit::TempDir dir;
+  Scenario scenario;
+  scenario.name = "nightly";
+  const fs::path out = dir.path() / "results";  // created on first use
+  const fs::path first = create_results_folder(out, scenario, "2026-01-02_03-04-05");
+  EXPECT_EQ(first, fs::absolute(out / "nightly_2026-01-02_03-04-05"));
+  EXPECT_TRUE(fs::is_directory(first));
+  const fs::path second = create_results_folder(out, scenario, "2026-01-02_03-04-05");
+  EXPECT_EQ(second.filename(), "nightly_2026-01-02_03-04-05_2");
+  EXPECT_EQ(create_results_folder(out, scenario, "2026-01-02_03-04-05").filename(),
+            "nightly_2026-01-02_03-04-05_3");
+  EXPECT_TRUE(fs::is_directory(second));
+}
+
+TEST(ResultsFolder, RefusesAFolderOutsideTheOutputPathAndAnOutputPathThatIsAFile) {
+  testkit::TempDir dir;
+  Scenario scenario;
+  scenario.name = "../escape";
+  EXPECT_THROW(create_results_folder(dir.path(), scenario, "t"), ConfigError);
+  EXPECT_FALSE(fs::exists(dir.path().parent_path() / "escape_t"));
+  scenario.name = "ok";
+  testkit::write_file(dir.path() / "file", "x");
+  try {
+    create_results_folder(dir.path() / "file", scenario, "t");
+    FAIL() << "no error for an output path that is a file";
+  } catch (const FileError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("cannot create the output folder " +
+                                               (dir.path() / "file").string() + ": "));
+  }
+}
+
 }  // namespace
 }  // namespace bp

@@ -57,8 +57,8 @@ class Engine {
 
 }  // namespace
 
-// A resumed campaign's folder, or a new one (never an existing folder: two runs started within
-// the same second get "_2", "_3", ...) with its journal.
+// A resumed campaign's folder, or a new one (campaign/campaign.h: create_results_folder) with
+// its journal.
 void Engine::open_results_folder() {
   if (!options_.resume_root.empty()) {
     result_.results_root = fs::absolute(options_.resume_root);
@@ -66,20 +66,7 @@ void Engine::open_results_folder() {
     log::info("resuming " + result_.results_root.string() + " (campaign " + campaign_->id() + ")");
   } else {
     std::string stamp = options_.timestamp.empty() ? now_stamp() : options_.timestamp;
-    fs::path base = fs::absolute(options_.output_path / (scenario_.name + "_" + stamp));
-    if (!is_inside(options_.output_path, base))
-      throw ConfigError(scenario_.loc, "name",
-                        "results folder " + base.string() + " would be outside " +
-                            fs::absolute(options_.output_path).string());
-    std::error_code ec;
-    fs::create_directories(options_.output_path, ec);
-    if (ec || !fs::is_directory(options_.output_path))
-      throw FileError("cannot create the output folder " +
-                      fs::absolute(options_.output_path).string() + ": " +
-                      (ec ? ec.message() : "it exists and is not a folder"));
-    result_.results_root = base;
-    for (int n = 2; !fs::create_directory(result_.results_root); ++n)
-      result_.results_root = base.string() + "_" + std::to_string(n);
+    result_.results_root = create_results_folder(options_.output_path, scenario_, stamp);
     log::info("results: " + result_.results_root.string());
     if (options_.journal)
       campaign_ = Campaign::create(result_.results_root, scenario_, options_.campaign_inputs);
