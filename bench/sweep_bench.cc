@@ -18,6 +18,7 @@
 #include "config/toml_reader.h"
 #include "sweep/constraints.h"
 #include "sweep/param_space.h"
+#include "sweep/plan.h"
 #include "workloads/megatron_bridge/constraints.h"
 #include "workloads/megatron_bridge/step_time_model.h"
 
@@ -140,6 +141,22 @@ Result estimate_all(const ModelShape& model) {
   return r;
 }
 
+// `plan` of the ~10^6 space with the estimator's figures for every point that runs (make_plan,
+// sweep/plan.h): the constraint walk plus one estimate per valid point, raw step times.
+Result plan_with_estimates(TestRun run, uint64_t& estimated) {
+  run.time_limit = "01:00:00";
+  PlanEstimation raw;
+  raw.calibrate = false;
+  auto t0 = Clock::now();
+  Plan p = make_plan(run, System{}, &raw);
+  Result r;
+  r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  r.points = p.points;
+  r.valid = p.valid;
+  estimated = p.predicted ? p.predicted->estimated : 0;
+  return r;
+}
+
 }  // namespace
 
 int main() {
@@ -178,6 +195,16 @@ int main() {
                 "~10^6", "step time + FLOPs (qwen3_30b)", "-", with_commas(r.valid).c_str(),
                 r.seconds, with_commas(static_cast<uint64_t>(rate)).c_str(),
                 peak_rss_kib() / 1024.0, with_commas(r.points).c_str());
+  }
+
+  {
+    uint64_t estimated = 0;
+    Result r = plan_with_estimates(make_run("qwen3_30b_a3b", 1), estimated);
+    double rate = static_cast<double>(r.points) / r.seconds;
+    std::printf("%-14s %-30s %6s %12s %8.2f %14s %7.1f MiB   (%s points, %s estimated)\n", "~10^6",
+                "plan + estimates (qwen3_30b)", "-", with_commas(r.valid).c_str(), r.seconds,
+                with_commas(static_cast<uint64_t>(rate)).c_str(), peak_rss_kib() / 1024.0,
+                with_commas(r.points).c_str(), with_commas(estimated).c_str());
   }
 
   // Python reference on a strided sample of the largest space, CloudAI's rules only.

@@ -4,7 +4,9 @@
 // memory (fits / near the limit / out of memory) is judge_memory() here.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -112,11 +114,28 @@ MemoryVerdict judge_memory(double total_gib, double gpu_gib, OomRule rule);
 // other 2.0"
 std::string describe_memory(const MemoryEstimate& m, double gpu_gib);
 
+// The estimates of the points of one sweep case, prepared once (plan estimates every point that
+// runs, up to millions): `at` takes one value index per axis of the case's parameter space
+// (ParamSpace::of(run), sweep/param_space.h) and gives what Estimator::estimate gives for the
+// case with those values applied.
+class CaseEstimator {
+ public:
+  virtual ~CaseEstimator() = default;
+  virtual Estimate at(const std::vector<uint32_t>& indices) = 0;
+};
+
 class Estimator {
  public:
   virtual ~Estimator() = default;
   // One point: `run` with the point's parameters applied, on `system`.
   virtual Estimate estimate(const TestRun& run, const System& system) const = 0;
+  // The points of `run` (a sweep case) on `system`, prepared once; nullptr where the workload
+  // has no faster way than estimate() of each point applied. `run` and `system` must outlive it.
+  virtual std::unique_ptr<CaseEstimator> for_case(const TestRun& run, const System& system) const {
+    (void)run;
+    (void)system;
+    return nullptr;
+  }
   // What the finished run in `run_dir` measured, for a caller that holds no RunRead of it (the
   // sweep driver ranking by measured step times): the same figures as the workload's
   // RunRead::measured, from the same cached parse of its logs.

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <tuple>
 
 #include "core/estimate.h"
@@ -139,6 +140,7 @@ class PointCoster {
         system_(system),
         space_(space),
         estimator_(estimator),
+        prepared_(estimator.for_case(run, system)),
         calibrator_(estimation, system.name) {
     cost_.calibrated = estimation.calibrate;
   }
@@ -146,8 +148,10 @@ class PointCoster {
   PointCoster& operator=(const PointCoster&) = delete;
 
   void add(uint64_t step, const std::vector<uint32_t>& indices, int64_t gpus) {
-    const Estimate e = estimator_.estimate(
-        space_.is_sweep() ? apply_indices(run_, space_, indices) : run_, system_);
+    const Estimate e =
+        prepared_ ? prepared_->at(indices)
+                  : estimator_.estimate(
+                        space_.is_sweep() ? apply_indices(run_, space_, indices) : run_, system_);
     PlannedPoint p;
     p.step = step;
     p.gpus = gpus;
@@ -196,6 +200,7 @@ class PointCoster {
   const System& system_;
   const ParamSpace& space_;
   const Estimator& estimator_;
+  std::unique_ptr<CaseEstimator> prepared_;  // null: estimate each point applied
   StepTimeCalibrator calibrator_;
   PredictedCost cost_;
   double hours_ = 0;

@@ -170,6 +170,33 @@ TEST(Plan, PredictedFiguresAreTheEstimatorsForEachRunningPoint) {
   EXPECT_FALSE(make_plan(run, System{}).predicted.has_value());
 }
 
+TEST(Plan, PreparedEstimatesEqualEachPointEstimatedAlone) {
+  // plan estimates through the workload's prepared CaseEstimator: the same figures as
+  // Estimator::estimate of each point applied, whatever is swept.
+  TestRun run = mb_case(
+      "model_family_name = 'llama'\nmodel_recipe_name = 'llama3_8b'\nnum_gpus = 8\ngb = [64, 128]\n"
+      "cp = 1\nep = 1\ntp = [1, 2, 4]\npp = [1, 2]\nmb = [1, 2]\nmax_steps = [10, 30]\n"
+      "gpu_type = ['h100', 'b200']\ncompute_dtype = ['bf16', 'fp8_cs']\n");
+  run.test.oom_rule = OomRule::kWarn;
+  PlanEstimation raw;
+  Plan p = make_plan(run, System{}, &raw);
+  ASSERT_TRUE(p.predicted.has_value());
+  ASSERT_GT(p.predicted->shown.size(), 50u);
+  ParamSpace space = ParamSpace::of(run);
+  for (const PlannedPoint& pt : p.predicted->shown) {
+    std::vector<uint32_t> indices;
+    space.decode(pt.step, indices);
+    Estimate e = mb_estimator().estimate(apply_indices(run, space, indices), System{});
+    SCOPED_TRACE(pt.values);
+    ASSERT_EQ(pt.step_time_s.has_value(), e.step_time_s.has_value());
+    if (e.step_time_s) EXPECT_DOUBLE_EQ(*pt.step_time_s, *e.step_time_s);
+    ASSERT_TRUE(pt.memory_gib && e.memory);
+    EXPECT_DOUBLE_EQ(*pt.memory_gib, e.memory->total());
+    EXPECT_EQ(pt.gpu_memory_gib, e.gpu_memory_gib);
+    EXPECT_EQ(pt.train_steps, e.train_steps);
+  }
+}
+
 TEST(Plan, StepsDefaultToTheLaunchersDefault) {
   PlanEstimation raw;
   Plan p = make_plan(estimated_case(), System{}, &raw);

@@ -1283,22 +1283,40 @@ CompiledConstraints compile_memory_warnings(const TestRun& run, const ParamSpace
   return compile_case(run, space, catalog, system, MemoryRules::kWarnings);
 }
 
-MemoryPoint megatron_bridge_memory_point(const TestRun& point, const System* system,
-                                         const ModelCatalog& catalog) {
+namespace {
+
+// The memory rule's twin with the warning switched on (the estimate is wanted even when E1 is
+// off).
+CompiledConstraints memory_rules_of(const TestRun& point, const ParamSpace& space,
+                                    const System* system, const ModelCatalog& catalog) {
   TestRun run = point;
   run.test.oom_rule = run.test.oom_rule == OomRule::kOff ? OomRule::kWarn : run.test.oom_rule;
-  ParamSpace space = ParamSpace::of(run);
-  CompiledConstraints c = compile_case(run, space, catalog, system, MemoryRules::kWarnings);
+  return compile_case(run, space, catalog, system, MemoryRules::kWarnings);
+}
+
+}  // namespace
+
+MemoryPoints::MemoryPoints(const TestRun& run, const System* system, const ModelCatalog& catalog)
+    : space_(ParamSpace::of(run)), rules_(memory_rules_of(run, space_, system, catalog)) {
+  if (!rules_.empty()) ev_.emplace(rules_);
+}
+
+MemoryPoint MemoryPoints::at(const std::vector<uint32_t>& indices) {
   MemoryPoint p;
-  if (c.empty()) return p;
-  CompiledConstraints::Evaluator ev(c);
-  ev.load(std::vector<uint32_t>(space.axes().size(), 0));
-  const int64_t* s = ev.slots();
+  if (!ev_) return p;
+  ev_->load(indices);
+  const int64_t* s = ev_->slots();
   p.inputs = memory_inputs(s);
   if (s[kEstShape]) p.shape = est_shape(s);
   if (s[kEstGpuMicroGiB] > 0) p.gpu_gib = gpu_gib(s);
   if (p.inputs) p.memory = memory_of(s);
   return p;
+}
+
+MemoryPoint megatron_bridge_memory_point(const TestRun& point, const System* system,
+                                         const ModelCatalog& catalog) {
+  MemoryPoints points(point, system, catalog);
+  return points.at(std::vector<uint32_t>(ParamSpace::of(point).axes().size(), 0));
 }
 
 }  // namespace bp

@@ -9,9 +9,11 @@
 #pragma once
 
 #include <optional>
+#include <vector>
 
 #include "core/estimate.h"
 #include "sweep/constraints.h"
+#include "sweep/param_space.h"
 #include "workloads/megatron_bridge/memory_model.h"
 #include "workloads/megatron_bridge/model_catalog.h"
 
@@ -42,6 +44,21 @@ struct MemoryPoint {
 };
 MemoryPoint megatron_bridge_memory_point(const TestRun& point, const System* system,
                                          const ModelCatalog& catalog);
+
+// megatron_bridge_memory_point() of every point of one case, compiled once (plan estimates up
+// to millions of points): `at` takes one value index per axis of ParamSpace::of(run).
+class MemoryPoints {
+ public:
+  MemoryPoints(const TestRun& run, const System* system, const ModelCatalog& catalog);
+  MemoryPoints(const MemoryPoints&) = delete;
+  MemoryPoints& operator=(const MemoryPoints&) = delete;
+  MemoryPoint at(const std::vector<uint32_t>& indices);
+
+ private:
+  ParamSpace space_;
+  CompiledConstraints rules_;
+  std::optional<CompiledConstraints::Evaluator> ev_;  // unset when no recipe is known
+};
 
 // The rule tables, in evaluation order.
 const std::vector<Rule>& megatron_bridge_cloudai_rules();

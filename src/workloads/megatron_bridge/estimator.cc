@@ -2,6 +2,7 @@
 
 #include "core/scenario.h"
 #include "core/system.h"
+#include "sweep/param_space.h"
 #include "workloads/megatron_bridge/args.h"
 #include "workloads/megatron_bridge/constraints.h"
 #include "workloads/megatron_bridge/model_flops.h"
@@ -107,10 +108,46 @@ std::optional<int64_t> train_steps_of(const TestRun& point) {
   return std::nullopt;
 }
 
+// Everything but the memory point, which the caller resolves (once per case or per point).
+Estimate estimate_with(const TestRun& point, const MemoryPoint& m) {
+  Estimate e;
+  e.estimator_version = kEstimatorVersion;
+  e.model = mbridge::stored_model_name(point.test.cmd_args);
+  e.gpu_type = mbridge::stored_gpu_type(point.test.cmd_args);
+  e.params = params_of(point, m);
+  e.memory = m.memory;
+  e.gpu_memory_gib = m.gpu_gib;
+  estimate_speed(point, m, e);
+  e.train_steps = train_steps_of(point);
+  e.startup_s = kStartupSeconds;
+  return e;
+}
+
+// The points of one case: the memory rule compiled once, each point's other fields applied.
+class MegatronBridgeCaseEstimator : public CaseEstimator {
+ public:
+  MegatronBridgeCaseEstimator(const TestRun& run, const System& system)
+      : run_(run), space_(ParamSpace::of(run)), memory_(run, &system, ModelCatalog::global()) {}
+
+  Estimate at(const std::vector<uint32_t>& indices) override {
+    const MemoryPoint m = memory_.at(indices);
+    return estimate_with(space_.is_sweep() ? apply_indices(run_, space_, indices) : run_, m);
+  }
+
+ private:
+  const TestRun& run_;
+  ParamSpace space_;
+  MemoryPoints memory_;
+};
+
 class MegatronBridgeEstimator : public Estimator {
  public:
   Estimate estimate(const TestRun& point, const System& system) const override {
     return estimate_megatron_bridge(point, system, ModelCatalog::global());
+  }
+
+  std::unique_ptr<CaseEstimator> for_case(const TestRun& run, const System& system) const override {
+    return std::make_unique<MegatronBridgeCaseEstimator>(run, system);
   }
 
   // The reader's figures (RunRead::measured), from the same cached parse of the log.
@@ -125,18 +162,7 @@ class MegatronBridgeEstimator : public Estimator {
 
 Estimate estimate_megatron_bridge(const TestRun& point, const System& system,
                                   const ModelCatalog& catalog) {
-  MemoryPoint m = megatron_bridge_memory_point(point, &system, catalog);
-  Estimate e;
-  e.estimator_version = kEstimatorVersion;
-  e.model = mbridge::stored_model_name(point.test.cmd_args);
-  e.gpu_type = mbridge::stored_gpu_type(point.test.cmd_args);
-  e.params = params_of(point, m);
-  e.memory = m.memory;
-  e.gpu_memory_gib = m.gpu_gib;
-  estimate_speed(point, m, e);
-  e.train_steps = train_steps_of(point);
-  e.startup_s = kStartupSeconds;
-  return e;
+  return estimate_with(point, megatron_bridge_memory_point(point, &system, catalog));
 }
 
 const Estimator& megatron_bridge_estimator() {
