@@ -168,6 +168,8 @@ class PointCoster {
       p.gpu_hours = predicted_job_gpu_hours(*p.train_steps, *p.step_time_s, startup, gpus);
       hours_ += *p.gpu_hours;
       ++cost_.estimated;
+      p.past_time_limit = limit_hours_ && *p.gpu_hours / static_cast<double>(gpus) > *limit_hours_;
+      cost_.past_time_limit += p.past_time_limit;
     } else {
       ++cost_.not_estimated;
     }
@@ -181,6 +183,9 @@ class PointCoster {
     p.values = join(words, " ");
     cost_.shown.push_back(std::move(p));
   }
+
+  // The case's time limit in hours, for PlannedPoint::past_time_limit.
+  void set_time_limit(std::optional<double> hours) { limit_hours_ = hours; }
 
   // GPU-hours of the points added so far (one iteration).
   double hours() const { return hours_; }
@@ -204,6 +209,7 @@ class PointCoster {
   StepTimeCalibrator calibrator_;
   PredictedCost cost_;
   double hours_ = 0;
+  std::optional<double> limit_hours_;
 };
 
 // GPUs per job summed over the valid points: all of them, and the first `cap` (what a grid
@@ -313,6 +319,7 @@ Plan make_plan(const TestRun& run, const System& system, const PlanEstimation* e
   std::optional<PointCoster> coster;
   if (const Estimator* estimator = estimator_of(run, estimation))
     coster.emplace(run, system, space, *estimator, *estimation);
+  if (coster) coster->set_time_limit(hours);
   if (!plan.is_sweep) {
     std::vector<uint32_t> none;
     warnings.check(0, none);
@@ -449,6 +456,10 @@ std::string format_predicted(const Plan& p) {
   if (c.not_estimated)
     out += "  " + std::to_string(c.not_estimated) +
            " points not estimated (\"-\"): counted in the time-limit GPU-hours only\n";
+  if (c.past_time_limit)
+    out += "  " + std::to_string(c.past_time_limit) +
+           " points are predicted to run longer than the time limit (" +
+           p.time_limit.value_or("-") + "): the scheduler would end them before their last step\n";
   return out;
 }
 

@@ -27,6 +27,7 @@ struct PlannedPoint {
   std::optional<double> memory_gib, gpu_memory_gib;
   std::string memory_verdict;       // "fits", "near limit", "over (warn)"; empty when unknown
   std::optional<double> gpu_hours;  // one job: predicted_job_gpu_hours()
+  bool past_time_limit = false;     // its predicted run time is longer than the case's limit
 };
 
 // The cost from predicted run times of a case whose workload estimates.
@@ -34,6 +35,9 @@ struct PredictedCost {
   // Points that run (per iteration; for an agent that picks, every valid point) with and
   // without a predicted run time.
   uint64_t estimated = 0, not_estimated = 0;
+  // Estimated points whose predicted run time is longer than the case's time limit: the
+  // scheduler would end them before their last step.
+  uint64_t past_time_limit = 0;
   // Over the estimated points and every iteration; unset when none is estimated. Approximate
   // (`~`) when the agent picks an unknown subset: the mean over the valid points x jobs.
   std::optional<double> gpu_hours;

@@ -197,6 +197,32 @@ TEST(Plan, PreparedEstimatesEqualEachPointEstimatedAlone) {
   }
 }
 
+TEST(Plan, SaysWhichPointsWouldRunPastTheTimeLimit) {
+  TestRun run = estimated_case("max_steps = 50\n");
+  PlanEstimation raw;
+  raw.calibrate = false;
+  Plan p = make_plan(run, System{}, &raw);
+  ASSERT_TRUE(p.predicted && p.predicted->shown.size() == 2);
+  EXPECT_EQ(p.predicted->past_time_limit, 0u);
+  // A limit between the two points' predicted run times: only the longer one is past it.
+  const double a = *p.predicted->shown[0].gpu_hours / 8, b = *p.predicted->shown[1].gpu_hours / 8;
+  ASSERT_NE(a, b);
+  const int seconds = static_cast<int>((a + b) / 2 * 3600);
+  char limit[32];
+  std::snprintf(limit, sizeof limit, "%02d:%02d:%02d", seconds / 3600, seconds / 60 % 60,
+                seconds % 60);
+  run.time_limit = limit;
+  p = make_plan(run, System{}, &raw);
+  EXPECT_EQ(p.predicted->past_time_limit, 1u);
+  EXPECT_EQ(p.predicted->shown[0].past_time_limit, a > b);
+  EXPECT_EQ(p.predicted->shown[1].past_time_limit, b > a);
+  EXPECT_NE(format_plan({p}).find("1 points are predicted to run longer than the time limit (" +
+                                  std::string(limit) +
+                                  "): the scheduler would end them before their last step"),
+            std::string::npos)
+      << format_plan({p});
+}
+
 TEST(Plan, StepsDefaultToTheLaunchersDefault) {
   PlanEstimation raw;
   Plan p = make_plan(estimated_case(), System{}, &raw);
