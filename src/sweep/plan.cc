@@ -416,6 +416,11 @@ std::string opt_fixed(std::optional<double> v, const char* format) {
   return buf;
 }
 
+// "1 point", "2 points".
+std::string points_word(uint64_t n) {
+  return std::to_string(n) + (n == 1 ? " point" : " points");
+}
+
 // How a case's step times were corrected, for its section's title.
 std::string calibration_words(const PredictedCost& c) {
   if (!c.calibrated) return "the raw model (--no-calibration)";
@@ -451,15 +456,15 @@ std::string format_predicted(const Plan& p) {
   for (const std::string& line : split(format_text_table(rows, style), '\n'))
     if (!line.empty()) out += "  " + line + "\n";
   if (c.not_shown)
-    out += "  ... and " + std::to_string(c.not_shown) +
-           " more points (benchpilot estimate lists every point)\n";
+    out +=
+        "  ... and " + points_word(c.not_shown) + " more (benchpilot estimate lists every point)\n";
   if (c.not_estimated)
-    out += "  " + std::to_string(c.not_estimated) +
-           " points not estimated (\"-\"): counted in the time-limit GPU-hours only\n";
+    out += "  " + points_word(c.not_estimated) +
+           " not estimated (\"-\"): counted in the time-limit GPU-hours only\n";
   if (c.past_time_limit)
-    out += "  " + std::to_string(c.past_time_limit) +
-           " points are predicted to run longer than the time limit (" +
-           p.time_limit.value_or("-") + "): the scheduler would end them before their last step\n";
+    out += "  " + points_word(c.past_time_limit) +
+           " predicted to run longer than the time limit (" + p.time_limit.value_or("-") +
+           "): the scheduler would end them before their last step\n";
   return out;
 }
 
@@ -482,8 +487,7 @@ std::string format_total(const std::vector<Plan>& plans) {
     any_predicted = true;
     if (p.predicted->gpu_hours) predicted_hours += *p.predicted->gpu_hours;
     if (p.predicted->not_estimated)
-      not_estimated.push_back(std::to_string(p.predicted->not_estimated) + " points of " +
-                              p.case_id);
+      not_estimated.push_back(points_word(p.predicted->not_estimated) + " of " + p.case_id);
   }
   std::string out =
       "\nTotal: " + std::to_string(jobs) + " jobs, " + fixed1(limit_hours) + " GPU-hours";

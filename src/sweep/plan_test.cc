@@ -216,7 +216,7 @@ TEST(Plan, SaysWhichPointsWouldRunPastTheTimeLimit) {
   EXPECT_EQ(p.predicted->past_time_limit, 1u);
   EXPECT_EQ(p.predicted->shown[0].past_time_limit, a > b);
   EXPECT_EQ(p.predicted->shown[1].past_time_limit, b > a);
-  EXPECT_NE(format_plan({p}).find("1 points are predicted to run longer than the time limit (" +
+  EXPECT_NE(format_plan({p}).find("1 point predicted to run longer than the time limit (" +
                                   std::string(limit) +
                                   "): the scheduler would end them before their last step"),
             std::string::npos)

@@ -292,7 +292,8 @@ class PlanPredicts(unittest.TestCase):
             predicted_hours += job_hours
         limit_hours = len(running) * 64 * 1.0 + 1 * 8 / 6  # the Sleep case: 8 GPUs, 10 min
         unknown = sum(1 for p in running.values() if p["step_time_s"] is None)
-        not_estimated = f"{unknown} points of llama70, " if unknown else ""
+        not_estimated = (f"{unknown} point{'s' if unknown > 1 else ''} of llama70, "
+                         if unknown else "")
         self.assertIn(f"Total: {len(running) + 1} jobs, {limit_hours:.1f} GPU-hours from time "
                       f"limits, {predicted_hours:.1f} GPU-hours from predicted run times "
                       f"(not estimated, in the time limits only: {not_estimated}every point of "
