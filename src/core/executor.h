@@ -96,7 +96,8 @@ class Executor {
   // Cancels a job (scancel / kill). Safe to call on finished jobs.
   virtual void cancel(Job& job) = 0;
 
-  // Writes per-run scheduler metadata (slurm-job.toml) into the job's run dir after it ended.
+  // Writes the scheduler's job record (Scheduler::job_record_file) into the job's run dir
+  // once it ended.
   virtual void write_job_metadata(const Job& job) { (void)job; }
 
   // How long to wait before the next poll, given how long the jobs have been quiet.

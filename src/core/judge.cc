@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <fstream>
+#include <initializer_list>
+#include <string_view>
 
 #include "config/toml_reader.h"
 #include "core/executor.h"
 #include "core/reward.h"
+#include "core/scheduler.h"
 #include "util/files.h"
 #include "util/strings.h"
 
@@ -42,38 +45,60 @@ Judgement judge(const RunRead& read, const JobOutcome& job) {
 
 namespace {
 
+// Appends into one string (operator+ chains of literals trip GCC 12's -Warray-bounds).
+std::string concat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view part : parts) out += part;
+  return out;
+}
+
 // Why a run folder has no usable job state, for the UNKNOWN message.
-std::string why_no_job_state(const fs::path& dir) {
+std::string why_no_job_state(const fs::path& dir, const std::optional<JobRecord>& job_record) {
+  static constexpr std::string_view kNoState = " has no job state (a non-empty string 'state')";
   std::error_code ec;
-  for (const char* name : {kJobOutcomeFile, "slurm-job.toml", "standalone-job.toml"}) {
-    if (!fs::exists(dir / name, ec)) continue;
+  if (fs::exists(dir / kJobOutcomeFile, ec)) {
     try {
-      read_toml_file(dir / name);
-      return std::string(name) + " has no job state (a non-empty string 'state')";
+      read_toml_file(dir / kJobOutcomeFile);
+      return concat({kJobOutcomeFile, kNoState});
     } catch (const std::exception& e) {
-      return std::string(name) + " is unreadable: " + e.what();
+      return concat({kJobOutcomeFile, " is unreadable: ", e.what()});
     }
   }
-  return "no job state recorded (no slurm-job.toml): the run may have been killed";
+  if (job_record)
+    return job_record->unreadable.empty()
+               ? concat({job_record->file, kNoState})
+               : concat({job_record->file, " is unreadable: ", job_record->unreadable});
+  std::string files = kJobOutcomeFile;  // "a, b or c"
+  std::vector<std::string_view> records;
+  for (const Scheduler* s : all_schedulers())
+    if (!s->job_record_file().empty()) records.push_back(s->job_record_file());
+  for (size_t i = 0; i < records.size(); ++i)
+    files += (i + 1 == records.size() ? " or " : ", ") + std::string(records[i]);
+  return "no job state recorded (no " + files + "): the run may have been killed";
 }
 
 }  // namespace
 
-FolderJudgement judge_run_folder(const RunRead& read, const fs::path& run_dir) {
+FolderJudgement judge_run_folder(const RunRead& read, const fs::path& run_dir,
+                                 const std::optional<JobRecord>& job_record) {
   FolderJudgement out;
-  std::optional<JobOutcome> job = read_job_outcome(run_dir);
+  std::optional<JobOutcome> job = read_job_outcome(run_dir, job_record);
   if (!job || job->state.empty() || has_control_char(job->state)) {
     // A folder from a killed run has no state, and a damaged one proves nothing: never PASSED.
     const RunVerdict& v = read.verdict;
     out.state = kUnknownJobState;
-    out.judgement.message =
-        why_no_job_state(run_dir) + (v.ok || v.message.empty() ? std::string() : "\n" + v.message);
+    out.judgement.message = why_no_job_state(run_dir, job_record) +
+                            (v.ok || v.message.empty() ? std::string() : "\n" + v.message);
     return out;
   }
   out.judgement = judge(read, *job);
   out.job_id = job->id;
   out.state = job->state;
   return out;
+}
+
+FolderJudgement judge_run_folder(const RunRead& read, const fs::path& run_dir) {
+  return judge_run_folder(read, run_dir, read_job_record(run_dir));
 }
 
 RunStatus run_status(const RunRecord& r) {
@@ -105,7 +130,8 @@ void write_job_outcome(const fs::path& run_dir, const JobOutcome& job) {
   write_file_atomic(run_dir / kJobOutcomeFile, to_toml_document(doc));
 }
 
-std::optional<JobOutcome> read_job_outcome(const fs::path& run_dir) {
+std::optional<JobOutcome> read_job_outcome(const fs::path& run_dir,
+                                           const std::optional<JobRecord>& job_record) {
   auto text = [](const Value& doc, const char* key) {
     const Value* v = doc.find(key);
     return v && (v->is_string() || v->is_int()) ? v->to_plain_string() : std::string();
@@ -117,21 +143,19 @@ std::optional<JobOutcome> read_job_outcome(const fs::path& run_dir) {
     return v && v->is_string() ? v->as_string() : std::string();
   };
   std::error_code ec;
-  try {
-    if (fs::is_regular_file(run_dir / kJobOutcomeFile, ec)) {
+  if (fs::is_regular_file(run_dir / kJobOutcomeFile, ec)) {
+    try {
       Value doc = read_toml_file(run_dir / kJobOutcomeFile);
       JobOutcome job{text(doc, "job_id"), state(doc), text(doc, "reason"), false};
       if (const Value* v = doc.find("stopped_by_dependency"); v && v->is_bool())
         job.stopped_by_dependency = v->as_bool();
       return job;
+    } catch (const std::exception&) {  // unreadable or not TOML: no state known
+      return std::nullopt;
     }
-    for (const char* name : {"slurm-job.toml", "standalone-job.toml"})
-      if (fs::is_regular_file(run_dir / name, ec)) {
-        Value doc = read_toml_file(run_dir / name);
-        return JobOutcome{text(doc, "job_id"), state(doc), "", false};
-      }
-  } catch (const std::exception&) {  // unreadable or not TOML: no state known
   }
+  if (job_record && job_record->unreadable.empty())
+    return JobOutcome{job_record->job_id, job_record->state, "", false};
   return std::nullopt;
 }
 

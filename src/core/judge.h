@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "core/job_record.h"
 #include "core/run_record.h"
 #include "core/run_status.h"
 #include "core/workload.h"
@@ -33,12 +34,16 @@ Judgement judge(const RunRead& read, const JobOutcome& job);
 
 // A run folder judged from its files alone, as generate-report and index judge it: the recorded
 // job outcome (read_job_outcome) through judge(). A folder with no usable job state (a killed
-// run's, or a damaged record) is UNKNOWN and never passed; the message says why.
+// run's, or a damaged record) is UNKNOWN and never passed; the message says why. `job_record`
+// is the folder's scheduler record (read_job_record), read once by the caller that also wants
+// its attempts or times.
 struct FolderJudgement {
   std::string job_id;
   std::string state;  // the recorded job state, or "UNKNOWN"
   Judgement judgement;
 };
+FolderJudgement judge_run_folder(const RunRead& read, const std::filesystem::path& run_dir,
+                                 const std::optional<JobRecord>& job_record);
 FolderJudgement judge_run_folder(const RunRead& read, const std::filesystem::path& run_dir);
 
 // The one status of a run (core/run_status.h), from its record.
@@ -57,8 +62,10 @@ void collect_prediction(const RunRead& read, RunRecord& rec);
 // <run_dir>/job-state.toml: what judge() was given, so generate-report judges alike.
 inline constexpr const char* kJobOutcomeFile = "job-state.toml";
 void write_job_outcome(const std::filesystem::path& run_dir, const JobOutcome& job);
-// job-state.toml, else the state and id of slurm-job.toml / standalone-job.toml (older folders),
-// else nullopt. A state that is not a non-empty string comes back empty (unknown).
-std::optional<JobOutcome> read_job_outcome(const std::filesystem::path& run_dir);
+// job-state.toml, else the state and id of the scheduler's job record (`job_record`, for folders
+// written before job-state.toml), else nullopt. A state that is not a non-empty string comes
+// back empty (unknown).
+std::optional<JobOutcome> read_job_outcome(const std::filesystem::path& run_dir,
+                                           const std::optional<JobRecord>& job_record);
 
 }  // namespace bp

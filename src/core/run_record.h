@@ -31,6 +31,9 @@ struct RunRecord {
   std::string workload;                               // test_template_name
   std::string state;  // scheduler's final state (of the last attempt), or "DRY-RUN"
   std::vector<AttemptRecord> attempts;  // every job submitted for this run, oldest first
+  // The job's elapsed seconds from the scheduler's job record (core/job_record.h), when the
+  // record was read building this record; reports read the record otherwise.
+  std::optional<double> elapsed_seconds;
   bool passed = false;   // job ended well and the workload's verdict passed (core/judge.h)
   bool skipped = false;  // never ran on purpose (a failed pre-test); `message` says why
   std::string message;   // why it failed

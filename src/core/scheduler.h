@@ -3,16 +3,19 @@
 // A scheduler is one folder under src/systems/ plus one row in src/systems/registry.cc;
 // nothing outside that folder names it. A row is complete: its name, the system-TOML keys it
 // accepts and how they are checked, the executor that submits and watches jobs, how a case's
-// `nodes` become node names, and the probe that learns what the TOML leaves open.
+// `nodes` become node names, the probe that learns what the TOML leaves open, and the reader of
+// the job record file its executor writes (one file format, read where it is written).
 #pragma once
 
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/job_record.h"
 #include "core/system.h"
 
 namespace bp {
@@ -84,6 +87,20 @@ class Scheduler {
   // TOML leaves open, and writes it into `system` (Slurm: supports_gpu_directives from one
   // `scontrol show config`). The executor and the workloads then read the answer from there.
   virtual void probe(System& system) const = 0;
+
+  // The file its executor writes into a run folder when a job ended (Executor::
+  // write_job_metadata), e.g. "<scheduler>-job.toml"; empty when it writes none.
+  virtual std::string_view job_record_file() const = 0;
+
+  // That file in `run_dir`, read where it is written (core/job_record.h); nullopt when the
+  // folder has none. Never throws for a damaged file: the record says why it is unreadable.
+  virtual std::optional<JobRecord> read_job_record(const std::filesystem::path& run_dir) const = 0;
+
+  // The job states, as the scheduler's commands print them, in which a job may still run
+  // (pending, running, completing): for scripts that watch a job from inside another job (a
+  // workload's pre-test gate keeps a bash copy, which its test compares with this list).
+  // Empty when the scheduler has no such commands.
+  virtual std::vector<std::string> live_job_states() const = 0;
 
   // Batch scripts of workloads that write their own (a job beside the ones the executor
   // submits), written by the same code, with the same checks and quoting, as the scheduler's

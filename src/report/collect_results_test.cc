@@ -11,6 +11,7 @@
 #include "config/toml_reader.h"
 #include "loaders/load_scenario.h"
 #include "loaders/load_test.h"
+#include "report/results_data.h"
 #include "testkit/testkit.h"
 #include "util/files.h"
 
@@ -67,6 +68,40 @@ TEST_F(CollectResultsTest, SweepParametersComeBackFromTestRunToml) {
   auto doc = nlohmann::json::parse(read_regular_file(root_ / "summary.json"));
   EXPECT_EQ(doc["runs"][0]["parameters"]["seconds"], 1);
   EXPECT_EQ(doc["runs"][1]["parameters"]["seconds"], 2);
+}
+
+// A run folder as 972c231 left it (slurm-job.toml with a launcher's retry, no job-state.toml):
+// the verdict, the attempts and the elapsed time read as they did.
+TEST_F(CollectResultsTest, AFolderOfAnEarlierReleaseReadsTheSame) {
+  write("c1/0/test-run.toml", test_run(0, 1));
+  write("c1/0/slurm-job.toml",
+        "job_id = 12\nname = \"c1\"\nstate = \"COMPLETED\"\nexit_code = \"0:0\"\n"
+        "start_time = \"2026-11-02T10:00:00\"\nelapsed_time_sec = 90\nsource = \"sacct\"\n"
+        "[[earlier_attempts]]\njob_id = \"11\"\nstate = \"NODE_FAIL\"\n");
+  auto records = collect_results(root_);
+  ASSERT_EQ(records.size(), 1u);
+  const RunRecord& r = records[0];
+  EXPECT_TRUE(r.passed) << r.message;
+  EXPECT_EQ(r.state, "COMPLETED");
+  EXPECT_EQ(r.job_id, "12");
+  ASSERT_EQ(r.attempts.size(), 2u);
+  EXPECT_EQ(r.attempts[0].job_id, "11");
+  EXPECT_EQ(r.attempts[0].state, "NODE_FAIL");
+  EXPECT_FALSE(r.attempts[0].exit_code);
+  EXPECT_EQ(r.attempts[1].job_id, "12");
+  EXPECT_EQ(r.attempts[1].exit_code, 0);
+  EXPECT_EQ(job_elapsed_seconds(r), 90.0);
+  RunRecord built_by_the_engine = r;  // no figure read yet: the report reads the record
+  built_by_the_engine.elapsed_seconds.reset();
+  EXPECT_EQ(job_elapsed_seconds(built_by_the_engine), 90.0);
+  write_summary(root_, "s", records);
+  auto doc = nlohmann::json::parse(read_regular_file(root_ / "summary.json"));
+  const auto& attempts = doc["runs"][0]["attempts"];
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0],
+            nlohmann::json({{"job_id", "11"}, {"state", "NODE_FAIL"}, {"exit_code", nullptr}}));
+  EXPECT_EQ(attempts[1],
+            nlohmann::json({{"job_id", "12"}, {"state", "COMPLETED"}, {"exit_code", 0}}));
 }
 
 // A folder from a killed run (no job state) used to be PASSED.

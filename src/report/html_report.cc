@@ -297,7 +297,7 @@ GpuHoursSpent gpu_hours_spent(const std::vector<const RunRecord*>& runs, const R
   GpuHoursSpent spent;
   for (const RunRecord* r : runs) {
     if (run_status(*r) == RunStatus::kDryRun) continue;
-    auto secs = job_elapsed_seconds(r->run_dir);
+    auto secs = job_elapsed_seconds(*r);
     std::optional<int64_t> gpus = run_gpus(r->run_dir, ctx.gpus_per_node);
     if (!gpus)
       for (const Plan& p : ctx.plans)

@@ -47,7 +47,7 @@ struct Suite {
 // failed pre-test), with the run folder, job, state and metrics as its output.
 Case run_case(const fs::path& root, const std::string& scen, const RunRecord& r) {
   Case c;
-  c.time = job_elapsed_seconds(r.run_dir).value_or(0);
+  c.time = job_elapsed_seconds(r).value_or(0);
   std::string name = run_label(r);
   if (std::string p = params_text(r); !p.empty()) name += " " + p;
   c.xml = "    <testcase name=\"" + markup_escape(name) + "\" classname=\"" +

@@ -4,31 +4,15 @@
 #include <cstdio>
 
 #include "config/python_repr.h"
-#include "config/toml_reader.h"
+#include "core/job_record.h"
 #include "core/run_folder.h"
 #include "core/run_status.h"
 #include "core/workload.h"
 #include "util/files.h"
-#include "util/log.h"
 #include "util/strings.h"
 
 namespace bp {
 namespace fs = std::filesystem;
-
-namespace {
-
-std::optional<Value> read_toml_quietly(const fs::path& file) {
-  std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) return std::nullopt;
-  try {
-    return read_toml_file(file);
-  } catch (const std::exception& e) {
-    log::debug("cannot read " + file.string() + ": " + e.what());
-    return std::nullopt;
-  }
-}
-
-}  // namespace
 
 void fill_params_from_trajectories(std::vector<RunRecord>& records) {
   std::map<fs::path, std::map<int, std::string>> actions;  // case dir -> step -> action
@@ -58,12 +42,10 @@ std::string failure_text(const RunRecord& r) {
   return text;
 }
 
-std::optional<double> job_elapsed_seconds(const fs::path& run_dir) {
-  auto doc = read_toml_quietly(run_dir / "slurm-job.toml");
-  if (!doc) return std::nullopt;
-  const Value* v = doc->find("elapsed_time_sec");
-  if (!v || !v->is_number()) return std::nullopt;
-  return v->as_double();
+std::optional<double> job_elapsed_seconds(const RunRecord& r) {
+  if (r.elapsed_seconds) return r.elapsed_seconds;
+  std::optional<JobRecord> record = read_job_record(r.run_dir);
+  return record ? record->elapsed_seconds : std::nullopt;
 }
 
 std::optional<int64_t> run_gpus(const fs::path& run_dir, std::optional<int64_t> gpus_per_node) {
@@ -89,7 +71,7 @@ std::vector<fs::path> run_files(const fs::path& run_dir) {
     std::string n = p.filename().string();
     if (n.ends_with(".log") || n == "stdout.txt" || n == "stderr.txt") return 0;
     if (n == "report.txt" || n.ends_with(".json")) return 1;
-    if (n == "test-run.toml" || n == "slurm-job.toml") return 2;
+    if (n == kTestRunFile || is_job_record_file(n)) return 2;
     return 3;  // generated scripts and the like: reachable through the run folder link
   };
   std::erase_if(files, [&](const fs::path& p) { return rank(p) > 2; });

@@ -29,8 +29,9 @@ void fill_params_from_trajectories(std::vector<RunRecord>& records);
 // after the log looked fine) "job <id> ended <state>" and the end of its log. Empty when passed.
 std::string failure_text(const RunRecord& r);
 
-// The job's elapsed seconds from slurm-job.toml, when known.
-std::optional<double> job_elapsed_seconds(const std::filesystem::path& run_dir);
+// The job's elapsed seconds from the scheduler's job record, when known: the record's as
+// collect_results read it, else read from the run folder (a record the engine built).
+std::optional<double> job_elapsed_seconds(const RunRecord& r);
 // GPUs the run used, by its workload's GpuCountRule over test-run.toml (core/workload.h:
 // gpus_of_run); nullopt when unknown.
 std::optional<int64_t> run_gpus(const std::filesystem::path& run_dir,

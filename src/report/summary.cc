@@ -10,6 +10,7 @@
 #include <map>
 
 #include "config/toml_reader.h"
+#include "core/job_record.h"
 #include "core/judge.h"
 #include "core/reward.h"
 #include "core/run_folder.h"
@@ -27,36 +28,6 @@ namespace bp {
 namespace fs = std::filesystem;
 
 namespace {
-
-// slurm-job.toml's attempts: [[earlier_attempts]] (a launcher retry), then the job itself.
-std::vector<AttemptRecord> attempts_from_job_file(const Value& job) {
-  std::vector<AttemptRecord> out;
-  auto text = [](const Value& t, std::string_view key) {
-    const Value* v = t.find(key);
-    return v ? v->to_plain_string() : std::string();
-  };
-  if (const Value* earlier = job.find("earlier_attempts"); earlier && earlier->is_array()) {
-    for (const Value& a : earlier->items()) {
-      if (!a.is_table()) continue;
-      AttemptRecord r{text(a, "job_id"), text(a, "state"), std::nullopt, 0};
-      if (const Value* c = a.find("exit_code"); c && c->is_int())
-        r.exit_code = static_cast<int>(c->as_int());
-      if (const Value* s = a.find("signal"); s && s->is_int())
-        r.signal = static_cast<int>(s->as_int());
-      out.push_back(std::move(r));
-    }
-  }
-  AttemptRecord last{text(job, "job_id"), text(job, "state"), std::nullopt, 0};
-  if (last.job_id.empty()) return out;
-  std::string code = text(job, "exit_code");  // "code:signal"
-  if (!code.empty() && std::isdigit(static_cast<unsigned char>(code[0]))) {
-    size_t colon = code.find(':');
-    last.exit_code = std::atoi(code.substr(0, colon).c_str());
-    if (colon != std::string::npos) last.signal = std::atoi(code.c_str() + colon + 1);
-  }
-  out.push_back(std::move(last));
-  return out;
-}
 
 std::string params_text(const RunRecord& r) {
   std::vector<std::string> parts;
@@ -392,7 +363,6 @@ class ResultCollector {
       if (!w) return;
       if (rec.case_id.empty()) rec.case_id = fs::relative(dir, root_).string();
     }
-    std::error_code ec;
     const RunRead read = w->read(dir);
     try {
       if (read.write_reports) read.write_reports();
@@ -400,7 +370,9 @@ class ResultCollector {
       log::warn("report for " + dir.string() + " failed: " + e.what());
     }
     rec.workload = std::string(w->name());
-    FolderJudgement j = judge_run_folder(read, dir);
+    // Read once: the verdict, the attempts and the elapsed time come from it.
+    const std::optional<JobRecord> job_record = read_job_record(dir);
+    FolderJudgement j = judge_run_folder(read, dir, job_record);
     rec.job_id = j.job_id;
     rec.state = j.state;
     rec.passed = j.judgement.passed;
@@ -411,11 +383,9 @@ class ResultCollector {
       log::warn(fs::relative(dir, root_).string() + ": " + std::string(to_string(run_status(rec))) +
                 ": " + rec.message);
     collect_run_results(read, agent_metrics, reward_function, rec);
-    if (fs::exists(dir / "slurm-job.toml", ec)) {
-      try {
-        rec.attempts = attempts_from_job_file(read_toml_file(dir / "slurm-job.toml"));
-      } catch (const std::exception&) {
-      }
+    if (job_record) {
+      rec.attempts = job_record->attempts;
+      rec.elapsed_seconds = job_record->elapsed_seconds;
     }
     out_.push_back(std::move(rec));
   }

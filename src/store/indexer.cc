@@ -8,8 +8,8 @@
 #include <stdexcept>
 
 #include "campaign/campaign.h"
-#include "config/toml_reader.h"
 #include "core/estimate.h"
+#include "core/job_record.h"
 #include "core/judge.h"
 #include "core/run_folder.h"
 #include "core/run_status.h"
@@ -81,17 +81,14 @@ FolderFacts folder_facts(const fs::path& root, const IndexContext& ctx) {
 }
 
 // The scheduler's job record (state, id, start and end), else the folder's time as its end.
-void read_job_times(const fs::path& dir, StoredRun& r) {
-  if (fs::exists(dir / "slurm-job.toml")) {
-    try {
-      Value job = read_toml_file(dir / "slurm-job.toml");
-      r.state = str_at(job, "state");
-      r.job_id = str_at(job, "job_id");
-      r.start_time = str_at(job, "start_time");
-      r.end_time = str_at(job, "end_time");
-    } catch (const std::exception& e) {
-      log::warn((dir / "slurm-job.toml").string() + ": " + e.what());
-    }
+void read_job_times(const fs::path& dir, const std::optional<JobRecord>& record, StoredRun& r) {
+  if (record && !record->unreadable.empty())
+    log::warn((dir / record->file).string() + ": " + record->unreadable);
+  if (record && record->unreadable.empty()) {
+    r.state = record->state;
+    r.job_id = record->job_id;
+    r.start_time = record->start_time;
+    r.end_time = record->end_time;
   }
   if (r.end_time.empty()) {  // no scheduler record: the folder's time will do
     std::error_code ec;
@@ -124,14 +121,15 @@ void read_prediction(StoredRun& r, const RunRead& read, const fs::path& dir,
 
 // The verdict, metrics and samples of a run whose workload is known, and the prediction it was
 // submitted with (from `record` when this command made one).
-void judge_and_measure(const Workload& w, const fs::path& dir, StoredRun& r,
+void judge_and_measure(const Workload& w, const fs::path& dir,
+                       const std::optional<JobRecord>& job_record, StoredRun& r,
                        const RunRecord* record) {
   const RunRead read = w.read(dir);
   r.model = read.facts.model;
   r.gpu_type = read.facts.gpu_type;
   r.mbridge_commit = read.facts.software_commit;
   // The same verdict generate-report gives (a killed run's folder is UNKNOWN, not PASSED).
-  FolderJudgement j = judge_run_folder(read, dir);
+  FolderJudgement j = judge_run_folder(read, dir, job_record);
   RunRecord judged;
   judged.state = j.state;
   judged.passed = j.judgement.passed;
@@ -192,8 +190,9 @@ std::optional<StoredRun> read_run_dir(const fs::path& root, const fs::path& dir,
     if (w && r.workload.empty()) r.workload = std::string(w->name());
   }
   if (r.case_id.empty()) r.case_id = fs::relative(dir, root).string();
-  read_job_times(dir, r);
-  if (w) judge_and_measure(*w, dir, r, record);
+  const std::optional<JobRecord> job_record = read_job_record(dir);  // times and verdict
+  read_job_times(dir, job_record, r);
+  if (w) judge_and_measure(*w, dir, job_record, r, record);
   return r;
 }
 

@@ -1,6 +1,6 @@
 // Reading finished runs out of results folders for the store: benchpilot's folders (with their
-// journal and summary.json) and CloudAI's (test-run.toml, slurm-job.toml, the launcher log).
-// Nothing is written into the folders.
+// journal and summary.json) and CloudAI's (test-run.toml, the scheduler's job record, the
+// launcher log). Nothing is written into the folders.
 #pragma once
 
 #include <filesystem>

@@ -684,5 +684,27 @@ TEST_F(StoreTest, IndexJudgesAFolderAsGenerateReportDoes) {
   }
 }
 
+// Any scheduler's job record gives the stored run its state, id and times (the indexer asks
+// the scheduler registry; it used to read only Slurm's file): here the standalone one.
+TEST_F(StoreTest, TheStandaloneJobRecordGivesStateAndTimes) {
+  const fs::path run = dir_ / "local" / "c1" / "0";
+  fs::create_directories(run);
+  std::ofstream(run / "test-run.toml")
+      << "name = \"c1\"\nnnodes = 1\ncurrent_iteration = 0\nstep = 0\n"
+      << "[test_definition]\nname = \"s\"\ntest_template_name = \"Sleep\"\n"
+      << "[test_definition.cmd_args]\nseconds = 1\n";
+  std::ofstream(run / "standalone-job.toml")
+      << "job_id = 31337\nname = \"c1\"\nstate = \"FAILED\"\nreason = \"exit 3\"\n"
+      << "exit_code = 3\nexit_signal = 0\nstart_time = \"2026-12-01T09:00:00\"\n"
+      << "end_time = \"2026-12-01T09:00:04\"\nelapsed_time_sec = 4\n";
+  std::vector<StoredRun> runs = runs_from_results_folder(dir_ / "local");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].job_id, "31337");
+  EXPECT_EQ(runs[0].state, "FAILED");
+  EXPECT_EQ(runs[0].start_time, "2026-12-01T09:00:00");
+  EXPECT_EQ(runs[0].end_time, "2026-12-01T09:00:04");
+  EXPECT_EQ(runs[0].verdict, "FAILED") << runs[0].message;
+}
+
 }  // namespace
 }  // namespace bp

@@ -1,6 +1,7 @@
 #include "systems/slurm/job_metadata.h"
 
 #include <cctype>
+#include <cstdlib>
 
 namespace bp {
 
@@ -90,6 +91,60 @@ Value job_metadata_from_facts(const JobFacts& facts) {
   doc.set("submit_line", Value::string(facts.submit_line));
   add_common(doc, facts, "benchpilot");
   return doc;
+}
+
+void add_earlier_attempts(Value& doc, const std::vector<JobAttempt>& earlier) {
+  if (earlier.empty()) return;
+  Value items = Value::array();
+  for (const JobAttempt& a : earlier) {
+    Value item = Value::table();
+    item.set("job_id", Value::string(a.id));
+    item.set("state", Value::string(std::string(to_string(a.state))));
+    if (a.exit_code) item.set("exit_code", Value::integer(*a.exit_code));
+    if (a.signal != 0) item.set("signal", Value::integer(a.signal));
+    items.push_back(std::move(item));
+  }
+  doc.set("earlier_attempts", std::move(items));
+}
+
+namespace {
+
+std::vector<AttemptRecord> attempts_of(const Value& doc, const JobRecord& record) {
+  std::vector<AttemptRecord> out;
+  auto text = [](const Value& t, std::string_view key) {
+    const Value* v = t.find(key);
+    return v ? v->to_plain_string() : std::string();
+  };
+  if (const Value* earlier = doc.find("earlier_attempts"); earlier && earlier->is_array()) {
+    for (const Value& a : earlier->items()) {
+      if (!a.is_table()) continue;
+      AttemptRecord r{text(a, "job_id"), text(a, "state"), std::nullopt, 0};
+      if (const Value* c = a.find("exit_code"); c && c->is_int())
+        r.exit_code = static_cast<int>(c->as_int());
+      if (const Value* s = a.find("signal"); s && s->is_int())
+        r.signal = static_cast<int>(s->as_int());
+      out.push_back(std::move(r));
+    }
+  }
+  AttemptRecord last{record.job_id, text(doc, "state"), std::nullopt, 0};
+  if (last.job_id.empty()) return out;
+  std::string code = text(doc, "exit_code");  // "code:signal"
+  if (!code.empty() && std::isdigit(static_cast<unsigned char>(code[0]))) {
+    size_t colon = code.find(':');
+    last.exit_code = std::atoi(code.substr(0, colon).c_str());
+    if (colon != std::string::npos) last.signal = std::atoi(code.c_str() + colon + 1);
+  }
+  out.push_back(std::move(last));
+  return out;
+}
+
+}  // namespace
+
+std::optional<JobRecord> read_slurm_job_record(const std::filesystem::path& run_dir) {
+  Value doc;
+  std::optional<JobRecord> record = read_toml_job_record(run_dir, kSlurmJobFile, &doc);
+  if (record && record->unreadable.empty()) record->attempts = attempts_of(doc, *record);
+  return record;
 }
 
 }  // namespace bp

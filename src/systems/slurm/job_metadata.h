@@ -1,16 +1,22 @@
 // slurm-job.toml: what Slurm recorded about a finished job (CloudAI's SlurmJobMetadata, plus
-// node_list, reason and the source of the data).
+// node_list, reason, earlier attempts and the source of the data): written here, and read here
+// for the rest of benchpilot (core/job_record.h, through the Slurm scheduler's registry row).
 #pragma once
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/value.h"
+#include "core/executor.h"
+#include "core/job_record.h"
 #include "systems/slurm/slurm_output.h"
 
 namespace bp {
+
+inline constexpr char kSlurmJobFile[] = "slurm-job.toml";
 
 // What benchpilot itself knows about the job; fills gaps in Slurm's records.
 struct JobFacts {
@@ -34,5 +40,13 @@ Value job_metadata_from_scontrol(const std::map<std::string, std::string>& kv,
                                  const JobFacts& facts);
 // When Slurm has nothing (any more): what benchpilot saw.
 Value job_metadata_from_facts(const JobFacts& facts);
+
+// A launcher's retry: the document describes the last attempt, [[earlier_attempts]] (job_id,
+// state, exit_code and signal when known) the ones before it, oldest first.
+void add_earlier_attempts(Value& doc, const std::vector<JobAttempt>& earlier);
+
+// <run_dir>/slurm-job.toml as a job record, nullopt when there is none. Its attempts: the
+// earlier attempts, then the job itself (exit_code "code:signal" split).
+std::optional<JobRecord> read_slurm_job_record(const std::filesystem::path& run_dir);
 
 }  // namespace bp

@@ -422,19 +422,8 @@ void SlurmExecutor::write_job_metadata(const Job& job) {
     if (r.ok()) doc = job_metadata_from_scontrol(parse_key_values(r.out), facts);
   }
   if (doc.is_none()) doc = job_metadata_from_facts(facts);
-  if (!job.earlier_attempts.empty()) {  // a launcher retry: the file describes the last attempt
-    Value earlier = Value::array();
-    for (const JobAttempt& a : job.earlier_attempts) {
-      Value item = Value::table();
-      item.set("job_id", Value::string(a.id));
-      item.set("state", Value::string(std::string(to_string(a.state))));
-      if (a.exit_code) item.set("exit_code", Value::integer(*a.exit_code));
-      if (a.signal != 0) item.set("signal", Value::integer(a.signal));
-      earlier.push_back(std::move(item));
-    }
-    doc.set("earlier_attempts", std::move(earlier));
-  }
-  fs::path path = job.run_dir / "slurm-job.toml";
+  add_earlier_attempts(doc, job.earlier_attempts);
+  fs::path path = job.run_dir / kSlurmJobFile;
   try {
     write_file_atomic(path, to_toml_document(doc));
   } catch (const FileError& e) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "config/toml_reader.h"
+#include "systems/slurm/job_metadata.h"
 #include "testkit/fake_command_runner.h"
 #include "testkit/testkit.h"
 #include "util/error.h"
@@ -550,6 +551,17 @@ TEST_F(SlurmExecutorTest, RequeueAfterNodeFailureIsRecordedAsAnEarlierAttempt) {
   ASSERT_TRUE(doc.find("earlier_attempts"));
   ASSERT_EQ(doc.find("earlier_attempts")->size(), 1u);
   EXPECT_EQ(doc.find("earlier_attempts")->items()[0].find("state")->as_string(), "NODE_FAIL");
+  // Read back as the reports and the store read it: both runs, the last one's figures.
+  std::optional<JobRecord> record = read_slurm_job_record(root_ / "a");
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->state, "COMPLETED");
+  EXPECT_EQ(record->elapsed_seconds, 5.0);
+  EXPECT_EQ(record->start_time, "2026-01-01T00:00:09");
+  ASSERT_EQ(record->attempts.size(), 2u);
+  EXPECT_EQ(record->attempts[0].job_id, "100");
+  EXPECT_EQ(record->attempts[0].state, "NODE_FAIL");
+  EXPECT_EQ(record->attempts[1].state, "COMPLETED");
+  EXPECT_EQ(record->attempts[1].exit_code, 0);
 }
 
 TEST_F(SlurmExecutorTest, MetadataWhileAccountingHoldsAPlaceholder) {

@@ -6,9 +6,11 @@
 #include "config/toml_reader.h"
 #include "core/scheduler.h"
 #include "systems/slurm/cluster_probe.h"
+#include "systems/slurm/job_metadata.h"
 #include "systems/slurm/node_list.h"
 #include "systems/slurm/sbatch_script.h"
 #include "systems/slurm/slurm_executor.h"
+#include "systems/slurm/slurm_state.h"
 #include "systems/slurm/slurm_system.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -178,6 +180,14 @@ class SlurmScheduler : public Scheduler {
                           const PerNodeLaunch* per_node) const override {
     return make_srun_line(system, req, per_node);
   }
+
+  std::string_view job_record_file() const override { return kSlurmJobFile; }
+
+  std::optional<JobRecord> read_job_record(const std::filesystem::path& run_dir) const override {
+    return read_slurm_job_record(run_dir);
+  }
+
+  std::vector<std::string> live_job_states() const override { return live_slurm_state_names(); }
 };
 
 }  // namespace

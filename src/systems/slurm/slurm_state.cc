@@ -15,9 +15,11 @@ struct StateName {
   JobState state;
 };
 
-// Every base state and state flag squeue/sacct print (Slurm 17.11 .. 24.x). A workload's gate
-// script keeps a bash copy of the pending, running and completing names (it runs in the job). Held or requeued
-// jobs will run again, so they read as pending; SPECIAL_EXIT is a held job whose run failed.
+// Every base state and state flag squeue/sacct print (Slurm 17.11 .. 24.x): the one place that
+// says which states are live. Megatron-Bridge's gate script keeps a bash copy of the pending,
+// running and completing names (it runs in the job); its test compares that copy with
+// live_slurm_state_names(). Held or requeued jobs will run again, so they read as pending;
+// SPECIAL_EXIT is a held job whose run failed.
 constexpr std::array<StateName, 30> kStates = {{
     {"PENDING", "PD", JobState::kPending},
     {"REQUEUED", "RQ", JobState::kPending},
@@ -80,6 +82,15 @@ JobState job_state_from_slurm(std::string_view text, bool* known) {
   }
   if (known) *known = false;
   return JobState::kRunning;
+}
+
+std::vector<std::string> live_slurm_state_names() {
+  std::vector<std::string> names;
+  for (const StateName& s : kStates)
+    if (s.state == JobState::kPending || s.state == JobState::kRunning ||
+        s.state == JobState::kCompleting)
+      names.emplace_back(s.long_name);
+  return names;
 }
 
 JobAttempt attempt_of(const SlurmJobStatus& status) {

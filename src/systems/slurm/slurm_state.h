@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/executor.h"
 
@@ -14,6 +15,10 @@ namespace bp {
 // false for a state Slurm does not define; such a state maps to kRunning, so the job keeps
 // being watched instead of being declared finished on a guess.
 JobState job_state_from_slurm(std::string_view text, bool* known = nullptr);
+
+// The long names of the states in which a job may still run (it maps to kPending, kRunning or
+// kCompleting), in table order: Scheduler::live_job_states().
+std::vector<std::string> live_slurm_state_names();
 
 // One job's status as a Slurm command reported it.
 struct SlurmJobStatus {

@@ -114,10 +114,14 @@ void StandaloneExecutor::write_job_metadata(const Job& job) {
   }
   doc.set("command", Value::string(p.command));
   try {
-    write_file_atomic(job.run_dir / "standalone-job.toml", to_toml_document(doc));
+    write_file_atomic(job.run_dir / kStandaloneJobFile, to_toml_document(doc));
   } catch (const FileError& e) {
     log::warn(e.what());
   }
+}
+
+std::optional<JobRecord> read_standalone_job_record(const std::filesystem::path& run_dir) {
+  return read_toml_job_record(run_dir, kStandaloneJobFile);
 }
 
 std::chrono::milliseconds StandaloneExecutor::next_poll_interval(int quiet_rounds) const {

@@ -16,9 +16,12 @@
 #include <string>
 
 #include "core/executor.h"
+#include "core/job_record.h"
 #include "util/subprocess.h"
 
 namespace bp {
+
+inline constexpr char kStandaloneJobFile[] = "standalone-job.toml";
 
 class StandaloneExecutor : public Executor {
  public:
@@ -30,7 +33,8 @@ class StandaloneExecutor : public Executor {
   void poll(std::vector<Job*>& active) override;
   void cancel(Job& job) override;
   // Writes <run_dir>/standalone-job.toml: job_id (the pid), name, state, reason, exit_code,
-  // exit_signal, start_time, end_time (local ISO 8601), elapsed_time_sec and command.
+  // exit_signal, start_time, end_time (local ISO 8601), elapsed_time_sec and command. Read back
+  // by read_standalone_job_record().
   void write_job_metadata(const Job& job) override;
   // 100 ms, doubling while nothing changes, up to the system's monitor_interval.
   std::chrono::milliseconds next_poll_interval(int quiet_rounds) const override;
@@ -51,5 +55,10 @@ class StandaloneExecutor : public Executor {
   std::map<int, Process> processes_;  // by job handle
   int next_handle_ = 1;
 };
+
+// <run_dir>/standalone-job.toml as a job record (its id, state, times and elapsed seconds),
+// nullopt when there is none. No attempts: the file describes one process, and reports of
+// folders written before the record was shared listed none for it.
+std::optional<JobRecord> read_standalone_job_record(const std::filesystem::path& run_dir);
 
 }  // namespace bp

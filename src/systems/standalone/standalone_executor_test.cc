@@ -119,6 +119,16 @@ TEST_F(StandaloneExecutorTest, WritesJobMetadata) {
   EXPECT_EQ(doc.find("command")->as_string(), "exit 3");
   EXPECT_GE(doc.find("elapsed_time_sec")->as_int(), 0);
   EXPECT_EQ(doc.find("start_time")->as_string().size(), 19u);
+  // Read back through the registry, as judge, the reports and the store read it.
+  std::optional<JobRecord> record = read_job_record(req.run_dir);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->file, kStandaloneJobFile);
+  EXPECT_EQ(record->job_id, job.id);
+  EXPECT_EQ(record->state, "FAILED");
+  EXPECT_EQ(record->start_time, doc.find("start_time")->as_string());
+  ASSERT_TRUE(record->elapsed_seconds);
+  EXPECT_EQ(*record->elapsed_seconds, doc.find("elapsed_time_sec")->as_double());
+  EXPECT_TRUE(is_job_record_file(kStandaloneJobFile));
 }
 
 TEST_F(StandaloneExecutorTest, JobsRunConcurrently) {

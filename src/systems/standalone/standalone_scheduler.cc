@@ -40,6 +40,15 @@ class StandaloneScheduler : public Scheduler {
 
   // Nothing to ask.
   void probe(System&) const override {}
+
+  std::string_view job_record_file() const override { return kStandaloneJobFile; }
+
+  std::optional<JobRecord> read_job_record(const std::filesystem::path& run_dir) const override {
+    return read_standalone_job_record(run_dir);
+  }
+
+  // No queue to ask: a job is a local process the executor waits for.
+  std::vector<std::string> live_job_states() const override { return {}; }
 };
 
 }  // namespace
