@@ -12,6 +12,7 @@
 #include "loaders/load_scenario.h"
 #include "loaders/load_test.h"
 #include "report/results_data.h"
+#include "testkit/job_records.h"
 #include "testkit/testkit.h"
 #include "util/files.h"
 
@@ -52,9 +53,9 @@ class CollectResultsTest : public ::testing::Test {
 // generate-report used to rewrite summary.json with "parameters": {}.
 TEST_F(CollectResultsTest, SweepParametersComeBackFromTestRunToml) {
   write("c1/0/1/test-run.toml", test_run(1, 1));
-  write("c1/0/1/slurm-job.toml", "job_id = 1\nstate = \"COMPLETED\"\n");
+  testkit::write_slurm_job_record(root_ / "c1/0/1", "job_id = 1\nstate = \"COMPLETED\"\n");
   write("c1/0/2/test-run.toml", test_run(2, 2));
-  write("c1/0/2/slurm-job.toml", "job_id = 2\nstate = \"COMPLETED\"\n");
+  testkit::write_slurm_job_record(root_ / "c1/0/2", "job_id = 2\nstate = \"COMPLETED\"\n");
   Scenario s = sweep_scenario();
   auto records = collect_results(root_, &s);
   ASSERT_EQ(records.size(), 2u);
@@ -74,10 +75,11 @@ TEST_F(CollectResultsTest, SweepParametersComeBackFromTestRunToml) {
 // the verdict, the attempts and the elapsed time read as they did.
 TEST_F(CollectResultsTest, AFolderOfAnEarlierReleaseReadsTheSame) {
   write("c1/0/test-run.toml", test_run(0, 1));
-  write("c1/0/slurm-job.toml",
-        "job_id = 12\nname = \"c1\"\nstate = \"COMPLETED\"\nexit_code = \"0:0\"\n"
-        "start_time = \"2026-11-02T10:00:00\"\nelapsed_time_sec = 90\nsource = \"sacct\"\n"
-        "[[earlier_attempts]]\njob_id = \"11\"\nstate = \"NODE_FAIL\"\n");
+  testkit::write_slurm_job_record(
+      root_ / "c1/0",
+      "job_id = 12\nname = \"c1\"\nstate = \"COMPLETED\"\nexit_code = \"0:0\"\n"
+      "start_time = \"2026-11-02T10:00:00\"\nelapsed_time_sec = 90\nsource = \"sacct\"\n"
+      "[[earlier_attempts]]\njob_id = \"11\"\nstate = \"NODE_FAIL\"\n");
   auto records = collect_results(root_);
   ASSERT_EQ(records.size(), 1u);
   const RunRecord& r = records[0];
@@ -117,7 +119,7 @@ TEST_F(CollectResultsTest, NoJobStateIsUnknownNotPassed) {
 TEST_F(CollectResultsTest, DamagedJobStateIsUnknown) {
   for (const char* bad : {"", "\x01\x02 ===", "state = 5\n", "state = ''\n", "job_id = 3\n"}) {
     write("c1/0/test-run.toml", test_run(0, 1));
-    write("c1/0/slurm-job.toml", bad);
+    testkit::write_slurm_job_record(root_ / "c1/0", bad);
     auto records = collect_results(root_);
     ASSERT_EQ(records.size(), 1u) << bad;
     EXPECT_FALSE(records[0].passed) << bad;
@@ -129,7 +131,7 @@ TEST_F(CollectResultsTest, DamagedJobStateIsUnknown) {
 TEST_F(CollectResultsTest, GarbageTestRunIsReportedNotDropped) {
   write("c1/0/test-run.toml", "\xff\xfe [[[ not toml");
   write("c2/0/test-run.toml", test_run(0, 1));
-  write("c2/0/slurm-job.toml", "state = \"COMPLETED\"\n");
+  testkit::write_slurm_job_record(root_ / "c2/0", "state = \"COMPLETED\"\n");
   auto records = collect_results(root_);
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[0].case_id, "c1/0");

@@ -11,6 +11,7 @@
 #include "report/results_data.h"
 #include "report/summary.h"
 #include "report/svg_chart.h"
+#include "testkit/job_records.h"
 #include "testkit/testkit.h"
 
 namespace bp {
@@ -167,7 +168,7 @@ struct SweepFixture {
       r.step = step;
       r.run_dir = c / std::to_string(step);
       fs::create_directories(r.run_dir);
-      write_file(r.run_dir / "slurm-job.toml", "elapsed_time_sec = 3600\n");
+      testkit::write_slurm_job_record(r.run_dir, "elapsed_time_sec = 3600\n");
       r.workload = "MegatronBridge";  // its result columns get heatmaps; num_gpus counts GPUs
       write_file(r.run_dir / "test-run.toml",
                  "nnodes = 1\n[test_definition]\ntest_template_name = \"MegatronBridge\"\n"

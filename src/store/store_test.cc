@@ -17,6 +17,7 @@
 #include "store/record_runs.h"
 #include "store/regression.h"
 #include "store/store.h"
+#include "testkit/job_records.h"
 #include "testkit/testkit.h"
 
 namespace bp {
@@ -321,7 +322,7 @@ fs::path nccl_results(const fs::path& root, double avg_busbw,
          "docker_image_url = \""
       << image << "\"\n";
   // A finished run's job record: without one the folder is a killed run's (UNKNOWN).
-  std::ofstream(run / "slurm-job.toml") << "job_id = 77\nstate = \"COMPLETED\"\n";
+  testkit::write_slurm_job_record(run, "job_id = 77\nstate = \"COMPLETED\"\n");
   char avg[64];
   std::snprintf(avg, sizeof avg, "%.3f", avg_busbw);
   std::ofstream(run / "stdout.txt")
@@ -535,9 +536,10 @@ TEST_F(StoreTest, IndexesACloudAIResultsFolderWithoutWritingIntoIt) {
          "[[test_definition.git_repos]]\nurl = "
          "\"https://github.com/NVIDIA-NeMo/Megatron-Bridge.git\"\n"
          "commit = \"abc123\"\n";
-  std::ofstream(run / "slurm-job.toml")
-      << "job_id = 4242\nstate = \"COMPLETED\"\nstart_time = \"2026-11-20T10:00:05\"\n"
-         "end_time = \"2026-11-20T10:20:00\"\n";
+  testkit::write_slurm_job_record(
+      run,
+      "job_id = 4242\nstate = \"COMPLETED\"\nstart_time = \"2026-11-20T10:00:05\"\n"
+      "end_time = \"2026-11-20T10:20:00\"\n");
   {
     std::ofstream log(run / "cloudai_megatron_bridge_launcher.log");
     for (int i = 1; i <= 12; ++i)
