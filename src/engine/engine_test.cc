@@ -64,7 +64,7 @@ class FakeExecutor : public Executor {
     }
   }
   void write_job_metadata(const Job& j) override { metadata_written.insert(names_[j.id]); }
-  std::set<std::string> metadata_written;  // case names whose slurm-job.toml was written
+  std::set<std::string> metadata_written;  // case names whose job record was written
   void cancel(Job& j) override {
     events.push_back("cancel " + names_[j.id]);
     cancelled_.insert(j.id);
@@ -224,7 +224,7 @@ TEST_F(EngineTest, JobStatusCheckCancelsTheRestAndFails) {
 }
 
 // job_status_check: a case that ended in the same poll round as the failed one is a result: it
-// stays in the records (summary.json) and gets its job metadata (slurm-job.toml).
+// stays in the records (summary.json) and gets its job metadata (the scheduler's job record).
 TEST_F(EngineTest, JobStatusCheckKeepsCasesThatFinishedInTheSameRound) {
   Scenario s;
   s.name = "sc";
