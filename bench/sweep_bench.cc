@@ -159,7 +159,9 @@ Result plan_with_estimates(TestRun run, uint64_t& estimated) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  // --smoke (ctest): the smallest space and a smaller Python sample; the counts must still agree.
+  const bool smoke = argc > 1 && std::string(argv[1]) == "--smoke";
   const ModelCatalog catalog = ModelCatalog::load("");
   std::printf("sweep_bench: checking every point of Megatron-Bridge sweep spaces, one core\n\n");
   std::printf("%-14s %-30s %6s %12s %8s %14s %10s\n", "space", "rules", "count", "valid", "seconds",
@@ -171,6 +173,7 @@ int main() {
   const Size sizes[] = {{"~10^6", 1}, {"~10^7", 7}, {"~10^8", 61}};
   double cloudai_rate_largest = 0;
   for (const Size& size : sizes) {
+    if (smoke && size.gb_values != sizes[0].gb_values) break;
     struct Mode {
       const char* label;
       const char* recipe;
@@ -211,7 +214,7 @@ int main() {
   TestRun run = make_run("bench_model", sizes[2].gb_values);
   ParamSpace space(run, kFieldOrder);
   CompiledConstraints c = compile_megatron_bridge(run, space, catalog);
-  const uint64_t count = 200000;
+  const uint64_t count = smoke ? 20000 : 200000;
   const uint64_t stride = space.size() / count - 1;  // not a multiple of an axis stride
   nlohmann::json spec;
   spec["base"] = {{"num_gpus", 64}, {"model_recipe_name", "bench_model"}};

@@ -2,8 +2,8 @@
 """Straightforward Python check of CloudAI's Megatron-Bridge sweep constraints.
 
 The reference for bench/sweep_bench.cc: it decodes sampled point numbers of a sweep space into
-plain dicts and applies the 18 constraint_check rules the way CloudAI's Python does (16 that can
-fail; rules 2 and 8 are always true there), then prints how many points were valid and how long
+plain dicts and applies the 20 constraint_check rules the way CloudAI's Python does (18 that can
+fail; rules 2 and 8 are always true there; 19 and 20 came with CloudAI PR 1025), then prints how many points were valid and how long
 it took, as JSON.
 
 Input (a JSON file named on the command line):
@@ -112,6 +112,12 @@ def valid(a):
     if "deepseek_v3" in recipe or "deepseekv3" in recipe:  # 18
         if (pp, vp or 1) not in DEEPSEEK_PAIRS:
             return False
+    # 19 and 20: CloudAI PR 1025; a vp of None or 1 is no virtual pipeline.
+    virtual = vp is not None and vp > 1
+    if virtual and pp <= 1:  # 19
+        return False
+    if a2a and ep is not None and ep > 1 and pp > 1 and not virtual:  # 20
+        return False
     return True
 
 
