@@ -32,10 +32,11 @@ PLUGIN = {
 
 
 class CheckPluginNames(unittest.TestCase):
-    def run_check(self, files):
+    def run_check(self, files, kinds="workloads"):
         with tempfile.TemporaryDirectory() as d:
             tree(pathlib.Path(d), files)
-            return subprocess.run([sys.executable, str(CHECK), d], capture_output=True, text=True)
+            return subprocess.run([sys.executable, str(CHECK), "--kinds", kinds, d],
+                                  capture_output=True, text=True)
 
     def test_clean_tree_passes(self):
         r = self.run_check(PLUGIN)
@@ -59,6 +60,18 @@ class CheckPluginNames(unittest.TestCase):
             self.assertIn(where, r.stdout)
         self.assertNotIn("src/core/engine.cc:1:", r.stdout)
         self.assertIn("6 line(s)", r.stdout)
+
+    def test_a_scheduler_is_named_only_by_its_folder_its_registry_and_their_tests(self):
+        files = dict(PLUGIN)
+        files["src/systems/batchy/batchy.cc"] = (
+            'std::string_view name() const override { return "batchy"; }\n')
+        files["src/systems/registry.cc"] = "const Scheduler& batchy_scheduler();\n"
+        files["src/systems/registry_test.cc"] = 'auto& batchy = *find_scheduler("batchy");\n'
+        self.assertEqual(self.run_check(files, "workloads,systems").returncode, 0)
+        files["src/engine/engine.cc"] = "// runs a batchy job\n"
+        r = self.run_check(files, "workloads,systems")
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("src/engine/engine.cc:1: names the system plug-in batchy", r.stdout)
 
 
 if __name__ == "__main__":

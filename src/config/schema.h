@@ -47,7 +47,7 @@ std::string expect_one_line_string(const Value& v, const std::string& key_path);
 class TableFields {
  public:
   // `path` is the key path of the table itself: "" for a file's top level, "Tests[2]", ...
-  // `what` names the table in messages ("slurm system", "test", "scenario case").
+  // `what` names the table in messages ("system", "test", "scenario case").
   TableFields(const Value& table, std::string path, std::string what);
 
   const Value& table() const { return table_; }

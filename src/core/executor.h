@@ -1,4 +1,5 @@
-// The interface between the scenario engine and a system's scheduler (Slurm, standalone).
+// The interface between the scenario engine and a system's scheduler (Slurm, or jobs run on
+// this machine).
 //
 // The engine decides what runs when (dependencies, iterations, sweep points, in-flight
 // limits); an Executor starts jobs, watches them with as few scheduler calls as possible, and

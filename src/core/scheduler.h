@@ -1,4 +1,4 @@
-// The interface every scheduler implements (Slurm, standalone), and the registry.
+// The interface every scheduler implements (Slurm, jobs run on this machine), and the registry.
 //
 // A scheduler is one folder under src/systems/ plus one row in src/systems/registry.cc;
 // nothing outside that folder names it. A row is complete: its name, the system-TOML keys it

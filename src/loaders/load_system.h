@@ -10,8 +10,8 @@ namespace bp {
 
 // Reads the keys every system has, then hands the rest to the row of the scheduler registry
 // (core/scheduler.h) that `scheduler` names; unknown keys are errors, as in CloudAI. Defaults
-// follow CloudAI: hf_home_path install_path/huggingface; the scheduler's own (monitor_interval
-// 60 for slurm, 1 for standalone, ...) are its row's.
+// follow CloudAI: hf_home_path install_path/huggingface; the scheduler's own (e.g. its
+// monitor_interval) are its row's.
 // install_path, output_path and hf_home_path are made absolute against the current directory.
 // global_env_vars values must be strings; integers, floats and booleans are converted the way
 // CloudAI's Python str() prints them ("8", "1.5", "True") with a warning; lists and tables are

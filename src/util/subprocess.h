@@ -1,6 +1,6 @@
 // Starting and watching child processes without a shell: short commands whose output we read
 // (sbatch, squeue, ...), and long-running background processes in their own process group
-// (benchmark wrappers, standalone jobs) that we poll and kill.
+// (benchmark wrappers, jobs run on this machine) that we poll and kill.
 #pragma once
 
 #include <sys/types.h>

@@ -44,9 +44,9 @@ std::vector<std::string> gate_live_states(std::vector<std::string>& others) {
 }
 
 TEST(GateWrapper, LiveStatesAreTheSlurmSchedulersList) {
-  const Scheduler* slurm = find_scheduler("slurm");
-  ASSERT_NE(slurm, nullptr);
-  const std::vector<std::string> table = slurm->live_job_states();
+  const Scheduler* scheduler = find_scheduler("slurm");
+  ASSERT_NE(scheduler, nullptr);
+  const std::vector<std::string> table = scheduler->live_job_states();
   // The list the scheduler exports is the real one, not an empty default.
   for (const char* state : {"PENDING", "RUNNING", "COMPLETING"})
     EXPECT_NE(std::find(table.begin(), table.end(), state), table.end()) << state;

@@ -21,8 +21,8 @@ class SleepWorkload : public Workload {
   // cmd_args.seconds: a non-negative integer, or a non-empty list of them (a sweep). Other
   // keys are warned about and ignored.
   void validate(const TestDefinition& test) const override;
-  // RunSpec{"sleep <seconds>"}; the Slurm runner wraps it in an sbatch script, standalone runs
-  // it directly. Writes no file.
+  // RunSpec{"sleep <seconds>"}; a scheduler wraps it in its batch script or runs it
+  // directly. Writes no file.
   RunSpec prepare(const RunContext& ctx) const override;
   // Success, as CloudAI's default was_run_successful: the job state says the rest; the failure
   // details are the end of stderr.txt.
