@@ -226,7 +226,8 @@ std::string cell_under(const html::Table& t, const std::vector<html::Cell>& row,
 
 TEST(HtmlReport, RunsTableShowsPredictedBesideMeasuredOnlyWhenARunHasAPrediction) {
   SweepFixture f;
-  const html::Table* before = runs_table(build_results_page(f.dir.path(), f.records, {}));
+  const html::Page without = build_results_page(f.dir.path(), f.records, {});
+  const html::Table* before = runs_table(without);  // points into `without`: keep it alive
   ASSERT_NE(before, nullptr);
   EXPECT_THAT(before->header, Not(::testing::Contains("predicted step (s)")));
 
