@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
@@ -31,32 +30,15 @@ nlohmann::json opt(std::optional<double> v) {
   return v ? nlohmann::json(*v) : nlohmann::json();
 }
 
-// The step-time factor each point gets from finished runs (core/calibration.h): the results
-// store's runs on this system whose predictions came from the same estimator version.
-class StoreCalibration {
- public:
-  StoreCalibration(std::vector<Observation> runs, std::string system)
-      : runs_(std::move(runs)), system_(std::move(system)) {}
-
-  // Scales e's step time (and the throughputs that follow from it) by the factor; returns it.
-  double apply(Estimate& e, int& runs) {
-    auto fitted = by_version_.find(e.estimator_version);
-    if (fitted == by_version_.end())
-      fitted =
-          by_version_.emplace(e.estimator_version, Calibration::fit(runs_, e.estimator_version))
-              .first;
-    const double factor = fitted->second.step_time_factor(system_, e.gpu_type, e.model, &runs);
-    if (e.step_time_s) *e.step_time_s *= factor;
-    if (e.tflops_per_gpu) *e.tflops_per_gpu /= factor;
-    if (e.tokens_per_s_per_gpu) *e.tokens_per_s_per_gpu /= factor;
-    return factor;
-  }
-
- private:
-  std::vector<Observation> runs_;
-  std::string system_;
-  std::map<std::string, Calibration> by_version_;
-};
+// Scales e's step time (and the throughputs that follow from it) by the factor the results
+// store's runs give it (core/calibration.h); returns the factor.
+SystemCalibration::Factor calibrate(SystemCalibration& calibration, Estimate& e) {
+  const SystemCalibration::Factor f = calibration.factor(e.estimator_version, e.gpu_type, e.model);
+  if (e.step_time_s) *e.step_time_s *= f.value;
+  if (e.tflops_per_gpu) *e.tflops_per_gpu /= f.value;
+  if (e.tokens_per_s_per_gpu) *e.tokens_per_s_per_gpu /= f.value;
+  return f;
+}
 
 struct PointEstimate {
   std::string case_id;
@@ -75,7 +57,7 @@ struct PointEstimate {
 // `calibration` is null.
 std::vector<PointEstimate> estimate_case(const TestRun& run, const System& system,
                                          const Estimator& estimator,
-                                         StoreCalibration* calibration) {
+                                         SystemCalibration* calibration) {
   std::vector<PointEstimate> out;
   ParamSpace space = ParamSpace::of(run);
   CompiledConstraints rules = compile_case_constraints(run, space, &system);
@@ -86,7 +68,11 @@ std::vector<PointEstimate> estimate_case(const TestRun& run, const System& syste
     p.action = space.action_of(indices);
     p.e = estimator.estimate(space.is_sweep() ? apply_indices(run, space, indices) : run, system);
     p.raw_step_time_s = p.e.step_time_s;
-    if (calibration) p.factor = calibration->apply(p.e, p.calibration_runs);
+    if (calibration) {
+      const SystemCalibration::Factor f = calibrate(*calibration, p.e);
+      p.factor = f.value;
+      p.calibration_runs = f.runs;
+    }
     if (p.e.memory && p.e.gpu_memory_gib)
       p.verdict = judge_memory(p.e.memory->total(), *p.e.gpu_memory_gib, run.test.oom_rule);
     if (!rules.empty())
@@ -258,7 +244,7 @@ int cmd_estimate(const CommonOptions& opts, const EstimateFlags& flags) {
   LoadedConfig c = load_config(opts);
   WorkLimits limits;
   if (!opts.allow_large) check_sweep_sizes(c.scenario, limits);
-  std::optional<StoreCalibration> calibration;
+  std::optional<SystemCalibration> calibration;
   if (flags.calibrate) calibration.emplace(stored_observations(opts), c.system.name);
   nlohmann::json all = nlohmann::json::array();
   std::string text;

@@ -54,6 +54,20 @@ double Calibration::step_time_factor(const std::string& system, const std::strin
   return std::exp(log_factor);
 }
 
+SystemCalibration::Factor SystemCalibration::factor(const std::string& estimator_version,
+                                                    const std::string& gpu_type,
+                                                    const std::string& model) {
+  auto key = std::make_tuple(estimator_version, gpu_type, model);
+  if (auto known = factors_.find(key); known != factors_.end()) return known->second;
+  auto fitted = by_version_.find(estimator_version);
+  if (fitted == by_version_.end())
+    fitted =
+        by_version_.emplace(estimator_version, Calibration::fit(runs_, estimator_version)).first;
+  Factor f;
+  f.value = fitted->second.step_time_factor(system_, gpu_type, model, &f.runs);
+  return factors_.emplace(std::move(key), f).first->second;
+}
+
 std::vector<AccuracyRow> leave_one_out_accuracy(const std::vector<Observation>& observations) {
   std::vector<Observation> runs;
   for (const Observation& o : observations)

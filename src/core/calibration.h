@@ -7,9 +7,12 @@
 // `estimate`, `plan` and the model-guided agent use this one rule.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace bp {
@@ -46,6 +49,29 @@ class Calibration {
 
  private:
   std::vector<Observation> obs_;
+};
+
+// The step-time factors of one system's points, each from the runs there of the point's own
+// estimator version: fitted once per version and looked up once per (version, GPU type, model),
+// so a sweep of a million points asks as cheaply as one. `estimate`, `plan` and the prediction
+// frozen at submission use it.
+class SystemCalibration {
+ public:
+  SystemCalibration(std::vector<Observation> runs, std::string system)
+      : runs_(std::move(runs)), system_(std::move(system)) {}
+
+  struct Factor {
+    double value = 1;  // multiplies the raw step time; 1: the raw model
+    int runs = 0;      // how many finished runs it rests on
+  };
+  Factor factor(const std::string& estimator_version, const std::string& gpu_type,
+                const std::string& model);
+
+ private:
+  std::vector<Observation> runs_;
+  std::string system_;
+  std::map<std::string, Calibration> by_version_;
+  std::map<std::tuple<std::string, std::string, std::string>, Factor> factors_;
 };
 
 // How well the step time model predicts past runs, per model and system: each run is judged by

@@ -52,6 +52,27 @@ TEST(Calibration, FitsOnlyTheNamedEstimatorVersion) {
   EXPECT_EQ(Calibration::fit({old_model, today}, "w/3").size(), 0);
 }
 
+// One system's factors, each from the runs of the point's own estimator version and of that
+// system only, the same as fitting them by hand; asked again, the same answer.
+TEST(SystemCalibration, EachVersionCorrectsItsOwnPointsOnItsSystem) {
+  Observation v1 = obs("s", "a", 1.0, 2.0), v2 = obs("s", "a", 1.0, 3.0);
+  v1.estimator_version = "w/1";
+  v2.estimator_version = "w/2";
+  Observation elsewhere = obs("other", "a", 1.0, 10.0);
+  elsewhere.estimator_version = "w/2";
+  SystemCalibration c({v1, v2, elsewhere}, "s");
+  for (int again = 0; again < 2; ++again) {
+    SystemCalibration::Factor f = c.factor("w/2", "h100", "a");
+    EXPECT_NEAR(f.value, 3.0, 1e-12);
+    EXPECT_EQ(f.runs, 1);
+    EXPECT_NEAR(c.factor("w/1", "h100", "a").value, 2.0, 1e-12);
+  }
+  SystemCalibration::Factor none = c.factor("w/3", "h100", "a");
+  EXPECT_DOUBLE_EQ(none.value, 1.0);
+  EXPECT_EQ(none.runs, 0);
+  EXPECT_DOUBLE_EQ(c.factor("w/2", "b200", "a").value, 1.0);
+}
+
 TEST(LeaveOneOutAccuracy, EachRunIsJudgedByTheOthers) {
   // The raw model is 2x too fast on "s" for model "a" (and exactly 2x: calibration removes it),
   // right for model "b" on "t".

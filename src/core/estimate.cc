@@ -103,8 +103,9 @@ void freeze_estimate(const Estimator& estimator, const TestRun& point, const Sys
   FrozenEstimate f;
   f.estimate = estimator.estimate(point, system);
   const Estimate& e = f.estimate;
-  f.step_time_factor = Calibration::fit(calibration_runs, e.estimator_version)
-                           .step_time_factor(system.name, e.gpu_type, e.model);
+  f.step_time_factor = SystemCalibration(calibration_runs, system.name)
+                           .factor(e.estimator_version, e.gpu_type, e.model)
+                           .value;
   write_frozen_estimate(run_dir, f);
 }
 

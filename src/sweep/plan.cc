@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
-#include <map>
 #include <memory>
-#include <tuple>
 
 #include "core/estimate.h"
 #include "core/workload.h"
@@ -94,38 +92,6 @@ class WarningTally {
   CompiledConstraints::Evaluator ev_;
 };
 
-// The step-time factor of each estimate (core/calibration.h, the rule `estimate` applies):
-// fitted once per estimator version, looked up once per GPU type and model.
-class StepTimeCalibrator {
- public:
-  StepTimeCalibrator(const PlanEstimation& estimation, std::string system)
-      : runs_(estimation.calibration_runs),
-        calibrate_(estimation.calibrate),
-        system_(std::move(system)) {}
-
-  // The factor for `e` and how many finished runs it rests on.
-  std::pair<double, int> of(const Estimate& e) {
-    if (!calibrate_) return {1, 0};
-    auto key = std::make_tuple(e.estimator_version, e.gpu_type, e.model);
-    if (auto known = factors_.find(key); known != factors_.end()) return known->second;
-    auto fitted = by_version_.find(e.estimator_version);
-    if (fitted == by_version_.end())
-      fitted =
-          by_version_.emplace(e.estimator_version, Calibration::fit(runs_, e.estimator_version))
-              .first;
-    int runs = 0;
-    const double factor = fitted->second.step_time_factor(system_, e.gpu_type, e.model, &runs);
-    return factors_.emplace(key, std::make_pair(factor, runs)).first->second;
-  }
-
- private:
-  const std::vector<Observation>& runs_;
-  bool calibrate_;
-  std::string system_;
-  std::map<std::string, Calibration> by_version_;
-  std::map<std::tuple<std::string, std::string, std::string>, std::pair<double, int>> factors_;
-};
-
 std::string memory_verdict_word(const MemoryVerdict& v) {
   if (v.over) return "over (warn)";
   return v.near_limit ? "near limit" : "fits";
@@ -141,7 +107,8 @@ class PointCoster {
         space_(space),
         estimator_(estimator),
         prepared_(estimator.for_case(run, system)),
-        calibrator_(estimation, system.name) {
+        calibration_(estimation.calibration_runs, system.name),
+        calibrate_(estimation.calibrate) {
     cost_.calibrated = estimation.calibrate;
   }
   PointCoster(const PointCoster&) = delete;
@@ -193,7 +160,9 @@ class PointCoster {
 
  private:
   double calibrate(const Estimate& e) {
-    const auto [factor, runs] = calibrator_.of(e);
+    const auto [factor, runs] = calibrate_
+                                    ? calibration_.factor(e.estimator_version, e.gpu_type, e.model)
+                                    : SystemCalibration::Factor{};
     const bool first = cost_.estimated + cost_.not_estimated == 0;
     cost_.factor_min = first ? factor : std::min(cost_.factor_min, factor);
     cost_.factor_max = first ? factor : std::max(cost_.factor_max, factor);
@@ -206,7 +175,8 @@ class PointCoster {
   const ParamSpace& space_;
   const Estimator& estimator_;
   std::unique_ptr<CaseEstimator> prepared_;  // null: estimate each point applied
-  StepTimeCalibrator calibrator_;
+  SystemCalibration calibration_;            // the step-time factor of each estimate
+  bool calibrate_;
   PredictedCost cost_;
   double hours_ = 0;
   std::optional<double> limit_hours_;
