@@ -51,6 +51,17 @@ class StoreTest : public ::testing::Test {
     return r;
   }
 
+  // <root>/llama/0 with the test-run.toml of a Megatron-Bridge run of llama3_8b on h100.
+  static fs::path llama_run_folder(const fs::path& root) {
+    const fs::path run = root / "llama" / "0";
+    fs::create_directories(run);
+    std::ofstream(run / "test-run.toml")
+        << "name = \"llama\"\nnnodes = 1\ncurrent_iteration = 0\nstep = 0\n"
+        << "[test_definition]\nname = \"mb\"\ntest_template_name = \"MegatronBridge\"\n"
+        << "[test_definition.cmd_args]\nmodel_recipe_name = \"llama3_8b\"\ngpu_type = \"h100\"\n";
+    return run;
+  }
+
   testkit::TempDir dir_;
 };
 
@@ -449,12 +460,7 @@ TEST_F(StoreTest, UnmatchedRunsFallBackToTheLastPassingRunOnlyWhenAsked) {
 // loses no run's verdict of its own and fails nothing.
 TEST_F(StoreTest, RunRecordsItsRunsAndGatesThemAgainstTheMostSpecificReference) {
   const fs::path root = dir_ / "results";
-  const fs::path run_dir = root / "llama" / "0";
-  fs::create_directories(run_dir);
-  std::ofstream(run_dir / "test-run.toml")
-      << "name = \"llama\"\nnnodes = 1\ncurrent_iteration = 0\nstep = 0\n"
-      << "[test_definition]\nname = \"mb\"\ntest_template_name = \"MegatronBridge\"\n"
-      << "[test_definition.cmd_args]\nmodel_recipe_name = \"llama3_8b\"\ngpu_type = \"h100\"\n";
+  const fs::path run_dir = llama_run_folder(root);
   {
     std::ofstream log(run_dir / "launcher.log");
     for (int i = 1; i <= 12; ++i)
@@ -572,12 +578,7 @@ TEST_F(StoreTest, IndexesACloudAIResultsFolderWithoutWritingIntoIt) {
 
 TEST_F(StoreTest, IndexReadsThePredictionFrozenAtSubmissionAndTheMeasuredMemory) {
   const fs::path root = dir_ / "results";
-  const fs::path run = root / "llama" / "0";
-  fs::create_directories(run);
-  std::ofstream(run / "test-run.toml")
-      << "name = \"llama\"\nnnodes = 1\ncurrent_iteration = 0\nstep = 0\n"
-      << "[test_definition]\nname = \"mb\"\ntest_template_name = \"MegatronBridge\"\n"
-      << "[test_definition.cmd_args]\nmodel_recipe_name = \"llama3_8b\"\ngpu_type = \"h100\"\n";
+  const fs::path run = llama_run_folder(root);
   {
     // The lines as Megatron-Bridge v0.6.0 prints them (train_utils.py training_log).
     std::ofstream log(run / "launcher.log");
