@@ -97,6 +97,22 @@ class EngineTest : public ::testing::Test {
     return run_scenario(system_, s, options_,
                         dry_run ? static_cast<Executor*>(&dry_exec_) : &exec_);
   }
+  // Scenario "sc" with one Megatron-Bridge case "mb" of these cmd_args, its launcher at `commit`.
+  static Scenario mbridge_scenario(const std::string& cmd_args, const std::string& commit) {
+    Scenario s;
+    s.name = "sc";
+    TestRun run;
+    run.id = "mb";
+    run.test.name = "mb";
+    run.test.test_template_name = "MegatronBridge";
+    run.test.cmd_args = read_toml_string(cmd_args, "t.toml");
+    GitRepo repo;
+    repo.url = "https://example.com/Megatron-Bridge.git";
+    repo.commit = commit;
+    run.test.git_repos = {repo};
+    s.runs = {run};
+    return s;
+  }
   size_t index_of(const std::string& event) {
     for (size_t i = 0; i < exec_.events.size(); ++i)
       if (exec_.events[i] == event) return i;
@@ -289,21 +305,10 @@ TEST_F(EngineTest, SweepPointsGetStepDirectories) {
 }
 
 TEST_F(EngineTest, SecretsAreMaskedInTestRunToml) {
-  Scenario s;
-  s.name = "sc";
-  TestRun run;
-  run.id = "mb";
-  run.test.name = "mb";
-  run.test.test_template_name = "MegatronBridge";
-  run.test.cmd_args = read_toml_string(
+  Scenario s = mbridge_scenario(
       "model_family_name = \"llama\"\nmodel_recipe_name = \"llama3_8b\"\n"
       "hf_token = \"hf_SECRET42\"\nwandb_key = \"wb_SECRET43\"\n",
-      "t.toml");
-  GitRepo repo;
-  repo.url = "https://example.com/Megatron-Bridge.git";
-  repo.commit = "v0.3.0";
-  run.test.git_repos = {repo};
-  s.runs = {run};
+      "v0.3.0");
   system_.workload_settings["launcher_python"] = "/usr/bin/python3";
   EngineResult r = EngineTest::run(s, true);  // dry-run: MegatronBridge on a standalone system
   ASSERT_EQ(r.exit_code, 0);
@@ -318,21 +323,10 @@ TEST_F(EngineTest, SecretsAreMaskedInTestRunToml) {
 }
 
 TEST_F(EngineTest, APredictionIsFrozenBeforeSubmissionButNotInADryRun) {
-  Scenario s;
-  s.name = "sc";
-  TestRun run;
-  run.id = "mb";
-  run.test.name = "mb";
-  run.test.test_template_name = "MegatronBridge";
-  run.test.cmd_args = read_toml_string(
+  Scenario s = mbridge_scenario(
       "model_family_name = \"llama\"\nmodel_recipe_name = \"llama3_8b\"\ngpu_type = \"h100\"\n"
       "num_gpus = 8\ntp = 1\npp = 1\ncp = 1\nvp = 1\nep = 1\nmb = 1\ngb = 64\n",
-      "t.toml");
-  GitRepo repo;
-  repo.url = "https://example.com/Megatron-Bridge.git";
-  repo.commit = "v0.6.0";
-  run.test.git_repos = {repo};
-  s.runs = {run};
+      "v0.6.0");
   system_.scheduler = "slurm";
   system_.workload_settings["launcher_python"] = "/usr/bin/python3";
   // An earlier run of this model here measured 1.25x its prediction; another version's does not
